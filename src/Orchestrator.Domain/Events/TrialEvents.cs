@@ -1,0 +1,65 @@
+namespace Orchestrator.Domain.Events;
+
+/// <summary>
+/// The trial event vocabulary. A public contract: users analyse these as JSON
+/// (`orchestrator trial events ID --json`), so fields are only ever added, never renamed.
+/// Every event is stored under a versioned name (see <see cref="EventCatalog"/>).
+/// </summary>
+public abstract record TrialEvent;
+
+/// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.</summary>
+public sealed record TrialStarted(
+    string Strategy,
+    string Backbone,
+    int Groups,
+    double LearningRate,
+    int Patience,
+    int Step,
+    double Decay,
+    int MaxEpochs,
+    int InitialUnfrozenGroups,
+    string StopPolicy,
+    double MinDelta,
+    int Seed) : TrialEvent;
+
+/// <summary>One epoch trained and validated. <c>LearningRate</c> and <c>UnfrozenGroups</c> are those in force
+/// during the epoch; <c>PatienceCounter</c> is the value after this epoch's improvement check (a following
+/// <see cref="GroupsUnfrozen"/> resets it to 0).</summary>
+public sealed record EpochCompleted(
+    int Epoch,
+    double TrainLoss,
+    double ValLoss,
+    double ValAccuracy,
+    double ValMacroF1,
+    double LearningRate,
+    int UnfrozenGroups,
+    int PatienceCounter,
+    double Seconds) : TrialEvent;
+
+/// <summary>Validation loss improved; the weights of this epoch are the new best, saved as <c>Checkpoint</c>.</summary>
+public sealed record BestImproved(int Epoch, double ValLoss, string Checkpoint, string Sha256) : TrialEvent;
+
+/// <summary>Plateau detected: unfrozen groups go from <c>From</c> to <c>To</c>, the new rate is <c>LearningRate</c>,
+/// the optimizer state is reset and the patience counter returns to 0.</summary>
+public sealed record GroupsUnfrozen(int Epoch, int From, int To, double LearningRate) : TrialEvent;
+
+/// <summary>Weights were put back to those of <c>BestEpoch</c> at the end of <c>Epoch</c>.</summary>
+public sealed record BestWeightsRestored(int Epoch, int BestEpoch) : TrialEvent;
+
+/// <summary>The resumable state at the end of <c>Epoch</c> (weights, optimizer, RNG) was saved.</summary>
+public sealed record CheckpointSaved(int Epoch, string Checkpoint, string Sha256) : TrialEvent;
+
+/// <summary>Training ended after <c>Epoch</c>; the test evaluation of the best weights follows.</summary>
+public sealed record TrainingStopped(int Epoch, string Reason) : TrialEvent;
+
+public sealed record TrialCompleted(
+    int BestEpoch,
+    double BestValLoss,
+    int EpochsRun,
+    double TestLoss,
+    double TestAccuracy,
+    double TestMacroF1,
+    int[][] ConfusionMatrix,
+    int[] TestPredictions) : TrialEvent;
+
+public sealed record TrialFailed(string Reason) : TrialEvent;

@@ -1,0 +1,42 @@
+namespace Orchestrator.Domain.Specs;
+
+public static class Strategies
+{
+    public const string Dynamic = "dynamic";
+    public const string FixedTopN = "fixed-top-n";
+    public static readonly IReadOnlyList<string> All = [Dynamic, FixedTopN];
+}
+
+public static class StopPolicies
+{
+    /// <summary>Stop when all groups are unfrozen and patience reaches p again, or after MaxEpochs.</summary>
+    public const string PlateauAfterFullUnfreeze = "plateau-after-full-unfreeze";
+    /// <summary>Algorithm 1 literally: rounds of MaxEpochs epochs, repeated while m &lt; L.</summary>
+    public const string Algorithm1 = "algorithm-1";
+    public static readonly IReadOnlyList<string> All = [PlateauAfterFullUnfreeze, Algorithm1];
+}
+
+/// <summary>Where a sweep's data comes from. <c>Synthesize</c> set: make a synthetic set there if it is missing.</summary>
+public sealed record DataSpec(string Path, SynthesizeSpec? Synthesize);
+
+public sealed record SynthesizeSpec(int Images, int Size, int Seed);
+
+/// <summary>One cell of the sweep grid: everything a worker needs to run the trial.</summary>
+public sealed record TrialSpec(
+    string Sweep,
+    string Backbone,
+    string Strategy,
+    double LearningRate,
+    int Patience,
+    int Step,
+    double Decay,
+    int MaxEpochs,
+    int FixedTopN,
+    double MinDelta,
+    string StopPolicy,
+    int MaxRounds,
+    string Optimizer,
+    int BatchSize,
+    int InputSize,
+    int Seed,
+    DataSpec Data);

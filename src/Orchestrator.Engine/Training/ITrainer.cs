@@ -1,0 +1,68 @@
+namespace Orchestrator.Engine.Training;
+
+public static class Architectures
+{
+    public const string LightweightCnn = "lightweight-cnn";
+    public const string MobileNetV2 = "mobilenet_v2";
+    public static readonly IReadOnlyList<string> All = [LightweightCnn, MobileNetV2];
+}
+
+public enum OptimizerKind { Adam = 0, Sgd = 1 }
+
+public sealed record TrainerOptions(
+    string Architecture,
+    int NumClasses,
+    int InputSize,
+    OptimizerKind Optimizer,
+    double LearningRate,
+    ulong Seed,
+    int Threads = 0);
+
+/// <summary>Progress inside one pass over data: batches done of total, running mean loss.</summary>
+public readonly record struct BatchProgress(int BatchesDone, int BatchesTotal, double RunningLoss);
+
+public sealed record EvaluationResult(double Loss, int[] Predictions, float[][] Probabilities);
+
+/// <summary>
+/// One model being trained: backbone (L ordered groups, shallow to deep) + head, its optimizer and an
+/// in-memory copy of the best weights. BatchNorm layers stay in eval mode always.
+/// </summary>
+public interface ITrainer : IDisposable
+{
+    int GroupCount { get; }
+
+    /// <summary>Top <paramref name="unfrozenGroups"/> groups and the head trainable, the rest frozen.</summary>
+    void SetTrainable(int unfrozenGroups);
+    void SetLearningRate(double learningRate);
+    void ResetOptimizer();
+
+    /// <summary>Trains one epoch over the given sample order (indices into the dataset, repeats allowed),
+    /// batch by batch; returns the mean training loss. Cancellation is checked between batches.</summary>
+    double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights, int batchSize,
+        Action<BatchProgress>? progress, CancellationToken ct);
+
+    /// <summary>Evaluates in eval mode: class-weighted mean loss, argmax predictions, softmax probabilities.</summary>
+    EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights, int batchSize,
+        Action<BatchProgress>? progress, CancellationToken ct);
+
+    void RememberBest();
+    void RestoreBest();
+
+    /// <summary>Saves weights, optimizer state, epoch and RNG state atomically (temp, fsync, rename); returns SHA-256 hex.</summary>
+    string SaveCheckpoint(string path, int epoch);
+    /// <summary>Verifies the SHA-256, then loads; returns the epoch stored. Throws on a hash mismatch.</summary>
+    int LoadCheckpoint(string path, string expectedSha256);
+    /// <summary>Saves the in-memory best weights atomically; returns SHA-256 hex.</summary>
+    string SaveBest(string path);
+    /// <summary>Verifies, then loads a file from <see cref="SaveBest"/> into the in-memory best weights.</summary>
+    void LoadBest(string path, string expectedSha256);
+}
+
+/// <summary>A packed dataset opened for training: labels and a native memory-mapped view of the pixels.</summary>
+public interface IPackedDataset : IDisposable
+{
+    Orchestrator.Domain.Data.DatasetManifest Manifest { get; }
+    IReadOnlyList<int> Labels { get; }
+    /// <summary>Indices of the items of one split, in manifest order.</summary>
+    IReadOnlyList<int> IndicesOf(string split);
+}

@@ -1,0 +1,78 @@
+namespace Orchestrator.Store;
+
+public enum TrialStatus { Pending, Running, Completed, Failed, Cancelled }
+
+public sealed record SweepRecord(string Id, string Name, string SpecYaml, DateTimeOffset CreatedAt);
+
+/// <summary>A trial row. <c>SpecJson</c> is the canonical TrialSpec JSON its id hashes.</summary>
+public sealed record TrialRecord(
+    string Id,
+    string SweepId,
+    string SpecJson,
+    TrialStatus Status,
+    string? LeaseOwner,
+    long LeaseEpoch,
+    DateTimeOffset? LeaseExpiresAt,
+    int Attempts,
+    DateTimeOffset UpdatedAt);
+
+/// <summary>The right to write a trial's stream. <c>Epoch</c> is the fencing token: every claim bumps it.</summary>
+public sealed record TrialLease(string TrialId, string SweepId, string Owner, long Epoch, DateTimeOffset ExpiresAt, int Attempts);
+
+/// <summary>An event to append: its versioned type name and JSON payload.</summary>
+public sealed record EventData(string Type, string Payload);
+
+/// <summary>An event as stored: global position, per-stream sequence (1-based), type, payload.</summary>
+public sealed record StoredEvent(long Position, string StreamId, long Seq, string Type, string Payload, long LeaseEpoch, DateTimeOffset RecordedAt);
+
+/// <summary>The expected sequence number did not match: another writer appended first.</summary>
+public sealed class ConcurrencyException(string streamId, long expected, long actual)
+    : Exception($"stream {streamId}: expected last sequence {expected}, found {actual}")
+{
+    public long Actual { get; } = actual;
+}
+
+/// <summary>The writer's lease epoch is no longer the trial's current one: its lease was taken over.</summary>
+public sealed class StaleLeaseException(string trialId, long writerEpoch, long currentEpoch)
+    : Exception($"trial {trialId}: lease epoch {writerEpoch} is stale (current {currentEpoch})");
+
+/// <summary>
+/// The one store contract: journal, sweeps, trials with leases. SQLite now, PostgreSQL later; both must pass
+/// the same conformance suite. All times are passed in by the caller (no hidden clock).
+/// </summary>
+public interface IOrchestratorStore : IAsyncDisposable
+{
+    /// <summary>Creates the schema if absent. Safe when several processes do it at once.</summary>
+    Task MigrateAsync(CancellationToken ct = default);
+
+    /// <summary>Inserts the sweep and those trials whose id is not stored yet; returns how many trials were new.</summary>
+    Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default);
+
+    Task<IReadOnlyList<SweepRecord>> ListSweepsAsync(CancellationToken ct = default);
+    Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default);
+    Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default);
+    Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default);
+
+    /// <summary>Atomically claims one trial of the sweep that is Pending, or Running with an expired lease:
+    /// sets owner and expiry, bumps the lease epoch and the attempt count. Null when none is claimable.</summary>
+    Task<TrialLease?> TryClaimTrialAsync(string sweepId, string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default);
+
+    /// <summary>Extends the lease; false (and nothing changed) when the lease epoch is no longer current.</summary>
+    Task<bool> RenewLeaseAsync(TrialLease lease, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default);
+
+    /// <summary>Sets the trial's final status and clears the lease, only if the lease epoch is still current.</summary>
+    Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Gives the trial back (Pending, lease cleared) without counting it finished, if the epoch is current.</summary>
+    Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Appends events to a trial's stream in one transaction. <paramref name="expectedSeq"/> is the
+    /// sequence of the last event the writer saw (0 for none). Throws <see cref="ConcurrencyException"/> or
+    /// <see cref="StaleLeaseException"/>; on either nothing is written. Returns the new last sequence.</summary>
+    Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now, CancellationToken ct = default);
+
+    Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default);
+
+    /// <summary>Events of all streams after a global position, in global order (for projections and watchers).</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default);
+}
