@@ -1,16 +1,9 @@
 namespace Orchestrator.Engine.Training;
 
-public static class Architectures
-{
-    public const string LightweightCnn = "lightweight-cnn";
-    public const string MobileNetV2 = "mobilenet_v2";
-    public static readonly IReadOnlyList<string> All = [LightweightCnn, MobileNetV2];
-}
-
 public enum OptimizerKind { Adam = 0, Sgd = 1 }
 
 public sealed record TrainerOptions(
-    string Architecture,
+    string Architecture,   // one of Orchestrator.Domain.Specs.Backbones.Supported
     int NumClasses,
     int InputSize,
     OptimizerKind Optimizer,

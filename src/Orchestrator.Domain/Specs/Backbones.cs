@@ -1,0 +1,9 @@
+namespace Orchestrator.Domain.Specs;
+
+/// <summary>Backbone architecture names a sweep spec may use; the engine implements each.</summary>
+public static class Backbones
+{
+    public const string LightweightCnn = "lightweight-cnn";
+    public const string MobileNetV2 = "mobilenet_v2";
+    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2];
+}
