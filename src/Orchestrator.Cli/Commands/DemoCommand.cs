@@ -1,0 +1,21 @@
+using System.CommandLine;
+
+namespace Orchestrator.Cli.Commands;
+
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var store = CommonOptions.Store();
+        var workers = CommonOptions.Workers();
+        var command = new Command("demo", "Run the embedded demo sweep (synthetic data, made if missing) and print its results") { store, workers };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            using var stream = typeof(DemoCommand).Assembly.GetManifestResourceStream("demo.yaml")
+                ?? throw new InvalidOperationException("the demo spec is not embedded in this build");
+            using var reader = new StreamReader(stream);
+            return await SweepExecution.RunAsync(await reader.ReadToEndAsync(ct), result.GetValue(store)!, result.GetValue(workers), ct);
+        }, ct));
+        return command;
+    }
+}

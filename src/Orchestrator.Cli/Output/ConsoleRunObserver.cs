@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using Orchestrator.Cluster.Runtime;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Engine.Training;
+using Spectre.Console;
+
+namespace Orchestrator.Cli.Output;
+
+/// <summary>
+/// Shows a running sweep. On a terminal: live progress bars, one per worker slot plus the sweep total.
+/// Redirected (logs, CI): one plain line per journaled epoch and per trial start and end.
+/// </summary>
+public sealed class ConsoleRunObserver : IRunObserver
+{
+    private readonly ConcurrentDictionary<string, ProgressTask> _slotTasks = new();
+    private readonly ConcurrentDictionary<string, string> _slotTrials = new();
+    private ProgressContext? _live;
+    private ProgressTask? _total;
+
+    public static bool Interactive => !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="work"/> under live progress bars when on a terminal.</summary>
+    public async Task<T> RunAsync<T>(int trials, int alreadyEnded, Func<Task<T>> work)
+    {
+        if (!Interactive) return await work();
+        return await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async ctx =>
+            {
+                _live = ctx;
+                _total = ctx.AddTask("[bold]sweep[/] trials ended", maxValue: Math.Max(1, trials));
+                _total.Value = alreadyEnded;
+                return await work();
+            });
+    }
+
+    public void SweepPlanned(string sweepId, int trials, int newTrials, int alreadyEnded) =>
+        Console.WriteLine($"sweep {sweepId}: {trials} trial(s), {newTrials} new, {alreadyEnded} already ended");
+
+    public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state)
+    {
+        var resume = state.EpochsDone > 0 ? $", resuming after epoch {state.EpochsDone}" : "";
+        var label = $"{trialId} {spec.Backbone}/{spec.Strategy}";
+        _slotTrials[slot] = label;
+        if (_live is null)
+        {
+            Console.WriteLine($"[{slot}] {label} started{resume}");
+            return;
+        }
+        var task = _slotTasks.GetOrAdd(slot, s => _live.AddTask(s));
+        task.Description = Markup.Escape($"{slot} {label}{resume}");
+        task.MaxValue = 1;
+        task.Value = 0;
+    }
+
+    public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress)
+    {
+        if (_live is null || !_slotTasks.TryGetValue(slot, out var task)) return;
+        task.Description = Markup.Escape($"{slot} {_slotTrials.GetValueOrDefault(slot)} epoch {epoch} {phase}");
+        task.MaxValue = Math.Max(1, progress.BatchesTotal);
+        task.Value = progress.BatchesDone;
+    }
+
+    public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events)
+    {
+        if (_live is null) Console.WriteLine($"[{slot}] {trialId} {EpochLine.Describe(events)}");
+    }
+
+    public void TrialEnded(string slot, string trialId, TrialState state)
+    {
+        _total?.Increment(1);
+        var result = state.Result is { } r
+            ? $"completed: test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}, best epoch {r.BestEpoch} of {r.EpochsRun}"
+            : $"failed: {state.FailureReason}";
+        if (_live is null) Console.WriteLine($"[{slot}] {trialId} {result}");
+        else if (_slotTasks.TryGetValue(slot, out var task)) task.Description = Markup.Escape($"{slot} {trialId} {result}");
+    }
+
+    public void Note(string message)
+    {
+        if (_live is null) Console.WriteLine($"note: {message}");
+        else _live.AddTask(Markup.Escape($"note: {message}"), autoStart: false, maxValue: 1).Value = 1;
+    }
+}

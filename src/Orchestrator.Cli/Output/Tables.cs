@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Domain.Trials;
+using Spectre.Console;
+
+namespace Orchestrator.Cli.Output;
+
+/// <summary>The tables and JSON documents commands print.</summary>
+public static class Tables
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Table Results(IReadOnlyList<ResultRow> rows, bool synthetic)
+    {
+        var table = new Table().Title(synthetic ? "Results (SYNTHETIC data)" : "Results")
+            .AddColumns("backbone", "strategy", "test accuracy", "test macro-F1", "best epoch", "epochs run", "chosen of", "trial");
+        foreach (var row in rows)
+        {
+            var r = row.Trial.State.Result!;
+            table.AddRow(row.Backbone, row.Strategy, r.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture),
+                r.TestMacroF1.ToString("F3", CultureInfo.InvariantCulture), r.BestEpoch.ToString(CultureInfo.InvariantCulture),
+                r.EpochsRun.ToString(CultureInfo.InvariantCulture), row.Candidates.ToString(CultureInfo.InvariantCulture), row.Trial.Record.Id);
+        }
+        return table;
+    }
+
+    public static Table Trials(IReadOnlyList<TrialView> trials)
+    {
+        var table = new Table().AddColumns("trial", "backbone", "strategy", "status", "epochs", "m/L", "lr", "best val loss", "test acc", "test F1");
+        foreach (var t in trials)
+        {
+            var s = t.State;
+            table.AddRow(t.Record.Id, t.Spec.Backbone, t.Spec.Strategy, Status(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
+                $"{s.UnfrozenGroups}/{s.Groups}", s.LearningRate.ToString("G4", CultureInfo.InvariantCulture),
+                s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-",
+                s.Result?.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture) ?? "-",
+                s.Result?.TestMacroF1.ToString("F3", CultureInfo.InvariantCulture) ?? "-");
+        }
+        return table;
+    }
+
+    public static string Status(TrialView t) => t.State.Phase switch
+    {
+        TrialPhase.Completed => "completed",
+        TrialPhase.Failed => "failed",
+        _ => t.Record.Status.ToString().ToLowerInvariant(),
+    };
+
+    public static object TrialJson(TrialView t) => new
+    {
+        id = t.Record.Id,
+        backbone = t.Spec.Backbone,
+        strategy = t.Spec.Strategy,
+        status = Status(t),
+        attempts = t.Record.Attempts,
+        leaseOwner = t.Record.LeaseOwner,
+        epochsDone = t.State.EpochsDone,
+        maxEpochs = t.Spec.MaxEpochs,
+        unfrozenGroups = t.State.UnfrozenGroups,
+        groups = t.State.Groups,
+        learningRate = t.State.LearningRate,
+        bestEpoch = t.State.BestEpoch,
+        bestValLoss = t.State.BestEpoch > 0 ? t.State.BestValLoss : (double?)null,
+        stopReason = t.State.StopReason,
+        testAccuracy = t.State.Result?.TestAccuracy,
+        testMacroF1 = t.State.Result?.TestMacroF1,
+        failure = t.State.FailureReason,
+        spec = t.Spec,
+    };
+}

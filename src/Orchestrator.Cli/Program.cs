@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Orchestrator.Cli.Commands;
+
+var root = new RootCommand("orchestrator: fine-tuning sweeps of CNN backbones for chest X-ray classification, event-sourced and resumable");
+root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(SweepCommands.Create());
+root.Subcommands.Add(TrialCommands.Create());
+root.Subcommands.Add(DataCommands.Create());
+return await root.Parse(args).InvokeAsync();

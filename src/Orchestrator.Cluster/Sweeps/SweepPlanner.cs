@@ -1,0 +1,62 @@
+using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Engine.Datasets;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cluster.Sweeps;
+
+/// <summary>A spec that is valid and whose data is ready, with its grid expanded.</summary>
+public sealed record PlannedSweep(string Id, SweepSpec Spec, string Yaml, IReadOnlyList<PlannedTrial> Trials);
+
+/// <summary>Input the user must fix before anything runs: one line, shown as is.</summary>
+public sealed class InvalidInputException(string message) : Exception(message);
+
+/// <summary>From spec text to registered trials: parse, check the data, expand, register (idempotently).</summary>
+public static class SweepPlanner
+{
+    /// <summary>Parses and validates; checks the data is there or can be synthesized. Touches nothing.</summary>
+    public static PlannedSweep Plan(string yaml)
+    {
+        var spec = SweepSpecParser.Parse(yaml);
+        var manifestPath = Path.Combine(spec.Data.Path, DatasetManifest.FileName);
+        if (!File.Exists(manifestPath) && spec.Data.Synthesize is null)
+            throw new InvalidInputException(
+                $"spec: data.path: no dataset at '{spec.Data.Path}' ({DatasetManifest.FileName} not found); " +
+                $"create one with `orchestrator data synth --out {spec.Data.Path}` or add data.synthesize");
+        if (File.Exists(manifestPath))
+            CheckDataset(spec.Data.Path);
+        return new PlannedSweep(Ids.SweepId(spec.Name), spec, yaml, SweepGrid.Expand(spec));
+    }
+
+    /// <summary>Makes the synthetic set the spec asks for, if it is not there yet.</summary>
+    public static void EnsureData(PlannedSweep sweep, IProgress<int>? progress = null)
+    {
+        var data = sweep.Spec.Data;
+        if (File.Exists(Path.Combine(data.Path, DatasetManifest.FileName)) || data.Synthesize is null) return;
+        SyntheticDatasetBuilder.Build(data.Path, data.Synthesize.Images, data.Synthesize.Size, data.Synthesize.Seed, progress);
+    }
+
+    public static async Task<int> RegisterAsync(IOrchestratorStore store, PlannedSweep sweep, DateTimeOffset now, CancellationToken ct)
+    {
+        var record = new SweepRecord(sweep.Id, sweep.Spec.Name, sweep.Yaml, now);
+        var trials = sweep.Trials
+            .Select(t => new TrialRecord(t.Id, sweep.Id, t.CanonicalJson, TrialStatus.Pending, null, 0, null, 0, now))
+            .ToList();
+        return await store.RegisterSweepAsync(record, trials, ct);
+    }
+
+    private static void CheckDataset(string path)
+    {
+        try
+        {
+            using var data = PackedDataset.Open(path);
+            foreach (var split in new[] { Splits.Train, Splits.Validation, Splits.Test })
+                if (data.IndicesOf(split).Count == 0)
+                    throw new InvalidInputException($"spec: data.path: dataset '{path}' has no images in split '{split}'");
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"spec: data.path: dataset '{path}' cannot be read: {ex.Message}");
+        }
+    }
+}

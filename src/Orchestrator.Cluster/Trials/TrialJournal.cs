@@ -1,0 +1,46 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cluster.Trials;
+
+/// <summary>
+/// A trial's stream as seen by its current lease holder: the folded state, the last sequence number, and
+/// appends that carry both (expected sequence, lease epoch) so a writer that lost its lease is refused.
+/// </summary>
+public sealed class TrialJournal
+{
+    private readonly IOrchestratorStore _store;
+    private readonly TrialLease _lease;
+    private readonly TimeProvider _clock;
+
+    private TrialJournal(IOrchestratorStore store, TrialLease lease, TimeProvider clock, TrialState state, long lastSeq)
+    {
+        _store = store;
+        _lease = lease;
+        _clock = clock;
+        State = state;
+        LastSeq = lastSeq;
+    }
+
+    public TrialState State { get; private set; }
+    public long LastSeq { get; private set; }
+
+    public static async Task<TrialJournal> LoadAsync(IOrchestratorStore store, TrialLease lease, TimeProvider clock, CancellationToken ct)
+    {
+        var stored = await store.ReadStreamAsync(lease.TrialId, ct);
+        var state = TrialEvolution.Replay(stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)));
+        return new TrialJournal(store, lease, clock, state, stored.Count == 0 ? 0 : stored[^1].Seq);
+    }
+
+    public async Task AppendAsync(IReadOnlyList<TrialEvent> events, CancellationToken ct)
+    {
+        var data = events.Select(e =>
+        {
+            var serialized = EventCatalog.Serialize(e);
+            return new EventData(serialized.Type, serialized.Payload);
+        }).ToList();
+        LastSeq = await _store.AppendAsync(_lease.TrialId, LastSeq, _lease.Epoch, data, _clock.GetUtcNow(), ct);
+        State = events.Aggregate(State, TrialEvolution.Evolve);
+    }
+}

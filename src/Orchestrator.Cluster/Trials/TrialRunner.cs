@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using Orchestrator.Cluster.Runtime;
+using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Metrics;
+using Orchestrator.Domain.Sampling;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Engine.Training;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cluster.Trials;
+
+public enum TrialRunOutcome { Completed, Failed, Released, LeaseLost, Cancelled }
+
+/// <summary>Builds the engine for a trial; a seam so tests and benchmarks can plug in another engine.</summary>
+public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
+
+/// <summary>
+/// Runs one claimed trial to its end. It rebuilds the trial's state from the journal, loads the checkpoints
+/// the journal names, then per epoch: trains, validates, asks the decider, performs the effects and writes
+/// the resulting checkpoint files, and finally appends the epoch's events in one fenced append. The append
+/// is the commit point: a crash before it loses only unjournaled work, which is redone from the previous
+/// checkpoint, so no journaled epoch is ever trained twice.
+/// </summary>
+public sealed class TrialRunner(
+    IOrchestratorStore store,
+    string artifactRoot,
+    DatasetCache datasets,
+    TrainerFactory trainers,
+    IRunObserver observer,
+    TimeProvider clock,
+    TimeSpan leaseDuration,
+    int maxAttempts = 3)
+{
+    public async Task<TrialRunOutcome> RunAsync(string slot, TrialLease lease, TrialSpec spec, CancellationToken ct)
+    {
+        await using var keeper = new LeaseKeeper(store, lease, leaseDuration, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, keeper.Lost);
+        TrialJournal? journal = null;
+        try
+        {
+            journal = await TrialJournal.LoadAsync(store, lease, clock, linked.Token);
+            observer.TrialClaimed(slot, lease.TrialId, spec, journal.State);
+            await RunTrialAsync(slot, lease, spec, journal, linked.Token);
+            var status = journal.State.Phase == TrialPhase.Completed ? TrialStatus.Completed : TrialStatus.Failed;
+            await store.FinishTrialAsync(lease, status, clock.GetUtcNow(), CancellationToken.None);
+            observer.TrialEnded(slot, lease.TrialId, journal.State);
+            return status == TrialStatus.Completed ? TrialRunOutcome.Completed : TrialRunOutcome.Failed;
+        }
+        catch (Exception ex) when (ex is StaleLeaseException or ConcurrencyException || keeper.Lost.IsCancellationRequested)
+        {
+            observer.Note($"{lease.TrialId}: lease lost ({ex.Message}); stopping, another slot carries on");
+            return TrialRunOutcome.LeaseLost;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await store.ReleaseTrialAsync(lease, clock.GetUtcNow(), CancellationToken.None);
+            return TrialRunOutcome.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            return await FailOrReleaseAsync(slot, lease, journal, ex);
+        }
+    }
+
+    private async Task<TrialRunOutcome> FailOrReleaseAsync(string slot, TrialLease lease, TrialJournal? journal, Exception ex)
+    {
+        var reason = $"{ex.GetType().Name}: {ex.Message}";
+        if (lease.Attempts < maxAttempts || journal is null)
+        {
+            observer.Note($"{lease.TrialId}: attempt {lease.Attempts} of {maxAttempts} failed ({reason}); it will be retried");
+            await store.ReleaseTrialAsync(lease, clock.GetUtcNow(), CancellationToken.None);
+            return TrialRunOutcome.Released;
+        }
+        await journal.AppendAsync([new TrialFailed($"{reason} (attempt {lease.Attempts} of {maxAttempts})")], CancellationToken.None);
+        await store.FinishTrialAsync(lease, TrialStatus.Failed, clock.GetUtcNow(), CancellationToken.None);
+        observer.TrialEnded(slot, lease.TrialId, journal.State);
+        return TrialRunOutcome.Failed;
+    }
+
+    private async Task RunTrialAsync(string slot, TrialLease lease, TrialSpec spec, TrialJournal journal, CancellationToken ct)
+    {
+        if (journal.State.Phase is TrialPhase.Completed or TrialPhase.Failed) return;
+
+        var data = datasets.Get(spec.Data.Path);
+        var split = new SplitView(data);
+        var classes = data.Manifest.Classes.Count;
+        var weights = ClassWeights.Compute(split.TrainLabels, classes);
+        var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId);
+        artifacts.EnsureExists();
+
+        using var trainer = trainers(spec, classes);
+        if (journal.State.Phase == TrialPhase.NotStarted)
+            await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
+        Restore(trainer, journal.State, artifacts);
+
+        while (journal.State.Phase == TrialPhase.Training)
+        {
+            ct.ThrowIfCancellationRequested();
+            var epoch = journal.State.EpochsDone + 1;
+            var watch = Stopwatch.StartNew();
+            var order = BalancedSampler.EpochOrder(split.Train, split.TrainLabels, classes, spec.Seed, epoch);
+            var trainLoss = trainer.TrainEpoch(data, order, weights, spec.BatchSize,
+                p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
+            var validation = trainer.Evaluate(data, split.Val.ToArray(), weights, spec.BatchSize,
+                p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);
+            var metrics = ClassificationMetrics.Compute(split.ValLabels, validation.Predictions, classes);
+            var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
+
+            var events = ApplyEffects(trainer, artifacts, TrialDecider.DecideEpoch(journal.State, outcome));
+            await journal.AppendAsync(events, ct);
+            observer.EventsJournaled(slot, lease.TrialId, events);
+            artifacts.Prune([journal.State.LatestCheckpoint, journal.State.BestCheckpoint]);
+        }
+
+        if (journal.State.Phase == TrialPhase.Stopped)
+            await journal.AppendAsync([Evaluate(slot, lease.TrialId, trainer, data, split, weights, spec, journal.State, ct)], ct);
+    }
+
+    /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.</summary>
+    private static void Restore(ITrainer trainer, TrialState state, TrialArtifacts artifacts)
+    {
+        trainer.SetTrainable(state.UnfrozenGroups);
+        trainer.SetLearningRate(state.LearningRate);
+        if (state.LatestCheckpoint is not null)
+            trainer.LoadCheckpoint(artifacts.PathOf(state.LatestCheckpoint), state.LatestSha256!);
+        if (state.BestCheckpoint is not null)
+            trainer.LoadBest(artifacts.PathOf(state.BestCheckpoint), state.BestSha256!);
+    }
+
+    /// <summary>Performs what the decided events call for, in order, and completes them with the checkpoint
+    /// hashes; adds the resumable checkpoint of this epoch unless training stopped.</summary>
+    private static List<TrialEvent> ApplyEffects(ITrainer trainer, TrialArtifacts artifacts, IReadOnlyList<TrialEvent> decided)
+    {
+        var events = new List<TrialEvent>(decided.Count + 1);
+        var epoch = 0;
+        var stopped = false;
+        foreach (var e in decided)
+        {
+            switch (e)
+            {
+                case EpochCompleted completed:
+                    epoch = completed.Epoch;
+                    events.Add(e);
+                    break;
+                case BestImproved best:
+                    trainer.RememberBest();
+                    events.Add(best with { Sha256 = trainer.SaveBest(artifacts.PathOf(best.Checkpoint)) });
+                    break;
+                case GroupsUnfrozen unfrozen:
+                    trainer.SetTrainable(unfrozen.To);
+                    trainer.SetLearningRate(unfrozen.LearningRate);
+                    trainer.ResetOptimizer();
+                    events.Add(e);
+                    break;
+                case BestWeightsRestored:
+                    trainer.RestoreBest();
+                    events.Add(e);
+                    break;
+                case TrainingStopped:
+                    stopped = true;
+                    events.Add(e);
+                    break;
+                default:
+                    events.Add(e);
+                    break;
+            }
+        }
+        if (!stopped)
+        {
+            var name = CheckpointNames.Latest(epoch);
+            events.Add(new CheckpointSaved(epoch, name, trainer.SaveCheckpoint(artifacts.PathOf(name), epoch)));
+        }
+        return events;
+    }
+
+    private TrialEvent Evaluate(string slot, string trialId, ITrainer trainer, IPackedDataset data, SplitView split,
+        float[] weights, TrialSpec spec, TrialState state, CancellationToken ct)
+    {
+        if (state.BestEpoch == 0)
+            return new TrialFailed("no epoch produced a finite validation loss");
+        trainer.RestoreBest();
+        var test = trainer.Evaluate(data, split.Test.ToArray(), weights, spec.BatchSize,
+            p => observer.BatchProgress(slot, trialId, "test", state.EpochsDone, p), ct);
+        var metrics = ClassificationMetrics.Compute(split.TestLabels, test.Predictions, data.Manifest.Classes.Count);
+        return new TrialCompleted(state.BestEpoch, state.BestValLoss, state.EpochsDone, test.Loss,
+            metrics.Accuracy, metrics.MacroF1, metrics.ConfusionMatrix, test.Predictions);
+    }
+
+    /// <summary>The dataset's three splits as index lists with their labels.</summary>
+    private sealed class SplitView
+    {
+        public SplitView(IPackedDataset data)
+        {
+            Train = data.IndicesOf(Splits.Train);
+            Val = data.IndicesOf(Splits.Validation);
+            Test = data.IndicesOf(Splits.Test);
+            if (Train.Count == 0 || Val.Count == 0 || Test.Count == 0)
+                throw new InvalidDataException($"dataset {data.Manifest.Images}: every split needs images (train {Train.Count}, val {Val.Count}, test {Test.Count})");
+            TrainLabels = Train.Select(i => data.Labels[i]).ToArray();
+            ValLabels = Val.Select(i => data.Labels[i]).ToArray();
+            TestLabels = Test.Select(i => data.Labels[i]).ToArray();
+        }
+
+        public IReadOnlyList<int> Train { get; }
+        public IReadOnlyList<int> Val { get; }
+        public IReadOnlyList<int> Test { get; }
+        public int[] TrainLabels { get; }
+        public int[] ValLabels { get; }
+        public int[] TestLabels { get; }
+    }
+}
