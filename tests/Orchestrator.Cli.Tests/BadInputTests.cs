@@ -1,0 +1,54 @@
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>Invalid specs are refused with one clear line and a non-zero exit, before anything runs.</summary>
+public class BadInputTests
+{
+    private const string Valid = """
+        name: bad-input
+        data: { path: data, synthesize: { images: 84, size: 16, seed: 1 } }
+        backbones: [lightweight-cnn]
+        strategies: [dynamic]
+        inputSize: 16
+        hyperparameters: { patience: [2], step: [1], decay: [0.1], epochs: [2] }
+        """;
+
+    [Theory]
+    [InlineData("backbones: [lightweight-cnn]", "backbones: [resnet9]", "resnet9")]
+    [InlineData("patience: [2]", "patience: [0]", "patience")]
+    [InlineData("step: [1]", "step: [0]", "step")]
+    [InlineData("decay: [0.1]", "decay: [1.5]", "decay")]
+    [InlineData("decay: [0.1]", "decay: [0]", "decay")]
+    [InlineData("data: { path: data, synthesize: { images: 84, size: 16, seed: 1 } }", "data: { path: no-such-data }", "data")]
+    [InlineData("strategies: [dynamic]", "strategies: [dynamic", "line")]
+    public async Task An_invalid_spec_gets_one_error_line_and_exit_2_and_nothing_runs(string valid, string broken, string mentions)
+    {
+        var dir = Cli.TempDir();
+        Valid.Should().Contain(valid);
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Valid.Replace(valid, broken));
+
+        var result = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "sweep", "run", "spec.yaml");
+
+        result.ExitCode.Should().Be(2);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith("error: ").And.Contain(mentions);
+        Directory.Exists(Path.Combine(dir, ".orchestrator")).Should().BeFalse("nothing may run or be stored for a bad spec");
+        Directory.Exists(Path.Combine(dir, "data")).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_missing_spec_file_is_one_clear_error()
+    {
+        var result = await Cli.RunAsync(Cli.TempDir(), TimeSpan.FromMinutes(1), "sweep", "run", "nope.yaml");
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Trim().Should().StartWith("error: spec: file not found");
+    }
+
+    [Fact]
+    public async Task An_unknown_trial_is_one_clear_error()
+    {
+        var result = await Cli.RunAsync(Cli.TempDir(), TimeSpan.FromMinutes(1), "trial", "events", "t-000000000000", "--json");
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Trim().Should().StartWith("error: no store at ");
+        Directory.Exists(Path.Combine(Cli.TempDir(), ".orchestrator")).Should().BeFalse();
+    }
+}

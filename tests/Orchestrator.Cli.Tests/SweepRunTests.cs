@@ -1,0 +1,106 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Store.Sqlite;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>Real sweeps through the real engine, driven by the CLI as a user types it.</summary>
+public class SweepRunTests
+{
+    private static string Spec(string name, string backbones, string strategies, int epochs) => $"""
+        name: {name}
+        data: {"{"} path: data, synthesize: {"{"} images: 140, size: 32, seed: 2 {"}"} {"}"}
+        backbones: [{backbones}]
+        strategies: [{strategies}]
+        inputSize: 32
+        batchSize: 16
+        hyperparameters: {"{"} patience: [1], step: [1], decay: [0.1], epochs: [{epochs}], fixedTopN: [1] {"}"}
+        """;
+
+    [Fact]
+    public async Task Sweep_run_trains_every_trial_and_status_and_events_report_them()
+    {
+        var dir = Cli.TempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Spec("e2e", "lightweight-cnn, mobilenet_v2", "dynamic, fixed-top-n", 4));
+
+        var run = await Cli.RunAsync(dir, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "2");
+        run.ExitCode.Should().Be(0, run.Stderr + run.Stdout);
+        run.Stdout.Should().Contain("Results (SYNTHETIC data)").And.Contain("4 of 4 trial(s) completed");
+
+        var status = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "sweep", "status", "e2e", "--json");
+        status.ExitCode.Should().Be(0, status.Stderr);
+        using var doc = JsonDocument.Parse(status.Stdout);
+        var trials = doc.RootElement.GetProperty("trials").EnumerateArray().ToList();
+        trials.Should().HaveCount(4).And.OnlyContain(t => t.GetProperty("status").GetString() == "completed");
+
+        foreach (var id in trials.Select(t => t.GetProperty("id").GetString()!))
+        {
+            var events = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "trial", "events", id, "--json");
+            events.ExitCode.Should().Be(0, events.Stderr);
+            using var journal = JsonDocument.Parse(events.Stdout);
+            var items = journal.RootElement.EnumerateArray().ToList();
+            items.Select(e => e.GetProperty("seq").GetInt64()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+            items[0].GetProperty("type").GetString().Should().Be("TrialStarted");
+            items[^1].GetProperty("type").GetString().Should().Be("TrialCompleted");
+            items[^1].GetProperty("confusionMatrix").GetArrayLength().Should().Be(7);
+        }
+
+        var again = await Cli.RunAsync(dir, TimeSpan.FromMinutes(2), "sweep", "run", "spec.yaml");
+        again.ExitCode.Should().Be(0, again.Stderr);
+        again.Stdout.Should().Contain("4 trial(s), 0 new, 4 already ended");
+    }
+
+    [Fact]
+    public async Task Kill_9_mid_epoch_then_the_same_command_completes_without_repeating_a_journaled_epoch()
+    {
+        var dir = Cli.TempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Spec("crash", "mobilenet_v2", "dynamic", 8));
+        var dbPath = Path.Combine(dir, ".orchestrator", "orchestrator.db");
+
+        using (var first = Cli.Start(dir, "sweep", "run", "spec.yaml", "--workers", "1"))
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (await JournaledEpochsAsync(dbPath) < 2)
+            {
+                first.HasExited.Should().BeFalse("the sweep must still be running when it is killed");
+                DateTime.UtcNow.Should().BeBefore(deadline);
+                await Task.Delay(200);
+            }
+            await Task.Delay(700); // into the next epoch's batches
+            first.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
+            await first.WaitForExitAsync();
+        }
+        var epochsBefore = await JournaledEpochsAsync(dbPath);
+
+        var second = await Cli.RunAsync(dir, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1");
+        second.ExitCode.Should().Be(0, second.Stderr + second.Stdout);
+        second.Stdout.Should().Contain($"resuming after epoch {epochsBefore}");
+
+        await using var store = await SqliteStore.OpenAsync(dbPath);
+        var trial = (await store.ListSweepsAsync()).Single();
+        var stream = await store.ReadStreamAsync((await store.ListTrialsAsync(trial.Id)).Single().Id);
+        var events = stream.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
+        epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "each epoch is journaled exactly once, in order");
+        TrialAudit.Violations(events).Should().BeEmpty();
+        var state = TrialEvolution.Replay(events);
+        state.Phase.Should().Be(TrialPhase.Completed);
+        var best = Path.Combine(dir, ".orchestrator", "artifacts", stream[0].StreamId, state.BestCheckpoint!);
+        Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(best))).Should().Be(state.BestSha256);
+    }
+
+    private static async Task<int> JournaledEpochsAsync(string dbPath)
+    {
+        if (!File.Exists(dbPath)) return 0;
+        await using var store = await SqliteStore.OpenAsync(dbPath);
+        var sweeps = await store.ListSweepsAsync();
+        if (sweeps.Count == 0) return 0;
+        var trials = await store.ListTrialsAsync(sweeps[0].Id);
+        var count = 0;
+        foreach (var t in trials)
+            count += (await store.ReadStreamAsync(t.Id)).Count(e => e.Type.StartsWith(nameof(EpochCompleted), StringComparison.Ordinal));
+        return count;
+    }
+}
