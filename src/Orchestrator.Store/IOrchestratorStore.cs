@@ -73,6 +73,9 @@ public interface IOrchestratorStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default);
 
+    /// <summary>For every trial of the sweep, the sequence of its last event (0 when it has none): for status views.</summary>
+    Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default);
+
     /// <summary>Events of all streams after a global position, in global order (for projections and watchers).</summary>
     Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default);
 }

@@ -1,0 +1,40 @@
+namespace Orchestrator.Store.Sqlite;
+
+/// <summary>The schema, as ordered migration steps. Each step is idempotent and runs once per database,
+/// recorded in <c>schema_version</c>.</summary>
+internal static class SqliteSchema
+{
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE IF NOT EXISTS sweeps (
+                id          TEXT PRIMARY KEY,
+                name        TEXT NOT NULL,
+                spec_yaml   TEXT NOT NULL,
+                created_at  TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS trials (
+                id               TEXT PRIMARY KEY,
+                sweep_id         TEXT NOT NULL REFERENCES sweeps (id),
+                spec_json        TEXT NOT NULL,
+                status           TEXT NOT NULL CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled')),
+                lease_owner      TEXT,
+                lease_epoch      INTEGER NOT NULL DEFAULT 0,
+                lease_expires_at TEXT,
+                attempts         INTEGER NOT NULL DEFAULT 0,
+                updated_at       TEXT NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS trials_by_sweep_status ON trials (sweep_id, status);
+            CREATE TABLE IF NOT EXISTS events (
+                position    INTEGER PRIMARY KEY AUTOINCREMENT,
+                stream_id   TEXT NOT NULL,
+                seq         INTEGER NOT NULL CHECK (seq >= 1),
+                type        TEXT NOT NULL,
+                payload     TEXT NOT NULL,
+                lease_epoch INTEGER NOT NULL,
+                recorded_at TEXT NOT NULL,
+                UNIQUE (stream_id, seq)
+            );
+            """),
+    ];
+}

@@ -1,0 +1,478 @@
+using System.Data;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Orchestrator.Store.Sqlite;
+
+/// <summary>Connection settings of a <see cref="SqliteStore"/>.</summary>
+public sealed record SqliteStoreOptions
+{
+    /// <summary>How long a writer waits for another connection's write lock before giving up.</summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Reuse connections (the default). Off, every operation opens the file afresh, which is how
+    /// two processes sharing the file behave; tests use it for that.</summary>
+    public bool Pooling { get; init; } = true;
+}
+
+/// <summary>
+/// The embedded store: one SQLite file, shared by any number of threads and processes on one machine.
+/// Every operation opens its own (pooled) connection; every write runs in a <c>BEGIN IMMEDIATE</c>
+/// transaction, so it holds the database's single write lock from its first read to its commit.
+/// </summary>
+public sealed class SqliteStore : IOrchestratorStore
+{
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    private readonly string _connectionString;
+    private readonly SqliteStoreOptions _options;
+    private readonly string _pragmas;
+
+    private SqliteStore(string path, SqliteStoreOptions options)
+    {
+        Path = path;
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = options.Pooling,
+            ForeignKeys = true,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        }.ToString();
+        // Per-connection settings; journal_mode=WAL is a property of the file and is set once in MigrateAsync.
+        _pragmas = $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating the directory and file if needed) and migrates the store at <paramref name="path"/>.</summary>
+    public static Task<SqliteStore> OpenAsync(string path, CancellationToken ct = default) =>
+        OpenAsync(path, new SqliteStoreOptions(), ct);
+
+    public static async Task<SqliteStore> OpenAsync(string path, SqliteStoreOptions options, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(options);
+        var full = System.IO.Path.GetFullPath(path);
+        var dir = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        var store = new SqliteStore(full, options);
+        try
+        {
+            await store.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return store;
+    }
+
+    public async Task MigrateAsync(CancellationToken ct = default)
+    {
+        await RetryOnBusyAsync(async () =>
+        {
+            await using var conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            // Cannot run inside a transaction; a no-op when the file is already in WAL mode.
+            using var wal = conn.CreateCommand();
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            var mode = (string?)await wal.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"SQLite store {Path}: could not switch to WAL journal mode (got '{mode}')");
+            }
+            return 0;
+        }, ct).ConfigureAwait(false);
+
+        await WriteAsync((conn, tx) =>
+        {
+            Exec(conn, tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);");
+            var current = Convert.ToInt64(Scalar(conn, tx, "SELECT COALESCE(MAX(version), 0) FROM schema_version;"), CultureInfo.InvariantCulture);
+            foreach (var (version, sql) in SqliteSchema.Migrations)
+            {
+                if (version <= current)
+                {
+                    continue;
+                }
+                Exec(conn, tx, sql);
+                Exec(conn, tx, "INSERT INTO schema_version (version, applied_at) VALUES ($v, $t);",
+                    ("$v", version), ("$t", FormatTime(DateTimeOffset.UtcNow)));
+            }
+            return 0;
+        }, ct).ConfigureAwait(false);
+    }
+
+    public Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(trials);
+        foreach (var t in trials)
+        {
+            if (t.SweepId != sweep.Id)
+            {
+                throw new ArgumentException($"trial {t.Id} belongs to sweep {t.SweepId}, not {sweep.Id}", nameof(trials));
+            }
+        }
+
+        return WriteAsync((conn, tx) =>
+        {
+            Exec(conn, tx,
+                """
+                INSERT INTO sweeps (id, name, spec_yaml, created_at) VALUES ($id, $name, $spec, $created)
+                ON CONFLICT (id) DO UPDATE SET spec_yaml = excluded.spec_yaml;
+                """,
+                ("$id", sweep.Id), ("$name", sweep.Name), ("$spec", sweep.SpecYaml), ("$created", FormatTime(sweep.CreatedAt)));
+
+            using var insert = Command(conn, tx,
+                """
+                INSERT OR IGNORE INTO trials (id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at)
+                VALUES ($id, $sweep, $spec, $status, $owner, $epoch, $expires, $attempts, $updated);
+                """);
+            var p = new[] { "$id", "$sweep", "$spec", "$status", "$owner", "$epoch", "$expires", "$attempts", "$updated" }
+                .Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            insert.Prepare();
+            var added = 0;
+            foreach (var t in trials)
+            {
+                ct.ThrowIfCancellationRequested();
+                p[0].Value = t.Id;
+                p[1].Value = t.SweepId;
+                p[2].Value = t.SpecJson;
+                p[3].Value = t.Status.ToString();
+                p[4].Value = (object?)t.LeaseOwner ?? DBNull.Value;
+                p[5].Value = t.LeaseEpoch;
+                p[6].Value = t.LeaseExpiresAt is { } e ? FormatTime(e) : DBNull.Value;
+                p[7].Value = t.Attempts;
+                p[8].Value = FormatTime(t.UpdatedAt);
+                added += insert.ExecuteNonQuery();
+            }
+            return added;
+        }, ct);
+    }
+
+    public Task<IReadOnlyList<SweepRecord>> ListSweepsAsync(CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyList<SweepRecord>>(conn =>
+            Query(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps ORDER BY rowid;", ReadSweep), ct);
+
+    public Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default) =>
+        ReadAsync(conn =>
+            Query(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = $id;", ReadSweep, ("$id", sweepId))
+                .SingleOrDefault(), ct);
+
+    public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyList<TrialRecord>>(conn =>
+            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = $s ORDER BY rowid;", ReadTrial, ("$s", sweepId)), ct);
+
+    public Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default) =>
+        ReadAsync(conn =>
+            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE id = $id;", ReadTrial, ("$id", trialId)).SingleOrDefault(), ct);
+
+    public Task<TrialLease?> TryClaimTrialAsync(string sweepId, string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        RequirePositive(leaseDuration);
+        var nowText = FormatTime(now);
+        var expires = now + leaseDuration;
+
+        return WriteAsync((conn, tx) =>
+        {
+            var candidate = Query(conn,
+                """
+                SELECT id, lease_epoch, attempts FROM trials
+                WHERE sweep_id = $s AND (status = 'Pending' OR (status = 'Running' AND lease_expires_at < $now))
+                ORDER BY rowid LIMIT 1;
+                """,
+                r => (Id: r.GetString(0), Epoch: r.GetInt64(1), Attempts: r.GetInt32(2)), tx,
+                ("$s", sweepId), ("$now", nowText)).SingleOrDefault();
+            if (candidate.Id is null)
+            {
+                return (TrialLease?)null;
+            }
+
+            var epoch = candidate.Epoch + 1;
+            var attempts = candidate.Attempts + 1;
+            Exec(conn, tx,
+                """
+                UPDATE trials SET status = 'Running', lease_owner = $owner, lease_epoch = $epoch,
+                    lease_expires_at = $expires, attempts = $attempts, updated_at = $now
+                WHERE id = $id;
+                """,
+                ("$owner", owner), ("$epoch", epoch), ("$expires", FormatTime(expires)), ("$attempts", attempts),
+                ("$now", nowText), ("$id", candidate.Id));
+            return new TrialLease(candidate.Id, sweepId, owner, epoch, expires.ToUniversalTime(), attempts);
+        }, ct);
+    }
+
+    public Task<bool> RenewLeaseAsync(TrialLease lease, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        RequirePositive(leaseDuration);
+        return WriteAsync((conn, tx) => Exec(conn, tx,
+            """
+            UPDATE trials SET lease_expires_at = $expires, updated_at = $now
+            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
+            """,
+            ("$expires", FormatTime(now + leaseDuration)), ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
+    }
+
+    public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
+        }
+        return WriteAsync((conn, tx) => Exec(conn, tx,
+            """
+            UPDATE trials SET status = $status, lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
+            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
+            """,
+            ("$status", status.ToString()), ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
+    }
+
+    public Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return WriteAsync((conn, tx) => Exec(conn, tx,
+            """
+            UPDATE trials SET status = 'Pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
+            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
+            """,
+            ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
+    }
+
+    public Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trialId);
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedSeq);
+        if (events.Count == 0)
+        {
+            throw new ArgumentException("nothing to append", nameof(events));
+        }
+        var nowText = FormatTime(now);
+
+        return WriteAsync((conn, tx) =>
+        {
+            var currentEpoch = Scalar(conn, tx, "SELECT lease_epoch FROM trials WHERE id = $id;", ("$id", trialId));
+            if (currentEpoch is null)
+            {
+                throw new InvalidOperationException($"stream {trialId}: no such trial");
+            }
+            var epoch = Convert.ToInt64(currentEpoch, CultureInfo.InvariantCulture);
+            if (epoch != leaseEpoch)
+            {
+                throw new StaleLeaseException(trialId, leaseEpoch, epoch);
+            }
+            var last = Convert.ToInt64(Scalar(conn, tx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = $id;", ("$id", trialId)),
+                CultureInfo.InvariantCulture);
+            if (last != expectedSeq)
+            {
+                throw new ConcurrencyException(trialId, expectedSeq, last);
+            }
+
+            using var insert = Command(conn, tx,
+                """
+                INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at)
+                VALUES ($stream, $seq, $type, $payload, $epoch, $at);
+                """);
+            var p = new[] { "$stream", "$seq", "$type", "$payload", "$epoch", "$at" }
+                .Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            insert.Prepare();
+            p[0].Value = trialId;
+            p[4].Value = leaseEpoch;
+            p[5].Value = nowText;
+            var seq = expectedSeq;
+            foreach (var e in events)
+            {
+                p[1].Value = ++seq;
+                p[2].Value = e.Type;
+                p[3].Value = e.Payload;
+                insert.ExecuteNonQuery();
+            }
+            return seq;
+        }, ct);
+    }
+
+    public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyList<StoredEvent>>(conn =>
+            Query(conn, $"SELECT {EventColumns} FROM events WHERE stream_id = $id ORDER BY seq;", ReadEvent, ("$id", trialId)), ct);
+
+    public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        // Positions never appear out of order to readers: writers are serialized by the single write lock,
+        // so a position is visible only after every smaller one has committed (or been rolled back for good).
+        return ReadAsync<IReadOnlyList<StoredEvent>>(conn =>
+            Query(conn, $"SELECT {EventColumns} FROM events WHERE position > $after ORDER BY position LIMIT $limit;", ReadEvent,
+                ("$after", afterPosition), ("$limit", limit)), ct);
+    }
+
+    public Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default) =>
+        ReadAsync<IReadOnlyDictionary<string, long>>(conn =>
+            Query(conn,
+                """
+                SELECT t.id, (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.stream_id = t.id)
+                FROM trials t WHERE t.sweep_id = $s ORDER BY t.rowid;
+                """,
+                r => KeyValuePair.Create(r.GetString(0), r.GetInt64(1)), ("$s", sweepId))
+            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct);
+
+    public ValueTask DisposeAsync()
+    {
+        if (_options.Pooling)
+        {
+            // Lets callers (and tests) delete the file once the store is disposed.
+            using var conn = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(conn);
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A connection with this store's per-connection settings applied. The caller disposes it.</summary>
+    internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken ct)
+    {
+        var conn = new SqliteConnection(_connectionString);
+        try
+        {
+            await conn.OpenAsync(ct).ConfigureAwait(false);
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = _pragmas;
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return conn;
+        }
+        catch
+        {
+            await conn.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> in one <c>BEGIN IMMEDIATE</c> transaction, committed only if it returns;
+    /// any exception rolls everything back. Retried from the start when the database stays locked.</summary>
+    internal Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken ct) =>
+        RetryOnBusyAsync(async () =>
+        {
+            await using var conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            using var tx = conn.BeginTransaction(IsolationLevel.Serializable, deferred: false);
+            var result = work(conn, tx);
+            ct.ThrowIfCancellationRequested();
+            tx.Commit();
+            return result;
+        }, ct);
+
+    private Task<T> ReadAsync<T>(Func<SqliteConnection, T> read, CancellationToken ct) =>
+        RetryOnBusyAsync(async () =>
+        {
+            await using var conn = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            return read(conn);
+        }, ct);
+
+    private async Task<T> RetryOnBusyAsync<T>(Func<Task<T>> attempt, CancellationToken ct)
+    {
+        // busy_timeout already waits inside SQLite; this covers the cases where SQLite reports BUSY
+        // without waiting (e.g. while another connection recovers the WAL) and longer lock holders.
+        var deadline = DateTime.UtcNow + _options.BusyTimeout * 3;
+        var delay = TimeSpan.FromMilliseconds(5);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                return await attempt().ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteBusy or SqliteLocked && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)delay.TotalMilliseconds + 1)), ct)
+                    .ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
+            }
+        }
+    }
+
+    private const string TrialColumns =
+        "id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at";
+
+    private const string EventColumns = "position, stream_id, seq, type, payload, lease_epoch, recorded_at";
+
+    private static SweepRecord ReadSweep(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)));
+
+    private static TrialRecord ReadTrial(SqliteDataReader r) => new(
+        r.GetString(0),
+        r.GetString(1),
+        r.GetString(2),
+        Enum.Parse<TrialStatus>(r.GetString(3)),
+        r.IsDBNull(4) ? null : r.GetString(4),
+        r.GetInt64(5),
+        r.IsDBNull(6) ? null : ParseTime(r.GetString(6)),
+        r.GetInt32(7),
+        ParseTime(r.GetString(8)));
+
+    private static StoredEvent ReadEvent(SqliteDataReader r) => new(
+        r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), ParseTime(r.GetString(6)));
+
+    // Fixed-width UTC text with full tick precision: sorts and compares (lease expiry) as text.
+    internal static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
+
+    internal static DateTimeOffset ParseTime(string s) =>
+        DateTimeOffset.ParseExact(s, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    private static void RequirePositive(TimeSpan leaseDuration)
+    {
+        if (leaseDuration <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection conn, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = conn.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return cmd;
+    }
+
+    private static int Exec(SqliteConnection conn, SqliteTransaction tx, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(conn, tx, sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection conn, SqliteTransaction tx, string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(conn, tx, sql, args);
+        var v = cmd.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+
+    private static List<T> Query<T>(SqliteConnection conn, string sql, Func<SqliteDataReader, T> map, params (string Name, object? Value)[] args) =>
+        Query(conn, sql, map, null, args);
+
+    private static List<T> Query<T>(SqliteConnection conn, string sql, Func<SqliteDataReader, T> map, SqliteTransaction? tx,
+        params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(conn, tx, sql, args);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read())
+        {
+            list.Add(map(r));
+        }
+        return list;
+    }
+}

@@ -1,0 +1,436 @@
+namespace Orchestrator.Store.Tests;
+
+/// <summary>
+/// The behaviour every <see cref="IOrchestratorStore"/> must show. Each implementation runs it through a subclass
+/// that creates a fresh, migrated, empty store per test.
+/// </summary>
+public abstract class StoreConformanceTests : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    protected static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
+
+    private IOrchestratorStore? _store;
+
+    protected IOrchestratorStore Store => _store ?? throw new InvalidOperationException("store not created");
+
+    /// <summary>A new, migrated store that no other test sees.</summary>
+    protected abstract Task<IOrchestratorStore> CreateStoreAsync();
+
+    public async Task InitializeAsync() => _store = await CreateStoreAsync();
+
+    public virtual async Task DisposeAsync()
+    {
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+    }
+
+    protected static SweepRecord Sweep(string id = "s1", string spec = "spec: 1") => new(id, $"sweep {id}", spec, T0);
+
+    protected static TrialRecord Trial(string id, string sweepId = "s1") =>
+        new(id, sweepId, $$"""{"trial":"{{id}}"}""", TrialStatus.Pending, null, 0, null, 0, T0);
+
+    protected async Task<IReadOnlyList<TrialRecord>> SeedAsync(int count, string sweepId = "s1")
+    {
+        var trials = Enumerable.Range(1, count).Select(i => Trial($"{sweepId}-t{i:D3}", sweepId)).ToList();
+        (await Store.RegisterSweepAsync(Sweep(sweepId), trials)).Should().Be(count);
+        return trials;
+    }
+
+    private static EventData Ev(string type, string payload = "{}") => new(type, payload);
+
+    private async Task<TrialLease> ClaimAsync(string owner = "w1", DateTimeOffset? now = null, string sweepId = "s1") =>
+        await Store.TryClaimTrialAsync(sweepId, owner, now ?? T0, Lease) ?? throw new InvalidOperationException("nothing to claim");
+
+    // ---- schema and registration ----
+
+    [Fact]
+    public async Task Migrating_again_is_harmless_and_keeps_data()
+    {
+        await SeedAsync(2);
+        await Store.MigrateAsync();
+        await Store.MigrateAsync();
+
+        (await Store.ListSweepsAsync()).Should().ContainSingle().Which.Should().Be(Sweep());
+        (await Store.ListTrialsAsync("s1")).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task Registering_twice_adds_nothing_and_an_extension_adds_only_new_trials()
+    {
+        var first = new[] { Trial("b"), Trial("a"), Trial("c") };
+        (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(3);
+        (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(0);
+
+        var lease = await ClaimAsync();
+        lease.TrialId.Should().Be("b");
+
+        var extended = first.Append(Trial("e")).Append(Trial("d")).ToList();
+        var renamed = Sweep(spec: "spec: 2") with { Name = "another name", CreatedAt = T0.AddDays(1) };
+        (await Store.RegisterSweepAsync(renamed, extended)).Should().Be(2);
+
+        (await Store.ListTrialsAsync("s1")).Select(t => t.Id).Should().Equal("b", "a", "c", "e", "d");
+        var sweep = await Store.GetSweepAsync("s1");
+        sweep.Should().Be(Sweep() with { SpecYaml = "spec: 2" }, "the sweep is kept, only its spec is refreshed");
+        var claimed = await Store.GetTrialAsync("b");
+        claimed!.Status.Should().Be(TrialStatus.Running, "re-registering leaves existing trials as they are");
+        claimed.LeaseEpoch.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Trials_must_belong_to_the_sweep_they_are_registered_with()
+    {
+        var act = () => Store.RegisterSweepAsync(Sweep("s1"), [Trial("x", "s2")]);
+        await act.Should().ThrowAsync<ArgumentException>();
+        (await Store.ListSweepsAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Lookups_of_unknown_ids_return_nothing()
+    {
+        await SeedAsync(1);
+        (await Store.GetSweepAsync("nope")).Should().BeNull();
+        (await Store.GetTrialAsync("nope")).Should().BeNull();
+        (await Store.ListTrialsAsync("nope")).Should().BeEmpty();
+        (await Store.ReadStreamAsync("nope")).Should().BeEmpty();
+        (await Store.LastSequencesAsync("nope")).Should().BeEmpty();
+        (await Store.TryClaimTrialAsync("nope", "w1", T0, Lease)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Sweeps_are_listed_in_registration_order_and_trials_round_trip()
+    {
+        await Store.RegisterSweepAsync(Sweep("zz"), [Trial("zz-1", "zz")]);
+        await Store.RegisterSweepAsync(Sweep("aa"), [Trial("aa-1", "aa")]);
+
+        (await Store.ListSweepsAsync()).Select(s => s.Id).Should().Equal("zz", "aa");
+        (await Store.GetTrialAsync("aa-1")).Should().Be(Trial("aa-1", "aa"));
+        (await Store.ListTrialsAsync("zz")).Should().Equal(Trial("zz-1", "zz"));
+    }
+
+    [Fact]
+    public async Task Times_round_trip_as_the_same_instant()
+    {
+        var odd = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1234567);
+        await Store.RegisterSweepAsync(Sweep() with { CreatedAt = odd }, [Trial("t") with { UpdatedAt = odd }]);
+
+        (await Store.GetSweepAsync("s1"))!.CreatedAt.Should().Be(odd);
+        (await Store.GetTrialAsync("t"))!.UpdatedAt.Should().Be(odd);
+
+        var lease = await ClaimAsync(now: odd);
+        lease.ExpiresAt.Should().Be(odd + Lease);
+        (await Store.GetTrialAsync("t"))!.LeaseExpiresAt.Should().Be(odd + Lease);
+        await Store.AppendAsync("t", 0, lease.Epoch, [Ev("A")], odd);
+        (await Store.ReadStreamAsync("t")).Single().RecordedAt.Should().Be(odd);
+    }
+
+    [Fact]
+    public async Task A_registration_that_fails_midway_leaves_nothing_behind()
+    {
+        var broken = Trial("t3") with { SpecJson = null! };
+        var act = () => Store.RegisterSweepAsync(Sweep(), [Trial("t1"), Trial("t2"), broken]);
+
+        await act.Should().ThrowAsync<Exception>();
+        (await Store.GetSweepAsync("s1")).Should().BeNull();
+        (await Store.GetTrialAsync("t1")).Should().BeNull();
+        (await Store.RegisterSweepAsync(Sweep(), [Trial("t1"), Trial("t2")])).Should().Be(2);
+    }
+
+    // ---- leases ----
+
+    [Fact]
+    public async Task Claims_follow_registration_order_and_stop_when_nothing_is_claimable()
+    {
+        await Store.RegisterSweepAsync(Sweep(), [Trial("c"), Trial("a"), Trial("b")]);
+        await Store.RegisterSweepAsync(Sweep("other"), [Trial("o", "other")]);
+
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            ids.Add((await ClaimAsync($"w{i}")).TrialId);
+        }
+        ids.Should().Equal("c", "a", "b");
+        (await Store.TryClaimTrialAsync("s1", "w9", T0, Lease)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_claim_bumps_epoch_and_attempts_and_records_the_lease()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync("w1", T0);
+
+        lease.Should().Be(new TrialLease("s1-t001", "s1", "w1", 1, T0 + Lease, 1));
+        var t = await Store.GetTrialAsync("s1-t001");
+        t.Should().Be(Trial("s1-t001") with
+        {
+            Status = TrialStatus.Running, LeaseOwner = "w1", LeaseEpoch = 1, LeaseExpiresAt = T0 + Lease, Attempts = 1, UpdatedAt = T0,
+        });
+    }
+
+    [Fact]
+    public async Task A_leased_trial_is_not_claimed_again_until_its_lease_has_expired()
+    {
+        await SeedAsync(1);
+        var first = await ClaimAsync("w1", T0);
+
+        (await Store.TryClaimTrialAsync("s1", "w2", T0 + Lease - TimeSpan.FromSeconds(1), Lease)).Should().BeNull();
+        (await Store.TryClaimTrialAsync("s1", "w2", first.ExpiresAt, Lease)).Should().BeNull("a lease is valid up to its expiry");
+
+        var later = first.ExpiresAt + TimeSpan.FromMilliseconds(1);
+        var second = await Store.TryClaimTrialAsync("s1", "w2", later, Lease);
+        second.Should().Be(new TrialLease("s1-t001", "s1", "w2", 2, later + Lease, 2));
+        (await Store.GetTrialAsync("s1-t001"))!.LeaseOwner.Should().Be("w2");
+    }
+
+    [Fact]
+    public async Task Renewing_extends_the_lease()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync("w1", T0);
+        var renewedAt = T0 + TimeSpan.FromSeconds(50);
+
+        (await Store.RenewLeaseAsync(lease, renewedAt, Lease)).Should().BeTrue();
+
+        (await Store.GetTrialAsync(lease.TrialId))!.LeaseExpiresAt.Should().Be(renewedAt + Lease);
+        (await Store.TryClaimTrialAsync("s1", "w2", lease.ExpiresAt + TimeSpan.FromSeconds(1), Lease)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Renew_finish_and_release_with_a_stale_epoch_return_false_and_change_nothing()
+    {
+        await SeedAsync(1);
+        var old = await ClaimAsync("w1", T0);
+        var current = await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
+        var before = await Store.GetTrialAsync(old.TrialId);
+
+        var later = T0.AddHours(1);
+        (await Store.RenewLeaseAsync(old, later, Lease)).Should().BeFalse();
+        (await Store.FinishTrialAsync(old, TrialStatus.Completed, later)).Should().BeFalse();
+        (await Store.ReleaseTrialAsync(old, later)).Should().BeFalse();
+
+        (await Store.GetTrialAsync(old.TrialId)).Should().Be(before);
+        before!.LeaseEpoch.Should().Be(current.Epoch);
+    }
+
+    [Fact]
+    public async Task Finishing_sets_the_status_clears_the_lease_and_ends_the_lease()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync("w1", T0);
+        var at = T0.AddSeconds(10);
+
+        (await Store.FinishTrialAsync(lease, TrialStatus.Completed, at)).Should().BeTrue();
+
+        var t = await Store.GetTrialAsync(lease.TrialId);
+        t.Should().Be(Trial(lease.TrialId) with { Status = TrialStatus.Completed, LeaseEpoch = 1, Attempts = 1, UpdatedAt = at });
+        (await Store.TryClaimTrialAsync("s1", "w2", T0.AddDays(1), Lease)).Should().BeNull("a finished trial is never claimed again");
+        (await Store.FinishTrialAsync(lease, TrialStatus.Failed, at)).Should().BeFalse("the lease ended with the first finish");
+        (await Store.RenewLeaseAsync(lease, at, Lease)).Should().BeFalse();
+        (await Store.ReleaseTrialAsync(lease, at)).Should().BeFalse();
+        (await Store.GetTrialAsync(lease.TrialId)).Should().Be(t);
+    }
+
+    [Theory]
+    [InlineData(TrialStatus.Pending)]
+    [InlineData(TrialStatus.Running)]
+    public async Task Finishing_requires_a_final_status(TrialStatus status)
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync();
+        var act = () => Store.FinishTrialAsync(lease, status, T0);
+        await act.Should().ThrowAsync<ArgumentOutOfRangeException>();
+        (await Store.GetTrialAsync(lease.TrialId))!.Status.Should().Be(TrialStatus.Running);
+    }
+
+    [Fact]
+    public async Task A_released_trial_is_pending_and_claimable_at_once_with_a_higher_epoch()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync("w1", T0);
+
+        (await Store.ReleaseTrialAsync(lease, T0.AddSeconds(1))).Should().BeTrue();
+
+        var t = await Store.GetTrialAsync(lease.TrialId);
+        t.Should().Be(Trial(lease.TrialId) with { LeaseEpoch = 1, Attempts = 1, UpdatedAt = T0.AddSeconds(1) });
+        var again = await ClaimAsync("w2", T0.AddSeconds(2));
+        again.Epoch.Should().Be(2);
+        again.Attempts.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Concurrent_claimers_never_get_the_same_trial()
+    {
+        await SeedAsync(10);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var claims = Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            return await Store.TryClaimTrialAsync("s1", $"w{i}", T0, Lease);
+        })).ToList();
+        start.SetResult();
+        var leases = await Task.WhenAll(claims);
+
+        var won = leases.OfType<TrialLease>().ToList();
+        won.Should().HaveCount(10);
+        won.Select(l => l.TrialId).Should().OnlyHaveUniqueItems();
+        won.Should().OnlyContain(l => l.Epoch == 1);
+    }
+
+    // ---- journal ----
+
+    [Fact]
+    public async Task A_multi_event_append_gets_consecutive_sequences_and_increasing_positions()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync();
+
+        (await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("A", "{\"n\":1}"), Ev("B", "{\"n\":2}")], T0)).Should().Be(2);
+        (await Store.AppendAsync(lease.TrialId, 2, lease.Epoch, [Ev("C"), Ev("D"), Ev("E")], T0.AddSeconds(1))).Should().Be(5);
+
+        var events = await Store.ReadStreamAsync(lease.TrialId);
+        events.Select(e => e.Seq).Should().Equal(1, 2, 3, 4, 5);
+        events.Select(e => e.Type).Should().Equal("A", "B", "C", "D", "E");
+        events.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        events[0].Should().Be(new StoredEvent(events[0].Position, lease.TrialId, 1, "A", "{\"n\":1}", 1, T0));
+        events[4].RecordedAt.Should().Be(T0.AddSeconds(1));
+        events.Should().OnlyContain(e => e.LeaseEpoch == lease.Epoch && e.StreamId == lease.TrialId);
+    }
+
+    [Fact]
+    public async Task An_append_with_the_wrong_expected_sequence_is_rejected_and_writes_nothing()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync();
+        await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("A"), Ev("B")], T0);
+
+        foreach (var expected in new long[] { 0, 1, 3 })
+        {
+            var act = () => Store.AppendAsync(lease.TrialId, expected, lease.Epoch, [Ev("X"), Ev("Y")], T0);
+            (await act.Should().ThrowAsync<ConcurrencyException>()).Which.Actual.Should().Be(2);
+        }
+
+        (await Store.ReadStreamAsync(lease.TrialId)).Select(e => e.Type).Should().Equal("A", "B");
+        (await Store.ReadAllAsync(0, 100)).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task An_append_with_a_stale_lease_epoch_is_rejected_and_writes_nothing()
+    {
+        await SeedAsync(1);
+        var old = await ClaimAsync("w1", T0);
+        await Store.AppendAsync(old.TrialId, 0, old.Epoch, [Ev("A")], T0);
+        var current = await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
+
+        var act = () => Store.AppendAsync(old.TrialId, 1, old.Epoch, [Ev("Late")], T0.AddHours(1));
+        await act.Should().ThrowAsync<StaleLeaseException>();
+        var future = () => Store.AppendAsync(old.TrialId, 1, current.Epoch + 1, [Ev("Future")], T0.AddHours(1));
+        await future.Should().ThrowAsync<StaleLeaseException>();
+
+        (await Store.ReadStreamAsync(old.TrialId)).Select(e => e.Type).Should().Equal("A");
+        (await Store.AppendAsync(current.TrialId, 1, current.Epoch, [Ev("B")], T0.AddHours(1))).Should().Be(2);
+        (await Store.ReadStreamAsync(old.TrialId)).Select(e => e.LeaseEpoch).Should().Equal(1, 2);
+    }
+
+    [Fact]
+    public async Task The_lease_is_checked_before_the_sequence()
+    {
+        await SeedAsync(1);
+        var old = await ClaimAsync("w1", T0);
+        await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
+
+        var act = () => Store.AppendAsync(old.TrialId, 7, old.Epoch, [Ev("Late")], T0);
+        await act.Should().ThrowAsync<StaleLeaseException>();
+    }
+
+    [Fact]
+    public async Task Appending_to_a_stream_without_a_trial_is_refused()
+    {
+        var act = () => Store.AppendAsync("ghost", 0, 0, [Ev("A")], T0);
+        await act.Should().ThrowAsync<InvalidOperationException>();
+        (await Store.ReadAllAsync(0, 10)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ReadAll_returns_every_stream_in_global_order_from_a_position_with_a_limit()
+    {
+        await SeedAsync(2);
+        var a = await ClaimAsync("w1");
+        var b = await ClaimAsync("w2");
+        await Store.AppendAsync(a.TrialId, 0, a.Epoch, [Ev("a1"), Ev("a2")], T0);
+        await Store.AppendAsync(b.TrialId, 0, b.Epoch, [Ev("b1")], T0);
+        await Store.AppendAsync(a.TrialId, 2, a.Epoch, [Ev("a3")], T0);
+        await Store.AppendAsync(b.TrialId, 1, b.Epoch, [Ev("b2"), Ev("b3")], T0);
+
+        var all = await Store.ReadAllAsync(0, 100);
+        all.Select(e => e.Type).Should().Equal("a1", "a2", "b1", "a3", "b2", "b3");
+        all.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+
+        var page = await Store.ReadAllAsync(all[1].Position, 3);
+        page.Select(e => e.Type).Should().Equal("b1", "a3", "b2");
+        (await Store.ReadAllAsync(all[^1].Position, 10)).Should().BeEmpty();
+
+        var paged = new List<StoredEvent>();
+        for (var after = 0L; ;)
+        {
+            var next = await Store.ReadAllAsync(after, 2);
+            if (next.Count == 0)
+            {
+                break;
+            }
+            paged.AddRange(next);
+            after = next[^1].Position;
+        }
+        paged.Should().Equal(all);
+    }
+
+    [Fact]
+    public async Task Of_many_concurrent_appenders_with_the_same_expected_sequence_exactly_one_wins()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync();
+        await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("Start")], T0);
+
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var writers = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            try
+            {
+                await Store.AppendAsync(lease.TrialId, 1, lease.Epoch, [Ev("X", $"{i}"), Ev("Y", $"{i}")], T0);
+                return (Writer: i, Won: true);
+            }
+            catch (ConcurrencyException ex) when (ex.Actual == 3)
+            {
+                return (Writer: i, Won: false);
+            }
+        })).ToList();
+        start.SetResult();
+        var results = await Task.WhenAll(writers);
+
+        var winner = results.Should().ContainSingle(r => r.Won).Which.Writer;
+        var events = await Store.ReadStreamAsync(lease.TrialId);
+        events.Select(e => e.Seq).Should().Equal(1, 2, 3);
+        events.Skip(1).Should().OnlyContain(e => e.Payload == $"{winner}");
+    }
+
+    [Fact]
+    public async Task LastSequences_reports_every_trial_of_the_sweep()
+    {
+        var trials = await SeedAsync(3);
+        await Store.RegisterSweepAsync(Sweep("other"), [Trial("o1", "other")]);
+        var a = await ClaimAsync("w1");
+        var b = await ClaimAsync("w2");
+        var o = await ClaimAsync("w3", sweepId: "other");
+        await Store.AppendAsync(a.TrialId, 0, a.Epoch, [Ev("1"), Ev("2"), Ev("3")], T0);
+        await Store.AppendAsync(b.TrialId, 0, b.Epoch, [Ev("1")], T0);
+        await Store.AppendAsync(o.TrialId, 0, o.Epoch, [Ev("1")], T0);
+
+        (await Store.LastSequencesAsync("s1")).Should().BeEquivalentTo(new Dictionary<string, long>
+        {
+            [trials[0].Id] = 3,
+            [trials[1].Id] = 1,
+            [trials[2].Id] = 0,
+        });
+    }
+}
