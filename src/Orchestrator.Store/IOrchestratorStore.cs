@@ -66,6 +66,10 @@ public interface IOrchestratorStore : IAsyncDisposable
     /// <summary>Gives the trial back (Pending, lease cleared) without counting it finished, if the epoch is current.</summary>
     Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default);
 
+    /// <summary>Ends the lease of a Running trial held by <paramref name="owner"/> now, so the next claim takes
+    /// it over (used when that owner is known to be dead). False when the trial is not held by that owner.</summary>
+    Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default);
+
     /// <summary>Appends events to a trial's stream in one transaction. <paramref name="expectedSeq"/> is the
     /// sequence of the last event the writer saw (0 for none). Throws <see cref="ConcurrencyException"/> or
     /// <see cref="StaleLeaseException"/>; on either nothing is written. Returns the new last sequence.</summary>

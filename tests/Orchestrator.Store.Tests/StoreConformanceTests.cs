@@ -259,6 +259,21 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_expired_lease_of_a_dead_owner_is_claimable_at_once_and_only_that_owner_s()
+    {
+        await SeedAsync(1);
+        var lease = await ClaimAsync("dead", T0);
+
+        (await Store.ExpireLeaseAsync(lease.TrialId, "someone-else", T0.AddSeconds(1))).Should().BeFalse();
+        (await Store.TryClaimTrialAsync("s1", "w2", T0.AddSeconds(1), Lease)).Should().BeNull();
+
+        (await Store.ExpireLeaseAsync(lease.TrialId, "dead", T0.AddSeconds(1))).Should().BeTrue();
+        var taken = await ClaimAsync("w2", T0.AddSeconds(1));
+        taken.Epoch.Should().Be(lease.Epoch + 1);
+        (await Store.ExpireLeaseAsync(lease.TrialId, "dead", T0.AddSeconds(2))).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task Concurrent_claimers_never_get_the_same_trial()
     {
         await SeedAsync(10);

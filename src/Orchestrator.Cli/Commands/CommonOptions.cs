@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -21,4 +23,13 @@ public static class CommonOptions
         Description = "Worker slots in this process (each trains one trial at a time)",
         DefaultValueFactory = _ => 2,
     };
+
+    /// <summary>Opens a store for a query; a query never creates one.</summary>
+    public static async Task<IOrchestratorStore> OpenExistingStoreAsync(string url, CancellationToken ct)
+    {
+        var location = StoreUrl.Parse(url);
+        if (!File.Exists(location.DatabasePath))
+            throw new InvalidInputException($"no store at {location.DatabasePath} (run a sweep first, or pass --store)");
+        return await StoreFactory.OpenAsync(location, ct);
+    }
 }

@@ -40,7 +40,7 @@ public static class SweepCommands
         var command = new Command("status", "Trials of a sweep by state, or a summary of every sweep") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
+            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
             var asJson = result.GetValue(json);
             var requested = result.GetValue(id);
             if (requested is null)

@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Cli.Output;
 using Orchestrator.Cluster.Sweeps;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 using Spectre.Console;
 
@@ -14,6 +16,7 @@ public static class TrialCommands
     {
         var trial = new Command("trial", "Query one trial");
         trial.Subcommands.Add(Events());
+        trial.Subcommands.Add(Audit());
         return trial;
     }
 
@@ -25,13 +28,7 @@ public static class TrialCommands
         var command = new Command("events", "The trial's journal, in sequence order") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
-            var trialId = result.GetValue(id)!;
-            _ = await opened.GetTrialAsync(trialId, ct)
-                ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-            var events = (await opened.ReadStreamAsync(trialId, ct))
-                .Select(e => (e.Seq, Event: EventCatalog.Deserialize(e.Type, e.Payload)))
-                .ToList();
+            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
             if (result.GetValue(json))
             {
                 var array = new JsonArray(events.Select(e => (JsonNode)EventCatalog.ToPublicJson(e.Seq, e.Event)).ToArray());
@@ -51,5 +48,34 @@ public static class TrialCommands
             return ExitCodes.Ok;
         }, ct));
         return command;
+    }
+
+    private static Command Audit()
+    {
+        var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json();
+        var command = new Command("audit", "Check the trial's journal against Algorithm 1; exit 1 on a violation") { id, store, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
+            var violations = TrialAudit.Violations(events.Select(e => e.Event).ToList());
+            if (result.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { trial = result.GetValue(id), events = events.Count, violations }, Tables.Json));
+            else if (violations.Count == 0)
+                Console.WriteLine($"{result.GetValue(id)}: {events.Count} events, no violation of Algorithm 1");
+            else
+                foreach (var v in violations) Console.WriteLine($"{result.GetValue(id)}: {v}");
+            return violations.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        }, ct));
+        return command;
+    }
+
+    private static async Task<List<(long Seq, TrialEvent Event)>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
+    {
+        await using var store = await CommonOptions.OpenExistingStoreAsync(storeUrl, ct);
+        _ = await store.GetTrialAsync(trialId, ct)
+            ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
+        return (await store.ReadStreamAsync(trialId, ct)).Select(e => (e.Seq, EventCatalog.Deserialize(e.Type, e.Payload))).ToList();
     }
 }

@@ -250,6 +250,19 @@ public sealed class SqliteStore : IOrchestratorStore
             ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
     }
 
+    public Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(trialId);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        // Claims take leases that expired strictly before their "now"; one second back makes this one claimable at once.
+        return WriteAsync((conn, tx) => Exec(conn, tx,
+            """
+            UPDATE trials SET lease_expires_at = $expired, updated_at = $now
+            WHERE id = $id AND lease_owner = $owner AND status = 'Running';
+            """,
+            ("$expired", FormatTime(now.AddSeconds(-1))), ("$now", FormatTime(now)), ("$id", trialId), ("$owner", owner)) == 1, ct);
+    }
+
     public Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(trialId);
