@@ -63,13 +63,19 @@ public static partial class SweepSpecParser
     private static YamlMappingNode LoadRoot(string yaml)
     {
         var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new Parser(scanner));
         }
         catch (YamlException ex)
         {
             throw new SpecException($"spec: line {ex.Start.Line}: {YamlMessage(ex)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 16.3 throws this instead of a YamlException for, e.g., a flow sequence left open at the end.
+            throw new SpecException($"spec: line {scanner.CurrentPosition.Line}: malformed YAML (an unclosed '[', '{{' or quote?)");
         }
         if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
             throw new SpecException("spec: the document is empty");
