@@ -10,6 +10,21 @@ public class DeciderPropertyTests
     [MemberData(nameof(Seeds))]
     public void Random_loss_sequences_keep_every_invariant(int seed)
     {
+        var (spec, groups, losses) = RandomCase(seed);
+        Algorithm1InvariantChecker.Check(TrialDriver.Run(spec, groups, losses), losses);
+    }
+
+    [Fact]
+    public void The_random_cases_reach_every_stop_reason_and_unfreeze()
+    {
+        var runs = Enumerable.Range(0, 400).Select(RandomCase).Select(c => TrialDriver.Run(c.Spec, c.Groups, c.Losses)).ToList();
+        runs.Select(r => r.State.StopReason).Distinct().Should().BeEquivalentTo(
+            ["plateau-after-full-unfreeze", "epoch-budget", "algorithm-1-complete", "round-limit", "early-stopping"]);
+        runs.Count(r => r.All.OfType<Orchestrator.Domain.Events.GroupsUnfrozen>().Count() >= 2).Should().BeGreaterThan(20);
+    }
+
+    private static (TrialSpec Spec, int Groups, List<double> Losses) RandomCase(int seed)
+    {
         var rng = new Random(seed);
         var strategy = rng.Next(4) == 0 ? Strategies.FixedTopN : Strategies.Dynamic;
         var stop = rng.Next(2) == 0 ? StopPolicies.PlateauAfterFullUnfreeze : StopPolicies.Algorithm1;
@@ -20,7 +35,7 @@ public class DeciderPropertyTests
             decay: new[] { 0.1, 0.5, 0.9 }[rng.Next(3)], n: n, topN: rng.Next(0, 8),
             minDelta: rng.Next(3) == 0 ? 0.01 : 0, stop: stop, maxRounds: maxRounds);
 
-        // A noisy downward drift, rounded so that ties happen, with the occasional plateau of equal values.
+        // A noisy downward drift, rounded so that ties happen, with the occasional run of equal values.
         var losses = new List<double>();
         var level = 2.0;
         for (var i = 0; i < n * maxRounds + 5; i++)
@@ -28,8 +43,7 @@ public class DeciderPropertyTests
             if (rng.Next(5) != 0) level = Math.Max(0.01, level + (rng.NextDouble() - 0.6) * 0.1);
             losses.Add(Math.Round(level, 2));
         }
-
-        Algorithm1InvariantChecker.Check(TrialDriver.Run(spec, groups, losses), losses);
+        return (spec, groups, losses);
     }
 
     [Fact]
