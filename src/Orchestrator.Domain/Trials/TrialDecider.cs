@@ -27,7 +27,7 @@ public static class TrialDecider
         var initial = spec.Strategy switch
         {
             Strategies.Dynamic => 0,
-            Strategies.FixedTopN => Math.Min(spec.FixedTopN, groups),
+            Strategies.FixedTopN => Math.Clamp(spec.FixedTopN, 0, groups),
             _ => throw new ArgumentException($"unknown strategy '{spec.Strategy}'", nameof(spec)),
         };
         return new TrialStarted(spec.Strategy, spec.Backbone, groups, spec.LearningRate, spec.Patience, spec.Step,
