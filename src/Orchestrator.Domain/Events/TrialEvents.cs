@@ -7,7 +7,8 @@ namespace Orchestrator.Domain.Events;
 /// </summary>
 public abstract record TrialEvent;
 
-/// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.</summary>
+/// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.
+/// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).</summary>
 public sealed record TrialStarted(
     string Strategy,
     string Backbone,
@@ -20,7 +21,8 @@ public sealed record TrialStarted(
     int InitialUnfrozenGroups,
     string StopPolicy,
     double MinDelta,
-    int Seed) : TrialEvent;
+    int Seed,
+    int MaxRounds = 10) : TrialEvent;
 
 /// <summary>One epoch trained and validated. <c>LearningRate</c> and <c>UnfrozenGroups</c> are those in force
 /// during the epoch; <c>PatienceCounter</c> is the value after this epoch's improvement check (a following

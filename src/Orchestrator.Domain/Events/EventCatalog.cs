@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Orchestrator.Domain.Events;
+
+/// <summary>
+/// Maps trial events to and from their stored form. Each event type is stored as "Name.v1"; a change that is
+/// not a pure addition of fields needs a new version here and an upcast of the old one.
+/// </summary>
+public static class EventCatalog
+{
+    private const string Version = "v1";
+
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        // A diverging run can report NaN or infinite losses; they travel as "NaN" / "Infinity".
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+
+    private static readonly Type[] Known =
+    [
+        typeof(TrialStarted), typeof(EpochCompleted), typeof(BestImproved), typeof(GroupsUnfrozen),
+        typeof(BestWeightsRestored), typeof(CheckpointSaved), typeof(TrainingStopped), typeof(TrialCompleted),
+        typeof(TrialFailed),
+    ];
+
+    private static readonly Dictionary<string, Type> ByStoredName =
+        Known.ToDictionary(t => $"{t.Name}.{Version}", StringComparer.Ordinal);
+
+    private static readonly Dictionary<Type, string> StoredNameOf =
+        Known.ToDictionary(t => t, t => $"{t.Name}.{Version}");
+
+    /// <summary>Every stored type name this catalog reads and writes.</summary>
+    public static IReadOnlyCollection<string> StoredTypes => ByStoredName.Keys;
+
+    public static SerializedEvent Serialize(TrialEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var type = e.GetType();
+        if (!StoredNameOf.TryGetValue(type, out var name))
+            throw new ArgumentException($"event type {type.Name} is not in the catalog", nameof(e));
+        return new SerializedEvent(name, JsonSerializer.Serialize(e, type, Options));
+    }
+
+    /// <exception cref="InvalidDataException">The type is unknown or the payload does not fit it.</exception>
+    public static TrialEvent Deserialize(string type, string payload)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        ArgumentNullException.ThrowIfNull(payload);
+        if (!ByStoredName.TryGetValue(type, out var clr))
+            throw new InvalidDataException($"unknown event type '{type}'");
+        try
+        {
+            return JsonSerializer.Deserialize(payload, clr, Options) as TrialEvent
+                ?? throw new InvalidDataException($"event {type}: payload is null");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"event {type}: invalid payload: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>The unversioned name users see, e.g. "TrialStarted".</summary>
+    public static string PublicName(TrialEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.GetType().Name;
+    }
+
+    /// <summary>{"seq": .., "type": "TrialStarted", then every field in camelCase}.</summary>
+    public static JsonObject ToPublicJson(long seq, TrialEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var fields = JsonSerializer.SerializeToNode(e, e.GetType(), Options)?.AsObject()
+            ?? throw new InvalidOperationException("event serialized to null");
+        var result = new JsonObject { ["seq"] = seq, ["type"] = PublicName(e) };
+        foreach (var (key, value) in fields.ToList())
+        {
+            fields.Remove(key);
+            result[key] = value;
+        }
+        return result;
+    }
+}

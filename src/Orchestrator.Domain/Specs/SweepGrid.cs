@@ -1,0 +1,40 @@
+namespace Orchestrator.Domain.Specs;
+
+/// <summary>Expands a sweep spec into its trials.</summary>
+public static class SweepGrid
+{
+    /// <summary>
+    /// Dynamic: backbones x learningRate x patience x step x decay x epochs x seeds (FixedTopN = 0).
+    /// Fixed-top-n: backbones x learningRate x patience x fixedTopN x epochs x seeds (Step = 0, Decay = 0).
+    /// Order: backbone, then strategy (both in spec order), then the hyperparameters as listed, seed innermost.
+    /// </summary>
+    public static IReadOnlyList<PlannedTrial> Expand(SweepSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var h = spec.Hyperparameters;
+        var trials = new List<PlannedTrial>();
+        foreach (var backbone in spec.Backbones)
+        foreach (var strategy in spec.Strategies)
+        foreach (var lr in h.LearningRate)
+        foreach (var patience in h.Patience)
+        {
+            var shapes = strategy switch
+            {
+                Strategies.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
+                Strategies.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
+                _ => throw new ArgumentException($"unknown strategy '{strategy}'", nameof(spec)),
+            };
+            foreach (var shape in shapes)
+            foreach (var epochs in h.Epochs)
+            foreach (var seed in spec.Seeds)
+            {
+                var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
+                    shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
+                    spec.InputSize, seed, spec.Data);
+                var json = TrialSpecJson.Canonical(trial);
+                trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
+            }
+        }
+        return trials;
+    }
+}

@@ -1,0 +1,41 @@
+namespace Orchestrator.Domain.Specs;
+
+/// <summary>The hyperparameter axes of a sweep. Every list is non-empty and free of duplicates.</summary>
+public sealed record HyperparameterGrid(
+    IReadOnlyList<double> LearningRate,
+    IReadOnlyList<int> Patience,
+    IReadOnlyList<int> Step,
+    IReadOnlyList<double> Decay,
+    IReadOnlyList<int> Epochs,
+    IReadOnlyList<int> FixedTopN,
+    double MinDelta);
+
+/// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>.</summary>
+public sealed record SweepSpec(
+    string Name,
+    DataSpec Data,
+    IReadOnlyList<string> Backbones,
+    IReadOnlyList<string> Strategies,
+    IReadOnlyList<int> Seeds,
+    int InputSize,
+    int BatchSize,
+    string Optimizer,
+    HyperparameterGrid Hyperparameters,
+    string StopPolicy,
+    int MaxRounds);
+
+public static class Optimizers
+{
+    public const string Adam = "adam";
+    public const string Sgd = "sgd";
+    public static readonly IReadOnlyList<string> All = [Adam, Sgd];
+}
+
+/// <summary>An invalid sweep spec. The message is one line naming the offending field.</summary>
+public sealed class SpecException : Exception
+{
+    public SpecException(string message) : base(message) { }
+}
+
+/// <summary>One trial of an expanded sweep: its id, spec and the canonical JSON the id hashes.</summary>
+public sealed record PlannedTrial(string Id, TrialSpec Spec, string CanonicalJson);

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Orchestrator.Domain.Specs;
+
+/// <summary>Reads and validates a sweep spec (YAML, camelCase keys). Every error is a <see cref="SpecException"/>.</summary>
+public static partial class SweepSpecParser
+{
+    public const int DefaultInputSize = 224;
+    public const int DefaultBatchSize = 32;
+    public const int DefaultMaxRounds = 10;
+    public const int MinInputSize = 16;
+
+    private static readonly string[] TopKeys =
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "batchSize", "optimizer", "stop", "maxRounds", "hyperparameters"];
+    private static readonly string[] DataKeys = ["path", "synthesize"];
+    private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
+    private static readonly string[] HyperparameterKeys =
+        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta"];
+
+    [GeneratedRegex("^[a-z0-9._-]+$")]
+    private static partial Regex NamePattern();
+
+    public static SweepSpec Parse(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        var top = new Section(LoadRoot(yaml), "", TopKeys);
+
+        var name = top.RequiredString("name");
+        if (!NamePattern().IsMatch(name) || name is "." or "..")
+            throw Fail("name", $"'{name}' is invalid (use lowercase letters, digits, '.', '_' and '-')");
+
+        var data = ParseData(top.Required("data"));
+
+        var backbones = top.List("backbones", ParseString, null,
+            b => Backbones.Supported.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Supported)})")
+            ?? throw Fail("backbones", "is required");
+        var strategies = top.List("strategies", ParseString, [.. Strategies.All],
+            s => Strategies.All.Contains(s) ? null : $"unknown strategy '{s}' (supported: {string.Join(", ", Strategies.All)})")!;
+        var seeds = top.List("seeds", ParseInt, [1], _ => null)!;
+
+        var inputSize = top.Int("inputSize", DefaultInputSize);
+        if (inputSize < MinInputSize) throw Fail("inputSize", $"{inputSize} is invalid (must be >= {MinInputSize})");
+        var batchSize = top.Int("batchSize", DefaultBatchSize);
+        if (batchSize < 1) throw Fail("batchSize", $"{batchSize} is invalid (must be >= 1)");
+        var optimizer = top.String("optimizer") ?? Optimizers.Adam;
+        if (!Optimizers.All.Contains(optimizer))
+            throw Fail("optimizer", $"unknown optimizer '{optimizer}' (supported: {string.Join(", ", Optimizers.All)})");
+        var stop = top.String("stop") ?? StopPolicies.PlateauAfterFullUnfreeze;
+        if (!StopPolicies.All.Contains(stop))
+            throw Fail("stop", $"unknown stop policy '{stop}' (supported: {string.Join(", ", StopPolicies.All)})");
+        var maxRounds = top.Int("maxRounds", DefaultMaxRounds);
+        if (maxRounds < 1) throw Fail("maxRounds", $"{maxRounds} is invalid (must be >= 1)");
+
+        var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
+
+        return new SweepSpec(name, data, backbones, strategies, seeds, inputSize, batchSize, optimizer,
+            hyperparameters, stop, maxRounds);
+    }
+
+    private static YamlMappingNode LoadRoot(string yaml)
+    {
+        var stream = new YamlStream();
+        var scanner = new Scanner(new StringReader(yaml));
+        try
+        {
+            stream.Load(new Parser(scanner));
+        }
+        catch (YamlException ex)
+        {
+            throw new SpecException($"spec: line {ex.Start.Line}: {YamlMessage(ex)}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 16.3 throws this instead of a YamlException for, e.g., a flow sequence left open at the end.
+            throw new SpecException($"spec: line {scanner.CurrentPosition.Line}: malformed YAML (an unclosed '[', '{{' or quote?)");
+        }
+        if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
+            throw new SpecException("spec: the document is empty");
+        if (stream.Documents.Count > 1)
+            throw new SpecException($"spec: line {stream.Documents[1].RootNode.Start.Line}: only one YAML document is allowed");
+        return stream.Documents[0].RootNode as YamlMappingNode
+            ?? throw new SpecException($"spec: line {stream.Documents[0].RootNode.Start.Line}: the top level must be a mapping of keys to values");
+    }
+
+    // YamlDotNet prefixes its messages with "(Line: .., Col: .., Idx: ..) - (Line: ..): "; the line is reported separately.
+    private static string YamlMessage(YamlException ex)
+    {
+        var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
+        var match = Regex.Match(message, @"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ");
+        message = match.Success ? message[match.Length..] : message;
+        return message.ReplaceLineEndings(" ").Trim();
+    }
+
+    private static DataSpec ParseData(YamlNode node)
+    {
+        var data = new Section(AsMapping(node, "data"), "data.", DataKeys);
+        var path = data.RequiredString("path");
+        if (string.IsNullOrWhiteSpace(path)) throw Fail("data.path", "must not be empty");
+        SynthesizeSpec? synthesize = null;
+        if (data.Optional("synthesize") is { } synthNode)
+        {
+            var synth = new Section(AsMapping(synthNode, "data.synthesize"), "data.synthesize.", SynthesizeKeys);
+            var images = synth.Int("images", null);
+            if (images < 1) throw Fail("data.synthesize.images", $"{images} is invalid (must be >= 1)");
+            var size = synth.Int("size", null);
+            if (size < MinInputSize) throw Fail("data.synthesize.size", $"{size} is invalid (must be >= {MinInputSize})");
+            synthesize = new SynthesizeSpec(images, size, synth.Int("seed", 1));
+        }
+        return new DataSpec(path, synthesize);
+    }
+
+    private static HyperparameterGrid ParseHyperparameters(YamlNode? node)
+    {
+        var h = new Section(node is null ? new YamlMappingNode() : AsMapping(node, "hyperparameters"), "hyperparameters.", HyperparameterKeys);
+        var learningRate = h.List("learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"))!;
+        var patience = h.List("patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"))!;
+        var step = h.List("step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"))!;
+        var decay = h.List("decay", ParseDouble, [0.1],
+            v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"))!;
+        var epochs = h.List("epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"))!;
+        var fixedTopN = h.List("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"))!;
+        var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
+        if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
+        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta);
+    }
+
+    private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";
+
+    private static SpecException Fail(string path, string message) => new($"spec: {path}: {message}");
+
+    private static string Format<T>(T value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        string s => $"'{s}'",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static bool IsNull(YamlNode? node) =>
+        node is null
+        || node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+    private static YamlMappingNode AsMapping(YamlNode node, string path) =>
+        node as YamlMappingNode ?? throw Fail(path, "expected a mapping of keys to values");
+
+    private static string ScalarText(YamlNode node, string path) =>
+        node is YamlScalarNode scalar ? scalar.Value ?? "" : throw Fail(path, "expected a single value");
+
+    private static string ParseString(YamlNode node, string path) => ScalarText(node, path);
+
+    private static int ParseInt(YamlNode node, string path)
+    {
+        var text = ScalarText(node, path);
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw Fail(path, $"'{text}' is not an integer");
+    }
+
+    private static double ParseDouble(YamlNode node, string path)
+    {
+        var text = ScalarText(node, path);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+            ? v + 0.0 // folds -0 into 0 so both spell the same canonical spec
+            : throw Fail(path, $"'{text}' is not a number");
+    }
+
+    /// <summary>One mapping of the spec, with the keys it allows.</summary>
+    private sealed class Section
+    {
+        private readonly Dictionary<string, YamlNode> _values = new(StringComparer.Ordinal);
+        private readonly string _prefix;
+
+        public Section(YamlMappingNode map, string prefix, string[] allowed)
+        {
+            _prefix = prefix;
+            foreach (var (keyNode, value) in map.Children)
+            {
+                var key = keyNode is YamlScalarNode s ? s.Value ?? "" : keyNode.ToString();
+                if (!allowed.Contains(key))
+                    throw Fail(prefix + key, $"unknown key (allowed here: {string.Join(", ", allowed)})");
+                if (!_values.TryAdd(key, value))
+                    throw Fail(prefix + key, "duplicate key");
+            }
+        }
+
+        public YamlNode? Optional(string key) => _values.TryGetValue(key, out var v) && !IsNull(v) ? v : null;
+
+        public YamlNode Required(string key) => Optional(key) ?? throw Fail(_prefix + key, "is required");
+
+        public string? String(string key) => Optional(key) is { } n ? ScalarText(n, _prefix + key) : null;
+
+        public string RequiredString(string key) => ScalarText(Required(key), _prefix + key);
+
+        public int Int(string key, int? fallback) => Optional(key) is { } n
+            ? ParseInt(n, _prefix + key)
+            : fallback ?? throw Fail(_prefix + key, "is required");
+
+        /// <summary>A list, or a scalar meaning a one-element list; <paramref name="fallback"/> when absent.</summary>
+        public IReadOnlyList<T>? List<T>(string key, Func<YamlNode, string, T> parse, IReadOnlyList<T>? fallback, Func<T, string?> check)
+            where T : notnull
+        {
+            var path = _prefix + key;
+            if (Optional(key) is not { } node) return fallback;
+            IEnumerable<YamlNode> items = node is YamlSequenceNode seq ? seq.Children : [node];
+            var result = new List<T>();
+            foreach (var item in items)
+            {
+                var value = parse(item, path);
+                if (check(value) is { } message)
+                    throw Fail(path, message);
+                if (result.Contains(value))
+                    throw Fail(path, $"duplicate entry {Format(value)}");
+                result.Add(value);
+            }
+            if (result.Count == 0) throw Fail(path, "must not be empty");
+            return result;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Domain.Events;
+
+namespace Orchestrator.Domain.Tests.Events;
+
+public class EventCatalogTests
+{
+    public static readonly TrialEvent[] Samples =
+    [
+        new TrialStarted("dynamic", "mobilenet_v2", 5, 0.001, 5, 3, 0.1, 100, 0, "algorithm-1", 0.001, 7, 4),
+        new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5),
+        new BestImproved(3, 0.8, "best-e0003.pt", "abc123"),
+        new GroupsUnfrozen(4, 0, 3, 0.00081),
+        new BestWeightsRestored(4, 3),
+        new CheckpointSaved(4, "epoch-e0004.pt", "def456"),
+        new TrainingStopped(9, "epoch-budget"),
+        new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], [0, 1, 1, 0]),
+        new TrialFailed("engine: out of memory"),
+    ];
+
+    public static TheoryData<TrialEvent> Each => new(Samples);
+
+    [Fact]
+    public void Samples_cover_every_stored_type()
+    {
+        Samples.Select(e => EventCatalog.Serialize(e).Type).Should().BeEquivalentTo(EventCatalog.StoredTypes);
+    }
+
+    [Theory]
+    [MemberData(nameof(Each))]
+    public void Every_event_round_trips_under_a_versioned_name(TrialEvent e)
+    {
+        var stored = EventCatalog.Serialize(e);
+
+        stored.Type.Should().Be(e.GetType().Name + ".v1");
+        var back = EventCatalog.Deserialize(stored.Type, stored.Payload);
+        back.Should().BeOfType(e.GetType());
+        back.Should().BeEquivalentTo(e, o => o.RespectingRuntimeTypes());
+        EventCatalog.PublicName(e).Should().Be(e.GetType().Name);
+    }
+
+    [Fact]
+    public void Payloads_are_camel_case()
+    {
+        EventCatalog.Serialize(new BestImproved(3, 0.5, "best-e0003.pt", "ff")).Payload
+            .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff"}""");
+    }
+
+    [Fact]
+    public void Non_finite_losses_survive_a_round_trip()
+    {
+        var e = new EpochCompleted(1, double.NaN, double.PositiveInfinity, 0, 0, 0.1, 0, 1, 1);
+        var stored = EventCatalog.Serialize(e);
+        EventCatalog.Deserialize(stored.Type, stored.Payload).Should().Be(e);
+    }
+
+    [Fact]
+    public void A_trial_started_payload_without_max_rounds_reads_as_ten()
+    {
+        var e = (TrialStarted)EventCatalog.Deserialize("TrialStarted.v1",
+            """{"strategy":"dynamic","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"algorithm-1","minDelta":0,"seed":1}""");
+        e.MaxRounds.Should().Be(10);
+    }
+
+    [Theory]
+    [InlineData("TrialStarted.v9", "{}")]
+    [InlineData("Nope.v1", "{}")]
+    [InlineData("TrialStarted", "{}")]
+    [InlineData("TrainingStopped.v1", "{not json")]
+    [InlineData("TrainingStopped.v1", """{"epoch":1}""")]
+    [InlineData("TrainingStopped.v1", "null")]
+    public void Unknown_types_and_bad_payloads_are_invalid_data(string type, string payload)
+    {
+        var act = () => EventCatalog.Deserialize(type, payload);
+        act.Should().Throw<InvalidDataException>();
+    }
+
+    [Fact]
+    public void Public_json_starts_with_seq_and_type_then_the_fields_in_camel_case()
+    {
+        static string[] Keys(JsonObject o) => o.Select(kv => kv.Key).ToArray();
+
+        var started = EventCatalog.ToPublicJson(1, Samples[0]);
+        Keys(started).Should().Equal("seq", "type", "strategy", "backbone", "groups", "learningRate", "patience", "step",
+            "decay", "maxEpochs", "initialUnfrozenGroups", "stopPolicy", "minDelta", "seed", "maxRounds");
+        started["seq"]!.GetValue<long>().Should().Be(1);
+        started["type"]!.GetValue<string>().Should().Be("TrialStarted");
+
+        Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "epoch", "trainLoss", "valLoss",
+            "valAccuracy", "valMacroF1", "learningRate", "unfrozenGroups", "patienceCounter", "seconds");
+        Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "epoch", "valLoss", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "epoch", "from", "to", "learningRate");
+        Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "epoch", "bestEpoch");
+        Keys(EventCatalog.ToPublicJson(6, Samples[5])).Should().Equal("seq", "type", "epoch", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(7, Samples[6])).Should().Equal("seq", "type", "epoch", "reason");
+        Keys(EventCatalog.ToPublicJson(9, Samples[8])).Should().Equal("seq", "type", "reason");
+
+        var completed = EventCatalog.ToPublicJson(8, Samples[7]);
+        Keys(completed).Should().Equal("seq", "type", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
+            "testMacroF1", "confusionMatrix", "testPredictions");
+        completed["type"]!.GetValue<string>().Should().Be("TrialCompleted");
+        completed["confusionMatrix"]!.ToJsonString().Should().Be("[[5,1],[2,4]]");
+        completed["testAccuracy"]!.GetValue<double>().Should().Be(0.75);
+    }
+}

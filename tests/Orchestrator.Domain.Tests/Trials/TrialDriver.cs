@@ -1,0 +1,55 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+
+namespace Orchestrator.Domain.Tests.Trials;
+
+/// <summary>Walks scripted validation losses through the decider, folding every event with Evolve.</summary>
+internal sealed class TrialDriver
+{
+    public TrialStarted Started { get; }
+    public TrialState State { get; private set; }
+    public List<IReadOnlyList<TrialEvent>> Epochs { get; } = [];
+    public List<TrialEvent> All { get; } = [];
+
+    private TrialDriver(TrialStarted started)
+    {
+        Started = started;
+        All.Add(started);
+        State = TrialEvolution.Evolve(TrialState.Initial, started);
+    }
+
+    public static TrialSpec Spec(
+        string strategy = Strategies.Dynamic, double lr = 0.01, int p = 2, int k = 1, double decay = 0.1, int n = 100,
+        int topN = 0, double minDelta = 0, string stop = StopPolicies.PlateauAfterFullUnfreeze, int maxRounds = 10, int seed = 1) =>
+        new("test", Backbones.LightweightCnn, strategy, lr, p, k, decay, n, topN, minDelta, stop, maxRounds, "adam", 8, 32,
+            seed, new DataSpec("d", null));
+
+    public static TrialDriver Run(TrialSpec spec, int groups, IEnumerable<double> losses)
+    {
+        var driver = new TrialDriver(TrialDecider.Start(spec, groups));
+        foreach (var loss in losses)
+        {
+            if (driver.State.Phase != TrialPhase.Training) break;
+            driver.Step(loss);
+        }
+        return driver;
+    }
+
+    public static EpochOutcome Outcome(double valLoss) => new(valLoss + 0.5, valLoss, 0.5, 0.4, 1.0);
+
+    public IReadOnlyList<TrialEvent> Step(double valLoss)
+    {
+        var events = TrialDecider.DecideEpoch(State, Outcome(valLoss));
+        foreach (var e in events) State = TrialEvolution.Evolve(State, e);
+        Epochs.Add(events);
+        All.AddRange(events);
+        return events;
+    }
+
+    /// <summary>The EpochCompleted the decider should emit for a scripted epoch.</summary>
+    public static EpochCompleted Completed(int epoch, double valLoss, double lr, int m, int patience) =>
+        new(epoch, valLoss + 0.5, valLoss, 0.5, 0.4, lr, m, patience, 1.0);
+
+    public static BestImproved Best(int epoch, double valLoss) => new(epoch, valLoss, CheckpointNames.Best(epoch), "");
+}

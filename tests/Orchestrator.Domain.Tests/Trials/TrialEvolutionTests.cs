@@ -1,0 +1,80 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
+
+namespace Orchestrator.Domain.Tests.Trials;
+
+public class TrialEvolutionTests
+{
+    private static readonly TrialStarted Started =
+        new("dynamic", "mobilenet_v2", 4, 0.01, 2, 1, 0.1, 20, 0, "algorithm-1", 0.001, 3, 5);
+
+    [Fact]
+    public void Each_event_updates_what_it_means()
+    {
+        var s = TrialEvolution.Replay([
+            Started,
+            new EpochCompleted(1, 1, 0.9, 0.5, 0.4, 0.01, 0, 0, 2),
+            new BestImproved(1, 0.9, "best-e0001.pt", "aa"),
+            new CheckpointSaved(1, "epoch-e0001.pt", "bb"),
+            new EpochCompleted(2, 1, 0.95, 0.5, 0.4, 0.01, 0, 1, 2),
+            new EpochCompleted(3, 1, 0.95, 0.5, 0.4, 0.01, 0, 2, 2),
+            new GroupsUnfrozen(3, 0, 1, 0.009),
+            new BestWeightsRestored(3, 1),
+            new CheckpointSaved(3, "epoch-e0003.pt", "cc"),
+        ]);
+
+        s.Should().Be(TrialState.Initial with
+        {
+            Phase = TrialPhase.Training,
+            Strategy = "dynamic",
+            Backbone = "mobilenet_v2",
+            Groups = 4,
+            Patience = 2,
+            Step = 1,
+            Decay = 0.1,
+            MaxEpochs = 20,
+            StopPolicy = "algorithm-1",
+            MinDelta = 0.001,
+            MaxRounds = 5,
+            Seed = 3,
+            EpochsDone = 3,
+            UnfrozenGroups = 1,
+            LearningRate = 0.009,
+            PatienceCounter = 0,
+            BestEpoch = 1,
+            BestValLoss = 0.9,
+            BestCheckpoint = "best-e0001.pt",
+            BestSha256 = "aa",
+            LatestCheckpoint = "epoch-e0003.pt",
+            LatestSha256 = "cc",
+            LatestCheckpointEpoch = 3,
+            LastRestoreEpoch = 3,
+        });
+    }
+
+    [Fact]
+    public void Stop_complete_and_fail_set_the_phase()
+    {
+        var completed = new TrialCompleted(1, 0.9, 3, 0.8, 0.7, 0.6, [[1]], [0]);
+        var stopped = TrialEvolution.Replay([Started, new TrainingStopped(3, "round-limit")]);
+        stopped.Phase.Should().Be(TrialPhase.Stopped);
+        stopped.StopReason.Should().Be("round-limit");
+        stopped.IsTerminal.Should().BeFalse();
+
+        var done = TrialEvolution.Evolve(stopped, completed);
+        done.Phase.Should().Be(TrialPhase.Completed);
+        done.Result.Should().BeSameAs(completed);
+        done.IsTerminal.Should().BeTrue();
+
+        var failed = TrialEvolution.Evolve(stopped, new TrialFailed("boom"));
+        failed.Phase.Should().Be(TrialPhase.Failed);
+        failed.FailureReason.Should().Be("boom");
+    }
+
+    [Fact]
+    public void Checkpoint_names_are_zero_padded()
+    {
+        CheckpointNames.Best(7).Should().Be("best-e0007.pt");
+        CheckpointNames.Latest(123).Should().Be("epoch-e0123.pt");
+    }
+}
