@@ -1,0 +1,8 @@
+namespace Orchestrator.Engine.Interop;
+
+/// <summary>A failure reported by the native engine; the message is the native one.</summary>
+public sealed class EngineException : Exception
+{
+    public EngineException(string message) : base(message) { }
+    public EngineException(string message, Exception inner) : base(message, inner) { }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+
+namespace Orchestrator.Engine.Interop;
+
+/// <summary>Bindings of the C ABI in native/include/orchestrator_engine.h.</summary>
+internal static unsafe partial class NativeMethods
+{
+    public const string Library = "orchestrator_engine";
+
+    public const int Ok = 0;
+    public const int Error = 1;
+    public const int Cancelled = 2;
+
+    [LibraryImport(Library)]
+    public static partial nint ote_last_error();
+
+    [LibraryImport(Library)]
+    public static partial int ote_set_num_threads(int threads);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_group_count(string arch, out int groups);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_dataset_open(string imagesPath, long count, int height, int width, int* labels,
+        out DatasetHandle handle);
+
+    [LibraryImport(Library)]
+    public static partial void ote_dataset_free(nint dataset);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_create(string arch, int numClasses, int inputSize, int optimizer, double lr,
+        ulong seed, out TrainerHandle handle);
+
+    [LibraryImport(Library)]
+    public static partial void ote_trainer_free(nint trainer);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_group_count(TrainerHandle trainer, out int groups);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_set_trainable(TrainerHandle trainer, int unfrozenGroups);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_set_lr(TrainerHandle trainer, double lr);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_get_lr(TrainerHandle trainer, out double lr);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_reset_optimizer(TrainerHandle trainer);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_train_epoch(TrainerHandle trainer, DatasetHandle dataset, int* order, long n,
+        float* classWeights, int numWeights, int batchSize,
+        delegate* unmanaged[Cdecl]<int, int, double, nint, void> progress, nint user, int* cancelFlag,
+        out double meanLoss);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_evaluate(TrainerHandle trainer, DatasetHandle dataset, int* indices, long n,
+        float* classWeights, int numWeights, int batchSize,
+        delegate* unmanaged[Cdecl]<int, int, double, nint, void> progress, nint user, int* cancelFlag,
+        out double loss, int* predictions, float* probabilities);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_remember_best(TrainerHandle trainer);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_restore_best(TrainerHandle trainer);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_save_checkpoint(TrainerHandle trainer, string path, int epoch);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_load_checkpoint(TrainerHandle trainer, string path, out int epoch);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_save_best(TrainerHandle trainer, string path);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_load_best(TrainerHandle trainer, string path);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_load_backbone(TrainerHandle trainer, string path, out int loaded);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_feature_dim(TrainerHandle trainer, out int dim);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_features(TrainerHandle trainer, float* input, int n, int c, int h, int w,
+        float* output);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_param_checksum(TrainerHandle trainer, int group, out double checksum);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_bn_stats_checksum(TrainerHandle trainer, int group, out double checksum);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_trainable_count(TrainerHandle trainer, out long count);
+
+    /// <summary>Turns a status into an exception carrying the native message (same thread as the call).</summary>
+    public static void Check(int status)
+    {
+        switch (status)
+        {
+            case Ok:
+                return;
+            case Cancelled:
+                throw new OperationCanceledException("the native engine observed cancellation");
+            default:
+                throw new EngineException(LastError());
+        }
+    }
+
+    public static string LastError() =>
+        Marshal.PtrToStringUTF8(ote_last_error()) is { Length: > 0 } message ? message : "native engine error (no message)";
+}

@@ -1,0 +1,268 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Orchestrator.Engine.Datasets;
+using Orchestrator.Engine.Interop;
+
+namespace Orchestrator.Engine.Training;
+
+/// <summary>
+/// <see cref="ITrainer"/> over the native libtorch engine. Not thread-safe: one caller at a time.
+/// Checkpoint files are written atomically by the engine; their SHA-256 is computed and verified here.
+/// </summary>
+public sealed unsafe class TorchTrainer : ITrainer
+{
+    private readonly TrainerHandle _handle;
+
+    private TorchTrainer(TrainerOptions options, TrainerHandle handle, int groupCount, int featureDimension)
+    {
+        Options = options;
+        _handle = handle;
+        GroupCount = groupCount;
+        FeatureDimension = featureDimension;
+    }
+
+    public TrainerOptions Options { get; }
+    public int GroupCount { get; }
+    /// <summary>Width of the pooled backbone output that feeds the head.</summary>
+    public int FeatureDimension { get; }
+
+    /// <summary>Builds the model with seeded random initialization; only the head is trainable (m = 0).
+    /// <see cref="TrainerOptions.Threads"/> &gt; 0 sets libtorch's process-wide thread count.</summary>
+    public static TorchTrainer Create(TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.Architecture);
+        if (options.Threads > 0) EngineInfo.SetThreads(options.Threads);
+        NativeMethods.Check(NativeMethods.ote_trainer_create(options.Architecture, options.NumClasses, options.InputSize,
+            (int)options.Optimizer, options.LearningRate, options.Seed, out var handle));
+        try
+        {
+            NativeMethods.Check(NativeMethods.ote_trainer_group_count(handle, out var groups));
+            NativeMethods.Check(NativeMethods.ote_trainer_feature_dim(handle, out var dim));
+            return new TorchTrainer(options, handle, groups, dim);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    public void SetTrainable(int unfrozenGroups) =>
+        NativeMethods.Check(NativeMethods.ote_trainer_set_trainable(_handle, unfrozenGroups));
+
+    public void SetLearningRate(double learningRate) =>
+        NativeMethods.Check(NativeMethods.ote_trainer_set_lr(_handle, learningRate));
+
+    public double LearningRate
+    {
+        get
+        {
+            NativeMethods.Check(NativeMethods.ote_trainer_get_lr(_handle, out var lr));
+            return lr;
+        }
+    }
+
+    public void ResetOptimizer() => NativeMethods.Check(NativeMethods.ote_trainer_reset_optimizer(_handle));
+
+    public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights,
+        int batchSize, Action<BatchProgress>? progress, CancellationToken ct)
+    {
+        var dataset = Native(data);
+        using var call = new NativeCall(progress, ct);
+        double loss;
+        int status;
+        fixed (int* order = sampleOrder)
+        fixed (float* weights = classWeights)
+            status = NativeMethods.ote_trainer_train_epoch(_handle, dataset.Handle, order, sampleOrder.Length, weights,
+                classWeights.Length, batchSize, call.Callback, call.User, call.CancelFlag, out loss);
+        call.Complete(status);
+        return loss;
+    }
+
+    public EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights,
+        int batchSize, Action<BatchProgress>? progress, CancellationToken ct)
+    {
+        var dataset = Native(data);
+        var classes = Options.NumClasses;
+        var predictions = new int[indices.Length];
+        var flat = new float[indices.Length * classes];
+        using var call = new NativeCall(progress, ct);
+        double loss;
+        int status;
+        fixed (int* idx = indices)
+        fixed (float* weights = classWeights)
+        fixed (int* pred = predictions)
+        fixed (float* probs = flat)
+            status = NativeMethods.ote_trainer_evaluate(_handle, dataset.Handle, idx, indices.Length, weights,
+                classWeights.Length, batchSize, call.Callback, call.User, call.CancelFlag, out loss, pred, probs);
+        call.Complete(status);
+        var probabilities = new float[indices.Length][];
+        for (var i = 0; i < probabilities.Length; i++)
+            probabilities[i] = flat.AsSpan(i * classes, classes).ToArray();
+        return new EvaluationResult(loss, predictions, probabilities);
+    }
+
+    public void RememberBest() => NativeMethods.Check(NativeMethods.ote_trainer_remember_best(_handle));
+
+    public void RestoreBest() => NativeMethods.Check(NativeMethods.ote_trainer_restore_best(_handle));
+
+    public string SaveCheckpoint(string path, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        NativeMethods.Check(NativeMethods.ote_trainer_save_checkpoint(_handle, Path.GetFullPath(path), epoch));
+        return Sha256Of(path);
+    }
+
+    public int LoadCheckpoint(string path, string expectedSha256)
+    {
+        Verify(path, expectedSha256, "checkpoint");
+        NativeMethods.Check(NativeMethods.ote_trainer_load_checkpoint(_handle, Path.GetFullPath(path), out var epoch));
+        return epoch;
+    }
+
+    public string SaveBest(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        NativeMethods.Check(NativeMethods.ote_trainer_save_best(_handle, Path.GetFullPath(path)));
+        return Sha256Of(path);
+    }
+
+    public void LoadBest(string path, string expectedSha256)
+    {
+        Verify(path, expectedSha256, "best-weights file");
+        NativeMethods.Check(NativeMethods.ote_trainer_load_best(_handle, Path.GetFullPath(path)));
+    }
+
+    /// <summary>Loads backbone weights from the engine's raw tensor file (format in native/src/engine.cpp):
+    /// every backbone parameter and BatchNorm running statistic must be present with its shape.
+    /// Returns the number of tensors loaded.</summary>
+    public int LoadBackboneWeights(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        NativeMethods.Check(NativeMethods.ote_trainer_load_backbone(_handle, Path.GetFullPath(path), out var loaded));
+        return loaded;
+    }
+
+    /// <summary>Eval-mode backbone + global average pooling of an already normalized N x 3 x H x W input;
+    /// returns N x <see cref="FeatureDimension"/> values, row-major.</summary>
+    public float[] Features(ReadOnlySpan<float> input, int n, int height, int width)
+    {
+        if (input.Length != n * 3 * height * width)
+            throw new ArgumentException($"input has {input.Length} values, expected {n} x 3 x {height} x {width}", nameof(input));
+        var output = new float[n * FeatureDimension];
+        fixed (float* i = input)
+        fixed (float* o = output)
+            NativeMethods.Check(NativeMethods.ote_trainer_features(_handle, i, n, 3, height, width, o));
+        return output;
+    }
+
+    /// <summary>Diagnostic: a checksum of the parameters of backbone group <paramref name="group"/>
+    /// (0 shallowest .. GroupCount-1), or of the head when group == GroupCount.</summary>
+    public double ParameterChecksum(int group)
+    {
+        NativeMethods.Check(NativeMethods.ote_trainer_param_checksum(_handle, group, out var sum));
+        return sum;
+    }
+
+    /// <summary>Diagnostic: a checksum of the BatchNorm running statistics of one group.</summary>
+    public double BatchNormStatisticsChecksum(int group)
+    {
+        NativeMethods.Check(NativeMethods.ote_trainer_bn_stats_checksum(_handle, group, out var sum));
+        return sum;
+    }
+
+    /// <summary>Number of scalar parameters that currently require gradients.</summary>
+    public long TrainableParameterCount
+    {
+        get
+        {
+            NativeMethods.Check(NativeMethods.ote_trainer_trainable_count(_handle, out var count));
+            return count;
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static void Verify(string path, string expectedSha256, string what)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(expectedSha256);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{what} '{path}' does not exist", path);
+        var actual = Sha256Of(path);
+        if (!string.Equals(actual, expectedSha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(
+                $"{what} '{path}' has SHA-256 {actual}, expected {expectedSha256.ToLowerInvariant()}: the file was changed or damaged");
+    }
+
+    private static PackedDataset Native(IPackedDataset data) =>
+        data as PackedDataset ?? throw new ArgumentException(
+            $"the native trainer needs a {nameof(PackedDataset)}, got {data?.GetType().Name ?? "null"}", nameof(data));
+
+    /// <summary>
+    /// State of one native call: the progress callback (reached through a GCHandle passed as user data), and a
+    /// cancel flag in native memory that a CancellationToken registration sets and the engine polls between batches.
+    /// </summary>
+    private sealed class NativeCall : IDisposable
+    {
+        private readonly Action<BatchProgress>? _progress;
+        private readonly CancellationToken _ct;
+        private readonly GCHandle _self;
+        private readonly CancellationTokenRegistration _registration;
+        private Exception? _callbackError;
+
+        public NativeCall(Action<BatchProgress>? progress, CancellationToken ct)
+        {
+            _progress = progress;
+            _ct = ct;
+            CancelFlag = (int*)NativeMemory.AllocZeroed(sizeof(int));
+            _self = GCHandle.Alloc(this);
+            var flag = (nint)CancelFlag;
+            _registration = ct.Register(static state => Interlocked.Exchange(ref *(int*)(nint)state!, 1), flag);
+        }
+
+        public int* CancelFlag { get; }
+        public nint User => GCHandle.ToIntPtr(_self);
+        public delegate* unmanaged[Cdecl]<int, int, double, nint, void> Callback =>
+            _progress is null ? null : &OnProgress;
+
+        public void Complete(int status)
+        {
+            if (_callbackError is not null) ExceptionDispatchInfo.Capture(_callbackError).Throw();
+            if (status == NativeMethods.Cancelled)
+                throw new OperationCanceledException("training was cancelled between batches", _ct);
+            NativeMethods.Check(status);
+        }
+
+        public void Dispose()
+        {
+            _registration.Dispose();  // waits for a running registration callback before the flag is freed
+            _self.Free();
+            NativeMemory.Free(CancelFlag);
+        }
+
+        [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+        private static void OnProgress(int done, int total, double loss, nint user)
+        {
+            var call = (NativeCall)GCHandle.FromIntPtr(user).Target!;
+            try
+            {
+                call._progress?.Invoke(new BatchProgress(done, total, loss));
+            }
+            catch (Exception e)
+            {
+                // Exceptions must not unwind through native frames: stop the pass and rethrow after it returns.
+                call._callbackError ??= e;
+                Interlocked.Exchange(ref *call.CancelFlag, 1);
+            }
+        }
+    }
+}

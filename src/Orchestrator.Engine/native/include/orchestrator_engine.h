@@ -1,0 +1,78 @@
+/* C ABI of the orchestrator's native training engine.
+ * Every function returns an ote_status; on OTE_ERROR the message is available from
+ * ote_last_error() on the same thread until the next failing call. */
+#ifndef ORCHESTRATOR_ENGINE_H
+#define ORCHESTRATOR_ENGINE_H
+
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define OTE_API __attribute__((visibility("default")))
+#else
+#define OTE_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { OTE_OK = 0, OTE_ERROR = 1, OTE_CANCELLED = 2 };
+enum { OTE_OPTIMIZER_ADAM = 0, OTE_OPTIMIZER_SGD = 1 };
+
+typedef struct ote_dataset ote_dataset;
+typedef struct ote_trainer ote_trainer;
+
+/* Called after every batch: batches done, batches in the pass, running mean loss. */
+typedef void (*ote_progress_fn)(int32_t batches_done, int32_t batches_total, double running_loss, void* user);
+
+OTE_API const char* ote_last_error(void);
+OTE_API int32_t ote_set_num_threads(int32_t threads);
+OTE_API int32_t ote_group_count(const char* arch, int32_t* out_groups);
+
+OTE_API int32_t ote_dataset_open(const char* images_path, int64_t count, int32_t height, int32_t width,
+                                 const int32_t* labels, ote_dataset** out);
+OTE_API void ote_dataset_free(ote_dataset* dataset);
+
+OTE_API int32_t ote_trainer_create(const char* arch, int32_t num_classes, int32_t input_size, int32_t optimizer,
+                                   double lr, uint64_t seed, ote_trainer** out);
+OTE_API void ote_trainer_free(ote_trainer* trainer);
+OTE_API int32_t ote_trainer_group_count(ote_trainer* trainer, int32_t* out_groups);
+OTE_API int32_t ote_trainer_set_trainable(ote_trainer* trainer, int32_t unfrozen_groups);
+OTE_API int32_t ote_trainer_set_lr(ote_trainer* trainer, double lr);
+OTE_API int32_t ote_trainer_get_lr(ote_trainer* trainer, double* out_lr);
+OTE_API int32_t ote_trainer_reset_optimizer(ote_trainer* trainer);
+
+OTE_API int32_t ote_trainer_train_epoch(ote_trainer* trainer, ote_dataset* dataset, const int32_t* order, int64_t n,
+                                        const float* class_weights, int32_t num_weights, int32_t batch_size,
+                                        ote_progress_fn progress, void* user, const volatile int32_t* cancel_flag,
+                                        double* out_mean_loss);
+/* predictions_out: n entries (may be null); probs_out: n * num_classes entries (may be null). */
+OTE_API int32_t ote_trainer_evaluate(ote_trainer* trainer, ote_dataset* dataset, const int32_t* indices, int64_t n,
+                                     const float* class_weights, int32_t num_weights, int32_t batch_size,
+                                     ote_progress_fn progress, void* user, const volatile int32_t* cancel_flag,
+                                     double* out_loss, int32_t* predictions_out, float* probs_out);
+
+OTE_API int32_t ote_trainer_remember_best(ote_trainer* trainer);
+OTE_API int32_t ote_trainer_restore_best(ote_trainer* trainer);
+
+OTE_API int32_t ote_trainer_save_checkpoint(ote_trainer* trainer, const char* path, int32_t epoch);
+OTE_API int32_t ote_trainer_load_checkpoint(ote_trainer* trainer, const char* path, int32_t* out_epoch);
+OTE_API int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path);
+OTE_API int32_t ote_trainer_load_best(ote_trainer* trainer, const char* path);
+
+/* Loads backbone tensors from the engine's raw tensor file (see raw_tensors.md); strict: every backbone
+ * parameter and running statistic must be present with its shape, and every entry must name one. */
+OTE_API int32_t ote_trainer_load_backbone(ote_trainer* trainer, const char* path, int32_t* out_loaded);
+/* Eval-mode backbone + global average pooling on an already normalized NCHW float input. */
+OTE_API int32_t ote_trainer_feature_dim(ote_trainer* trainer, int32_t* out_dim);
+OTE_API int32_t ote_trainer_features(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h,
+                                     int32_t w, float* out);
+/* Diagnostics: group in [0, L) is a backbone group, L is the head. */
+OTE_API int32_t ote_trainer_param_checksum(ote_trainer* trainer, int32_t group, double* out);
+OTE_API int32_t ote_trainer_bn_stats_checksum(ote_trainer* trainer, int32_t group, double* out);
+OTE_API int32_t ote_trainer_trainable_count(ote_trainer* trainer, int64_t* out_params);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,241 @@
+#include <torch/torch.h>
+
+#include <string>
+
+#include "engine.h"
+#include "orchestrator_engine.h"
+
+struct ote_dataset {
+  std::unique_ptr<ote::Dataset> impl;
+};
+struct ote_trainer {
+  std::unique_ptr<ote::Trainer> impl;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+int32_t fail(const std::string& message) {
+  g_last_error = message;
+  return OTE_ERROR;
+}
+
+// Every C entry point runs its body through guard(): no exception crosses the ABI.
+template <typename F>
+int32_t guard(F&& body) {
+  try {
+    body();
+    return OTE_OK;
+  } catch (const ote::Cancelled&) {
+    g_last_error = "cancelled";
+    return OTE_CANCELLED;
+  } catch (const c10::Error& e) {
+    return fail(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  } catch (...) {
+    return fail("unknown native error");
+  }
+}
+
+template <typename T>
+T& deref(T* p, const char* what) {
+  if (p == nullptr) throw std::invalid_argument(std::string(what) + " handle is null");
+  return *p;
+}
+
+void require(const void* p, const char* what) {
+  if (p == nullptr) throw std::invalid_argument(std::string(what) + " is null");
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* ote_last_error(void) { return g_last_error.c_str(); }
+
+int32_t ote_set_num_threads(int32_t threads) {
+  return guard([&] {
+    if (threads <= 0) throw std::invalid_argument("thread count must be positive");
+    torch::set_num_threads(threads);
+  });
+}
+
+int32_t ote_group_count(const char* arch, int32_t* out_groups) {
+  return guard([&] {
+    require(arch, "arch");
+    require(out_groups, "out_groups");
+    *out_groups = ote::group_count_of(arch);
+  });
+}
+
+int32_t ote_dataset_open(const char* images_path, int64_t count, int32_t height, int32_t width, const int32_t* labels,
+                         ote_dataset** out) {
+  return guard([&] {
+    require(images_path, "images_path");
+    require(out, "out");
+    *out = nullptr;
+    auto ds = std::make_unique<ote_dataset>();
+    ds->impl = std::make_unique<ote::Dataset>(images_path, count, height, width, labels);
+    *out = ds.release();
+  });
+}
+
+void ote_dataset_free(ote_dataset* dataset) { delete dataset; }
+
+int32_t ote_trainer_create(const char* arch, int32_t num_classes, int32_t input_size, int32_t optimizer, double lr,
+                           uint64_t seed, ote_trainer** out) {
+  return guard([&] {
+    require(arch, "arch");
+    require(out, "out");
+    *out = nullptr;
+    auto t = std::make_unique<ote_trainer>();
+    t->impl = std::make_unique<ote::Trainer>(arch, num_classes, input_size, optimizer, lr, seed);
+    *out = t.release();
+  });
+}
+
+void ote_trainer_free(ote_trainer* trainer) { delete trainer; }
+
+int32_t ote_trainer_group_count(ote_trainer* trainer, int32_t* out_groups) {
+  return guard([&] {
+    require(out_groups, "out_groups");
+    *out_groups = deref(trainer, "trainer").impl->group_count();
+  });
+}
+
+int32_t ote_trainer_set_trainable(ote_trainer* trainer, int32_t unfrozen_groups) {
+  return guard([&] { deref(trainer, "trainer").impl->set_trainable(unfrozen_groups); });
+}
+
+int32_t ote_trainer_set_lr(ote_trainer* trainer, double lr) {
+  return guard([&] { deref(trainer, "trainer").impl->set_lr(lr); });
+}
+
+int32_t ote_trainer_get_lr(ote_trainer* trainer, double* out_lr) {
+  return guard([&] {
+    require(out_lr, "out_lr");
+    *out_lr = deref(trainer, "trainer").impl->lr();
+  });
+}
+
+int32_t ote_trainer_reset_optimizer(ote_trainer* trainer) {
+  return guard([&] { deref(trainer, "trainer").impl->reset_optimizer(); });
+}
+
+int32_t ote_trainer_train_epoch(ote_trainer* trainer, ote_dataset* dataset, const int32_t* order, int64_t n,
+                                const float* class_weights, int32_t num_weights, int32_t batch_size,
+                                ote_progress_fn progress, void* user, const volatile int32_t* cancel_flag,
+                                double* out_mean_loss) {
+  return guard([&] {
+    require(out_mean_loss, "out_mean_loss");
+    ote::ProgressSink sink{progress, user, cancel_flag};
+    *out_mean_loss = deref(trainer, "trainer").impl->train_epoch(*deref(dataset, "dataset").impl, order, n,
+                                                                 class_weights, num_weights, batch_size, sink);
+  });
+}
+
+int32_t ote_trainer_evaluate(ote_trainer* trainer, ote_dataset* dataset, const int32_t* indices, int64_t n,
+                             const float* class_weights, int32_t num_weights, int32_t batch_size,
+                             ote_progress_fn progress, void* user, const volatile int32_t* cancel_flag,
+                             double* out_loss, int32_t* predictions_out, float* probs_out) {
+  return guard([&] {
+    require(out_loss, "out_loss");
+    ote::ProgressSink sink{progress, user, cancel_flag};
+    ote::EvalOutput out;
+    out.predictions = predictions_out;
+    out.probabilities = probs_out;
+    deref(trainer, "trainer").impl->evaluate(*deref(dataset, "dataset").impl, indices, n, class_weights, num_weights,
+                                             batch_size, sink, out);
+    *out_loss = out.loss;
+  });
+}
+
+int32_t ote_trainer_remember_best(ote_trainer* trainer) {
+  return guard([&] { deref(trainer, "trainer").impl->remember_best(); });
+}
+
+int32_t ote_trainer_restore_best(ote_trainer* trainer) {
+  return guard([&] { deref(trainer, "trainer").impl->restore_best(); });
+}
+
+int32_t ote_trainer_save_checkpoint(ote_trainer* trainer, const char* path, int32_t epoch) {
+  return guard([&] {
+    require(path, "path");
+    ote::save_checkpoint(*deref(trainer, "trainer").impl, path, epoch);
+  });
+}
+
+int32_t ote_trainer_load_checkpoint(ote_trainer* trainer, const char* path, int32_t* out_epoch) {
+  return guard([&] {
+    require(path, "path");
+    require(out_epoch, "out_epoch");
+    *out_epoch = ote::load_checkpoint(*deref(trainer, "trainer").impl, path);
+  });
+}
+
+int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path) {
+  return guard([&] {
+    require(path, "path");
+    ote::save_best(*deref(trainer, "trainer").impl, path);
+  });
+}
+
+int32_t ote_trainer_load_best(ote_trainer* trainer, const char* path) {
+  return guard([&] {
+    require(path, "path");
+    ote::load_best(*deref(trainer, "trainer").impl, path);
+  });
+}
+
+int32_t ote_trainer_load_backbone(ote_trainer* trainer, const char* path, int32_t* out_loaded) {
+  return guard([&] {
+    require(path, "path");
+    require(out_loaded, "out_loaded");
+    *out_loaded = deref(trainer, "trainer").impl->load_backbone(path);
+  });
+}
+
+int32_t ote_trainer_feature_dim(ote_trainer* trainer, int32_t* out_dim) {
+  return guard([&] {
+    require(out_dim, "out_dim");
+    *out_dim = deref(trainer, "trainer").impl->net().feature_dim;
+  });
+}
+
+int32_t ote_trainer_features(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h, int32_t w,
+                             float* out) {
+  return guard([&] {
+    require(input, "input");
+    require(out, "out");
+    if (n <= 0 || c != 3 || h <= 0 || w <= 0) throw std::invalid_argument("features: input must be N x 3 x H x W");
+    auto& t = *deref(trainer, "trainer").impl;
+    const auto x = torch::from_blob(const_cast<float*>(input), {n, c, h, w}, torch::kFloat32);
+    const auto f = t.features(x).contiguous();
+    std::memcpy(out, f.data_ptr<float>(), static_cast<size_t>(f.numel()) * sizeof(float));
+  });
+}
+
+int32_t ote_trainer_param_checksum(ote_trainer* trainer, int32_t group, double* out) {
+  return guard([&] {
+    require(out, "out");
+    *out = deref(trainer, "trainer").impl->param_checksum(group);
+  });
+}
+
+int32_t ote_trainer_bn_stats_checksum(ote_trainer* trainer, int32_t group, double* out) {
+  return guard([&] {
+    require(out, "out");
+    *out = deref(trainer, "trainer").impl->bn_stats_checksum(group);
+  });
+}
+
+int32_t ote_trainer_trainable_count(ote_trainer* trainer, int64_t* out_params) {
+  return guard([&] {
+    require(out_params, "out_params");
+    *out_params = deref(trainer, "trainer").impl->trainable_count();
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,233 @@
+#include <ATen/CPUGeneratorImpl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "engine.h"
+
+namespace ote {
+
+namespace {
+
+constexpr const char* kCheckpointFormat = "orchestrator-engine-checkpoint";
+constexpr const char* kBestFormat = "orchestrator-engine-best";
+constexpr int64_t kVersion = 1;
+
+std::string key_of(const std::string& name) {
+  // Archive keys become TorchScript attribute names, which must not contain '.'.
+  std::string k = name;
+  for (auto& c : k)
+    if (c == '.') c = '$';
+  return k;
+}
+
+std::string errno_text(const std::string& what, const std::string& path) {
+  return what + " '" + path + "': " + std::strerror(errno);
+}
+
+void write_all(int fd, const std::string& bytes, const std::string& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(errno_text("cannot write", path));
+    }
+    done += static_cast<size_t>(w);
+  }
+}
+
+// Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory.
+void write_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(errno_text("cannot create", tmp));
+  try {
+    write_all(fd, bytes, tmp);
+    if (::fsync(fd) != 0) throw std::runtime_error(errno_text("cannot fsync", tmp));
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::close(fd) != 0) throw std::runtime_error(errno_text("cannot close", tmp));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string msg = errno_text("cannot rename '" + tmp + "' to", path);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(msg);
+  }
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) throw std::runtime_error(errno_text("cannot open directory", dir));
+  const int rc = ::fsync(dfd);
+  ::close(dfd);
+  if (rc != 0) throw std::runtime_error(errno_text("cannot fsync directory", dir));
+}
+
+std::string serialize(torch::serialize::OutputArchive& archive) {
+  std::string bytes;
+  archive.save_to([&](const void* data, size_t n) {
+    bytes.append(static_cast<const char*>(data), n);
+    return n;
+  });
+  return bytes;
+}
+
+void write_header(torch::serialize::OutputArchive& a, const Trainer& t, const char* format) {
+  a.write("format", c10::IValue(std::string(format)));
+  a.write("version", c10::IValue(kVersion));
+  a.write("arch", c10::IValue(t.arch()));
+  a.write("num_classes", c10::IValue(static_cast<int64_t>(t.num_classes())));
+}
+
+void write_tensors(torch::serialize::OutputArchive& model, const Trainer& t, const std::vector<torch::Tensor>& tensors) {
+  const auto& entries = t.entries();
+  for (size_t i = 0; i < entries.size(); ++i) model.write(key_of(entries[i].name), tensors[i], entries[i].is_buffer);
+}
+
+std::string first_line(const char* what) {
+  std::string s(what);
+  const size_t nl = s.find('\n');
+  return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+void open_archive(torch::serialize::InputArchive& a, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) throw std::runtime_error(errno_text("cannot read", path));
+  try {
+    a.load_from(path);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("'" + path + "' is not a readable engine file (truncated or corrupt): " +
+                             first_line(e.what_without_backtrace()));
+  }
+}
+
+c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key, const std::string& path) {
+  c10::IValue v;
+  if (!a.try_read(key, v)) throw std::runtime_error("'" + path + "' lacks '" + key + "'");
+  return v;
+}
+
+void check_header(torch::serialize::InputArchive& a, const Trainer& t, const char* format, const std::string& path) {
+  const auto fmt = read_value(a, "format", path);
+  if (!fmt.isString() || fmt.toStringRef() != format)
+    throw std::runtime_error("'" + path + "' is not a " + std::string(format) + " file");
+  const auto version = read_value(a, "version", path).toInt();
+  if (version != kVersion)
+    throw std::runtime_error("'" + path + "' has unsupported version " + std::to_string(version));
+  const auto arch = read_value(a, "arch", path).toStringRef();
+  if (arch != t.arch())
+    throw std::runtime_error("'" + path + "' holds a " + arch + " model, this trainer is " + t.arch());
+  const auto classes = read_value(a, "num_classes", path).toInt();
+  if (classes != t.num_classes())
+    throw std::runtime_error("'" + path + "' has " + std::to_string(classes) + " classes, this trainer has " +
+                             std::to_string(t.num_classes()));
+}
+
+// Reads every tensor of the model, verifying names and shapes, before anything is overwritten.
+std::vector<torch::Tensor> read_tensors(torch::serialize::InputArchive& a, const Trainer& t, const std::string& path) {
+  torch::serialize::InputArchive model;
+  if (!a.try_read("model", model)) throw std::runtime_error("'" + path + "' lacks the model tensors");
+  std::vector<torch::Tensor> out;
+  for (const auto& e : t.entries()) {
+    torch::Tensor v;
+    if (!model.try_read(key_of(e.name), v, e.is_buffer))
+      throw std::runtime_error("'" + path + "' lacks tensor '" + e.name + "'");
+    if (v.sizes() != e.tensor.sizes() || v.scalar_type() != e.tensor.scalar_type())
+      throw std::runtime_error("'" + path + "': tensor '" + e.name + "' has shape " + c10::str(v.sizes()) +
+                               ", the model expects " + c10::str(e.tensor.sizes()));
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void save_checkpoint(Trainer& t, const std::string& path, int epoch) {
+  torch::serialize::OutputArchive a;
+  write_header(a, t, kCheckpointFormat);
+  a.write("epoch", c10::IValue(static_cast<int64_t>(epoch)));
+  a.write("optimizer_kind", c10::IValue(static_cast<int64_t>(t.optimizer_kind())));
+  a.write("unfrozen", c10::IValue(static_cast<int64_t>(t.unfrozen())));
+  a.write("lr", c10::IValue(t.lr()));
+  {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the default generator
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    a.write("rng", gen.get_state());
+  }
+  torch::serialize::OutputArchive model;
+  std::vector<torch::Tensor> live;
+  for (const auto& e : t.entries()) live.push_back(e.tensor.detach());
+  write_tensors(model, t, live);
+  a.write("model", model);
+  torch::serialize::OutputArchive opt;
+  t.optimizer().save(opt);
+  a.write("optimizer", opt);
+  write_atomically(path, serialize(a));
+}
+
+int load_checkpoint(Trainer& t, const std::string& path) {
+  torch::serialize::InputArchive a;
+  open_archive(a, path);
+  try {
+    check_header(a, t, kCheckpointFormat, path);
+    const auto kind = read_value(a, "optimizer_kind", path).toInt();
+    if (kind != t.optimizer_kind())
+      throw std::runtime_error("'" + path + "' was written with optimizer " + std::to_string(kind) +
+                               ", this trainer uses " + std::to_string(t.optimizer_kind()));
+    const auto epoch = read_value(a, "epoch", path).toInt();
+    const auto unfrozen = read_value(a, "unfrozen", path).toInt();
+    const auto lr = read_value(a, "lr", path).toDouble();
+    torch::Tensor rng;
+    if (!a.try_read("rng", rng)) throw std::runtime_error("'" + path + "' lacks the RNG state");
+    const auto tensors = read_tensors(a, t, path);
+    torch::serialize::InputArchive opt;
+    if (!a.try_read("optimizer", opt)) throw std::runtime_error("'" + path + "' lacks the optimizer state");
+
+    {
+      torch::NoGradGuard no_grad;
+      const auto& entries = t.entries();
+      for (size_t i = 0; i < entries.size(); ++i) entries[i].tensor.copy_(tensors[i]);
+    }
+    t.set_trainable(static_cast<int>(unfrozen));
+    t.reset_optimizer();
+    t.optimizer().load(opt);
+    t.set_lr(lr);
+    {
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng);
+    }
+    return static_cast<int>(epoch);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("'" + path + "' is malformed: " + first_line(e.what_without_backtrace()));
+  }
+}
+
+void save_best(Trainer& t, const std::string& path) {
+  if (!t.has_best()) throw std::logic_error("save_best: no best weights remembered yet");
+  torch::serialize::OutputArchive a;
+  write_header(a, t, kBestFormat);
+  torch::serialize::OutputArchive model;
+  write_tensors(model, t, t.best());
+  a.write("model", model);
+  write_atomically(path, serialize(a));
+}
+
+void load_best(Trainer& t, const std::string& path) {
+  torch::serialize::InputArchive a;
+  open_archive(a, path);
+  try {
+    check_header(a, t, kBestFormat, path);
+    auto tensors = read_tensors(a, t, path);
+    for (auto& v : tensors) v = v.detach().clone();
+    t.best() = std::move(tensors);
+  } catch (const c10::Error& e) {
+    throw std::runtime_error("'" + path + "' is malformed: " + first_line(e.what_without_backtrace()));
+  }
+}
+
+}  // namespace ote

@@ -1,0 +1,355 @@
+#include "engine.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace F = torch::nn::functional;
+
+namespace ote {
+
+// ---------------------------------------------------------------- dataset
+
+Dataset::Dataset(const std::string& path, int64_t count, int height, int width, const int32_t* labels)
+    : path_(path), count_(count), height_(height), width_(width) {
+  if (count <= 0 || height <= 0 || width <= 0)
+    throw std::invalid_argument("dataset: count, height and width must be positive");
+  if (labels == nullptr) throw std::invalid_argument("dataset: labels are required");
+  labels_.assign(labels, labels + count);
+  for (int64_t i = 0; i < count; ++i)
+    if (labels_[static_cast<size_t>(i)] < 0)
+      throw std::invalid_argument("dataset: negative label at index " + std::to_string(i));
+
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("dataset: cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw std::runtime_error("dataset: cannot stat '" + path + "': " + std::strerror(err));
+  }
+  const uint64_t expected = static_cast<uint64_t>(count) * static_cast<uint64_t>(height) * static_cast<uint64_t>(width);
+  if (static_cast<uint64_t>(st.st_size) != expected) {
+    ::close(fd);
+    throw std::runtime_error("dataset: '" + path + "' has " + std::to_string(st.st_size) + " bytes, expected " +
+                             std::to_string(expected) + " (" + std::to_string(count) + " x " + std::to_string(height) +
+                             " x " + std::to_string(width) + ")");
+  }
+  void* p = ::mmap(nullptr, expected, PROT_READ, MAP_SHARED, fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping keeps the file alive
+  if (p == MAP_FAILED) throw std::runtime_error("dataset: mmap of '" + path + "' failed: " + std::strerror(err));
+  data_ = static_cast<const uint8_t*>(p);
+  bytes_ = expected;
+}
+
+Dataset::~Dataset() {
+  if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), bytes_);
+}
+
+torch::Tensor Dataset::gather_images(const int32_t* idx, int64_t n) const {
+  const size_t image = static_cast<size_t>(height_) * static_cast<size_t>(width_);
+  auto out = torch::empty({n, 1, height_, width_}, torch::kUInt8);
+  auto* dst = out.data_ptr<uint8_t>();
+  for (int64_t i = 0; i < n; ++i)
+    std::memcpy(dst + static_cast<size_t>(i) * image, data_ + static_cast<size_t>(idx[i]) * image, image);
+  return out;
+}
+
+torch::Tensor Dataset::gather_labels(const int32_t* idx, int64_t n) const {
+  auto out = torch::empty({n}, torch::kInt64);
+  auto* dst = out.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) dst[i] = labels_[static_cast<size_t>(idx[i])];
+  return out;
+}
+
+// ---------------------------------------------------------------- trainer
+
+namespace {
+
+// "features.<k>.…" -> group of k; "head.…" -> L.
+int group_of_name(const Net& net, const std::string& name) {
+  if (name.rfind("head.", 0) == 0) return net.group_count();
+  static const std::string prefix = "features.";
+  if (name.rfind(prefix, 0) != 0) throw std::logic_error("tensor '" + name + "' is neither backbone nor head");
+  const size_t dot = name.find('.', prefix.size());
+  return net.group_of_feature(std::stoi(name.substr(prefix.size(), dot - prefix.size())));
+}
+
+bool is_bn_running_stat(const std::string& name) {
+  auto ends_with = [&](const char* s) {
+    const size_t n = std::strlen(s);
+    return name.size() >= n && name.compare(name.size() - n, n, s) == 0;
+  };
+  return ends_with(".running_mean") || ends_with(".running_var");
+}
+
+}  // namespace
+
+Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int optimizer_kind, double lr,
+                 uint64_t seed)
+    : arch_(arch), num_classes_(num_classes), input_size_(input_size), optimizer_kind_(optimizer_kind), lr_(lr) {
+  if (optimizer_kind != 0 && optimizer_kind != 1)
+    throw std::invalid_argument("optimizer must be 0 (adam) or 1 (sgd), got " + std::to_string(optimizer_kind));
+  if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
+  if (input_size < 16) throw std::invalid_argument("input size must be at least 16, got " + std::to_string(input_size));
+  torch::manual_seed(seed);
+  net_ = make_net(arch, num_classes);
+  for (auto& p : net_->named_parameters(true))
+    entries_.push_back({p.key(), p.value(), group_of_name(*net_, p.key()), false});
+  for (auto& b : net_->named_buffers(true))
+    entries_.push_back({b.key(), b.value(), group_of_name(*net_, b.key()), true});
+  mean_ = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+  std_ = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+  set_trainable(0);
+  reset_optimizer();
+}
+
+void Trainer::set_trainable(int m) {
+  const int L = group_count();
+  if (m < 0 || m > L)
+    throw std::invalid_argument("unfrozen groups must be in [0, " + std::to_string(L) + "], got " + std::to_string(m));
+  for (auto& e : entries_) {
+    if (e.is_buffer) continue;
+    const bool trainable = e.group == L || e.group >= L - m;
+    e.tensor.set_requires_grad(trainable);
+    // A frozen parameter must carry no gradient, so that Adam/SGD skip it (they skip undefined grads).
+    if (!trainable) e.tensor.mutable_grad().reset();
+  }
+  unfrozen_ = m;
+}
+
+void Trainer::set_lr(double lr) {
+  if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
+  for (auto& g : optimizer_->param_groups()) g.options().set_lr(lr);
+  lr_ = lr;
+}
+
+void Trainer::reset_optimizer() {
+  // All parameters are registered; frozen ones have no gradient and are skipped by step().
+  std::vector<torch::Tensor> params;
+  for (auto& e : entries_)
+    if (!e.is_buffer) params.push_back(e.tensor);
+  if (optimizer_kind_ == 0)
+    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr_));
+  else
+    optimizer_ = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr_).momentum(0.9));
+}
+
+void Trainer::set_mode(bool training) {
+  net_->train(training);
+  if (!training) return;
+  // BatchNorm stays in eval mode for the whole run: running statistics are never updated.
+  for (auto& m : net_->modules(false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->eval();
+}
+
+torch::Tensor Trainer::prepare(const torch::Tensor& images_u8) const {
+  auto x = images_u8.to(torch::kFloat32).div_(255.0f);
+  if (x.size(2) != input_size_ || x.size(3) != input_size_)
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{input_size_, input_size_})
+                              .mode(torch::kBilinear)
+                              .align_corners(false));
+  // Gray replicated to 3 channels, each normalized with its ImageNet mean/std.
+  return ((x - mean_) / std_).contiguous();
+}
+
+torch::Tensor Trainer::class_weights(const float* weights, int num_weights) const {
+  if (weights == nullptr) return torch::ones({num_classes_});
+  if (num_weights != num_classes_)
+    throw std::invalid_argument("class weights: got " + std::to_string(num_weights) + ", model has " +
+                                std::to_string(num_classes_) + " classes");
+  return torch::from_blob(const_cast<float*>(weights), {num_weights}, torch::kFloat32).clone();
+}
+
+void Trainer::check_indices(const Dataset& data, const int32_t* idx, int64_t n) const {
+  if (n < 0) throw std::invalid_argument("negative sample count");
+  if (n > 0 && idx == nullptr) throw std::invalid_argument("sample indices are null");
+  for (int64_t i = 0; i < n; ++i) {
+    if (idx[i] < 0 || idx[i] >= data.count())
+      throw std::out_of_range("sample index " + std::to_string(idx[i]) + " at position " + std::to_string(i) +
+                              " is outside the dataset (" + std::to_string(data.count()) + " images)");
+    if (data.label(idx[i]) >= num_classes_)
+      throw std::out_of_range("label " + std::to_string(data.label(idx[i])) + " of image " + std::to_string(idx[i]) +
+                              " is not below the number of classes " + std::to_string(num_classes_));
+  }
+}
+
+double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n, const float* weights,
+                            int num_weights, int batch_size, const ProgressSink& sink) {
+  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
+  check_indices(data, order, n);
+  const auto w = class_weights(weights, num_weights);
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  set_mode(true);
+  // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
+  double loss_sum = 0, weight_sum = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    if (sink.cancelled()) throw Cancelled();
+    const int64_t start = b * batch_size;
+    const int64_t len = std::min<int64_t>(batch_size, n - start);
+    const auto x = prepare(data.gather_images(order + start, len));
+    const auto y = data.gather_labels(order + start, len);
+    const auto logits = net_->forward(x);
+    const auto loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(w));
+    for (auto& e : entries_)
+      if (!e.is_buffer) e.tensor.mutable_grad().reset();
+    loss.backward();
+    optimizer_->step();
+    const double batch_weight = w.index_select(0, y).sum().item<double>();
+    loss_sum += loss.item<double>() * batch_weight;
+    weight_sum += batch_weight;
+    sink.report(b + 1, batches, loss_sum / weight_sum);
+  }
+  for (auto& e : entries_)
+    if (!e.is_buffer) e.tensor.mutable_grad().reset();
+  set_mode(false);
+  return weight_sum > 0 ? loss_sum / weight_sum : 0.0;
+}
+
+void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
+                       int batch_size, const ProgressSink& sink, EvalOutput& out) {
+  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
+  check_indices(data, idx, n);
+  const auto w = class_weights(weights, num_weights);
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  set_mode(false);
+  torch::NoGradGuard no_grad;
+  double loss_sum = 0, weight_sum = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    if (sink.cancelled()) throw Cancelled();
+    const int64_t start = b * batch_size;
+    const int64_t len = std::min<int64_t>(batch_size, n - start);
+    const auto x = prepare(data.gather_images(idx + start, len));
+    const auto y = data.gather_labels(idx + start, len);
+    const auto logits = net_->forward(x);
+    const auto per_sample = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+    const auto wy = w.index_select(0, y);
+    loss_sum += (per_sample * wy).sum().item<double>();
+    weight_sum += wy.sum().item<double>();
+    if (out.predictions != nullptr) {
+      const auto pred = logits.argmax(1).to(torch::kInt32).contiguous();
+      std::memcpy(out.predictions + start, pred.data_ptr<int32_t>(), static_cast<size_t>(len) * sizeof(int32_t));
+    }
+    if (out.probabilities != nullptr) {
+      const auto probs = torch::softmax(logits, 1).contiguous();
+      std::memcpy(out.probabilities + start * num_classes_, probs.data_ptr<float>(),
+                  static_cast<size_t>(len * num_classes_) * sizeof(float));
+    }
+    sink.report(b + 1, batches, loss_sum / weight_sum);
+  }
+  out.loss = weight_sum > 0 ? loss_sum / weight_sum : 0.0;
+}
+
+void Trainer::remember_best() {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> copy;
+  copy.reserve(entries_.size());
+  for (auto& e : entries_) copy.push_back(e.tensor.detach().clone());
+  best_ = std::move(copy);
+}
+
+void Trainer::restore_best() {
+  if (best_.empty()) throw std::logic_error("restore_best: no best weights remembered yet");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < entries_.size(); ++i) entries_[i].tensor.copy_(best_[i]);
+}
+
+torch::Tensor Trainer::features(const torch::Tensor& input) {
+  set_mode(false);
+  torch::NoGradGuard no_grad;
+  return net_->pooled(input);
+}
+
+namespace {
+
+uint32_t read_u32(std::ifstream& in, const std::string& path) {
+  uint32_t v = 0;
+  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error("'" + path + "' is truncated");
+  return v;
+}
+
+}  // namespace
+
+// Raw tensor file: "OTERAW01", u32 count, then per tensor: u32 name length, name, u32 dtype (0 float32,
+// 1 int64), u32 ndim, int64 dims[ndim], little-endian data.
+int Trainer::load_backbone(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open '" + path + "'");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "OTERAW01", 8) != 0)
+    throw std::runtime_error("'" + path + "' is not a raw tensor file (bad magic)");
+  const uint32_t count = read_u32(in, path);
+  std::map<std::string, const Entry*> by_name;
+  for (auto& e : entries_)
+    if (e.group < group_count()) by_name[e.name] = &e;
+  std::set<std::string> loaded;
+  torch::NoGradGuard no_grad;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string name(read_u32(in, path), '\0');
+    if (!in.read(name.data(), static_cast<std::streamsize>(name.size())))
+      throw std::runtime_error("'" + path + "' is truncated");
+    const uint32_t dtype = read_u32(in, path);
+    const uint32_t ndim = read_u32(in, path);
+    std::vector<int64_t> dims(ndim);
+    if (!in.read(reinterpret_cast<char*>(dims.data()), static_cast<std::streamsize>(ndim * sizeof(int64_t))))
+      throw std::runtime_error("'" + path + "' is truncated");
+    if (dtype > 1) throw std::runtime_error("'" + path + "': tensor '" + name + "' has unknown dtype");
+    auto t = torch::empty(dims, dtype == 0 ? torch::kFloat32 : torch::kInt64);
+    if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
+      throw std::runtime_error("'" + path + "' is truncated in tensor '" + name + "'");
+    auto it = by_name.find(name);
+    if (it == by_name.end())
+      throw std::runtime_error("'" + path + "': tensor '" + name + "' is not a backbone tensor of " + arch_);
+    auto& dst = it->second->tensor;
+    if (dst.sizes() != t.sizes())
+      throw std::runtime_error("'" + path + "': tensor '" + name + "' has shape " + c10::str(t.sizes()) +
+                               ", the model expects " + c10::str(dst.sizes()));
+    dst.copy_(t);
+    loaded.insert(name);
+  }
+  for (auto& [name, e] : by_name) {
+    const bool required = !e->is_buffer || is_bn_running_stat(name);
+    if (required && loaded.count(name) == 0)
+      throw std::runtime_error("'" + path + "' lacks backbone tensor '" + name + "'");
+  }
+  return static_cast<int>(loaded.size());
+}
+
+double Trainer::param_checksum(int group) const {
+  if (group < 0 || group > group_count()) throw std::out_of_range("group out of range");
+  double sum = 0;
+  for (auto& e : entries_)
+    if (!e.is_buffer && e.group == group) {
+      const auto d = e.tensor.detach().to(torch::kFloat64);
+      sum += d.sum().item<double>() + d.square().sum().item<double>();
+    }
+  return sum;
+}
+
+double Trainer::bn_stats_checksum(int group) const {
+  if (group < 0 || group > group_count()) throw std::out_of_range("group out of range");
+  double sum = 0;
+  for (auto& e : entries_)
+    if (e.is_buffer && e.group == group && is_bn_running_stat(e.name)) {
+      const auto d = e.tensor.detach().to(torch::kFloat64);
+      sum += d.sum().item<double>() + d.square().sum().item<double>();
+    }
+  return sum;
+}
+
+int64_t Trainer::trainable_count() const {
+  int64_t n = 0;
+  for (auto& e : entries_)
+    if (!e.is_buffer && e.tensor.requires_grad()) n += e.tensor.numel();
+  return n;
+}
+
+}  // namespace ote

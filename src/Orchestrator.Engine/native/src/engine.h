@@ -1,0 +1,127 @@
+#pragma once
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models.h"
+
+namespace ote {
+
+// Thrown when the cancel flag is seen between batches; the C ABI maps it to OTE_CANCELLED.
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "cancelled"; }
+};
+
+// A read-only memory map of images.u8 (count x height x width uint8) and the label of each image.
+class Dataset {
+ public:
+  Dataset(const std::string& path, int64_t count, int height, int width, const int32_t* labels);
+  ~Dataset();
+  Dataset(const Dataset&) = delete;
+  Dataset& operator=(const Dataset&) = delete;
+
+  int64_t count() const { return count_; }
+  int height() const { return height_; }
+  int width() const { return width_; }
+  int32_t label(int64_t i) const { return labels_[static_cast<size_t>(i)]; }
+  // uint8 [n, 1, H, W] copy of the given rows, and int64 [n] labels.
+  torch::Tensor gather_images(const int32_t* idx, int64_t n) const;
+  torch::Tensor gather_labels(const int32_t* idx, int64_t n) const;
+
+ private:
+  std::string path_;
+  int64_t count_;
+  int height_, width_;
+  std::vector<int32_t> labels_;
+  const uint8_t* data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+struct ProgressSink {
+  void (*fn)(int32_t, int32_t, double, void*) = nullptr;
+  void* user = nullptr;
+  const volatile int32_t* cancel = nullptr;
+
+  bool cancelled() const { return cancel != nullptr && __atomic_load_n(cancel, __ATOMIC_ACQUIRE) != 0; }
+  void report(int64_t done, int64_t total, double loss) const {
+    if (fn != nullptr) fn(static_cast<int32_t>(done), static_cast<int32_t>(total), loss, user);
+  }
+};
+
+struct EvalOutput {
+  double loss = 0;
+  int32_t* predictions = nullptr;  // n, optional
+  float* probabilities = nullptr;  // n * C, optional
+};
+
+class Trainer {
+ public:
+  Trainer(const std::string& arch, int num_classes, int input_size, int optimizer_kind, double lr, uint64_t seed);
+
+  const std::string& arch() const { return arch_; }
+  int num_classes() const { return num_classes_; }
+  int input_size() const { return input_size_; }
+  int optimizer_kind() const { return optimizer_kind_; }
+  int group_count() const { return net_->group_count(); }
+  int unfrozen() const { return unfrozen_; }
+  Net& net() { return *net_; }
+
+  void set_trainable(int unfrozen_groups);
+  void set_lr(double lr);
+  double lr() const { return lr_; }
+  void reset_optimizer();
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+
+  double train_epoch(const Dataset& data, const int32_t* order, int64_t n, const float* weights, int num_weights,
+                     int batch_size, const ProgressSink& sink);
+  void evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
+                int batch_size, const ProgressSink& sink, EvalOutput& out);
+
+  void remember_best();
+  void restore_best();
+  bool has_best() const { return !best_.empty(); }
+
+  // Parameters then buffers, in named_parameters()/named_buffers() order; group L is the head.
+  struct Entry {
+    std::string name;
+    torch::Tensor tensor;
+    int group;
+    bool is_buffer;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<torch::Tensor>& best() { return best_; }
+
+  torch::Tensor features(const torch::Tensor& input);
+  int load_backbone(const std::string& path);
+  double param_checksum(int group) const;
+  double bn_stats_checksum(int group) const;
+  int64_t trainable_count() const;
+
+ private:
+  void set_mode(bool training);
+  torch::Tensor prepare(const torch::Tensor& images_u8) const;
+  torch::Tensor class_weights(const float* weights, int num_weights) const;
+  void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
+
+  std::string arch_;
+  int num_classes_, input_size_, optimizer_kind_;
+  double lr_;
+  int unfrozen_ = 0;
+  std::shared_ptr<Net> net_;
+  std::vector<Entry> entries_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<torch::Tensor> best_;
+  torch::Tensor mean_, std_;
+};
+
+// Checkpoints (checkpoint.cpp). Files are written atomically: path.tmp, fsync, rename, fsync of the directory.
+void save_checkpoint(Trainer& t, const std::string& path, int epoch);
+int load_checkpoint(Trainer& t, const std::string& path);
+void save_best(Trainer& t, const std::string& path);
+void load_best(Trainer& t, const std::string& path);
+
+}  // namespace ote
