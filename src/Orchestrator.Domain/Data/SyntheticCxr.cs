@@ -57,8 +57,8 @@ public static class SyntheticCxr
         if (destination.Length != size * size)
             throw new ArgumentException($"destination must hold {size * size} bytes, not {destination.Length}", nameof(destination));
 
-        var rng = new SplitMix64(seed);
-        var scene = new Scene(label, ref rng);
+        var scene = new Scene(label, seed);
+        var rng = new SplitMix64(SplitMix64.Derive(seed, 2));
         var noiseSigma = rng.NextDouble(0.015, 0.035);
         for (var row = 0; row < size; row++)
         {
@@ -103,6 +103,10 @@ public static class SyntheticCxr
     {
         public double Sample(double x, double y)
         {
+            var reach = 3 * Math.Max(Width0, Width1);
+            if (x < Math.Min(X0, X1) - reach || x > Math.Max(X0, X1) + reach
+                || y < Math.Min(Y0, Y1) - reach || y > Math.Max(Y0, Y1) + reach)
+                return 0;
             double dx = X1 - X0, dy = Y1 - Y0;
             var t = Math.Clamp(((x - X0) * dx + (y - Y0) * dy) / (dx * dx + dy * dy), 0, 1);
             double px = X0 + t * dx - x, py = Y0 + t * dy - y;
@@ -165,8 +169,14 @@ public static class SyntheticCxr
         private readonly bool _bilateralEffusion;
         private readonly double _secondFluidLevel;
 
-        public Scene(int label, ref SplitMix64 rng)
+        /// <remarks>
+        /// Anatomy, sign and pixel noise come from separate streams of the seed, so one seed gives the same patient
+        /// and noise under every label: images that differ only by their sign (and the anatomy that sign changes).
+        /// </remarks>
+        public Scene(int label, ulong seed)
         {
+            var rng = new SplitMix64(SplitMix64.Derive(seed, 0));
+            var sign = new SplitMix64(SplitMix64.Derive(seed, 1));
             _label = label;
             var angle = rng.NextDouble(-4, 4) * Math.PI / 180;
             (_cos, _sin) = (Math.Cos(angle), Math.Sin(angle));
@@ -195,17 +205,17 @@ public static class SyntheticCxr
             _heartRy = rng.NextDouble(0.12, 0.14);
 
             // Signs that change the anatomy itself are drawn before the lungs are built.
-            _signLung = rng.NextInt(2);
+            _signLung = sign.NextInt(2);
             if (label == 5)
             {
-                _heartRx *= rng.NextDouble(1.25, 1.45);
-                _heartRy *= rng.NextDouble(1.1, 1.25);
+                _heartRx *= sign.NextDouble(1.25, 1.45);
+                _heartRy *= sign.NextDouble(1.1, 1.25);
             }
             if (label == 6)
             {
                 var side = _signLung == 0 ? -1.0 : 1.0;
-                center += side * rng.NextDouble(0.025, 0.05);
-                var lift = rng.NextDouble(0.04, 0.08);
+                center += side * sign.NextDouble(0.025, 0.05);
+                var lift = sign.NextDouble(0.04, 0.08);
                 if (_signLung == 0) bottomRight -= lift; else bottomLeft -= lift;
             }
 
@@ -243,51 +253,51 @@ public static class SyntheticCxr
             switch (label)
             {
                 case 0: // pneumonia: one or two patchy consolidations in one lung
-                    for (int k = 0, n = 1 + (rng.NextDouble() < 0.4 ? 1 : 0); k < n; k++)
-                        AddBlob(ref rng, _signLung, u: (0.25, 0.75), v: (0.35, 0.85), r: (0.05, 0.09), amp: (0.14, 0.3));
+                    for (int k = 0, n = 1 + (sign.NextDouble() < 0.4 ? 1 : 0); k < n; k++)
+                        AddBlob(ref sign, _signLung, u: (0.25, 0.75), v: (0.35, 0.85), r: (0.05, 0.09), amp: (0.14, 0.3));
                     break;
                 case 1: // COVID-19: bilateral, peripheral, lower-zone ground glass
-                    _hazeAmp = rng.NextDouble(0.03, 0.07);
+                    _hazeAmp = sign.NextDouble(0.03, 0.07);
                     for (var l = 0; l < 2; l++)
-                        for (int k = 0, n = 2 + rng.NextInt(3); k < n; k++)
-                            AddBlob(ref rng, l, u: (0.6, 0.95), v: (0.35, 0.95), r: (0.05, 0.09), amp: (0.06, 0.14));
+                        for (int k = 0, n = 2 + sign.NextInt(3); k < n; k++)
+                            AddBlob(ref sign, l, u: (0.6, 0.95), v: (0.35, 0.95), r: (0.05, 0.09), amp: (0.06, 0.14));
                     break;
                 case 2: // tuberculosis: upper-lobe cavities, sometimes both sides
-                    for (int k = 0, n = 1 + (rng.NextDouble() < 0.35 ? 1 : 0); k < n; k++)
-                        AddBlob(ref rng, k == 0 ? _signLung : 1 - _signLung, u: (0.3, 0.75), v: (0.12, 0.35), r: (0.035, 0.055), amp: (0.12, 0.28));
-                    _hazeAmp = rng.NextDouble(0.04, 0.09);
+                    for (int k = 0, n = 1 + (sign.NextDouble() < 0.35 ? 1 : 0); k < n; k++)
+                        AddBlob(ref sign, k == 0 ? _signLung : 1 - _signLung, u: (0.3, 0.75), v: (0.12, 0.35), r: (0.035, 0.055), amp: (0.12, 0.28));
+                    _hazeAmp = sign.NextDouble(0.04, 0.09);
                     break;
                 case 3: // pleural effusion: fluid at a base with a meniscus rising to the lateral wall
-                    _fluidLevel = rng.NextDouble(0.62, 0.85);
-                    _meniscus = rng.NextDouble(0.08, 0.18);
-                    _fluidAmp = _lungDepth * rng.NextDouble(0.7, 0.95);
-                    _bilateralEffusion = rng.NextDouble() < 0.2;
-                    _secondFluidLevel = rng.NextDouble(0.85, 0.93);
+                    _fluidLevel = sign.NextDouble(0.62, 0.85);
+                    _meniscus = sign.NextDouble(0.08, 0.18);
+                    _fluidAmp = _lungDepth * sign.NextDouble(0.7, 0.95);
+                    _bilateralEffusion = sign.NextDouble() < 0.2;
+                    _secondFluidLevel = sign.NextDouble(0.85, 0.93);
                     break;
                 case 4: // pneumothorax: visceral pleural line, no markings and darker lateral to it
-                    _ptxEdge = rng.NextDouble(0.55, 0.82);
-                    _ptxDark = rng.NextDouble(0.04, 0.09);
-                    _ptxLine = rng.NextDouble(0.08, 0.16);
+                    _ptxEdge = sign.NextDouble(0.55, 0.82);
+                    _ptxDark = sign.NextDouble(0.04, 0.09);
+                    _ptxLine = sign.NextDouble(0.08, 0.16);
                     break;
                 case 5: // pulmonary edema: perihilar bat-wing haze (plus the enlarged heart above)
-                    _haloSigma = rng.NextDouble(0.09, 0.13);
-                    _haloAmp = rng.NextDouble(0.08, 0.18);
+                    _haloSigma = sign.NextDouble(0.09, 0.13);
+                    _haloAmp = sign.NextDouble(0.08, 0.18);
                     break;
                 case 6: // atelectasis: a collapsed, dense lobe (plus the shift and lifted hemidiaphragm above)
-                    _upperLobe = rng.NextDouble() < 0.6;
-                    _wedgeU = rng.NextDouble(0.45, 0.75);
-                    _wedgeV = rng.NextDouble(0.4, 0.5);
-                    _wedgeAmp = rng.NextDouble(0.2, 0.32);
+                    _upperLobe = sign.NextDouble() < 0.6;
+                    _wedgeU = sign.NextDouble(0.45, 0.75);
+                    _wedgeV = sign.NextDouble(0.4, 0.5);
+                    _wedgeAmp = sign.NextDouble(0.2, 0.32);
                     break;
             }
         }
 
-        private void AddBlob(ref SplitMix64 rng, int lung, (double Lo, double Hi) u, (double Lo, double Hi) v,
+        private void AddBlob(ref SplitMix64 sign, int lung, (double Lo, double Hi) u, (double Lo, double Hi) v,
             (double Lo, double Hi) r, (double Lo, double Hi) amp)
         {
-            var (x, y) = _lungs[lung].At(rng.NextDouble(u.Lo, u.Hi), rng.NextDouble(v.Lo, v.Hi));
-            var rx = rng.NextDouble(r.Lo, r.Hi);
-            _blobs.Add((x, y, rx, rx * rng.NextDouble(0.75, 1.3), rng.NextDouble(amp.Lo, amp.Hi), lung));
+            var (x, y) = _lungs[lung].At(sign.NextDouble(u.Lo, u.Hi), sign.NextDouble(v.Lo, v.Hi));
+            var rx = sign.NextDouble(r.Lo, r.Hi);
+            _blobs.Add((x, y, rx, rx * sign.NextDouble(0.75, 1.3), sign.NextDouble(amp.Lo, amp.Hi), lung));
         }
 
         public byte Expose(double a)
