@@ -340,12 +340,14 @@ public static class SyntheticCxr
                 if (p.Mask <= 0) continue;
                 var markings = 0.0;
                 foreach (var vessel in _vessels[l]) markings = Math.Max(markings, vessel.Sample(ax, ay));
-                a += p.Mask * markings * MarkingsFactor(l, p) * (0.7 + 0.6 * ValueNoise(_patchSeed ^ 1, ax * 30, ay * 30));
+                if (markings > 1e-4)
+                    a += p.Mask * markings * MarkingsFactor(l, p) * (0.7 + 0.6 * ValueNoise(_patchSeed ^ 1, ax * 30, ay * 30));
             }
 
             // Ribs: curved bands across the chest, clearer over the lungs.
             var ribY = ay - 0.12 * lateral + 0.5 * Sq(lateral - 0.12);
-            var rib = Math.Pow(0.5 + 0.5 * Math.Cos(2 * Math.PI * (ribY / _ribSpacing + _ribPhase)), 6)
+            var ribWave = 0.5 + 0.5 * Math.Cos(2 * Math.PI * (ribY / _ribSpacing + _ribPhase));
+            var rib = Sq(ribWave * ribWave * ribWave)
                       * Inside(ay - 0.12, 0.03) * Inside(0.8 - ay, 0.05);
             a += rib * _ribAmp * (0.35 * body + 0.65 * lungs);
 
@@ -369,6 +371,7 @@ public static class SyntheticCxr
         private double Sign(double ax, double ay, LungPoint p0, LungPoint p1)
         {
             var s = 0.0;
+            if (p0.Mask <= 0 && p1.Mask <= 0) return s;
             var patch = 0.55 + 0.45 * ValueNoise(_patchSeed, ax * 22, ay * 22);
             foreach (var (bx, by, rx, ry, amp, lung) in _blobs)
             {
@@ -379,7 +382,7 @@ public static class SyntheticCxr
                     // A cavity: a thick bright wall around a dark, air-filled centre.
                     s += mask * (amp * Gauss(r - 1, 0.38) - 0.6 * amp * (1 - SmoothStep(0.4, 0.8, r)));
                 }
-                else
+                else if (r < 1.6)
                 {
                     // Ragged edge and uneven density, so it reads as a patch rather than a disc.
                     var ragged = r + 0.5 * (ValueNoise(_patchSeed ^ 2, ax * 14, ay * 14) - 0.5);
