@@ -45,7 +45,8 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
     {
         var predictions = new int[indices.Length];
         for (var i = 0; i < indices.Length; i++) predictions[i] = data.Labels[indices[i]];
-        var probabilities = predictions.Select(_ => new float[classWeights.Length]).ToArray();
+        var classes = classWeights.Length;
+        var probabilities = predictions.Select(_ => new float[classes]).ToArray();
         return new EvaluationResult(valLossOfEpoch(Epoch), predictions, probabilities);
     }
 

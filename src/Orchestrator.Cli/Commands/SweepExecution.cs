@@ -1,6 +1,7 @@
 using Orchestrator.Cli.Output;
 using Orchestrator.Cluster.Runtime;
 using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Cluster.Trials;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
