@@ -86,6 +86,7 @@ public sealed class TrialRunner(
         var data = datasets.Get(spec.Data.Path);
         var split = new SplitView(data);
         var classes = data.Manifest.Classes.Count;
+        // Validation and test losses weigh classes by the training split (the balanced objective), whatever the mode.
         var weights = ClassWeights.Compute(split.TrainLabels, classes);
         var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId);
         artifacts.EnsureExists();
@@ -100,8 +101,8 @@ public sealed class TrialRunner(
             ct.ThrowIfCancellationRequested();
             var epoch = journal.State.EpochsDone + 1;
             var watch = Stopwatch.StartNew();
-            var order = BalancedSampler.EpochOrder(split.Train, split.TrainLabels, classes, spec.Seed, epoch);
-            var trainLoss = trainer.TrainEpoch(data, order, weights, spec.BatchSize,
+            var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
+            var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
             var validation = trainer.Evaluate(data, split.Val.ToArray(), weights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);

@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Randomness;
+
 namespace Orchestrator.Domain.Data;
 
 /// <summary>

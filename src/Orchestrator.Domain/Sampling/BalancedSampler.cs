@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Randomness;
+
 namespace Orchestrator.Domain.Sampling;
 
 /// <summary>Class-balanced sampling with replacement for one training epoch.</summary>
@@ -23,7 +25,7 @@ public static class BalancedSampler
         for (var i = 0; i < indices.Count; i++) members[labels[i]][filled[labels[i]]++] = indices[i];
         var present = Enumerable.Range(0, classes).Where(c => counts[c] > 0).ToArray();
 
-        var rng = SplitMix64.For(seed, epoch);
+        var rng = new SplitMix64(SplitMix64.Derive(unchecked((ulong)(long)seed), unchecked((ulong)(long)epoch)));
         var order = new int[indices.Count];
         for (var i = 0; i < order.Length; i++)
         {

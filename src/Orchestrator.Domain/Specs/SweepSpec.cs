@@ -22,7 +22,8 @@ public sealed record SweepSpec(
     string Optimizer,
     HyperparameterGrid Hyperparameters,
     string StopPolicy,
-    int MaxRounds);
+    int MaxRounds,
+    string ClassBalance = ClassBalances.Sampler);
 
 public static class Optimizers
 {

@@ -14,7 +14,7 @@ public static partial class SweepSpecParser
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "batchSize", "optimizer", "stop", "maxRounds", "hyperparameters"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "hyperparameters"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
     private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
     private static readonly string[] HyperparameterKeys =
@@ -54,10 +54,14 @@ public static partial class SweepSpecParser
         var maxRounds = top.Int("maxRounds", DefaultMaxRounds);
         if (maxRounds < 1) throw Fail("maxRounds", $"{maxRounds} is invalid (must be >= 1)");
 
+        var classBalance = top.String("classBalance") ?? ClassBalances.Sampler;
+        if (!ClassBalances.All.Contains(classBalance))
+            throw Fail("classBalance", $"unknown class balance '{classBalance}' (supported: {string.Join(", ", ClassBalances.All)})");
+
         var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
 
         return new SweepSpec(name, data, backbones, strategies, seeds, inputSize, batchSize, optimizer,
-            hyperparameters, stop, maxRounds);
+            hyperparameters, stop, maxRounds, classBalance);
     }
 
     private static YamlMappingNode LoadRoot(string yaml)

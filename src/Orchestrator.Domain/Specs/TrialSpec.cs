@@ -16,6 +16,20 @@ public static class StopPolicies
     public static readonly IReadOnlyList<string> All = [PlateauAfterFullUnfreeze, Algorithm1];
 }
 
+/// <summary>How training counters the class imbalance (design.md: class-balanced sampling, class-weighted loss).</summary>
+public static class ClassBalances
+{
+    /// <summary>Class-balanced sampling; the loss weights w_c = N/(C n_c) are computed over the sampled epoch,
+    /// where classes are already balanced, so the correction is applied once.</summary>
+    public const string Sampler = "sampler";
+    /// <summary>Every training image once per epoch in a seeded shuffle; w_c from the training split's counts.</summary>
+    public const string Loss = "loss";
+    /// <summary>Both at full strength, as the paper lists them: balanced sampling and training-split weights.
+    /// The two corrections multiply, which favours the rarest classes.</summary>
+    public const string Both = "both";
+    public static readonly IReadOnlyList<string> All = [Sampler, Loss, Both];
+}
+
 /// <summary>Where a sweep's data comes from. <c>Synthesize</c> set: make a synthetic set there if it is missing.</summary>
 public sealed record DataSpec(string Path, SynthesizeSpec? Synthesize);
 
@@ -39,4 +53,5 @@ public sealed record TrialSpec(
     int BatchSize,
     int InputSize,
     int Seed,
-    DataSpec Data);
+    DataSpec Data,
+    string ClassBalance = ClassBalances.Sampler);

@@ -48,6 +48,7 @@ public static class TrialSpecJson
             w.WriteNumber("batchSize", spec.BatchSize);
             w.WriteNumber("inputSize", spec.InputSize);
             w.WriteNumber("seed", spec.Seed);
+            w.WriteString("classBalance", spec.ClassBalance);
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Randomness;
 
 namespace Orchestrator.Engine.Datasets;
 

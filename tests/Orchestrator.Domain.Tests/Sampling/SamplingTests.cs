@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Randomness;
 using Orchestrator.Domain.Sampling;
 
 namespace Orchestrator.Domain.Tests.Sampling;
@@ -26,7 +27,7 @@ public class SamplingTests
     [Fact]
     public void Split_mix_64_bounded_draws_stay_in_range()
     {
-        var rng = SplitMix64.For(3, 4);
+        var rng = new SplitMix64(SplitMix64.Derive(3, 4));
         Enumerable.Range(0, 10_000).Select(_ => rng.NextInt(7)).Should().OnlyContain(x => x >= 0 && x < 7);
         Enumerable.Range(0, 10_000).Select(_ => rng.NextDouble()).Should().OnlyContain(x => x >= 0 && x < 1);
     }

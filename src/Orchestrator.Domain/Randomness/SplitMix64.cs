@@ -1,8 +1,8 @@
-namespace Orchestrator.Domain.Data;
+namespace Orchestrator.Domain.Randomness;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator whose output is fixed by this code alone, so
-/// splits and synthetic images stay identical across .NET versions, unlike <see cref="System.Random"/>.
+/// splits, sampled epochs and synthetic images stay identical across .NET versions, unlike <see cref="System.Random"/>.
 /// </summary>
 public struct SplitMix64
 {
