@@ -159,7 +159,7 @@ public sealed class CheckpointTests : IDisposable
         var bestPath = _tmp.File("best.pt");
         var bestSha = fresh.SaveBest(bestPath);
         fresh.Invoking(t => t.LoadCheckpoint(bestPath, bestSha)).Should().Throw<EngineException>()
-            .WithMessage("*is not a orchestrator-engine-checkpoint file*");
+            .WithMessage("*is a orchestrator-engine-best file, expected orchestrator-engine-checkpoint*");
     }
 
     [Fact]

@@ -50,8 +50,11 @@ public sealed class TrainingTests : IDisposable
     }
 
     [Theory]
+    [InlineData("lightweight-cnn", 0)]
     [InlineData("lightweight-cnn", 1)]
+    [InlineData("lightweight-cnn", 4)]
     [InlineData("mobilenet_v2", 2)]
+    [InlineData("mobilenet_v2", 7)]
     public void An_epoch_changes_only_the_head_and_the_deepest_m_groups_and_never_batchnorm_statistics(string arch, int m)
     {
         using var trainer = TorchTrainer.Create(TinyData.Options(arch));
@@ -142,6 +145,25 @@ public sealed class TrainingTests : IDisposable
             .Should().Throw<EngineException>().WithMessage("*class weights*2*3 classes*");
         trainer.Invoking(t => t.SetLearningRate(-1))
             .Should().Throw<EngineException>().WithMessage("*learning rate*");
+    }
+
+    [Fact]
+    public void Images_are_resized_when_the_stored_size_differs_from_the_input_size()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options(inputSize: 48));
+        trainer.SetTrainable(trainer.GroupCount);
+        var before = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+        for (var epoch = 0; epoch < 2; epoch++)
+            trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 16, null, default);
+        trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default).Loss.Should().BeLessThan(before.Loss);
+    }
+
+    [Fact]
+    public void A_disposed_trainer_cannot_be_used()
+    {
+        var trainer = TorchTrainer.Create(TinyData.Options());
+        trainer.Dispose();
+        trainer.Invoking(t => t.SetTrainable(1)).Should().Throw<ObjectDisposedException>();
     }
 
     [Fact]

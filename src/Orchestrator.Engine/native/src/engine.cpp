@@ -135,15 +135,22 @@ void Trainer::set_lr(double lr) {
   lr_ = lr;
 }
 
-void Trainer::reset_optimizer() {
+std::unique_ptr<torch::optim::Optimizer> Trainer::make_optimizer() const {
   // All parameters are registered; frozen ones have no gradient and are skipped by step().
   std::vector<torch::Tensor> params;
   for (auto& e : entries_)
     if (!e.is_buffer) params.push_back(e.tensor);
-  if (optimizer_kind_ == 0)
-    optimizer_ = std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr_));
-  else
-    optimizer_ = std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr_).momentum(0.9));
+  if (optimizer_kind_ == 0) return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr_));
+  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr_).momentum(0.9));
+}
+
+void Trainer::reset_optimizer() { optimizer_ = make_optimizer(); }
+
+void Trainer::load_optimizer(torch::serialize::InputArchive& archive) {
+  auto fresh = make_optimizer();
+  fresh->load(archive);
+  optimizer_ = std::move(fresh);
+  lr_ = optimizer_->param_groups().front().options().get_lr();
 }
 
 void Trainer::set_mode(bool training) {
