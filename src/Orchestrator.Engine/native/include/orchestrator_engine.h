@@ -60,7 +60,7 @@ OTE_API int32_t ote_trainer_load_checkpoint(ote_trainer* trainer, const char* pa
 OTE_API int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path);
 OTE_API int32_t ote_trainer_load_best(ote_trainer* trainer, const char* path);
 
-/* Loads backbone tensors from the engine's raw tensor file (see raw_tensors.md); strict: every backbone
+/* Loads backbone tensors from the engine's raw tensor file (format in native/README.md); strict: every backbone
  * parameter and running statistic must be present with its shape, and every entry must name one. */
 OTE_API int32_t ote_trainer_load_backbone(ote_trainer* trainer, const char* path, int32_t* out_loaded);
 /* Eval-mode backbone + global average pooling on an already normalized NCHW float input. */

@@ -113,8 +113,9 @@ c10::IValue read_value(torch::serialize::InputArchive& a, const std::string& key
 
 void check_header(torch::serialize::InputArchive& a, const Trainer& t, const char* format, const std::string& path) {
   const auto fmt = read_value(a, "format", path);
-  if (!fmt.isString() || fmt.toStringRef() != format)
-    throw std::runtime_error("'" + path + "' is not a " + std::string(format) + " file");
+  if (!fmt.isString()) throw std::runtime_error("'" + path + "' has no format tag");
+  if (fmt.toStringRef() != format)
+    throw std::runtime_error("'" + path + "' is a " + fmt.toStringRef() + " file, expected " + format);
   const auto version = read_value(a, "version", path).toInt();
   if (version != kVersion)
     throw std::runtime_error("'" + path + "' has unsupported version " + std::to_string(version));
@@ -180,6 +181,9 @@ int load_checkpoint(Trainer& t, const std::string& path) {
                                ", this trainer uses " + std::to_string(t.optimizer_kind()));
     const auto epoch = read_value(a, "epoch", path).toInt();
     const auto unfrozen = read_value(a, "unfrozen", path).toInt();
+    if (unfrozen < 0 || unfrozen > t.group_count())
+      throw std::runtime_error("'" + path + "' has " + std::to_string(unfrozen) + " unfrozen groups, the model has " +
+                               std::to_string(t.group_count()));
     const auto lr = read_value(a, "lr", path).toDouble();
     torch::Tensor rng;
     if (!a.try_read("rng", rng)) throw std::runtime_error("'" + path + "' lacks the RNG state");
@@ -187,20 +191,20 @@ int load_checkpoint(Trainer& t, const std::string& path) {
     torch::serialize::InputArchive opt;
     if (!a.try_read("optimizer", opt)) throw std::runtime_error("'" + path + "' lacks the optimizer state");
 
+    // Everything that can fail is done above or here, before the live weights change.
+    t.load_optimizer(opt);
+    {
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng);
+    }
     {
       torch::NoGradGuard no_grad;
       const auto& entries = t.entries();
       for (size_t i = 0; i < entries.size(); ++i) entries[i].tensor.copy_(tensors[i]);
     }
     t.set_trainable(static_cast<int>(unfrozen));
-    t.reset_optimizer();
-    t.optimizer().load(opt);
     t.set_lr(lr);
-    {
-      at::Generator gen = at::detail::getDefaultCPUGenerator();
-      std::lock_guard<std::mutex> lock(gen.mutex());
-      gen.set_state(rng);
-    }
     return static_cast<int>(epoch);
   } catch (const c10::Error& e) {
     throw std::runtime_error("'" + path + "' is malformed: " + first_line(e.what_without_backtrace()));

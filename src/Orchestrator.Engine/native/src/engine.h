@@ -74,6 +74,8 @@ class Trainer {
   void set_lr(double lr);
   double lr() const { return lr_; }
   void reset_optimizer();
+  // Loads optimizer state into a fresh optimizer and swaps it in only if that succeeded.
+  void load_optimizer(torch::serialize::InputArchive& archive);
   torch::optim::Optimizer& optimizer() { return *optimizer_; }
 
   double train_epoch(const Dataset& data, const int32_t* order, int64_t n, const float* weights, int num_weights,
@@ -102,6 +104,7 @@ class Trainer {
   int64_t trainable_count() const;
 
  private:
+  std::unique_ptr<torch::optim::Optimizer> make_optimizer() const;
   void set_mode(bool training);
   torch::Tensor prepare(const torch::Tensor& images_u8) const;
   torch::Tensor class_weights(const float* weights, int num_weights) const;

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Orchestrator.Domain.Data;
+using Orchestrator.Engine.Training;
+
+// libtorch's thread pool is process-wide; parallel test classes would only fight over the two cores.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace Orchestrator.Engine.Tests;
+
+internal sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ote-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Builds tiny packed datasets of easily separable patterns: horizontal stripes, vertical stripes, flat.</summary>
+internal static class TinyData
+{
+    public const int Classes = 3;
+
+    public static string Create(string directory, int trainPerClass, int valPerClass, int size, int seed)
+    {
+        var rng = new Random(seed);
+        var items = new List<ManifestItem>();
+        var pixels = new List<byte[]>();
+        foreach (var (split, perClass) in new[] { (Splits.Train, trainPerClass), (Splits.Validation, valPerClass) })
+            for (var i = 0; i < perClass; i++)
+                for (var c = 0; c < Classes; c++)
+                {
+                    items.Add(new ManifestItem(items.Count, c, $"p{items.Count}", split, $"synthetic-{items.Count}"));
+                    pixels.Add(Pattern(c, size, rng));
+                }
+
+        Directory.CreateDirectory(directory);
+        using (var images = System.IO.File.Create(System.IO.Path.Combine(directory, "images.u8")))
+            foreach (var image in pixels) images.Write(image);
+        var manifest = new DatasetManifest(DatasetManifest.FormatName, DatasetManifest.CurrentVersion, Synthetic: true,
+            size, size, "images.u8", ["horizontal", "vertical", "flat"], items, "test", "engine-tests");
+        System.IO.File.WriteAllText(System.IO.Path.Combine(directory, DatasetManifest.FileName), ManifestJson.Serialize(manifest));
+        return directory;
+    }
+
+    private static byte[] Pattern(int cls, int size, Random rng)
+    {
+        var image = new byte[size * size];
+        var phase = rng.Next(4);
+        var level = rng.Next(60, 200);
+        for (var y = 0; y < size; y++)
+            for (var x = 0; x < size; x++)
+            {
+                var on = cls switch
+                {
+                    0 => (y + phase) / 2 % 2 == 0,
+                    1 => (x + phase) / 2 % 2 == 0,
+                    _ => false,
+                };
+                var v = cls == 2 ? level : on ? 220 : 35;
+                image[y * size + x] = (byte)Math.Clamp(v + rng.Next(-20, 21), 0, 255);
+            }
+        return image;
+    }
+
+    public static float[] BalancedWeights => [1f, 1f, 1f];
+
+    public static TrainerOptions Options(string arch = "lightweight-cnn", int inputSize = 32, ulong seed = 7,
+        OptimizerKind optimizer = OptimizerKind.Adam, double lr = 1e-3) =>
+        new(arch, Classes, inputSize, optimizer, lr, seed, Threads: 2);
+}
+
+/// <summary>Debian's python3 with torch + torchvision, used as the reference oracle.</summary>
+internal static class ReferencePython
+{
+    public const string Interpreter = "/usr/bin/python3";
+    private static readonly Lazy<string?> Missing = new(Probe);
+
+    /// <summary>Null when usable, otherwise why not.</summary>
+    public static string? WhyUnavailable => Missing.Value;
+
+    private static string? Probe()
+    {
+        if (!File.Exists(Interpreter)) return $"{Interpreter} does not exist";
+        var (code, output) = Run("-c \"import torch, torchvision; print(torchvision.__version__)\"", TimeSpan.FromSeconds(60));
+        return code == 0 ? null : $"{Interpreter} cannot import torch/torchvision: {output.Trim()}";
+    }
+
+    public static (int ExitCode, string Output) Run(string arguments, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(Interpreter, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {Interpreter}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Interpreter} {arguments} ran past {timeout}");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
+
+/// <summary>A fact that is skipped, saying why loudly, when the python reference is not installed.</summary>
+public sealed class TorchvisionFactAttribute : FactAttribute
+{
+    public TorchvisionFactAttribute()
+    {
+        if (ReferencePython.WhyUnavailable is { } why)
+            Skip = $"SKIPPED: torchvision reference unavailable ({why}); MobileNetV2 parity is NOT verified";
+    }
+}
+
+/// <summary>A measurement, run only when ORCHESTRATOR_ENGINE_BENCH=1.</summary>
+public sealed class BenchmarkFactAttribute : FactAttribute
+{
+    public BenchmarkFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("ORCHESTRATOR_ENGINE_BENCH") != "1")
+            Skip = "benchmark: set ORCHESTRATOR_ENGINE_BENCH=1 to run";
+    }
+}

@@ -1,0 +1,187 @@
+using Orchestrator.Domain.Data;
+using Orchestrator.Engine.Datasets;
+using Orchestrator.Engine.Interop;
+using Orchestrator.Engine.Training;
+
+namespace Orchestrator.Engine.Tests;
+
+public sealed class TrainingTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private readonly PackedDataset _data;
+
+    public TrainingTests()
+    {
+        _data = PackedDataset.Open(TinyData.Create(_tmp.File("data"), trainPerClass: 32, valPerClass: 10, size: 32, seed: 1));
+    }
+
+    public void Dispose()
+    {
+        _data.Dispose();
+        _tmp.Dispose();
+    }
+
+    private int[] Train => [.. _data.IndicesOf(Splits.Train)];
+    private int[] Val => [.. _data.IndicesOf(Splits.Validation)];
+
+    [Fact]
+    public void Lightweight_cnn_learns_an_easy_separable_set()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        trainer.SetTrainable(trainer.GroupCount);
+        var before = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+
+        var rng = new Random(3);
+        var trainLosses = new List<double>();
+        for (var epoch = 0; epoch < 4; epoch++)
+        {
+            var order = Train;
+            rng.Shuffle(order);
+            trainLosses.Add(trainer.TrainEpoch(_data, order, TinyData.BalancedWeights, 16, null, default));
+        }
+        var after = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+
+        var accuracy = after.Predictions.Zip(Val, (p, i) => p == _data.Labels[i]).Count(ok => ok) / (double)Val.Length;
+        accuracy.Should().BeGreaterThanOrEqualTo(0.9);
+        after.Loss.Should().BeLessThan(before.Loss * 0.5);
+        trainLosses[^1].Should().BeLessThan(trainLosses[0]);
+        after.Probabilities.Should().HaveCount(Val.Length)
+            .And.AllSatisfy(p => p.Sum().Should().BeApproximately(1f, 1e-4f));
+    }
+
+    [Theory]
+    [InlineData("lightweight-cnn", 0)]
+    [InlineData("lightweight-cnn", 1)]
+    [InlineData("lightweight-cnn", 4)]
+    [InlineData("mobilenet_v2", 2)]
+    [InlineData("mobilenet_v2", 7)]
+    public void An_epoch_changes_only_the_head_and_the_deepest_m_groups_and_never_batchnorm_statistics(string arch, int m)
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options(arch));
+        var groups = trainer.GroupCount;
+        trainer.SetTrainable(m);
+        var paramsBefore = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
+        var statsBefore = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
+
+        trainer.TrainEpoch(_data, Train[..32], TinyData.BalancedWeights, 16, null, default);
+
+        for (var g = 0; g <= groups; g++)
+        {
+            var changed = trainer.ParameterChecksum(g) != paramsBefore[g];
+            changed.Should().Be(g >= groups - m, $"group {g} of {groups} with m = {m} (group {groups} is the head)");
+        }
+        for (var g = 0; g < groups; g++)
+            trainer.BatchNormStatisticsChecksum(g).Should().Be(statsBefore[g], $"BatchNorm statistics of group {g} are fixed");
+    }
+
+    [Fact]
+    public void Unfreezing_more_groups_increases_the_trainable_parameter_count()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options("mobilenet_v2"));
+        trainer.GroupCount.Should().Be(7);
+        EngineInfo.GroupCount("mobilenet_v2").Should().Be(7);
+        EngineInfo.GroupCount("lightweight-cnn").Should().Be(4);
+        var counts = Enumerable.Range(0, 8).Select(m => { trainer.SetTrainable(m); return trainer.TrainableParameterCount; }).ToArray();
+        counts[0].Should().Be(1280 * 3 + 3, "only the head is trainable at m = 0");
+        counts.Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        counts[7].Should().Be(2_223_872 + 1280 * 3 + 3, "torchvision's mobilenet_v2 features have 2,223,872 parameters");
+        trainer.Invoking(t => t.SetTrainable(8)).Should().Throw<EngineException>().WithMessage("*[0, 7]*");
+    }
+
+    [Fact]
+    public void Progress_is_reported_after_every_batch()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        var seen = new List<BatchProgress>();
+        var loss = trainer.TrainEpoch(_data, Train[..40], TinyData.BalancedWeights, 16, seen.Add, default);
+        seen.Select(p => p.BatchesDone).Should().Equal(1, 2, 3);
+        seen.Should().AllSatisfy(p => p.BatchesTotal.Should().Be(3));
+        seen[^1].RunningLoss.Should().BeApproximately(loss, 1e-9);
+
+        var evalSeen = new List<BatchProgress>();
+        trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 8, evalSeen.Add, default);
+        evalSeen.Select(p => p.BatchesDone).Should().Equal(1, 2, 3, 4);
+    }
+
+    [Fact]
+    public void Cancellation_is_observed_between_batches()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        using var cts = new CancellationTokenSource();
+        var batches = 0;
+        var act = () => trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 8, p =>
+        {
+            batches = p.BatchesDone;
+            if (p.BatchesDone == 2) cts.Cancel();
+        }, cts.Token);
+        act.Should().Throw<OperationCanceledException>();
+        batches.Should().Be(2);
+
+        var evaluate = () => trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 8, null, cts.Token);
+        evaluate.Should().Throw<OperationCanceledException>();
+    }
+
+    [Fact]
+    public void An_exception_in_the_progress_callback_stops_the_pass_and_surfaces()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        var calls = 0;
+        var act = () => trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 8, _ =>
+        {
+            calls++;
+            throw new InvalidOperationException("boom");
+        }, default);
+        act.Should().Throw<InvalidOperationException>().WithMessage("boom");
+        calls.Should().Be(1);
+    }
+
+    [Fact]
+    public void Bad_arguments_fail_with_the_native_message()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        trainer.Invoking(t => t.TrainEpoch(_data, [0, 9999], TinyData.BalancedWeights, 8, null, default))
+            .Should().Throw<EngineException>().WithMessage("*sample index 9999*outside the dataset*");
+        trainer.Invoking(t => t.Evaluate(_data, Val, [1f, 1f], 8, null, default))
+            .Should().Throw<EngineException>().WithMessage("*class weights*2*3 classes*");
+        trainer.Invoking(t => t.SetLearningRate(-1))
+            .Should().Throw<EngineException>().WithMessage("*learning rate*");
+    }
+
+    [Fact]
+    public void Images_are_resized_when_the_stored_size_differs_from_the_input_size()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options(inputSize: 48));
+        trainer.SetTrainable(trainer.GroupCount);
+        var before = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+        for (var epoch = 0; epoch < 2; epoch++)
+            trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 16, null, default);
+        trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default).Loss.Should().BeLessThan(before.Loss);
+    }
+
+    [Fact]
+    public void A_disposed_trainer_cannot_be_used()
+    {
+        var trainer = TorchTrainer.Create(TinyData.Options());
+        trainer.Dispose();
+        trainer.Invoking(t => t.SetTrainable(1)).Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
+    public void Unknown_architecture_is_an_engine_exception_with_the_native_message()
+    {
+        var act = () => TorchTrainer.Create(TinyData.Options("resnet9000"));
+        act.Should().Throw<EngineException>()
+            .WithMessage("unknown architecture 'resnet9000' (supported: lightweight-cnn, mobilenet_v2)");
+    }
+
+    [Fact]
+    public void Learning_rate_can_be_set_and_read()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options(optimizer: OptimizerKind.Sgd, lr: 0.01));
+        trainer.LearningRate.Should().Be(0.01);
+        trainer.SetLearningRate(0.005);
+        trainer.ResetOptimizer();
+        trainer.LearningRate.Should().Be(0.005);
+        trainer.TrainEpoch(_data, Train[..16], TinyData.BalancedWeights, 8, null, default).Should().BePositive();
+    }
+}
