@@ -1,5 +1,9 @@
 using System.CommandLine;
 using Orchestrator.Cli.Commands;
+using Spectre.Console;
+
+// Redirected output (logs, CI) has no terminal width; Spectre would assume 80 columns and wrap every table cell.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
 
 var root = new RootCommand("orchestrator: fine-tuning sweeps of CNN backbones for chest X-ray classification, event-sourced and resumable");
 root.Subcommands.Add(DemoCommand.Create());

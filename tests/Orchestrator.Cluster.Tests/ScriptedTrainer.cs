@@ -50,6 +50,9 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
         return new EvaluationResult(valLossOfEpoch(Epoch), predictions, probabilities);
     }
 
+    public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress,
+        CancellationToken ct) => Calls.Add($"calibrate {indices.Length}");
+
     public void RememberBest() { BestWeights = Weights; BestEpoch = Epoch; Calls.Add($"remember {Epoch}"); }
     public void RestoreBest() { Weights = BestWeights; Calls.Add($"restore {BestEpoch}"); }
 

@@ -94,6 +94,13 @@ public sealed class TrialRunner(
         using var trainer = trainers(spec, classes);
         if (journal.State.Phase == TrialPhase.NotStarted)
             await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
+        if (journal.State.LatestCheckpoint is null)
+        {
+            // No pretrained weights exist here, so BatchNorm statistics come from the training images once; the
+            // seeded initialisation makes this repeatable after a crash before the first checkpoint.
+            trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
+                p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
+        }
         Restore(trainer, journal.State, artifacts);
 
         while (journal.State.Phase == TrialPhase.Training)
@@ -104,7 +111,7 @@ public sealed class TrialRunner(
             var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
             var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
-            var validation = trainer.Evaluate(data, split.Val.ToArray(), weights, spec.BatchSize,
+            var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);
             var metrics = ClassificationMetrics.Compute(split.ValLabels, validation.Predictions, classes);
             var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
@@ -182,7 +189,7 @@ public sealed class TrialRunner(
         if (state.BestEpoch == 0)
             return new TrialFailed("no epoch produced a finite validation loss");
         trainer.RestoreBest();
-        var test = trainer.Evaluate(data, split.Test.ToArray(), weights, spec.BatchSize,
+        var test = trainer.Evaluate(data, split.Test, weights, spec.BatchSize,
             p => observer.BatchProgress(slot, trialId, "test", state.EpochsDone, p), ct);
         var metrics = ClassificationMetrics.Compute(split.TestLabels, test.Predictions, data.Manifest.Classes.Count);
         return new TrialCompleted(state.BestEpoch, state.BestValLoss, state.EpochsDone, test.Loss,
@@ -194,9 +201,9 @@ public sealed class TrialRunner(
     {
         public SplitView(IPackedDataset data)
         {
-            Train = data.IndicesOf(Splits.Train);
-            Val = data.IndicesOf(Splits.Validation);
-            Test = data.IndicesOf(Splits.Test);
+            Train = [.. data.IndicesOf(Splits.Train)];
+            Val = [.. data.IndicesOf(Splits.Validation)];
+            Test = [.. data.IndicesOf(Splits.Test)];
             if (Train.Count == 0 || Val.Count == 0 || Test.Count == 0)
                 throw new InvalidDataException($"dataset {data.Manifest.Images}: every split needs images (train {Train.Count}, val {Val.Count}, test {Test.Count})");
             TrainLabels = Train.Select(i => data.Labels[i]).ToArray();
@@ -204,9 +211,9 @@ public sealed class TrialRunner(
             TestLabels = Test.Select(i => data.Labels[i]).ToArray();
         }
 
-        public IReadOnlyList<int> Train { get; }
-        public IReadOnlyList<int> Val { get; }
-        public IReadOnlyList<int> Test { get; }
+        public int[] Train { get; }
+        public int[] Val { get; }
+        public int[] Test { get; }
         public int[] TrainLabels { get; }
         public int[] ValLabels { get; }
         public int[] TestLabels { get; }

@@ -62,6 +62,10 @@ internal static unsafe partial class NativeMethods
         out double loss, int* predictions, float* probabilities);
 
     [LibraryImport(Library)]
+    public static partial int ote_trainer_calibrate_batchnorm(TrainerHandle trainer, DatasetHandle dataset, int* indices, long n,
+        int batchSize, delegate* unmanaged[Cdecl]<int, int, double, nint, void> progress, nint user, int* cancelFlag);
+
+    [LibraryImport(Library)]
     public static partial int ote_trainer_remember_best(TrainerHandle trainer);
 
     [LibraryImport(Library)]

@@ -38,6 +38,10 @@ public interface ITrainer : IDisposable
     EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights, int batchSize,
         Action<BatchProgress>? progress, CancellationToken ct);
 
+    /// <summary>Estimates BatchNorm running statistics from these images, for a model without pretrained
+    /// weights; they stay fixed afterwards (BatchNorm is in eval mode during training).</summary>
+    void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress, CancellationToken ct);
+
     void RememberBest();
     void RestoreBest();
 

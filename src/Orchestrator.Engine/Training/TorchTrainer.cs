@@ -105,6 +105,18 @@ public sealed unsafe class TorchTrainer : ITrainer
         return new EvaluationResult(loss, predictions, probabilities);
     }
 
+    public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize,
+        Action<BatchProgress>? progress, CancellationToken ct)
+    {
+        var dataset = Native(data);
+        using var call = new NativeCall(progress, ct);
+        int status;
+        fixed (int* idx = indices)
+            status = NativeMethods.ote_trainer_calibrate_batchnorm(_handle, dataset.Handle, idx, indices.Length, batchSize,
+                call.Callback, call.User, call.CancelFlag);
+        call.Complete(status);
+    }
+
     public void RememberBest() => NativeMethods.Check(NativeMethods.ote_trainer_remember_best(_handle));
 
     public void RestoreBest() => NativeMethods.Check(NativeMethods.ote_trainer_restore_best(_handle));

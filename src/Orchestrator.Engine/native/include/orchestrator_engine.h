@@ -52,6 +52,11 @@ OTE_API int32_t ote_trainer_evaluate(ote_trainer* trainer, ote_dataset* dataset,
                                      ote_progress_fn progress, void* user, const volatile int32_t* cancel_flag,
                                      double* out_loss, int32_t* predictions_out, float* probs_out);
 
+/* Running statistics of every BatchNorm layer estimated from these images (for models without pretrained weights). */
+OTE_API int32_t ote_trainer_calibrate_batchnorm(ote_trainer* trainer, ote_dataset* dataset, const int32_t* indices,
+                                                int64_t n, int32_t batch_size, ote_progress_fn progress, void* user,
+                                                const volatile int32_t* cancel_flag);
+
 OTE_API int32_t ote_trainer_remember_best(ote_trainer* trainer);
 OTE_API int32_t ote_trainer_restore_best(ote_trainer* trainer);
 

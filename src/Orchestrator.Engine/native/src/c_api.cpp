@@ -152,6 +152,15 @@ int32_t ote_trainer_evaluate(ote_trainer* trainer, ote_dataset* dataset, const i
   });
 }
 
+int32_t ote_trainer_calibrate_batchnorm(ote_trainer* trainer, ote_dataset* dataset, const int32_t* indices, int64_t n,
+                                        int32_t batch_size, ote_progress_fn progress, void* user,
+                                        const volatile int32_t* cancel_flag) {
+  return guard([&] {
+    ote::ProgressSink sink{progress, user, cancel_flag};
+    deref(trainer, "trainer").impl->calibrate_batchnorm(*deref(dataset, "dataset").impl, indices, n, batch_size, sink);
+  });
+}
+
 int32_t ote_trainer_remember_best(ote_trainer* trainer) {
   return guard([&] { deref(trainer, "trainer").impl->remember_best(); });
 }

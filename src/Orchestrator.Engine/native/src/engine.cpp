@@ -225,6 +225,32 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
   return weight_sum > 0 ? loss_sum / weight_sum : 0.0;
 }
 
+void Trainer::calibrate_batchnorm(const Dataset& data, const int32_t* idx, int64_t n, int batch_size,
+                                  const ProgressSink& sink) {
+  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
+  if (n <= 0) throw std::invalid_argument("batchnorm calibration needs at least one image");
+  check_indices(data, idx, n);
+  std::vector<torch::nn::BatchNorm2d> layers;
+  for (auto& m : net_->modules(false))
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) layers.emplace_back(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(m));
+  for (auto& bn : layers) {
+    bn->reset_running_stats();
+    bn->options.momentum(c10::nullopt);  // cumulative moving average over all batches
+    bn->train();
+  }
+  torch::NoGradGuard no_grad;
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  for (int64_t b = 0; b < batches; ++b) {
+    if (sink.cancelled()) throw Cancelled();
+    const int64_t start = b * batch_size;
+    const int64_t len = std::min<int64_t>(batch_size, n - start);
+    net_->forward(prepare(data.gather_images(idx + start, len)));
+    sink.report(b + 1, batches, 0.0);
+  }
+  for (auto& bn : layers) bn->options.momentum(0.1);
+  set_mode(false);
+}
+
 void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
                        int batch_size, const ProgressSink& sink, EvalOutput& out) {
   if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");

@@ -83,6 +83,10 @@ class Trainer {
   void evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
                 int batch_size, const ProgressSink& sink, EvalOutput& out);
 
+  // Estimates every BatchNorm layer's running statistics from these images (a cumulative average), for a
+  // model that starts without pretrained weights; training then keeps them fixed as for pretrained ones.
+  void calibrate_batchnorm(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink);
+
   void remember_best();
   void restore_best();
   bool has_best() const { return !best_.empty(); }
