@@ -204,8 +204,8 @@ public sealed class TrialRunner(
             Train = [.. data.IndicesOf(Splits.Train)];
             Val = [.. data.IndicesOf(Splits.Validation)];
             Test = [.. data.IndicesOf(Splits.Test)];
-            if (Train.Count == 0 || Val.Count == 0 || Test.Count == 0)
-                throw new InvalidDataException($"dataset {data.Manifest.Images}: every split needs images (train {Train.Count}, val {Val.Count}, test {Test.Count})");
+            if (Train.Length == 0 || Val.Length == 0 || Test.Length == 0)
+                throw new InvalidDataException($"dataset {data.Manifest.Images}: every split needs images (train {Train.Length}, val {Val.Length}, test {Test.Length})");
             TrainLabels = Train.Select(i => data.Labels[i]).ToArray();
             ValLabels = Val.Select(i => data.Labels[i]).ToArray();
             TestLabels = Test.Select(i => data.Labels[i]).ToArray();
