@@ -12,13 +12,8 @@ fi
 dotnet test Orchestrator.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-# One line per test assembly looks like: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
-awk -F'[:,]' '/(Passed|Failed)! +- Failed:/ {
-    for (i = 1; i <= NF; i++) {
-      gsub(/ /, "", $i)
-      if ($i ~ /Failed$/) f += $(i+1); else if ($i == "Passed") p += $(i+1); else if ($i == "Skipped") s += $(i+1); else if ($i == "Total") t += $(i+1)
-    }
-  }
+# Each test assembly ends with "Total tests: N", "Passed: N", "Failed: N", "Skipped: N" lines.
+awk '/^Total tests:/ { t += $3 } /^ +Passed:/ { p += $2 } /^ +Failed:/ { f += $2 } /^ +Skipped:/ { s += $2 }
   END { printf "TEST SUMMARY: %d passed, %d failed, %d skipped, %d total\n", p, f, s, t }' "$log"
 rm -f "$log"
 exit "$status"

@@ -41,7 +41,9 @@ public sealed class LocalCluster(
         }
         finally
         {
-            await stop.CancelAsync();
+            // Synchronous on purpose: the running trials must see the stop before this method's caller goes on
+            // (CancelAsync would signal them later, from the thread pool, while an epoch may still be journaled).
+            stop.Cancel();
             foreach (var slot in slots) slot.Complete();
             coordinator.Complete();
             await Task.WhenAll(slots.Select(s => s.Completion).Append(coordinator.Completion)).ContinueWith(_ => { }, TaskScheduler.Default);

@@ -71,7 +71,7 @@ public class SweepGridTests
             10, "adam", 32, 224, 7, new DataSpec("data/x", null));
 
         TrialSpecJson.Canonical(spec).Should().Be(
-            """{"sweep":"demo","backbone":"mobilenet_v2","strategy":"dynamic","learningRate":0.0001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"fixedTopN":0,"minDelta":0,"stopPolicy":"plateau-after-full-unfreeze","maxRounds":10,"optimizer":"adam","batchSize":32,"inputSize":224,"seed":7,"data":{"path":"data/x","synthesize":null}}""");
+            """{"sweep":"demo","backbone":"mobilenet_v2","strategy":"dynamic","learningRate":0.0001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"fixedTopN":0,"minDelta":0,"stopPolicy":"plateau-after-full-unfreeze","maxRounds":10,"optimizer":"adam","batchSize":32,"inputSize":224,"seed":7,"classBalance":"sampler","data":{"path":"data/x","synthesize":null}}""");
     }
 
     [Theory]
