@@ -86,4 +86,44 @@ public class LocalClusterTests
         (await fx.Store.ReadStreamAsync(stale.TrialId)).Should().BeEmpty();
         (await fx.Store.GetTrialAsync(stale.TrialId))!.LeaseOwner.Should().Be("new-owner");
     }
+
+    [Fact]
+    public async Task A_trial_that_keeps_failing_ends_failed_with_its_reasons_while_the_others_complete()
+    {
+        await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]"));
+        var broken = fx.Sweep.Trials.Single(t => t.Spec.Backbone == "mobilenet_v2").Id;
+        TrainerFactory trainers = (spec, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e => { if (spec.Backbone == "mobilenet_v2" && e == 3) throw new InvalidOperationException("engine fell over"); },
+        };
+
+        var final = await fx.Cluster(trainers).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+
+        final.Single(t => t.Id == broken).Status.Should().Be(TrialStatus.Failed);
+        final.Single(t => t.Id != broken).Status.Should().Be(TrialStatus.Completed);
+        var events = (await fx.EventsAsync(broken)).Select(e => e.Event).ToList();
+        events.OfType<AttemptFailed>().Select(a => a.Attempt).Should().Equal(1, 2, 3);
+        events.OfType<AttemptFailed>().Should().OnlyContain(a => a.Reason == "InvalidOperationException: engine fell over");
+        events.Last().Should().BeOfType<TrialFailed>().Which.Reason.Should().Contain("engine fell over").And.Contain("3 attempts failed");
+        events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2);
+    }
+
+    [Fact]
+    public async Task A_trial_that_fails_once_is_retried_from_its_journal_and_completes()
+    {
+        await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
+        var failures = 0;
+        TrainerFactory trainers = (_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e => { if (e == 4 && Interlocked.Increment(ref failures) == 1) throw new IOException("disk hiccup"); },
+        };
+
+        var final = await fx.Cluster(trainers, workers: 1).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+
+        final.Single().Status.Should().Be(TrialStatus.Completed);
+        var events = (await fx.EventsAsync(final.Single().Id)).Select(e => e.Event).ToList();
+        events.OfType<AttemptFailed>().Should().ContainSingle().Which.Reason.Should().Be("IOException: disk hiccup");
+        events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
+        TrialAudit.Violations(events).Should().BeEmpty();
+    }
 }

@@ -64,16 +64,24 @@ public sealed class TrialRunner(
         }
     }
 
+    /// <summary>Journals the broken attempt; the trial is retried until <c>maxAttempts</c> attempts have failed.</summary>
     private async Task<TrialRunOutcome> FailOrReleaseAsync(string slot, TrialLease lease, TrialJournal? journal, Exception ex)
     {
         var reason = $"{ex.GetType().Name}: {ex.Message}";
-        if (lease.Attempts < maxAttempts || journal is null)
+        if (journal is null)
         {
-            observer.Note($"{lease.TrialId}: attempt {lease.Attempts} of {maxAttempts} failed ({reason}); it will be retried");
+            observer.Note($"{lease.TrialId}: could not read its journal ({reason}); it will be retried");
             await store.ReleaseTrialAsync(lease, clock.GetUtcNow(), CancellationToken.None);
             return TrialRunOutcome.Released;
         }
-        await journal.AppendAsync([new TrialFailed($"{reason} (attempt {lease.Attempts} of {maxAttempts})")], CancellationToken.None);
+        await journal.AppendAsync([new AttemptFailed(journal.State.FailedAttempts + 1, reason)], CancellationToken.None);
+        if (journal.State.FailedAttempts < maxAttempts)
+        {
+            observer.Note($"{lease.TrialId}: attempt failed ({journal.State.FailedAttempts} of {maxAttempts}): {reason}; it will be retried");
+            await store.ReleaseTrialAsync(lease, clock.GetUtcNow(), CancellationToken.None);
+            return TrialRunOutcome.Released;
+        }
+        await journal.AppendAsync([new TrialFailed($"{reason} ({maxAttempts} attempts failed)")], CancellationToken.None);
         await store.FinishTrialAsync(lease, TrialStatus.Failed, clock.GetUtcNow(), CancellationToken.None);
         observer.TrialEnded(slot, lease.TrialId, journal.State);
         return TrialRunOutcome.Failed;

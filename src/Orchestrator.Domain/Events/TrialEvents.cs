@@ -64,4 +64,8 @@ public sealed record TrialCompleted(
     int[][] ConfusionMatrix,
     int[] TestPredictions) : TrialEvent;
 
+/// <summary>One attempt at the trial broke (an engine error, unreadable data...); it is retried from the journal
+/// until the retry limit, then ends with <see cref="TrialFailed"/>. Interruptions (kill, lost lease) are not failures.</summary>
+public sealed record AttemptFailed(int Attempt, string Reason) : TrialEvent;
+
 public sealed record TrialFailed(string Reason) : TrialEvent;

@@ -36,7 +36,7 @@ public static class TrialAudit
         for (var i = 1; i < events.Count; i++)
         {
             var e = events[i];
-            if (stopped && e is not TrialCompleted and not TrialFailed)
+            if (stopped && e is not TrialCompleted and not TrialFailed and not AttemptFailed)
                 problems.Add($"event {i} ({e.GetType().Name}) after TrainingStopped");
             switch (e)
             {

@@ -49,6 +49,7 @@ public static class TrialEvolution
             TrainingStopped x => s with { Phase = TrialPhase.Stopped, StopReason = x.Reason },
             TrialCompleted x => s with { Phase = TrialPhase.Completed, Result = x },
             TrialFailed x => s with { Phase = TrialPhase.Failed, FailureReason = x.Reason },
+            AttemptFailed x => s with { FailedAttempts = s.FailedAttempts + 1, FailureReason = x.Reason },
             _ => throw new ArgumentException($"unknown event type {e.GetType().Name}", nameof(e)),
         };
     }

@@ -37,7 +37,8 @@ public sealed record TrialState(
     int LastRestoreEpoch,
     string? StopReason,
     TrialCompleted? Result,
-    string? FailureReason)
+    string? FailureReason,
+    int FailedAttempts = 0)
 {
     public static TrialState Initial { get; } = new(
         Phase: TrialPhase.NotStarted,

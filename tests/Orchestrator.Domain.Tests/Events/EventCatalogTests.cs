@@ -16,6 +16,7 @@ public class EventCatalogTests
         new TrainingStopped(9, "epoch-budget"),
         new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], [0, 1, 1, 0]),
         new TrialFailed("engine: out of memory"),
+        new AttemptFailed(2, "IOException: disk full"),
     ];
 
     public static TheoryData<TrialEvent> Each => new(Samples);
