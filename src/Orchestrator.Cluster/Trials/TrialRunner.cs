@@ -94,8 +94,9 @@ public sealed class TrialRunner(
         var data = datasets.Get(spec.Data.Path);
         var split = new SplitView(data);
         var classes = data.Manifest.Classes.Count;
-        // Validation and test losses weigh classes by the training split (the balanced objective), whatever the mode.
-        var weights = ClassWeights.Compute(split.TrainLabels, classes);
+        // Validation and test losses are plain means, as Keras (the paper's framework) reports val_loss: class
+        // weights shape the training loss only.
+        var weights = Enumerable.Repeat(1f, classes).ToArray();
         var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId);
         artifacts.EnsureExists();
 
