@@ -124,12 +124,3 @@ public sealed class TorchvisionFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A measurement, run only when ORCHESTRATOR_ENGINE_BENCH=1.</summary>
-public sealed class BenchmarkFactAttribute : FactAttribute
-{
-    public BenchmarkFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("ORCHESTRATOR_ENGINE_BENCH") != "1")
-            Skip = "benchmark: set ORCHESTRATOR_ENGINE_BENCH=1 to run";
-    }
-}
