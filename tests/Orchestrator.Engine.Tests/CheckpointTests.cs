@@ -5,26 +5,10 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
 
-public sealed class CheckpointTests : IDisposable
+public sealed class CheckpointTests() : TinyDataTests(trainPerClass: 16, valPerClass: 6, size: 32, seed: 2)
 {
-    private readonly TempDir _tmp = new();
-    private readonly PackedDataset _data;
-
-    public CheckpointTests()
-    {
-        _data = PackedDataset.Open(TinyData.Create(_tmp.File("data"), trainPerClass: 16, valPerClass: 6, size: 32, seed: 2));
-    }
-
-    public void Dispose()
-    {
-        _data.Dispose();
-        _tmp.Dispose();
-    }
-
-    private int[] Train => [.. _data.IndicesOf(Splits.Train)];
-    private int[] Val => [.. _data.IndicesOf(Splits.Validation)];
-    private EvaluationResult Eval(ITrainer t) => t.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
-    private double Epoch(ITrainer t) => t.TrainEpoch(_data, Train, TinyData.BalancedWeights, 16, null, default);
+    private EvaluationResult Eval(ITrainer t) => t.Evaluate(Data, Val, TinyData.BalancedWeights, 16, null, default);
+    private double Epoch(ITrainer t) => t.TrainEpoch(Data, Train, TinyData.BalancedWeights, 16, null, default);
 
     private static void ShouldMatch(EvaluationResult actual, EvaluationResult expected, double tolerance = 0)
     {
@@ -57,7 +41,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Checkpoint_round_trip_restores_weights_optimizer_and_epoch()
     {
-        var path = _tmp.File("ckpt.pt");
+        var path = Tmp.File("ckpt.pt");
         using var original = TorchTrainer.Create(TinyData.Options());
         original.SetTrainable(1);
         original.SetLearningRate(5e-4);
@@ -83,7 +67,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Best_weights_file_round_trip()
     {
-        var path = _tmp.File("best.pt");
+        var path = Tmp.File("best.pt");
         using var original = TorchTrainer.Create(TinyData.Options());
         original.Invoking(t => t.SaveBest(path)).Should().Throw<EngineException>().WithMessage("*no best weights*");
         original.SetTrainable(4);
@@ -103,7 +87,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void A_tampered_checkpoint_fails_the_hash_check()
     {
-        var path = _tmp.File("ckpt.pt");
+        var path = Tmp.File("ckpt.pt");
         using var trainer = TorchTrainer.Create(TinyData.Options());
         var sha = trainer.SaveCheckpoint(path, 1);
         var bytes = File.ReadAllBytes(path);
@@ -112,7 +96,7 @@ public sealed class CheckpointTests : IDisposable
 
         trainer.Invoking(t => t.LoadCheckpoint(path, sha)).Should().Throw<InvalidDataException>()
             .WithMessage($"*'{path}'*SHA-256*expected {sha}*");
-        var bestPath = _tmp.File("best.pt");
+        var bestPath = Tmp.File("best.pt");
         trainer.RememberBest();
         var bestSha = trainer.SaveBest(bestPath);
         trainer.Invoking(t => t.LoadBest(bestPath, new string('0', 64))).Should().Throw<InvalidDataException>()
@@ -123,7 +107,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void A_truncated_checkpoint_fails_clearly_even_with_a_matching_hash()
     {
-        var path = _tmp.File("ckpt.pt");
+        var path = Tmp.File("ckpt.pt");
         using var trainer = TorchTrainer.Create(TinyData.Options());
         trainer.SaveCheckpoint(path, 1);
         var bytes = File.ReadAllBytes(path);
@@ -138,7 +122,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void A_checkpoint_of_another_architecture_or_class_count_is_refused()
     {
-        var path = _tmp.File("ckpt.pt");
+        var path = Tmp.File("ckpt.pt");
         using (var small = TorchTrainer.Create(TinyData.Options()))
             small.SaveCheckpoint(path, 1);
         var sha = TorchTrainer.Sha256Of(path);
@@ -156,7 +140,7 @@ public sealed class CheckpointTests : IDisposable
 
         using var fresh = TorchTrainer.Create(TinyData.Options());
         fresh.RememberBest();
-        var bestPath = _tmp.File("best.pt");
+        var bestPath = Tmp.File("best.pt");
         var bestSha = fresh.SaveBest(bestPath);
         fresh.Invoking(t => t.LoadCheckpoint(bestPath, bestSha)).Should().Throw<EngineException>()
             .WithMessage("*is a orchestrator-engine-best file, expected orchestrator-engine-checkpoint*");
@@ -166,7 +150,7 @@ public sealed class CheckpointTests : IDisposable
     public void A_missing_checkpoint_is_file_not_found()
     {
         using var trainer = TorchTrainer.Create(TinyData.Options());
-        trainer.Invoking(t => t.LoadCheckpoint(_tmp.File("nope.pt"), new string('0', 64)))
+        trainer.Invoking(t => t.LoadCheckpoint(Tmp.File("nope.pt"), new string('0', 64)))
             .Should().Throw<FileNotFoundException>();
     }
 }

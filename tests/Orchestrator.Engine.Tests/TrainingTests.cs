@@ -5,31 +5,15 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
 
-public sealed class TrainingTests : IDisposable
+public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerClass: 10, size: 32, seed: 1)
 {
-    private readonly TempDir _tmp = new();
-    private readonly PackedDataset _data;
-
-    public TrainingTests()
-    {
-        _data = PackedDataset.Open(TinyData.Create(_tmp.File("data"), trainPerClass: 32, valPerClass: 10, size: 32, seed: 1));
-    }
-
-    public void Dispose()
-    {
-        _data.Dispose();
-        _tmp.Dispose();
-    }
-
-    private int[] Train => [.. _data.IndicesOf(Splits.Train)];
-    private int[] Val => [.. _data.IndicesOf(Splits.Validation)];
 
     [Fact]
     public void Lightweight_cnn_learns_an_easy_separable_set()
     {
         using var trainer = TorchTrainer.Create(TinyData.Options());
         trainer.SetTrainable(trainer.GroupCount);
-        var before = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+        var before = trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 16, null, default);
 
         var rng = new Random(3);
         var trainLosses = new List<double>();
@@ -37,11 +21,11 @@ public sealed class TrainingTests : IDisposable
         {
             var order = Train;
             rng.Shuffle(order);
-            trainLosses.Add(trainer.TrainEpoch(_data, order, TinyData.BalancedWeights, 16, null, default));
+            trainLosses.Add(trainer.TrainEpoch(Data, order, TinyData.BalancedWeights, 16, null, default));
         }
-        var after = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+        var after = trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 16, null, default);
 
-        var accuracy = after.Predictions.Zip(Val, (p, i) => p == _data.Labels[i]).Count(ok => ok) / (double)Val.Length;
+        var accuracy = after.Predictions.Zip(Val, (p, i) => p == Data.Labels[i]).Count(ok => ok) / (double)Val.Length;
         accuracy.Should().BeGreaterThanOrEqualTo(0.9);
         after.Loss.Should().BeLessThan(before.Loss * 0.5);
         trainLosses[^1].Should().BeLessThan(trainLosses[0]);
@@ -63,7 +47,7 @@ public sealed class TrainingTests : IDisposable
         var paramsBefore = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
         var statsBefore = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
 
-        trainer.TrainEpoch(_data, Train[..32], TinyData.BalancedWeights, 16, null, default);
+        trainer.TrainEpoch(Data, Train[..32], TinyData.BalancedWeights, 16, null, default);
 
         for (var g = 0; g <= groups; g++)
         {
@@ -72,6 +56,34 @@ public sealed class TrainingTests : IDisposable
         }
         for (var g = 0; g < groups; g++)
             trainer.BatchNormStatisticsChecksum(g).Should().Be(statsBefore[g], $"BatchNorm statistics of group {g} are fixed");
+    }
+
+    [Theory]
+    [InlineData("lightweight-cnn")]
+    [InlineData("mobilenet_v2")]
+    public void Batchnorm_calibration_sets_the_statistics_from_the_given_images_only_and_leaves_weights_alone(string arch)
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options(arch));
+        var groups = trainer.GroupCount;
+        var initial = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
+        var weights = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
+        var calls = 0;
+
+        trainer.CalibrateBatchNorm(Data, Train[..40], 16, _ => calls++, default);
+        var first = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
+        trainer.CalibrateBatchNorm(Data, Train[..40], 16, null, default);
+        var again = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
+        trainer.CalibrateBatchNorm(Data, Train[40..80], 16, null, default);
+        var other = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
+
+        calls.Should().Be(3, "40 images in batches of 16");
+        first.Should().NotEqual(initial);
+        again.Should().Equal(first, "calibration starts afresh: a cumulative average over the images given");
+        other.Should().NotEqual(first);
+        Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).Should().Equal(weights);
+
+        trainer.TrainEpoch(Data, Train[..32], TinyData.BalancedWeights, 16, null, default);
+        Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).Should().Equal(other, "training keeps them fixed");
     }
 
     [Fact]
@@ -93,13 +105,13 @@ public sealed class TrainingTests : IDisposable
     {
         using var trainer = TorchTrainer.Create(TinyData.Options());
         var seen = new List<BatchProgress>();
-        var loss = trainer.TrainEpoch(_data, Train[..40], TinyData.BalancedWeights, 16, seen.Add, default);
+        var loss = trainer.TrainEpoch(Data, Train[..40], TinyData.BalancedWeights, 16, seen.Add, default);
         seen.Select(p => p.BatchesDone).Should().Equal(1, 2, 3);
         seen.Should().AllSatisfy(p => p.BatchesTotal.Should().Be(3));
         seen[^1].RunningLoss.Should().BeApproximately(loss, 1e-9);
 
         var evalSeen = new List<BatchProgress>();
-        trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 8, evalSeen.Add, default);
+        trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 8, evalSeen.Add, default);
         evalSeen.Select(p => p.BatchesDone).Should().Equal(1, 2, 3, 4);
     }
 
@@ -109,7 +121,7 @@ public sealed class TrainingTests : IDisposable
         using var trainer = TorchTrainer.Create(TinyData.Options());
         using var cts = new CancellationTokenSource();
         var batches = 0;
-        var act = () => trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 8, p =>
+        var act = () => trainer.TrainEpoch(Data, Train, TinyData.BalancedWeights, 8, p =>
         {
             batches = p.BatchesDone;
             if (p.BatchesDone == 2) cts.Cancel();
@@ -117,7 +129,7 @@ public sealed class TrainingTests : IDisposable
         act.Should().Throw<OperationCanceledException>();
         batches.Should().Be(2);
 
-        var evaluate = () => trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 8, null, cts.Token);
+        var evaluate = () => trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 8, null, cts.Token);
         evaluate.Should().Throw<OperationCanceledException>();
     }
 
@@ -126,7 +138,7 @@ public sealed class TrainingTests : IDisposable
     {
         using var trainer = TorchTrainer.Create(TinyData.Options());
         var calls = 0;
-        var act = () => trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 8, _ =>
+        var act = () => trainer.TrainEpoch(Data, Train, TinyData.BalancedWeights, 8, _ =>
         {
             calls++;
             throw new InvalidOperationException("boom");
@@ -139,9 +151,9 @@ public sealed class TrainingTests : IDisposable
     public void Bad_arguments_fail_with_the_native_message()
     {
         using var trainer = TorchTrainer.Create(TinyData.Options());
-        trainer.Invoking(t => t.TrainEpoch(_data, [0, 9999], TinyData.BalancedWeights, 8, null, default))
+        trainer.Invoking(t => t.TrainEpoch(Data, [0, 9999], TinyData.BalancedWeights, 8, null, default))
             .Should().Throw<EngineException>().WithMessage("*sample index 9999*outside the dataset*");
-        trainer.Invoking(t => t.Evaluate(_data, Val, [1f, 1f], 8, null, default))
+        trainer.Invoking(t => t.Evaluate(Data, Val, [1f, 1f], 8, null, default))
             .Should().Throw<EngineException>().WithMessage("*class weights*2*3 classes*");
         trainer.Invoking(t => t.SetLearningRate(-1))
             .Should().Throw<EngineException>().WithMessage("*learning rate*");
@@ -152,10 +164,10 @@ public sealed class TrainingTests : IDisposable
     {
         using var trainer = TorchTrainer.Create(TinyData.Options(inputSize: 48));
         trainer.SetTrainable(trainer.GroupCount);
-        var before = trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default);
+        var before = trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 16, null, default);
         for (var epoch = 0; epoch < 2; epoch++)
-            trainer.TrainEpoch(_data, Train, TinyData.BalancedWeights, 16, null, default);
-        trainer.Evaluate(_data, Val, TinyData.BalancedWeights, 16, null, default).Loss.Should().BeLessThan(before.Loss);
+            trainer.TrainEpoch(Data, Train, TinyData.BalancedWeights, 16, null, default);
+        trainer.Evaluate(Data, Val, TinyData.BalancedWeights, 16, null, default).Loss.Should().BeLessThan(before.Loss);
     }
 
     [Fact]
@@ -182,6 +194,6 @@ public sealed class TrainingTests : IDisposable
         trainer.SetLearningRate(0.005);
         trainer.ResetOptimizer();
         trainer.LearningRate.Should().Be(0.005);
-        trainer.TrainEpoch(_data, Train[..16], TinyData.BalancedWeights, 8, null, default).Should().BePositive();
+        trainer.TrainEpoch(Data, Train[..16], TinyData.BalancedWeights, 8, null, default).Should().BePositive();
     }
 }

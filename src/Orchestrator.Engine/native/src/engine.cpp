@@ -193,21 +193,30 @@ void Trainer::check_indices(const Dataset& data, const int32_t* idx, int64_t n) 
   }
 }
 
-double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n, const float* weights,
-                            int num_weights, int batch_size, const ProgressSink& sink) {
+// One pass over `idx` in batches: the cancel flag is checked before each batch, `step` gets the prepared
+// images, labels and the batch's offset, and returns the running loss to report after it.
+template <typename Step>
+void Trainer::for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
+                             Step&& step) {
   if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
-  check_indices(data, order, n);
-  const auto w = class_weights(weights, num_weights);
+  check_indices(data, idx, n);
   const int64_t batches = (n + batch_size - 1) / batch_size;
-  set_mode(true);
-  // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
-  double loss_sum = 0, weight_sum = 0;
   for (int64_t b = 0; b < batches; ++b) {
     if (sink.cancelled()) throw Cancelled();
     const int64_t start = b * batch_size;
     const int64_t len = std::min<int64_t>(batch_size, n - start);
-    const auto x = prepare(data.gather_images(order + start, len));
-    const auto y = data.gather_labels(order + start, len);
+    const double running = step(prepare(data.gather_images(idx + start, len)), data.gather_labels(idx + start, len), start, len);
+    sink.report(b + 1, batches, running);
+  }
+}
+
+double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n, const float* weights,
+                            int num_weights, int batch_size, const ProgressSink& sink) {
+  const auto w = class_weights(weights, num_weights);
+  set_mode(true);
+  // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
+  double loss_sum = 0, weight_sum = 0;
+  for_each_batch(data, order, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t, int64_t) {
     const auto logits = net_->forward(x);
     const auto loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(w));
     for (auto& e : entries_)
@@ -217,8 +226,8 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
     const double batch_weight = w.index_select(0, y).sum().item<double>();
     loss_sum += loss.item<double>() * batch_weight;
     weight_sum += batch_weight;
-    sink.report(b + 1, batches, loss_sum / weight_sum);
-  }
+    return loss_sum / weight_sum;
+  });
   for (auto& e : entries_)
     if (!e.is_buffer) e.tensor.mutable_grad().reset();
   set_mode(false);
@@ -227,45 +236,31 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
 
 void Trainer::calibrate_batchnorm(const Dataset& data, const int32_t* idx, int64_t n, int batch_size,
                                   const ProgressSink& sink) {
-  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
   if (n <= 0) throw std::invalid_argument("batchnorm calibration needs at least one image");
-  check_indices(data, idx, n);
-  std::vector<torch::nn::BatchNorm2d> layers;
+  std::vector<std::shared_ptr<torch::nn::BatchNorm2dImpl>> layers;
   for (auto& m : net_->modules(false))
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) layers.emplace_back(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(m));
+    if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(m)) layers.push_back(bn);
   for (auto& bn : layers) {
     bn->reset_running_stats();
     bn->options.momentum(c10::nullopt);  // cumulative moving average over all batches
     bn->train();
   }
   torch::NoGradGuard no_grad;
-  const int64_t batches = (n + batch_size - 1) / batch_size;
-  for (int64_t b = 0; b < batches; ++b) {
-    if (sink.cancelled()) throw Cancelled();
-    const int64_t start = b * batch_size;
-    const int64_t len = std::min<int64_t>(batch_size, n - start);
-    net_->forward(prepare(data.gather_images(idx + start, len)));
-    sink.report(b + 1, batches, 0.0);
-  }
+  for_each_batch(data, idx, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor&, int64_t, int64_t) {
+    net_->forward(x);
+    return 0.0;
+  });
   for (auto& bn : layers) bn->options.momentum(0.1);
   set_mode(false);
 }
 
 void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
                        int batch_size, const ProgressSink& sink, EvalOutput& out) {
-  if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
-  check_indices(data, idx, n);
   const auto w = class_weights(weights, num_weights);
-  const int64_t batches = (n + batch_size - 1) / batch_size;
   set_mode(false);
   torch::NoGradGuard no_grad;
   double loss_sum = 0, weight_sum = 0;
-  for (int64_t b = 0; b < batches; ++b) {
-    if (sink.cancelled()) throw Cancelled();
-    const int64_t start = b * batch_size;
-    const int64_t len = std::min<int64_t>(batch_size, n - start);
-    const auto x = prepare(data.gather_images(idx + start, len));
-    const auto y = data.gather_labels(idx + start, len);
+  for_each_batch(data, idx, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t start, int64_t len) {
     const auto logits = net_->forward(x);
     const auto per_sample = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto wy = w.index_select(0, y);
@@ -280,8 +275,8 @@ void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const
       std::memcpy(out.probabilities + start * num_classes_, probs.data_ptr<float>(),
                   static_cast<size_t>(len * num_classes_) * sizeof(float));
     }
-    sink.report(b + 1, batches, loss_sum / weight_sum);
-  }
+    return loss_sum / weight_sum;
+  });
   out.loss = weight_sum > 0 ? loss_sum / weight_sum : 0.0;
 }
 

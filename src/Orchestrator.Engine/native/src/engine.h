@@ -112,6 +112,9 @@ class Trainer {
   void set_mode(bool training);
   torch::Tensor prepare(const torch::Tensor& images_u8) const;
   torch::Tensor class_weights(const float* weights, int num_weights) const;
+  template <typename Step>
+  void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
+                      Step&& step);
   void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
 
   std::string arch_;
