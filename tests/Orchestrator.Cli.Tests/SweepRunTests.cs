@@ -45,6 +45,10 @@ public class SweepRunTests
             items[0].GetProperty("type").GetString().Should().Be("TrialStarted");
             items[^1].GetProperty("type").GetString().Should().Be("TrialCompleted");
             items[^1].GetProperty("confusionMatrix").GetArrayLength().Should().Be(7);
+
+            var audit = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "trial", "audit", id);
+            audit.ExitCode.Should().Be(0, audit.Stdout);
+            audit.Stdout.Should().Contain("no violation of Algorithm 1");
         }
 
         var again = await Cli.RunAsync(dir, TimeSpan.FromMinutes(2), "sweep", "run", "spec.yaml");

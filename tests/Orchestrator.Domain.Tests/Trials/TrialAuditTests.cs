@@ -1,0 +1,69 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+
+namespace Orchestrator.Domain.Tests.Trials;
+
+public class TrialAuditTests
+{
+    public static TheoryData<int> Seeds => new(Enumerable.Range(0, 200));
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Journals_the_decider_writes_have_no_violation(int seed)
+    {
+        var rng = new Random(seed);
+        var stop = rng.Next(2) == 0 ? StopPolicies.PlateauAfterFullUnfreeze : StopPolicies.Algorithm1;
+        var strategy = rng.Next(4) == 0 ? Strategies.FixedTopN : Strategies.Dynamic;
+        var spec = TrialDriver.Spec(strategy, p: rng.Next(1, 4), k: rng.Next(1, 4), n: rng.Next(2, 10), topN: rng.Next(0, 5),
+            minDelta: rng.Next(3) == 0 ? 0.01 : 0, stop: stop, maxRounds: rng.Next(1, 4));
+        var losses = Enumerable.Range(0, 60).Select(_ => Math.Round(1 + rng.NextDouble(), 1)).ToList();
+
+        var run = TrialDriver.Run(spec, rng.Next(1, 7), losses);
+
+        TrialAudit.Violations(run.All).Should().BeEmpty();
+    }
+
+    private static List<TrialEvent> Journal()
+    {
+        // p = 1, k = 2, L = 3: epoch 2 plateaus and unfreezes 0 -> 2, epoch 3 plateaus and unfreezes 2 -> 3.
+        var run = TrialDriver.Run(TrialDriver.Spec(p: 1, k: 2, n: 10), 3, [1.0, 1.2, 1.1, 0.9, 1.0, 1.0]);
+        return run.All;
+    }
+
+    [Fact]
+    public void An_unfreeze_without_a_plateau_is_reported()
+    {
+        var events = Journal();
+        var first = events.OfType<EpochCompleted>().First();
+        events.Insert(events.IndexOf(first) + 2, new GroupsUnfrozen(1, 0, 2, 0.009));
+        TrialAudit.Violations(events).Should().Contain(v => v.Contains("unfreeze without a plateau"));
+    }
+
+    [Fact]
+    public void A_wrong_step_a_wrong_rate_and_a_missing_restore_are_reported()
+    {
+        var events = Journal();
+        var unfreeze = events.OfType<GroupsUnfrozen>().First();
+        var at = events.IndexOf(unfreeze);
+        events[at] = unfreeze with { To = 3, LearningRate = unfreeze.LearningRate * 0.5 };
+        events.RemoveAt(at + 1);
+        TrialAudit.Violations(events).Should().Contain(v => v.Contains("expected 0->2"))
+            .And.Contain(v => v.Contains("new rate"))
+            .And.Contain(v => v.Contains("not followed by a restore"));
+    }
+
+    [Fact]
+    public void A_missed_unfreeze_a_wrong_patience_counter_and_a_wrong_best_epoch_are_reported()
+    {
+        var events = Journal();
+        var at = events.IndexOf(events.OfType<GroupsUnfrozen>().First());
+        events.RemoveRange(at, 2);
+        var epoch1 = events.OfType<EpochCompleted>().First();
+        events[events.IndexOf(epoch1)] = epoch1 with { PatienceCounter = 3 };
+        events.Add(new TrialCompleted(2, 1.2, 6, 1, 0.5, 0.5, [[1]], [0]));
+        TrialAudit.Violations(events).Should().Contain(v => v.Contains("but no unfreeze"))
+            .And.Contain(v => v.Contains("patienceCounter 3, expected 0"))
+            .And.Contain(v => v.Contains("lowest validation loss was at epoch"));
+    }
+}
