@@ -3,7 +3,12 @@ using Orchestrator.Cli.Commands;
 using Spectre.Console;
 
 // Redirected output (logs, CI) has no terminal width; Spectre would assume 80 columns and wrap every table cell.
-if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+// Nor does it want colour codes.
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 200;
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+}
 
 var root = new RootCommand("orchestrator: fine-tuning sweeps of CNN backbones for chest X-ray classification, event-sourced and resumable");
 root.Subcommands.Add(DemoCommand.Create());

@@ -93,7 +93,20 @@ public class SweepRunTests
         state.Phase.Should().Be(TrialPhase.Completed);
         var best = Path.Combine(dir, ".orchestrator", "artifacts", stream[0].StreamId, state.BestCheckpoint!);
         Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(best))).Should().Be(state.BestSha256);
+
+        // The same sweep run without interruption elsewhere journals exactly the same figures: the resumed run
+        // picked up weights, optimizer state, unfrozen groups and rate exactly where the journal left them.
+        var reference = Cli.TempDir();
+        File.Copy(Path.Combine(dir, "spec.yaml"), Path.Combine(reference, "spec.yaml"));
+        (await Cli.RunAsync(reference, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1")).ExitCode.Should().Be(0);
+        await using var referenceStore = await SqliteStore.OpenAsync(Path.Combine(reference, ".orchestrator", "orchestrator.db"));
+        var referenceEvents = (await referenceStore.ReadStreamAsync(stream[0].StreamId)).Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        Figures(events).Should().Equal(Figures(referenceEvents));
+        TrialEvolution.Replay(referenceEvents).Result!.TestPredictions.Should().Equal(state.Result!.TestPredictions);
     }
+
+    private static IEnumerable<string> Figures(IEnumerable<TrialEvent> events) =>
+        events.OfType<EpochCompleted>().Select(e => $"{e.Epoch} {e.TrainLoss:R} {e.ValLoss:R} {e.UnfrozenGroups} {e.LearningRate:R}");
 
     private static async Task<int> JournaledEpochsAsync(string dbPath)
     {

@@ -87,6 +87,18 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     }
 
     [Fact]
+    public void Trainers_built_at_the_same_time_on_several_threads_get_the_same_seeded_weights()
+    {
+        var checksums = new System.Collections.Concurrent.ConcurrentBag<string>();
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            using var trainer = TorchTrainer.Create(TinyData.Options("mobilenet_v2"));
+            checksums.Add(string.Join(",", Enumerable.Range(0, trainer.GroupCount + 1).Select(g => trainer.ParameterChecksum(g).ToString("R"))));
+        });
+        checksums.Distinct().Should().ContainSingle("the initialisation depends on the seed alone");
+    }
+
+    [Fact]
     public void Unfreezing_more_groups_increases_the_trainable_parameter_count()
     {
         using var trainer = TorchTrainer.Create(TinyData.Options("mobilenet_v2"));

@@ -29,12 +29,12 @@ public sealed unsafe class TorchTrainer : ITrainer
     public int FeatureDimension { get; }
 
     /// <summary>Builds the model with seeded random initialization; only the head is trainable (m = 0).
-    /// <see cref="TrainerOptions.Threads"/> &gt; 0 sets libtorch's process-wide thread count.</summary>
+    /// <see cref="TrainerOptions.Threads"/> &gt; 0 fixes the threads each of its passes uses.</summary>
     public static TorchTrainer Create(TrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Architecture);
-        if (options.Threads > 0) EngineInfo.SetThreads(options.Threads);
+        UseOwnThreadCount(options);
         NativeMethods.Check(NativeMethods.ote_trainer_create(options.Architecture, options.NumClasses, options.InputSize,
             (int)options.Optimizer, options.LearningRate, options.Seed, out var handle));
         try
@@ -70,6 +70,7 @@ public sealed unsafe class TorchTrainer : ITrainer
     public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights,
         int batchSize, Action<BatchProgress>? progress, CancellationToken ct)
     {
+        UseOwnThreadCount(Options);
         var dataset = Native(data);
         using var call = new NativeCall(progress, ct);
         double loss;
@@ -85,6 +86,7 @@ public sealed unsafe class TorchTrainer : ITrainer
     public EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights,
         int batchSize, Action<BatchProgress>? progress, CancellationToken ct)
     {
+        UseOwnThreadCount(Options);
         var dataset = Native(data);
         var classes = Options.NumClasses;
         var predictions = new int[indices.Length];
@@ -108,6 +110,7 @@ public sealed unsafe class TorchTrainer : ITrainer
     public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize,
         Action<BatchProgress>? progress, CancellationToken ct)
     {
+        UseOwnThreadCount(Options);
         var dataset = Native(data);
         using var call = new NativeCall(progress, ct);
         int status;
@@ -115,6 +118,16 @@ public sealed unsafe class TorchTrainer : ITrainer
             status = NativeMethods.ote_trainer_calibrate_batchnorm(_handle, dataset.Handle, idx, indices.Length, batchSize,
                 call.Callback, call.User, call.CancelFlag);
         call.Complete(status);
+    }
+
+    /// <summary>
+    /// libtorch's OpenMP thread count is a per-OS-thread setting, and an awaiting caller resumes on whichever
+    /// pool thread is free; set before every pass, so each pass runs with this trainer's threads. Otherwise two
+    /// worker slots can each spread over every core (oversubscribed, slow) and results vary between runs.
+    /// </summary>
+    private static void UseOwnThreadCount(TrainerOptions options)
+    {
+        if (options.Threads > 0) EngineInfo.SetThreads(options.Threads);
     }
 
     public void RememberBest() => NativeMethods.Check(NativeMethods.ote_trainer_remember_best(_handle));

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 
 namespace F = torch::nn::functional;
@@ -99,8 +100,14 @@ Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int o
     throw std::invalid_argument("optimizer must be 0 (adam) or 1 (sgd), got " + std::to_string(optimizer_kind));
   if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
   if (input_size < 16) throw std::invalid_argument("input size must be at least 16, got " + std::to_string(input_size));
-  torch::manual_seed(seed);
-  net_ = make_net(arch, num_classes);
+  {
+    // The initialisation draws from libtorch's one process-wide generator: trainers built at the same time
+    // on several worker threads would interleave their draws, so seeding and building happen under a lock.
+    static std::mutex init_mutex;
+    std::lock_guard<std::mutex> lock(init_mutex);
+    torch::manual_seed(seed);
+    net_ = make_net(arch, num_classes);
+  }
   // Channels-last convolution weights and inputs: oneDNN's CPU kernels (depthwise backward above all) run
   // markedly faster in that layout. Done before the optimizer exists, so its state follows the layout.
   for (auto& p : net_->parameters(true))
