@@ -74,13 +74,10 @@ torch::Tensor Dataset::gather_labels(const int32_t* idx, int64_t n) const {
 
 namespace {
 
-// "features.<k>.…" -> group of k; "head.…" -> L.
+// "head.…" -> L; any other name -> its backbone group.
 int group_of_name(const Net& net, const std::string& name) {
   if (name.rfind("head.", 0) == 0) return net.group_count();
-  static const std::string prefix = "features.";
-  if (name.rfind(prefix, 0) != 0) throw std::logic_error("tensor '" + name + "' is neither backbone nor head");
-  const size_t dot = name.find('.', prefix.size());
-  return net.group_of_feature(std::stoi(name.substr(prefix.size(), dot - prefix.size())));
+  return net.group_of(name);
 }
 
 bool is_bn_running_stat(const std::string& name) {

@@ -1,28 +1,66 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ote {
 
-// Backbone ("features", a Sequential) + head (global average pooling + Linear named "head").
-// Parameters of features.<k> belong to backbone group group_of_feature(k), shallow (0) to deep (L-1).
+// A backbone + head (global average pooling + Linear registered as "head"). Backbone parameters and buffers keep
+// the names of the reference implementation (torchvision 0.14, or timm for Xception) so that state dicts load
+// by name; group_of() maps each such name to its layer group, shallow (0) to deep (L-1).
 struct Net : torch::nn::Module {
-  torch::nn::Sequential features{nullptr};
   torch::nn::Linear head{nullptr};
   int feature_dim = 0;
 
   virtual ~Net() = default;
   virtual int group_count() const = 0;
-  virtual int group_of_feature(int feature_index) const = 0;
+  // Group of a backbone tensor, from its name as named_parameters()/named_buffers() give it.
+  virtual int group_of(const std::string& name) const = 0;
+  // Backbone output globally average-pooled: N x feature_dim.
+  virtual torch::Tensor pooled(const torch::Tensor& x) = 0;
 
-  torch::Tensor pooled(const torch::Tensor& x);
   torch::Tensor forward(const torch::Tensor& x) { return head->forward(pooled(x)); }
+};
+
+// The common shape: a Sequential registered as "features", pooled; groups by the index k of "features.<k>".
+struct FeaturesNet : Net {
+  torch::nn::Sequential features{nullptr};
+
+  virtual int group_of_feature(int feature_index) const = 0;
+  int group_of(const std::string& name) const override;
+  torch::Tensor pooled(const torch::Tensor& x) override;
+};
+
+// Every architecture registers itself (see ArchitectureRegistration) in the file that defines it.
+struct Architecture {
+  std::string name;
+  int groups;
+  std::function<std::shared_ptr<Net>(int num_classes)> make;
+};
+
+struct ArchitectureRegistration {
+  explicit ArchitectureRegistration(Architecture arch);
 };
 
 // Throws std::invalid_argument naming the supported architectures.
 std::shared_ptr<Net> make_net(const std::string& arch, int num_classes);
 int group_count_of(const std::string& arch);
+std::vector<std::string> architecture_names();
+
+// A Sequential with a concrete forward(), so that it can be nested inside another Sequential.
+struct BlockImpl : torch::nn::SequentialImpl {
+  using torch::nn::SequentialImpl::SequentialImpl;
+  torch::Tensor forward(torch::Tensor x) { return torch::nn::SequentialImpl::forward(std::move(x)); }
+};
+TORCH_MODULE(Block);
+
+// Shared by architecture files: the initialisation used when no pretrained weights are loaded.
+void init_weights(torch::nn::Module& root);
+
+// "prefix<k>." at the start of name -> k; -1 when name does not start with prefix followed by a number.
+int index_after(const std::string& name, const std::string& prefix);
 
 }  // namespace ote
