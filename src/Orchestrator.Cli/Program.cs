@@ -15,4 +15,5 @@ root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(SweepCommands.Create());
 root.Subcommands.Add(TrialCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(StatsCommands.Create());
 return await root.Parse(args).InvokeAsync();
