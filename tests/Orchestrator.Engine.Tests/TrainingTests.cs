@@ -195,7 +195,7 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     {
         var act = () => TorchTrainer.Create(TinyData.Options("resnet9000"));
         act.Should().Throw<EngineException>()
-            .WithMessage("unknown architecture 'resnet9000' (supported: lightweight-cnn, mobilenet_v2)");
+            .WithMessage("unknown architecture 'resnet9000' (supported: lightweight-cnn, mobilenet_v2, resnet50, vgg16)");
     }
 
     [Fact]

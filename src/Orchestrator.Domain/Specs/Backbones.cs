@@ -5,5 +5,7 @@ public static class Backbones
 {
     public const string LightweightCnn = "lightweight-cnn";
     public const string MobileNetV2 = "mobilenet_v2";
-    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2];
+    public const string ResNet50 = "resnet50";
+    public const string Vgg16 = "vgg16";
+    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2, ResNet50, Vgg16];
 }
