@@ -5,5 +5,7 @@ public static class Backbones
 {
     public const string LightweightCnn = "lightweight-cnn";
     public const string MobileNetV2 = "mobilenet_v2";
-    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2];
+    public const string EfficientNetV2S = "efficientnet_v2_s";
+    public const string Xception = "xception";
+    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2, EfficientNetV2S, Xception];
 }
