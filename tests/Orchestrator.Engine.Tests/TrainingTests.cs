@@ -195,7 +195,8 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     {
         var act = () => TorchTrainer.Create(TinyData.Options("resnet9000"));
         act.Should().Throw<EngineException>()
-            .WithMessage("unknown architecture 'resnet9000' (supported: lightweight-cnn, mobilenet_v2, resnet50, vgg16)");
+            .WithMessage($"unknown architecture 'resnet9000' (supported: {string.Join(", ", Orchestrator.Domain.Specs.Backbones.Supported.Order(StringComparer.Ordinal))})",
+                "the engine implements exactly the backbones a spec may name");
     }
 
     [Fact]

@@ -7,5 +7,7 @@ public static class Backbones
     public const string MobileNetV2 = "mobilenet_v2";
     public const string ResNet50 = "resnet50";
     public const string Vgg16 = "vgg16";
-    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2, ResNet50, Vgg16];
+    public const string EfficientNetV2S = "efficientnet_v2_s";
+    public const string Xception = "xception";
+    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2, ResNet50, Vgg16, EfficientNetV2S, Xception];
 }
