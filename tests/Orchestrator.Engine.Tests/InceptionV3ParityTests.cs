@@ -1,3 +1,4 @@
+using Orchestrator.Engine.Interop;
 using Orchestrator.Engine.Training;
 using Xunit.Abstractions;
 
@@ -29,6 +30,14 @@ public sealed class InceptionV3ParityTests(ITestOutputHelper output)
             def features(x):
                 return model(x)
             """);
+
+    [Fact]
+    public void Inputs_below_75_pixels_are_refused_clearly()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options("inception_v3", inputSize: 64));
+        trainer.Invoking(t => t.TrainEpoch(Data, Train[..16], TinyData.BalancedWeights, 16, null, default))
+            .Should().Throw<EngineException>().WithMessage("*inception_v3 needs inputs of at least 75x75, got 64x64*");
+    }
 
     [Theory]
     [InlineData(0)]

@@ -188,6 +188,9 @@ struct InceptionV3 : Net {
   }
 
   torch::Tensor pooled(const torch::Tensor& input) override {
+    if (input.size(2) < 75 || input.size(3) < 75)
+      throw std::invalid_argument("inception_v3 needs inputs of at least 75x75, got " + std::to_string(input.size(2)) +
+                                  "x" + std::to_string(input.size(3)));
     auto x = input;
     if (transform_input) {
       // Undo the ImageNet normalization, then scale to [-1, 1]: (x * std + mean - 0.5) / 0.5.
