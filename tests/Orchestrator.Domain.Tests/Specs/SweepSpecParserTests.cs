@@ -94,7 +94,7 @@ public class SweepSpecParserTests
     public static TheoryData<string, string> InvalidCases => new()
     {
         { Minimal.Replace("backbones: lightweight-cnn", "backbones: [lightweight-cnn, resnet9]"),
-            "spec: backbones: unknown backbone 'resnet9' (supported: lightweight-cnn, mobilenet_v2)" },
+            $"spec: backbones: unknown backbone 'resnet9' (supported: {string.Join(", ", Backbones.Supported)})" },
         { Minimal + "\nhyperparameters:\n  patience: [5, 0]\n", "spec: hyperparameters.patience: 0 is invalid (p must be >= 1)" },
         { Minimal + "\nhyperparameters:\n  step: 0\n", "spec: hyperparameters.step: 0 is invalid (k must be >= 1)" },
         { Minimal + "\nhyperparameters:\n  decay: 0\n",
