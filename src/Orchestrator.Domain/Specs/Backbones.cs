@@ -5,9 +5,14 @@ public static class Backbones
 {
     public const string LightweightCnn = "lightweight-cnn";
     public const string MobileNetV2 = "mobilenet_v2";
+    public const string Xception = "xception";
+    public const string DenseNet121 = "densenet121";
+    public const string EfficientNetV2S = "efficientnet_v2_s";
+    public const string InceptionV3 = "inception_v3";
     public const string ResNet50 = "resnet50";
     public const string Vgg16 = "vgg16";
-    public const string EfficientNetV2S = "efficientnet_v2_s";
-    public const string Xception = "xception";
-    public static readonly IReadOnlyList<string> Supported = [LightweightCnn, MobileNetV2, ResNet50, Vgg16, EfficientNetV2S, Xception];
+
+    /// <summary>The preprint's lightweight baseline, then the paper's seven in its order.</summary>
+    public static readonly IReadOnlyList<string> Supported =
+        [LightweightCnn, Xception, DenseNet121, EfficientNetV2S, InceptionV3, MobileNetV2, ResNet50, Vgg16];
 }

@@ -341,7 +341,8 @@ int Trainer::load_backbone(const std::string& path) {
     auto t = torch::empty(dims, dtype == 0 ? torch::kFloat32 : torch::kInt64);
     if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
       throw std::runtime_error("'" + path + "' is truncated in tensor '" + name + "'");
-    auto it = by_name.find(name);
+    const std::string key = net_->canonical_name(name);
+    auto it = by_name.find(key);
     if (it == by_name.end())
       throw std::runtime_error("'" + path + "': tensor '" + name + "' is not a backbone tensor of " + arch_);
     auto& dst = it->second->tensor;
@@ -349,7 +350,7 @@ int Trainer::load_backbone(const std::string& path) {
       throw std::runtime_error("'" + path + "': tensor '" + name + "' has shape " + c10::str(t.sizes()) +
                                ", the model expects " + c10::str(dst.sizes()));
     dst.copy_(t);
-    loaded.insert(name);
+    loaded.insert(key);
   }
   for (auto& [name, e] : by_name) {
     const bool required = !e->is_buffer || is_bn_running_stat(name);

@@ -21,6 +21,9 @@ struct Net : torch::nn::Module {
   virtual int group_of(const std::string& name) const = 0;
   // Backbone output globally average-pooled: N x feature_dim.
   virtual torch::Tensor pooled(const torch::Tensor& x) = 0;
+  // The current name of a backbone tensor named as in an older checkpoint of the reference implementation;
+  // load_backbone() looks names up through it.
+  virtual std::string canonical_name(const std::string& name) const { return name; }
 
   torch::Tensor forward(const torch::Tensor& x) { return head->forward(pooled(x)); }
 };
