@@ -24,10 +24,10 @@ internal static class BackboneGroupChecks
         perGroup.Should().Equal(groupParameters);
     }
 
-    /// <summary>One epoch with m groups unfrozen changes the head and the deepest m groups, nothing else.</summary>
-    public static void AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(string architecture, int m, PackedDataset data, int[] order)
+    /// <summary>One epoch after SetTrainable(m): the head and the deepest m groups change, nothing else, and
+    /// BatchNorm statistics never.</summary>
+    public static void AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(TorchTrainer trainer, PackedDataset data, int[] order, int m)
     {
-        using var trainer = TorchTrainer.Create(TinyData.Options(architecture));
         var groups = trainer.GroupCount;
         trainer.SetTrainable(m);
         var paramsBefore = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
@@ -38,7 +38,7 @@ internal static class BackboneGroupChecks
         for (var g = 0; g <= groups; g++)
         {
             var changed = trainer.ParameterChecksum(g) != paramsBefore[g];
-            changed.Should().Be(g >= groups - m, $"group {g} of {groups} with m = {m} (group {groups} is the head)");
+            changed.Should().Be(g >= groups - m, $"{trainer.Options.Architecture}: group {g} of {groups} with m = {m} (group {groups} is the head)");
         }
         for (var g = 0; g < groups; g++)
             trainer.BatchNormStatisticsChecksum(g).Should().Be(statsBefore[g], $"BatchNorm statistics of group {g} are fixed");

@@ -45,26 +45,7 @@ public sealed class DenseNet121ParityTests(ITestOutputHelper output)
     {
         using var trainer = TorchTrainer.Create(TinyData.Options("densenet121"));
         trainer.GroupCount.Should().Be(8);
-        EpochChecks.ChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..32], m);
+        BackboneGroupChecks.AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..32], m);
     }
 }
 
-internal static class EpochChecks
-{
-    /// <summary>One epoch after SetTrainable(m): the head and groups L-m..L-1 change, nothing else, BatchNorm statistics never.</summary>
-    public static void ChangesOnlyTheHeadAndTheDeepestGroups(TorchTrainer trainer, PackedDataset data, int[] order, int m)
-    {
-        var groups = trainer.GroupCount;
-        trainer.SetTrainable(m);
-        var paramsBefore = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
-        var statsBefore = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
-
-        trainer.TrainEpoch(data, order, TinyData.BalancedWeights, 16, null, default);
-
-        for (var g = 0; g <= groups; g++)
-            (trainer.ParameterChecksum(g) != paramsBefore[g]).Should().Be(g >= groups - m,
-                $"group {g} of {groups} with m = {m} (group {groups} is the head)");
-        for (var g = 0; g < groups; g++)
-            trainer.BatchNormStatisticsChecksum(g).Should().Be(statsBefore[g], $"BatchNorm statistics of group {g} are fixed");
-    }
-}

@@ -46,6 +46,6 @@ public sealed class InceptionV3ParityTests(ITestOutputHelper output)
     {
         using var trainer = TorchTrainer.Create(TinyData.Options("inception_v3", inputSize: 75));
         trainer.GroupCount.Should().Be(11);
-        EpochChecks.ChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..32], m);
+        BackboneGroupChecks.AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..32], m);
     }
 }

@@ -42,20 +42,7 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     public void An_epoch_changes_only_the_head_and_the_deepest_m_groups_and_never_batchnorm_statistics(string arch, int m)
     {
         using var trainer = TorchTrainer.Create(TinyData.Options(arch));
-        var groups = trainer.GroupCount;
-        trainer.SetTrainable(m);
-        var paramsBefore = Enumerable.Range(0, groups + 1).Select(trainer.ParameterChecksum).ToArray();
-        var statsBefore = Enumerable.Range(0, groups).Select(trainer.BatchNormStatisticsChecksum).ToArray();
-
-        trainer.TrainEpoch(Data, Train[..32], TinyData.BalancedWeights, 16, null, default);
-
-        for (var g = 0; g <= groups; g++)
-        {
-            var changed = trainer.ParameterChecksum(g) != paramsBefore[g];
-            changed.Should().Be(g >= groups - m, $"group {g} of {groups} with m = {m} (group {groups} is the head)");
-        }
-        for (var g = 0; g < groups; g++)
-            trainer.BatchNormStatisticsChecksum(g).Should().Be(statsBefore[g], $"BatchNorm statistics of group {g} are fixed");
+        BackboneGroupChecks.AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..32], m);
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using Orchestrator.Engine.Training;
 using Xunit.Abstractions;
 
 namespace Orchestrator.Engine.Tests;
@@ -36,6 +37,9 @@ public sealed class Vgg16ParityTests(ITestOutputHelper output) : TinyDataTests(t
     [Theory]
     [InlineData(3)]
     [InlineData(13)]
-    public void An_epoch_changes_only_the_head_and_the_deepest_m_groups(int m) =>
-        BackboneGroupChecks.AssertEpochChangesOnlyTheHeadAndTheDeepestGroups("vgg16", m, Data, Train[..16]);
+    public void An_epoch_changes_only_the_head_and_the_deepest_m_groups(int m)
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options("vgg16"));
+        BackboneGroupChecks.AssertEpochChangesOnlyTheHeadAndTheDeepestGroups(trainer, Data, Train[..16], m);
+    }
 }
