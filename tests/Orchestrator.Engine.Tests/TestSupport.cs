@@ -120,7 +120,7 @@ public sealed class TorchvisionFactAttribute : FactAttribute
     public TorchvisionFactAttribute()
     {
         if (ReferencePython.WhyUnavailable is { } why)
-            Skip = $"SKIPPED: torchvision reference unavailable ({why}); MobileNetV2 parity is NOT verified";
+            Skip = $"SKIPPED: PyTorch reference unavailable ({why}); parity with PyTorch is NOT verified";
     }
 }
 
