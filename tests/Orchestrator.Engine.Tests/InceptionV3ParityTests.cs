@@ -8,28 +8,23 @@ namespace Orchestrator.Engine.Tests;
 public sealed class InceptionV3ParityTests(ITestOutputHelper output)
     : TinyDataTests(trainPerClass: 11, valPerClass: 1, size: 32, seed: 1)
 {
+    private const string Reference = """
+        model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=True)
+        model.fc = torch.nn.Identity()
+        def backbone_state():
+            return dict(model.state_dict())
+        def features(x):
+            return model(x)
+        """;
+
     // Our engine transforms the input as torchvision does for its pretrained weights (transform_input=True).
     [TorchvisionFact]
     public void Names_and_pooled_features_match_torchvision_with_its_input_transform() =>
-        ParityHarness.AssertMatches(output, "inception_v3", 96, """
-            model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=True)
-            model.fc = torch.nn.Identity()
-            def backbone_state():
-                return dict(model.state_dict())
-            def features(x):
-                return model(x)
-            """);
+        ParityHarness.AssertMatches(output, "inception_v3", 96, Reference);
 
     [TorchvisionFact]
     public void The_smallest_input_torchvision_accepts_works_too() =>
-        ParityHarness.AssertMatches(output, "inception_v3", 75, """
-            model = torchvision.models.inception_v3(weights=None, aux_logits=False, init_weights=False, transform_input=True)
-            model.fc = torch.nn.Identity()
-            def backbone_state():
-                return dict(model.state_dict())
-            def features(x):
-                return model(x)
-            """);
+        ParityHarness.AssertMatches(output, "inception_v3", 75, Reference);
 
     [Fact]
     public void Inputs_below_75_pixels_are_refused_clearly()
