@@ -57,8 +57,9 @@ public class LocalClusterTests
         var before = TrialEvolution.Replay((await fx.EventsAsync(trialId)).Select(e => e.Event));
         before.EpochsDone.Should().Be(5);
 
+        // The first trainer built is the one that resumes; the test evaluation loads the best weights into another.
         ScriptedTrainer? resumed = null;
-        var second = fx.Cluster((_, _) => resumed = new ScriptedTrainer(4, Loss), workers: 1);
+        var second = fx.Cluster((_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1);
         (await second.RunSweepAsync(fx.Sweep.Id, CancellationToken.None)).Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 5", "load-best 3", "train 6");

@@ -131,8 +131,9 @@ public sealed class TrialRunner(
             artifacts.Prune([journal.State.LatestCheckpoint, journal.State.BestCheckpoint]);
         }
 
+        trainer.Dispose();
         if (journal.State.Phase == TrialPhase.Stopped)
-            await journal.AppendAsync([Evaluate(slot, lease.TrialId, trainer, data, split, weights, spec, journal.State, ct)], ct);
+            await journal.AppendAsync([Evaluate(slot, lease.TrialId, spec, data, split, weights, journal.State, artifacts, ct)], ct);
     }
 
     /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.</summary>
@@ -192,17 +193,28 @@ public sealed class TrialRunner(
         return events;
     }
 
-    private TrialEvent Evaluate(string slot, string trialId, ITrainer trainer, IPackedDataset data, SplitView split,
-        float[] weights, TrialSpec spec, TrialState state, CancellationToken ct)
+    /// <summary>Loads the best weights from their file into a fresh model, timing the load (Tables 3 and 4 report
+    /// load time for inference), and evaluates that model on the test split, so the figures are those of the
+    /// saved file.</summary>
+    private TrialEvent Evaluate(string slot, string trialId, TrialSpec spec, IPackedDataset data, SplitView split,
+        float[] weights, TrialState state, TrialArtifacts artifacts, CancellationToken ct)
     {
-        if (state.BestEpoch == 0)
+        if (state.BestEpoch == 0 || state.BestCheckpoint is null)
             return new TrialFailed("no epoch produced a finite validation loss");
-        trainer.RestoreBest();
-        var test = trainer.Evaluate(data, split.Test, weights, spec.BatchSize,
+        var classes = data.Manifest.Classes.Count;
+        var bestFile = artifacts.PathOf(state.BestCheckpoint);
+        var watch = Stopwatch.StartNew();
+        using var model = trainers(spec, classes);
+        model.LoadBest(bestFile, state.BestSha256!);
+        model.RestoreBest();
+        var loadSeconds = watch.Elapsed.TotalSeconds;
+
+        var test = model.Evaluate(data, split.Test, weights, spec.BatchSize,
             p => observer.BatchProgress(slot, trialId, "test", state.EpochsDone, p), ct);
-        var metrics = ClassificationMetrics.Compute(split.TestLabels, test.Predictions, data.Manifest.Classes.Count);
+        var metrics = ClassificationMetrics.Compute(split.TestLabels, test.Predictions, classes);
         return new TrialCompleted(state.BestEpoch, state.BestValLoss, state.EpochsDone, test.Loss,
-            metrics.Accuracy, metrics.MacroF1, metrics.ConfusionMatrix, test.Predictions);
+            metrics.Accuracy, metrics.MacroF1, metrics.ConfusionMatrix, test.Predictions,
+            split.TestLabels, test.Probabilities, [.. data.Manifest.Classes], new FileInfo(bestFile).Length, loadSeconds);
     }
 
     /// <summary>The dataset's three splits as index lists with their labels.</summary>

@@ -54,6 +54,11 @@ public sealed record CheckpointSaved(int Epoch, string Checkpoint, string Sha256
 /// <summary>Training ended after <c>Epoch</c>; the test evaluation of the best weights follows.</summary>
 public sealed record TrainingStopped(int Epoch, string Reason) : TrialEvent;
 
+/// <summary>The best weights were evaluated on the test split. Everything a report needs travels here, so reports
+/// (McNemar, bootstrap, calibration) run from the journal alone: the labels and softmax probabilities of the test
+/// images in split order, the class names, the size of the best-weights file and the time it took to load it
+/// into a fresh model for inference (the model the test figures come from). Fields added after the first
+/// release are absent in older payloads and read as null or 0.</summary>
 public sealed record TrialCompleted(
     int BestEpoch,
     double BestValLoss,
@@ -62,7 +67,12 @@ public sealed record TrialCompleted(
     double TestAccuracy,
     double TestMacroF1,
     int[][] ConfusionMatrix,
-    int[] TestPredictions) : TrialEvent;
+    int[] TestPredictions,
+    int[]? TestLabels = null,
+    float[][]? TestProbabilities = null,
+    string[]? ClassNames = null,
+    long ModelBytes = 0,
+    double LoadSeconds = 0) : TrialEvent;
 
 /// <summary>One attempt at the trial broke (an engine error, unreadable data...); it is retried from the journal
 /// until the retry limit, then ends with <see cref="TrialFailed"/>. Interruptions (kill, lost lease) are not failures.</summary>

@@ -98,9 +98,21 @@ public class EventCatalogTests
 
         var completed = EventCatalog.ToPublicJson(8, Samples[7]);
         Keys(completed).Should().Equal("seq", "type", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
-            "testMacroF1", "confusionMatrix", "testPredictions");
+            "testMacroF1", "confusionMatrix", "testPredictions", "testLabels", "testProbabilities", "classNames",
+            "modelBytes", "loadSeconds");
         completed["type"]!.GetValue<string>().Should().Be("TrialCompleted");
         completed["confusionMatrix"]!.ToJsonString().Should().Be("[[5,1],[2,4]]");
         completed["testAccuracy"]!.GetValue<double>().Should().Be(0.75);
+    }
+
+    [Fact]
+    public void A_TrialCompleted_payload_from_before_the_report_fields_still_reads()
+    {
+        const string old = """{"bestEpoch":2,"bestValLoss":0.5,"epochsRun":4,"testLoss":0.6,"testAccuracy":0.7,"testMacroF1":0.6,"confusionMatrix":[[1]],"testPredictions":[0]}""";
+        var e = (TrialCompleted)EventCatalog.Deserialize("TrialCompleted.v1", old);
+        e.TestLabels.Should().BeNull();
+        e.TestProbabilities.Should().BeNull();
+        e.ModelBytes.Should().Be(0);
+        e.LoadSeconds.Should().Be(0);
     }
 }
