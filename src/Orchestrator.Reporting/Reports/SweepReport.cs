@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Metrics;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Reporting.Statistics;
 
 namespace Orchestrator.Reporting.Reports;
@@ -34,10 +35,11 @@ public sealed record TrialOutcome(
     ClassificationBootstrap? Bootstrap,
     int[]? TestLabels,
     int[] TestPredictions,
-    LearningCurve Curve);
+    LearningCurve Curve,
+    TrialSpec Spec);
 
 /// <summary>A trial without a test result: pending, running, failed or cancelled; <c>Reason</c> says why when known.</summary>
-public sealed record IncompleteTrial(string TrialId, string Backbone, string Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason);
+public sealed record IncompleteTrial(string TrialId, string Backbone, string Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
 
 public enum RowRole { Chosen, Candidate }
 

@@ -64,7 +64,7 @@ public static class TrialOutcomes
             result.BestEpoch, result.EpochsRun, result.BestValLoss, result.TestLoss, result.TestAccuracy, result.TestMacroF1,
             perClass.BalancedAccuracy, names, perClass.Classes, result.ConfusionMatrix,
             PerClassMetrics.RowNormalized(result.ConfusionMatrix), result.ModelBytes, result.LoadSeconds,
-            calibration, bootstrap, labels, result.TestPredictions, curve);
+            calibration, bootstrap, labels, result.TestPredictions, curve, trial.Spec);
     }
 
     public static IncompleteTrial Incomplete(TrialResults trial, string variant, TrialState state, TrialRunState effective)
@@ -81,6 +81,6 @@ public static class TrialOutcomes
             TrialRunState.Cancelled => "cancelled",
             _ => state.FailureReason,
         };
-        return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason);
+        return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason, trial.Spec);
     }
 }
