@@ -32,7 +32,8 @@ public static class LineChart
             {
                 var px = x.Map(m.X);
                 svg.Line(px, plot.Top, px, plot.Bottom, color, 1.2, "5,4");
-                svg.Text(px + 3, plot.Top + 12 + 13 * ((i + j) % 4), m.Label, 10, fill: color);
+                var nearRight = px > plot.Right - 60;
+                svg.Text(nearRight ? px - 3 : px + 3, plot.Top + 12 + 13 * ((i + j) % 4), m.Label, 10, nearRight ? "end" : "start", fill: color);
             }
             var mapped = s.Points.Where(p => double.IsFinite(p.Y)).Select(p => (x.Map(p.X), y.Map(p.Y))).ToArray();
             if (mapped.Length > 1) svg.Polyline(mapped, color);

@@ -15,7 +15,8 @@ public sealed record LinearScale(double DomainMin, double DomainMax, double Rang
         if (!(span > 0)) return [DomainMin];
         var raw = span / Math.Max(1, count);
         var power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        var step = new[] { 1.0, 2, 5, 10 }.Select(m => m * power).First(s => s >= raw);
+        var normalized = raw / power;
+        var step = power * (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10);
         var ticks = new List<double>();
         for (var t = Math.Ceiling(DomainMin / step - 1e-9) * step; t <= DomainMax + step * 1e-9; t += step)
             ticks.Add(Math.Round(t, 12));
