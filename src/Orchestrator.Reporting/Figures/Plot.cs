@@ -19,7 +19,7 @@ public sealed record LinearScale(double DomainMin, double DomainMax, double Rang
         var step = power * (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10);
         var ticks = new List<double>();
         for (var t = Math.Ceiling(DomainMin / step - 1e-9) * step; t <= DomainMax + step * 1e-9; t += step)
-            ticks.Add(Math.Round(t, 12));
+            ticks.Add(Math.Round(t, 12) + 0.0); // + 0.0 turns -0 into 0, which would print as "-0"
         return ticks;
     }
 }

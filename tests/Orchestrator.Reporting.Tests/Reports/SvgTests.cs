@@ -21,7 +21,9 @@ public class SvgTests
     [InlineData(1, 12, 5, new[] { 2.0, 4, 6, 8, 10, 12 })]
     public void Ticks_are_round_numbers_inside_the_domain(double min, double max, int count, double[] expected)
     {
-        new LinearScale(min, max, 0, 100).Ticks(count).Should().Equal(expected);
+        var ticks = new LinearScale(min, max, 0, 100).Ticks(count);
+        ticks.Should().Equal(expected);
+        ticks.Select(PlotArea.Default).Should().NotContain(t => t.StartsWith('-'));
     }
 
     [Fact]
