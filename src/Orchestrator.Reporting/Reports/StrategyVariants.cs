@@ -4,9 +4,11 @@ using Orchestrator.Domain.Specs;
 namespace Orchestrator.Reporting.Reports;
 
 /// <summary>
-/// Names a trial's configuration apart from its backbone and seed: the strategy, plus every hyperparameter whose
-/// value differs between the sweep's trials of that strategy (fixed top-n always shows its n). Trials with the same
-/// backbone and variant are the seeds of one configuration.
+/// Names a trial's configuration apart from its backbone and seed: the strategy, plus every hyperparameter that takes
+/// more than one value among the sweep's trials of that strategy on one backbone (fixed top-n always shows its n).
+/// Settings that differ only between backbones (input size, pretrained weights) are part of the backbone, not of the
+/// variant, so one variant names comparable configurations on every backbone. Trials with the same backbone and
+/// variant are the seeds of one configuration.
 /// </summary>
 public sealed class StrategyVariants
 {
@@ -24,6 +26,7 @@ public sealed class StrategyVariants
         ("batch", s => Number(s.BatchSize)),
         ("input", s => Number(s.InputSize)),
         ("balance", s => s.ClassBalance),
+        ("weights", s => s.Weights ?? "none"),
     ];
 
     private readonly Dictionary<string, (string Name, Func<TrialSpec, string> Value)[]> _varying;
@@ -33,7 +36,8 @@ public sealed class StrategyVariants
         ArgumentNullException.ThrowIfNull(specs);
         _varying = specs.GroupBy(s => s.Strategy, StringComparer.Ordinal).ToDictionary(
             g => g.Key,
-            g => Axes.Where(a => g.Select(a.Value).Distinct(StringComparer.Ordinal).Skip(1).Any()).ToArray(),
+            g => Axes.Where(a => g.GroupBy(s => s.Backbone, StringComparer.Ordinal)
+                .Any(b => b.Select(a.Value).Distinct(StringComparer.Ordinal).Skip(1).Any())).ToArray(),
             StringComparer.Ordinal);
     }
 
