@@ -26,7 +26,7 @@ public static class CsvResults
         csv.AppendLine(Line(header));
         foreach (var t in report.Completed)
         {
-            var row = report.Rows.First(r => r.Trials.Contains(t));
+            var row = report.Rows.First(r => r.TrialIds.Contains(t.TrialId));
             var cells = Common(report, t.Spec, t.TrialId, t.Variant, "completed", row.Role == RowRole.Chosen ? "chosen" : "candidate");
             cells.AddRange([
                 N(t.UnfrozenGroups), N(t.Groups), N(t.BestEpoch), N(t.EpochsRun), N(t.BestValLoss), N(t.TestLoss),

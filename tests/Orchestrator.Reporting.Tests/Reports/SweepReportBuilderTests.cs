@@ -181,6 +181,20 @@ public class SweepReportBuilderTests
     }
 
     [Fact]
+    public void A_sweep_with_no_result_yet_reports_its_trials_and_why_nothing_was_compared()
+    {
+        var report = SweepReportBuilder.Build(new SweepResults("sw", "x", "d", true,
+            [Pending("t-1", Spec(A, Dyn, 1)), Running("t-2", Spec(A, Fix, 1, 1), 1)]));
+        report.Completed.Should().BeEmpty();
+        report.Rows.Should().BeEmpty();
+        report.Figures.Should().BeEmpty();
+        report.Incomplete.Should().HaveCount(2);
+        report.Paired.Should().OnlyContain(p => p.LeftOut.Single() == $"{A} (no completed dynamic trial)" && p.TTest.NotRun != null && p.Wilcoxon.NotRun != null);
+        report.McNemar.Single().Test.NotRun.Should().Be("no completed dynamic trial");
+        Rendering.MarkdownRenderer.Render(Rendering.ReportLayout.Build(report)).Should().Contain("No trial has completed yet");
+    }
+
+    [Fact]
     public void The_journal_decides_over_the_store_row()
     {
         var finished = Completed("t-1", Spec(A, Dyn, 1), 0.3, All) with { State = TrialRunState.Running };
