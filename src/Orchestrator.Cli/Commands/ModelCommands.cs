@@ -61,7 +61,7 @@ public static class ModelCommands
             var target = result.GetValue(output)!;
             if (Path.GetFullPath(source) == Path.GetFullPath(target))
                 throw new InvalidInputException("--out must differ from --state-dict");
-            using var weights = OpenWeights(result.GetValue(arch)!, source, "nothing was written");
+            using var weights = NothingWritten(() => BackboneWeights.Open(result.GetValue(arch)!, source));
             weights.Save(target);
             var classifier = weights.ClassifierTensors == 0
                 ? "no ImageNet classifier"
@@ -83,31 +83,24 @@ public static class ModelCommands
             { arch, weightsFile, input, output };
         command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
         {
-            using var weights = OpenWeights(result.GetValue(arch)!, result.GetValue(weightsFile)!, "nothing was written");
-            long n;
-            try
-            {
-                n = weights.Forward(result.GetValue(input)!, result.GetValue(output)!);
-            }
-            catch (EngineException e) when (e.InvalidInput)
-            {
-                throw new InvalidInputException($"{e.Message}; nothing was written");
-            }
+            using var weights = NothingWritten(() => BackboneWeights.Open(result.GetValue(arch)!, result.GetValue(weightsFile)!));
+            var n = NothingWritten(() => weights.Forward(result.GetValue(input)!, result.GetValue(output)!));
             Console.WriteLine($"{weights.Architecture}: {n} inputs -> {result.GetValue(output)} (features{(weights.ClassifierTensors > 0 ? ", logits" : "")})");
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;
     }
 
-    private static BackboneWeights OpenWeights(string architecture, string path, string consequence)
+    /// <summary>Runs an engine call; its refusal of the input (then nothing was written) becomes exit 2.</summary>
+    private static T NothingWritten<T>(Func<T> call)
     {
         try
         {
-            return BackboneWeights.Open(architecture, path);
+            return call();
         }
         catch (EngineException e) when (e.InvalidInput)
         {
-            throw new InvalidInputException($"{e.Message}; {consequence}");
+            throw new InvalidInputException($"{e.Message}; nothing was written");
         }
     }
 }
