@@ -29,6 +29,12 @@ public static class Backbones
         _ => 224,
     };
 
-    /// <summary>The smallest input the architecture accepts: InceptionV3's stem needs 75 pixels.</summary>
-    public static int MinInputSize(string backbone) => backbone == InceptionV3 ? 75 : 16;
+    /// <summary>The smallest input the architecture accepts, as the engine registers it (`model architectures`):
+    /// InceptionV3's stem needs 75 pixels; VGG16's fifth max-pool and DenseNet121's third transition need 32.</summary>
+    public static int MinInputSize(string backbone) => backbone switch
+    {
+        InceptionV3 => 75,
+        Vgg16 or DenseNet121 => 32,
+        _ => 16,
+    };
 }

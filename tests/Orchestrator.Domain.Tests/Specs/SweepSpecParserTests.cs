@@ -126,6 +126,7 @@ public class SweepSpecParserTests
         { Minimal.Replace("name: demo", "name: Demo Sweep"),
             "spec: name: 'Demo Sweep' is invalid (use lowercase letters, digits, '.', '_' and '-')" },
         { Minimal + "\ninputSize: 8\n", "spec: inputSize: 8 is invalid for lightweight-cnn (must be >= 16)" },
+        { Minimal.Replace("lightweight-cnn", "vgg16") + "\ninputSize: 24\n", "spec: inputSize: 24 is invalid for vgg16 (must be >= 32)" },
         { Minimal.Replace("lightweight-cnn", "inception_v3") + "\ninputSize: { default: 64 }\n",
             "spec: inputSize.default: 64 is invalid for inception_v3 (must be >= 75)" },
         { Minimal.Replace("lightweight-cnn", "[lightweight-cnn, inception_v3]") + "\ninputSize: { inception_v3: 70 }\n",
