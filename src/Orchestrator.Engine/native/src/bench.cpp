@@ -28,22 +28,16 @@ std::unique_ptr<Dataset> random_dataset(int64_t count, int size) {
   std::string path = std::string(tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp") + "/ote-bench-XXXXXX";
   const int fd = ::mkstemp(path.data());
   if (fd < 0) throw std::runtime_error("bench: cannot create a temporary file in " + path + ": " + std::strerror(errno));
-  std::vector<uint8_t> pixels(static_cast<size_t>(count) * static_cast<size_t>(size) * static_cast<size_t>(size));
-  std::mt19937 rng(1);
-  for (auto& p : pixels) p = static_cast<uint8_t>(rng() & 0xff);
-  size_t done = 0;
-  while (done < pixels.size()) {
-    const ssize_t w = ::write(fd, pixels.data() + done, pixels.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(path.c_str());
-      throw std::runtime_error("bench: cannot write " + path + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(w);
-  }
   ::close(fd);
+  std::vector<char> pixels(static_cast<size_t>(count) * static_cast<size_t>(size) * static_cast<size_t>(size));
+  std::mt19937 rng(1);
+  for (auto& p : pixels) p = static_cast<char>(rng() & 0xff);
+  std::ofstream out(path, std::ios::binary);
+  if (!out.write(pixels.data(), static_cast<std::streamsize>(pixels.size())) || !out.flush()) {
+    ::unlink(path.c_str());
+    throw std::runtime_error("bench: cannot write " + path);
+  }
+  out.close();
   std::vector<int32_t> labels(static_cast<size_t>(count));
   for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int32_t>(i % kClasses);
   std::unique_ptr<Dataset> data;
