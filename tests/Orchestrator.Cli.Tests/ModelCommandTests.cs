@@ -13,19 +13,22 @@ public sealed class ModelCommandTests(ITestOutputHelper output)
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
 
     [TorchvisionTheory]
-    [InlineData("resnet50", false)]
-    [InlineData("mobilenet_v2", false)]
-    [InlineData("densenet121", true)]
-    [InlineData("xception", false)]
-    public async Task An_imported_state_dict_gives_pytorchs_features_and_imagenet_logits(string arch, bool oldStyleKeys)
+    [InlineData("resnet50", false, 64, 0)]
+    [InlineData("mobilenet_v2", false, 64, 0)]
+    [InlineData("densenet121", true, 64, 0)]
+    [InlineData("xception", false, 64, 0)]
+    [InlineData("inception_v3", false, 80, 14)]  // AuxLogits dropped; transform_input
+    public async Task An_imported_state_dict_gives_pytorchs_features_and_imagenet_logits(string arch, bool oldStyleKeys,
+        int size, int dropped)
     {
         var dir = Cli.TempDir();
-        var entries = ReferenceStateDicts.Write(dir, arch, 64, oldStyleKeys);
+        var entries = ReferenceStateDicts.Write(dir, arch, size, oldStyleKeys);
 
         var import = await Cli.RunAsync(dir, Timeout, "model", "import", "--arch", arch, "--state-dict", "state_dict.pt", "--out", "weights.otw");
         import.ExitCode.Should().Be(0, import.Stderr);
-        import.Stdout.Should().Contain($"imported {arch} from state_dict.pt: {entries - 2} backbone tensors")
+        import.Stdout.Should().Contain($"imported {arch} from state_dict.pt: {entries - 2 - dropped} backbone tensors")
             .And.Contain("ImageNet classifier kept apart (2 tensors, 1000 classes)");
+        if (dropped > 0) import.Stdout.Should().Contain($"{dropped} auxiliary tensors dropped");
         File.Exists(Path.Combine(dir, "weights.otw.tmp")).Should().BeFalse();
 
         var forward = await Cli.RunAsync(dir, Timeout, "model", "forward", "--arch", arch, "--weights", "weights.otw",

@@ -194,8 +194,10 @@ struct InceptionV3 : Net {
     auto x = input;
     if (transform_input) {
       // Undo the ImageNet normalization, then scale to [-1, 1]: (x * std + mean - 0.5) / 0.5.
-      const auto scale = torch::tensor({0.229f / 0.5f, 0.224f / 0.5f, 0.225f / 0.5f}).view({1, 3, 1, 1});
-      const auto shift = torch::tensor({(0.485f - 0.5f) / 0.5f, (0.456f - 0.5f) / 0.5f, (0.406f - 0.5f) / 0.5f})
+      // Constants computed in double and then rounded, as torchvision's Python floats are: a shift computed in
+      // float differs in the last bit and moved random-weight ImageNet logits by 1.3e-4 relative.
+      const auto scale = torch::tensor({float(0.229 / 0.5), float(0.224 / 0.5), float(0.225 / 0.5)}).view({1, 3, 1, 1});
+      const auto shift = torch::tensor({float((0.485 - 0.5) / 0.5), float((0.456 - 0.5) / 0.5), float((0.406 - 0.5) / 0.5)})
                              .view({1, 3, 1, 1});
       x = (x * scale + shift).contiguous(input.suggest_memory_format());
     }
