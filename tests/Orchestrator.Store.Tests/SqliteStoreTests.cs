@@ -280,8 +280,6 @@ public sealed class StoreUrlTests : IDisposable
     }
 
     [Theory]
-    [InlineData("postgres://user@host/db", "PostgreSQL store is not available")]
-    [InlineData("postgresql://host/db", "PostgreSQL store is not available")]
     [InlineData("sqlite:", "path is empty")]
     [InlineData("mysql://host/db", "unknown scheme")]
     [InlineData("store.db", "unknown scheme")]
