@@ -449,4 +449,99 @@ public abstract class StoreConformanceTests : IAsyncLifetime
             [trials[2].Id] = 0,
         });
     }
+
+    // ---- cluster ----
+
+    private static NodeRecord Node(string id, DateTimeOffset at) => new(id, "box", 42, "worker", 2, 0, at, at, NodeStatus.Up, false);
+
+    [SuiteFact]
+    public async Task Claiming_across_sweeps_takes_the_oldest_sweep_first_and_skips_cancelled_sweeps()
+    {
+        await Store.RegisterSweepAsync(Sweep("s1"), [Trial("a", "s1")]);
+        await Store.RegisterSweepAsync(Sweep("s2"), [Trial("b", "s2"), Trial("c", "s2")]);
+        (await Store.SetSweepCancelledAsync("s2", true, T0)).Should().BeTrue();
+
+        var first = await Store.TryClaimAnyTrialAsync("w1", T0, Lease);
+        first.Should().Be(new TrialLease("a", "s1", "w1", 1, T0 + Lease, 1));
+        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease)).Should().BeNull("s2 is cancelled");
+
+        (await Store.SetSweepCancelledAsync("s2", false, T0)).Should().BeTrue();
+        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease))!.TrialId.Should().Be("b");
+        (await Store.TryClaimAnyTrialAsync("w3", T0, Lease))!.TrialId.Should().Be("c");
+        (await Store.TryClaimAnyTrialAsync("w4", T0 + Lease + TimeSpan.FromSeconds(1), Lease))!.TrialId.Should().Be("a", "its lease expired");
+    }
+
+    [SuiteFact]
+    public async Task Cancelling_a_sweep_cancels_its_pending_trials_only_and_resuming_brings_them_back()
+    {
+        await SeedAsync(3);
+        var running = await ClaimAsync();
+        await Store.AppendAsync(running.TrialId, 0, running.Epoch, [Ev("A")], T0);
+
+        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(1))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        var trials = await Store.ListTrialsAsync("s1");
+        trials.Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Cancelled, TrialStatus.Cancelled);
+        (await Store.ReadStreamAsync(running.TrialId)).Should().ContainSingle("journals are kept");
+
+        (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(2))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
+        (await Store.ListTrialsAsync("s1")).Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Pending, TrialStatus.Pending);
+        (await Store.SetSweepCancelledAsync("nope", true, T0)).Should().BeFalse();
+        (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
+    }
+
+    [SuiteFact]
+    public async Task Nodes_register_heartbeat_drain_and_change_status()
+    {
+        await Store.RegisterNodeAsync(Node("n1", T0));
+        await Store.RegisterNodeAsync(Node("n2", T0.AddSeconds(1)) with { Roles = "coordinator", Slots = 0 });
+
+        var beat = await Store.HeartbeatAsync("n1", 2, T0.AddSeconds(5));
+        beat.Should().Be(Node("n1", T0) with { Busy = 2, LastHeartbeat = T0.AddSeconds(5) });
+        (await Store.HeartbeatAsync("ghost", 0, T0)).Should().BeNull();
+
+        (await Store.SetDrainingAsync("n1", true)).Should().BeTrue();
+        (await Store.SetNodeStatusAsync("n2", NodeStatus.Down)).Should().BeTrue();
+        (await Store.SetNodeStatusAsync("ghost", NodeStatus.Down)).Should().BeFalse();
+        (await Store.SetDrainingAsync("ghost", true)).Should().BeFalse();
+
+        var nodes = await Store.ListNodesAsync();
+        nodes.Select(n => (n.Id, n.Status, n.Draining)).Should().Equal(("n1", NodeStatus.Up, true), ("n2", NodeStatus.Down, false));
+        (await Store.HeartbeatAsync("n2", 0, T0.AddSeconds(9)))!.Status.Should().Be(NodeStatus.Up, "a heartbeat means it is back");
+        (await Store.HeartbeatAsync("n1", 1, T0.AddSeconds(9)))!.Draining.Should().BeTrue("a heartbeat keeps the drain");
+    }
+
+    [SuiteFact]
+    public async Task Expiring_a_node_s_leases_frees_only_that_node_s_trials()
+    {
+        await SeedAsync(3);
+        var a = await ClaimAsync("n1/slot-0");
+        var b = await ClaimAsync("n10/slot-0");
+        var c = await ClaimAsync("n1/slot-1");
+
+        (await Store.ExpireLeasesOfNodeAsync("n1", T0.AddSeconds(1))).Should().Be(2);
+
+        var now = T0.AddSeconds(1);
+        var taken = new[] { await Store.TryClaimTrialAsync("s1", "n2/slot-0", now, Lease), await Store.TryClaimTrialAsync("s1", "n2/slot-1", now, Lease) };
+        taken.Select(l => l!.TrialId).Should().BeEquivalentTo([a.TrialId, c.TrialId]);
+        (await Store.TryClaimTrialAsync("s1", "n2/slot-2", now, Lease)).Should().BeNull();
+        (await Store.GetTrialAsync(b.TrialId))!.LeaseOwner.Should().Be("n10/slot-0");
+    }
+
+    [SuiteFact]
+    public async Task The_coordinator_singleton_is_held_by_one_holder_at_a_time_and_terms_count_takeovers()
+    {
+        var first = await Store.TryAcquireLeadershipAsync();
+        first.Should().NotBeNull();
+        (await first!.StillHeldAsync()).Should().BeTrue();
+        (await Store.TryAcquireLeadershipAsync()).Should().BeNull("it is held");
+        (await Store.RecordLeaderAsync("n1", "box", 1, T0)).Term.Should().Be(1);
+
+        await first.DisposeAsync();
+        await using var second = await Store.TryAcquireLeadershipAsync();
+        second.Should().NotBeNull("the holder let go");
+        (await Store.RecordLeaderAsync("n2", "box2", 2, T0.AddSeconds(3))).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
+        (await Store.GetLeaderAsync()).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
+    }
 }

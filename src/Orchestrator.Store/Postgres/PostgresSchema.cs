@@ -8,6 +8,7 @@ internal static class PostgresSchema
     /// <summary>Advisory lock keys (any fixed bigint; these spell "orchmig" and "orchapp" in ASCII).</summary>
     public const long MigrationLock = 0x6F7263686D6967;
     public const long AppendLock = 0x6F726368617070;
+    public const long LeaderLock = 0x6F7263686C6472;
 
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
     [
@@ -41,6 +42,33 @@ internal static class PostgresSchema
                 lease_epoch BIGINT NOT NULL,
                 recorded_at BIGINT NOT NULL,
                 UNIQUE (stream_id, seq)
+            );
+            """),
+        (2, """
+            CREATE TABLE nodes (
+                id             TEXT PRIMARY KEY,
+                host           TEXT NOT NULL,
+                pid            INTEGER NOT NULL,
+                roles          TEXT NOT NULL,
+                slots          INTEGER NOT NULL,
+                busy           INTEGER NOT NULL DEFAULT 0,
+                started_at     BIGINT NOT NULL,
+                last_heartbeat BIGINT NOT NULL,
+                status         TEXT NOT NULL CHECK (status IN ('Up', 'Unreachable', 'Down', 'Left')),
+                draining       BOOLEAN NOT NULL DEFAULT FALSE
+            );
+            CREATE TABLE sweep_controls (
+                sweep_id   TEXT PRIMARY KEY REFERENCES sweeps (id),
+                cancelled  BOOLEAN NOT NULL DEFAULT FALSE,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE TABLE leader (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                node_id TEXT NOT NULL,
+                host    TEXT NOT NULL,
+                pid     INTEGER NOT NULL,
+                since   BIGINT NOT NULL,
+                term    BIGINT NOT NULL
             );
             """),
     ];

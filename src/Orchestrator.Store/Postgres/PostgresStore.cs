@@ -21,9 +21,12 @@ public sealed partial class PostgresStore : IOrchestratorStore
     private readonly NpgsqlDataSource _source;
     private readonly PostgresStoreOptions _options;
 
-    private PostgresStore(NpgsqlDataSource source, string display, PostgresStoreOptions options)
+    private readonly string _connectionString;
+
+    private PostgresStore(string connectionString, string display, PostgresStoreOptions options)
     {
-        _source = source;
+        _connectionString = connectionString;
+        _source = NpgsqlDataSource.Create(connectionString);
         _options = options;
         Display = display;
     }
@@ -37,7 +40,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
     public static async Task<PostgresStore> OpenAsync(PostgresTarget target, PostgresStoreOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var store = new PostgresStore(NpgsqlDataSource.Create(target.ConnectionString()), target.Display, options);
+        var store = new PostgresStore(target.ConnectionString(), target.Display, options);
         try
         {
             await store.MigrateAsync(ct).ConfigureAwait(false);

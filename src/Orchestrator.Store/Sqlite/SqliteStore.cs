@@ -20,7 +20,7 @@ public sealed record SqliteStoreOptions
 /// Every operation opens its own (pooled) connection; every write runs in a <c>BEGIN IMMEDIATE</c>
 /// transaction, so it holds the database's single write lock from its first read to its commit.
 /// </summary>
-public sealed class SqliteStore : IOrchestratorStore
+public sealed partial class SqliteStore : IOrchestratorStore
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -181,34 +181,23 @@ public sealed class SqliteStore : IOrchestratorStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         RequirePositive(leaseDuration);
         var nowText = FormatTime(now);
-        var expires = now + leaseDuration;
 
         return WriteAsync((conn, tx) =>
         {
             var candidate = Query(conn,
                 """
-                SELECT id, lease_epoch, attempts FROM trials
+                SELECT id FROM trials
                 WHERE sweep_id = $s AND (status = 'Pending' OR (status = 'Running' AND lease_expires_at < $now))
                 ORDER BY rowid LIMIT 1;
                 """,
-                r => (Id: r.GetString(0), Epoch: r.GetInt64(1), Attempts: r.GetInt32(2)), tx,
+                r => (string?)r.GetString(0), tx,
                 ("$s", sweepId), ("$now", nowText)).SingleOrDefault();
-            if (candidate.Id is null)
+            if (candidate is null)
             {
                 return (TrialLease?)null;
             }
 
-            var epoch = candidate.Epoch + 1;
-            var attempts = candidate.Attempts + 1;
-            Exec(conn, tx,
-                """
-                UPDATE trials SET status = 'Running', lease_owner = $owner, lease_epoch = $epoch,
-                    lease_expires_at = $expires, attempts = $attempts, updated_at = $now
-                WHERE id = $id;
-                """,
-                ("$owner", owner), ("$epoch", epoch), ("$expires", FormatTime(expires)), ("$attempts", attempts),
-                ("$now", nowText), ("$id", candidate.Id));
-            return new TrialLease(candidate.Id, sweepId, owner, epoch, expires.ToUniversalTime(), attempts);
+            return ClaimRow(conn, tx, candidate, sweepId, owner, now, leaseDuration);
         }, ct);
     }
 
