@@ -16,4 +16,8 @@ root.Subcommands.Add(SweepCommands.Create());
 root.Subcommands.Add(TrialCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(StatsCommands.Create());
+root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(CoordinatorCommand.Create());
+root.Subcommands.Add(ClusterCommands.Create());
+root.Subcommands.Add(ClusterCommands.CreateNode());
 return await root.Parse(args).InvokeAsync();

@@ -40,12 +40,7 @@ public static class Tables
         return table;
     }
 
-    public static string Status(TrialView t) => t.State.Phase switch
-    {
-        TrialPhase.Completed => "completed",
-        TrialPhase.Failed => "failed",
-        _ => t.Record.Status.ToString().ToLowerInvariant(),
-    };
+    public static string Status(TrialView t) => SweepProgress.StatusOf(t);
 
     public static object TrialJson(TrialView t) => new
     {

@@ -11,7 +11,10 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Cluster.Trials;
 
-public enum TrialRunOutcome { Completed, Failed, Released, LeaseLost, Cancelled }
+public enum TrialRunOutcome { Completed, Failed, Released, LeaseLost, Cancelled, SweepCancelled }
+
+/// <summary>The trial's sweep was cancelled: the runner stops at the epoch boundary, keeping the journal and checkpoints.</summary>
+public sealed class SweepCancelledException(string sweepId) : Exception($"sweep {sweepId} was cancelled");
 
 /// <summary>Builds the engine for a trial; a seam so tests and benchmarks can plug in another engine.</summary>
 public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
@@ -52,6 +55,12 @@ public sealed class TrialRunner(
         {
             observer.Note($"{lease.TrialId}: lease lost ({ex.Message}); stopping, another slot carries on");
             return TrialRunOutcome.LeaseLost;
+        }
+        catch (SweepCancelledException ex)
+        {
+            await store.FinishTrialAsync(lease, TrialStatus.Cancelled, clock.GetUtcNow(), CancellationToken.None);
+            observer.Note($"{lease.TrialId}: {ex.Message}; stopped after epoch {journal?.State.EpochsDone}, its journal and checkpoints are kept");
+            return TrialRunOutcome.SweepCancelled;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -115,6 +124,7 @@ public sealed class TrialRunner(
         while (journal.State.Phase == TrialPhase.Training)
         {
             ct.ThrowIfCancellationRequested();
+            if (await store.IsSweepCancelledAsync(lease.SweepId, ct)) throw new SweepCancelledException(lease.SweepId);
             var epoch = journal.State.EpochsDone + 1;
             var watch = Stopwatch.StartNew();
             var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
