@@ -206,12 +206,28 @@ public sealed partial class PostgresStore : IOrchestratorStore
         return await WriteAsync(async (conn, tx) =>
         {
             attempt++;
-            var epoch = await ScalarAsync(conn, tx, "SELECT lease_epoch FROM trials WHERE id = @id FOR UPDATE;", ct, ("id", trialId))
-                .ConfigureAwait(false) ?? throw new InvalidOperationException($"stream {trialId}: no such trial");
-            if ((long)epoch != leaseEpoch) throw new StaleLeaseException(trialId, leaseEpoch, (long)epoch);
-            await ExecAsync(conn, tx, "SELECT pg_advisory_xact_lock(@k);", ct, ("k", PostgresSchema.AppendLock)).ConfigureAwait(false);
-            var last = (long)(await ScalarAsync(conn, tx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id;", ct, ("id", trialId))
-                .ConfigureAwait(false))!;
+            // One round trip: lock the trial row (claims wait for this commit), take the append lock, read the last sequence.
+            await using var check = new NpgsqlBatch(conn, tx)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("SELECT lease_epoch FROM trials WHERE id = @id FOR UPDATE;") { Parameters = { new("id", trialId) } },
+                    new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@k);") { Parameters = { new("k", PostgresSchema.AppendLock) } },
+                    new NpgsqlBatchCommand("SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id;") { Parameters = { new("id", trialId) } },
+                },
+            };
+            long? epoch = null;
+            long last;
+            await using (var r = await check.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            {
+                if (await r.ReadAsync(ct).ConfigureAwait(false)) epoch = r.GetInt64(0);
+                await r.NextResultAsync(ct).ConfigureAwait(false);
+                await r.NextResultAsync(ct).ConfigureAwait(false);
+                await r.ReadAsync(ct).ConfigureAwait(false);
+                last = r.GetInt64(0);
+            }
+            if (epoch is null) throw new InvalidOperationException($"stream {trialId}: no such trial");
+            if (epoch != leaseEpoch) throw new StaleLeaseException(trialId, leaseEpoch, epoch.Value);
             if (last != expectedSeq)
             {
                 // A retry after a connection lost during the commit: the first try may have committed these very events.
