@@ -119,7 +119,7 @@ public sealed class TrialRunner(
             trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
         }
-        Restore(trainer, journal.State, artifacts);
+        Restore(trainer, journal, artifacts, slot);
 
         while (journal.State.Phase == TrialPhase.Training)
         {
@@ -138,7 +138,9 @@ public sealed class TrialRunner(
             var events = ApplyEffects(trainer, artifacts, TrialDecider.DecideEpoch(journal.State, outcome));
             await journal.AppendAsync(events, ct);
             observer.EventsJournaled(slot, lease.TrialId, events);
-            artifacts.Prune([journal.State.LatestCheckpoint, journal.State.BestCheckpoint]);
+            // The previous checkpoint stays as the fallback should the newest one turn out unreadable.
+            var previous = journal.Checkpoints.Count > 1 ? journal.Checkpoints[^2].Checkpoint : null;
+            artifacts.Prune([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint]);
         }
 
         trainer.Dispose();
@@ -146,13 +148,36 @@ public sealed class TrialRunner(
             await journal.AppendAsync([Evaluate(slot, lease.TrialId, spec, data, split, weights, journal.State, artifacts, ct)], ct);
     }
 
-    /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.</summary>
-    private static void Restore(ITrainer trainer, TrialState state, TrialArtifacts artifacts)
+    /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.
+    /// Each checkpoint's SHA-256 is verified by the engine before it is loaded. When the newest one is missing or
+    /// unreadable, the previous verified one is loaded instead: training goes on from those weights with the next
+    /// epoch, so no journaled epoch is repeated, and only the unreadable epoch's weight update is lost.</summary>
+    private void Restore(ITrainer trainer, TrialJournal journal, TrialArtifacts artifacts, string slot)
     {
+        var state = journal.State;
         trainer.SetTrainable(state.UnfrozenGroups);
         trainer.SetLearningRate(state.LearningRate);
         if (state.LatestCheckpoint is not null)
-            trainer.LoadCheckpoint(artifacts.PathOf(state.LatestCheckpoint), state.LatestSha256!);
+        {
+            Exception? newestFailure = null;
+            foreach (var checkpoint in journal.Checkpoints.Reverse())
+            {
+                try
+                {
+                    trainer.LoadCheckpoint(artifacts.PathOf(checkpoint.Checkpoint), checkpoint.Sha256);
+                    if (newestFailure is not null)
+                        observer.Note($"[{slot}] {journal.TrialId}: checkpoint {state.LatestCheckpoint} is unreadable ({newestFailure.Message}); " +
+                                      $"resumed from the previous good one, {checkpoint.Checkpoint} (epoch {checkpoint.Epoch})");
+                    newestFailure = null;
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    newestFailure ??= ex;
+                }
+            }
+            if (newestFailure is not null) throw newestFailure;
+        }
         if (state.BestCheckpoint is not null)
             trainer.LoadBest(artifacts.PathOf(state.BestCheckpoint), state.BestSha256!);
     }

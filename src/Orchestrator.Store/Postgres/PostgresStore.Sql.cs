@@ -53,7 +53,7 @@ public sealed partial class PostgresStore
     {
         PostgresException pg => pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
             or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.TooManyConnections || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
+            or PostgresErrorCodes.TooManyConnections || pg.SqlState is "25P03" || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException npg => npg.IsTransient || npg.InnerException is System.Net.Sockets.SocketException or IOException or EndOfStreamException,
         System.Net.Sockets.SocketException or IOException => true,
         _ => false,
