@@ -96,15 +96,20 @@ public sealed class ClusterRig : IAsyncDisposable
         return new ClusterRig(Cli.TempDir(), url, serverUrl is null);
     }
 
+    /// <summary>Network namespace of the processes started from now on (null: this one).</summary>
+    public string? Namespace { get; set; }
+
     public RunningCli Start(string name, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(Namespace is null ? "dotnet" : "ip")
         {
             WorkingDirectory = Dir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (Namespace is not null)
+            foreach (var a in new[] { "netns", "exec", Namespace, "dotnet" }) info.ArgumentList.Add(a);
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;

@@ -40,28 +40,28 @@ public sealed class PgServer
         await cmd.ExecuteNonQueryAsync();
     }
 
-    private static string Script(string action, string dir)
+    private static string Script(string action, string dir) => RepoScripts.Run(RepoScripts.PathOf("pg-test-server.sh"), action, dir);
+}
+
+/// <summary>The repository's scripts/ as the tests run them: one call, stdout back, stderr in the error.</summary>
+public static class RepoScripts
+{
+    public static string PathOf(string name)
     {
-        var info = new ProcessStartInfo(Path.Combine(RepoRoot(), "scripts", "pg-test-server.sh"))
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(action);
-        info.ArgumentList.Add(dir);
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "scripts", name))) return Path.Combine(dir.FullName, "scripts", name);
+        throw new InvalidOperationException($"scripts/{name} not found above {AppContext.BaseDirectory}");
+    }
+
+    public static string Run(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"pg-test-server.sh {action}: {stderr}");
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{Path.GetFileName(file)} {string.Join(' ', args)}: {stderr}");
         return stdout.Result;
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "scripts", "pg-test-server.sh"))) return dir.FullName;
-        throw new InvalidOperationException("scripts/pg-test-server.sh not found above " + AppContext.BaseDirectory);
     }
 }
