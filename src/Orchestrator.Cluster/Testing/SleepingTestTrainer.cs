@@ -52,6 +52,10 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
 
     public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress, CancellationToken ct) { }
 
+    /// <summary>Checks the file is there, as the real engine would fail on a missing one; loads nothing.</summary>
+    public int LoadBackboneWeights(string path) =>
+        File.Exists(path) ? 0 : throw new FileNotFoundException($"pretrained weights not found: {path}", path);
+
     public void RememberBest() { _best = _weights; _bestEpoch = _epoch; }
     public void RestoreBest() => _weights = _best;
 

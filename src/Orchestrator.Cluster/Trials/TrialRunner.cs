@@ -114,10 +114,17 @@ public sealed class TrialRunner(
             await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
         if (journal.State.LatestCheckpoint is null)
         {
-            // No pretrained weights exist here, so BatchNorm statistics come from the training images once; the
-            // seeded initialisation makes this repeatable after a crash before the first checkpoint.
-            trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
-                p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
+            if (spec.Weights is not null)
+            {
+                trainer.LoadBackboneWeights(spec.Weights);
+            }
+            else
+            {
+                // Without pretrained weights, BatchNorm statistics come from the training images once; the seeded
+                // initialisation makes this repeatable after a crash before the first checkpoint.
+                trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
+                    p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
+            }
         }
         Restore(trainer, journal, artifacts, slot);
 

@@ -49,6 +49,8 @@ public static class TrialSpecJson
             w.WriteNumber("inputSize", spec.InputSize);
             w.WriteNumber("seed", spec.Seed);
             w.WriteString("classBalance", spec.ClassBalance);
+            // Written only when set, so the ids of trials that start from random weights stay as they were.
+            if (spec.Weights is not null) w.WriteString("weights", spec.Weights);
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)
