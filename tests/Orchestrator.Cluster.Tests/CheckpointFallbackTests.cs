@@ -40,14 +40,8 @@ public class CheckpointFallbackTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
-        var spec = fx.Sweep.Trials.Single().Spec;
         using var datasets = new DatasetCache();
-        using var crash = new CancellationTokenSource();
-        var first = new TrialRunner(fx.Store, fx.Artifacts, datasets,
-            (_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == 6) crash.Cancel(); } },
-            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        (await first.RunAsync("slot-0", lease!, spec, crash.Token)).Should().Be(TrialRunOutcome.Cancelled);
+        (await StopAtEpochAsync(fx, datasets, 6)).Should().Be(TrialRunOutcome.Cancelled);
 
         var journaled = TrialEvolution.Replay((await fx.EventsAsync(trialId)).Select(e => e.Event));
         journaled.EpochsDone.Should().Be(5);
@@ -57,10 +51,8 @@ public class CheckpointFallbackTests
 
         ScriptedTrainer? resumed = null;
         var notes = new NoteRecorder();
-        var second = new TrialRunner(fx.Store, fx.Artifacts, datasets, (_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; },
-            notes, TimeProvider.System, TimeSpan.FromMinutes(1));
-        lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        (await second.RunAsync("slot-0", lease!, spec, CancellationToken.None)).Should().Be(TrialRunOutcome.Completed);
+        (await ResumeAsync(fx, datasets, () => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, notes))
+            .Should().Be(TrialRunOutcome.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 4", "train 5");
         resumed.Calls.Should().NotContain("load 5");
@@ -78,22 +70,31 @@ public class CheckpointFallbackTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
-        var spec = fx.Sweep.Trials.Single().Spec;
         using var datasets = new DatasetCache();
-        using var crash = new CancellationTokenSource();
-        var first = new TrialRunner(fx.Store, fx.Artifacts, datasets,
-            (_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == 4) crash.Cancel(); } },
-            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        await first.RunAsync("slot-0", lease!, spec, crash.Token);
+        await StopAtEpochAsync(fx, datasets, 4);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(fx.Artifacts, trialId), "epoch-*.pt")) await File.AppendAllTextAsync(file, " ");
 
-        var second = new TrialRunner(fx.Store, fx.Artifacts, datasets, (_, _) => new ScriptedTrainer(4, Loss),
-            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        (await second.RunAsync("slot-0", lease!, spec, CancellationToken.None)).Should().Be(TrialRunOutcome.Released);
+        (await ResumeAsync(fx, datasets, () => new ScriptedTrainer(4, Loss), NullRunObserver.Instance)).Should().Be(TrialRunOutcome.Released);
 
         (await fx.EventsAsync(trialId)).Select(e => e.Event).OfType<AttemptFailed>().Should().ContainSingle()
             .Which.Reason.Should().Contain("SHA-256 mismatch");
+    }
+
+    /// <summary>Claims the sweep's one trial and runs it until the engine starts epoch <paramref name="epoch"/>, then stops it.</summary>
+    private static async Task<TrialRunOutcome> StopAtEpochAsync(SweepFixture fx, DatasetCache datasets, int epoch)
+    {
+        using var crash = new CancellationTokenSource();
+        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets,
+            (_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); } },
+            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
+        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
+        return await runner.RunAsync("slot-0", lease!, fx.Sweep.Trials.Single().Spec, crash.Token);
+    }
+
+    private static async Task<TrialRunOutcome> ResumeAsync(SweepFixture fx, DatasetCache datasets, Func<ScriptedTrainer> trainer, IRunObserver observer)
+    {
+        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets, (_, _) => trainer(), observer, TimeProvider.System, TimeSpan.FromMinutes(1));
+        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
+        return await runner.RunAsync("slot-0", lease!, fx.Sweep.Trials.Single().Spec, CancellationToken.None);
     }
 }

@@ -122,11 +122,9 @@ public sealed partial class PostgresStore
             r => new LeaderRecord(r.GetString(0), r.GetString(1), r.GetInt32(2), Time(r.GetInt64(3)), r.GetInt64(4)), ct).ConfigureAwait(false))
             .SingleOrDefault(), ct);
 
-    private const string NodeColumns = "id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining";
+    private const string NodeColumns = StoreRows.NodeColumns;
 
-    private static NodeRecord ReadNode(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
-        Time(r.GetInt64(6)), Time(r.GetInt64(7)), Enum.Parse<NodeStatus>(r.GetString(8)), r.GetBoolean(9));
+    private static NodeRecord ReadNode(NpgsqlDataReader r) => StoreRows.Node(r, TimeAt);
 
     private sealed class LockLeadership(NpgsqlConnection conn) : ILeadership
     {

@@ -297,26 +297,13 @@ public sealed partial class PostgresStore : IOrchestratorStore
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
-    private const string TrialColumns =
-        "id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at";
+    private const string TrialColumns = StoreRows.TrialColumns;
+    private const string EventColumns = StoreRows.EventColumns;
 
-    private const string EventColumns = "position, stream_id, seq, type, payload, lease_epoch, recorded_at";
-
-    private static SweepRecord ReadSweep(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), Time(r.GetInt64(3)));
-
-    private static TrialRecord ReadTrial(NpgsqlDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        Enum.Parse<TrialStatus>(r.GetString(3)),
-        r.IsDBNull(4) ? null : r.GetString(4),
-        r.GetInt64(5),
-        r.IsDBNull(6) ? null : Time(r.GetInt64(6)),
-        r.GetInt32(7),
-        Time(r.GetInt64(8)));
-
-    private static StoredEvent ReadEvent(NpgsqlDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), Time(r.GetInt64(6)));
+    private static DateTimeOffset TimeAt(System.Data.Common.DbDataReader r, int i) => Time(r.GetInt64(i));
+    private static SweepRecord ReadSweep(NpgsqlDataReader r) => StoreRows.Sweep(r, TimeAt);
+    private static TrialRecord ReadTrial(NpgsqlDataReader r) => StoreRows.Trial(r, TimeAt);
+    private static StoredEvent ReadEvent(NpgsqlDataReader r) => StoreRows.Event(r, TimeAt);
 
     internal static DateTimeOffset Time(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 

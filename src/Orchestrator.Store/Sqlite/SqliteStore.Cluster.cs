@@ -128,11 +128,9 @@ public sealed partial class SqliteStore
         return new TrialLease(trialId, sweepId, owner, epoch, expires.ToUniversalTime(), attempts);
     }
 
-    private const string NodeColumns = "id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining";
+    private const string NodeColumns = StoreRows.NodeColumns;
 
-    private static NodeRecord ReadNode(SqliteDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
-        ParseTime(r.GetString(6)), ParseTime(r.GetString(7)), Enum.Parse<NodeStatus>(r.GetString(8)), r.GetInt64(9) == 1);
+    private static NodeRecord ReadNode(SqliteDataReader r) => StoreRows.Node(r, TimeAt);
 
     private sealed class FileLeadership(FileStream file) : ILeadership
     {

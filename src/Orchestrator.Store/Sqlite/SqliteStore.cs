@@ -401,27 +401,13 @@ public sealed partial class SqliteStore : IOrchestratorStore
         }
     }
 
-    private const string TrialColumns =
-        "id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at";
+    private const string TrialColumns = StoreRows.TrialColumns;
+    private const string EventColumns = StoreRows.EventColumns;
 
-    private const string EventColumns = "position, stream_id, seq, type, payload, lease_epoch, recorded_at";
-
-    private static SweepRecord ReadSweep(SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)));
-
-    private static TrialRecord ReadTrial(SqliteDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        Enum.Parse<TrialStatus>(r.GetString(3)),
-        r.IsDBNull(4) ? null : r.GetString(4),
-        r.GetInt64(5),
-        r.IsDBNull(6) ? null : ParseTime(r.GetString(6)),
-        r.GetInt32(7),
-        ParseTime(r.GetString(8)));
-
-    private static StoredEvent ReadEvent(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), ParseTime(r.GetString(6)));
+    private static DateTimeOffset TimeAt(System.Data.Common.DbDataReader r, int i) => ParseTime(r.GetString(i));
+    private static SweepRecord ReadSweep(SqliteDataReader r) => StoreRows.Sweep(r, TimeAt);
+    private static TrialRecord ReadTrial(SqliteDataReader r) => StoreRows.Trial(r, TimeAt);
+    private static StoredEvent ReadEvent(SqliteDataReader r) => StoreRows.Event(r, TimeAt);
 
     // Fixed-width UTC text with full tick precision: sorts and compares (lease expiry) as text.
     internal static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
