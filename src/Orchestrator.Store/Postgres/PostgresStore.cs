@@ -40,17 +40,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
     public static async Task<PostgresStore> OpenAsync(PostgresTarget target, PostgresStoreOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var store = new PostgresStore(target.ConnectionString(), target.Display, options);
-        try
-        {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await store.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        return store;
+        return await StoreChecks.MigratedAsync(new PostgresStore(target.ConnectionString(), target.Display, options), ct).ConfigureAwait(false);
     }
 
     public Task MigrateAsync(CancellationToken ct = default) =>
@@ -72,13 +62,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
 
     public Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
-        ArgumentNullException.ThrowIfNull(trials);
-        foreach (var t in trials)
-        {
-            if (t.SweepId != sweep.Id)
-                throw new ArgumentException($"trial {t.Id} belongs to sweep {t.SweepId}, not {sweep.Id}", nameof(trials));
-        }
+        StoreChecks.Registration(sweep, trials);
 
         return WriteAsync(async (conn, tx) =>
         {
@@ -156,8 +140,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
     public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
-            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
+        StoreChecks.FinalStatus(status);
         return UpdateOneAsync(
             """
             UPDATE trials SET status = @status, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
@@ -307,9 +290,5 @@ public sealed partial class PostgresStore : IOrchestratorStore
 
     internal static DateTimeOffset Time(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
-    private static void RequirePositive(TimeSpan leaseDuration)
-    {
-        if (leaseDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
-    }
+    private static void RequirePositive(TimeSpan leaseDuration) => StoreChecks.LeaseDuration(leaseDuration);
 }

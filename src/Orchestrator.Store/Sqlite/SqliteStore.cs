@@ -64,17 +64,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
             Directory.CreateDirectory(dir);
         }
 
-        var store = new SqliteStore(full, options);
-        try
-        {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await store.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        return store;
+        return await StoreChecks.MigratedAsync(new SqliteStore(full, options), ct).ConfigureAwait(false);
     }
 
     public async Task MigrateAsync(CancellationToken ct = default)
@@ -113,15 +103,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
 
     public Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
-        ArgumentNullException.ThrowIfNull(trials);
-        foreach (var t in trials)
-        {
-            if (t.SweepId != sweep.Id)
-            {
-                throw new ArgumentException($"trial {t.Id} belongs to sweep {t.SweepId}, not {sweep.Id}", nameof(trials));
-            }
-        }
+        StoreChecks.Registration(sweep, trials);
 
         return WriteAsync((conn, tx) =>
         {
@@ -216,10 +198,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
     public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
-        }
+        StoreChecks.FinalStatus(status);
         return WriteAsync((conn, tx) => Exec(conn, tx,
             """
             UPDATE trials SET status = $status, lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
@@ -415,13 +394,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
     internal static DateTimeOffset ParseTime(string s) =>
         DateTimeOffset.ParseExact(s, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static void RequirePositive(TimeSpan leaseDuration)
-    {
-        if (leaseDuration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
-        }
-    }
+    private static void RequirePositive(TimeSpan leaseDuration) => StoreChecks.LeaseDuration(leaseDuration);
 
     private static SqliteCommand Command(SqliteConnection conn, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
     {
