@@ -99,6 +99,13 @@ public sealed class ClusterRig : IAsyncDisposable
     /// <summary>Network namespace of the processes started from now on (null: this one).</summary>
     public string? Namespace { get; set; }
 
+    /// <summary>The same on one SQLite file: a laptop cluster of processes.</summary>
+    public static ClusterRig CreateSqlite()
+    {
+        var dir = Cli.TempDir();
+        return new ClusterRig(dir, $"sqlite:{Path.Combine(dir, "store.db")}", false);
+    }
+
     public RunningCli Start(string name, params string[] args)
     {
         var info = new ProcessStartInfo(Namespace is null ? "dotnet" : "ip")
