@@ -12,7 +12,7 @@ fi
 # A real PostgreSQL server on loopback for the PostgreSQL store and cluster tests; stopped on exit.
 pg_dir=$(mktemp -d /tmp/orchestrator-test-pg.XXXXXX)
 if pg_url=$(scripts/pg-test-server.sh start "$pg_dir"); then
-  export ORCHESTRATOR_TEST_PG="$pg_url" ORCHESTRATOR_TEST_PGDIR="$pg_dir"
+  export ORCHESTRATOR_TEST_PG="$pg_url"
   echo "PostgreSQL test server: $pg_url"
 else
   echo "WARNING: no PostgreSQL test server could be started; PostgreSQL tests will be SKIPPED" >&2

@@ -4,18 +4,15 @@ namespace Orchestrator.Tests.Shared;
 
 /// <summary>
 /// The real PostgreSQL server the tests run against: scripts/test.sh starts one on loopback and passes its URL
-/// (a superuser on the maintenance database, trust authentication) in <see cref="UrlVariable"/>, and its data
-/// directory in <see cref="DataDirVariable"/> for tests that restart it. Without it, PostgreSQL tests are
-/// skipped with <see cref="SkipReason"/>, never passed.
+/// (a superuser on the maintenance database, trust authentication) in <see cref="UrlVariable"/>. Tests that
+/// restart a server start one of their own. Without it, PostgreSQL tests are skipped with <see cref="SkipReason"/>,
+/// never passed.
 /// </summary>
 public static class PostgresTestServer
 {
     public const string UrlVariable = "ORCHESTRATOR_TEST_PG";
-    public const string DataDirVariable = "ORCHESTRATOR_TEST_PGDIR";
 
     public static string? Url => Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } u ? u : null;
-
-    public static string? DataDir => Environment.GetEnvironmentVariable(DataDirVariable) is { Length: > 0 } d ? d : null;
 
     public static string SkipReason =>
         $"SKIPPED: no PostgreSQL server for tests (${UrlVariable} is not set); scripts/test.sh starts one, " +
