@@ -51,6 +51,34 @@ public class ClusterFaultTests
     }
 
     [PostgresFact]
+    public async Task Without_a_shared_filesystem_checkpoints_travel_through_the_database_to_the_box_that_takes_over()
+    {
+        await using var rig = await ClusterRig.CreateAsync();
+        await LaunchAsync(rig, "blobs", 1);
+        rig.Environment["ORCHESTRATOR_CHECKPOINTS"] = "database";
+        rig.Environment["ORCHESTRATOR_ARTIFACTS"] = Path.Combine(rig.Dir, "box-a");
+        var first = rig.Worker("worker-a", lease: 3);
+        await rig.WaitUntilAsync("three epochs journaled on box a", async s => await ClusterRig.JournaledEpochsAsync(s) >= 3, Long);
+        first.Kill9();
+
+        var boxB = Path.Combine(rig.Dir, "box-b");
+        rig.Environment["ORCHESTRATOR_ARTIFACTS"] = boxB;
+        var second = rig.Worker("worker-b", lease: 3);
+        await rig.WaitUntilAsync("the sweep completed on box b", ClusterRig.AllCompletedAsync, Long);
+
+        second.Output.Should().MatchRegex(@"resuming after epoch [3-9]", rig.Logs()).And.Contain("checkpoints in the database");
+        second.Output.Should().NotContain("unreadable", "box b fetched the checkpoints box a wrote");
+        await using var store = await rig.OpenStoreAsync();
+        var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
+        await ClusterRig.AssertOneHistoryAsync(store, trial.Id);
+        var best = Orchestrator.Domain.Trials.TrialEvolution.Replay((await store.ReadStreamAsync(trial.Id))
+            .Select(e => EventCatalog.Deserialize(e.Type, e.Payload))).BestCheckpoint!;
+        var blob = await ((IArtifactBlobs)store).GetArtifactAsync(trial.Id, best);
+        blob.Should().NotBeNull("the best weights are kept in the database");
+        File.ReadAllBytes(Path.Combine(boxB, trial.Id, best)).Should().Equal(blob!.Value.Content);
+    }
+
+    [PostgresFact]
     public async Task Every_process_killed_at_once_then_restarted_resumes_and_completes_the_same_trial_set()
     {
         await using var rig = await ClusterRig.CreateAsync();

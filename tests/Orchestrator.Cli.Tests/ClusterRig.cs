@@ -96,6 +96,9 @@ public sealed class ClusterRig : IAsyncDisposable
         return new ClusterRig(Cli.TempDir(), url, serverUrl is null);
     }
 
+    /// <summary>Extra environment of the processes started from now on.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
     /// <summary>Network namespace of the processes started from now on (null: this one).</summary>
     public string? Namespace { get; set; }
 
@@ -121,6 +124,7 @@ public sealed class ClusterRig : IAsyncDisposable
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
         info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
+        foreach (var (key, value) in Environment) info.Environment[key] = value;
         var running = new RunningCli(Process.Start(info)!, name);
         _processes.Add(running);
         return running;

@@ -85,6 +85,26 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         (await store.AppendAsync("t1", 0, lease!.Epoch, [new EventData("A", "{}")], T0)).Should().Be(1);
     }
 
+    [PostgresFact]
+    public async Task Checkpoint_blobs_round_trip_are_replaced_and_pruned_per_trial()
+    {
+        await using var store = (PostgresStore)await StoreFactory.OpenAsync(Db);
+        await store.PutArtifactAsync("t1", "a.pt", "sha-a", [1, 2, 3]);
+        await store.PutArtifactAsync("t1", "b.pt", "sha-b", [4]);
+        await store.PutArtifactAsync("t2", "a.pt", "sha-x", [9]);
+        await store.PutArtifactAsync("t1", "a.pt", "sha-a2", [5, 6]);
+
+        var a = await store.GetArtifactAsync("t1", "a.pt");
+        a!.Value.Content.Should().Equal(5, 6);
+        a.Value.Sha256.Should().Be("sha-a2");
+        (await store.GetArtifactAsync("t1", "nope.pt")).Should().BeNull();
+
+        (await store.PruneArtifactsAsync("t1", ["b.pt"])).Should().Be(1);
+        (await store.GetArtifactAsync("t1", "a.pt")).Should().BeNull();
+        (await store.GetArtifactAsync("t1", "b.pt")).Should().NotBeNull();
+        (await store.GetArtifactAsync("t2", "a.pt")).Should().NotBeNull("another trial's files are untouched");
+    }
+
     private async Task<NpgsqlConnection> OpenAsync()
     {
         var conn = new NpgsqlConnection(PostgresTarget.Parse(Db).ConnectionString() + ";Pooling=false");

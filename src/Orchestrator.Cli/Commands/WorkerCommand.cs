@@ -44,8 +44,8 @@ public static class WorkerCommand
             var observer = new ConsoleRunObserver();
             using var datasets = new DatasetCache();
             var runner = new TrialRunner(opened, location.ArtifactRoot, datasets, Engines.Select(names.Count, observer), observer, TimeProvider.System,
-                leaseDuration);
-            Console.WriteLine($"worker: store {location.DatabasePath}, artifacts {location.ArtifactRoot}");
+                leaseDuration, blobs: location.CheckpointsInStore ? opened as IArtifactBlobs : null);
+            Console.WriteLine($"worker: store {location.DatabasePath}, checkpoints in {(location.CheckpointsInStore ? "the database, cached in " : "")}{location.ArtifactRoot}");
             await new ClusterWorker(opened, runner, NodeIdentity.Current, TimeProvider.System, options, observer).RunAsync(ct);
             ct.ThrowIfCancellationRequested();
             Console.WriteLine("worker: no pending or running trial is left; exiting");

@@ -34,7 +34,8 @@ public sealed class TrialRunner(
     IRunObserver observer,
     TimeProvider clock,
     TimeSpan leaseDuration,
-    int maxAttempts = 3)
+    int maxAttempts = 3,
+    IArtifactBlobs? blobs = null)
 {
     public async Task<TrialRunOutcome> RunAsync(string slot, TrialLease lease, TrialSpec spec, CancellationToken ct)
     {
@@ -106,8 +107,10 @@ public sealed class TrialRunner(
         // Validation and test losses are plain means, as Keras (the paper's framework) reports val_loss: class
         // weights shape the training loss only.
         var weights = Enumerable.Repeat(1f, classes).ToArray();
-        var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId);
+        var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId, blobs);
         artifacts.EnsureExists();
+        await artifacts.FetchAsync(journal.Checkpoints.TakeLast(2).Select(c => (c.Checkpoint, c.Sha256))
+            .Concat(journal.State.BestCheckpoint is { } best ? [(best, journal.State.BestSha256!)] : []), ct);
 
         using var trainer = trainers(spec, classes);
         if (journal.State.Phase == TrialPhase.NotStarted)
@@ -143,11 +146,12 @@ public sealed class TrialRunner(
             var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
 
             var events = ApplyEffects(trainer, artifacts, TrialDecider.DecideEpoch(journal.State, outcome));
+            await artifacts.PublishAsync(events, ct);
             await journal.AppendAsync(events, ct);
             observer.EventsJournaled(slot, lease.TrialId, events);
             // The previous checkpoint stays as the fallback should the newest one turn out unreadable.
             var previous = journal.Checkpoints.Count > 1 ? journal.Checkpoints[^2].Checkpoint : null;
-            artifacts.Prune([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint]);
+            await artifacts.PruneAsync([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint], ct);
         }
 
         trainer.Dispose();

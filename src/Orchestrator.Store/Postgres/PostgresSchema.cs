@@ -71,5 +71,14 @@ internal static class PostgresSchema
                 term    BIGINT NOT NULL
             );
             """),
+        (3, """
+            CREATE TABLE artifacts (
+                trial_id   TEXT NOT NULL,
+                name       TEXT NOT NULL,
+                sha256     TEXT NOT NULL,
+                content    BYTEA NOT NULL,
+                PRIMARY KEY (trial_id, name)
+            );
+            """),
     ];
 }
