@@ -105,6 +105,23 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         (await store.GetArtifactAsync("t2", "a.pt")).Should().NotBeNull("another trial's files are untouched");
     }
 
+    [PostgresFact]
+    public async Task An_idle_waiter_is_woken_by_a_registration_elsewhere_long_before_its_timeout()
+    {
+        await using var waiting = (PostgresStore)await StoreFactory.OpenAsync(Db);
+        await using var launching = await StoreFactory.OpenAsync(Db);
+        await waiting.WaitForWorkAsync(TimeSpan.FromSeconds(2)); // starts listening
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+        await waiting.WaitForWorkAsync(TimeSpan.FromSeconds(1));
+        quiet.Elapsed.Should().BeGreaterThan(TimeSpan.FromMilliseconds(900), "nothing happened, so it waits out its timeout");
+
+        var woken = System.Diagnostics.Stopwatch.StartNew();
+        var wait = waiting.WaitForWorkAsync(TimeSpan.FromSeconds(30));
+        await launching.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), [new("t1", "s1", "{}", TrialStatus.Pending, null, 0, null, 0, T0)]);
+        await wait;
+        woken.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the registration notified the waiter");
+    }
+
     private async Task<NpgsqlConnection> OpenAsync()
     {
         var conn = new NpgsqlConnection(PostgresTarget.Parse(Db).ConnectionString() + ";Pooling=false");

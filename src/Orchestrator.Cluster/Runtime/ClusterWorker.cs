@@ -75,7 +75,8 @@ public sealed class ClusterWorker(
                 if (lease is null)
                 {
                     if (options.ExitWhenIdle && !_draining && await AllTrialsEndedAsync(ct)) return;
-                    await Task.Delay(options.PollInterval, clock, ct);
+                    if (store is IWorkSignal signal) await signal.WaitForWorkAsync(options.PollInterval, ct);
+                    else await Task.Delay(options.PollInterval, clock, ct);
                     continue;
                 }
             }

@@ -38,6 +38,7 @@ public sealed partial class PostgresStore
             await ExecAsync(conn, tx, "UPDATE trials SET status = @to, updated_at = @now WHERE sweep_id = @s AND status = @from;", ct,
                 ("to", cancelled ? "Cancelled" : "Pending"), ("from", cancelled ? "Pending" : "Cancelled"), ("now", now.UtcTicks), ("s", sweepId))
                 .ConfigureAwait(false);
+            if (!cancelled) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
             return true;
         }, ct);
 
@@ -77,11 +78,16 @@ public sealed partial class PostgresStore
     public Task<int> ExpireLeasesOfNodeAsync(string nodeId, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        return WriteAsync((conn, tx) => ExecAsync(conn, tx,
-            """
-            UPDATE trials SET lease_expires_at = @expired, updated_at = @now
-            WHERE status = 'Running' AND left(lease_owner, length(@prefix)) = @prefix;
-            """, ct, ("expired", now.AddSeconds(-1).UtcTicks), ("now", now.UtcTicks), ("prefix", nodeId + "/")), ct);
+        return WriteAsync(async (conn, tx) =>
+        {
+            var expired = await ExecAsync(conn, tx,
+                """
+                UPDATE trials SET lease_expires_at = @expired, updated_at = @now
+                WHERE status = 'Running' AND left(lease_owner, length(@prefix)) = @prefix;
+                """, ct, ("expired", now.AddSeconds(-1).UtcTicks), ("now", now.UtcTicks), ("prefix", nodeId + "/")).ConfigureAwait(false);
+            if (expired > 0) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
+            return expired;
+        }, ct);
     }
 
     public async Task<ILeadership?> TryAcquireLeadershipAsync(CancellationToken ct = default)

@@ -85,6 +85,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
                     ("epoch", t.LeaseEpoch), ("expires", t.LeaseExpiresAt?.UtcTicks), ("attempts", t.Attempts),
                     ("updated", t.UpdatedAt.UtcTicks)).ConfigureAwait(false);
             }
+            if (added > 0) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
             return added;
         }, ct);
     }
@@ -152,12 +153,16 @@ public sealed partial class PostgresStore : IOrchestratorStore
     public Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        return UpdateOneAsync(
-            """
-            UPDATE trials SET status = 'Pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            WHERE id = @id AND lease_epoch = @epoch AND status = 'Running';
-            """,
-            ct, ("now", now.UtcTicks), ("id", lease.TrialId), ("epoch", lease.Epoch));
+        return WriteAsync(async (conn, tx) =>
+        {
+            var released = await ExecAsync(conn, tx,
+                """
+                UPDATE trials SET status = 'Pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
+                WHERE id = @id AND lease_epoch = @epoch AND status = 'Running';
+                """, ct, ("now", now.UtcTicks), ("id", lease.TrialId), ("epoch", lease.Epoch)).ConfigureAwait(false) == 1;
+            if (released) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
+            return released;
+        }, ct);
     }
 
     public Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default)
@@ -278,7 +283,11 @@ public sealed partial class PostgresStore : IOrchestratorStore
                 r => KeyValuePair.Create(r.GetString(0), r.GetInt64(1)), ct, ("s", sweepId)).ConfigureAwait(false))
             .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct);
 
-    public ValueTask DisposeAsync() => _source.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopListeningAsync().ConfigureAwait(false);
+        await _source.DisposeAsync().ConfigureAwait(false);
+    }
 
     private const string TrialColumns = StoreRows.TrialColumns;
     private const string EventColumns = StoreRows.EventColumns;
