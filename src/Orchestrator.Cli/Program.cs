@@ -16,6 +16,8 @@ root.Subcommands.Add(SweepCommands.Create());
 root.Subcommands.Add(TrialCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(StatsCommands.Create());
+root.Subcommands.Add(ModelCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ClusterCommands.Create());
