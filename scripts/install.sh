@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(cmake g++ make pkg-config libtorch-dev libopencv-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-torch python3-torchvision)
+  packages+=(python3-torch python3-torchvision python3-pil python3-numpy)
 fi
 
 missing=()

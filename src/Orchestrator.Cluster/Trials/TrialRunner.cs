@@ -101,6 +101,7 @@ public sealed class TrialRunner(
         artifacts.EnsureExists();
 
         using var trainer = trainers(spec, classes);
+        trainer.ConfigureInput(data, split.Train, InputSettings.For(spec, split.TrainLabels, classes));
         if (journal.State.Phase == TrialPhase.NotStarted)
             await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
         if (journal.State.LatestCheckpoint is null)
@@ -118,6 +119,7 @@ public sealed class TrialRunner(
             var epoch = journal.State.EpochsDone + 1;
             var watch = Stopwatch.StartNew();
             var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
+            trainer.BeginEpoch(epoch);
             var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
             var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,

@@ -8,7 +8,12 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<double> Decay,
     IReadOnlyList<int> Epochs,
     IReadOnlyList<int> FixedTopN,
-    double MinDelta);
+    double MinDelta,
+    IReadOnlyList<string>? Normalization = null)
+{
+    /// <summary>The normalization axis; <see cref="Normalizations.Backbone"/> alone when the spec names none.</summary>
+    public IReadOnlyList<string> NormalizationAxis => Normalization ?? [Normalizations.Backbone];
+}
 
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>.</summary>
 public sealed record SweepSpec(
@@ -23,7 +28,9 @@ public sealed record SweepSpec(
     HyperparameterGrid Hyperparameters,
     string StopPolicy,
     int MaxRounds,
-    string ClassBalance = ClassBalances.Sampler);
+    string ClassBalance = ClassBalances.Sampler,
+    string Augmentation = Augmentations.None,
+    double MinorityShare = 0);
 
 public static class Optimizers
 {

@@ -54,4 +54,7 @@ public sealed record TrialSpec(
     int InputSize,
     int Seed,
     DataSpec Data,
-    string ClassBalance = ClassBalances.Sampler);
+    string ClassBalance = ClassBalances.Sampler,
+    string Normalization = Normalizations.Backbone,
+    string Augmentation = Augmentations.None,
+    double MinorityShare = 0);

@@ -49,6 +49,10 @@ public static class TrialSpecJson
             w.WriteNumber("inputSize", spec.InputSize);
             w.WriteNumber("seed", spec.Seed);
             w.WriteString("classBalance", spec.ClassBalance);
+            // Fields added later are written only when not at their default, so existing trial ids stay the same.
+            if (spec.Normalization != Normalizations.Backbone) w.WriteString("normalization", spec.Normalization);
+            if (spec.Augmentation != Augmentations.None) w.WriteString("augmentation", spec.Augmentation);
+            if (spec.MinorityShare != 0) WriteDouble(w, "minorityShare", spec.MinorityShare);
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)

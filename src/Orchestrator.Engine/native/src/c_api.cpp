@@ -2,58 +2,16 @@
 
 #include <string>
 
-#include "engine.h"
+#include "c_api_support.h"
 #include "orchestrator_engine.h"
 
-struct ote_dataset {
-  std::unique_ptr<ote::Dataset> impl;
-};
-struct ote_trainer {
-  std::unique_ptr<ote::Trainer> impl;
-};
-
-namespace {
-
-thread_local std::string g_last_error;
-
-int32_t fail(const std::string& message) {
-  g_last_error = message;
-  return OTE_ERROR;
-}
-
-// Every C entry point runs its body through guard(): no exception crosses the ABI.
-template <typename F>
-int32_t guard(F&& body) {
-  try {
-    body();
-    return OTE_OK;
-  } catch (const ote::Cancelled&) {
-    g_last_error = "cancelled";
-    return OTE_CANCELLED;
-  } catch (const c10::Error& e) {
-    return fail(e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    return fail(e.what());
-  } catch (...) {
-    return fail("unknown native error");
-  }
-}
-
-template <typename T>
-T& deref(T* p, const char* what) {
-  if (p == nullptr) throw std::invalid_argument(std::string(what) + " handle is null");
-  return *p;
-}
-
-void require(const void* p, const char* what) {
-  if (p == nullptr) throw std::invalid_argument(std::string(what) + " is null");
-}
-
-}  // namespace
+using ote::capi::deref;
+using ote::capi::guard;
+using ote::capi::require;
 
 extern "C" {
 
-const char* ote_last_error(void) { return g_last_error.c_str(); }
+const char* ote_last_error(void) { return ote::capi::last_error.c_str(); }
 
 int32_t ote_set_num_threads(int32_t threads) {
   return guard([&] {

@@ -1,0 +1,55 @@
+#pragma once
+// The training input pipeline after the packed store: minority-class augmentation on the uint8 images, resize to the
+// backbone's input size, normalization, gray to 3 channels. Definitions in the project README ("Input pipeline").
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace ote {
+
+enum class Normalization : int32_t {
+  Backbone = 0,  // what the backbone's weights expect: the per-channel mean/std the trainer holds
+  Scaling = 1,   // x / 255 in [0, 1]
+  ZScore = 2,    // (x / 255 - mean) / std, mean and std of the training split
+  Adaptive = 3,  // per image: clip to its 2nd..98th percentile over the central ROI, then standardize by the ROI
+};
+
+// Random draws of one augmented image, a pure function of (seed, epoch, position in the epoch, image index).
+struct AugmentDraw {
+  double angle_deg, brightness, contrast;
+};
+
+class InputPipeline {
+ public:
+  // augment_class[c] != 0: images of class c are augmented in training (the minority classes).
+  void configure(Normalization normalization, float zscore_mean, float zscore_std, std::vector<uint8_t> augment_class,
+                 uint64_t seed);
+  void set_epoch(int32_t epoch) { epoch_ = epoch; }
+  bool augments() const;
+
+  AugmentDraw draw(int64_t position, int32_t image) const;
+  // Rotation (about the centre, bilinear, black outside), then y = b * (m + c * (x - m)) with m the image's mean,
+  // rounded and clipped to [0, 255]. In place on one h x w uint8 image.
+  static void augment_image(uint8_t* pixels, int h, int w, const AugmentDraw& d);
+  // Augments the images of marked classes in a uint8 [n, 1, H, W] batch; `first_position` is the batch's offset in
+  // the epoch's order, `indices` and `labels` its images.
+  void augment_batch(torch::Tensor& images_u8, const int32_t* indices, const int32_t* labels, int64_t first_position) const;
+
+  // uint8 [n, 1, H, W] -> float [n, 3, size, size] normalized; mean/std [1, 3, 1, 1] are used by Backbone only.
+  torch::Tensor to_input(const torch::Tensor& images_u8, int size, const torch::Tensor& mean, const torch::Tensor& std) const;
+
+ private:
+  Normalization normalization_ = Normalization::Backbone;
+  float zscore_mean_ = 0, zscore_std_ = 1;
+  std::vector<uint8_t> augment_class_;
+  uint64_t seed_ = 0;
+  int32_t epoch_ = 0;
+};
+
+class Dataset;
+
+// Mean and standard deviation of the pixels (scaled to [0, 1]) of the dataset's images `indices`.
+void pixel_stats(const Dataset& data, const int32_t* indices, int64_t n, double& mean, double& std);
+
+}  // namespace ote
