@@ -65,8 +65,8 @@ public static class BenchCommands
                 trainer.SetTrainable(trainer.GroupCount);
                 var full = Measure(() => trainer.TrainEpoch(dataset, order, weights, batchSize, null, ct), count);
 
-                var stored = dataset.Manifest.Width;
-                Console.WriteLine($"input {stored}x{stored} stored -> {inputSize}x{inputSize}, batch {batchSize}, {count} images, {Environment.ProcessorCount} cores");
+                var side = dataset.Manifest.Width;
+                Console.WriteLine($"input {side}x{side} stored -> {inputSize}x{inputSize}, batch {batchSize}, {count} images, {Environment.ProcessorCount} cores");
                 Console.WriteLine(Line("input pipeline (augment every image, resize, normalize)", pipeline, pipeline));
                 Console.WriteLine(Line($"{backbone} training, head only (m = 0)", head, pipeline));
                 Console.WriteLine(Line($"{backbone} training, all groups unfrozen", full, pipeline));
