@@ -30,7 +30,7 @@ public class DataCommandTests
             "--classes", "Pneumonia,COVID-19,Tuberculosis", "--patient-pattern", @"^[^/]+/(p\d+)_", "--seed", "5");
 
         result.ExitCode.Should().Be(0, result.Stderr);
-        result.Stdout.Should().Contain("decoding: 24/24").And.Contain("wrote dataset ds: 24 images 32x32, 3 classes")
+        result.Stdout.Should().Contain("hashing: 30/30").And.Contain("decoding: 29/29").And.Contain("wrote dataset ds: 24 images 32x32, 3 classes")
             .And.Contain("truncated").And.Contain("Images per class and split");
         result.Stdout.Should().NotContain("p000").And.NotContain(".png", "progress and tables carry counts, never file names");
 
