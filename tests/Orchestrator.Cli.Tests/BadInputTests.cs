@@ -20,6 +20,8 @@ public class BadInputTests
     [InlineData("decay: [0.1]", "decay: [0]", "decay")]
     [InlineData("data: { path: data, synthesize: { images: 84, size: 16, seed: 1 } }", "data: { path: no-such-data }", "data")]
     [InlineData("strategies: [dynamic]", "strategies: [dynamic", "line")]
+    [InlineData("backbones: [lightweight-cnn]", "backbones: [lightweight-cnn]\nweights: { lightweight-cnn: missing.ote }", "weights.lightweight-cnn")]
+    [InlineData("backbones: [lightweight-cnn]", "backbones: [inception_v3]", "inception_v3 (must be >= 75)")]
     public async Task An_invalid_spec_gets_one_error_line_and_exit_2_and_nothing_runs(string valid, string broken, string mentions)
     {
         var dir = Cli.TempDir();

@@ -44,7 +44,20 @@ public class SweepRunTests
             items.Select(e => e.GetProperty("seq").GetInt64()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
             items[0].GetProperty("type").GetString().Should().Be("TrialStarted");
             items[^1].GetProperty("type").GetString().Should().Be("TrialCompleted");
-            items[^1].GetProperty("confusionMatrix").GetArrayLength().Should().Be(7);
+            var completed = items[^1];
+            completed.GetProperty("confusionMatrix").GetArrayLength().Should().Be(7);
+            // The test figures come from the best-weights file loaded into a fresh model: its size and load time.
+            var best = items.Last(e => e.GetProperty("type").GetString() == "BestImproved").GetProperty("checkpoint").GetString()!;
+            completed.GetProperty("modelBytes").GetInt64().Should().Be(new FileInfo(Path.Combine(dir, ".orchestrator", "artifacts", id, best)).Length);
+            completed.GetProperty("loadSeconds").GetDouble().Should().BeGreaterThan(0);
+            var labels = completed.GetProperty("testLabels").EnumerateArray().Select(l => l.GetInt32()).ToList();
+            var predictions = completed.GetProperty("testPredictions").EnumerateArray().Select(l => l.GetInt32()).ToList();
+            var probabilities = completed.GetProperty("testProbabilities").EnumerateArray().ToList();
+            labels.Should().HaveSameCount(predictions).And.HaveSameCount(probabilities);
+            probabilities.Should().OnlyContain(p => p.GetArrayLength() == 7);
+            completed.GetProperty("classNames").GetArrayLength().Should().Be(7);
+            var correct = labels.Zip(predictions).Count(p => p.First == p.Second);
+            completed.GetProperty("testAccuracy").GetDouble().Should().BeApproximately((double)correct / labels.Count, 1e-12);
 
             var audit = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "trial", "audit", id);
             audit.ExitCode.Should().Be(0, audit.Stdout);

@@ -127,4 +127,34 @@ public class LocalClusterTests
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
         TrialAudit.Violations(events).Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task A_trial_with_pretrained_weights_starts_from_them_instead_of_estimating_batchnorm_statistics()
+    {
+        var weights = Path.Combine(Path.GetTempPath(), $"orch-weights-{Guid.NewGuid():N}.ote");
+        await File.WriteAllTextAsync(weights, "the scripted engine only records the path");
+        try
+        {
+            await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]")
+                + $"\nweights: {{ mobilenet_v2: {weights} }}\n");
+            var trainers = new List<(string Backbone, ScriptedTrainer Trainer)>();
+            await fx.Cluster((spec, _) =>
+            {
+                var t = new ScriptedTrainer(4, Loss);
+                lock (trainers) trainers.Add((spec.Backbone, t));
+                return t;
+            }, workers: 1).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+
+            // The first trainer of each trial trains; a second one loads the best weights for the test evaluation.
+            var pretrained = trainers.First(t => t.Backbone == "mobilenet_v2").Trainer.Calls;
+            pretrained.Should().Contain($"pretrained {Path.GetFileName(weights)}").And.NotContain(c => c.StartsWith("calibrate"));
+            pretrained.IndexOf($"pretrained {Path.GetFileName(weights)}").Should().BeLessThan(pretrained.IndexOf("train 1"));
+            var scratch = trainers.First(t => t.Backbone == "lightweight-cnn").Trainer.Calls;
+            scratch.Should().Contain(c => c.StartsWith("calibrate")).And.NotContain(c => c.StartsWith("pretrained"));
+        }
+        finally
+        {
+            File.Delete(weights);
+        }
+    }
 }

@@ -53,6 +53,8 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
     public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress,
         CancellationToken ct) => Calls.Add($"calibrate {indices.Length}");
 
+    public int LoadBackboneWeights(string path) { Calls.Add($"pretrained {Path.GetFileName(path)}"); return 1; }
+
     public void RememberBest() { BestWeights = Weights; BestEpoch = Epoch; Calls.Add($"remember {Epoch}"); }
     public void RestoreBest() { Weights = BestWeights; Calls.Add($"restore {BestEpoch}"); }
 

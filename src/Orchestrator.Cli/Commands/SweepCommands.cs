@@ -14,6 +14,7 @@ public static class SweepCommands
         var sweep = new Command("sweep", "Run sweeps and query their state");
         sweep.Subcommands.Add(Run());
         sweep.Subcommands.Add(Status());
+        sweep.Subcommands.Add(ReportCommand.Create());
         return sweep;
     }
 

@@ -41,6 +41,11 @@ public static class SweepExecution
         var views = await SweepViews.LoadAsync(store, sweep.Id, ct);
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
+        if (final.All(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
+        {
+            var (_, files) = await ReportCommand.WriteAsync(store, (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), ct);
+            Console.WriteLine($"report: {files[0]}");
+        }
         var failed = final.Count(t => t.Status != TrialStatus.Completed);
         Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed} of {final.Count} trial(s) completed" +
                           (failed > 0 ? $", {failed} failed (see `orchestrator sweep status {sweep.Id}`)" : ""));

@@ -14,13 +14,16 @@ public static class Tables
     public static Table Results(IReadOnlyList<ResultRow> rows, bool synthetic)
     {
         var table = new Table().Title(synthetic ? "Results (SYNTHETIC data)" : "Results")
-            .AddColumns("backbone", "strategy", "test accuracy", "test macro-F1", "best epoch", "epochs run", "chosen of", "trial");
+            .AddColumns("backbone", "strategy", "input", "test accuracy", "test macro-F1", "best epoch", "epochs run", "chosen of",
+                "model size", "load time", "trial");
         foreach (var row in rows)
         {
             var r = row.Trial.State.Result!;
-            table.AddRow(row.Backbone, row.Strategy, r.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture),
+            table.AddRow(row.Backbone, row.Strategy, row.Trial.Spec.InputSize.ToString(CultureInfo.InvariantCulture),
+                r.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture),
                 r.TestMacroF1.ToString("F3", CultureInfo.InvariantCulture), r.BestEpoch.ToString(CultureInfo.InvariantCulture),
-                r.EpochsRun.ToString(CultureInfo.InvariantCulture), row.Candidates.ToString(CultureInfo.InvariantCulture), row.Trial.Record.Id);
+                r.EpochsRun.ToString(CultureInfo.InvariantCulture), row.Candidates.ToString(CultureInfo.InvariantCulture),
+                ModelSize(r.ModelBytes), LoadTime(r.LoadSeconds), row.Trial.Record.Id);
         }
         return table;
     }
@@ -39,6 +42,13 @@ public static class Tables
         }
         return table;
     }
+
+    /// <summary>Megabytes as the paper's Tables 3 and 4 give them; "-" for results journaled before sizes were.</summary>
+    public static string ModelSize(long bytes) =>
+        bytes > 0 ? (bytes / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " MB" : "-";
+
+    public static string LoadTime(double seconds) =>
+        seconds > 0 ? (seconds * 1000).ToString("F0", CultureInfo.InvariantCulture) + " ms" : "-";
 
     public static string Status(TrialView t) => t.State.Phase switch
     {
@@ -65,6 +75,8 @@ public static class Tables
         stopReason = t.State.StopReason,
         testAccuracy = t.State.Result?.TestAccuracy,
         testMacroF1 = t.State.Result?.TestMacroF1,
+        modelBytes = t.State.Result?.ModelBytes,
+        loadSeconds = t.State.Result?.LoadSeconds,
         failure = t.State.FailureReason,
         spec = t.Spec,
     };

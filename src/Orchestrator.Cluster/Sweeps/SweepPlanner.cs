@@ -25,6 +25,10 @@ public static class SweepPlanner
                 $"create one with `orchestrator data synth --out {spec.Data.Path}` or add data.synthesize");
         if (File.Exists(manifestPath))
             CheckDataset(spec.Data.Path);
+        foreach (var (backbone, path) in spec.Weights ?? new Dictionary<string, string>())
+            if (!File.Exists(path))
+                throw new InvalidInputException(
+                    $"spec: weights.{backbone}: no file at '{path}' (make one with `orchestrator model import --arch {backbone} --state-dict FILE --out {path}`)");
         return new PlannedSweep(Ids.SweepId(spec.Name), spec, yaml, SweepGrid.Expand(spec));
     }
 

@@ -106,10 +106,17 @@ public sealed class TrialRunner(
             await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
         if (journal.State.LatestCheckpoint is null)
         {
-            // No pretrained weights exist here, so BatchNorm statistics come from the training images once; the
-            // seeded initialisation makes this repeatable after a crash before the first checkpoint.
-            trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
-                p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
+            if (spec.Weights is not null)
+            {
+                trainer.LoadBackboneWeights(spec.Weights);
+            }
+            else
+            {
+                // Without pretrained weights, BatchNorm statistics come from the training images once; the seeded
+                // initialisation makes this repeatable after a crash before the first checkpoint.
+                trainer.CalibrateBatchNorm(data, split.Train, spec.BatchSize,
+                    p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
+            }
         }
         Restore(trainer, journal.State, artifacts);
 
@@ -210,6 +217,8 @@ public sealed class TrialRunner(
         model.LoadBest(bestFile, state.BestSha256!);
         model.RestoreBest();
         var loadSeconds = watch.Elapsed.TotalSeconds;
+        // The same input pipeline as in training (outside the load time: z-score statistics are a pass over the data).
+        model.ConfigureInput(data, split.Train, InputSettings.For(spec, split.TrainLabels, classes));
 
         var test = model.Evaluate(data, split.Test, weights, spec.BatchSize,
             p => observer.BatchProgress(slot, trialId, "test", state.EpochsDone, p), ct);

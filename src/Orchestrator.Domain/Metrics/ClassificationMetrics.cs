@@ -31,22 +31,8 @@ public sealed record ClassificationMetrics(double Accuracy, double MacroF1, int[
             if (y == p) correct++;
         }
 
-        var f1Sum = 0.0;
-        for (var c = 0; c < classes; c++)
-        {
-            var tp = confusion[c][c];
-            int fn = 0, fp = 0;
-            for (var o = 0; o < classes; o++)
-            {
-                if (o == c) continue;
-                fn += confusion[c][o];
-                fp += confusion[o][c];
-            }
-            var denominator = 2 * tp + fp + fn;
-            f1Sum += denominator == 0 ? 0 : 2.0 * tp / denominator;
-        }
-
         var accuracy = labels.Count == 0 ? 0 : (double)correct / labels.Count;
-        return new ClassificationMetrics(accuracy, labels.Count == 0 ? 0 : f1Sum / classes, confusion);
+        var macroF1 = labels.Count == 0 ? 0 : PerClassMetrics.FromConfusion(confusion).Classes.Average(c => c.F1);
+        return new ClassificationMetrics(accuracy, macroF1, confusion);
     }
 }

@@ -15,4 +15,20 @@ public static class Backbones
     /// <summary>The preprint's lightweight baseline, then the paper's seven in its order.</summary>
     public static readonly IReadOnlyList<string> Supported =
         [LightweightCnn, Xception, DenseNet121, EfficientNetV2S, InceptionV3, MobileNetV2, ResNet50, Vgg16];
+
+    /// <summary>The paper's seven, in its order.</summary>
+    public static readonly IReadOnlyList<string> Paper =
+        [Xception, DenseNet121, EfficientNetV2S, InceptionV3, MobileNetV2, ResNet50, Vgg16];
+
+    /// <summary>The input size each backbone's ImageNet weights were trained at (timm and torchvision):
+    /// 299 for Xception and InceptionV3, 384 for EfficientNetV2-S, 224 for the rest (the lightweight CNN included).</summary>
+    public static int DefaultInputSize(string backbone) => backbone switch
+    {
+        Xception or InceptionV3 => 299,
+        EfficientNetV2S => 384,
+        _ => 224,
+    };
+
+    /// <summary>The smallest input the architecture accepts: InceptionV3's stem needs 75 pixels.</summary>
+    public static int MinInputSize(string backbone) => backbone == InceptionV3 ? 75 : 16;
 }

@@ -32,7 +32,8 @@ public static class SweepGrid
             {
                 var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
                     shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
-                    spec.InputSize, seed, spec.Data, spec.ClassBalance, normalization, spec.Augmentation, spec.MinorityShare);
+                    spec.InputSizes[backbone], seed, spec.Data, spec.ClassBalance,
+                    spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare);
                 var json = TrialSpecJson.Canonical(trial);
                 trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
             }

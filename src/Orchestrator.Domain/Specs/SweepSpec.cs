@@ -15,20 +15,23 @@ public sealed record HyperparameterGrid(
     public IReadOnlyList<string> NormalizationAxis => Normalization ?? [Normalizations.Backbone];
 }
 
-/// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>.</summary>
+/// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
+/// for every backbone; <c>Weights</c> maps a backbone to the file of pretrained weights its trials start from
+/// (made by `orchestrator model import`); backbones without one start from a seeded random initialisation.</summary>
 public sealed record SweepSpec(
     string Name,
     DataSpec Data,
     IReadOnlyList<string> Backbones,
     IReadOnlyList<string> Strategies,
     IReadOnlyList<int> Seeds,
-    int InputSize,
+    IReadOnlyDictionary<string, int> InputSizes,
     int BatchSize,
     string Optimizer,
     HyperparameterGrid Hyperparameters,
     string StopPolicy,
     int MaxRounds,
     string ClassBalance = ClassBalances.Sampler,
+    IReadOnlyDictionary<string, string>? Weights = null,
     string Augmentation = Augmentations.None,
     double MinorityShare = 0);
 

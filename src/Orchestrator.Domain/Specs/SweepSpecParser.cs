@@ -8,13 +8,12 @@ namespace Orchestrator.Domain.Specs;
 /// <summary>Reads and validates a sweep spec (YAML, camelCase keys). Every error is a <see cref="SpecException"/>.</summary>
 public static partial class SweepSpecParser
 {
-    public const int DefaultInputSize = 224;
     public const int DefaultBatchSize = 32;
     public const int DefaultMaxRounds = 10;
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
     private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
     private static readonly string[] HyperparameterKeys =
@@ -41,8 +40,8 @@ public static partial class SweepSpecParser
             s => Strategies.All.Contains(s) ? null : $"unknown strategy '{s}' (supported: {string.Join(", ", Strategies.All)})")!;
         var seeds = top.List("seeds", ParseInt, [1], _ => null)!;
 
-        var inputSize = top.Int("inputSize", DefaultInputSize);
-        if (inputSize < MinInputSize) throw Fail("inputSize", $"{inputSize} is invalid (must be >= {MinInputSize})");
+        var inputSizes = ParseInputSizes(top.Optional("inputSize"), backbones);
+        var weights = ParseWeights(top.Optional("weights"), backbones);
         var batchSize = top.Int("batchSize", DefaultBatchSize);
         if (batchSize < 1) throw Fail("batchSize", $"{batchSize} is invalid (must be >= 1)");
         var optimizer = top.String("optimizer") ?? Optimizers.Adam;
@@ -67,8 +66,57 @@ public static partial class SweepSpecParser
 
         var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
 
-        return new SweepSpec(name, data, backbones, strategies, seeds, inputSize, batchSize, optimizer,
-            hyperparameters, stop, maxRounds, classBalance, augmentation, minorityShare);
+        return new SweepSpec(name, data, backbones, strategies, seeds, inputSizes, batchSize, optimizer,
+            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare);
+    }
+
+    /// <summary>`inputSize: 128` for every backbone, or a mapping of backbone (or `default`) to size; a backbone
+    /// given neither takes the size its weights were trained at (<see cref="Backbones.DefaultInputSize"/>).</summary>
+    private static Dictionary<string, int> ParseInputSizes(YamlNode? node, IReadOnlyList<string> backbones)
+    {
+        int? all = null;
+        var perBackbone = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (node is YamlMappingNode)
+        {
+            var section = new Section(AsMapping(node, "inputSize"), "inputSize.", [.. Backbones.Supported, "default"]);
+            all = section.Optional("default") is { } d ? ParseInt(d, "inputSize.default") : null;
+            foreach (var backbone in Backbones.Supported)
+                if (section.Optional(backbone) is { } size)
+                    perBackbone[backbone] = ParseInt(size, "inputSize." + backbone);
+        }
+        else if (node is not null)
+        {
+            all = ParseInt(node, "inputSize");
+        }
+
+        var sizes = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var backbone in backbones)
+        {
+            var explicitSize = perBackbone.ContainsKey(backbone);
+            var size = explicitSize ? perBackbone[backbone] : all ?? Backbones.DefaultInputSize(backbone);
+            var minimum = Backbones.MinInputSize(backbone);
+            if (size < minimum)
+                throw Fail(explicitSize ? "inputSize." + backbone : node is YamlMappingNode ? "inputSize.default" : "inputSize",
+                    $"{size} is invalid for {backbone} (must be >= {minimum})");
+            sizes[backbone] = size;
+        }
+        return sizes;
+    }
+
+    /// <summary>`weights:` maps a backbone to the pretrained weights file its trials start from (made by
+    /// `orchestrator model import`); only backbones of the sweep may be named.</summary>
+    private static Dictionary<string, string>? ParseWeights(YamlNode? node, IReadOnlyList<string> backbones)
+    {
+        if (node is null) return null;
+        var section = new Section(AsMapping(node, "weights"), "weights.", [.. backbones]);
+        var weights = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var backbone in backbones)
+        {
+            if (section.String(backbone) is not { } path) continue;
+            if (string.IsNullOrWhiteSpace(path)) throw Fail("weights." + backbone, "must not be empty");
+            weights[backbone] = path;
+        }
+        return weights;
     }
 
     private static YamlMappingNode LoadRoot(string yaml)

@@ -35,7 +35,8 @@ public sealed record DataSpec(string Path, SynthesizeSpec? Synthesize);
 
 public sealed record SynthesizeSpec(int Images, int Size, int Seed);
 
-/// <summary>One cell of the sweep grid: everything a worker needs to run the trial.</summary>
+/// <summary>One cell of the sweep grid: everything a worker needs to run the trial. <c>Weights</c>: the pretrained
+/// backbone weights file the trial starts from, or null for a seeded random initialisation.</summary>
 public sealed record TrialSpec(
     string Sweep,
     string Backbone,
@@ -55,6 +56,7 @@ public sealed record TrialSpec(
     int Seed,
     DataSpec Data,
     string ClassBalance = ClassBalances.Sampler,
+    string? Weights = null,
     string Normalization = Normalizations.Backbone,
     string Augmentation = Augmentations.None,
     double MinorityShare = 0);

@@ -51,6 +51,10 @@ public interface ITrainer : IDisposable
     /// weights; they stay fixed afterwards (BatchNorm is in eval mode during training).</summary>
     void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress, CancellationToken ct);
 
+    /// <summary>Loads pretrained backbone weights (a file made by `orchestrator model import`) into the backbone,
+    /// BatchNorm running statistics included; the head keeps its initialisation. Returns the tensors loaded.</summary>
+    int LoadBackboneWeights(string path);
+
     void RememberBest();
     void RestoreBest();
 

@@ -44,7 +44,7 @@ public class SweepSpecParserTests
         spec.Backbones.Should().Equal("lightweight-cnn", "mobilenet_v2");
         spec.Strategies.Should().Equal("dynamic", "fixed-top-n");
         spec.Seeds.Should().Equal(1, 2);
-        spec.InputSize.Should().Be(64);
+        spec.InputSizes.Should().BeEquivalentTo(new Dictionary<string, int> { ["lightweight-cnn"] = 64, ["mobilenet_v2"] = 64 });
         spec.BatchSize.Should().Be(16);
         spec.Optimizer.Should().Be("sgd");
         spec.StopPolicy.Should().Be("algorithm-1");
@@ -68,7 +68,8 @@ public class SweepSpecParserTests
         spec.Backbones.Should().Equal("lightweight-cnn");
         spec.Strategies.Should().Equal("dynamic", "fixed-top-n");
         spec.Seeds.Should().Equal(1);
-        spec.InputSize.Should().Be(224);
+        spec.InputSizes.Should().BeEquivalentTo(new Dictionary<string, int> { ["lightweight-cnn"] = 224 });
+        spec.Weights.Should().BeNull();
         spec.BatchSize.Should().Be(32);
         spec.Optimizer.Should().Be("adam");
         spec.StopPolicy.Should().Be("plateau-after-full-unfreeze");
@@ -118,13 +119,22 @@ public class SweepSpecParserTests
         { "data:\n  path: d\nbackbones: lightweight-cnn\n", "spec: name: is required" },
         { "name: demo\ndata:\n  path: d\n", "spec: backbones: is required" },
         { Minimal + "\nepochs: 3\n",
-            "spec: epochs: unknown key (allowed here: name, data, backbones, strategies, seeds, inputSize, batchSize, optimizer, stop, maxRounds, classBalance, augmentation, minorityShare, hyperparameters)" },
+            "spec: epochs: unknown key (allowed here: name, data, backbones, strategies, seeds, inputSize, weights, batchSize, optimizer, stop, maxRounds, classBalance, augmentation, minorityShare, hyperparameters)" },
         { Minimal + "\nstrategies: [dynamic, greedy]\n", "spec: strategies: unknown strategy 'greedy' (supported: dynamic, fixed-top-n)" },
         { Minimal + "\nseeds: [1, 2, 1]\n", "spec: seeds: duplicate entry 1" },
         { Minimal + "\nbackbones: mobilenet_v2\n", "spec: line 5: Duplicate key backbones" },
         { Minimal.Replace("name: demo", "name: Demo Sweep"),
             "spec: name: 'Demo Sweep' is invalid (use lowercase letters, digits, '.', '_' and '-')" },
-        { Minimal + "\ninputSize: 8\n", "spec: inputSize: 8 is invalid (must be >= 16)" },
+        { Minimal + "\ninputSize: 8\n", "spec: inputSize: 8 is invalid for lightweight-cnn (must be >= 16)" },
+        { Minimal.Replace("lightweight-cnn", "inception_v3") + "\ninputSize: { default: 64 }\n",
+            "spec: inputSize.default: 64 is invalid for inception_v3 (must be >= 75)" },
+        { Minimal.Replace("lightweight-cnn", "[lightweight-cnn, inception_v3]") + "\ninputSize: { inception_v3: 70 }\n",
+            "spec: inputSize.inception_v3: 70 is invalid for inception_v3 (must be >= 75)" },
+        { Minimal + "\ninputSize: { alexnet: 64 }\n",
+            "spec: inputSize.alexnet: unknown key (allowed here: lightweight-cnn, xception, densenet121, efficientnet_v2_s, inception_v3, mobilenet_v2, resnet50, vgg16, default)" },
+        { Minimal + "\ninputSize: { default: big }\n", "spec: inputSize.default: 'big' is not an integer" },
+        { Minimal + "\nweights: { resnet50: r.ote }\n", "spec: weights.resnet50: unknown key (allowed here: lightweight-cnn)" },
+        { Minimal + "\nweights: [a.ote]\n", "spec: weights: expected a mapping of keys to values" },
         { Minimal + "\nbatchSize: 0\n", "spec: batchSize: 0 is invalid (must be >= 1)" },
         { Minimal + "\noptimizer: rmsprop\n", "spec: optimizer: unknown optimizer 'rmsprop' (supported: adam, sgd)" },
         { Minimal + "\nstop: never\n",
@@ -164,5 +174,38 @@ public class SweepSpecParserTests
     {
         var act = () => SweepSpecParser.Parse("name: demo\ndata:\n  path: d\nbackbones: [lightweight-cnn\nseeds: [1]\n");
         act.Should().Throw<SpecException>().Which.Message.Should().Be("spec: line 5: malformed YAML (an unclosed '[', '{' or quote?)");
+    }
+
+    [Fact]
+    public void Input_sizes_default_per_backbone_and_can_be_set_for_all_or_per_backbone()
+    {
+        const string sweep = "name: s\ndata:\n  path: d\nbackbones: [xception, efficientnet_v2_s, inception_v3, vgg16]\n";
+
+        SweepSpecParser.Parse(sweep).InputSizes.Should().BeEquivalentTo(new Dictionary<string, int>
+            { ["xception"] = 299, ["efficientnet_v2_s"] = 384, ["inception_v3"] = 299, ["vgg16"] = 224 });
+        SweepSpecParser.Parse(sweep + "inputSize: 128\n").InputSizes.Values.Should().AllBeEquivalentTo(128);
+        SweepSpecParser.Parse(sweep + "inputSize: { default: 96, inception_v3: 128 }\n").InputSizes
+            .Should().BeEquivalentTo(new Dictionary<string, int>
+                { ["xception"] = 96, ["efficientnet_v2_s"] = 96, ["inception_v3"] = 128, ["vgg16"] = 96 });
+        SweepSpecParser.Parse(sweep + "inputSize: { vgg16: 64 }\n").InputSizes["vgg16"].Should().Be(64);
+        SweepSpecParser.Parse(sweep + "inputSize: { vgg16: 64 }\n").InputSizes["xception"].Should().Be(299);
+    }
+
+    [Fact]
+    public void Pretrained_weights_go_to_their_backbones_trials_only_and_change_only_those_ids()
+    {
+        const string sweep = "name: s\ndata:\n  path: d\nbackbones: [resnet50, vgg16]\ninputSize: 64\n";
+        var withWeights = SweepSpecParser.Parse(sweep + "weights: { resnet50: w/resnet50.ote }\n");
+
+        withWeights.Weights.Should().BeEquivalentTo(new Dictionary<string, string> { ["resnet50"] = "w/resnet50.ote" });
+        var before = SweepGrid.Expand(SweepSpecParser.Parse(sweep));
+        var after = SweepGrid.Expand(withWeights);
+        after.Where(t => t.Spec.Backbone == "resnet50").Should().OnlyContain(t => t.Spec.Weights == "w/resnet50.ote");
+        after.Where(t => t.Spec.Backbone == "vgg16").Should().OnlyContain(t => t.Spec.Weights == null);
+        after.Where(t => t.Spec.Backbone == "vgg16").Select(t => t.Id)
+            .Should().Equal(before.Where(t => t.Spec.Backbone == "vgg16").Select(t => t.Id));
+        after.Where(t => t.Spec.Backbone == "resnet50").Select(t => t.Id)
+            .Should().NotIntersectWith(before.Select(t => t.Id));
+        after.Select(t => TrialSpecJson.Deserialize(t.CanonicalJson)).Should().Equal(after.Select(t => t.Spec));
     }
 }

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Text.Json;
+using Orchestrator.Cli.Output;
+using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Reporting.Rendering;
+using Orchestrator.Reporting.Reports;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>`sweep report ID [--out DIR] [--json]`: the statistical comparison of a sweep, written as files.</summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("id") { Description = "Sweep id or name" };
+        var output = new Option<string?>("--out") { Description = "Folder for the report files (default: <artifact root>/reports/<sweep id>)" };
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json();
+        var command = new Command("report", "Write a sweep's results, statistical tests and figures (report.md, report.html, results.csv, results.json, figures/)")
+            { id, output, store, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var url = result.GetValue(store)!;
+            await using var opened = await CommonOptions.OpenExistingStoreAsync(url, ct);
+            var requested = result.GetValue(id)!;
+            var sweep = await SweepViews.FindAsync(opened, requested, ct)
+                ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
+            var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
+            var (report, files) = await WriteAsync(opened, sweep, folder, ct);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    sweepId = report.SweepId,
+                    name = report.Name,
+                    folder = Path.GetFullPath(folder),
+                    trials = report.TotalTrials,
+                    completed = report.Completed.Count,
+                    incomplete = report.Incomplete.Select(t => new { id = t.TrialId, state = t.State.ToString().ToLowerInvariant(), reason = t.Reason }),
+                    files = files.Select(Path.GetFullPath),
+                }, Tables.Json));
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"report of sweep {report.Name} ({report.SweepId}): {report.Completed.Count} of {report.TotalTrials} trial(s) completed" +
+                              (report.Incomplete.Count > 0 ? $", {report.Incomplete.Count} without a result (listed in the report)" : ""));
+            Console.WriteLine($"written to {Path.GetFullPath(folder)}: {string.Join(", ", files.Select(f => Path.GetRelativePath(folder, f)).Take(4))} and {files.Count - 4} figure(s)");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
+
+    public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, SweepRecord sweep, string folder, CancellationToken ct)
+    {
+        var report = SweepReportBuilder.Build(await LoadAsync(store, sweep, ct));
+        return (report, await ReportFiles.WriteAsync(report, folder, ct));
+    }
+
+    /// <summary>The sweep's trials and journals as the report reads them; the dataset manifest only for its synthetic label.</summary>
+    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, SweepRecord sweep, CancellationToken ct)
+    {
+        var trials = new List<TrialResults>();
+        foreach (var record in await store.ListTrialsAsync(sweep.Id, ct))
+        {
+            var events = (await store.ReadStreamAsync(record.Id, ct)).Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToArray();
+            trials.Add(new TrialResults(record.Id, TrialSpecJson.Deserialize(record.SpecJson), State(record.Status), events));
+        }
+        var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
+        return new SweepResults(sweep.Id, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
+    }
+
+    private static TrialRunState State(TrialStatus status) => status switch
+    {
+        TrialStatus.Pending => TrialRunState.Pending,
+        TrialStatus.Running => TrialRunState.Running,
+        TrialStatus.Completed => TrialRunState.Completed,
+        TrialStatus.Failed => TrialRunState.Failed,
+        _ => TrialRunState.Cancelled,
+    };
+
+    private static bool? ReadSynthetic(string dataPath)
+    {
+        try
+        {
+            var file = Path.Combine(dataPath, DatasetManifest.FileName);
+            return dataPath.Length > 0 && File.Exists(file) ? ManifestJson.Deserialize(File.ReadAllText(file)).Synthetic : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or JsonException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.RegularExpressions;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Reporting.Reports;
+
+namespace Orchestrator.Reporting.Figures;
+
+/// <summary>The figures of a sweep report; each caption names the trials it is drawn from.</summary>
+public static partial class ReportFigures
+{
+    public static IReadOnlyList<Figure> Build(SweepReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var figures = new List<Figure>();
+        var chosen = report.Rows.Where(r => r.Role == RowRole.Chosen).ToArray();
+        var backbones = chosen.Select(r => r.Backbone).Distinct(StringComparer.Ordinal).ToArray();
+        var strategies = chosen.Select(r => r.Strategy).Distinct(StringComparer.Ordinal).ToArray();
+        if (chosen.Length == 0) return figures;
+
+        figures.Add(Bars(report, "accuracy", "test accuracy", r => r.Accuracy, chosen, backbones, strategies));
+        figures.Add(Bars(report, "macro-f1", "test macro-F1", r => r.MacroF1, chosen, backbones, strategies));
+
+        foreach (var row in chosen)
+        {
+            var t = row.Representative;
+            var title = $"Confusion matrix: {row.Backbone}, {StrategyName(row.Strategy)}";
+            figures.Add(new Figure($"confusion-{Slug(row.Backbone)}-{Slug(row.Strategy)}.svg", title,
+                $"Row-normalized test confusion matrix of trial {t.TrialId} ({t.Variant}, seed {t.Seed}).",
+                ConfusionHeatmap.Render(title, t.ClassNames, t.NormalizedConfusion, t.Confusion)));
+        }
+
+        foreach (var backbone in backbones)
+        {
+            var rows = chosen.Where(r => r.Backbone == backbone).ToArray();
+            var title = $"Validation loss per epoch: {backbone}";
+            var series = rows.Select(r => new LineSeries(
+                $"{StrategyName(r.Strategy)} ({r.Representative.TrialId})",
+                r.Representative.Curve.Points.Select(p => ((double)p.Epoch, p.ValLoss)).ToArray(),
+                r.Representative.Curve.Unfreezes.Select(u => new Marker(u.Epoch, $"m {u.From}\u2192{u.To}")).ToArray())).ToArray();
+            figures.Add(new Figure($"learning-{Slug(backbone)}.svg", title,
+                $"Validation loss of trials {Ids(rows)}; dashed lines mark the epochs after which groups were unfrozen (m from\u2192to).",
+                LineChart.Render(title, "epoch", "validation loss", series)));
+
+            var calibrated = rows.Where(r => r.Representative.Calibration is not null).ToArray();
+            if (calibrated.Length == 0) continue;
+            var reliabilityTitle = $"Reliability diagram: {backbone}";
+            figures.Add(new Figure($"reliability-{Slug(backbone)}.svg", reliabilityTitle,
+                $"Top-class confidence against accuracy in {report.Settings.CalibrationBins} equal-width bins, trials {Ids(calibrated)}; marker size grows with the bin's image count.",
+                ReliabilityDiagram.Render(reliabilityTitle, calibrated.Select(r => new ReliabilitySeries(
+                    $"{StrategyName(r.Strategy)}, ECE {r.Representative.Calibration!.ExpectedCalibrationError:0.###}",
+                    r.Representative.Calibration.Bins.Select(b => (b.MeanConfidence, b.Accuracy, b.Count)).ToArray())).ToArray())));
+        }
+
+        foreach (var f in report.Friedman)
+        {
+            if (f.Test.Result is not { } result) continue;
+            var title = $"Critical difference (Nemenyi, alpha {result.Alpha}): {f.Metric}";
+            figures.Add(new Figure($"cd-{Slug(f.Metric)}.svg", title,
+                $"Average ranks of the strategy variants over {result.Blocks} backbones ({string.Join(", ", f.Blocks)}); variants joined by a bar are not significantly different.",
+                CriticalDifferenceDiagram.Render(title, f.Treatments, result.AverageRanks, result.NemenyiCriticalDifference)));
+        }
+        return figures;
+    }
+
+    /// <summary>The paper's names: fixed top-n is the "traditional" fine-tuning it compares against.</summary>
+    public static string StrategyName(string strategy) => strategy == Strategies.FixedTopN ? "traditional (fixed top-n)" : strategy;
+
+    private static Figure Bars(SweepReport report, string slug, string label, Func<ResultRow, MeanSd> metric,
+        IReadOnlyList<ResultRow> chosen, IReadOnlyList<string> backbones, IReadOnlyList<string> strategies)
+    {
+        var series = strategies.Select(s =>
+        {
+            var rows = backbones.Select(b => chosen.FirstOrDefault(r => r.Backbone == b && r.Strategy == s)).ToArray();
+            return new BarSeries(StrategyName(s), rows.Select(r => r is null ? (double?)null : metric(r).Mean).ToArray(),
+                rows.Select(r => r is null ? null : metric(r).Sd).ToArray());
+        }).ToArray();
+        var title = $"{char.ToUpperInvariant(label[0])}{label[1..]} per backbone";
+        return new Figure($"{slug}.svg", title,
+            $"Mean {label} of the chosen configuration per backbone and strategy (error bars: sd over seeds where there are several); trials {Ids(chosen)}. Sweep {report.Name}.",
+            BarChart.Render(title, label, backbones, series));
+    }
+
+    private static string Ids(IEnumerable<ResultRow> rows) => string.Join(", ", rows.SelectMany(r => r.TrialIds));
+
+    public static string Slug(string text) => SlugPattern().Replace(text.ToLowerInvariant(), "-").Trim('-');
+
+    [GeneratedRegex("[^a-z0-9_.]+")]
+    private static partial Regex SlugPattern();
+}

@@ -1,0 +1,130 @@
+using Orchestrator.Domain.Metrics;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Reporting.Statistics;
+
+namespace Orchestrator.Reporting.Reports;
+
+/// <summary>Validation-loss history of a trial: one point per epoch and the epochs after which groups were unfrozen.</summary>
+public sealed record LearningCurve(IReadOnlyList<(int Epoch, double ValLoss)> Points, IReadOnlyList<UnfreezeMark> Unfreezes);
+
+public sealed record UnfreezeMark(int Epoch, int From, int To);
+
+/// <summary>The test figures of one completed trial, all read from its journal.</summary>
+public sealed record TrialOutcome(
+    string TrialId,
+    string Backbone,
+    string Strategy,
+    string Variant,
+    int Seed,
+    int UnfrozenGroups,
+    int Groups,
+    int BestEpoch,
+    int EpochsRun,
+    double BestValLoss,
+    double TestLoss,
+    double Accuracy,
+    double MacroF1,
+    double BalancedAccuracy,
+    IReadOnlyList<string> ClassNames,
+    IReadOnlyList<ClassScores> Classes,
+    int[][] Confusion,
+    double[][] NormalizedConfusion,
+    long ModelBytes,
+    double LoadSeconds,
+    CalibrationResult? Calibration,
+    ClassificationBootstrap? Bootstrap,
+    int[]? TestLabels,
+    int[] TestPredictions,
+    LearningCurve Curve,
+    TrialSpec Spec);
+
+/// <summary>A trial without a test result: pending, running, failed or cancelled; <c>Reason</c> says why when known.</summary>
+public sealed record IncompleteTrial(string TrialId, string Backbone, string Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
+
+public enum RowRole { Chosen, Candidate }
+
+public sealed record ClassSummary(string Name, MeanSd Precision, MeanSd Recall, MeanSd F1);
+
+/// <summary>
+/// One line of the Table 3/4-shaped results: a configuration (a strategy variant on a backbone) averaged over its
+/// completed seeds. Per backbone and strategy the configuration with the lowest mean best validation loss is
+/// <see cref="RowRole.Chosen"/>; the others are candidates.
+/// </summary>
+public sealed record ResultRow(
+    string Backbone,
+    string Strategy,
+    string Variant,
+    RowRole Role,
+    IReadOnlyList<TrialOutcome> Trials,
+    MeanSd Accuracy,
+    MeanSd MacroF1,
+    MeanSd BalancedAccuracy,
+    MeanSd? Ece,
+    MeanSd UnfrozenGroups,
+    MeanSd BestEpoch,
+    MeanSd EpochsRun,
+    MeanSd BestValLoss,
+    MeanSd ModelBytes,
+    MeanSd LoadSeconds,
+    IReadOnlyList<ClassSummary> Classes)
+{
+    public IEnumerable<string> TrialIds => Trials.Select(t => t.TrialId);
+
+    /// <summary>The trial whose figures stand for the row in per-model figures: the lowest best validation loss.</summary>
+    public TrialOutcome Representative => Trials.OrderBy(t => t.BestValLoss).ThenBy(t => t.TrialId, StringComparer.Ordinal).First();
+}
+
+/// <summary>A statistic that ran, or the reason it could not.</summary>
+public sealed record Outcome<T>(T? Result, string? NotRun) where T : class
+{
+    public static Outcome<T> Ran(T result) => new(result, null);
+    public static Outcome<T> Skipped(string reason) => new(null, reason);
+}
+
+/// <summary>The two strategies' chosen rows on one backbone.</summary>
+public sealed record PairedBlock(string Backbone, double First, double Second, IReadOnlyList<string> FirstTrials, IReadOnlyList<string> SecondTrials);
+
+/// <summary>Strategies compared across backbones on one metric (first - second).</summary>
+public sealed record PairedComparison(
+    string Metric,
+    string First,
+    string Second,
+    IReadOnlyList<PairedBlock> Blocks,
+    IReadOnlyList<string> LeftOut,
+    Outcome<PairedTTestResult> TTest,
+    Outcome<WilcoxonResult> Wilcoxon);
+
+/// <summary>Strategy variants (treatments) ranked over backbones (blocks) on one metric.</summary>
+public sealed record FriedmanComparison(
+    string Metric,
+    IReadOnlyList<string> Treatments,
+    IReadOnlyList<string> Blocks,
+    IReadOnlyList<string> LeftOut,
+    Outcome<FriedmanResult> Test);
+
+/// <summary>Dynamic and traditional models of one backbone and seed on the same test images.</summary>
+public sealed record McNemarComparison(string Backbone, int Seed, string FirstTrial, string SecondTrial, Outcome<McNemarResult> Test);
+
+/// <summary>An SVG figure: its file name, title and the trial ids it draws from.</summary>
+public sealed record Figure(string FileName, string Title, string Caption, string Svg);
+
+public sealed record SweepReport(
+    string SweepId,
+    string Name,
+    string DataPath,
+    bool? Synthetic,
+    int TotalTrials,
+    IReadOnlyList<TrialOutcome> Completed,
+    IReadOnlyList<IncompleteTrial> Incomplete,
+    IReadOnlyList<ResultRow> Rows,
+    IReadOnlyList<PairedComparison> Paired,
+    IReadOnlyList<FriedmanComparison> Friedman,
+    IReadOnlyList<McNemarComparison> McNemar,
+    ReportSettings Settings,
+    IReadOnlyList<Figure> Figures);
+
+/// <summary>Fixed choices of a report, written into it.</summary>
+public sealed record ReportSettings(int CalibrationBins = Calibration.DefaultBins, int BootstrapResamples = 1000, ulong BootstrapSeed = 1, double Alpha = 0.05)
+{
+    public static ReportSettings Default { get; } = new();
+}

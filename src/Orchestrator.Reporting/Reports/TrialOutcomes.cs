@@ -1,0 +1,86 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Metrics;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Reporting.Statistics;
+
+namespace Orchestrator.Reporting.Reports;
+
+/// <summary>Reads one trial's journal into its report figures, or into the reason it has none.</summary>
+public static class TrialOutcomes
+{
+    /// <summary>The events of the trial's latest start (a TrialStarted begins the trial afresh).</summary>
+    public static IReadOnlyList<TrialEvent> CurrentRun(IReadOnlyList<TrialEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var start = -1;
+        for (var i = 0; i < events.Count; i++)
+            if (events[i] is TrialStarted) start = i;
+        return start <= 0 ? events : events.Skip(start).ToArray();
+    }
+
+    /// <summary>The state the journal and the store agree on: the journal's final outcome wins over the row.</summary>
+    public static TrialRunState EffectiveState(TrialResults trial, TrialState state)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Phase switch
+        {
+            TrialPhase.Completed => TrialRunState.Completed,
+            TrialPhase.Failed => TrialRunState.Failed,
+            _ when trial.State == TrialRunState.Completed => TrialRunState.Failed,
+            _ => trial.State,
+        };
+    }
+
+    public static TrialOutcome Read(TrialResults trial, string variant, TrialState state, ReportSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(settings);
+        var result = state.Result ?? throw new ArgumentException($"trial {trial.Id} has no TrialCompleted event", nameof(state));
+        var run = CurrentRun(trial.Events);
+        var started = run.OfType<TrialStarted>().FirstOrDefault();
+        var classes = result.ConfusionMatrix.Length;
+        var names = result.ClassNames is { } given && given.Length == classes
+            ? given
+            : Enumerable.Range(0, classes).Select(c => $"class {c}").ToArray();
+        var perClass = PerClassMetrics.FromConfusion(result.ConfusionMatrix);
+        var labels = result.TestLabels is { Length: > 0 } l && l.Length == result.TestPredictions.Length ? l : null;
+        var calibration = labels is not null && result.TestProbabilities is { } p && p.Length == labels.Length
+            ? Calibration.Compute(labels, p, settings.CalibrationBins)
+            : null;
+        var bootstrap = labels is not null
+            ? BootstrapCi.Classification(labels, result.TestPredictions, classes, settings.BootstrapResamples, settings.BootstrapSeed)
+            : null;
+        // Fixed top-n trains its initial n groups throughout; dynamic ends with however many it had unfrozen.
+        var unfrozen = trial.Spec.Strategy == Strategies.FixedTopN && started is not null ? started.InitialUnfrozenGroups : state.UnfrozenGroups;
+        var curve = new LearningCurve(
+            run.OfType<EpochCompleted>().Select(e => (e.Epoch, e.ValLoss)).ToArray(),
+            run.OfType<GroupsUnfrozen>().Select(g => new UnfreezeMark(g.Epoch, g.From, g.To)).ToArray());
+
+        return new TrialOutcome(
+            trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, unfrozen, state.Groups,
+            result.BestEpoch, result.EpochsRun, result.BestValLoss, result.TestLoss, result.TestAccuracy, result.TestMacroF1,
+            perClass.BalancedAccuracy, names, perClass.Classes, result.ConfusionMatrix,
+            PerClassMetrics.RowNormalized(result.ConfusionMatrix), result.ModelBytes, result.LoadSeconds,
+            calibration, bootstrap, labels, result.TestPredictions, curve, trial.Spec);
+    }
+
+    public static IncompleteTrial Incomplete(TrialResults trial, string variant, TrialState state, TrialRunState effective)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        ArgumentNullException.ThrowIfNull(state);
+        var reason = effective switch
+        {
+            TrialRunState.Failed when state.FailureReason is { } r => r,
+            TrialRunState.Failed when trial.State == TrialRunState.Completed => "the store marks it completed but its journal has no TrialCompleted event",
+            TrialRunState.Pending when state.EpochsDone == 0 => "not started yet",
+            TrialRunState.Pending => $"interrupted after epoch {state.EpochsDone}; waiting to be resumed",
+            TrialRunState.Running => $"running: {state.EpochsDone} epoch(s) journaled" + (state.FailureReason is { } a ? $" (last failed attempt: {a})" : ""),
+            TrialRunState.Cancelled => "cancelled",
+            _ => state.FailureReason,
+        };
+        return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason, trial.Spec);
+    }
+}
