@@ -113,6 +113,7 @@ public static class DataCommands
             Console.WriteLine($"wrote SYNTHETIC dataset {dir}: {manifest.Items.Count} images {manifest.Width}x{manifest.Height}, {manifest.Classes.Count} classes");
             foreach (var split in new[] { Splits.Train, Splits.Validation, Splits.Test })
                 Console.WriteLine($"  {split,-5} {manifest.Items.Count(i => i.Split == split),5} images, {manifest.Items.Where(i => i.Split == split).Select(i => i.Patient).Distinct().Count(),5} patients");
+            AnsiConsole.Write(DataTables.Splits(manifest));
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;

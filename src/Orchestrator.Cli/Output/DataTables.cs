@@ -23,13 +23,10 @@ public static class DataTables
 
     public static Table Qc(QcReport qc)
     {
-        var reasons = qc.RejectedByReason.Keys.ToArray();
         var table = new Table().Title($"Quality control: {N(qc.Examined)} examined, {N(qc.Accepted)} kept, {N(qc.Rejected.Count)} left out")
-            .AddColumns(["class", "kept", .. reasons]);
-        var labels = qc.AcceptedByClass.Keys.Concat(qc.Rejected.Select(r => r.Label)).Distinct(StringComparer.Ordinal);
-        foreach (var label in labels)
-            table.AddRow([Markup.Escape(label.Length == 0 ? "(no class)" : label), N(qc.AcceptedByClass.GetValueOrDefault(label)),
-                .. reasons.Select(r => N(qc.Rejected.Count(x => x.Label == label && x.Reason == r)))]);
+            .AddColumns(["class", "kept", .. qc.RejectedByReason.Keys]);
+        foreach (var (label, kept, leftOut) in qc.CountsByClass())
+            table.AddRow([Markup.Escape(label.Length == 0 ? "(no class)" : label), N(kept), .. leftOut.Select(N)]);
         return table;
     }
 

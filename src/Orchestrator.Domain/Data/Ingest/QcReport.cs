@@ -52,16 +52,26 @@ public sealed record QcReport(
     public static QcReport FromJson(string json) =>
         JsonSerializer.Deserialize<QcReport>(json, Json) ?? throw new InvalidDataException("qc.json is empty");
 
-    /// <summary>Per class (as labelled in the source): images kept, and images left out per reason.</summary>
-    public string ToTable()
+    /// <summary>
+    /// Per class as labelled in the source (kept classes first, then labels seen only among rejections): images kept,
+    /// and images left out for each reason of <see cref="RejectedByReason"/>, in that order.
+    /// </summary>
+    public IReadOnlyList<(string Class, int Kept, int[] LeftOut)> CountsByClass()
     {
         var reasons = RejectedByReason.Keys.ToArray();
-        var labels = AcceptedByClass.Keys.Concat(Rejected.Select(r => r.Label)).Distinct(StringComparer.Ordinal).ToArray();
-        string[] head = ["class", "kept", .. reasons];
-        var rows = labels
-            .Select(l => (string[])[l, Count(AcceptedByClass.GetValueOrDefault(l)),
-                .. reasons.Select(r => Count(Rejected.Count(x => x.Label == l && x.Reason == r)))])
-            .Append(["total", Count(Accepted), .. reasons.Select(r => Count(Rejected.Count(x => x.Reason == r)))])
+        return AcceptedByClass.Keys.Concat(Rejected.Select(r => r.Label)).Distinct(StringComparer.Ordinal)
+            .Select(label => (label, AcceptedByClass.GetValueOrDefault(label),
+                reasons.Select(r => Rejected.Count(x => x.Label == label && x.Reason == r)).ToArray()))
+            .ToArray();
+    }
+
+    /// <summary>The readable table of <see cref="CountsByClass"/> with a total row (qc.txt).</summary>
+    public string ToTable()
+    {
+        string[] head = ["class", "kept", .. RejectedByReason.Keys];
+        var rows = CountsByClass()
+            .Select(r => (string[])[r.Class, Count(r.Kept), .. r.LeftOut.Select(Count)])
+            .Append(["total", Count(Accepted), .. RejectedByReason.Values.Select(Count)])
             .ToArray();
         var widths = head.Select((h, c) => Math.Max(h.Length, rows.Max(r => r[c].Length))).ToArray();
 
