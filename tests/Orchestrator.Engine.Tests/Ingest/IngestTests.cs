@@ -80,6 +80,21 @@ public sealed class IngestTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_patient_with_conflicting_labels_is_reported_and_still_kept_in_one_split()
+    {
+        var csv = Path.Combine(_source.Root, "conflict.csv");
+        File.WriteAllText(csv, File.ReadAllText(_source.Csv).Replace(",COVID-19,p100,", ",COVID-19,p000,"));
+        var result = DatasetIngestor.Run(Options(csv, _source.Output("conflict")));
+
+        var conflict = result.Qc.ConflictingPatients.Should().ContainSingle().Subject;
+        conflict.Patient.Should().Be("p000");
+        conflict.Labels.Should().BeEquivalentTo(new Dictionary<string, int> { ["Pneumonia"] = 2, ["COVID-19"] = 2 });
+        result.Qc.ToTable().Should().Contain("1 patient(s) with conflicting labels");
+        result.Manifest.Items.Where(i => i.Patient == "p000").Should().HaveCount(4);
+        NoPatientSpansTwoSplits(result.Manifest);
+    }
+
+    [Fact]
     public void Running_again_is_idempotent_and_never_replaces_a_different_dataset()
     {
         var outDir = _source.Output("again");

@@ -165,20 +165,18 @@ void Trainer::set_mode(bool training) {
     if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->eval();
 }
 
-torch::Tensor Trainer::prepare(const torch::Tensor& images_u8) const {
-  // Gray to 3 channels at the input size, normalized as input_ says (by default with mean_/std_).
-  return input_.to_input(images_u8, input_size_, mean_, std_).contiguous(torch::MemoryFormat::ChannelsLast);
-}
-
 torch::Tensor Trainer::prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment,
                                      int64_t first_position) const {
-  auto images = data.gather_images(idx, n);
+  const auto images = data.gather_images(idx, n);
+  std::vector<int32_t> labels;
   if (augment && input_.augments()) {
-    std::vector<int32_t> labels(static_cast<size_t>(n));
+    labels.resize(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = data.label(idx[i]);
-    input_.augment_batch(images, idx, labels.data(), first_position);
   }
-  return prepare(images);
+  const BatchKeys keys{idx, labels.data(), first_position};
+  // Gray to 3 channels at the input size, normalized as input_ says (by default with mean_/std_).
+  return input_.to_input(images, input_size_, mean_, std_, labels.empty() ? nullptr : &keys)
+      .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 torch::Tensor Trainer::class_weights(const float* weights, int num_weights) const {

@@ -117,7 +117,6 @@ class Trainer {
  private:
   std::unique_ptr<torch::optim::Optimizer> make_optimizer() const;
   void set_mode(bool training);
-  torch::Tensor prepare(const torch::Tensor& images_u8) const;
   torch::Tensor class_weights(const float* weights, int num_weights) const;
   template <typename Step>
   void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,

@@ -73,39 +73,40 @@ AugmentDraw InputPipeline::draw(int64_t position, int32_t image) const {
   return d;
 }
 
-void InputPipeline::augment_image(uint8_t* pixels, int h, int w, const AugmentDraw& d) {
-  cv::Mat image(h, w, CV_8U, pixels);
+void InputPipeline::augment_image(float* pixels, int h, int w, const AugmentDraw& d) {
+  cv::Mat image(h, w, CV_32F, pixels);
   cv::Mat rotated;
   const cv::Mat m = cv::getRotationMatrix2D(cv::Point2f((w - 1) * 0.5f, (h - 1) * 0.5f), d.angle_deg, 1.0);
   cv::warpAffine(image, rotated, m, image.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar(0));
   const double mean = cv::mean(rotated)[0];
-  // y = b * (m + c * (x - m)) = alpha * x + beta; convertTo rounds and saturates to [0, 255].
-  rotated.convertTo(image, CV_8U, d.brightness * d.contrast, d.brightness * mean * (1.0 - d.contrast));
-}
-
-void InputPipeline::augment_batch(torch::Tensor& images_u8, const int32_t* indices, const int32_t* labels,
-                                  int64_t first_position) const {
-  if (!augments()) return;
-  const int64_t n = images_u8.size(0);
-  const int h = static_cast<int>(images_u8.size(2)), w = static_cast<int>(images_u8.size(3));
-  auto* base = images_u8.data_ptr<uint8_t>();
-  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const auto label = labels[i];
-      if (label < 0 || static_cast<size_t>(label) >= augment_class_.size() || augment_class_[label] == 0) continue;
-      augment_image(base + i * h * w, h, w, draw(first_position + i, indices[i]));
-    }
-  });
+  // y = b * (m + c * (x - m)) = alpha * x + beta, then clipped to [0, 1].
+  rotated.convertTo(image, CV_32F, d.brightness * d.contrast, d.brightness * mean * (1.0 - d.contrast));
+  cv::min(cv::max(image, 0.0), 1.0, image);
 }
 
 torch::Tensor InputPipeline::to_input(const torch::Tensor& images_u8, int size, const torch::Tensor& mean,
-                                      const torch::Tensor& std) const {
-  auto x = images_u8.to(torch::kFloat32).div_(255.0f);
+                                      const torch::Tensor& std, const BatchKeys* augment) const {
+  // Bilinear resizing is linear, so the division by 255 comes after it: one pass over the input size instead of
+  // one over the (often much larger) stored size.
+  auto x = images_u8.to(torch::kFloat32);
   if (x.size(2) != size || x.size(3) != size)
     x = F::interpolate(x, F::InterpolateFuncOptions()
                               .size(std::vector<int64_t>{size, size})
                               .mode(torch::kBilinear)
                               .align_corners(false));
+  x.div_(255.0f);
+  if (augment != nullptr && augments()) {
+    x = x.contiguous();
+    auto* base = x.data_ptr<float>();
+    const int64_t plane = static_cast<int64_t>(size) * size;
+    at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const auto label = augment->labels[i];
+        if (label < 0 || static_cast<size_t>(label) >= augment_class_.size() || augment_class_[label] == 0) continue;
+        augment_image(base + i * plane, size, size, draw(augment->first_position + i, augment->indices[i]));
+      }
+    });
+  }
   switch (normalization_) {
     case Normalization::Backbone:
       return (x - mean) / std;  // broadcasting [n, 1] against [1, 3] replicates gray to 3 channels

@@ -20,6 +20,13 @@ struct AugmentDraw {
   double angle_deg, brightness, contrast;
 };
 
+// What keys the augmentation of a training batch: its images, their labels, and its offset in the epoch's order.
+struct BatchKeys {
+  const int32_t* indices;
+  const int32_t* labels;
+  int64_t first_position;
+};
+
 class InputPipeline {
  public:
   // augment_class[c] != 0: images of class c are augmented in training (the minority classes).
@@ -30,14 +37,14 @@ class InputPipeline {
 
   AugmentDraw draw(int64_t position, int32_t image) const;
   // Rotation (about the centre, bilinear, black outside), then y = b * (m + c * (x - m)) with m the image's mean,
-  // rounded and clipped to [0, 255]. In place on one h x w uint8 image.
-  static void augment_image(uint8_t* pixels, int h, int w, const AugmentDraw& d);
-  // Augments the images of marked classes in a uint8 [n, 1, H, W] batch; `first_position` is the batch's offset in
-  // the epoch's order, `indices` and `labels` its images.
-  void augment_batch(torch::Tensor& images_u8, const int32_t* indices, const int32_t* labels, int64_t first_position) const;
+  // clipped to [0, 1]. In place on one h x w float image with values in [0, 1].
+  static void augment_image(float* pixels, int h, int w, const AugmentDraw& d);
 
-  // uint8 [n, 1, H, W] -> float [n, 3, size, size] normalized; mean/std [1, 3, 1, 1] are used by Backbone only.
-  torch::Tensor to_input(const torch::Tensor& images_u8, int size, const torch::Tensor& mean, const torch::Tensor& std) const;
+  // uint8 [n, 1, H, W] -> float [n, 3, size, size]: scaled to [0, 1], resized, augmented (when `augment` is given,
+  // images of marked classes only; after the resize, so the warp costs the input size, not the stored size),
+  // normalized, gray replicated to 3 channels. mean/std [1, 3, 1, 1] are used by Backbone only.
+  torch::Tensor to_input(const torch::Tensor& images_u8, int size, const torch::Tensor& mean, const torch::Tensor& std,
+                         const BatchKeys* augment) const;
 
  private:
   Normalization normalization_ = Normalization::Backbone;
