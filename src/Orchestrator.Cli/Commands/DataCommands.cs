@@ -30,7 +30,7 @@ public static class DataCommands
         var split = new Option<string>("--split") { Description = "train/val/test percentages, by patient", DefaultValueFactory = _ => "80/10/10" };
         var classes = new Option<string?>("--classes") { Description = "Comma-separated class list in label order (default: the labels found)" };
         var pattern = new Option<string?>("--patient-pattern") { Description = "Regular expression on the file's relative path whose first group is the patient id (for sources without one)" };
-        var intensity = new Option<string>("--intensity") { Description = "16-bit images to 8 bits: minmax or percentile (0.5-99.5%)", DefaultValueFactory = _ => "minmax" };
+        var intensity = new Option<string>("--intensity") { Description = "16-bit images (and DICOM without a window) to 8 bits: minmax or percentile (0.5-99.5%)", DefaultValueFactory = _ => "minmax" };
         var threads = new Option<int>("--threads") { Description = "Decoding threads (0: one per core)", DefaultValueFactory = _ => 0 };
         var command = new Command("ingest", "Quality-check, decode, resize and pack real chest X-ray images, split by patient")
             { source, output, size, seed, split, classes, pattern, intensity, threads };

@@ -14,7 +14,7 @@ public enum DecodeStatus
     Unsupported = 6,
 }
 
-/// <summary>How a 16-bit image becomes 8 bits (8-bit images are kept as they are).</summary>
+/// <summary>How a 16-bit image, or a DICOM without a VOI window, becomes 8 bits (8-bit PNG/JPEG are kept as they are).</summary>
 public enum Intensity
 {
     /// <summary>The image's [min, max] to [0, 255].</summary>
@@ -28,7 +28,8 @@ public enum Intensity
 public readonly record struct DecodeResult(DecodeStatus Status, int Width, int Height, int Bits, int Channels);
 
 /// <summary>
-/// Native (OpenCV) decoding of a PNG (8 or 16 bit) or JPEG file's bytes to a gray 8-bit square of the stored size.
+/// Native decoding of a PNG (8 or 16 bit) or JPEG (OpenCV) or DICOM (DCMTK) file's bytes to a gray 8-bit square of
+/// the stored size.
 /// Thread-safe: ingest calls it from several threads at once.
 /// </summary>
 public static class ImageDecoder

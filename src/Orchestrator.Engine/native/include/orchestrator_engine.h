@@ -77,9 +77,10 @@ OTE_API int32_t ote_trainer_param_checksum(ote_trainer* trainer, int32_t group, 
 OTE_API int32_t ote_trainer_bn_stats_checksum(ote_trainer* trainer, int32_t group, double* out);
 OTE_API int32_t ote_trainer_trainable_count(ote_trainer* trainer, int64_t* out_params);
 
-/* Ingest: decode one PNG (8 or 16 bit) or JPEG held in memory to size x size gray uint8 (out: size * size bytes).
- * A file that is empty, not an image, truncated, undecodable or constant is not an error: the call returns OTE_OK
- * with info->status saying why nothing was written. 16-bit images are mapped to 8 bits by `intensity`. */
+/* Ingest: decode one PNG (8 or 16 bit), JPEG or uncompressed grayscale DICOM held in memory to size x size gray uint8
+ * (out: size * size bytes). A file that is empty, not an image, truncated, undecodable, unsupported or constant is not
+ * an error: the call returns OTE_OK with info->status saying why nothing was written. 16-bit images, and DICOM
+ * without a VOI window, are mapped to 8 bits by `intensity`. */
 enum {
   OTE_IMAGE_OK = 0, OTE_IMAGE_EMPTY = 1, OTE_IMAGE_NOT_AN_IMAGE = 2, OTE_IMAGE_TRUNCATED = 3,
   OTE_IMAGE_UNREADABLE = 4, OTE_IMAGE_CONSTANT = 5, OTE_IMAGE_UNSUPPORTED = 6

@@ -1,5 +1,7 @@
 #include "ingest.h"
 
+#include "dicom.h"
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -67,6 +69,63 @@ void window16(const cv::Mat& m, Intensity intensity, int64_t& lo, int64_t& hi) {
   if (plo < phi) lo = plo, hi = phi;
 }
 
+// Area averaging to shrink, bilinear to enlarge, straight into the caller's size x size buffer.
+void resize_into(const cv::Mat& gray8, int size, uint8_t* out) {
+  cv::Mat target(size, size, CV_8U, out);
+  if (gray8.cols == size && gray8.rows == size) {
+    gray8.copyTo(target);
+  } else {
+    const bool shrinking = gray8.cols >= size && gray8.rows >= size;
+    cv::resize(gray8, target, cv::Size(size, size), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  }
+  if (target.data != out) throw std::logic_error("resize reallocated the output buffer");
+}
+
+// DICOM: the file's first VOI window when it has one, else the image's [min, max] (or percentiles, as for 16-bit
+// PNG); MONOCHROME1 is inverted so that dense is bright as in every other image.
+DecodeInfo decode_dicom(const uint8_t* data, size_t length, int size, Intensity intensity, uint8_t* out) {
+  DecodeInfo info;
+  const DicomPixels d = read_dicom(data, length);
+  switch (d.outcome) {
+    case DicomPixels::Outcome::Ok: break;
+    case DicomPixels::Outcome::Truncated: return info.status = ImageStatus::Truncated, info;
+    case DicomPixels::Outcome::Unsupported: return info.status = ImageStatus::Unsupported, info;
+    case DicomPixels::Outcome::Unreadable: return info.status = ImageStatus::Unreadable, info;
+  }
+  info.width = d.values.cols;
+  info.height = d.values.rows;
+  info.channels = 1;
+  info.bits = d.bits;
+  double mn = 0, mx = 0;
+  cv::minMaxLoc(d.values, &mn, &mx);
+  if (mn == mx) return info.status = ImageStatus::Constant, info;
+
+  double center = d.center, width = d.width;
+  if (!d.has_window) {
+    double lo = mn, hi = mx;
+    if (intensity == Intensity::Percentile) {
+      cv::Mat sorted = d.values.reshape(1, 1).clone();
+      cv::sort(sorted, sorted, cv::SORT_ASCENDING | cv::SORT_EVERY_ROW);
+      const auto total = static_cast<int64_t>(sorted.total());
+      const double plo = sorted.at<double>(0, static_cast<int>(total * 5 / 1000));
+      const double phi = sorted.at<double>(0, static_cast<int>(total - 1 - total * 5 / 1000));
+      if (plo < phi) lo = plo, hi = phi;
+    }
+    // The linear VOI window that maps lo to 0 and hi to 255.
+    width = hi - lo + 1;
+    center = lo + 0.5 + (width - 1) / 2;
+  }
+  cv::Mat gray8(d.values.rows, d.values.cols, CV_8U);
+  const auto* src = d.values.ptr<double>();
+  auto* dst = gray8.ptr<uint8_t>();
+  for (size_t i = 0, n = d.values.total(); i < n; ++i) {
+    const uint8_t y = dicom_window(src[i], center, width);
+    dst[i] = d.inverted ? static_cast<uint8_t>(255 - y) : y;
+  }
+  resize_into(gray8, size, out);
+  return info;
+}
+
 }  // namespace
 
 DecodeInfo decode_gray8(const uint8_t* data, size_t length, int size, Intensity intensity, uint8_t* out) {
@@ -77,7 +136,7 @@ DecodeInfo decode_gray8(const uint8_t* data, size_t length, int size, Intensity 
   if (data == nullptr) throw std::invalid_argument("image bytes are null");
   const Format format = sniff(data, length);
   if (format == Format::Unknown) return info.status = ImageStatus::NotAnImage, info;
-  if (format == Format::Dicom) return info.status = ImageStatus::Unsupported, info;
+  if (format == Format::Dicom) return decode_dicom(data, length, size, intensity, out);
   if (!complete(format, data, length)) return info.status = ImageStatus::Truncated, info;
 
   cv::Mat decoded;
@@ -113,14 +172,7 @@ DecodeInfo decode_gray8(const uint8_t* data, size_t length, int size, Intensity 
     }
   }
 
-  cv::Mat target(size, size, CV_8U, out);
-  if (gray8.cols == size && gray8.rows == size) {
-    gray8.copyTo(target);
-  } else {
-    const bool shrinking = gray8.cols >= size && gray8.rows >= size;
-    cv::resize(gray8, target, cv::Size(size, size), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-  }
-  if (target.data != out) throw std::logic_error("resize reallocated the output buffer");
+  resize_into(gray8, size, out);
   return info;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Decoding of one source image for `data ingest` (OpenCV): gray, 8 bits, resized to the stored size.
+// Decoding of one source image for `data ingest` (OpenCV; DICOM with DCMTK): gray, 8 bits, resized to the stored size.
 #include <cstddef>
 #include <cstdint>
 
@@ -9,11 +9,11 @@ namespace ote::ingest {
 enum class ImageStatus : int32_t {
   Ok = 0,
   Empty = 1,        // zero bytes
-  NotAnImage = 2,   // neither a PNG nor a JPEG signature
+  NotAnImage = 2,   // no PNG, JPEG or DICOM signature
   Truncated = 3,    // the container's end marker (PNG IEND, JPEG EOI) is missing
   Unreadable = 4,   // recognised, but the decoder failed
   Constant = 5,     // every pixel has the same value
-  Unsupported = 6,  // a recognised format this build cannot decode (DICOM)
+  Unsupported = 6,  // DICOM this build cannot decode: compressed, colour, or more than 16 bits
 };
 
 // How images with more than 8 bits per pixel become 8 bits; 8-bit images are never rescaled.
