@@ -16,5 +16,6 @@ root.Subcommands.Add(SweepCommands.Create());
 root.Subcommands.Add(TrialCommands.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(StatsCommands.Create());
+root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 return await root.Parse(args).InvokeAsync();

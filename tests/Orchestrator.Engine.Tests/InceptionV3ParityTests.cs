@@ -29,9 +29,8 @@ public sealed class InceptionV3ParityTests(ITestOutputHelper output)
     [Fact]
     public void Inputs_below_75_pixels_are_refused_clearly()
     {
-        using var trainer = TorchTrainer.Create(TinyData.Options("inception_v3", inputSize: 64));
-        trainer.Invoking(t => t.TrainEpoch(Data, Train[..16], TinyData.BalancedWeights, 16, null, default))
-            .Should().Throw<EngineException>().WithMessage("*inception_v3 needs inputs of at least 75x75, got 64x64*");
+        var create = () => TorchTrainer.Create(TinyData.Options("inception_v3", inputSize: 64));
+        create.Should().Throw<EngineException>().WithMessage("*inception_v3 needs inputs of at least 75x75, got 64x64*");
     }
 
     [Theory]

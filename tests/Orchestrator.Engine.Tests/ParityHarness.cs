@@ -21,15 +21,7 @@ public static class ParityHarness
 
         """;
 
-    private const string Epilogue = """
-
-        with torch.no_grad():
-            for m in model.modules():
-                if isinstance(m, torch.nn.BatchNorm2d):
-                    m.running_mean.uniform_(-0.2, 0.2)
-                    m.running_var.uniform_(0.5, 1.5)
-                    m.weight.uniform_(0.5, 1.5)
-                    m.bias.uniform_(-0.2, 0.2)
+    private const string Epilogue = "\n" + ReferencePython.RandomizeBatchNorm + """
         model.eval()
         with open(out + "/backbone.raw", "wb") as f:
             f.write(b"OTERAW01")

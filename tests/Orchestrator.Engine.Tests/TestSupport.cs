@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Domain.Data;
 using Orchestrator.Engine.Training;
 
@@ -77,50 +76,3 @@ internal static class TinyData
         OptimizerKind optimizer = OptimizerKind.Adam, double lr = 1e-3) =>
         new(arch, Classes, inputSize, optimizer, lr, seed, Threads: 2);
 }
-
-/// <summary>Debian's python3 with torch + torchvision, used as the reference oracle.</summary>
-internal static class ReferencePython
-{
-    public const string Interpreter = "/usr/bin/python3";
-    private static readonly Lazy<string?> Missing = new(Probe);
-
-    /// <summary>Null when usable, otherwise why not.</summary>
-    public static string? WhyUnavailable => Missing.Value;
-
-    private static string? Probe()
-    {
-        if (!File.Exists(Interpreter)) return $"{Interpreter} does not exist";
-        var (code, output) = Run("-c \"import torch, torchvision; print(torchvision.__version__)\"", TimeSpan.FromSeconds(60));
-        return code == 0 ? null : $"{Interpreter} cannot import torch/torchvision: {output.Trim()}";
-    }
-
-    public static (int ExitCode, string Output) Run(string arguments, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(Interpreter, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {Interpreter}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Interpreter} {arguments} ran past {timeout}");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
-}
-
-/// <summary>A fact that is skipped, saying why loudly, when the python reference is not installed.</summary>
-public sealed class TorchvisionFactAttribute : FactAttribute
-{
-    public TorchvisionFactAttribute()
-    {
-        if (ReferencePython.WhyUnavailable is { } why)
-            Skip = $"SKIPPED: PyTorch reference unavailable ({why}); parity with PyTorch is NOT verified";
-    }
-}
-

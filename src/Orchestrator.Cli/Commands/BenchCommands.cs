@@ -1,99 +1,75 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Cli.Output;
 using Orchestrator.Cluster.Sweeps;
-using Orchestrator.Domain.Specs;
-using Orchestrator.Engine.Datasets;
+using Orchestrator.Engine.Models;
 using Orchestrator.Engine.Training;
+using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>Measurements run by hand (figures recorded in the README); nothing here is part of a sweep.</summary>
+/// <summary>Throughput measurements of the engine (run by hand; tests/benchmarks compares them with PyTorch).</summary>
 public static class BenchCommands
 {
     public static Command Create()
     {
-        var bench = new Command("bench", "Measurements run by hand");
-        bench.Subcommands.Add(Loader());
+        var bench = new Command("bench", "Measure the training engine and its input pipeline");
+        bench.Subcommands.Add(EngineBench());
+        bench.Subcommands.Add(BenchLoaderCommand.Create());
         return bench;
     }
 
-    private static Command Loader()
+    private static Command EngineBench()
     {
-        var data = new Option<string?>("--data") { Description = "A packed dataset (default: a synthetic one made in a temporary folder)" };
-        var stored = new Option<int>("--stored") { Description = "Stored size of the synthetic set", DefaultValueFactory = _ => 256 };
-        var size = new Option<int>("--size") { Description = "Network input size", DefaultValueFactory = _ => 224 };
-        var images = new Option<int>("--images") { Description = "Images per pass", DefaultValueFactory = _ => 256 };
-        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
-        var arch = new Option<string>("--arch") { Description = "Backbone trained for the comparison", DefaultValueFactory = _ => "mobilenet_v2" };
-        var threads = new Option<int>("--threads") { Description = "Native threads (0: all cores)", DefaultValueFactory = _ => 0 };
-        var command = new Command("loader",
-            "Images/s of the input pipeline alone (augmentation of every image + resize + normalization) vs training images/s of a backbone at the same size")
-            { data, stored, size, images, batch, arch, threads };
+        var arch = ModelCommands.Arch();
+        var size = new Option<int?>("--size") { Description = "Input side length (default: the architecture's)" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 16 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var steps = new Option<int>("--steps") { Description = "Timed batches per pass", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed batches before each pass", DefaultValueFactory = _ => 1 };
+        var json = CommonOptions.Json();
+        var command = new Command("engine",
+            "Training images/s (all groups trainable; backbone frozen), inference images/s and peak memory, on random data")
+            { arch, size, batch, threads, steps, warmup, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
         {
-            var inputSize = result.GetValue(size);
-            var count = result.GetValue(images);
-            var batchSize = result.GetValue(batch);
-            var backbone = result.GetValue(arch)!;
-            if (!Backbones.Supported.Contains(backbone)) throw new InvalidInputException($"--arch: unknown backbone '{backbone}'");
-            if (count < batchSize || batchSize < 1) throw new InvalidInputException("--images must be at least --batch, and --batch at least 1");
-
-            var temp = result.GetValue(data) is null ? Path.Combine(Path.GetTempPath(), "orchestrator-bench-" + Guid.NewGuid().ToString("N")[..8]) : null;
-            try
+            var info = ArchitectureInfo.Get(result.GetValue(arch)!);
+            var side = result.GetValue(size) ?? info.DefaultInputSize;
+            if (side < info.MinInputSize)
+                throw new InvalidInputException($"--size: {info.Name} needs at least {info.MinInputSize}, got {side}");
+            Positive("--batch", result.GetValue(batch));
+            Positive("--threads", result.GetValue(threads));
+            Positive("--steps", result.GetValue(steps));
+            if (result.GetValue(warmup) < 0) throw new InvalidInputException("--warmup must not be negative");
+            var r = EngineBenchmark.Run(info.Name, side, result.GetValue(batch), result.GetValue(threads),
+                result.GetValue(steps), result.GetValue(warmup));
+            var peakMiB = r.PeakRssKib / 1024.0;
+            if (result.GetValue(json))
             {
-                var path = result.GetValue(data) ?? temp!;
-                if (temp is not null)
+                Console.WriteLine(JsonSerializer.Serialize(new
                 {
-                    Console.WriteLine($"making {count} SYNTHETIC images of {result.GetValue(stored)}x{result.GetValue(stored)} in {temp}");
-                    SyntheticDatasetBuilder.Build(temp, Math.Max(count, 42), result.GetValue(stored), seed: 1);
-                }
-                using var dataset = PackedDataset.Open(path);
-                var classes = dataset.Manifest.Classes.Count;
-                var order = Enumerable.Range(0, count).Select(i => i % dataset.Count).ToArray();
-                using var trainer = TorchTrainer.Create(new TrainerOptions(backbone, classes, inputSize, OptimizerKind.Adam, 1e-3, 1, result.GetValue(threads)));
-                trainer.ConfigureInput(dataset, order, new InputSettings(Normalizations.Backbone, Enumerable.Repeat(true, classes).ToArray(), 1));
-                trainer.BeginEpoch(1);
-
-                var pipeline = Measure(() =>
-                {
-                    for (var start = 0; start + batchSize <= count; start += batchSize)
-                        trainer.PrepareBatch(dataset, order.AsSpan(start, batchSize), augment: true, start);
-                }, count - count % batchSize);
-                var weights = Enumerable.Repeat(1f, classes).ToArray();
-                var head = Measure(() => trainer.TrainEpoch(dataset, order, weights, batchSize, null, ct), count);
-                trainer.SetTrainable(trainer.GroupCount);
-                var full = Measure(() => trainer.TrainEpoch(dataset, order, weights, batchSize, null, ct), count);
-
-                var side = dataset.Manifest.Width;
-                Console.WriteLine($"input {side}x{side} stored -> {inputSize}x{inputSize}, batch {batchSize}, {count} images, {Environment.ProcessorCount} cores");
-                Console.WriteLine(Line("input pipeline (augment every image, resize, normalize)", pipeline, pipeline));
-                Console.WriteLine(Line($"{backbone} training, head only (m = 0)", head, pipeline));
-                Console.WriteLine(Line($"{backbone} training, all groups unfrozen", full, pipeline));
+                    architecture = r.Architecture, size = r.Size, batch = r.Batch, threads = r.Threads, steps = r.Steps,
+                    trainAllImagesPerSecond = r.TrainAllImagesPerSecond,
+                    trainHeadImagesPerSecond = r.TrainHeadImagesPerSecond,
+                    inferenceImagesPerSecond = r.InferenceImagesPerSecond,
+                    peakRssMiB = Math.Round(peakMiB, 1),
+                    peakRssSource = "VmHWM of /proc/self/status (whole process)",
+                }, Tables.Json));
                 return Task.FromResult(ExitCodes.Ok);
             }
-            finally
-            {
-                if (temp is not null && Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            }
+            var table = new Table().AddColumns("architecture", "size", "batch", "threads", "train all (img/s)",
+                "train head (img/s)", "inference (img/s)", "peak RSS (MiB, VmHWM)");
+            table.AddRow(r.Architecture, r.Size.ToString(), r.Batch.ToString(), r.Threads.ToString(),
+                r.TrainAllImagesPerSecond.ToString("F1"), r.TrainHeadImagesPerSecond.ToString("F1"),
+                r.InferenceImagesPerSecond.ToString("F1"), peakMiB.ToString("F0"));
+            AnsiConsole.Write(table);
+            return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;
     }
 
-    /// <summary>Images per second of <paramref name="pass"/> over <paramref name="images"/> images, best of two after a warm-up.</summary>
-    private static double Measure(Action pass, int images)
+    private static void Positive(string option, int value)
     {
-        pass();
-        var best = double.MaxValue;
-        for (var k = 0; k < 2; k++)
-        {
-            var watch = Stopwatch.StartNew();
-            pass();
-            best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-        return images / best;
+        if (value < 1) throw new InvalidInputException($"{option} must be at least 1, got {value}");
     }
-
-    private static string Line(string what, double rate, double pipeline) =>
-        string.Create(CultureInfo.InvariantCulture, $"  {what,-58} {rate,10:F1} images/s   pipeline / this = {pipeline / rate,6:F1}x");
 }

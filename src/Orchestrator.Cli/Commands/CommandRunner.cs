@@ -1,5 +1,6 @@
 using Orchestrator.Cluster.Sweeps;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Engine.Interop;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -26,7 +27,8 @@ public static class CommandRunner
             Console.Error.WriteLine("interrupted: progress so far is journaled; run the same command again to resume");
             return ExitCodes.Interrupted;
         }
-        catch (Exception ex) when (ex is SpecException or InvalidInputException or FormatException or FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception ex) when (ex is SpecException or InvalidInputException or FormatException or FileNotFoundException or DirectoryNotFoundException
+            or EngineException { InvalidInput: true })
         {
             return Fail(ex.Message, ExitCodes.BadInput);
         }

@@ -10,6 +10,7 @@ internal static unsafe partial class NativeMethods
     public const int Ok = 0;
     public const int Error = 1;
     public const int Cancelled = 2;
+    public const int InvalidInput = 3;
 
     [LibraryImport(Library)]
     public static partial nint ote_last_error();
@@ -111,6 +112,8 @@ internal static unsafe partial class NativeMethods
                 return;
             case Cancelled:
                 throw new OperationCanceledException("the native engine observed cancellation");
+            case InvalidInput:
+                throw new EngineException(LastError(), invalidInput: true);
             default:
                 throw new EngineException(LastError());
         }

@@ -192,9 +192,12 @@ public sealed unsafe class TorchTrainer : ITrainer
         NativeMethods.Check(NativeMethods.ote_trainer_load_best(_handle, Path.GetFullPath(path)));
     }
 
-    /// <summary>Loads backbone weights from the engine's raw tensor file (format in native/src/engine.cpp):
-    /// every backbone parameter and BatchNorm running statistic must be present with its shape.
-    /// Returns the number of tensors loaded.</summary>
+    /// <summary>Loads backbone weights, before training, from a weights file that <c>orchestrator model import</c>
+    /// (or <see cref="Models.BackboneWeights.Save"/>) wrote, from a flat PyTorch state dict, or from the engine's raw
+    /// tensor file (OTERAW01, format in native/README.md). Every backbone parameter and BatchNorm running statistic
+    /// must be present with its shape; a file of another architecture is refused (<see cref="EngineException"/>
+    /// with InvalidInput). The head stays as initialized; an ImageNet classifier in the file is not used.
+    /// Returns the number of backbone tensors loaded.</summary>
     public int LoadBackboneWeights(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

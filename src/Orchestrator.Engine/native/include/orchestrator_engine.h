@@ -16,7 +16,8 @@
 extern "C" {
 #endif
 
-enum { OTE_OK = 0, OTE_ERROR = 1, OTE_CANCELLED = 2 };
+/* OTE_INVALID_INPUT: the arguments or input files were refused (std::invalid_argument inside); nothing changed. */
+enum { OTE_OK = 0, OTE_ERROR = 1, OTE_CANCELLED = 2, OTE_INVALID_INPUT = 3 };
 enum { OTE_OPTIMIZER_ADAM = 0, OTE_OPTIMIZER_SGD = 1 };
 
 typedef struct ote_dataset ote_dataset;
@@ -76,6 +77,51 @@ OTE_API int32_t ote_trainer_features(ote_trainer* trainer, const float* input, i
 OTE_API int32_t ote_trainer_param_checksum(ote_trainer* trainer, int32_t group, double* out);
 OTE_API int32_t ote_trainer_bn_stats_checksum(ote_trainer* trainer, int32_t group, double* out);
 OTE_API int32_t ote_trainer_trainable_count(ote_trainer* trainer, int64_t* out_params);
+
+/* Architectures (c_api_model.cpp): names in sorted order, and what each expects of its input. */
+typedef struct {
+  int32_t groups;
+  int32_t default_size; /* input side length the pretrained weights were trained at */
+  int32_t min_size;     /* smallest input side the backbone accepts */
+  int32_t has_reference_classifier; /* the reference (torchvision/timm) has an ImageNet classifier to import */
+  float mean[3];        /* per-channel normalization the pretrained weights expect */
+  float std[3];
+} ote_architecture_info_t;
+OTE_API int32_t ote_architecture_count(int32_t* out_count);
+/* *out_name stays valid for the life of the process. */
+OTE_API int32_t ote_architecture_name(int32_t index, const char** out_name);
+OTE_API int32_t ote_architecture_info(const char* arch, ote_architecture_info_t* out);
+
+/* Backbone weights of one architecture, read from an imported weights file (checked to be for arch) or from a flat
+ * PyTorch state dict saved with torch.save (checked key by key and shape by shape; OTE_INVALID_INPUT with the
+ * missing and unexpected names on a mismatch). The reference's ImageNet classifier, when present, is kept apart. */
+typedef struct ote_weights ote_weights;
+typedef struct {
+  int32_t backbone_tensors;
+  int32_t classifier_tensors;
+  int32_t ignored_tensors; /* dropped on purpose, e.g. inception_v3's AuxLogits */
+  int32_t from_state_dict;
+  int64_t classes;         /* outputs of the ImageNet classifier; 0 without one */
+} ote_weights_summary_t;
+OTE_API int32_t ote_weights_open(const char* arch, const char* path, ote_weights** out);
+OTE_API void ote_weights_free(ote_weights* weights);
+OTE_API int32_t ote_weights_summary(ote_weights* weights, ote_weights_summary_t* out);
+/* Atomic (temp file, fsync, rename); torch.load reads it: {format, version, arch, backbone, classifier}. */
+OTE_API int32_t ote_weights_save(ote_weights* weights, const char* path);
+/* input_path: torch.save({"input": x}) with x float N x 3 x H x W, already normalized. Writes
+ * {"features": N x D, "logits": N x classes (with a classifier)} atomically to output_path. */
+OTE_API int32_t ote_weights_forward(ote_weights* weights, const char* input_path, const char* output_path,
+                                    int64_t* out_n);
+
+/* Images per second of the trainer's own passes on random data; peak_rss_kib is the process's VmHWM. */
+typedef struct {
+  double train_all_images_per_s;
+  double train_head_images_per_s;
+  double inference_images_per_s;
+  int64_t peak_rss_kib;
+} ote_bench_result_t;
+OTE_API int32_t ote_bench_engine(const char* arch, int32_t size, int32_t batch, int32_t steps, int32_t warmup,
+                                 ote_bench_result_t* out);
 
 /* Ingest: decode one PNG (8 or 16 bit), JPEG or uncompressed grayscale DICOM held in memory to size x size gray uint8
  * (out: size * size bytes). A file that is empty, not an image, truncated, undecodable, unsupported or constant is not

@@ -103,10 +103,9 @@ struct DenseNet121 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the densenet121 backbone");
   }
 
-  torch::Tensor pooled(const torch::Tensor& x) override {
+  torch::Tensor feature_map(const torch::Tensor& x) override {
     // torchvision applies a ReLU after norm5, outside `features`.
-    auto y = torch::relu(features->forward(x));
-    return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+    return torch::relu(features->forward(x));
   }
 
   // Checkpoints from before module names could not contain dots name the layer parts "norm.1", "conv.2", ...;
@@ -120,7 +119,8 @@ struct DenseNet121 : Net {
   }
 };
 
-const ArchitectureRegistration densenet121{{"densenet121", 8, [](int c) { return std::make_shared<DenseNet121>(c); }}};
+const ArchitectureRegistration densenet121{
+    {"densenet121", 8, [](int c) { return std::make_shared<DenseNet121>(c); }, {224, 32}, {{"classifier"}, {}}}};
 
 }  // namespace
 }  // namespace ote

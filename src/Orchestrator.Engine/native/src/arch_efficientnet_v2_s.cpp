@@ -113,13 +113,12 @@ struct EfficientNetV2S : Net {
     }
   }
 
-  torch::Tensor pooled(const torch::Tensor& x) override {
-    return torch::adaptive_avg_pool2d(features->forward(x), {1, 1}).flatten(1);
-  }
+  torch::Tensor feature_map(const torch::Tensor& x) override { return features->forward(x); }
 };
 
 const ArchitectureRegistration efficientnet_v2_s{
-    {"efficientnet_v2_s", 10, [](int c) { return std::make_shared<EfficientNetV2S>(c); }}};
+    {"efficientnet_v2_s", 10, [](int c) { return std::make_shared<EfficientNetV2S>(c); }, {384, 16},
+     {{"classifier.1"}, {}}}};
 
 }  // namespace
 }  // namespace ote

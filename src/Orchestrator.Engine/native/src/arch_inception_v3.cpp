@@ -187,7 +187,7 @@ struct InceptionV3 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the inception_v3 backbone");
   }
 
-  torch::Tensor pooled(const torch::Tensor& input) override {
+  torch::Tensor feature_map(const torch::Tensor& input) override {
     if (input.size(2) < 75 || input.size(3) < 75)
       throw std::invalid_argument("inception_v3 needs inputs of at least 75x75, got " + std::to_string(input.size(2)) +
                                   "x" + std::to_string(input.size(3)));
@@ -203,12 +203,13 @@ struct InceptionV3 : Net {
       x = stage.forward(x);
       if (name == "Conv2d_2b_3x3" || name == "Conv2d_4a_3x3") x = max_pool_3x3_s2(x);
     }
-    return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
+    return x;
   }
 };
 
 const ArchitectureRegistration inception_v3{
-    {"inception_v3", 11, [](int c) { return std::make_shared<InceptionV3>(c, /*transform=*/true); }}};
+    {"inception_v3", 11, [](int c) { return std::make_shared<InceptionV3>(c, /*transform=*/true); }, {299, 75},
+     {{"fc"}, {"AuxLogits."}}}};
 
 }  // namespace
 }  // namespace ote

@@ -27,7 +27,9 @@ struct LightweightCnn : FeaturesNet {
   int group_of_feature(int k) const override { return k; }
 };
 
-const ArchitectureRegistration lightweight_cnn{{"lightweight-cnn", 4, [](int c) { return std::make_shared<LightweightCnn>(c); }}};
+// No pretrained reference exists: no ImageNet classifier.
+const ArchitectureRegistration lightweight_cnn{
+    {"lightweight-cnn", 4, [](int c) { return std::make_shared<LightweightCnn>(c); }, {64, 16}, {}}};
 
 }  // namespace
 }  // namespace ote

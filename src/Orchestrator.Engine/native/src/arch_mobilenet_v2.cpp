@@ -66,7 +66,8 @@ struct MobileNetV2 : FeaturesNet {
   }
 };
 
-const ArchitectureRegistration mobilenet_v2{{"mobilenet_v2", 7, [](int c) { return std::make_shared<MobileNetV2>(c); }}};
+const ArchitectureRegistration mobilenet_v2{
+    {"mobilenet_v2", 7, [](int c) { return std::make_shared<MobileNetV2>(c); }, {224, 16}, {{"classifier.1"}, {}}}};
 
 }  // namespace
 }  // namespace ote

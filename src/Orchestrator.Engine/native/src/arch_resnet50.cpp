@@ -75,15 +75,16 @@ struct ResNet50 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the backbone");
   }
 
-  torch::Tensor pooled(const torch::Tensor& x) override {
+  torch::Tensor feature_map(const torch::Tensor& x) override {
     auto y = torch::relu(bn1->forward(conv1->forward(x)));
     y = torch::max_pool2d(y, 3, 2, 1);
     for (auto& layer : layers) y = layer->forward(y);
-    return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+    return y;
   }
 };
 
-const ArchitectureRegistration resnet50{{"resnet50", 8, [](int c) { return std::make_shared<ResNet50>(c); }}};
+const ArchitectureRegistration resnet50{
+    {"resnet50", 8, [](int c) { return std::make_shared<ResNet50>(c); }, {224, 16}, {{"fc"}, {}}}};
 
 }  // namespace
 }  // namespace ote

@@ -104,17 +104,18 @@ struct Xception : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the backbone");
   }
 
-  torch::Tensor pooled(const torch::Tensor& x) override {
+  torch::Tensor feature_map(const torch::Tensor& x) override {
     auto y = torch::relu(bn1->forward(conv1->forward(x)));
     y = torch::relu(bn2->forward(conv2->forward(y)));
     for (auto& b : blocks) y = b->forward(y);
     y = torch::relu(bn3->forward(conv3->forward(y)));
-    y = torch::relu(bn4->forward(conv4->forward(y)));
-    return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
+    return torch::relu(bn4->forward(conv4->forward(y)));
   }
 };
 
-const ArchitectureRegistration xception{{"xception", 8, [](int c) { return std::make_shared<Xception>(c); }}};
+// timm's legacy_xception weights were trained on inputs scaled to [-1, 1]: mean = std = 0.5.
+const ArchitectureRegistration xception{{"xception", 8, [](int c) { return std::make_shared<Xception>(c); },
+                                         {299, 16, {0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}}, {{"fc"}, {}}}};
 
 }  // namespace
 }  // namespace ote

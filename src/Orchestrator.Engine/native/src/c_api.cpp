@@ -3,15 +3,17 @@
 #include <string>
 
 #include "c_api_support.h"
-#include "orchestrator_engine.h"
 
-using ote::capi::deref;
-using ote::capi::guard;
-using ote::capi::require;
+using namespace ote::capi;
+
+std::string& ote::capi::last_error() {
+  thread_local std::string message;
+  return message;
+}
 
 extern "C" {
 
-const char* ote_last_error(void) { return ote::capi::last_error.c_str(); }
+const char* ote_last_error(void) { return last_error().c_str(); }
 
 int32_t ote_set_num_threads(int32_t threads) {
   return guard([&] {

@@ -1,7 +1,7 @@
 #pragma once
-// Shared by the C API files: the handle types, and the error convention of every ote_ entry point: a body runs
-// through guard(), no exception crosses the ABI, and the last failure's message is kept per thread for ote_last_error().
-#include <c10/util/Exception.h>
+// Shared by the c_api*.cpp files: the dataset and trainer handle types, and guard(): every C entry point runs its body
+// through it, so no exception crosses the ABI.
+#include <torch/torch.h>
 
 #include <memory>
 #include <stdexcept>
@@ -17,13 +17,13 @@ struct ote_trainer {
   std::unique_ptr<ote::Trainer> impl;
 };
 
-namespace ote {
-namespace capi {
+namespace ote::capi {
 
-inline thread_local std::string last_error;
+// The message ote_last_error() returns, per thread.
+std::string& last_error();
 
 inline int32_t fail(const std::string& message) {
-  last_error = message;
+  last_error() = message;
   return OTE_ERROR;
 }
 
@@ -32,9 +32,12 @@ int32_t guard(F&& body) {
   try {
     body();
     return OTE_OK;
-  } catch (const Cancelled&) {
-    last_error = "cancelled";
+  } catch (const ote::Cancelled&) {
+    last_error() = "cancelled";
     return OTE_CANCELLED;
+  } catch (const std::invalid_argument& e) {
+    last_error() = e.what();
+    return OTE_INVALID_INPUT;
   } catch (const c10::Error& e) {
     return fail(e.what_without_backtrace());
   } catch (const std::exception& e) {
@@ -54,5 +57,4 @@ inline void require(const void* p, const char* what) {
   if (p == nullptr) throw std::invalid_argument(std::string(what) + " is null");
 }
 
-}  // namespace capi
-}  // namespace ote
+}  // namespace ote::capi

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "engine.h"
+#include "state_dict.h"
 
 namespace ote {
 
@@ -28,7 +29,7 @@ std::string errno_text(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
 
-void write_all(int fd, const std::string& bytes, const std::string& path) {
+void write_all(int fd, std::string_view bytes, const std::string& path) {
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -40,8 +41,9 @@ void write_all(int fd, const std::string& bytes, const std::string& path) {
   }
 }
 
-// Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory.
-void write_atomically(const std::string& path, const std::string& bytes) {
+}  // namespace
+
+void write_atomically(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(errno_text("cannot create", tmp));
@@ -67,6 +69,8 @@ void write_atomically(const std::string& path, const std::string& bytes) {
   ::close(dfd);
   if (rc != 0) throw std::runtime_error(errno_text("cannot fsync directory", dir));
 }
+
+namespace {
 
 std::string serialize(torch::serialize::OutputArchive& archive) {
   std::string bytes;

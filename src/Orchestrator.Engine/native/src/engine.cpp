@@ -96,15 +96,12 @@ Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int o
   if (optimizer_kind != 0 && optimizer_kind != 1)
     throw std::invalid_argument("optimizer must be 0 (adam) or 1 (sgd), got " + std::to_string(optimizer_kind));
   if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
-  if (input_size < 16) throw std::invalid_argument("input size must be at least 16, got " + std::to_string(input_size));
-  {
-    // The initialisation draws from libtorch's one process-wide generator: trainers built at the same time
-    // on several worker threads would interleave their draws, so seeding and building happen under a lock.
-    static std::mutex init_mutex;
-    std::lock_guard<std::mutex> lock(init_mutex);
-    torch::manual_seed(seed);
-    net_ = make_net(arch, num_classes);
-  }
+  const auto& spec = architecture(arch).input;
+  if (input_size < spec.min_size)
+    throw std::invalid_argument(arch + " needs inputs of at least " + std::to_string(spec.min_size) + "x" +
+                                std::to_string(spec.min_size) + ", got " + std::to_string(input_size) + "x" +
+                                std::to_string(input_size));
+  net_ = make_seeded_net(arch, num_classes, seed);
   // Channels-last convolution weights and inputs: oneDNN's CPU kernels (depthwise backward above all) run
   // markedly faster in that layout. Done before the optimizer exists, so its state follows the layout.
   for (auto& p : net_->parameters(true))
@@ -113,8 +110,8 @@ Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int o
     entries_.push_back({p.key(), p.value(), group_of_name(*net_, p.key()), false});
   for (auto& b : net_->named_buffers(true))
     entries_.push_back({b.key(), b.value(), group_of_name(*net_, b.key()), true});
-  mean_ = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
-  std_ = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+  mean_ = torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end())).view({1, 3, 1, 1});
+  std_ = torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end())).view({1, 3, 1, 1});
   set_trainable(0);
   reset_optimizer();
 }
@@ -318,14 +315,24 @@ uint32_t read_u32(std::ifstream& in, const std::string& path) {
 
 }  // namespace
 
-// Raw tensor file: "OTERAW01", u32 count, then per tensor: u32 name length, name, u32 dtype (0 float32,
-// 1 int64), u32 ndim, int64 dims[ndim], little-endian data.
 int Trainer::load_backbone(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open '" + path + "'");
   char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, "OTERAW01", 8) != 0)
-    throw std::runtime_error("'" + path + "' is not a raw tensor file (bad magic)");
+  if (!in.read(magic, 8) || std::memcmp(magic, "OTERAW01", 8) != 0) {
+    // Not a raw tensor file: an imported weights file or a PyTorch state dict (state_dict.cpp).
+    const auto weights = read_weights(arch_, *net_, path);
+    torch::NoGradGuard no_grad;
+    for (auto& e : entries_)
+      if (auto it = weights.backbone.find(e.name); it != weights.backbone.end()) e.tensor.copy_(it->second);
+    return static_cast<int>(weights.backbone.size());
+  }
+  return load_raw_backbone(in, path);
+}
+
+// Raw tensor file: "OTERAW01", u32 count, then per tensor: u32 name length, name, u32 dtype (0 float32,
+// 1 int64), u32 ndim, int64 dims[ndim], little-endian data.
+int Trainer::load_raw_backbone(std::ifstream& in, const std::string& path) {
   const uint32_t count = read_u32(in, path);
   std::map<std::string, const Entry*> by_name;
   for (auto& e : entries_)

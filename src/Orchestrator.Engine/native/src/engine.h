@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "input_pipeline.h"
 #include "models.h"
+#include "state_dict.h"
 
 namespace ote {
 
@@ -109,6 +111,7 @@ class Trainer {
   torch::Tensor prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position) const;
 
   torch::Tensor features(const torch::Tensor& input);
+  // A raw tensor file (OTERAW01), an imported weights file or a PyTorch state dict; returns the tensors loaded.
   int load_backbone(const std::string& path);
   double param_checksum(int group) const;
   double bn_stats_checksum(int group) const;
@@ -122,6 +125,7 @@ class Trainer {
   void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
                       bool augment, Step&& step);
   void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
+  int load_raw_backbone(std::ifstream& in, const std::string& path);
 
   std::string arch_;
   int num_classes_, input_size_, optimizer_kind_;

@@ -1,17 +1,15 @@
 #include "models.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 #include <stdexcept>
 
 namespace nn = torch::nn;
 
 namespace ote {
-
-torch::Tensor FeaturesNet::pooled(const torch::Tensor& x) {
-  auto y = features->forward(x);
-  return torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1);
-}
 
 int index_after(const std::string& name, const std::string& prefix) {
   if (name.rfind(prefix, 0) != 0) return -1;
@@ -50,15 +48,20 @@ std::vector<Architecture>& registry() {
   return architectures;
 }
 
-const Architecture& find(const std::string& name) {
+std::mutex& build_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+const Architecture& architecture(const std::string& name) {
   for (const auto& a : registry())
     if (a.name == name) return a;
   std::string supported;
   for (const auto& n : architecture_names()) supported += (supported.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown architecture '" + name + "' (supported: " + supported + ")");
 }
-
-}  // namespace
 
 ArchitectureRegistration::ArchitectureRegistration(Architecture arch) { registry().push_back(std::move(arch)); }
 
@@ -69,12 +72,32 @@ std::vector<std::string> architecture_names() {
   return names;
 }
 
-int group_count_of(const std::string& arch) { return find(arch).groups; }
+int group_count_of(const std::string& arch) { return architecture(arch).groups; }
 
 std::shared_ptr<Net> make_net(const std::string& arch, int num_classes) {
-  const auto& a = find(arch);
+  const auto& a = architecture(arch);
   if (num_classes < 2) throw std::invalid_argument("num_classes must be at least 2");
   return a.make(num_classes);
+}
+
+std::shared_ptr<Net> make_seeded_net(const std::string& arch, int num_classes, uint64_t seed) {
+  std::lock_guard<std::mutex> lock(build_mutex());
+  torch::manual_seed(seed);
+  return make_net(arch, num_classes);
+}
+
+std::shared_ptr<Net> make_unseeded_net(const std::string& arch, int num_classes) {
+  std::lock_guard<std::mutex> lock(build_mutex());
+  at::Generator gen = at::detail::getDefaultCPUGenerator();
+  torch::Tensor state;
+  {
+    std::lock_guard<std::mutex> gen_lock(gen.mutex());
+    state = gen.get_state();
+  }
+  auto net = make_net(arch, num_classes);
+  std::lock_guard<std::mutex> gen_lock(gen.mutex());
+  gen.set_state(state);
+  return net;
 }
 
 }  // namespace ote

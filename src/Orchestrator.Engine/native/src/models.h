@@ -1,6 +1,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,8 +20,16 @@ struct Net : torch::nn::Module {
   virtual int group_count() const = 0;
   // Group of a backbone tensor, from its name as named_parameters()/named_buffers() give it.
   virtual int group_of(const std::string& name) const = 0;
+  // Backbone output before pooling: N x feature_dim x h x w (after any final activation of the reference).
+  virtual torch::Tensor feature_map(const torch::Tensor& x) = 0;
+  // What the reference implementation's ImageNet classifier takes: by default the globally pooled map.
+  virtual torch::Tensor classifier_input(const torch::Tensor& map) const { return global_pool(map); }
+  virtual int64_t classifier_input_dim() const { return feature_dim; }
   // Backbone output globally average-pooled: N x feature_dim.
-  virtual torch::Tensor pooled(const torch::Tensor& x) = 0;
+  torch::Tensor pooled(const torch::Tensor& x) { return global_pool(feature_map(x)); }
+  static torch::Tensor global_pool(const torch::Tensor& map) {
+    return torch::adaptive_avg_pool2d(map, {1, 1}).flatten(1);
+  }
   // The current name of a backbone tensor named as in an older checkpoint of the reference implementation;
   // load_backbone() looks names up through it.
   virtual std::string canonical_name(const std::string& name) const { return name; }
@@ -34,7 +43,25 @@ struct FeaturesNet : Net {
 
   virtual int group_of_feature(int feature_index) const = 0;
   int group_of(const std::string& name) const override;
-  torch::Tensor pooled(const torch::Tensor& x) override;
+  torch::Tensor feature_map(const torch::Tensor& x) override { return features->forward(x); }
+};
+
+constexpr std::array<float, 3> kImageNetMean{0.485f, 0.456f, 0.406f};
+constexpr std::array<float, 3> kImageNetStd{0.229f, 0.224f, 0.225f};
+
+// The input an architecture's pretrained weights expect: side length and per-channel normalization.
+struct InputSpec {
+  int default_size;
+  int min_size;
+  std::array<float, 3> mean = kImageNetMean;
+  std::array<float, 3> std = kImageNetStd;
+};
+
+// The reference implementation's ImageNet classifier: Linear layers with a ReLU between consecutive ones, applied to
+// Net::classifier_input(). Kept apart from the backbone when weights are imported (our head is new).
+struct ReferenceClassifier {
+  std::vector<std::string> linears;  // module names in the reference state dict, e.g. {"fc"}
+  std::vector<std::string> ignored;  // name prefixes of reference tensors that are dropped, e.g. {"AuxLogits."}
 };
 
 // Every architecture registers itself (see ArchitectureRegistration) in the file that defines it.
@@ -42,6 +69,8 @@ struct Architecture {
   std::string name;
   int groups;
   std::function<std::shared_ptr<Net>(int num_classes)> make;
+  InputSpec input;
+  ReferenceClassifier classifier;
 };
 
 struct ArchitectureRegistration {
@@ -49,7 +78,14 @@ struct ArchitectureRegistration {
 };
 
 // Throws std::invalid_argument naming the supported architectures.
+const Architecture& architecture(const std::string& name);
 std::shared_ptr<Net> make_net(const std::string& arch, int num_classes);
+// Seeds libtorch's process-wide generator and builds, under one lock: nets built on several threads at once would
+// otherwise interleave their draws.
+std::shared_ptr<Net> make_seeded_net(const std::string& arch, int num_classes, uint64_t seed);
+// A net wanted for its tensor names and shapes (or to be overwritten): built under the same lock, leaving the
+// generator's state as it was.
+std::shared_ptr<Net> make_unseeded_net(const std::string& arch, int num_classes);
 int group_count_of(const std::string& arch);
 std::vector<std::string> architecture_names();
 
