@@ -19,6 +19,20 @@ uint8_t dicom_window(double x, double center, double width) {
   return static_cast<uint8_t>(std::min(255.0, std::floor(y + 0.5)));
 }
 
+namespace {
+
+// Stored values (two's complement when PixelRepresentation is 1) times slope plus intercept; false when short.
+template <typename Stored, typename Signed>
+bool modality_values(const Stored* px, unsigned long n, size_t count, bool is_signed, double slope, double intercept,
+                     double* v) {
+  if (n < count) return false;
+  for (size_t i = 0; i < count; ++i)
+    v[i] = (is_signed ? static_cast<double>(static_cast<Signed>(px[i])) : static_cast<double>(px[i])) * slope + intercept;
+  return true;
+}
+
+}  // namespace
+
 DicomPixels read_dicom(const uint8_t* data, size_t length) {
   // DCMTK logs warnings and errors to stderr; a rejected file is reported through QC instead.
   static std::once_flag quiet;
@@ -68,21 +82,19 @@ DicomPixels read_dicom(const uint8_t* data, size_t length) {
   const size_t count = static_cast<size_t>(rows) * cols;
   out.values.create(rows, cols, CV_64F);
   auto* v = out.values.ptr<double>();
+  const bool is_signed = representation == 1;
+  unsigned long n = 0;
+  bool complete = false;
   if (allocated == 16) {
     const Uint16* px = nullptr;
-    unsigned long n = 0;
     if (ds->findAndGetUint16Array(DCM_PixelData, px, &n).bad() || px == nullptr) return out;
-    if (n < count) return out.outcome = DicomPixels::Outcome::Truncated, out;
-    for (size_t i = 0; i < count; ++i)
-      v[i] = (representation == 1 ? static_cast<double>(static_cast<int16_t>(px[i])) : px[i]) * slope + intercept;
+    complete = modality_values<Uint16, int16_t>(px, n, count, is_signed, slope, intercept, v);
   } else {
     const Uint8* px = nullptr;
-    unsigned long n = 0;
     if (ds->findAndGetUint8Array(DCM_PixelData, px, &n).bad() || px == nullptr) return out;
-    if (n < count) return out.outcome = DicomPixels::Outcome::Truncated, out;
-    for (size_t i = 0; i < count; ++i)
-      v[i] = (representation == 1 ? static_cast<double>(static_cast<int8_t>(px[i])) : px[i]) * slope + intercept;
+    complete = modality_values<Uint8, int8_t>(px, n, count, is_signed, slope, intercept, v);
   }
+  if (!complete) return out.outcome = DicomPixels::Outcome::Truncated, out;
   out.outcome = DicomPixels::Outcome::Ok;
   return out;
 }
