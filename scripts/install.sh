@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the orchestrator needs on Debian 12 (bookworm): the native toolchain, libtorch, OpenCV and DCMTK.
 # With --test it also installs what the test suite needs (Debian's PyTorch and torchvision as a reference
-# oracle, and Debian's chromium, in which a test opens a sweep report headless; never used by the product).
+# oracle, and Debian's chromium, in which a test opens a sweep report headless; PostgreSQL for the cluster tests,
+# which start their own throw-away server on loopback; never used by the product).
 # Installs only what is missing; safe to run again.
 set -euo pipefail
 
@@ -10,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(cmake g++ make pkg-config libtorch-dev libopencv-dev libdcmtk-dev)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-torch python3-torchvision python3-pil python3-numpy chromium)
+  packages+=(python3-torch python3-torchvision python3-pil python3-numpy chromium postgresql)
 fi
 
 missing=()

@@ -9,6 +9,16 @@ status=${PIPESTATUS[0]}
 if [ "$status" -ne 0 ]; then
   echo "build failed"; exit "$status"
 fi
+# A real PostgreSQL server on loopback for the PostgreSQL store and cluster tests; stopped on exit.
+pg_dir=$(mktemp -d /tmp/orchestrator-test-pg.XXXXXX)
+if pg_url=$(scripts/pg-test-server.sh start "$pg_dir"); then
+  export ORCHESTRATOR_TEST_PG="$pg_url"
+  echo "PostgreSQL test server: $pg_url"
+else
+  echo "WARNING: no PostgreSQL test server could be started; PostgreSQL tests will be SKIPPED" >&2
+fi
+trap 'scripts/pg-test-server.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+
 dotnet test Orchestrator.sln -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

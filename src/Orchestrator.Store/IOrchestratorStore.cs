@@ -82,4 +82,42 @@ public interface IOrchestratorStore : IAsyncDisposable
 
     /// <summary>Events of all streams after a global position, in global order (for projections and watchers).</summary>
     Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default);
+
+    // ---- cluster: work across sweeps, cancellation, membership, the coordinator singleton ----
+
+    /// <summary>Like <see cref="TryClaimTrialAsync"/> over every sweep that is not cancelled, oldest sweep first.</summary>
+    Task<TrialLease?> TryClaimAnyTrialAsync(string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default);
+
+    /// <summary>Cancels a sweep (its Pending trials become Cancelled; running ones see <see cref="IsSweepCancelledAsync"/>
+    /// and stop at their next epoch boundary) or, with false, resumes it (its Cancelled trials become Pending again).
+    /// Journals are never touched. False when there is no such sweep.</summary>
+    Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default);
+
+    Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default);
+
+    /// <summary>Inserts or replaces a node row (status Up, not draining).</summary>
+    Task RegisterNodeAsync(NodeRecord node, CancellationToken ct = default);
+
+    /// <summary>Records a heartbeat: last heartbeat and busy slots, status back to Up. Returns the row (the node learns
+    /// it is draining from it), or null when the node is unknown.</summary>
+    Task<NodeRecord?> HeartbeatAsync(string nodeId, int busy, DateTimeOffset now, CancellationToken ct = default);
+
+    Task<IReadOnlyList<NodeRecord>> ListNodesAsync(CancellationToken ct = default);
+
+    /// <summary>Sets a node's status (the coordinator's verdict, or Left on a clean exit); false for an unknown node.</summary>
+    Task<bool> SetNodeStatusAsync(string nodeId, NodeStatus status, CancellationToken ct = default);
+
+    /// <summary>Draining: the node finishes its running trials and claims no new one. False for an unknown node.</summary>
+    Task<bool> SetDrainingAsync(string nodeId, bool draining, CancellationToken ct = default);
+
+    /// <summary>Ends now every running lease held by a slot of the node (owner <c>NODE_ID/slot</c>); returns how many.</summary>
+    Task<int> ExpireLeasesOfNodeAsync(string nodeId, DateTimeOffset now, CancellationToken ct = default);
+
+    /// <summary>Takes the coordinator singleton if free; null when another process holds it.</summary>
+    Task<ILeadership?> TryAcquireLeadershipAsync(CancellationToken ct = default);
+
+    /// <summary>Records who leads now (called by the holder of the singleton); the term is one more than the last.</summary>
+    Task<LeaderRecord> RecordLeaderAsync(string nodeId, string host, int pid, DateTimeOffset since, CancellationToken ct = default);
+
+    Task<LeaderRecord?> GetLeaderAsync(CancellationToken ct = default);
 }

@@ -1,17 +1,29 @@
+using Orchestrator.Store.Postgres;
 using Orchestrator.Store.Sqlite;
 
 namespace Orchestrator.Store;
 
-public enum StoreKind { Sqlite }
+public enum StoreKind { Sqlite, Postgres }
 
-/// <summary>Where a store lives. <c>DatabasePath</c> is the SQLite file (absolute); <c>ArtifactRoot</c> is the
-/// directory that holds the store's artifacts (checkpoints).</summary>
-public sealed record StoreLocation(StoreKind Kind, string DatabasePath, string ArtifactRoot);
+/// <summary>Where a store lives. <c>DatabasePath</c> is the SQLite file (absolute), or the PostgreSQL URL without
+/// secrets; <c>ArtifactRoot</c> is the directory that holds the store's artifacts (checkpoints); for PostgreSQL,
+/// <c>Postgres</c> names the server. With <c>CheckpointsInStore</c> checkpoint files are also kept in the database
+/// and <c>ArtifactRoot</c> is only a local cache (for boxes without a shared filesystem).</summary>
+public sealed record StoreLocation(StoreKind Kind, string DatabasePath, string ArtifactRoot, PostgresTarget? Postgres = null,
+    bool CheckpointsInStore = false);
 
-/// <summary>Parses store URLs. Supported: <c>sqlite:PATH</c>, PATH relative to the current directory.</summary>
+/// <summary>Parses store URLs: <c>sqlite:PATH</c> (PATH relative to the current directory) or
+/// <c>postgres://user@host:port/db</c>.</summary>
 public static class StoreUrl
 {
     public const string SqliteScheme = "sqlite:";
+
+    /// <summary>Where checkpoints go with a PostgreSQL store: a directory every box mounts (default
+    /// <c>.orchestrator/artifacts</c> under the current directory).</summary>
+    public const string ArtifactsVariable = "ORCHESTRATOR_ARTIFACTS";
+
+    /// <summary>"database": checkpoints are kept in the PostgreSQL store too, for boxes that share no filesystem.</summary>
+    public const string CheckpointsVariable = "ORCHESTRATOR_CHECKPOINTS";
 
     /// <exception cref="FormatException">The URL is not one this build can open; the message says why.</exception>
     public static StoreLocation Parse(string url)
@@ -35,15 +47,29 @@ public static class StoreUrl
                 throw new FormatException($"store URL '{url}': '{path}' is not a valid path ({ex.Message})", ex);
             }
             var dir = Path.GetDirectoryName(full) ?? Path.GetPathRoot(full) ?? full;
-            return new StoreLocation(StoreKind.Sqlite, full, Path.Combine(dir, "artifacts"));
+            if (CheckpointsInDatabase())
+                throw new FormatException($"${CheckpointsVariable}=database needs a PostgreSQL store; a SQLite store keeps checkpoints next to its file");
+            return new StoreLocation(StoreKind.Sqlite, full, ArtifactRootOverride() ?? Path.Combine(dir, "artifacts"));
         }
         if (u.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase)
             || u.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
-            throw new FormatException($"store URL '{url}': PostgreSQL store is not available in this build yet");
+            var target = PostgresTarget.Parse(u);
+            return new StoreLocation(StoreKind.Postgres, target.Display,
+                ArtifactRootOverride() ?? Path.GetFullPath(Path.Combine(".orchestrator", "artifacts")), target, CheckpointsInDatabase());
         }
-        throw new FormatException($"store URL '{url}': unknown scheme, expected sqlite:PATH");
+        throw new FormatException($"store URL '{PostgresTarget.Redact(url)}': unknown scheme, expected sqlite:PATH or postgres://user@host:port/db");
     }
+
+    private static bool CheckpointsInDatabase() => Environment.GetEnvironmentVariable(CheckpointsVariable) switch
+    {
+        null or "" or "files" => false,
+        "database" => true,
+        var other => throw new FormatException($"${CheckpointsVariable}='{other}': expected files (the default) or database"),
+    };
+
+    private static string? ArtifactRootOverride() =>
+        Environment.GetEnvironmentVariable(ArtifactsVariable) is { Length: > 0 } dir ? Path.GetFullPath(dir) : null;
 }
 
 /// <summary>Opens the store a URL names.</summary>
@@ -59,6 +85,7 @@ public static class StoreFactory
         return location.Kind switch
         {
             StoreKind.Sqlite => await SqliteStore.OpenAsync(location.DatabasePath, ct).ConfigureAwait(false),
+            StoreKind.Postgres => await PostgresStore.OpenAsync(location.Postgres!, ct).ConfigureAwait(false),
             _ => throw new NotSupportedException($"store kind {location.Kind}"),
         };
     }

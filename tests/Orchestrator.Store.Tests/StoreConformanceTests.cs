@@ -45,7 +45,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- schema and registration ----
 
-    [Fact]
+    [SuiteFact]
     public async Task Migrating_again_is_harmless_and_keeps_data()
     {
         await SeedAsync(2);
@@ -56,7 +56,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ListTrialsAsync("s1")).Should().HaveCount(2);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Registering_twice_adds_nothing_and_an_extension_adds_only_new_trials()
     {
         var first = new[] { Trial("b"), Trial("a"), Trial("c") };
@@ -78,7 +78,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         claimed.LeaseEpoch.Should().Be(1);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Trials_must_belong_to_the_sweep_they_are_registered_with()
     {
         var act = () => Store.RegisterSweepAsync(Sweep("s1"), [Trial("x", "s2")]);
@@ -86,7 +86,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ListSweepsAsync()).Should().BeEmpty();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Lookups_of_unknown_ids_return_nothing()
     {
         await SeedAsync(1);
@@ -98,7 +98,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.TryClaimTrialAsync("nope", "w1", T0, Lease)).Should().BeNull();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Sweeps_are_listed_in_registration_order_and_trials_round_trip()
     {
         await Store.RegisterSweepAsync(Sweep("zz"), [Trial("zz-1", "zz")]);
@@ -109,7 +109,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ListTrialsAsync("zz")).Should().Equal(Trial("zz-1", "zz"));
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Times_round_trip_as_the_same_instant()
     {
         var odd = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1234567);
@@ -125,7 +125,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ReadStreamAsync("t")).Single().RecordedAt.Should().Be(odd);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task A_registration_that_fails_midway_leaves_nothing_behind()
     {
         var broken = Trial("t3") with { SpecJson = null! };
@@ -139,7 +139,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- leases ----
 
-    [Fact]
+    [SuiteFact]
     public async Task Claims_follow_registration_order_and_stop_when_nothing_is_claimable()
     {
         await Store.RegisterSweepAsync(Sweep(), [Trial("c"), Trial("a"), Trial("b")]);
@@ -154,7 +154,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.TryClaimTrialAsync("s1", "w9", T0, Lease)).Should().BeNull();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task A_claim_bumps_epoch_and_attempts_and_records_the_lease()
     {
         await SeedAsync(1);
@@ -168,7 +168,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         });
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task A_leased_trial_is_not_claimed_again_until_its_lease_has_expired()
     {
         await SeedAsync(1);
@@ -183,7 +183,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.GetTrialAsync("s1-t001"))!.LeaseOwner.Should().Be("w2");
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Renewing_extends_the_lease()
     {
         await SeedAsync(1);
@@ -196,7 +196,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.TryClaimTrialAsync("s1", "w2", lease.ExpiresAt + TimeSpan.FromSeconds(1), Lease)).Should().BeNull();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Renew_finish_and_release_with_a_stale_epoch_return_false_and_change_nothing()
     {
         await SeedAsync(1);
@@ -213,7 +213,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         before!.LeaseEpoch.Should().Be(current.Epoch);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Finishing_sets_the_status_clears_the_lease_and_ends_the_lease()
     {
         await SeedAsync(1);
@@ -231,19 +231,20 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.GetTrialAsync(lease.TrialId)).Should().Be(t);
     }
 
-    [Theory]
-    [InlineData(TrialStatus.Pending)]
-    [InlineData(TrialStatus.Running)]
-    public async Task Finishing_requires_a_final_status(TrialStatus status)
+    [SuiteFact]
+    public async Task Finishing_requires_a_final_status()
     {
         await SeedAsync(1);
         var lease = await ClaimAsync();
-        var act = () => Store.FinishTrialAsync(lease, status, T0);
-        await act.Should().ThrowAsync<ArgumentOutOfRangeException>();
+        foreach (var status in new[] { TrialStatus.Pending, TrialStatus.Running })
+        {
+            var act = () => Store.FinishTrialAsync(lease, status, T0);
+            await act.Should().ThrowAsync<ArgumentOutOfRangeException>();
+        }
         (await Store.GetTrialAsync(lease.TrialId))!.Status.Should().Be(TrialStatus.Running);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task A_released_trial_is_pending_and_claimable_at_once_with_a_higher_epoch()
     {
         await SeedAsync(1);
@@ -258,7 +259,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         again.Attempts.Should().Be(2);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task An_expired_lease_of_a_dead_owner_is_claimable_at_once_and_only_that_owner_s()
     {
         await SeedAsync(1);
@@ -273,7 +274,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ExpireLeaseAsync(lease.TrialId, "dead", T0.AddSeconds(2))).Should().BeFalse();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Concurrent_claimers_never_get_the_same_trial()
     {
         await SeedAsync(10);
@@ -294,7 +295,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     // ---- journal ----
 
-    [Fact]
+    [SuiteFact]
     public async Task A_multi_event_append_gets_consecutive_sequences_and_increasing_positions()
     {
         await SeedAsync(1);
@@ -312,7 +313,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         events.Should().OnlyContain(e => e.LeaseEpoch == lease.Epoch && e.StreamId == lease.TrialId);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task An_append_with_the_wrong_expected_sequence_is_rejected_and_writes_nothing()
     {
         await SeedAsync(1);
@@ -329,7 +330,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ReadAllAsync(0, 100)).Should().HaveCount(2);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task An_append_with_a_stale_lease_epoch_is_rejected_and_writes_nothing()
     {
         await SeedAsync(1);
@@ -347,7 +348,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ReadStreamAsync(old.TrialId)).Select(e => e.LeaseEpoch).Should().Equal(1, 2);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task The_lease_is_checked_before_the_sequence()
     {
         await SeedAsync(1);
@@ -358,7 +359,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await act.Should().ThrowAsync<StaleLeaseException>();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Appending_to_a_stream_without_a_trial_is_refused()
     {
         var act = () => Store.AppendAsync("ghost", 0, 0, [Ev("A")], T0);
@@ -366,7 +367,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ReadAllAsync(0, 10)).Should().BeEmpty();
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task ReadAll_returns_every_stream_in_global_order_from_a_position_with_a_limit()
     {
         await SeedAsync(2);
@@ -399,7 +400,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         paged.Should().Equal(all);
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task Of_many_concurrent_appenders_with_the_same_expected_sequence_exactly_one_wins()
     {
         await SeedAsync(1);
@@ -429,7 +430,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         events.Skip(1).Should().OnlyContain(e => e.Payload == $"{winner}");
     }
 
-    [Fact]
+    [SuiteFact]
     public async Task LastSequences_reports_every_trial_of_the_sweep()
     {
         var trials = await SeedAsync(3);
@@ -447,5 +448,100 @@ public abstract class StoreConformanceTests : IAsyncLifetime
             [trials[1].Id] = 1,
             [trials[2].Id] = 0,
         });
+    }
+
+    // ---- cluster ----
+
+    private static NodeRecord Node(string id, DateTimeOffset at) => new(id, "box", 42, "worker", 2, 0, at, at, NodeStatus.Up, false);
+
+    [SuiteFact]
+    public async Task Claiming_across_sweeps_takes_the_oldest_sweep_first_and_skips_cancelled_sweeps()
+    {
+        await Store.RegisterSweepAsync(Sweep("s1"), [Trial("a", "s1")]);
+        await Store.RegisterSweepAsync(Sweep("s2"), [Trial("b", "s2"), Trial("c", "s2")]);
+        (await Store.SetSweepCancelledAsync("s2", true, T0)).Should().BeTrue();
+
+        var first = await Store.TryClaimAnyTrialAsync("w1", T0, Lease);
+        first.Should().Be(new TrialLease("a", "s1", "w1", 1, T0 + Lease, 1));
+        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease)).Should().BeNull("s2 is cancelled");
+
+        (await Store.SetSweepCancelledAsync("s2", false, T0)).Should().BeTrue();
+        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease))!.TrialId.Should().Be("b");
+        (await Store.TryClaimAnyTrialAsync("w3", T0, Lease))!.TrialId.Should().Be("c");
+        (await Store.TryClaimAnyTrialAsync("w4", T0 + Lease + TimeSpan.FromSeconds(1), Lease))!.TrialId.Should().Be("a", "its lease expired");
+    }
+
+    [SuiteFact]
+    public async Task Cancelling_a_sweep_cancels_its_pending_trials_only_and_resuming_brings_them_back()
+    {
+        await SeedAsync(3);
+        var running = await ClaimAsync();
+        await Store.AppendAsync(running.TrialId, 0, running.Epoch, [Ev("A")], T0);
+
+        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(1))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        var trials = await Store.ListTrialsAsync("s1");
+        trials.Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Cancelled, TrialStatus.Cancelled);
+        (await Store.ReadStreamAsync(running.TrialId)).Should().ContainSingle("journals are kept");
+
+        (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(2))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
+        (await Store.ListTrialsAsync("s1")).Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Pending, TrialStatus.Pending);
+        (await Store.SetSweepCancelledAsync("nope", true, T0)).Should().BeFalse();
+        (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
+    }
+
+    [SuiteFact]
+    public async Task Nodes_register_heartbeat_drain_and_change_status()
+    {
+        await Store.RegisterNodeAsync(Node("n1", T0));
+        await Store.RegisterNodeAsync(Node("n2", T0.AddSeconds(1)) with { Roles = "coordinator", Slots = 0 });
+
+        var beat = await Store.HeartbeatAsync("n1", 2, T0.AddSeconds(5));
+        beat.Should().Be(Node("n1", T0) with { Busy = 2, LastHeartbeat = T0.AddSeconds(5) });
+        (await Store.HeartbeatAsync("ghost", 0, T0)).Should().BeNull();
+
+        (await Store.SetDrainingAsync("n1", true)).Should().BeTrue();
+        (await Store.SetNodeStatusAsync("n2", NodeStatus.Down)).Should().BeTrue();
+        (await Store.SetNodeStatusAsync("ghost", NodeStatus.Down)).Should().BeFalse();
+        (await Store.SetDrainingAsync("ghost", true)).Should().BeFalse();
+
+        var nodes = await Store.ListNodesAsync();
+        nodes.Select(n => (n.Id, n.Status, n.Draining)).Should().Equal(("n1", NodeStatus.Up, true), ("n2", NodeStatus.Down, false));
+        (await Store.HeartbeatAsync("n2", 0, T0.AddSeconds(9)))!.Status.Should().Be(NodeStatus.Up, "a heartbeat means it is back");
+        (await Store.HeartbeatAsync("n1", 1, T0.AddSeconds(9)))!.Draining.Should().BeTrue("a heartbeat keeps the drain");
+    }
+
+    [SuiteFact]
+    public async Task Expiring_a_node_s_leases_frees_only_that_node_s_trials()
+    {
+        await SeedAsync(3);
+        var a = await ClaimAsync("n1/slot-0");
+        var b = await ClaimAsync("n10/slot-0");
+        var c = await ClaimAsync("n1/slot-1");
+
+        (await Store.ExpireLeasesOfNodeAsync("n1", T0.AddSeconds(1))).Should().Be(2);
+
+        var now = T0.AddSeconds(1);
+        var taken = new[] { await Store.TryClaimTrialAsync("s1", "n2/slot-0", now, Lease), await Store.TryClaimTrialAsync("s1", "n2/slot-1", now, Lease) };
+        taken.Select(l => l!.TrialId).Should().BeEquivalentTo([a.TrialId, c.TrialId]);
+        (await Store.TryClaimTrialAsync("s1", "n2/slot-2", now, Lease)).Should().BeNull();
+        (await Store.GetTrialAsync(b.TrialId))!.LeaseOwner.Should().Be("n10/slot-0");
+    }
+
+    [SuiteFact]
+    public async Task The_coordinator_singleton_is_held_by_one_holder_at_a_time_and_terms_count_takeovers()
+    {
+        var first = await Store.TryAcquireLeadershipAsync();
+        first.Should().NotBeNull();
+        (await first!.StillHeldAsync()).Should().BeTrue();
+        (await Store.TryAcquireLeadershipAsync()).Should().BeNull("it is held");
+        (await Store.RecordLeaderAsync("n1", "box", 1, T0)).Term.Should().Be(1);
+
+        await first.DisposeAsync();
+        await using var second = await Store.TryAcquireLeadershipAsync();
+        second.Should().NotBeNull("the holder let go");
+        (await Store.RecordLeaderAsync("n2", "box2", 2, T0.AddSeconds(3))).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
+        (await Store.GetLeaderAsync()).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
     }
 }

@@ -15,6 +15,7 @@ public static class SweepCommands
         sweep.Subcommands.Add(Run());
         sweep.Subcommands.Add(Status());
         sweep.Subcommands.Add(ReportCommand.Create());
+        SweepClusterCommands.AddTo(sweep);
         return sweep;
     }
 
@@ -38,7 +39,8 @@ public static class SweepCommands
         var id = new Argument<string?>("id") { Description = "Sweep id or name; all sweeps when left out", Arity = ArgumentArity.ZeroOrOne };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("status", "Trials of a sweep by state, or a summary of every sweep") { id, store, json };
+        var watch = new Option<bool>("--watch") { Description = "Refresh every 2 s until every trial has ended (with --json: one JSON line per refresh)" };
+        var command = new Command("status", "Trials of a sweep by state, epochs done and ETA, or a summary of every sweep") { id, store, json, watch };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
@@ -48,21 +50,7 @@ public static class SweepCommands
                 return await ListSweepsAsync(opened, asJson, ct);
             var sweepRecord = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
-            var trials = await SweepViews.LoadAsync(opened, sweepRecord.Id, ct);
-            if (asJson)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    id = sweepRecord.Id,
-                    name = sweepRecord.Name,
-                    counts = Counts(trials),
-                    trials = trials.Select(Tables.TrialJson),
-                }, Tables.Json));
-                return ExitCodes.Ok;
-            }
-            AnsiConsole.Write(Tables.Trials(trials).Title($"sweep {sweepRecord.Name} ({sweepRecord.Id})"));
-            Console.WriteLine(string.Join(", ", Counts(trials).Select(kv => $"{kv.Value} {kv.Key}")));
-            return ExitCodes.Ok;
+            return await SweepClusterCommands.PrintStatusAsync(opened, sweepRecord, asJson, result.GetValue(watch), ct);
         }, ct));
         return command;
     }

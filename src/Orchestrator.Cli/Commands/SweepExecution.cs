@@ -32,9 +32,7 @@ public static class SweepExecution
         var observer = new ConsoleRunObserver();
         observer.SweepPlanned(sweep.Id, before.Count, added, ended);
 
-        var threads = Math.Max(1, Environment.ProcessorCount / workers);
-        TrainerFactory trainers = (spec, classes) => TorchTrainer.Create(new TrainerOptions(
-            spec.Backbone, classes, spec.InputSize, ParseOptimizer(spec.Optimizer), spec.LearningRate, (ulong)spec.Seed, threads));
+        var trainers = Engines.Select(workers, observer);
         var cluster = new LocalCluster(store, location.ArtifactRoot, trainers, observer, clock, LocalClusterOptions.Default(workers));
         var final = await observer.RunAsync(before.Count, ended, () => cluster.RunSweepAsync(sweep.Id, ct));
 
@@ -51,7 +49,4 @@ public static class SweepExecution
                           (failed > 0 ? $", {failed} failed (see `orchestrator sweep status {sweep.Id}`)" : ""));
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
-
-    private static OptimizerKind ParseOptimizer(string name) =>
-        name == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam;
 }

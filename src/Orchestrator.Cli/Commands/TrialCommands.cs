@@ -17,6 +17,7 @@ public static class TrialCommands
         var trial = new Command("trial", "Query one trial");
         trial.Subcommands.Add(Events());
         trial.Subcommands.Add(Audit());
+        trial.Subcommands.Add(TrialShowCommand.Create());
         return trial;
     }
 

@@ -50,12 +50,7 @@ public static class Tables
     public static string LoadTime(double seconds) =>
         seconds > 0 ? (seconds * 1000).ToString("F0", CultureInfo.InvariantCulture) + " ms" : "-";
 
-    public static string Status(TrialView t) => t.State.Phase switch
-    {
-        TrialPhase.Completed => "completed",
-        TrialPhase.Failed => "failed",
-        _ => t.Record.Status.ToString().ToLowerInvariant(),
-    };
+    public static string Status(TrialView t) => SweepProgress.StatusOf(t);
 
     public static object TrialJson(TrialView t) => new
     {

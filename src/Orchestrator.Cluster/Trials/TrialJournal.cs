@@ -14,23 +14,32 @@ public sealed class TrialJournal
     private readonly TrialLease _lease;
     private readonly TimeProvider _clock;
 
-    private TrialJournal(IOrchestratorStore store, TrialLease lease, TimeProvider clock, TrialState state, long lastSeq)
+    private readonly List<CheckpointSaved> _checkpoints;
+
+    private TrialJournal(IOrchestratorStore store, TrialLease lease, TimeProvider clock, TrialState state, long lastSeq, List<CheckpointSaved> checkpoints)
     {
         _store = store;
         _lease = lease;
         _clock = clock;
         State = state;
         LastSeq = lastSeq;
+        _checkpoints = checkpoints;
     }
+
+    public string TrialId => _lease.TrialId;
 
     public TrialState State { get; private set; }
     public long LastSeq { get; private set; }
 
+    /// <summary>Every resumable checkpoint the journal names, oldest first.</summary>
+    public IReadOnlyList<CheckpointSaved> Checkpoints => _checkpoints;
+
     public static async Task<TrialJournal> LoadAsync(IOrchestratorStore store, TrialLease lease, TimeProvider clock, CancellationToken ct)
     {
         var stored = await store.ReadStreamAsync(lease.TrialId, ct);
-        var state = TrialEvolution.Replay(stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)));
-        return new TrialJournal(store, lease, clock, state, stored.Count == 0 ? 0 : stored[^1].Seq);
+        var events = stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        return new TrialJournal(store, lease, clock, TrialEvolution.Replay(events), stored.Count == 0 ? 0 : stored[^1].Seq,
+            events.OfType<CheckpointSaved>().ToList());
     }
 
     public async Task AppendAsync(IReadOnlyList<TrialEvent> events, CancellationToken ct)
@@ -42,5 +51,6 @@ public sealed class TrialJournal
         }).ToList();
         LastSeq = await _store.AppendAsync(_lease.TrialId, LastSeq, _lease.Epoch, data, _clock.GetUtcNow(), ct);
         State = events.Aggregate(State, TrialEvolution.Evolve);
+        _checkpoints.AddRange(events.OfType<CheckpointSaved>());
     }
 }

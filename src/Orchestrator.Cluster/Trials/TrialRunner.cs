@@ -11,7 +11,10 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Cluster.Trials;
 
-public enum TrialRunOutcome { Completed, Failed, Released, LeaseLost, Cancelled }
+public enum TrialRunOutcome { Completed, Failed, Released, LeaseLost, Cancelled, SweepCancelled }
+
+/// <summary>The trial's sweep was cancelled: the runner stops at the epoch boundary, keeping the journal and checkpoints.</summary>
+public sealed class SweepCancelledException(string sweepId) : Exception($"sweep {sweepId} was cancelled");
 
 /// <summary>Builds the engine for a trial; a seam so tests and benchmarks can plug in another engine.</summary>
 public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
@@ -31,7 +34,8 @@ public sealed class TrialRunner(
     IRunObserver observer,
     TimeProvider clock,
     TimeSpan leaseDuration,
-    int maxAttempts = 3)
+    int maxAttempts = 3,
+    IArtifactBlobs? blobs = null)
 {
     public async Task<TrialRunOutcome> RunAsync(string slot, TrialLease lease, TrialSpec spec, CancellationToken ct)
     {
@@ -52,6 +56,12 @@ public sealed class TrialRunner(
         {
             observer.Note($"{lease.TrialId}: lease lost ({ex.Message}); stopping, another slot carries on");
             return TrialRunOutcome.LeaseLost;
+        }
+        catch (SweepCancelledException ex)
+        {
+            await store.FinishTrialAsync(lease, TrialStatus.Cancelled, clock.GetUtcNow(), CancellationToken.None);
+            observer.Note($"{lease.TrialId}: {ex.Message}; stopped after epoch {journal?.State.EpochsDone}, its journal and checkpoints are kept");
+            return TrialRunOutcome.SweepCancelled;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -97,8 +107,10 @@ public sealed class TrialRunner(
         // Validation and test losses are plain means, as Keras (the paper's framework) reports val_loss: class
         // weights shape the training loss only.
         var weights = Enumerable.Repeat(1f, classes).ToArray();
-        var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId);
+        var artifacts = new TrialArtifacts(artifactRoot, lease.TrialId, blobs);
         artifacts.EnsureExists();
+        await artifacts.FetchAsync(journal.Checkpoints.TakeLast(2).Select(c => (c.Checkpoint, c.Sha256))
+            .Concat(journal.State.BestCheckpoint is { } best ? [(best, journal.State.BestSha256!)] : []), ct);
 
         using var trainer = trainers(spec, classes);
         trainer.ConfigureInput(data, split.Train, InputSettings.For(spec, split.TrainLabels, classes));
@@ -118,11 +130,12 @@ public sealed class TrialRunner(
                     p => observer.BatchProgress(slot, lease.TrialId, "batchnorm", 0, p), ct);
             }
         }
-        Restore(trainer, journal.State, artifacts);
+        Restore(trainer, journal, artifacts, slot);
 
         while (journal.State.Phase == TrialPhase.Training)
         {
             ct.ThrowIfCancellationRequested();
+            if (await store.IsSweepCancelledAsync(lease.SweepId, ct)) throw new SweepCancelledException(lease.SweepId);
             var epoch = journal.State.EpochsDone + 1;
             var watch = Stopwatch.StartNew();
             var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
@@ -135,9 +148,12 @@ public sealed class TrialRunner(
             var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
 
             var events = ApplyEffects(trainer, artifacts, TrialDecider.DecideEpoch(journal.State, outcome));
+            await artifacts.PublishAsync(events, ct);
             await journal.AppendAsync(events, ct);
             observer.EventsJournaled(slot, lease.TrialId, events);
-            artifacts.Prune([journal.State.LatestCheckpoint, journal.State.BestCheckpoint]);
+            // The previous checkpoint stays as the fallback should the newest one turn out unreadable.
+            var previous = journal.Checkpoints.Count > 1 ? journal.Checkpoints[^2].Checkpoint : null;
+            await artifacts.PruneAsync([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint], ct);
         }
 
         trainer.Dispose();
@@ -145,13 +161,36 @@ public sealed class TrialRunner(
             await journal.AppendAsync([Evaluate(slot, lease.TrialId, spec, data, split, weights, journal.State, artifacts, ct)], ct);
     }
 
-    /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.</summary>
-    private static void Restore(ITrainer trainer, TrialState state, TrialArtifacts artifacts)
+    /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.
+    /// Each checkpoint's SHA-256 is verified by the engine before it is loaded. When the newest one is missing or
+    /// unreadable, the previous verified one is loaded instead: training goes on from those weights with the next
+    /// epoch, so no journaled epoch is repeated, and only the unreadable epoch's weight update is lost.</summary>
+    private void Restore(ITrainer trainer, TrialJournal journal, TrialArtifacts artifacts, string slot)
     {
+        var state = journal.State;
         trainer.SetTrainable(state.UnfrozenGroups);
         trainer.SetLearningRate(state.LearningRate);
         if (state.LatestCheckpoint is not null)
-            trainer.LoadCheckpoint(artifacts.PathOf(state.LatestCheckpoint), state.LatestSha256!);
+        {
+            Exception? newestFailure = null;
+            foreach (var checkpoint in journal.Checkpoints.Reverse())
+            {
+                try
+                {
+                    trainer.LoadCheckpoint(artifacts.PathOf(checkpoint.Checkpoint), checkpoint.Sha256);
+                    if (newestFailure is not null)
+                        observer.Note($"[{slot}] {journal.TrialId}: checkpoint {state.LatestCheckpoint} is unreadable ({newestFailure.Message}); " +
+                                      $"resumed from the previous good one, {checkpoint.Checkpoint} (epoch {checkpoint.Epoch})");
+                    newestFailure = null;
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    newestFailure ??= ex;
+                }
+            }
+            if (newestFailure is not null) throw newestFailure;
+        }
         if (state.BestCheckpoint is not null)
             trainer.LoadBest(artifacts.PathOf(state.BestCheckpoint), state.BestSha256!);
     }

@@ -36,5 +36,32 @@ internal static class SqliteSchema
                 UNIQUE (stream_id, seq)
             );
             """),
+        (2, """
+            CREATE TABLE IF NOT EXISTS nodes (
+                id             TEXT PRIMARY KEY,
+                host           TEXT NOT NULL,
+                pid            INTEGER NOT NULL,
+                roles          TEXT NOT NULL,
+                slots          INTEGER NOT NULL,
+                busy           INTEGER NOT NULL DEFAULT 0,
+                started_at     TEXT NOT NULL,
+                last_heartbeat TEXT NOT NULL,
+                status         TEXT NOT NULL CHECK (status IN ('Up', 'Unreachable', 'Down', 'Left')),
+                draining       INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE IF NOT EXISTS sweep_controls (
+                sweep_id   TEXT PRIMARY KEY REFERENCES sweeps (id),
+                cancelled  INTEGER NOT NULL DEFAULT 0,
+                updated_at TEXT NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS leader (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                node_id TEXT NOT NULL,
+                host    TEXT NOT NULL,
+                pid     INTEGER NOT NULL,
+                since   TEXT NOT NULL,
+                term    INTEGER NOT NULL
+            );
+            """),
     ];
 }

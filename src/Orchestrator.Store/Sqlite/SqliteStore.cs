@@ -20,7 +20,7 @@ public sealed record SqliteStoreOptions
 /// Every operation opens its own (pooled) connection; every write runs in a <c>BEGIN IMMEDIATE</c>
 /// transaction, so it holds the database's single write lock from its first read to its commit.
 /// </summary>
-public sealed class SqliteStore : IOrchestratorStore
+public sealed partial class SqliteStore : IOrchestratorStore
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -64,17 +64,7 @@ public sealed class SqliteStore : IOrchestratorStore
             Directory.CreateDirectory(dir);
         }
 
-        var store = new SqliteStore(full, options);
-        try
-        {
-            await store.MigrateAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await store.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        return store;
+        return await StoreChecks.MigratedAsync(new SqliteStore(full, options), ct).ConfigureAwait(false);
     }
 
     public async Task MigrateAsync(CancellationToken ct = default)
@@ -113,15 +103,7 @@ public sealed class SqliteStore : IOrchestratorStore
 
     public Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(sweep);
-        ArgumentNullException.ThrowIfNull(trials);
-        foreach (var t in trials)
-        {
-            if (t.SweepId != sweep.Id)
-            {
-                throw new ArgumentException($"trial {t.Id} belongs to sweep {t.SweepId}, not {sweep.Id}", nameof(trials));
-            }
-        }
+        StoreChecks.Registration(sweep, trials);
 
         return WriteAsync((conn, tx) =>
         {
@@ -181,34 +163,23 @@ public sealed class SqliteStore : IOrchestratorStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         RequirePositive(leaseDuration);
         var nowText = FormatTime(now);
-        var expires = now + leaseDuration;
 
         return WriteAsync((conn, tx) =>
         {
             var candidate = Query(conn,
                 """
-                SELECT id, lease_epoch, attempts FROM trials
+                SELECT id FROM trials
                 WHERE sweep_id = $s AND (status = 'Pending' OR (status = 'Running' AND lease_expires_at < $now))
                 ORDER BY rowid LIMIT 1;
                 """,
-                r => (Id: r.GetString(0), Epoch: r.GetInt64(1), Attempts: r.GetInt32(2)), tx,
+                r => (string?)r.GetString(0), tx,
                 ("$s", sweepId), ("$now", nowText)).SingleOrDefault();
-            if (candidate.Id is null)
+            if (candidate is null)
             {
                 return (TrialLease?)null;
             }
 
-            var epoch = candidate.Epoch + 1;
-            var attempts = candidate.Attempts + 1;
-            Exec(conn, tx,
-                """
-                UPDATE trials SET status = 'Running', lease_owner = $owner, lease_epoch = $epoch,
-                    lease_expires_at = $expires, attempts = $attempts, updated_at = $now
-                WHERE id = $id;
-                """,
-                ("$owner", owner), ("$epoch", epoch), ("$expires", FormatTime(expires)), ("$attempts", attempts),
-                ("$now", nowText), ("$id", candidate.Id));
-            return new TrialLease(candidate.Id, sweepId, owner, epoch, expires.ToUniversalTime(), attempts);
+            return ClaimRow(conn, tx, candidate, sweepId, owner, now, leaseDuration);
         }, ct);
     }
 
@@ -227,10 +198,7 @@ public sealed class SqliteStore : IOrchestratorStore
     public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
-        }
+        StoreChecks.FinalStatus(status);
         return WriteAsync((conn, tx) => Exec(conn, tx,
             """
             UPDATE trials SET status = $status, lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
@@ -412,27 +380,13 @@ public sealed class SqliteStore : IOrchestratorStore
         }
     }
 
-    private const string TrialColumns =
-        "id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at";
+    private const string TrialColumns = StoreRows.TrialColumns;
+    private const string EventColumns = StoreRows.EventColumns;
 
-    private const string EventColumns = "position, stream_id, seq, type, payload, lease_epoch, recorded_at";
-
-    private static SweepRecord ReadSweep(SqliteDataReader r) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)));
-
-    private static TrialRecord ReadTrial(SqliteDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        Enum.Parse<TrialStatus>(r.GetString(3)),
-        r.IsDBNull(4) ? null : r.GetString(4),
-        r.GetInt64(5),
-        r.IsDBNull(6) ? null : ParseTime(r.GetString(6)),
-        r.GetInt32(7),
-        ParseTime(r.GetString(8)));
-
-    private static StoredEvent ReadEvent(SqliteDataReader r) => new(
-        r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), ParseTime(r.GetString(6)));
+    private static DateTimeOffset TimeAt(System.Data.Common.DbDataReader r, int i) => ParseTime(r.GetString(i));
+    private static SweepRecord ReadSweep(SqliteDataReader r) => StoreRows.Sweep(r, TimeAt);
+    private static TrialRecord ReadTrial(SqliteDataReader r) => StoreRows.Trial(r, TimeAt);
+    private static StoredEvent ReadEvent(SqliteDataReader r) => StoreRows.Event(r, TimeAt);
 
     // Fixed-width UTC text with full tick precision: sorts and compares (lease expiry) as text.
     internal static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
@@ -440,13 +394,7 @@ public sealed class SqliteStore : IOrchestratorStore
     internal static DateTimeOffset ParseTime(string s) =>
         DateTimeOffset.ParseExact(s, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static void RequirePositive(TimeSpan leaseDuration)
-    {
-        if (leaseDuration <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
-        }
-    }
+    private static void RequirePositive(TimeSpan leaseDuration) => StoreChecks.LeaseDuration(leaseDuration);
 
     private static SqliteCommand Command(SqliteConnection conn, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
     {

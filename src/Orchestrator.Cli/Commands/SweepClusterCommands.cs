@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Cli.Output;
+using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Domain.Data;
+using Orchestrator.Store;
+using Spectre.Console;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>The sweep commands of a cluster: launch (register for workers), cancel, resume; and the progress part of
+/// `sweep status`.</summary>
+public static class SweepClusterCommands
+{
+    public static void AddTo(Command sweep)
+    {
+        sweep.Subcommands.Add(Launch());
+        sweep.Subcommands.Add(SetCancelled("cancel", true,
+            "Cancel a sweep: pending trials are cancelled, running ones stop at their next epoch boundary; journals and checkpoints are kept"));
+        sweep.Subcommands.Add(SetCancelled("resume", false, "Resume a cancelled sweep: its cancelled trials become pending and continue from their journals"));
+    }
+
+    private static Command Launch()
+    {
+        var spec = new Argument<FileInfo>("spec") { Description = "Sweep spec (YAML)" };
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json();
+        var command = new Command("launch", "Register a sweep's trials for the cluster's workers (idempotent: only new trials are added)") { spec, store, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var file = result.GetValue(spec)!;
+            if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
+            var planned = SweepPlanner.Plan(await File.ReadAllTextAsync(file.FullName, ct));
+            await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
+            if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
+                Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
+            SweepPlanner.EnsureData(planned);
+            var added = await SweepPlanner.RegisterAsync(opened, planned, DateTimeOffset.UtcNow, ct);
+            var cancelled = await opened.IsSweepCancelledAsync(planned.Id, ct);
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { id = planned.Id, name = planned.Spec.Name, trials = planned.Trials.Count, added, cancelled }, Tables.Json));
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"sweep {planned.Spec.Name} ({planned.Id}): {planned.Trials.Count} trial(s), {added} new" +
+                              (cancelled ? "; the sweep is cancelled: `orchestrator sweep resume` it for workers to run it" : "; workers pick them up"));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    private static Command SetCancelled(string name, bool cancel, string description)
+    {
+        var id = new Argument<string>("id") { Description = "Sweep id or name" };
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json();
+        var command = new Command(name, description) { id, store, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
+            var sweep = await SweepViews.FindAsync(opened, result.GetValue(id)!, ct)
+                ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
+            await opened.SetSweepCancelledAsync(sweep.Id, cancel, DateTimeOffset.UtcNow, ct);
+            var counts = (await opened.ListTrialsAsync(sweep.Id, ct)).GroupBy(t => t.Status.ToString().ToLowerInvariant())
+                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+            if (result.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { id = sweep.Id, name = sweep.Name, cancelled = cancel, counts }, Tables.Json));
+            else
+                Console.WriteLine($"sweep {sweep.Name} ({sweep.Id}) {(cancel ? "cancelled; running trials stop at their next epoch boundary" : "resumed")}: " +
+                                  string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}")));
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+
+    /// <summary>`sweep status ID`: the trials table and a progress line (or JSON), refreshed with --watch until every trial has ended.</summary>
+    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, SweepRecord sweep, bool asJson, bool watch, CancellationToken ct)
+    {
+        while (true)
+        {
+            var (trials, progress) = await SweepProgress.LoadAsync(store, sweep.Id, DateTimeOffset.UtcNow, ClusterCommands.EffectiveStatus, ct);
+            var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
+            if (asJson)
+            {
+                var options = watch ? new JsonSerializerOptions(Tables.Json) { WriteIndented = false } : Tables.Json;
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = sweep.Id,
+                    name = sweep.Name,
+                    cancelled,
+                    counts = progress.TrialsByStatus,
+                    progress = new
+                    {
+                        epochsDone = progress.EpochsDone,
+                        epochsLeftAtMost = progress.EpochsLeftAtMost,
+                        meanEpochSeconds = progress.MeanEpochSeconds,
+                        liveSlots = progress.Slots,
+                        etaSeconds = progress.Eta?.TotalSeconds,
+                    },
+                    trials = trials.Select(Tables.TrialJson),
+                }, options));
+            }
+            else
+            {
+                if (watch && ConsoleRunObserver.Interactive) AnsiConsole.Clear();
+                AnsiConsole.Write(Tables.Trials(trials).Title($"sweep {sweep.Name} ({sweep.Id}){(cancelled ? " CANCELLED" : "")}"));
+                Console.WriteLine(Describe(progress));
+            }
+            var open = trials.Any(t => t.Record.Status is TrialStatus.Pending or TrialStatus.Running);
+            if (!watch || !open) return ExitCodes.Ok;
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        }
+    }
+
+    private static string Describe(SweepProgress p)
+    {
+        var counts = string.Join(", ", p.TrialsByStatus.Select(kv => $"{kv.Value} {kv.Key}"));
+        var eta = p.Eta switch
+        {
+            null => "ETA unknown (no live worker slots or no epoch timed yet)",
+            { } e when e == TimeSpan.Zero => "nothing left to run",
+            { } e => $"ETA at most {e.ToString(e.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture)} " +
+                     $"({p.EpochsLeftAtMost} epoch(s) left at most, {p.MeanEpochSeconds:F1}s each, {p.Slots} live slot(s))",
+        };
+        return $"{counts}; {p.EpochsDone} epoch(s) done; {eta}";
+    }
+}

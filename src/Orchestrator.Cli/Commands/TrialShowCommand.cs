@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Orchestrator.Cli.Output;
+using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>`trial show ID`: one trial's row, lease and the state its journal folds to.</summary>
+public static class TrialShowCommand
+{
+    public static Command Create()
+    {
+        var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
+        var store = CommonOptions.Store();
+        var json = CommonOptions.Json();
+        var command = new Command("show", "One trial: status, lease (owner, epoch, expiry), attempts, progress and result") { id, store, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
+            var trialId = result.GetValue(id)!;
+            var record = await opened.GetTrialAsync(trialId, ct)
+                ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
+            var events = await opened.ReadStreamAsync(trialId, ct);
+            var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson),
+                TrialEvolution.Replay(events.Select(e => EventCatalog.Deserialize(e.Type, e.Payload))));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    trial = Tables.TrialJson(view),
+                    sweepId = record.SweepId,
+                    leaseEpoch = record.LeaseEpoch,
+                    leaseExpiresAt = record.LeaseExpiresAt,
+                    events = events.Count,
+                    updatedAt = record.UpdatedAt,
+                }, Tables.Json));
+                return ExitCodes.Ok;
+            }
+            var s = view.State;
+            var lease = record.LeaseOwner is null ? "none" : $"{record.LeaseOwner}, epoch {record.LeaseEpoch}, expires {record.LeaseExpiresAt:u}";
+            Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy}, seed {view.Spec.Seed}");
+            Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts}, lease {lease}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"epochs {s.EpochsDone}/{view.Spec.MaxEpochs}, unfrozen {s.UnfrozenGroups}/{s.Groups}, lr {s.LearningRate:G4}, best val loss {(s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-")} (epoch {s.BestEpoch}), {events.Count} event(s)"));
+            if (s.Result is { } r)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}"));
+            if (s.FailureReason is { } f) Console.WriteLine($"failed: {f}");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
+    }
+}

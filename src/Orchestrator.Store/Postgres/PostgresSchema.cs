@@ -1,0 +1,84 @@
+namespace Orchestrator.Store.Postgres;
+
+/// <summary>The schema, as ordered migration steps, each run once per database inside one transaction that holds
+/// <see cref="MigrationLock"/>, so processes starting together apply it once. Times are stored as UTC ticks
+/// (bigint): timestamptz keeps microseconds only and the store contract round-trips full tick precision.</summary>
+internal static class PostgresSchema
+{
+    /// <summary>Advisory lock keys (any fixed bigint; these spell "orchmig" and "orchapp" in ASCII).</summary>
+    public const long MigrationLock = 0x6F7263686D6967;
+    public const long AppendLock = 0x6F726368617070;
+    public const long LeaderLock = 0x6F7263686C6472;
+
+    public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
+    [
+        (1, """
+            CREATE TABLE sweeps (
+                ord         BIGINT GENERATED ALWAYS AS IDENTITY,
+                id          TEXT PRIMARY KEY,
+                name        TEXT NOT NULL,
+                spec_yaml   TEXT NOT NULL,
+                created_at  BIGINT NOT NULL
+            );
+            CREATE TABLE trials (
+                ord              BIGINT GENERATED ALWAYS AS IDENTITY,
+                id               TEXT PRIMARY KEY,
+                sweep_id         TEXT NOT NULL REFERENCES sweeps (id),
+                spec_json        TEXT NOT NULL,
+                status           TEXT NOT NULL CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled')),
+                lease_owner      TEXT,
+                lease_epoch      BIGINT NOT NULL DEFAULT 0,
+                lease_expires_at BIGINT,
+                attempts         INTEGER NOT NULL DEFAULT 0,
+                updated_at       BIGINT NOT NULL
+            );
+            CREATE INDEX trials_by_sweep_status ON trials (sweep_id, status, ord);
+            CREATE TABLE events (
+                position    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                stream_id   TEXT NOT NULL,
+                seq         BIGINT NOT NULL CHECK (seq >= 1),
+                type        TEXT NOT NULL,
+                payload     TEXT NOT NULL,
+                lease_epoch BIGINT NOT NULL,
+                recorded_at BIGINT NOT NULL,
+                UNIQUE (stream_id, seq)
+            );
+            """),
+        (2, """
+            CREATE TABLE nodes (
+                id             TEXT PRIMARY KEY,
+                host           TEXT NOT NULL,
+                pid            INTEGER NOT NULL,
+                roles          TEXT NOT NULL,
+                slots          INTEGER NOT NULL,
+                busy           INTEGER NOT NULL DEFAULT 0,
+                started_at     BIGINT NOT NULL,
+                last_heartbeat BIGINT NOT NULL,
+                status         TEXT NOT NULL CHECK (status IN ('Up', 'Unreachable', 'Down', 'Left')),
+                draining       BOOLEAN NOT NULL DEFAULT FALSE
+            );
+            CREATE TABLE sweep_controls (
+                sweep_id   TEXT PRIMARY KEY REFERENCES sweeps (id),
+                cancelled  BOOLEAN NOT NULL DEFAULT FALSE,
+                updated_at BIGINT NOT NULL
+            );
+            CREATE TABLE leader (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                node_id TEXT NOT NULL,
+                host    TEXT NOT NULL,
+                pid     INTEGER NOT NULL,
+                since   BIGINT NOT NULL,
+                term    BIGINT NOT NULL
+            );
+            """),
+        (3, """
+            CREATE TABLE artifacts (
+                trial_id   TEXT NOT NULL,
+                name       TEXT NOT NULL,
+                sha256     TEXT NOT NULL,
+                content    BYTEA NOT NULL,
+                PRIMARY KEY (trial_id, name)
+            );
+            """),
+    ];
+}

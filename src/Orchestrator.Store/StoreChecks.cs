@@ -1,0 +1,43 @@
+namespace Orchestrator.Store;
+
+/// <summary>What both stores check before touching the database, and how both open: migrated, or disposed.</summary>
+internal static class StoreChecks
+{
+    public static void Registration(SweepRecord sweep, IReadOnlyList<TrialRecord> trials)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(trials);
+        foreach (var t in trials)
+        {
+            if (t.SweepId != sweep.Id)
+                throw new ArgumentException($"trial {t.Id} belongs to sweep {t.SweepId}, not {sweep.Id}", nameof(trials));
+        }
+    }
+
+    public static void FinalStatus(TrialStatus status)
+    {
+        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
+            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
+    }
+
+    public static void LeaseDuration(TimeSpan leaseDuration)
+    {
+        if (leaseDuration <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
+    }
+
+    /// <summary>Migrates a new store; on failure disposes it and rethrows.</summary>
+    public static async Task<T> MigratedAsync<T>(T store, CancellationToken ct) where T : IOrchestratorStore
+    {
+        try
+        {
+            await store.MigrateAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return store;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>The cluster commands as a user types them, on a laptop cluster of processes sharing one SQLite file
+/// (the sleeping TEST engine trains).</summary>
+[Collection("cluster processes")]
+public class ClusterCommandTests
+{
+    [Fact]
+    public async Task Launch_cancel_resume_run_and_query_a_sweep_with_worker_and_coordinator_processes()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("cli", 2));
+        (await rig.RunAsync("sweep", "launch", "spec.yaml")).Stdout.Should().Contain("2 trial(s), 2 new");
+        using (var again = JsonDocument.Parse((await rig.RunAsync("sweep", "launch", "spec.yaml", "--json")).Stdout))
+            again.RootElement.GetProperty("added").GetInt32().Should().Be(0, "the same spec twice creates nothing");
+
+        (await rig.RunAsync("sweep", "cancel", "cli")).Stdout.Should().Contain("cancelled").And.Contain("2 cancelled");
+        (await rig.RunAsync("sweep", "resume", "cli")).Stdout.Should().Contain("resumed").And.Contain("2 pending");
+
+        var coordinator = rig.Coordinator();
+        var worker = await rig.RunAsync("worker", "--slots", "2", "--heartbeat", "0.5", "--poll", "0.3", "--exit-when-idle");
+        worker.ExitCode.Should().Be(0, rig.Logs());
+        worker.Stdout.Should().Contain("TEST ENGINE").And.Contain("no pending or running trial is left");
+        await Task.Delay(1500); // the coordinator's next round and heartbeat
+
+        using var show = JsonDocument.Parse((await rig.RunAsync("cluster", "show", "--json", "--all")).Stdout);
+        var nodes = show.RootElement.GetProperty("nodes").EnumerateArray().ToList();
+        nodes.Should().HaveCount(2);
+        var workerNode = nodes.Single(n => n.GetProperty("roles")[0].GetString() == "worker");
+        workerNode.GetProperty("status").GetString().Should().Be("left");
+        workerNode.GetProperty("slots").GetInt32().Should().Be(2);
+        var coordinatorNode = nodes.Single(n => n.GetProperty("roles")[0].GetString() == "coordinator");
+        coordinatorNode.GetProperty("status").GetString().Should().Be("up");
+        coordinatorNode.GetProperty("leader").GetBoolean().Should().BeTrue();
+        var coordinatorId = coordinatorNode.GetProperty("id").GetString()!;
+        (await rig.RunAsync("cluster", "show")).Stdout.Should().Contain("1 node(s): 1 up, 0 unreachable, 0 down", "nodes that left are listed with --all only");
+
+        using (var leader = JsonDocument.Parse((await rig.RunAsync("cluster", "leader", "--json")).Stdout))
+        {
+            leader.RootElement.GetProperty("id").GetString().Should().Be(coordinatorId);
+            leader.RootElement.GetProperty("term").GetInt64().Should().Be(1);
+        }
+        (await rig.RunAsync("node", "drain", coordinatorId)).Stdout.Should().Contain("draining");
+        (await rig.RunAsync("node", "drain", "no-such-node")).ExitCode.Should().Be(2);
+
+        using var status = JsonDocument.Parse((await rig.RunAsync("sweep", "status", "cli", "--json")).Stdout);
+        status.RootElement.GetProperty("counts").GetProperty("completed").GetInt32().Should().Be(2);
+        status.RootElement.GetProperty("progress").GetProperty("epochsDone").GetInt32().Should().Be(14, "two trials of 7 epochs");
+        status.RootElement.GetProperty("progress").GetProperty("etaSeconds").GetDouble().Should().Be(0);
+        var trialId = status.RootElement.GetProperty("trials")[0].GetProperty("id").GetString()!;
+
+        using var trial = JsonDocument.Parse((await rig.RunAsync("trial", "show", trialId, "--json")).Stdout);
+        trial.RootElement.GetProperty("trial").GetProperty("status").GetString().Should().Be("completed");
+        trial.RootElement.GetProperty("events").GetInt32().Should().BeGreaterThan(14);
+        coordinator.Output.Should().Contain("leading (term 1)").And.Contain("has ended: 2 completed");
+    }
+
+    [Fact]
+    public async Task A_store_url_with_a_password_is_refused_in_one_line_that_does_not_repeat_it()
+    {
+        var result = await Cli.RunAsync(Cli.TempDir(), TimeSpan.FromMinutes(1), "cluster", "show", "--store", "postgres://alice:s3cret@db.example/orch");
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Trim().Should().StartWith("error:").And.Contain("password").And.Contain("PGPASSWORD").And.NotContain("s3cret");
+        result.Stderr.Trim().Split('\n').Should().ContainSingle();
+    }
+}

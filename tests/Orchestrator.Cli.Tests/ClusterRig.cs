@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Text;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Store;
+using Orchestrator.Tests.Shared;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>A CLI process whose output is collected as it runs.</summary>
+public sealed class RunningCli : IDisposable
+{
+    private readonly StringBuilder _output = new();
+
+    public RunningCli(Process process, string name)
+    {
+        Process = process;
+        Name = name;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+    public string Name { get; }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    public void Kill9()
+    {
+        if (!Process.HasExited) Process.Kill(entireProcessTree: true); // SIGKILL: nothing runs on the way out
+        Process.WaitForExit();
+    }
+
+    public void Signal(string signal) => Process.Start("kill", $"-{signal} {Process.Id}")!.WaitForExit();
+
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Kill9();
+        Process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null) return;
+        lock (_output) _output.AppendLine(line);
+    }
+}
+
+/// <summary>
+/// A cluster of real `orchestrator` processes on one fresh PostgreSQL database of the test server (or a
+/// server of the test's own), sharing one working directory (the dataset and the checkpoint directory, as a
+/// shared mount would). Trials run on the sleeping TEST engine, so the tests measure the orchestrator.
+/// </summary>
+public sealed class ClusterRig : IAsyncDisposable
+{
+    public const double EpochSeconds = 0.7;
+    private readonly List<RunningCli> _processes = [];
+
+    private readonly bool _ownsDatabase;
+
+    private ClusterRig(string dir, string storeUrl, bool ownsDatabase)
+    {
+        Dir = dir;
+        StoreUrl = storeUrl;
+        _ownsDatabase = ownsDatabase;
+    }
+
+    public string Dir { get; }
+    public string StoreUrl { get; }
+
+    /// <summary>patience 1, step 2 over 4 groups: with the engine's scripted losses a trial unfreezes twice
+    /// (epochs 4 and 5), improves at 6 and stops at 7.</summary>
+    public static string Spec(string name, int seeds) => $$"""
+        name: {{name}}
+        data: { path: data, synthesize: { images: 140, size: 16, seed: 2 } }
+        backbones: [lightweight-cnn]
+        strategies: [dynamic]
+        seeds: [{{string.Join(", ", Enumerable.Range(1, seeds))}}]
+        inputSize: 16
+        batchSize: 16
+        hyperparameters: { patience: [1], step: [2], decay: [0.1], epochs: [8] }
+        """;
+
+    public static async Task<ClusterRig> CreateAsync(string? serverUrl = null)
+    {
+        var url = serverUrl ?? await PostgresTestServer.CreateDatabaseAsync("clu");
+        return new ClusterRig(Cli.TempDir(), url, serverUrl is null);
+    }
+
+    /// <summary>Extra environment of the processes started from now on.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>Network namespace of the processes started from now on (null: this one).</summary>
+    public string? Namespace { get; set; }
+
+    /// <summary>The same on one SQLite file: a laptop cluster of processes.</summary>
+    public static ClusterRig CreateSqlite()
+    {
+        var dir = Cli.TempDir();
+        return new ClusterRig(dir, $"sqlite:{Path.Combine(dir, "store.db")}", false);
+    }
+
+    public RunningCli Start(string name, params string[] args)
+    {
+        var info = new ProcessStartInfo(Namespace is null ? "dotnet" : "ip")
+        {
+            WorkingDirectory = Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (Namespace is not null)
+            foreach (var a in new[] { "netns", "exec", Namespace, "dotnet" }) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
+        info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
+        foreach (var (key, value) in Environment) info.Environment[key] = value;
+        var running = new RunningCli(Process.Start(info)!, name);
+        _processes.Add(running);
+        return running;
+    }
+
+    public RunningCli Worker(string name, int slots = 1, double lease = 30) =>
+        Start(name, "worker", "--slots", slots.ToString(), "--heartbeat", "0.5", "--poll", "0.3", "--lease", lease.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public RunningCli Coordinator(string name = "coordinator") =>
+        Start(name, "coordinator", "--tick", "0.5", "--heartbeat", "0.5", "--unreachable-after", "3", "--down-after", "6");
+
+    public async Task<CliResult> RunAsync(params string[] args)
+    {
+        using var p = Start(string.Join(' ', args), args);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await p.Process.WaitForExitAsync(cts.Token);
+        await Task.Delay(100); // the last output lines
+        return new CliResult(p.Process.ExitCode, p.Output, "");
+    }
+
+    public async Task<IOrchestratorStore> OpenStoreAsync() => await StoreFactory.OpenAsync(StoreUrl);
+
+    /// <summary>Polls the store until <paramref name="done"/> holds; fails with every process's output otherwise.</summary>
+    public async Task WaitUntilAsync(string what, Func<IOrchestratorStore, Task<bool>> done, TimeSpan timeout)
+    {
+        await using var store = await OpenStoreAsync();
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await done(store))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what}: not reached within {timeout}\n{Logs()}");
+            await Task.Delay(200);
+        }
+    }
+
+    public static async Task<int> JournaledEpochsAsync(IOrchestratorStore store)
+    {
+        var count = 0;
+        foreach (var sweep in await store.ListSweepsAsync())
+            foreach (var t in await store.ListTrialsAsync(sweep.Id))
+                count += (await store.ReadStreamAsync(t.Id)).Count(e => e.Type.StartsWith(nameof(EpochCompleted), StringComparison.Ordinal));
+        return count;
+    }
+
+    public static async Task<bool> AllCompletedAsync(IOrchestratorStore store)
+    {
+        var sweeps = await store.ListSweepsAsync();
+        if (sweeps.Count == 0) return false;
+        foreach (var sweep in sweeps)
+            if ((await store.ListTrialsAsync(sweep.Id)).Any(t => t.Status != TrialStatus.Completed))
+                return false;
+        return true;
+    }
+
+    /// <summary>One history per trial: every epoch journaled once and in order, Algorithm 1 obeyed, completed.</summary>
+    public static async Task<IReadOnlyList<StoredEvent>> AssertOneHistoryAsync(IOrchestratorStore store, string trialId)
+    {
+        var stored = await store.ReadStreamAsync(trialId);
+        stored.Select(e => e.Seq).Should().Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i));
+        stored.Select(e => e.LeaseEpoch).Should().BeInAscendingOrder("a writer whose lease was taken over never appends again");
+        var events = stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
+        epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "each epoch is journaled exactly once, in order");
+        TrialAudit.Violations(events).Should().BeEmpty();
+        TrialEvolution.Replay(events).Phase.Should().Be(TrialPhase.Completed);
+        return stored;
+    }
+
+    public string Logs() => string.Join("\n", _processes.Select(p => $"---- {p.Name} ----\n{p.Output}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in _processes) p.Dispose();
+        if (_ownsDatabase) await PostgresTestServer.DropDatabaseAsync(StoreUrl);
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+}
