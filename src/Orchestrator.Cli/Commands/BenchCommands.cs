@@ -13,8 +13,9 @@ public static class BenchCommands
 {
     public static Command Create()
     {
-        var bench = new Command("bench", "Measure the training engine");
+        var bench = new Command("bench", "Measure the training engine and its input pipeline");
         bench.Subcommands.Add(EngineBench());
+        bench.Subcommands.Add(BenchLoaderCommand.Create());
         return bench;
     }
 

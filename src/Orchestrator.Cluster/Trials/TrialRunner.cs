@@ -113,6 +113,7 @@ public sealed class TrialRunner(
             .Concat(journal.State.BestCheckpoint is { } best ? [(best, journal.State.BestSha256!)] : []), ct);
 
         using var trainer = trainers(spec, classes);
+        trainer.ConfigureInput(data, split.Train, InputSettings.For(spec, split.TrainLabels, classes));
         if (journal.State.Phase == TrialPhase.NotStarted)
             await journal.AppendAsync([TrialDecider.Start(spec, trainer.GroupCount)], ct);
         if (journal.State.LatestCheckpoint is null)
@@ -138,6 +139,7 @@ public sealed class TrialRunner(
             var epoch = journal.State.EpochsDone + 1;
             var watch = Stopwatch.StartNew();
             var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
+            trainer.BeginEpoch(epoch);
             var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
                 p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
             var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,
@@ -254,6 +256,8 @@ public sealed class TrialRunner(
         model.LoadBest(bestFile, state.BestSha256!);
         model.RestoreBest();
         var loadSeconds = watch.Elapsed.TotalSeconds;
+        // The same input pipeline as in training (outside the load time: z-score statistics are a pass over the data).
+        model.ConfigureInput(data, split.Train, InputSettings.For(spec, split.TrainLabels, classes));
 
         var test = model.Evaluate(data, split.Test, weights, spec.BatchSize,
             p => observer.BatchProgress(slot, trialId, "test", state.EpochsDone, p), ct);

@@ -70,4 +70,18 @@ public static class PatientSplitter
         }
         return result;
     }
+
+    /// <summary>Patients whose images carry more than one label, with images per label; ordered by patient id.</summary>
+    public static IReadOnlyList<(string Patient, IReadOnlyDictionary<int, int> Labels)> Conflicts(
+        IReadOnlyList<(string Patient, int Label)> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return images
+            .GroupBy(i => i.Patient, StringComparer.Ordinal)
+            .Where(g => g.Select(i => i.Label).Distinct().Skip(1).Any())
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, (IReadOnlyDictionary<int, int>)g.GroupBy(i => i.Label).OrderBy(l => l.Key)
+                .ToDictionary(l => l.Key, l => l.Count())))
+            .ToArray();
+    }
 }

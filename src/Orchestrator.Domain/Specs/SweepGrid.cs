@@ -6,7 +6,8 @@ public static class SweepGrid
     /// <summary>
     /// Dynamic: backbones x learningRate x patience x step x decay x epochs x seeds (FixedTopN = 0).
     /// Fixed-top-n: backbones x learningRate x patience x fixedTopN x epochs x seeds (Step = 0, Decay = 0).
-    /// Order: backbone, then strategy (both in spec order), then the hyperparameters as listed, seed innermost.
+    /// Both times the normalization axis. Order: backbone, then strategy (both in spec order), then the hyperparameters
+    /// as listed, normalization after epochs, seed innermost.
     /// </summary>
     public static IReadOnlyList<PlannedTrial> Expand(SweepSpec spec)
     {
@@ -26,12 +27,13 @@ public static class SweepGrid
             };
             foreach (var shape in shapes)
             foreach (var epochs in h.Epochs)
+            foreach (var normalization in h.NormalizationAxis)
             foreach (var seed in spec.Seeds)
             {
                 var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
                     shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
                     spec.InputSizes[backbone], seed, spec.Data, spec.ClassBalance,
-                    spec.Weights?.GetValueOrDefault(backbone));
+                    spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare);
                 var json = TrialSpecJson.Canonical(trial);
                 trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
             }

@@ -8,7 +8,12 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<double> Decay,
     IReadOnlyList<int> Epochs,
     IReadOnlyList<int> FixedTopN,
-    double MinDelta);
+    double MinDelta,
+    IReadOnlyList<string>? Normalization = null)
+{
+    /// <summary>The normalization axis; <see cref="Normalizations.Backbone"/> alone when the spec names none.</summary>
+    public IReadOnlyList<string> NormalizationAxis => Normalization ?? [Normalizations.Backbone];
+}
 
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
 /// for every backbone; <c>Weights</c> maps a backbone to the file of pretrained weights its trials start from
@@ -26,7 +31,9 @@ public sealed record SweepSpec(
     string StopPolicy,
     int MaxRounds,
     string ClassBalance = ClassBalances.Sampler,
-    IReadOnlyDictionary<string, string>? Weights = null);
+    IReadOnlyDictionary<string, string>? Weights = null,
+    string Augmentation = Augmentations.None,
+    double MinorityShare = 0);
 
 public static class Optimizers
 {

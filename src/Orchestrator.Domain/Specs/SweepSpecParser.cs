@@ -13,11 +13,11 @@ public static partial class SweepSpecParser
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "hyperparameters"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
     private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
     private static readonly string[] HyperparameterKeys =
-        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta"];
+        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta", "normalization"];
 
     [GeneratedRegex("^[a-z0-9._-]+$")]
     private static partial Regex NamePattern();
@@ -57,10 +57,17 @@ public static partial class SweepSpecParser
         if (!ClassBalances.All.Contains(classBalance))
             throw Fail("classBalance", $"unknown class balance '{classBalance}' (supported: {string.Join(", ", ClassBalances.All)})");
 
+        var augmentation = top.String("augmentation") ?? Augmentations.None;
+        if (!Augmentations.All.Contains(augmentation))
+            throw Fail("augmentation", $"unknown augmentation '{augmentation}' (supported: {string.Join(", ", Augmentations.All)})");
+        var minorityShare = top.Optional("minorityShare") is { } ms ? ParseDouble(ms, "minorityShare") : 0.0;
+        if (!(minorityShare >= 0 && minorityShare < 1))
+            throw Fail("minorityShare", $"{Format(minorityShare)} is invalid (a class share in [0, 1); 0 means 1/C)");
+
         var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
 
         return new SweepSpec(name, data, backbones, strategies, seeds, inputSizes, batchSize, optimizer,
-            hyperparameters, stop, maxRounds, classBalance, weights);
+            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare);
     }
 
     /// <summary>`inputSize: 128` for every backbone, or a mapping of backbone (or `default`) to size; a backbone
@@ -176,7 +183,9 @@ public static partial class SweepSpecParser
         var fixedTopN = h.List("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"))!;
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
-        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta);
+        var normalization = h.List("normalization", ParseString, [Normalizations.Backbone],
+            v => Normalizations.All.Contains(v) ? null : $"unknown normalization '{v}' (supported: {string.Join(", ", Normalizations.All)})")!;
+        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization);
     }
 
     private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";

@@ -56,4 +56,7 @@ public sealed record TrialSpec(
     int Seed,
     DataSpec Data,
     string ClassBalance = ClassBalances.Sampler,
-    string? Weights = null);
+    string? Weights = null,
+    string Normalization = Normalizations.Backbone,
+    string Augmentation = Augmentations.None,
+    double MinorityShare = 0);

@@ -51,6 +51,10 @@ public static class TrialSpecJson
             w.WriteString("classBalance", spec.ClassBalance);
             // Written only when set, so the ids of trials that start from random weights stay as they were.
             if (spec.Weights is not null) w.WriteString("weights", spec.Weights);
+            // Likewise written only when not at their default, so existing trial ids stay the same.
+            if (spec.Normalization != Normalizations.Backbone) w.WriteString("normalization", spec.Normalization);
+            if (spec.Augmentation != Augmentations.None) w.WriteString("augmentation", spec.Augmentation);
+            if (spec.MinorityShare != 0) WriteDouble(w, "minorityShare", spec.MinorityShare);
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)

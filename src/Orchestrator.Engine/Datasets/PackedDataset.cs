@@ -31,6 +31,16 @@ public sealed class PackedDataset : IPackedDataset
     public IReadOnlyList<int> IndicesOf(string split) =>
         _splits.TryGetValue(split, out var indices) ? indices : [];
 
+    /// <summary>Mean and standard deviation of the pixels (scaled to [0, 1]) of the given images.</summary>
+    public unsafe (double Mean, double Std) PixelStatistics(ReadOnlySpan<int> indices)
+    {
+        if (indices.IsEmpty) throw new ArgumentException("pixel statistics need at least one image", nameof(indices));
+        double mean, std;
+        fixed (int* idx = indices)
+            NativeMethods.Check(NativeMethods.ote_dataset_pixel_stats(Handle, idx, indices.Length, out mean, out std));
+        return (mean, std);
+    }
+
     public static PackedDataset Open(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);

@@ -82,6 +82,18 @@ public sealed class PackedDatasetWriter : IDisposable
         Count += (int)(images.Length / imageBytes);
     }
 
+    /// <summary>Adds a small side file (e.g. a report) to the dataset; it becomes visible with the dataset at <see cref="Commit"/>.</summary>
+    public void WriteFile(string name, string text)
+    {
+        ObjectDisposedException.ThrowIf(_finished, this);
+        if (name != Path.GetFileName(name) || name is DatasetManifest.FileName or ImagesFileName)
+            throw new ArgumentException($"'{name}' is not a valid side file name", nameof(name));
+        using var stream = new FileStream(Path.Combine(TempDirectory, name), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        using (var writer = new StreamWriter(stream, leaveOpen: true))
+            writer.Write(text);
+        stream.Flush(flushToDisk: true);
+    }
+
     /// <summary>
     /// Checks <paramref name="manifest"/> against what was appended, writes manifest.json, makes both files and the
     /// rename durable and moves the dataset into place. On failure nothing is left behind and DIR is untouched.

@@ -24,6 +24,15 @@ public interface ITrainer : IDisposable
 {
     int GroupCount { get; }
 
+    /// <summary>
+    /// Sets the input pipeline (normalization, augmented classes) before training; <paramref name="trainIndices"/> are the
+    /// training split, whose pixel statistics z-score normalization uses. Trainers without a pipeline ignore it.
+    /// </summary>
+    void ConfigureInput(IPackedDataset data, IReadOnlyList<int> trainIndices, InputSettings settings) { }
+
+    /// <summary>Tells the trainer which epoch the next <see cref="TrainEpoch"/> is (it keys the augmentation draws).</summary>
+    void BeginEpoch(int epoch) { }
+
     /// <summary>Top <paramref name="unfrozenGroups"/> groups and the head trainable, the rest frozen.</summary>
     void SetTrainable(int unfrozenGroups);
     void SetLearningRate(double learningRate);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Interop;
 
@@ -48,6 +49,36 @@ public sealed unsafe class TorchTrainer : ITrainer
             handle.Dispose();
             throw;
         }
+    }
+
+    public void ConfigureInput(IPackedDataset data, IReadOnlyList<int> trainIndices, InputSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var normalization = settings.NativeNormalization;
+        var (mean, std) = settings.Normalization == Normalizations.ZScore
+            ? Native(data).PixelStatistics(trainIndices.ToArray())
+            : (0.0, 1.0);
+        var flags = settings.AugmentClasses.Select(a => a ? (byte)1 : (byte)0).ToArray();
+        fixed (byte* f = flags)
+            NativeMethods.Check(NativeMethods.ote_trainer_set_input(_handle, normalization, (float)mean, (float)std, f,
+                flags.Length, settings.Seed));
+    }
+
+    public void BeginEpoch(int epoch) => NativeMethods.Check(NativeMethods.ote_trainer_set_epoch(_handle, epoch));
+
+    /// <summary>
+    /// The network input for <paramref name="indices"/> (n x 3 x InputSize x InputSize floats, NCHW) as a training
+    /// batch at <paramref name="firstPosition"/> of the epoch (<paramref name="augment"/>) or as evaluation sees it.
+    /// </summary>
+    public float[] PrepareBatch(IPackedDataset data, ReadOnlySpan<int> indices, bool augment, long firstPosition = 0)
+    {
+        UseOwnThreadCount(Options);
+        var output = new float[(long)indices.Length * 3 * Options.InputSize * Options.InputSize];
+        fixed (int* idx = indices)
+        fixed (float* o = output)
+            NativeMethods.Check(NativeMethods.ote_trainer_prepare_batch(_handle, Native(data).Handle, idx, indices.Length,
+                augment ? 1 : 0, firstPosition, o));
+        return output;
     }
 
     public void SetTrainable(int unfrozenGroups) =>

@@ -123,6 +123,37 @@ typedef struct {
 OTE_API int32_t ote_bench_engine(const char* arch, int32_t size, int32_t batch, int32_t steps, int32_t warmup,
                                  ote_bench_result_t* out);
 
+/* Ingest: decode one PNG (8 or 16 bit), JPEG or uncompressed grayscale DICOM held in memory to size x size gray uint8
+ * (out: size * size bytes). A file that is empty, not an image, truncated, undecodable, unsupported or constant is not
+ * an error: the call returns OTE_OK with info->status saying why nothing was written. 16-bit images, and DICOM
+ * without a VOI window, are mapped to 8 bits by `intensity`. */
+enum {
+  OTE_IMAGE_OK = 0, OTE_IMAGE_EMPTY = 1, OTE_IMAGE_NOT_AN_IMAGE = 2, OTE_IMAGE_TRUNCATED = 3,
+  OTE_IMAGE_UNREADABLE = 4, OTE_IMAGE_CONSTANT = 5, OTE_IMAGE_UNSUPPORTED = 6
+};
+enum { OTE_INTENSITY_MINMAX = 0, OTE_INTENSITY_PERCENTILE = 1 };
+typedef struct ote_image_info {
+  int32_t status;
+  int32_t width, height, bits, channels; /* of the source, when it could be decoded */
+} ote_image_info;
+OTE_API int32_t ote_image_decode(const uint8_t* data, int64_t length, int32_t size, int32_t intensity, uint8_t* out,
+                                 ote_image_info* info);
+
+/* Training input pipeline (definitions in the README, "Input pipeline"). normalization: OTE_NORM_*; zscore mean/std
+ * of the training pixels in [0, 1] (OTE_NORM_ZSCORE only); augment_classes: num_classes flags, non-zero = augment
+ * that class in training (num_classes 0: none). Augmentation draws are keyed by (seed, epoch, position, image). */
+enum { OTE_NORM_BACKBONE = 0, OTE_NORM_SCALING = 1, OTE_NORM_ZSCORE = 2, OTE_NORM_ADAPTIVE = 3 };
+OTE_API int32_t ote_trainer_set_input(ote_trainer* trainer, int32_t normalization, float zscore_mean, float zscore_std,
+                                      const uint8_t* augment_classes, int32_t num_classes, uint64_t seed);
+OTE_API int32_t ote_trainer_set_epoch(ote_trainer* trainer, int32_t epoch);
+/* The network input for images `indices` as training (augment != 0, batch at first_position of the epoch) or
+ * evaluation sees it: out holds n * 3 * input_size * input_size floats, NCHW. */
+OTE_API int32_t ote_trainer_prepare_batch(ote_trainer* trainer, ote_dataset* dataset, const int32_t* indices, int64_t n,
+                                          int32_t augment, int64_t first_position, float* out);
+/* Mean and standard deviation of the pixels (in [0, 1]) of images `indices`. */
+OTE_API int32_t ote_dataset_pixel_stats(ote_dataset* dataset, const int32_t* indices, int64_t n, double* out_mean,
+                                        double* out_std);
+
 #ifdef __cplusplus
 }
 #endif

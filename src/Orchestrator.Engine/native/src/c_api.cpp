@@ -4,13 +4,6 @@
 
 #include "c_api_support.h"
 
-struct ote_dataset {
-  std::unique_ptr<ote::Dataset> impl;
-};
-struct ote_trainer {
-  std::unique_ptr<ote::Trainer> impl;
-};
-
 using namespace ote::capi;
 
 std::string& ote::capi::last_error() {

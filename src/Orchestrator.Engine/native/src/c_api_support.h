@@ -1,12 +1,21 @@
 #pragma once
-// Shared by the c_api*.cpp files: every C entry point runs its body through guard(), so no exception crosses the ABI.
+// Shared by the c_api*.cpp files: the dataset and trainer handle types, and guard(): every C entry point runs its body
+// through it, so no exception crosses the ABI.
 #include <torch/torch.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "engine.h"
 #include "orchestrator_engine.h"
+
+struct ote_dataset {
+  std::unique_ptr<ote::Dataset> impl;
+};
+struct ote_trainer {
+  std::unique_ptr<ote::Trainer> impl;
+};
 
 namespace ote::capi {
 

@@ -162,15 +162,18 @@ void Trainer::set_mode(bool training) {
     if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->eval();
 }
 
-torch::Tensor Trainer::prepare(const torch::Tensor& images_u8) const {
-  auto x = images_u8.to(torch::kFloat32).div_(255.0f);
-  if (x.size(2) != input_size_ || x.size(3) != input_size_)
-    x = F::interpolate(x, F::InterpolateFuncOptions()
-                              .size(std::vector<int64_t>{input_size_, input_size_})
-                              .mode(torch::kBilinear)
-                              .align_corners(false));
-  // Gray replicated to 3 channels, each normalized as the architecture's pretrained weights expect.
-  return ((x - mean_) / std_).contiguous(torch::MemoryFormat::ChannelsLast);
+torch::Tensor Trainer::prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment,
+                                     int64_t first_position) const {
+  const auto images = data.gather_images(idx, n);
+  std::vector<int32_t> labels;
+  if (augment && input_.augments()) {
+    labels.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = data.label(idx[i]);
+  }
+  const BatchKeys keys{idx, labels.data(), first_position};
+  // Gray to 3 channels at the input size, normalized as input_ says (by default with mean_/std_).
+  return input_.to_input(images, input_size_, mean_, std_, labels.empty() ? nullptr : &keys)
+      .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 torch::Tensor Trainer::class_weights(const float* weights, int num_weights) const {
@@ -198,7 +201,7 @@ void Trainer::check_indices(const Dataset& data, const int32_t* idx, int64_t n) 
 // images, labels and the batch's offset, and returns the running loss to report after it.
 template <typename Step>
 void Trainer::for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
-                             Step&& step) {
+                             bool augment, Step&& step) {
   if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
   check_indices(data, idx, n);
   const int64_t batches = (n + batch_size - 1) / batch_size;
@@ -206,7 +209,8 @@ void Trainer::for_each_batch(const Dataset& data, const int32_t* idx, int64_t n,
     if (sink.cancelled()) throw Cancelled();
     const int64_t start = b * batch_size;
     const int64_t len = std::min<int64_t>(batch_size, n - start);
-    const double running = step(prepare(data.gather_images(idx + start, len)), data.gather_labels(idx + start, len), start, len);
+    const double running =
+        step(prepare_batch(data, idx + start, len, augment, start), data.gather_labels(idx + start, len), start, len);
     sink.report(b + 1, batches, running);
   }
 }
@@ -217,7 +221,7 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
   set_mode(true);
   // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
   double loss_sum = 0, weight_sum = 0;
-  for_each_batch(data, order, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t, int64_t) {
+  for_each_batch(data, order, n, batch_size, sink, true, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t, int64_t) {
     const auto logits = net_->forward(x);
     const auto loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(w));
     for (auto& e : entries_)
@@ -247,7 +251,7 @@ void Trainer::calibrate_batchnorm(const Dataset& data, const int32_t* idx, int64
     bn->train();
   }
   torch::NoGradGuard no_grad;
-  for_each_batch(data, idx, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor&, int64_t, int64_t) {
+  for_each_batch(data, idx, n, batch_size, sink, false, [&](const torch::Tensor& x, const torch::Tensor&, int64_t, int64_t) {
     net_->forward(x);
     return 0.0;
   });
@@ -261,7 +265,7 @@ void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const
   set_mode(false);
   torch::NoGradGuard no_grad;
   double loss_sum = 0, weight_sum = 0;
-  for_each_batch(data, idx, n, batch_size, sink, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t start, int64_t len) {
+  for_each_batch(data, idx, n, batch_size, sink, false, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t start, int64_t len) {
     const auto logits = net_->forward(x);
     const auto per_sample = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto wy = w.index_select(0, y);

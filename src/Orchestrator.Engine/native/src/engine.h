@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "input_pipeline.h"
 #include "models.h"
 #include "state_dict.h"
 
@@ -103,6 +104,12 @@ class Trainer {
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<torch::Tensor>& best() { return best_; }
 
+  // The input pipeline (input_pipeline.h): normalization and minority-class augmentation.
+  InputPipeline& input() { return input_; }
+  // uint8 images of `idx` -> the network's float input, augmented (training) or not; `first_position` is the
+  // batch's offset in the epoch's order, which keys the augmentation draws.
+  torch::Tensor prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position) const;
+
   torch::Tensor features(const torch::Tensor& input);
   // A raw tensor file (OTERAW01), an imported weights file or a PyTorch state dict; returns the tensors loaded.
   int load_backbone(const std::string& path);
@@ -113,11 +120,10 @@ class Trainer {
  private:
   std::unique_ptr<torch::optim::Optimizer> make_optimizer() const;
   void set_mode(bool training);
-  torch::Tensor prepare(const torch::Tensor& images_u8) const;
   torch::Tensor class_weights(const float* weights, int num_weights) const;
   template <typename Step>
   void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
-                      Step&& step);
+                      bool augment, Step&& step);
   void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
   int load_raw_backbone(std::ifstream& in, const std::string& path);
 
@@ -130,6 +136,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> best_;
   torch::Tensor mean_, std_;
+  InputPipeline input_;
 };
 
 // Checkpoints (checkpoint.cpp). Files are written atomically: path.tmp, fsync, rename, fsync of the directory.

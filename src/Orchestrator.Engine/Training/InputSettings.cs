@@ -1,0 +1,32 @@
+using Orchestrator.Domain.Sampling;
+using Orchestrator.Domain.Specs;
+
+namespace Orchestrator.Engine.Training;
+
+/// <summary>
+/// The input pipeline of one trial: a normalization (<see cref="Normalizations"/>), the classes whose training images
+/// are augmented, and the seed of the augmentation draws.
+/// </summary>
+public sealed record InputSettings(string Normalization, IReadOnlyList<bool> AugmentClasses, ulong Seed)
+{
+    public static InputSettings Default(int classes) => new(Normalizations.Backbone, new bool[classes], 0);
+
+    /// <summary>The settings a trial spec asks for, given its training split's labels.</summary>
+    public static InputSettings For(TrialSpec spec, IReadOnlyList<int> trainLabels, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var augment = spec.Augmentation == Augmentations.Minority
+            ? MinorityClasses.Of(trainLabels, classes, spec.MinorityShare)
+            : new bool[classes];
+        return new InputSettings(spec.Normalization, augment, unchecked((ulong)(long)spec.Seed));
+    }
+
+    internal int NativeNormalization => Normalization switch
+    {
+        Normalizations.Backbone => 0,
+        Normalizations.Scaling => 1,
+        Normalizations.ZScore => 2,
+        Normalizations.Adaptive => 3,
+        _ => throw new ArgumentException($"unknown normalization '{Normalization}' (supported: {string.Join(", ", Normalizations.All)})"),
+    };
+}
