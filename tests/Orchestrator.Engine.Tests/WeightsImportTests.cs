@@ -20,11 +20,17 @@ public sealed class WeightsImportTests(ITestOutputHelper output)
         byName["inception_v3"].Should().BeEquivalentTo(new ArchitectureInfo("inception_v3", 11, 299, 75,
             [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f], true));
         byName["efficientnet_v2_s"].DefaultInputSize.Should().Be(384);
-        byName["lightweight-cnn"].Should().BeEquivalentTo(new ArchitectureInfo("lightweight-cnn", 4, 64, 16,
+        byName["lightweight-cnn"].Should().BeEquivalentTo(new ArchitectureInfo("lightweight-cnn", 4, 224, 16,
             [0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f], false));
         foreach (var name in new[] { "densenet121", "mobilenet_v2", "resnet50", "vgg16" })
             byName[name].DefaultInputSize.Should().Be(224, name);
         foreach (var a in all) a.Groups.Should().Be(EngineInfo.GroupCount(a.Name));
+        // Specs resolve input sizes in the pure domain; it must say what the engine registers.
+        foreach (var a in all)
+        {
+            Orchestrator.Domain.Specs.Backbones.DefaultInputSize(a.Name).Should().Be(a.DefaultInputSize, a.Name);
+            Orchestrator.Domain.Specs.Backbones.MinInputSize(a.Name).Should().Be(a.MinInputSize, a.Name);
+        }
     }
 
     [Fact]

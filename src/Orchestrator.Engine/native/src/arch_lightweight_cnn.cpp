@@ -29,7 +29,7 @@ struct LightweightCnn : FeaturesNet {
 
 // No pretrained reference exists: no ImageNet classifier.
 const ArchitectureRegistration lightweight_cnn{
-    {"lightweight-cnn", 4, [](int c) { return std::make_shared<LightweightCnn>(c); }, {64, 16}, {}}};
+    {"lightweight-cnn", 4, [](int c) { return std::make_shared<LightweightCnn>(c); }, {224, 16}, {}}};
 
 }  // namespace
 }  // namespace ote
