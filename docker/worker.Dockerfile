@@ -17,7 +17,7 @@ WORKDIR /src
 COPY . .
 # A fresh CMake configure against the CUDA libtorch (never reuse a host build directory).
 RUN rm -rf src/Orchestrator.Engine/obj \
-    && CMAKE_PREFIX_PATH=/opt/libtorch dotnet publish src/Orchestrator.Cli -c Release -o /app
+    && CMAKE_PREFIX_PATH=/opt/libtorch dotnet publish src/Orchestrator.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o /app
 
 FROM ${CUDA_IMAGE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

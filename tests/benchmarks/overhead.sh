@@ -5,14 +5,17 @@
 # throw-away PostgreSQL server on loopback (scripts/pg-test-server.sh). The orchestrator uses its sleeping TEST
 # engine (journal append, fenced lease, checkpoint file with SHA-256 per epoch); Optuna reports one
 # intermediate value per epoch. Ideal makespan = TRIALS x EPOCHS x SECONDS / WORKERS.
-# Needs: the built CLI (dotnet build -c Release), postgresql, python3-optuna, python3-psycopg2 (Debian).
+# The CLI is published ReadyToRun (as docker/worker.Dockerfile does), so worker start-up is not spent in the JIT.
+# Needs: the .NET SDK, postgresql, python3-optuna, python3-psycopg2 (Debian).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 trials=${1:-200}; workers=${2:-4}; epochs=${3:-5}; seconds=${4:-0.1}
-cli="dotnet $PWD/src/Orchestrator.Cli/bin/Release/net10.0/orchestrator.dll"
 python=${PYTHON:-/usr/bin/python3}
 
 work=$(mktemp -d /tmp/orchestrator-bench.XXXXXX)
+dotnet publish src/Orchestrator.Cli -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$work/cli" >"$work/publish.log" 2>&1 \
+  || { tail -n 20 "$work/publish.log" >&2; exit 1; }
+cli="$work/cli/orchestrator"
 pg=$(mktemp -d /tmp/orchestrator-bench-pg.XXXXXX)
 url=$(scripts/pg-test-server.sh start "$pg")
 trap 'scripts/pg-test-server.sh stop "$pg" >/dev/null 2>&1; rm -rf "$work" "$pg"' EXIT

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
+using Orchestrator.Engine.Datasets;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cluster.Trials;
@@ -15,12 +16,17 @@ public sealed class TrialArtifacts(string artifactRoot, string trialId, IArtifac
 
     public void EnsureExists() => System.IO.Directory.CreateDirectory(Directory);
 
-    /// <summary>Puts the files these (not yet journaled) events name into the store, so any box can load them once
-    /// the append has made them part of the trial's history.</summary>
-    public async Task PublishAsync(IEnumerable<TrialEvent> events, CancellationToken ct)
+    /// <summary>Makes the files these (not yet journaled) events name durable: each file is flushed, then the folder
+    /// (the renames that put them in place). Without a shared filesystem they also go into the store, so any box can
+    /// load them once the append has made them part of the trial's history.</summary>
+    public async Task SecureAsync(IReadOnlyList<TrialEvent> events, CancellationToken ct)
     {
+        var named = Named(events).ToList();
+        if (named.Count == 0) return;
+        foreach (var (name, _) in named) DurableFileSystem.FsyncFile(PathOf(name));
+        DurableFileSystem.FsyncDirectory(Directory);
         if (blobs is null) return;
-        foreach (var (name, sha) in Named(events))
+        foreach (var (name, sha) in named)
             await blobs.PutArtifactAsync(trialId, name, sha, await File.ReadAllBytesAsync(PathOf(name), ct), ct);
     }
 

@@ -22,9 +22,9 @@ public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
 /// <summary>
 /// Runs one claimed trial to its end. It rebuilds the trial's state from the journal, loads the checkpoints
 /// the journal names, then per epoch: trains, validates, asks the decider, performs the effects and writes
-/// the resulting checkpoint files, and finally appends the epoch's events in one fenced append. The append
-/// is the commit point: a crash before it loses only unjournaled work, which is redone from the previous
-/// checkpoint, so no journaled epoch is ever trained twice.
+/// the resulting checkpoint files; while the next epoch trains, it flushes those files and appends the epoch's
+/// events in one fenced append. The append is the commit point: a crash before it loses only unjournaled work,
+/// which is redone from the previous checkpoint, so no journaled epoch is ever trained twice.
 /// </summary>
 public sealed class TrialRunner(
     IOrchestratorStore store,
@@ -97,6 +97,9 @@ public sealed class TrialRunner(
         return TrialRunOutcome.Failed;
     }
 
+    /// <param name="ct">Stops the trial: a stop request, or the lease keeper's verdict that the lease is lost. Neither
+    /// stops a commit under way: a stop waits for it (the epoch is kept), and a late commit goes to the store, which
+    /// takes it while the lease is ours and refuses it after a takeover. The store's own retry limit bounds it.</param>
     private async Task RunTrialAsync(string slot, TrialLease lease, TrialSpec spec, TrialJournal journal, CancellationToken ct)
     {
         if (journal.State.Phase is TrialPhase.Completed or TrialPhase.Failed) return;
@@ -132,33 +135,79 @@ public sealed class TrialRunner(
         }
         Restore(trainer, journal, artifacts, slot);
 
-        while (journal.State.Phase == TrialPhase.Training)
+        // Each epoch's commit (flush its checkpoint files, append its events, prune old files) runs while the next
+        // epoch trains. The next epoch is decided against the state those events lead to; should the commit fail
+        // (a lost lease, say), the next epoch's work is dropped with it, never journaled.
+        var planned = journal.State;
+        var committing = Task.CompletedTask;
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            if (await store.IsSweepCancelledAsync(lease.SweepId, ct)) throw new SweepCancelledException(lease.SweepId);
-            var epoch = journal.State.EpochsDone + 1;
-            var watch = Stopwatch.StartNew();
-            var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
-            trainer.BeginEpoch(epoch);
-            var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
-                p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
-            var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,
-                p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);
-            var metrics = ClassificationMetrics.Compute(split.ValLabels, validation.Predictions, classes);
-            var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
+            while (planned.Phase == TrialPhase.Training)
+            {
+                ct.ThrowIfCancellationRequested();
+                var epoch = planned.EpochsDone + 1;
+                var watch = Stopwatch.StartNew();
+                var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
+                trainer.BeginEpoch(epoch);
+                var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
+                    p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
+                // Asked after training, while the epoch is validated and committed: a cancel that came during the
+                // epoch still lets it be journaled, and the next one never starts.
+                var sweepCancelled = store.IsSweepCancelledAsync(lease.SweepId, ct);
+                var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,
+                    p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);
+                var metrics = ClassificationMetrics.Compute(split.ValLabels, validation.Predictions, classes);
+                var outcome = new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
+                var decided = TrialDecider.DecideEpoch(planned, outcome);
 
-            var events = ApplyEffects(trainer, artifacts, TrialDecider.DecideEpoch(journal.State, outcome));
-            await artifacts.PublishAsync(events, ct);
-            await journal.AppendAsync(events, ct);
-            observer.EventsJournaled(slot, lease.TrialId, events);
-            // The previous checkpoint stays as the fallback should the newest one turn out unreadable.
-            var previous = journal.Checkpoints.Count > 1 ? journal.Checkpoints[^2].Checkpoint : null;
-            await artifacts.PruneAsync([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint], ct);
+                // The previous commit prunes files by what is journaled: it must end before this epoch's files exist.
+                await committing;
+                var events = ApplyEffects(trainer, artifacts, decided);
+                planned = events.Aggregate(planned, TrialEvolution.Evolve);
+                committing = Task.Run(() => CommitAsync(slot, journal, artifacts, events), CancellationToken.None);
+                if (await sweepCancelled && planned.Phase == TrialPhase.Training)
+                {
+                    await committing;
+                    throw new SweepCancelledException(lease.SweepId);
+                }
+            }
+            trainer.Dispose();
+            // The test split is evaluated while the last epoch commits; its result is journaled after it.
+            var result = planned.Phase == TrialPhase.Stopped ? Evaluate(slot, lease.TrialId, spec, data, split, weights, planned, artifacts, ct) : null;
+            await committing;
+            if (result is not null) await journal.AppendAsync([result], ct);
+        }
+        catch
+        {
+            // Nothing may be written under this lease once the runner gives it up (release, finish, failure), so the
+            // commit under way ends first. If the store refused it, that verdict is the reason the trial stops.
+            try
+            {
+                await committing;
+            }
+            catch (Exception refused) when (refused is StaleLeaseException or ConcurrencyException)
+            {
+                throw;
+            }
+            catch (Exception) when (!committing.IsCompletedSuccessfully)
+            {
+                // The loop's own failure is reported below; the commit failed for the same cause.
+            }
+            throw;
         }
 
-        trainer.Dispose();
-        if (journal.State.Phase == TrialPhase.Stopped)
-            await journal.AppendAsync([Evaluate(slot, lease.TrialId, spec, data, split, weights, journal.State, artifacts, ct)], ct);
+    }
+
+    /// <summary>Makes an epoch's files durable, appends its events (the commit point), then deletes the files the
+    /// journal no longer points at; the previous checkpoint stays as the fallback should the newest one turn out
+    /// unreadable.</summary>
+    private async Task CommitAsync(string slot, TrialJournal journal, TrialArtifacts artifacts, IReadOnlyList<TrialEvent> events)
+    {
+        await artifacts.SecureAsync(events, CancellationToken.None);
+        await journal.AppendAsync(events, CancellationToken.None);
+        observer.EventsJournaled(slot, journal.TrialId, events);
+        var previous = journal.Checkpoints.Count > 1 ? journal.Checkpoints[^2].Checkpoint : null;
+        await artifacts.PruneAsync([journal.State.LatestCheckpoint, previous, journal.State.BestCheckpoint], CancellationToken.None);
     }
 
     /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.

@@ -2,12 +2,20 @@ using System.Runtime.InteropServices;
 
 namespace Orchestrator.Engine.Datasets;
 
-/// <summary>The two POSIX calls .NET does not expose: fsync of a directory, and a rename that never replaces.</summary>
-internal static partial class DurableFileSystem
+/// <summary>The two POSIX calls .NET does not expose: fsync of a directory, and a rename that never replaces; and
+/// fsync of a file, for symmetry. Datasets and trial checkpoints use them before anything points at their files.</summary>
+public static partial class DurableFileSystem
 {
     private const int AtFdCwd = -100;
     private const uint RenameNoReplace = 1;
     private const int EExist = 17, ENotEmpty = 39, EInval = 22, ENoSys = 38;
+
+    /// <summary>Makes a file's content durable.</summary>
+    public static void FsyncFile(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+    }
 
     /// <summary>Makes a directory's entries (files created or renamed in it) durable; a no-op off Linux.</summary>
     public static void FsyncDirectory(string path)

@@ -4,18 +4,21 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Datasets;
 
-/// <summary>A packed dataset directory (manifest.json + images file) with its pixels memory-mapped natively.</summary>
+/// <summary>A packed dataset directory (manifest.json + images file) with its pixels memory-mapped natively. The
+/// native side (and with it libtorch, half a second to load) is opened on the first pixel access, not before: a
+/// process that only needs labels and splits never loads it.</summary>
 public sealed class PackedDataset : IPackedDataset
 {
     private readonly int[] _labels;
     private readonly Dictionary<string, int[]> _splits;
+    private readonly Lazy<DatasetHandle> _handle;
 
-    private PackedDataset(string directory, DatasetManifest manifest, int[] labels, DatasetHandle handle)
+    private PackedDataset(string directory, DatasetManifest manifest, int[] labels, Func<DatasetHandle> open)
     {
         Directory = directory;
         Manifest = manifest;
         _labels = labels;
-        Handle = handle;
+        _handle = new Lazy<DatasetHandle>(open, LazyThreadSafetyMode.ExecutionAndPublication);
         _splits = manifest.Items
             .OrderBy(i => i.Index)
             .GroupBy(i => i.Split, StringComparer.Ordinal)
@@ -26,7 +29,7 @@ public sealed class PackedDataset : IPackedDataset
     public DatasetManifest Manifest { get; }
     public IReadOnlyList<int> Labels => _labels;
     public int Count => _labels.Length;
-    internal DatasetHandle Handle { get; }
+    internal DatasetHandle Handle => _handle.Value;
 
     public IReadOnlyList<int> IndicesOf(string split) =>
         _splits.TryGetValue(split, out var indices) ? indices : [];
@@ -70,14 +73,16 @@ public sealed class PackedDataset : IPackedDataset
             throw new InvalidDataException(
                 $"'{imagesPath}' has {actual} bytes, expected {expected} ({labels.Length} x {manifest.Height} x {manifest.Width} uint8)");
 
+        var fullImagesPath = Path.GetFullPath(imagesPath);
+        return new PackedDataset(Path.GetFullPath(directory), manifest, labels, () => OpenNative(fullImagesPath, labels, manifest));
+    }
+
+    private static unsafe DatasetHandle OpenNative(string imagesPath, int[] labels, DatasetManifest manifest)
+    {
         DatasetHandle handle;
-        unsafe
-        {
-            fixed (int* l = labels)
-                NativeMethods.Check(NativeMethods.ote_dataset_open(Path.GetFullPath(imagesPath), labels.Length,
-                    manifest.Height, manifest.Width, l, out handle));
-        }
-        return new PackedDataset(Path.GetFullPath(directory), manifest, labels, handle);
+        fixed (int* l = labels)
+            NativeMethods.Check(NativeMethods.ote_dataset_open(imagesPath, labels.Length, manifest.Height, manifest.Width, l, out handle));
+        return handle;
     }
 
     private static int[] Validate(DatasetManifest manifest, string manifestPath)
@@ -104,5 +109,8 @@ public sealed class PackedDataset : IPackedDataset
         return labels;
     }
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose()
+    {
+        if (_handle.IsValueCreated) _handle.Value.Dispose();
+    }
 }

@@ -58,11 +58,12 @@ public interface ITrainer : IDisposable
     void RememberBest();
     void RestoreBest();
 
-    /// <summary>Saves weights, optimizer state, epoch and RNG state atomically (temp, fsync, rename); returns SHA-256 hex.</summary>
+    /// <summary>Saves weights, optimizer state, epoch and RNG state atomically (temp file, rename); returns SHA-256 hex.
+    /// Not flushed to disk: whoever journals the file flushes it (and its folder) first.</summary>
     string SaveCheckpoint(string path, int epoch);
     /// <summary>Verifies the SHA-256, then loads; returns the epoch stored. Throws on a hash mismatch.</summary>
     int LoadCheckpoint(string path, string expectedSha256);
-    /// <summary>Saves the in-memory best weights atomically; returns SHA-256 hex.</summary>
+    /// <summary>Saves the in-memory best weights atomically, not flushed (as <see cref="SaveCheckpoint"/>); returns SHA-256 hex.</summary>
     string SaveBest(string path);
     /// <summary>Verifies, then loads a file from <see cref="SaveBest"/> into the in-memory best weights.</summary>
     void LoadBest(string path, string expectedSha256);

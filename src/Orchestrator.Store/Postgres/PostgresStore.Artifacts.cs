@@ -4,18 +4,18 @@ namespace Orchestrator.Store.Postgres;
 public sealed partial class PostgresStore : IArtifactBlobs
 {
     public Task PutArtifactAsync(string trialId, string name, string sha256, byte[] content, CancellationToken ct = default) =>
-        WriteAsync((conn, tx) => ExecAsync(conn, tx,
+        ConnectedAsync(conn => ExecAsync(conn, null,
             """
             INSERT INTO artifacts (trial_id, name, sha256, content) VALUES (@t, @n, @s, @c)
             ON CONFLICT (trial_id, name) DO UPDATE SET sha256 = excluded.sha256, content = excluded.content;
             """, ct, ("t", trialId), ("n", name), ("s", sha256), ("c", content)), ct);
 
     public Task<(byte[] Content, string Sha256)?> GetArtifactAsync(string trialId, string name, CancellationToken ct = default) =>
-        ReadAsync(async conn => (await QueryAsync(conn, "SELECT content, sha256 FROM artifacts WHERE trial_id = @t AND name = @n;",
+        ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT content, sha256 FROM artifacts WHERE trial_id = @t AND name = @n;",
                 r => ((byte[])r.GetValue(0), r.GetString(1)), ct, ("t", trialId), ("n", name)).ConfigureAwait(false))
             .Select(x => ((byte[], string)?)x).SingleOrDefault(), ct);
 
     public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, CancellationToken ct = default) =>
-        WriteAsync((conn, tx) => ExecAsync(conn, tx, "DELETE FROM artifacts WHERE trial_id = @t AND NOT (name = ANY(@keep));", ct,
+        ConnectedAsync(conn => ExecAsync(conn, null, "DELETE FROM artifacts WHERE trial_id = @t AND NOT (name = ANY(@keep));", ct,
             ("t", trialId), ("keep", keep.ToArray())), ct);
 }

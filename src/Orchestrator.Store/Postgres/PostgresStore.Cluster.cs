@@ -11,7 +11,7 @@ public sealed partial class PostgresStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         RequirePositive(leaseDuration);
         var expires = now + leaseDuration;
-        return WriteAsync(async (conn, tx) => (await QueryAsync(conn,
+        return ConnectedAsync(async conn => (await QueryAsync(conn,
             """
             UPDATE trials SET status = 'Running', lease_owner = @owner, lease_epoch = lease_epoch + 1,
                 lease_expires_at = @expires, attempts = attempts + 1, updated_at = @now
@@ -22,7 +22,7 @@ public sealed partial class PostgresStore
                 ORDER BY s.ord, t.ord LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
             RETURNING id, sweep_id, lease_epoch, attempts;
             """,
-            r => new TrialLease(r.GetString(0), r.GetString(1), owner, r.GetInt64(2), expires.ToUniversalTime(), r.GetInt32(3)), ct, tx,
+            r => new TrialLease(r.GetString(0), r.GetString(1), owner, r.GetInt64(2), expires.ToUniversalTime(), r.GetInt32(3)), ct,
             ("owner", owner), ("expires", expires.UtcTicks), ("now", now.UtcTicks)).ConfigureAwait(false)).SingleOrDefault(), ct);
     }
 
@@ -43,13 +43,13 @@ public sealed partial class PostgresStore
         }, ct);
 
     public Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync(async conn => (await QueryAsync(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = @s;", r => r.GetBoolean(0), ct,
+        ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = @s;", r => r.GetBoolean(0), ct,
             ("s", sweepId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public Task RegisterNodeAsync(NodeRecord node, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(node);
-        return WriteAsync(async (conn, tx) => await ExecAsync(conn, tx,
+        return ConnectedAsync(async conn => await ExecAsync(conn, null,
             """
             INSERT INTO nodes (id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining)
             VALUES (@id, @host, @pid, @roles, @slots, @busy, @started, @beat, 'Up', FALSE)
@@ -61,12 +61,12 @@ public sealed partial class PostgresStore
     }
 
     public Task<NodeRecord?> HeartbeatAsync(string nodeId, int busy, DateTimeOffset now, CancellationToken ct = default) =>
-        WriteAsync(async (conn, tx) => (await QueryAsync(conn,
+        ConnectedAsync(async conn => (await QueryAsync(conn,
             $"UPDATE nodes SET last_heartbeat = @now, busy = @busy, status = 'Up' WHERE id = @id RETURNING {NodeColumns};",
-            ReadNode, ct, tx, ("now", now.UtcTicks), ("busy", busy), ("id", nodeId)).ConfigureAwait(false)).SingleOrDefault(), ct);
+            ReadNode, ct, ("now", now.UtcTicks), ("busy", busy), ("id", nodeId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public Task<IReadOnlyList<NodeRecord>> ListNodesAsync(CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyList<NodeRecord>>(async conn =>
+        ConnectedAsync<IReadOnlyList<NodeRecord>>(async conn =>
             await QueryAsync(conn, $"SELECT {NodeColumns} FROM nodes ORDER BY started_at, id;", ReadNode, ct).ConfigureAwait(false), ct);
 
     public Task<bool> SetNodeStatusAsync(string nodeId, NodeStatus status, CancellationToken ct = default) =>
@@ -124,7 +124,7 @@ public sealed partial class PostgresStore
         }, ct);
 
     public Task<LeaderRecord?> GetLeaderAsync(CancellationToken ct = default) =>
-        ReadAsync(async conn => (await QueryAsync(conn, "SELECT node_id, host, pid, since, term FROM leader WHERE id = 1;",
+        ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT node_id, host, pid, since, term FROM leader WHERE id = 1;",
             r => new LeaderRecord(r.GetString(0), r.GetString(1), r.GetInt32(2), Time(r.GetInt64(3)), r.GetInt64(4)), ct).ConfigureAwait(false))
             .SingleOrDefault(), ct);
 

@@ -91,19 +91,19 @@ public sealed partial class PostgresStore : IOrchestratorStore
     }
 
     public Task<IReadOnlyList<SweepRecord>> ListSweepsAsync(CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyList<SweepRecord>>(async conn =>
+        ConnectedAsync<IReadOnlyList<SweepRecord>>(async conn =>
             await QueryAsync(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps ORDER BY ord;", ReadSweep, ct), ct);
 
     public Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync(async conn => (await QueryAsync(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = @id;", ReadSweep, ct,
+        ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = @id;", ReadSweep, ct,
             ("id", sweepId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyList<TrialRecord>>(async conn =>
+        ConnectedAsync<IReadOnlyList<TrialRecord>>(async conn =>
             await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = @s ORDER BY ord;", ReadTrial, ct, ("s", sweepId)), ct);
 
     public Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default) =>
-        ReadAsync(async conn => (await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE id = @id;", ReadTrial, ct,
+        ConnectedAsync(async conn => (await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE id = @id;", ReadTrial, ct,
             ("id", trialId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public Task<TrialLease?> TryClaimTrialAsync(string sweepId, string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
@@ -111,7 +111,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
         ArgumentException.ThrowIfNullOrEmpty(owner);
         RequirePositive(leaseDuration);
         var expires = now + leaseDuration;
-        return WriteAsync(async (conn, tx) =>
+        return ConnectedAsync(async conn =>
         {
             var claimed = await QueryAsync(conn,
                 """
@@ -123,7 +123,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
                     ORDER BY ord LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING id, lease_epoch, attempts;
                 """,
-                r => new TrialLease(r.GetString(0), sweepId, owner, r.GetInt64(1), expires.ToUniversalTime(), r.GetInt32(2)), ct, tx,
+                r => new TrialLease(r.GetString(0), sweepId, owner, r.GetInt64(1), expires.ToUniversalTime(), r.GetInt32(2)), ct,
                 ("owner", owner), ("expires", expires.UtcTicks), ("now", now.UtcTicks), ("s", sweepId)).ConfigureAwait(false);
             return claimed.SingleOrDefault();
         }, ct);
@@ -191,90 +191,93 @@ public sealed partial class PostgresStore : IOrchestratorStore
         }
 
         var attempt = 0;
-        return await WriteAsync(async (conn, tx) =>
+        return await ConnectedAsync(async conn =>
         {
             attempt++;
-            // One round trip: lock the trial row (claims wait for this commit), take the append lock, read the last sequence.
-            await using var check = new NpgsqlBatch(conn, tx)
+            // One round trip: a batch without an explicit transaction runs as one implicit transaction. It locks the
+            // trial row (claims wait for this commit), takes the append lock (global positions become visible in
+            // order), reads the lease epoch and last sequence, and inserts only if both are as expected.
+            await using var batch = new NpgsqlBatch(conn)
             {
                 BatchCommands =
                 {
                     new NpgsqlBatchCommand("SELECT lease_epoch FROM trials WHERE id = @id FOR UPDATE;") { Parameters = { new("id", trialId) } },
                     new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@k);") { Parameters = { new("k", PostgresSchema.AppendLock) } },
                     new NpgsqlBatchCommand("SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id;") { Parameters = { new("id", trialId) } },
+                    new NpgsqlBatchCommand(
+                        """
+                        INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at)
+                        SELECT @id, @expected + e.n, e.type, e.payload, @epoch, @at
+                        FROM unnest(@types::text[], @payloads::text[]) WITH ORDINALITY AS e(type, payload, n)
+                        WHERE (SELECT lease_epoch FROM trials WHERE id = @id) = @epoch
+                          AND (SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id) = @expected
+                        ORDER BY e.n;
+                        """)
+                    {
+                        Parameters =
+                        {
+                            new("id", trialId), new("expected", expectedSeq), new("epoch", leaseEpoch), new("at", now.UtcTicks),
+                            new("types", events.Select(e => e.Type).ToArray()), new("payloads", events.Select(e => e.Payload).ToArray()),
+                        },
+                    },
                 },
             };
             long? epoch = null;
             long last;
-            await using (var r = await check.ExecuteReaderAsync(ct).ConfigureAwait(false))
+            try
             {
+                await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 if (await r.ReadAsync(ct).ConfigureAwait(false)) epoch = r.GetInt64(0);
                 await r.NextResultAsync(ct).ConfigureAwait(false);
                 await r.NextResultAsync(ct).ConfigureAwait(false);
                 await r.ReadAsync(ct).ConfigureAwait(false);
                 last = r.GetInt64(0);
+                while (await r.NextResultAsync(ct).ConfigureAwait(false)) { }
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new ConcurrencyException(trialId, expectedSeq, -1);
             }
             if (epoch is null) throw new InvalidOperationException($"stream {trialId}: no such trial");
             if (epoch != leaseEpoch) throw new StaleLeaseException(trialId, leaseEpoch, epoch.Value);
             if (last != expectedSeq)
             {
                 // A retry after a connection lost during the commit: the first try may have committed these very events.
-                if (attempt > 1 && last == expectedSeq + events.Count && await AlreadyAppendedAsync(conn, tx, trialId, expectedSeq, leaseEpoch, events, ct)
+                if (attempt > 1 && last == expectedSeq + events.Count && await AlreadyAppendedAsync(conn, trialId, expectedSeq, leaseEpoch, events, ct)
                         .ConfigureAwait(false))
                     return last;
                 throw new ConcurrencyException(trialId, expectedSeq, last);
             }
-
-            await using var batch = new NpgsqlBatch(conn, tx);
-            var seq = expectedSeq;
-            foreach (var e in events)
-            {
-                var cmd = new NpgsqlBatchCommand(
-                    "INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at) VALUES (@stream, @seq, @type, @payload, @epoch, @at);");
-                cmd.Parameters.AddWithValue("stream", trialId);
-                cmd.Parameters.AddWithValue("seq", ++seq);
-                cmd.Parameters.AddWithValue("type", e.Type);
-                cmd.Parameters.AddWithValue("payload", e.Payload);
-                cmd.Parameters.AddWithValue("epoch", leaseEpoch);
-                cmd.Parameters.AddWithValue("at", now.UtcTicks);
-                batch.BatchCommands.Add(cmd);
-            }
-            try
-            {
-                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                throw new ConcurrencyException(trialId, expectedSeq, -1);
-            }
-            return seq;
+            if (batch.BatchCommands[3].RecordsAffected != events.Count)
+                throw new InvalidOperationException($"stream {trialId}: {batch.BatchCommands[3].RecordsAffected} of {events.Count} events inserted");
+            return expectedSeq + events.Count;
         }, ct).ConfigureAwait(false);
     }
 
-    private static async Task<bool> AlreadyAppendedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string trialId, long expectedSeq, long leaseEpoch,
+    private static async Task<bool> AlreadyAppendedAsync(NpgsqlConnection conn, string trialId, long expectedSeq, long leaseEpoch,
         IReadOnlyList<EventData> events, CancellationToken ct)
     {
         var stored = await QueryAsync(conn,
             "SELECT type, payload, lease_epoch FROM events WHERE stream_id = @id AND seq > @after ORDER BY seq;",
-            r => (Type: r.GetString(0), Payload: r.GetString(1), Epoch: r.GetInt64(2)), ct, tx, ("id", trialId), ("after", expectedSeq)).ConfigureAwait(false);
+            r => (Type: r.GetString(0), Payload: r.GetString(1), Epoch: r.GetInt64(2)), ct, ("id", trialId), ("after", expectedSeq)).ConfigureAwait(false);
         return stored.Count == events.Count
                && stored.Zip(events).All(p => p.First.Epoch == leaseEpoch && p.First.Type == p.Second.Type && p.First.Payload == p.Second.Payload);
     }
 
     public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyList<StoredEvent>>(async conn =>
+        ConnectedAsync<IReadOnlyList<StoredEvent>>(async conn =>
             await QueryAsync(conn, $"SELECT {EventColumns} FROM events WHERE stream_id = @id ORDER BY seq;", ReadEvent, ct, ("id", trialId)), ct);
 
     public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return ReadAsync<IReadOnlyList<StoredEvent>>(async conn =>
+        return ConnectedAsync<IReadOnlyList<StoredEvent>>(async conn =>
             await QueryAsync(conn, $"SELECT {EventColumns} FROM events WHERE position > @after ORDER BY position LIMIT @limit;", ReadEvent, ct,
                 ("after", afterPosition), ("limit", limit)), ct);
     }
 
     public Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyDictionary<string, long>>(async conn =>
+        ConnectedAsync<IReadOnlyDictionary<string, long>>(async conn =>
             (await QueryAsync(conn,
                 """
                 SELECT t.id, (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.stream_id = t.id)

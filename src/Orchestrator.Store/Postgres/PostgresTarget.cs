@@ -60,6 +60,10 @@ public sealed record PostgresTarget(string Host, int Port, string Database, stri
             KeepAlive = 5,
             TcpKeepAlive = true,
             MaxPoolSize = 20,
+            // The same few statements run all the time (claims, appends, heartbeats): prepared once per connection,
+            // the server skips parsing and planning them.
+            MaxAutoPrepare = 32,
+            AutoPrepareMinUsages = 2,
             // Server side: a client that vanished mid-transaction (a cut network, a frozen box) must not keep its row
             // locks, which would block claims of its trials; dead idle sessions (the coordinator lock) end within ~15 s.
             Options = "-c idle_in_transaction_session_timeout=15000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",

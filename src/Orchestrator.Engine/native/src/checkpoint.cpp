@@ -43,13 +43,13 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
 
 }  // namespace
 
-void write_atomically(const std::string& path, std::string_view bytes) {
+void write_atomically(const std::string& path, std::string_view bytes, Durability durability) {
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(errno_text("cannot create", tmp));
   try {
     write_all(fd, bytes, tmp);
-    if (::fsync(fd) != 0) throw std::runtime_error(errno_text("cannot fsync", tmp));
+    if (durability == Durability::Synced && ::fsync(fd) != 0) throw std::runtime_error(errno_text("cannot fsync", tmp));
   } catch (...) {
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -61,6 +61,7 @@ void write_atomically(const std::string& path, std::string_view bytes) {
     ::unlink(tmp.c_str());
     throw std::runtime_error(msg);
   }
+  if (durability == Durability::CallerSyncs) return;
   const size_t slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -171,7 +172,7 @@ void save_checkpoint(Trainer& t, const std::string& path, int epoch) {
   torch::serialize::OutputArchive opt;
   t.optimizer().save(opt);
   a.write("optimizer", opt);
-  write_atomically(path, serialize(a));
+  write_atomically(path, serialize(a), Durability::CallerSyncs);
 }
 
 int load_checkpoint(Trainer& t, const std::string& path) {
@@ -222,7 +223,7 @@ void save_best(Trainer& t, const std::string& path) {
   torch::serialize::OutputArchive model;
   write_tensors(model, t, t.best());
   a.write("model", model);
-  write_atomically(path, serialize(a));
+  write_atomically(path, serialize(a), Durability::CallerSyncs);
 }
 
 void load_best(Trainer& t, const std::string& path) {

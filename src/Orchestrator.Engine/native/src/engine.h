@@ -139,7 +139,8 @@ class Trainer {
   InputPipeline input_;
 };
 
-// Checkpoints (checkpoint.cpp). Files are written atomically: path.tmp, fsync, rename, fsync of the directory.
+// Checkpoints (checkpoint.cpp). Files are written to path.tmp and renamed over path, not fsynced: the trial runner
+// flushes them (file and directory) before its journal names them.
 void save_checkpoint(Trainer& t, const std::string& path, int epoch);
 int load_checkpoint(Trainer& t, const std::string& path);
 void save_best(Trainer& t, const std::string& path);

@@ -45,7 +45,12 @@ ReferenceOutput forward_reference(const BackboneWeights& weights, Net& net, cons
 int64_t forward_file(const BackboneWeights& weights, Net& net, const std::string& input_path,
                      const std::string& output_path);
 
-// Writes path.tmp, fsyncs it, renames it over path and fsyncs the directory (checkpoint.cpp).
-void write_atomically(const std::string& path, std::string_view bytes);
+// Writes path.tmp and renames it over path (checkpoint.cpp); how durable on return is the caller's choice.
+enum class Durability {
+  Synced,       // fsync the file before the rename and the directory after it: durable on return
+  CallerSyncs,  // rename only: the caller fsyncs file and directory before it relies on them (trial checkpoints,
+                // which the trial runner flushes while the next epoch trains, before its journal names them)
+};
+void write_atomically(const std::string& path, std::string_view bytes, Durability durability = Durability::Synced);
 
 }  // namespace ote
