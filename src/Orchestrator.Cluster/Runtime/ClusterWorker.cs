@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Orchestrator.Cluster.Trials;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Store;
@@ -30,6 +31,7 @@ public sealed class ClusterWorker(
     IRunObserver observer)
 {
     private readonly Backoff _storeTrouble = new(observer);
+    private readonly ConcurrentDictionary<string, string> _specs = new(StringComparer.Ordinal);
     private int _busy;
     private volatile bool _draining;
 
@@ -89,9 +91,7 @@ public sealed class ClusterWorker(
             Interlocked.Increment(ref _busy);
             try
             {
-                var trial = await store.GetTrialAsync(lease.TrialId, ct)
-                    ?? throw new InvalidOperationException($"claimed trial {lease.TrialId} has no row");
-                await runner.RunAsync(slot, lease, TrialSpecJson.Deserialize(trial.SpecJson), ct);
+                await runner.RunAsync(slot, lease, TrialSpecJson.Deserialize(await SpecJsonOfAsync(lease, ct)), ct);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -104,6 +104,15 @@ public sealed class ClusterWorker(
                 Interlocked.Decrement(ref _busy);
             }
         }
+    }
+
+    /// <summary>A trial's spec never changes (its id is the spec's hash), so the specs of a sweep are read once, in
+    /// one query, when the first of its trials is claimed here, instead of once per claim.</summary>
+    private async Task<string> SpecJsonOfAsync(TrialLease lease, CancellationToken ct)
+    {
+        if (_specs.TryGetValue(lease.TrialId, out var json)) return json;
+        foreach (var trial in await store.ListTrialsAsync(lease.SweepId, ct)) _specs.TryAdd(trial.Id, trial.SpecJson);
+        return _specs.TryGetValue(lease.TrialId, out json) ? json : throw new InvalidOperationException($"claimed trial {lease.TrialId} has no row");
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken ct)

@@ -36,7 +36,9 @@ public sealed class TrialJournal
 
     public static async Task<TrialJournal> LoadAsync(IOrchestratorStore store, TrialLease lease, TimeProvider clock, CancellationToken ct)
     {
-        var stored = await store.ReadStreamAsync(lease.TrialId, ct);
+        // Every claim raises the lease epoch and every append needs a lease, so under the first lease the stream is
+        // still empty. (Were it not, the first append would be refused as a concurrent write, never misapplied.)
+        var stored = lease.Epoch == 1 ? [] : await store.ReadStreamAsync(lease.TrialId, ct);
         var events = stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
         return new TrialJournal(store, lease, clock, TrialEvolution.Replay(events), stored.Count == 0 ? 0 : stored[^1].Seq,
             events.OfType<CheckpointSaved>().ToList());

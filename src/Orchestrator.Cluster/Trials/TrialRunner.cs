@@ -140,6 +140,10 @@ public sealed class TrialRunner(
         // (a lost lease, say), the next epoch's work is dropped with it, never journaled.
         var planned = journal.State;
         var committing = Task.CompletedTask;
+        // Whether the sweep was cancelled, looked up while an epoch trains (so the look costs no time) and answered
+        // for the next: a cancel seen there stops the next epoch at once, and that epoch is never journaled. A cancel
+        // that came during an epoch's training thus ends the trial with that epoch journaled.
+        var cancelLook = store.IsSweepCancelledAsync(lease.SweepId, ct);
         try
         {
             while (planned.Phase == TrialPhase.Training)
@@ -149,11 +153,27 @@ public sealed class TrialRunner(
                 var watch = Stopwatch.StartNew();
                 var plan = EpochPlan.For(spec.ClassBalance, split.Train, split.TrainLabels, classes, spec.Seed, epoch);
                 trainer.BeginEpoch(epoch);
-                var trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
-                    p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), ct);
-                // Asked after training, while the epoch is validated and committed: a cancel that came during the
-                // epoch still lets it be journaled, and the next one never starts.
-                var sweepCancelled = store.IsSweepCancelledAsync(lease.SweepId, ct);
+                var trainLoss = double.NaN;
+                using (var epochStop = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    var stopIfCancelled = StopIfCancelledAsync(cancelLook, epochStop);
+                    try
+                    {
+                        trainLoss = trainer.TrainEpoch(data, plan.Order, plan.LossWeights, spec.BatchSize,
+                            p => observer.BatchProgress(slot, lease.TrialId, "train", epoch, p), epochStop.Token);
+                    }
+                    catch (OperationCanceledException) when (epochStop.IsCancellationRequested && !ct.IsCancellationRequested)
+                    {
+                        // Stopped by the cancel look; handled below.
+                    }
+                    await stopIfCancelled;
+                }
+                if (await cancelLook)
+                {
+                    await committing;
+                    throw new SweepCancelledException(lease.SweepId);
+                }
+                cancelLook = store.IsSweepCancelledAsync(lease.SweepId, ct);
                 var validation = trainer.Evaluate(data, split.Val, weights, spec.BatchSize,
                     p => observer.BatchProgress(slot, lease.TrialId, "val", epoch, p), ct);
                 var metrics = ClassificationMetrics.Compute(split.ValLabels, validation.Predictions, classes);
@@ -165,11 +185,6 @@ public sealed class TrialRunner(
                 var events = ApplyEffects(trainer, artifacts, decided);
                 planned = events.Aggregate(planned, TrialEvolution.Evolve);
                 committing = Task.Run(() => CommitAsync(slot, journal, artifacts, events), CancellationToken.None);
-                if (await sweepCancelled && planned.Phase == TrialPhase.Training)
-                {
-                    await committing;
-                    throw new SweepCancelledException(lease.SweepId);
-                }
             }
             trainer.Dispose();
             // The test split is evaluated while the last epoch commits; its result is journaled after it.
@@ -196,6 +211,11 @@ public sealed class TrialRunner(
             throw;
         }
 
+    }
+
+    private static async Task StopIfCancelledAsync(Task<bool> sweepCancelled, CancellationTokenSource epochStop)
+    {
+        if (await sweepCancelled.ConfigureAwait(false)) await epochStop.CancelAsync().ConfigureAwait(false);
     }
 
     /// <summary>Makes an epoch's files durable, appends its events (the commit point), then deletes the files the

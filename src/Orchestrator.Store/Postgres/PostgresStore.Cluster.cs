@@ -93,7 +93,7 @@ public sealed partial class PostgresStore
     public async Task<ILeadership?> TryAcquireLeadershipAsync(CancellationToken ct = default)
     {
         // Not from the pool: the lock lives as long as this one session, and must never go back to a pool with it.
-        var conn = new NpgsqlConnection(_connectionString + ";Pooling=false");
+        var conn = _unpooled.CreateConnection();
         try
         {
             await conn.OpenAsync(ct).ConfigureAwait(false);

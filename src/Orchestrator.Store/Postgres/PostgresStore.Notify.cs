@@ -31,8 +31,7 @@ public sealed partial class PostgresStore : IWorkSignal
         {
             try
             {
-                await using var conn = new NpgsqlConnection(_connectionString + ";Pooling=false");
-                await conn.OpenAsync(stop).ConfigureAwait(false);
+                await using var conn = await _unpooled.OpenConnectionAsync(stop).ConfigureAwait(false);
                 conn.Notification += (_, _) =>
                     Interlocked.Exchange(ref _work, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 await using (var listen = new NpgsqlCommand($"LISTEN {WorkChannel};", conn))

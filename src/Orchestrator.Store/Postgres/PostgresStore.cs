@@ -19,16 +19,25 @@ public sealed record PostgresStoreOptions
 public sealed partial class PostgresStore : IOrchestratorStore
 {
     private readonly NpgsqlDataSource _source;
+    // Connections that must never go back to a pool: the LISTEN session and the coordinator's lock session.
+    private readonly NpgsqlDataSource _unpooled;
     private readonly PostgresStoreOptions _options;
-
-    private readonly string _connectionString;
 
     private PostgresStore(string connectionString, string display, PostgresStoreOptions options)
     {
-        _connectionString = connectionString;
-        _source = NpgsqlDataSource.Create(connectionString);
+        _source = Build(connectionString);
+        _unpooled = Build(connectionString + ";Pooling=false");
         _options = options;
         Display = display;
+    }
+
+    /// <summary>The store uses built-in types only (text, bigint, boolean, bytea, text[]), so a new connection skips
+    /// the server's type catalogue query: that query was most of the time a short-lived process spent connecting.</summary>
+    private static NpgsqlDataSource Build(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        builder.ConfigureTypeLoading(types => types.EnableTypeLoading(false));
+        return builder.Build();
     }
 
     /// <summary>The store's URL without any secret, for messages.</summary>
@@ -290,6 +299,7 @@ public sealed partial class PostgresStore : IOrchestratorStore
     {
         await StopListeningAsync().ConfigureAwait(false);
         await _source.DisposeAsync().ConfigureAwait(false);
+        await _unpooled.DisposeAsync().ConfigureAwait(false);
     }
 
     private const string TrialColumns = StoreRows.TrialColumns;
