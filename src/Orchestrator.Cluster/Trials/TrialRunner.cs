@@ -210,7 +210,6 @@ public sealed class TrialRunner(
             }
             throw;
         }
-
     }
 
     private static async Task StopIfCancelledAsync(Task<bool> sweepCancelled, CancellationTokenSource epochStop)
