@@ -14,8 +14,8 @@ public static class StopReasons
 }
 
 /// <summary>
-/// The fine-tuning decisions: pure functions from (state, what the engine reported) to events.
-/// The runner appends the events, then performs what they call for.
+/// The fine-tuning decisions: pure functions from (state, what the engine reported) to an <see cref="EpochDecision"/>.
+/// The runtime performs its effects, then journals the events <see cref="EpochEvents.Record"/> makes of it.
 /// </summary>
 public static class TrialDecider
 {
@@ -35,61 +35,61 @@ public static class TrialDecider
     }
 
     /// <summary>
-    /// Decides the end of epoch <c>state.EpochsDone + 1</c>. Events, in order: <see cref="EpochCompleted"/>;
-    /// <see cref="BestImproved"/> if the val loss beat the best by more than MinDelta (its Sha256 is empty: the
-    /// runner fills it in after saving); for dynamic, on a plateau with groups left, <see cref="GroupsUnfrozen"/>
-    /// then <see cref="BestWeightsRestored"/>; <see cref="TrainingStopped"/> if training ends here.
+    /// Decides the end of epoch <c>state.EpochsDone + 1</c>: the val loss improves on the best when it beats it by
+    /// more than MinDelta (an equal loss does not, NaN never does); for dynamic, a plateau with groups left unfreezes
+    /// and restores the best weights; the strategy's stop rule may end training.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The trial is not training.</exception>
-    public static IReadOnlyList<TrialEvent> DecideEpoch(TrialState state, EpochOutcome outcome)
+    /// <exception cref="InvalidOperationException">The trial is not training, or its configuration is invalid.</exception>
+    public static EpochDecision Decide(TrialState state, EpochOutcome outcome)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(outcome);
         if (state.Phase != TrialPhase.Training)
             throw new InvalidOperationException($"cannot decide an epoch of a trial that is {state.Phase}");
-        if (state.Groups < 1 || state.Patience < 1 || state.MaxEpochs < 1 || state.MaxRounds < 1)
+        if (state.Groups < 1 || state.Patience < 1 || state.MaxEpochs < 1 || state.MaxRounds < 1
+            || (state.Strategy == Strategies.Dynamic && state.Step < 1))
             throw new InvalidOperationException(
                 $"trial configuration is invalid (groups {state.Groups}, patience {state.Patience}, " +
-                $"maxEpochs {state.MaxEpochs}, maxRounds {state.MaxRounds})");
+                $"maxEpochs {state.MaxEpochs}, maxRounds {state.MaxRounds}, step {state.Step})");
 
         var epoch = state.EpochsDone + 1;
         // Strict: an equal loss is no improvement, so the earliest of equal bests is kept. NaN never improves.
         var improved = outcome.ValLoss < state.BestValLoss - state.MinDelta;
         var patience = improved ? 0 : state.PatienceCounter + 1;
-        var bestEpoch = improved ? epoch : state.BestEpoch;
+        var completed = new EpochCompleted(epoch, outcome.TrainLoss, outcome.ValLoss, outcome.ValAccuracy, outcome.ValMacroF1,
+            state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds);
 
-        var events = new List<TrialEvent>(5)
+        var (unfreeze, stop) = state.Strategy switch
         {
-            new EpochCompleted(epoch, outcome.TrainLoss, outcome.ValLoss, outcome.ValAccuracy, outcome.ValMacroF1,
-                state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds),
-        };
-        if (improved)
-            events.Add(new BestImproved(epoch, outcome.ValLoss, CheckpointNames.Best(epoch), ""));
-
-        var stop = state.Strategy switch
-        {
-            Strategies.Dynamic => DecideDynamic(state, epoch, patience, bestEpoch, events),
-            Strategies.FixedTopN => DecideFixed(state, epoch, patience),
+            Strategies.Dynamic => DecideDynamic(state, epoch, patience),
+            Strategies.FixedTopN => (null, DecideFixed(state, epoch, patience)),
             _ => throw new InvalidOperationException($"unknown strategy '{state.Strategy}'"),
         };
-        if (stop is not null)
-            events.Add(new TrainingStopped(epoch, stop));
-        return events;
+        return new EpochDecision(completed, improved, unfreeze, stop);
     }
 
-    /// <returns>The stop reason, or null to go on.</returns>
-    private static string? DecideDynamic(TrialState s, int epoch, int patience, int bestEpoch, List<TrialEvent> events)
+    /// <summary>Superseded by <see cref="Decide"/> and <see cref="EpochEvents.Record"/> (no checkpoint, empty best hash here).</summary>
+    /// <exception cref="InvalidOperationException">The trial is not training.</exception>
+    public static IReadOnlyList<TrialEvent> DecideEpoch(TrialState state, EpochOutcome outcome) =>
+        EpochEvents.Decided(Decide(state, outcome), bestSha256: "");
+
+    private static (GroupUnfreeze? Unfreeze, string? Stop) DecideDynamic(TrialState s, int epoch, int patience)
     {
         var m = s.UnfrozenGroups;
         var plateau = patience >= s.Patience;
+        GroupUnfreeze? unfreeze = null;
         if (plateau && m < s.Groups)
         {
-            var to = Math.Min(m + s.Step, s.Groups);
-            events.Add(new GroupsUnfrozen(epoch, m, to, s.LearningRate * (1 - s.Decay)));
-            events.Add(new BestWeightsRestored(epoch, bestEpoch));
-            m = to;
+            // A plateau means this epoch did not improve, so the best is still the state's.
+            unfreeze = new GroupUnfreeze(m, Math.Min(m + s.Step, s.Groups), s.LearningRate * (1 - s.Decay), s.BestEpoch);
+            m = unfreeze.To;
         }
+        return (unfreeze, DynamicStop(s, epoch, plateau, m));
+    }
 
+    /// <returns>The stop reason, or null to go on.</returns>
+    private static string? DynamicStop(TrialState s, int epoch, bool plateau, int m)
+    {
         switch (s.StopPolicy)
         {
             case StopPolicies.PlateauAfterFullUnfreeze:

@@ -42,7 +42,7 @@ internal static class Algorithm1InvariantChecker
             var at = 1;
             if (improved)
             {
-                events[at++].Should().Be(new BestImproved(epoch, loss, CheckpointNames.Best(epoch), ""), because);
+                events[at++].Should().Be(TrialDriver.Best(epoch, loss), because);
                 best = loss;
                 bestEpoch = epoch;
                 sinceChange = 0;
@@ -69,6 +69,7 @@ internal static class Algorithm1InvariantChecker
                 events[at++].Should().Be(new TrainingStopped(epoch, reason), because);
                 stopped = true;
             }
+            else events[at++].Should().Be(TrialDriver.Checkpoint(epoch), "a resumable checkpoint unless stopped ({0})", because);
             events.Should().HaveCount(at, "no other events ({0})", because);
         }
 
@@ -92,7 +93,7 @@ internal static class Algorithm1InvariantChecker
         if (stopped)
         {
             state.Phase.Should().Be(TrialPhase.Stopped);
-            var act = () => TrialDecider.DecideEpoch(state, TrialDriver.Outcome(0));
+            var act = () => TrialDecider.Decide(state, TrialDriver.Outcome(0));
             act.Should().Throw<InvalidOperationException>();
         }
     }
@@ -118,6 +119,7 @@ internal static class Algorithm1InvariantChecker
         BestImproved x => x.Epoch,
         GroupsUnfrozen x => x.Epoch,
         BestWeightsRestored x => x.Epoch,
+        CheckpointSaved x => x.Epoch,
         TrainingStopped x => x.Epoch,
         _ => -1,
     };

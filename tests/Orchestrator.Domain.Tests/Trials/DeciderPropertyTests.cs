@@ -1,4 +1,6 @@
+using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Trials;
 
@@ -20,7 +22,55 @@ public class DeciderPropertyTests
         var runs = Enumerable.Range(0, 400).Select(RandomCase).Select(c => TrialDriver.Run(c.Spec, c.Groups, c.Losses)).ToList();
         runs.Select(r => r.State.StopReason).Distinct().Should().BeEquivalentTo(
             ["plateau-after-full-unfreeze", "epoch-budget", "algorithm-1-complete", "round-limit", "early-stopping"]);
-        runs.Count(r => r.All.OfType<Orchestrator.Domain.Events.GroupsUnfrozen>().Count() >= 2).Should().BeGreaterThan(20);
+        runs.Count(r => r.All.OfType<GroupsUnfrozen>().Count() >= 2).Should().BeGreaterThan(20);
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Recording_a_decision_gives_the_events_the_runner_made_of_DecideEpoch(int seed)
+    {
+        var (spec, groups, losses) = RandomCase(seed);
+        var rng = new Random(~seed);
+        var state = TrialEvolution.Evolve(TrialState.Initial, TrialDecider.Start(spec, groups));
+        foreach (var loss in losses)
+        {
+            if (state.Phase != TrialPhase.Training) break;
+            var outcome = new EpochOutcome(rng.NextDouble(), rng.Next(10) == 0 ? double.NaN : loss, rng.NextDouble(),
+                rng.NextDouble(), rng.NextDouble() * 100);
+
+            var decision = TrialDecider.Decide(state, outcome);
+            var events = EpochEvents.Record(decision, TrialDriver.Perform(decision.Effects()));
+
+            var decided = TrialDecider.DecideEpoch(state, outcome);
+            decision.Effects().Should().Equal(EffectsTheRunnerPerformed(decided));
+            events.Should().Equal(EventsTheRunnerJournaled(decided));
+            state = events.Aggregate(state, TrialEvolution.Evolve);
+        }
+        var act = () => TrialDecider.DecideEpoch(state, TrialDriver.Outcome(1));
+        if (state.Phase != TrialPhase.Training) act.Should().Throw<InvalidOperationException>();
+    }
+
+    // What TrialRunner.ApplyEffects did with DecideEpoch's events, for a trainer whose files hash as TrialDriver.Sha.
+    private static IEnumerable<EpochEffect> EffectsTheRunnerPerformed(IReadOnlyList<TrialEvent> decided)
+    {
+        foreach (var e in decided)
+        {
+            switch (e)
+            {
+                case BestImproved b: yield return new EpochEffect.SaveBest(b.Checkpoint); break;
+                case GroupsUnfrozen u: yield return new EpochEffect.Unfreeze(u.To, u.LearningRate); break;
+                case BestWeightsRestored r: yield return new EpochEffect.RestoreBest(r.BestEpoch); break;
+            }
+        }
+        var epoch = ((EpochCompleted)decided[0]).Epoch;
+        if (!decided.OfType<TrainingStopped>().Any()) yield return new EpochEffect.SaveCheckpoint(CheckpointNames.Latest(epoch), epoch);
+    }
+
+    private static IEnumerable<TrialEvent> EventsTheRunnerJournaled(IReadOnlyList<TrialEvent> decided)
+    {
+        foreach (var e in decided) yield return e is BestImproved b ? b with { Sha256 = TrialDriver.Sha(b.Checkpoint) } : e;
+        var epoch = ((EpochCompleted)decided[0]).Epoch;
+        if (!decided.OfType<TrainingStopped>().Any()) yield return TrialDriver.Checkpoint(epoch);
     }
 
     private static (TrialSpec Spec, int Groups, List<double> Losses) RandomCase(int seed)

@@ -24,9 +24,9 @@ public class FixedTopNDeciderTests
         var d = Run(Spec(Strategies.FixedTopN, p: 2, topN: 2, k: 0, decay: 0), 4, [1.0, 0.9, 0.95, 0.91, 0.5]);
 
         d.Epochs.Should().HaveCount(4);
-        d.Epochs[0].Should().Equal(Completed(1, 1.0, 0.01, 2, 0), Best(1, 1.0));
-        d.Epochs[1].Should().Equal(Completed(2, 0.9, 0.01, 2, 0), Best(2, 0.9));
-        d.Epochs[2].Should().Equal(Completed(3, 0.95, 0.01, 2, 1));
+        d.Epochs[0].Should().Equal(Completed(1, 1.0, 0.01, 2, 0), Best(1, 1.0), Checkpoint(1));
+        d.Epochs[1].Should().Equal(Completed(2, 0.9, 0.01, 2, 0), Best(2, 0.9), Checkpoint(2));
+        d.Epochs[2].Should().Equal(Completed(3, 0.95, 0.01, 2, 1), Checkpoint(3));
         d.Epochs[3].Should().Equal(Completed(4, 0.91, 0.01, 2, 2), new TrainingStopped(4, "early-stopping"));
         d.State.Should().Match<TrialState>(s => s.Phase == TrialPhase.Stopped && s.BestEpoch == 2 && s.UnfrozenGroups == 2);
     }

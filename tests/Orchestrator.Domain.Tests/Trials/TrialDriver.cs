@@ -1,14 +1,18 @@
+using System.Security.Cryptography;
+using System.Text;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Trials;
 
-/// <summary>Walks scripted validation losses through the decider, folding every event with Evolve.</summary>
+/// <summary>Walks scripted validation losses through the decider as the runner does: decides, performs the effects
+/// (a saved file's SHA-256 is that of its name), records the events and folds them with Evolve.</summary>
 internal sealed class TrialDriver
 {
     public TrialStarted Started { get; }
     public TrialState State { get; private set; }
+    public List<EpochDecision> Decisions { get; } = [];
     public List<IReadOnlyList<TrialEvent>> Epochs { get; } = [];
     public List<TrialEvent> All { get; } = [];
 
@@ -40,16 +44,32 @@ internal sealed class TrialDriver
 
     public IReadOnlyList<TrialEvent> Step(double valLoss)
     {
-        var events = TrialDecider.DecideEpoch(State, Outcome(valLoss));
+        var decision = TrialDecider.Decide(State, Outcome(valLoss));
+        var events = EpochEvents.Record(decision, Perform(decision.Effects()));
         foreach (var e in events) State = TrialEvolution.Evolve(State, e);
+        Decisions.Add(decision);
         Epochs.Add(events);
         All.AddRange(events);
         return events;
     }
 
+    /// <summary>What the runner's effects report: the files they saved.</summary>
+    public static EffectResults Perform(IReadOnlyList<EpochEffect> effects) => new(
+        effects.OfType<EpochEffect.SaveBest>().Select(b => Saved(b.Checkpoint)).SingleOrDefault(),
+        effects.OfType<EpochEffect.SaveCheckpoint>().Select(c => Saved(c.Checkpoint)).SingleOrDefault());
+
+    public static SavedFile Saved(string name) => new(name, Sha(name));
+
+    public static string Sha(string name) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+
     /// <summary>The EpochCompleted the decider should emit for a scripted epoch.</summary>
     public static EpochCompleted Completed(int epoch, double valLoss, double lr, int m, int patience) =>
         new(epoch, valLoss + 0.5, valLoss, 0.5, 0.4, lr, m, patience, 1.0);
 
-    public static BestImproved Best(int epoch, double valLoss) => new(epoch, valLoss, CheckpointNames.Best(epoch), "");
+    public static BestImproved Best(int epoch, double valLoss) =>
+        new(epoch, valLoss, CheckpointNames.Best(epoch), Sha(CheckpointNames.Best(epoch)));
+
+    /// <summary>The resumable checkpoint of a scripted epoch that did not stop training.</summary>
+    public static CheckpointSaved Checkpoint(int epoch) =>
+        new(epoch, CheckpointNames.Latest(epoch), Sha(CheckpointNames.Latest(epoch)));
 }

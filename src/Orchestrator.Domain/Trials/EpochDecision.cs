@@ -1,0 +1,108 @@
+using Orchestrator.Domain.Events;
+
+namespace Orchestrator.Domain.Trials;
+
+/// <summary>
+/// What <see cref="TrialDecider.Decide"/> decided at the end of one epoch, before anything is performed.
+/// The runtime performs <see cref="Effects"/> in order, then turns the decision and the files the effects wrote into
+/// the epoch's events with <see cref="EpochEvents.Record"/>. The constructor refuses combinations the decider
+/// never makes (an improvement with an unfreeze, an improvement without a patience reset, ...).
+/// </summary>
+/// <param name="Completed">The epoch's figures: rate and unfrozen groups in force during it, patience after the check.</param>
+/// <param name="Improved">The val loss is the new best; its weights are saved as <see cref="BestCheckpointName"/>.</param>
+/// <param name="Unfreeze">A plateau with groups left: unfreeze, then restore the best weights.</param>
+/// <param name="StopReason">One of <see cref="StopReasons"/> if training ends with this epoch, else null.</param>
+/// <exception cref="ArgumentException">The combination is not one the decider makes.</exception>
+public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, string? StopReason)
+{
+    // Get-only, so that `with` cannot get round the checks.
+    public EpochCompleted Completed { get; } = Checked(Completed, Improved, Unfreeze, StopReason);
+    public bool Improved { get; } = Improved;
+    public GroupUnfreeze? Unfreeze { get; } = Unfreeze;
+    public string? StopReason { get; } = StopReason;
+
+    public int Epoch => Completed.Epoch;
+    public bool Stops => StopReason is not null;
+
+    /// <summary>The file the best weights must be saved to; null when the best did not improve.</summary>
+    public string? BestCheckpointName => Improved ? CheckpointNames.Best(Epoch) : null;
+
+    /// <summary>The file the resumable checkpoint must be saved to; null when training stops (the test evaluation
+    /// of the best weights follows, nothing resumes).</summary>
+    public string? CheckpointName => Stops ? null : CheckpointNames.Latest(Epoch);
+
+    /// <summary>What the runtime must perform, in this order: the resumable checkpoint is saved last, so it holds the
+    /// weights, rate and trainable groups the next epoch starts from.</summary>
+    public IReadOnlyList<EpochEffect> Effects()
+    {
+        var effects = new List<EpochEffect>(3);
+        if (BestCheckpointName is { } best) effects.Add(new EpochEffect.SaveBest(best));
+        if (Unfreeze is { } u)
+        {
+            effects.Add(new EpochEffect.Unfreeze(u.To, u.LearningRate));
+            effects.Add(new EpochEffect.RestoreBest(u.RestoreBestEpoch));
+        }
+        if (CheckpointName is { } checkpoint) effects.Add(new EpochEffect.SaveCheckpoint(checkpoint, Epoch));
+        return effects;
+    }
+
+    private static EpochCompleted Checked(EpochCompleted completed, bool improved, GroupUnfreeze? unfreeze, string? stopReason)
+    {
+        ArgumentNullException.ThrowIfNull(completed, nameof(Completed));
+        var epoch = completed.Epoch;
+        ArgumentOutOfRangeException.ThrowIfLessThan(epoch, 1, nameof(Completed));
+        if (improved && (completed.PatienceCounter != 0 || double.IsNaN(completed.ValLoss)))
+            throw new ArgumentException($"epoch {epoch}: an improvement needs a val loss and resets patience " +
+                $"(val loss {completed.ValLoss}, patience {completed.PatienceCounter})", nameof(Improved));
+        if (!improved && completed.PatienceCounter < 1)
+            throw new ArgumentException($"epoch {epoch}: an epoch without improvement counts towards patience", nameof(Completed));
+        if (unfreeze is not null)
+        {
+            // An unfreeze follows a plateau, which an improvement in the same epoch rules out.
+            if (improved)
+                throw new ArgumentException($"epoch {epoch}: an improving epoch cannot unfreeze", nameof(Unfreeze));
+            if (unfreeze.From != completed.UnfrozenGroups)
+                throw new ArgumentException($"epoch {epoch}: unfreeze from {unfreeze.From}, " +
+                    $"but {completed.UnfrozenGroups} groups were unfrozen", nameof(Unfreeze));
+            if (unfreeze.RestoreBestEpoch >= epoch)
+                throw new ArgumentException(
+                    $"epoch {epoch}: cannot restore the best weights of epoch {unfreeze.RestoreBestEpoch}", nameof(Unfreeze));
+        }
+        if (stopReason is not null) ArgumentException.ThrowIfNullOrWhiteSpace(stopReason, nameof(StopReason));
+        return completed;
+    }
+}
+
+/// <summary>
+/// Unfrozen groups go from <see cref="From"/> to <see cref="To"/> with the new rate <see cref="LearningRate"/>; then the
+/// weights go back to those of <see cref="RestoreBestEpoch"/> (0: the initial weights, no epoch improved yet).
+/// </summary>
+public sealed record GroupUnfreeze(int From, int To, double LearningRate, int RestoreBestEpoch)
+{
+    // Get-only, so that neither the constructor nor `with` makes the groups shrink or an epoch negative.
+    public int From { get; } = From >= 0 ? From : throw new ArgumentOutOfRangeException(nameof(From), From, "must not be negative");
+    public int To { get; } = To > From ? To : throw new ArgumentOutOfRangeException(nameof(To), To, $"must exceed From ({From})");
+    public int RestoreBestEpoch { get; } = RestoreBestEpoch >= 0 ? RestoreBestEpoch
+        : throw new ArgumentOutOfRangeException(nameof(RestoreBestEpoch), RestoreBestEpoch, "must not be negative");
+}
+
+/// <summary>One thing the runtime must do at the end of an epoch (see <see cref="EpochDecision.Effects"/>).</summary>
+public abstract record EpochEffect
+{
+    // Closed: the cases below are the only ones.
+    private EpochEffect() { }
+
+    /// <summary>Remember the current weights as the best and save them to <c>Checkpoint</c>; its SHA-256 goes in
+    /// <see cref="EffectResults.Best"/>.</summary>
+    public sealed record SaveBest(string Checkpoint) : EpochEffect;
+
+    /// <summary>Make <c>To</c> groups trainable, set the rate to <c>LearningRate</c> and reset the optimizer state.</summary>
+    public sealed record Unfreeze(int To, double LearningRate) : EpochEffect;
+
+    /// <summary>Put the remembered best weights (those of <c>BestEpoch</c>) back.</summary>
+    public sealed record RestoreBest(int BestEpoch) : EpochEffect;
+
+    /// <summary>Save the resumable state at the end of <c>Epoch</c> to <c>Checkpoint</c>; its SHA-256 goes in
+    /// <see cref="EffectResults.Checkpoint"/>.</summary>
+    public sealed record SaveCheckpoint(string Checkpoint, int Epoch) : EpochEffect;
+}
