@@ -1,6 +1,7 @@
 using Orchestrator.Domain.Data;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Interop;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;

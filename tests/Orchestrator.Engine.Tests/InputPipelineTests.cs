@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;

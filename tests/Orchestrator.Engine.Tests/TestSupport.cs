@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 // libtorch's thread pool is process-wide; parallel test classes would only fight over the two cores.

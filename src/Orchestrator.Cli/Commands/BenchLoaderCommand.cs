@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Cli.Commands;

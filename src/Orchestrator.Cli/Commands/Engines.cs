@@ -1,6 +1,7 @@
-using Orchestrator.Cluster.Runtime;
-using Orchestrator.Cluster.Testing;
-using Orchestrator.Cluster.Trials;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Testing;
+using Orchestrator.Runtime.Trials;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Cli.Commands;

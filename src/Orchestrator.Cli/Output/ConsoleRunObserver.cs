@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using Orchestrator.Cluster.Runtime;
+using Orchestrator.Runtime;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Spectre.Console;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Trials;
 using Spectre.Console;
 

@@ -24,7 +24,7 @@ public static class EventCatalog
     [
         typeof(TrialStarted), typeof(EpochCompleted), typeof(BestImproved), typeof(GroupsUnfrozen),
         typeof(BestWeightsRestored), typeof(CheckpointSaved), typeof(TrainingStopped), typeof(TrialCompleted),
-        typeof(TrialFailed), typeof(AttemptFailed),
+        typeof(TrialFailed), typeof(AttemptFailed), typeof(AttemptStarted),
     ];
 
     private static readonly Dictionary<string, Type> ByStoredName =

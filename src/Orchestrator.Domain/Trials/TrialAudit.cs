@@ -13,8 +13,12 @@ public static class TrialAudit
 {
     private const double RelativeTolerance = 1e-9;
 
-    public static IReadOnlyList<string> Violations(IReadOnlyList<TrialEvent> events)
+    /// <param name="journal">The journal as stored; superseded attempts' events and the attempt markers are
+    /// left out before it is checked.</param>
+    public static IReadOnlyList<string> Violations(IReadOnlyList<TrialEvent> journal)
     {
+        ArgumentNullException.ThrowIfNull(journal);
+        var events = TrialEvolution.Effective(journal).Where(e => e is not AttemptStarted).ToList();
         var problems = new List<string>();
         if (events.Count == 0) return problems;
         if (events[0] is not TrialStarted start)

@@ -8,7 +8,8 @@ public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed }
 /// Everything a trial's events say about it; rebuilt by <see cref="TrialEvolution.Replay"/>.
 /// Configuration (Strategy .. Seed) comes from <see cref="TrialStarted"/>; the rest is progress.
 /// <c>BestEpoch</c> 0 means no epoch improved yet (the best weights are the initial ones);
-/// <c>LastRestoreEpoch</c> is the epoch whose end last put the best weights back (0 = never).
+/// <c>LastRestoreEpoch</c> is the epoch whose end last put the best weights back (0 = never). <c>Attempt</c> is the
+/// newest attempt started; events of older attempts no longer apply.
 /// </summary>
 public sealed record TrialState(
     TrialPhase Phase,
@@ -38,7 +39,8 @@ public sealed record TrialState(
     string? StopReason,
     TrialCompleted? Result,
     string? FailureReason,
-    int FailedAttempts = 0)
+    int FailedAttempts = 0,
+    int Attempt = 0)
 {
     public static TrialState Initial { get; } = new(
         Phase: TrialPhase.NotStarted,

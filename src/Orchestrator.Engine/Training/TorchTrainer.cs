@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Training;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -54,7 +55,7 @@ public sealed unsafe class TorchTrainer : ITrainer
     public void ConfigureInput(IPackedDataset data, IReadOnlyList<int> trainIndices, InputSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var normalization = settings.NativeNormalization;
+        var normalization = settings.NativeNormalization();
         var (mean, std) = settings.Normalization == Normalizations.ZScore
             ? Native(data).PixelStatistics(trainIndices.ToArray())
             : (0.0, 1.0);
