@@ -5,7 +5,6 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
-using Orchestrator.Engine.Training;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Tests;
@@ -41,10 +40,9 @@ public class CheckpointFallbackTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
-        using var datasets = new DatasetCache();
-        (await StopAtEpochAsync(fx, datasets, 6)).Should().Be(TrialRunOutcome.Cancelled);
+        await StopAtEpochAsync(fx, 6);
 
-        var journaled = TrialEvolution.Replay((await fx.EventsAsync(trialId)).Select(e => e.Event));
+        var journaled = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
         journaled.EpochsDone.Should().Be(5);
         var newest = Path.Combine(fx.Artifacts, trialId, journaled.LatestCheckpoint!);
         if (damage == "corrupt") await File.AppendAllTextAsync(newest, " ");
@@ -52,13 +50,13 @@ public class CheckpointFallbackTests
 
         ScriptedTrainer? resumed = null;
         var notes = new NoteRecorder();
-        (await ResumeAsync(fx, datasets, () => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, notes))
-            .Should().Be(TrialRunOutcome.Completed);
+        (await fx.RunAsync((_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1, observer: notes))
+            .Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 4", "train 5");
         resumed.Calls.Should().NotContain("load 5");
         notes.Notes.Should().ContainSingle(n => n.Contains(journaled.LatestCheckpoint!) && n.Contains("previous good one") && n.Contains("epoch 4"));
-        var events = (await fx.EventsAsync(trialId)).Select(e => e.Event).ToList();
+        var events = await fx.EffectiveAsync(trialId);
         var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
         epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "the epoch numbering goes on from the journal");
         epochs.Should().HaveCountGreaterThan(5);
@@ -71,31 +69,22 @@ public class CheckpointFallbackTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
-        using var datasets = new DatasetCache();
-        await StopAtEpochAsync(fx, datasets, 4);
+        await StopAtEpochAsync(fx, 4);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(fx.Artifacts, trialId), "epoch-*.pt")) await File.AppendAllTextAsync(file, " ");
 
-        (await ResumeAsync(fx, datasets, () => new ScriptedTrainer(4, Loss), NullRunObserver.Instance)).Should().Be(TrialRunOutcome.Released);
+        (await fx.RunAsync((_, _) => new ScriptedTrainer(4, Loss), workers: 1)).Single().Status.Should().Be(TrialStatus.Failed);
 
-        (await fx.EventsAsync(trialId)).Select(e => e.Event).OfType<AttemptFailed>().Should().ContainSingle()
-            .Which.Reason.Should().Contain("SHA-256 mismatch");
+        var events = await fx.EffectiveAsync(trialId);
+        events.OfType<AttemptFailed>().Should().HaveCount(3).And.OnlyContain(a => a.Reason.Contains("SHA-256 mismatch"));
+        events.Last().Should().BeOfType<TrialFailed>().Which.Reason.Should().Contain("3 attempts failed");
     }
 
-    /// <summary>Claims the sweep's one trial and runs it until the engine starts epoch <paramref name="epoch"/>, then stops it.</summary>
-    private static async Task<TrialRunOutcome> StopAtEpochAsync(SweepFixture fx, DatasetCache datasets, int epoch)
+    /// <summary>Runs the sweep's one trial until the engine starts epoch <paramref name="epoch"/>, then stops the run
+    /// there (that epoch is dropped).</summary>
+    private static async Task StopAtEpochAsync(SweepFixture fx, int epoch)
     {
         using var crash = new CancellationTokenSource();
-        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets,
-            (_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); } },
-            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        return await runner.RunAsync("slot-0", lease!, fx.Sweep.Trials.Single().Spec, crash.Token);
-    }
-
-    private static async Task<TrialRunOutcome> ResumeAsync(SweepFixture fx, DatasetCache datasets, Func<ScriptedTrainer> trainer, IRunObserver observer)
-    {
-        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets, (_, _) => trainer(), observer, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
-        return await runner.RunAsync("slot-0", lease!, fx.Sweep.Trials.Single().Spec, CancellationToken.None);
+        TrainerFactory trainers = (_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); }, HangAtEpoch = epoch };
+        await FluentActions.Awaiting(() => fx.RunAsync(trainers, workers: 1, ct: crash.Token)).Should().ThrowAsync<OperationCanceledException>();
     }
 }

@@ -100,35 +100,32 @@ public class ClusterCoordinatorTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("seeds: [1, 2]", "seeds: [1]"));
         var trialId = fx.Sweep.Trials.Single().Id;
-        using var datasets = new DatasetCache();
+        // The cancel comes while epoch 3 trains, and that epoch takes until the coordinator has seen it.
         var trainer = (TrainerFactory)((_, _) => new ScriptedTrainer(4, e => e <= 3 ? 1.0 / e : 0.5)
         {
-            OnTrainEpoch = e => { if (e == 3) fx.Store.SetSweepCancelledAsync(fx.Sweep.Id, true, DateTimeOffset.UtcNow).GetAwaiter().GetResult(); },
+            OnTrainEpoch = e =>
+            {
+                if (e != 3) return;
+                fx.Store.SetSweepCancelledAsync(fx.Sweep.Id, true, DateTimeOffset.UtcNow).GetAwaiter().GetResult();
+                Thread.Sleep(500);
+            },
         });
-        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets, trainer, NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var lease = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
 
-        var outcome = await runner.RunAsync("slot-0", lease!, TrialSpecFor(fx), CancellationToken.None);
+        var final = await fx.RunAsync(trainer, workers: 1);
 
-        outcome.Should().Be(TrialRunOutcome.SweepCancelled);
-        (await fx.Store.GetTrialAsync(trialId))!.Status.Should().Be(TrialStatus.Cancelled);
-        var kept = TrialEvolution.Replay((await fx.EventsAsync(trialId)).Select(e => e.Event));
+        final.Single().Status.Should().Be(TrialStatus.Cancelled);
+        var kept = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
         kept.EpochsDone.Should().Be(3, "the epoch under way when the cancel came is journaled, the next one never starts");
         (await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1))).Should().BeNull();
 
         await fx.Store.SetSweepCancelledAsync(fx.Sweep.Id, false, DateTimeOffset.UtcNow);
-        var resumed = await fx.Store.TryClaimAnyTrialAsync("n/slot-0", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(1));
         var plain = (TrainerFactory)((_, _) => new ScriptedTrainer(4, e => e <= 3 ? 1.0 / e : 0.5));
-        var second = new TrialRunner(fx.Store, fx.Artifacts, datasets, plain, NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        (await second.RunAsync("slot-0", resumed!, TrialSpecFor(fx), CancellationToken.None)).Should().Be(TrialRunOutcome.Completed);
+        (await fx.RunAsync(plain, workers: 1)).Single().Status.Should().Be(TrialStatus.Completed);
 
-        var events = (await fx.EventsAsync(trialId)).Select(e => e.Event).ToList();
+        var events = await fx.EffectiveAsync(trialId);
         TrialAudit.Violations(events).Should().BeEmpty();
         events.OfType<Orchestrator.Domain.Events.EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 6));
     }
-
-    private static Orchestrator.Domain.Specs.TrialSpec TrialSpecFor(SweepFixture fx) =>
-        Orchestrator.Domain.Specs.TrialSpecJson.Deserialize(fx.Sweep.Trials.Single().CanonicalJson);
 }
 
 public class SweepProgressTests
@@ -144,7 +141,7 @@ public class SweepProgressTests
             batchSize: 8
             hyperparameters: { patience: [1], step: [2], decay: [0.1], epochs: [10] }
             """);
-        var views = await SweepViews.LoadAsync(fx.Store, fx.Sweep.Id, CancellationToken.None);
+        var views = await SweepViews.LoadAsync(fx.Store, fx.Node.Journal, fx.Sweep.Id, CancellationToken.None);
 
         var p = SweepProgress.Estimate(views, [2.0, 4.0], slots: 2);
         p.TrialsByStatus.Should().Equal(new Dictionary<string, int> { ["pending"] = 3 });

@@ -1,4 +1,5 @@
 using Orchestrator.Runtime;
+using Orchestrator.Runtime.Membership;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
@@ -20,9 +21,8 @@ public class ClusterWorkerTests
     public async Task A_worker_also_runs_the_trials_a_sweep_gained_after_it_had_read_the_sweep_s_specs()
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        var extended = SweepPlanner.Plan($"name: test\ndata: {{ path: {Path.Combine(fx.Root, "data")} }}\n{Grid.Replace("seeds: [1]", "seeds: [1, 2]")}");
+        var extended = SweepPlanner.Plan(SweepFixture.Yaml(fx.Root, Grid.Replace("seeds: [1]", "seeds: [1, 2]")));
         var extendedOnce = 0;
-        using var datasets = new DatasetCache();
         var trainers = (TrainerFactory)((_, _) => new ScriptedTrainer(4, e => 1.0 / e)
         {
             // While the first trial trains (its spec already read), the sweep is launched again with one more seed.
@@ -32,12 +32,11 @@ public class ClusterWorkerTests
                     SweepPlanner.RegisterAsync(fx.Store, extended, DateTimeOffset.UtcNow, CancellationToken.None).GetAwaiter().GetResult();
             },
         });
-        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets, trainers, NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
         var options = new ClusterWorkerOptions(ClusterWorkerOptions.Slots(1), TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(1),
             TimeSpan.FromMilliseconds(50), ExitWhenIdle: true);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
 
-        await new ClusterWorker(fx.Store, runner, NodeIdentity.Current, TimeProvider.System, options, NullRunObserver.Instance).RunAsync(timeout.Token);
+        await new ClusterWorker(fx.Store, fx.Node, fx.Services(trainers), NodeIdentity.Current, TimeProvider.System, options).RunAsync(timeout.Token);
 
         timeout.IsCancellationRequested.Should().BeFalse("the worker ran out of work on its own");
         var trials = await fx.Store.ListTrialsAsync(fx.Sweep.Id);

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Orchestrator.Domain.Training;
-using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -24,6 +23,9 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
     public List<string> Calls { get; } = [];
     public Action<int>? OnTrainEpoch { get; init; }
 
+    /// <summary>This epoch's training waits until it is cancelled (a long epoch that a stop interrupts).</summary>
+    public int? HangAtEpoch { get; init; }
+
     public void SetTrainable(int unfrozenGroups) { Unfrozen = unfrozenGroups; Calls.Add($"trainable {unfrozenGroups}"); }
     public void SetLearningRate(double learningRate) { LearningRate = learningRate; Calls.Add($"lr {learningRate}"); }
     public void ResetOptimizer() => Calls.Add("reset-optimizer");
@@ -34,6 +36,7 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
         ct.ThrowIfCancellationRequested();
         Epoch++;
         OnTrainEpoch?.Invoke(Epoch);
+        if (Epoch == HangAtEpoch) ct.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
         ct.ThrowIfCancellationRequested();
         Weights = Epoch * 100;
         Calls.Add($"train {Epoch}");

@@ -54,7 +54,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         Action<IActorRef>? onStarted = null, bool untilFinished = true)
     {
         var coordinator = System.ActorOf(SweepCoordinator.Props(scope, store, NodeIdentity.Current, settings, services.Observer, clock), "coordinator");
-        foreach (var slot in slots) System.ActorOf(SlotActor.Props(slot, coordinator, services), slot);
+        var slotActors = slots.Select(slot => System.ActorOf(SlotActor.Props(slot, coordinator, services), slot)).ToList();
         onStarted?.Invoke(coordinator);
         try
         {
@@ -74,6 +74,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
                 services.Observer.Note("some trials did not stop within 30 s; their leases expire and they resume from the journal");
             }
             throw;
+        }
+        finally
+        {
+            // Their names are free again once they have stopped: a later run in this process may use them.
+            await Task.WhenAll(slotActors.Append(coordinator).Select(a => a.GracefulStop(TimeSpan.FromSeconds(10))))
+                .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
     }
 

@@ -28,6 +28,7 @@ public sealed class TrialActor : ReceivePersistentActor
     private int _attempt;
     private int _trainingEpoch;
     private bool _committing;
+    private bool _engineBusy;
     private StopTrial? _stop;
     private bool _ended;
 
@@ -46,6 +47,13 @@ public sealed class TrialActor : ReceivePersistentActor
         Command<Secured>(OnSecured);
         Command<Evaluated>(OnEvaluated);
         Command<WorkFailed>(OnWorkFailed);
+        Command<CommitFailed>(failed =>
+        {
+            // The epoch's files could not be made durable: it is never journaled, and the attempt fails.
+            _committing = false;
+            Stash.UnstashAll();
+            OnWorkFailed(new WorkFailed(failed.Cause));
+        });
         Command<StopTrial>(OnStop);
         Command<GetTrialStatus>(_ => Sender.Tell(new TrialStatusReport(_assignment.TrialId, _attempt, _state, _planned, _trainingEpoch)));
     }
@@ -97,6 +105,7 @@ public sealed class TrialActor : ReceivePersistentActor
             var state = _state;
             var checkpoints = _checkpoints.ToList();
             var token = _work.Token;
+            _engineBusy = true;
             _thread.Run(() =>
                 {
                     _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services);
@@ -108,6 +117,7 @@ public sealed class TrialActor : ReceivePersistentActor
 
     private void OnPrepared(Prepared prepared)
     {
+        _engineBusy = false;
         if (prepared.Started is { } started)
         {
             Persist(Stamp(started), e =>
@@ -125,7 +135,8 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         if (_stop is not null)
         {
-            if (!_committing) End(_stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
+            // Ends once the engine's work and the commit under way are over: a stop never cuts a commit short.
+            if (!_committing && !_engineBusy) End(_stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
             return;
         }
         var state = _planned;
@@ -135,11 +146,13 @@ public sealed class TrialActor : ReceivePersistentActor
         {
             case TrialPhase.Training:
                 _trainingEpoch = state.EpochsDone + 1;
+                _engineBusy = true;
                 _thread!.Run(() => new EpochTrained(bench.TrainEpoch(state, token)))
                     .PipeTo(Self, failure: ex => new WorkFailed(ex));
                 break;
             case TrialPhase.Stopped:
                 _trainingEpoch = 0;
+                _engineBusy = true;
                 _thread!.Run(() => new Evaluated(bench.Evaluate(state, token)))
                     .PipeTo(Self, failure: ex => new WorkFailed(ex));
                 break;
@@ -158,19 +171,22 @@ public sealed class TrialActor : ReceivePersistentActor
             Stash.Stash();
             return;
         }
-        if (_stop is not null)
+        _engineBusy = false;
+        if (Interrupted)
         {
             Next();
             return;
         }
         var decision = TrialDecider.Decide(_planned, trained.Outcome);
         var bench = _bench!;
+        _engineBusy = true;
         _thread!.Run(() => new EffectsApplied(EpochEvents.Record(decision, bench.Perform(decision))))
             .PipeTo(Self, failure: ex => new WorkFailed(ex));
     }
 
     private void OnEffectsApplied(EffectsApplied applied)
     {
+        _engineBusy = false;
         var events = applied.Events.Select(Stamp).ToList();
         _planned = events.Aggregate(_planned, TrialEvolution.Evolve);
         _committing = true;
@@ -180,7 +196,7 @@ public sealed class TrialActor : ReceivePersistentActor
                 await artifacts.SecureAsync(events, CancellationToken.None).ConfigureAwait(false);
                 return new Secured(events);
             })
-            .PipeTo(Self, failure: ex => new WorkFailed(ex));
+            .PipeTo(Self, failure: ex => new CommitFailed(ex));
         Next();
     }
 
@@ -213,6 +229,7 @@ public sealed class TrialActor : ReceivePersistentActor
             Stash.Stash();
             return;
         }
+        _engineBusy = false;
         Persist(Stamp(evaluated.Result), e =>
         {
             Apply(e);
@@ -228,6 +245,7 @@ public sealed class TrialActor : ReceivePersistentActor
             Stash.Stash();
             return;
         }
+        _engineBusy = false;
         if (_stop is not null)
         {
             Next();
@@ -244,11 +262,15 @@ public sealed class TrialActor : ReceivePersistentActor
         });
     }
 
+    /// <summary>A cancelled sweep lets the epoch under way finish and be journaled, then stops; a shutdown or a lost
+    /// lease drops that epoch at once (nothing of it is journaled).</summary>
     private void OnStop(StopTrial stop)
     {
-        _stop ??= stop;
-        _work.Cancel();
+        if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
+        if (Interrupted) _work.Cancel();
     }
+
+    private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
 
     private void End(TrialEnd end)
     {
@@ -281,4 +303,5 @@ public sealed class TrialActor : ReceivePersistentActor
     private sealed record Secured(IReadOnlyList<TrialEvent> Events);
     private sealed record Evaluated(TrialEvent Result);
     private sealed record WorkFailed(Exception Cause);
+    private sealed record CommitFailed(Exception Cause);
 }

@@ -8,7 +8,8 @@ public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec S
 
 public enum StopCause { SweepCancelled, LeaseLost, Shutdown }
 
-/// <summary>Stop at the epoch boundary: the epoch in flight is dropped, what is journaled and its checkpoints stay.</summary>
+/// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
+/// finishes the epoch under way first; on a shutdown or a lost lease that epoch is dropped.</summary>
 public sealed record StopTrial(StopCause Cause);
 
 public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }

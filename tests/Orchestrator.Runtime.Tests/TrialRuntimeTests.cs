@@ -7,7 +7,7 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Tests;
 
-public class LocalClusterTests
+public class TrialRuntimeTests
 {
     private const string Grid = """
         backbones: [lightweight-cnn, mobilenet_v2]
@@ -29,12 +29,12 @@ public class LocalClusterTests
     public async Task Runs_every_trial_of_the_sweep_to_completion_with_journals_that_obey_algorithm_1()
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        var final = await fx.Cluster((_, _) => new ScriptedTrainer(4, Loss)).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+        var final = await fx.RunAsync((_, _) => new ScriptedTrainer(4, Loss));
 
         final.Should().HaveCount(6).And.OnlyContain(t => t.Status == TrialStatus.Completed);
         foreach (var trial in final)
         {
-            var events = (await fx.EventsAsync(trial.Id)).Select(e => e.Event).ToList();
+            var events = await fx.EffectiveAsync(trial.Id);
             TrialAudit.Violations(events).Should().BeEmpty();
             var state = TrialEvolution.Replay(events);
             state.Phase.Should().Be(TrialPhase.Completed);
@@ -50,42 +50,29 @@ public class LocalClusterTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         using var crash = new CancellationTokenSource();
-        var first = fx.Cluster((_, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == 6) crash.Cancel(); } }, workers: 1);
-        await FluentActions.Awaiting(() => first.RunSweepAsync(fx.Sweep.Id, crash.Token)).Should().ThrowAsync<OperationCanceledException>();
+        // The stop comes while epoch 6 trains: that epoch is dropped, the five before it are journaled.
+        TrainerFactory first = (_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e => { if (e == 6) crash.Cancel(); },
+            HangAtEpoch = 6,
+        };
+        await FluentActions.Awaiting(() => fx.RunAsync(first, workers: 1, ct: crash.Token)).Should().ThrowAsync<OperationCanceledException>();
 
         var trialId = fx.Sweep.Trials.Single().Id;
-        var before = TrialEvolution.Replay((await fx.EventsAsync(trialId)).Select(e => e.Event));
+        var before = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
         before.EpochsDone.Should().Be(5);
 
         // The first trainer built is the one that resumes; the test evaluation loads the best weights into another.
         ScriptedTrainer? resumed = null;
-        var second = fx.Cluster((_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1);
-        (await second.RunSweepAsync(fx.Sweep.Id, CancellationToken.None)).Single().Status.Should().Be(TrialStatus.Completed);
+        (await fx.RunAsync((_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1))
+            .Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 5", "load-best 3", "train 6");
         resumed.Calls.Should().NotContain(c => c == "train 5" || c == "train 1");
-        var events = (await fx.EventsAsync(trialId)).Select(e => e.Event).ToList();
+        var events = await fx.EffectiveAsync(trialId);
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, events.OfType<EpochCompleted>().Count()));
+        events.OfType<AttemptStarted>().Select(e => e.Attempt).Should().Equal(1, 2);
         TrialAudit.Violations(events).Should().BeEmpty();
-    }
-
-    [Fact]
-    public async Task A_runner_whose_lease_was_taken_over_is_fenced_off_and_stops()
-    {
-        await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
-        var now = DateTimeOffset.UtcNow;
-        var stale = (await fx.Store.TryClaimTrialAsync(fx.Sweep.Id, "old-owner", now, TimeSpan.FromSeconds(1)))!;
-        var current = (await fx.Store.TryClaimTrialAsync(fx.Sweep.Id, "new-owner", now.AddSeconds(5), TimeSpan.FromMinutes(1)))!;
-        current.Epoch.Should().BeGreaterThan(stale.Epoch);
-
-        using var datasets = new DatasetCache();
-        var runner = new TrialRunner(fx.Store, fx.Artifacts, datasets, (_, _) => new ScriptedTrainer(4, Loss),
-            NullRunObserver.Instance, TimeProvider.System, TimeSpan.FromMinutes(1));
-        var outcome = await runner.RunAsync("slot-0", stale, fx.Sweep.Trials.Single().Spec, CancellationToken.None);
-
-        outcome.Should().Be(TrialRunOutcome.LeaseLost);
-        (await fx.Store.ReadStreamAsync(stale.TrialId)).Should().BeEmpty();
-        (await fx.Store.GetTrialAsync(stale.TrialId))!.LeaseOwner.Should().Be("new-owner");
     }
 
     [Fact]
@@ -98,12 +85,13 @@ public class LocalClusterTests
             OnTrainEpoch = e => { if (spec.Backbone == "mobilenet_v2" && e == 3) throw new InvalidOperationException("engine fell over"); },
         };
 
-        var final = await fx.Cluster(trainers).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+        var final = await fx.RunAsync(trainers);
 
         final.Single(t => t.Id == broken).Status.Should().Be(TrialStatus.Failed);
         final.Single(t => t.Id != broken).Status.Should().Be(TrialStatus.Completed);
-        var events = (await fx.EventsAsync(broken)).Select(e => e.Event).ToList();
+        var events = await fx.EffectiveAsync(broken);
         events.OfType<AttemptFailed>().Select(a => a.Attempt).Should().Equal(1, 2, 3);
+        events.OfType<AttemptStarted>().Select(a => a.Attempt).Should().Equal(1, 2, 3);
         events.OfType<AttemptFailed>().Should().OnlyContain(a => a.Reason == "InvalidOperationException: engine fell over");
         events.Last().Should().BeOfType<TrialFailed>().Which.Reason.Should().Contain("engine fell over").And.Contain("3 attempts failed");
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2);
@@ -119,10 +107,10 @@ public class LocalClusterTests
             OnTrainEpoch = e => { if (e == 4 && Interlocked.Increment(ref failures) == 1) throw new IOException("disk hiccup"); },
         };
 
-        var final = await fx.Cluster(trainers, workers: 1).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+        var final = await fx.RunAsync(trainers, workers: 1);
 
         final.Single().Status.Should().Be(TrialStatus.Completed);
-        var events = (await fx.EventsAsync(final.Single().Id)).Select(e => e.Event).ToList();
+        var events = await fx.EffectiveAsync(final.Single().Id);
         events.OfType<AttemptFailed>().Should().ContainSingle().Which.Reason.Should().Be("IOException: disk hiccup");
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
         TrialAudit.Violations(events).Should().BeEmpty();
@@ -138,12 +126,12 @@ public class LocalClusterTests
             await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]")
                 + $"\nweights: {{ mobilenet_v2: {weights} }}\n");
             var trainers = new List<(string Backbone, ScriptedTrainer Trainer)>();
-            await fx.Cluster((spec, _) =>
+            await fx.RunAsync((spec, _) =>
             {
                 var t = new ScriptedTrainer(4, Loss);
                 lock (trainers) trainers.Add((spec.Backbone, t));
                 return t;
-            }, workers: 1).RunSweepAsync(fx.Sweep.Id, CancellationToken.None);
+            }, workers: 1);
 
             // The first trainer of each trial trains; a second one loads the best weights for the test evaluation.
             var pretrained = trainers.First(t => t.Backbone == "mobilenet_v2").Trainer.Calls;
