@@ -27,7 +27,13 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
     public int? HangAtEpoch { get; init; }
 
     public void SetTrainable(int unfrozenGroups) { Unfrozen = unfrozenGroups; Calls.Add($"trainable {unfrozenGroups}"); }
-    public void SetLearningRate(double learningRate) { LearningRate = learningRate; Calls.Add($"lr {learningRate}"); }
+    public void SetLearningRate(double learningRate)
+    {
+        // The engine's contract: a rate of 0 or less is refused.
+        if (!(learningRate > 0)) throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "learning rate must be positive");
+        LearningRate = learningRate;
+        Calls.Add($"lr {learningRate}");
+    }
     public void ResetOptimizer() => Calls.Add("reset-optimizer");
 
     public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights, int batchSize,

@@ -68,11 +68,6 @@ public static class TrialDecider
         return new EpochDecision(completed, improved, unfreeze, stop);
     }
 
-    /// <summary>Superseded by <see cref="Decide"/> and <see cref="EpochEvents.Record"/> (no checkpoint, empty best hash here).</summary>
-    /// <exception cref="InvalidOperationException">The trial is not training.</exception>
-    public static IReadOnlyList<TrialEvent> DecideEpoch(TrialState state, EpochOutcome outcome) =>
-        EpochEvents.Decided(Decide(state, outcome), bestSha256: "");
-
     private static (GroupUnfreeze? Unfreeze, string? Stop) DecideDynamic(TrialState s, int epoch, int patience)
     {
         var m = s.UnfrozenGroups;

@@ -68,7 +68,9 @@ public sealed class TrialActor : ReceivePersistentActor
         BackoffSupervisor.Props(Akka.Pattern.Backoff.OnFailure(
                 Props.Create(() => new TrialActor(assignment, services, slot)),
                 "trial", services.RetryBackoff, services.RetryBackoff * 30, 0.2, services.MaxAttempts + 1)
-            .WithSupervisorStrategy(new OneForOneStrategy(ex => ex is TrialAttemptException ? Directive.Restart : Directive.Stop)));
+            // Not logged by Akka: the attempt's failure is journaled and reported by the observer in one line.
+            .WithSupervisorStrategy(new OneForOneStrategy(-1, -1,
+                ex => ex is TrialAttemptException ? Directive.Restart : Directive.Stop, loggingEnabled: false)));
 
     private void Apply(TrialEvent e)
     {
@@ -77,7 +79,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _planned = _state;
     }
 
-    private T Stamp<T>(T e) where T : TrialEvent => e with { Attempt = _attempt };
+    private T Stamp<T>(T e) where T : TrialEvent => e.Attempt == _attempt ? e : e with { Attempt = _attempt };
 
     private void Begin()
     {

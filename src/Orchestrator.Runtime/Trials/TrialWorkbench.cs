@@ -59,7 +59,7 @@ internal sealed class TrialWorkbench : IDisposable
         TrialStarted? started = null;
         if (state.Phase == TrialPhase.NotStarted)
         {
-            started = TrialDecider.Start(_spec, _trainer.GroupCount);
+            started = TrialDecider.Start(_spec, _trainer.GroupCount) with { Attempt = state.Attempt };
             state = TrialEvolution.Evolve(state, started);
         }
         if (state.LatestCheckpoint is null)

@@ -17,6 +17,7 @@ public class EventCatalogTests
         new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], [0, 1, 1, 0]),
         new TrialFailed("engine: out of memory"),
         new AttemptFailed(2, "IOException: disk full"),
+        new AttemptStarted("slot-1") { Attempt = 3 },
     ];
 
     public static TheoryData<TrialEvent> Each => new(Samples);
@@ -44,7 +45,7 @@ public class EventCatalogTests
     public void Payloads_are_camel_case()
     {
         EventCatalog.Serialize(new BestImproved(3, 0.5, "best-e0003.pt", "ff")).Payload
-            .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff"}""");
+            .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff","attempt":0}""");
     }
 
     [Fact]
@@ -82,22 +83,22 @@ public class EventCatalogTests
         static string[] Keys(JsonObject o) => o.Select(kv => kv.Key).ToArray();
 
         var started = EventCatalog.ToPublicJson(1, Samples[0]);
-        Keys(started).Should().Equal("seq", "type", "strategy", "backbone", "groups", "learningRate", "patience", "step",
+        Keys(started).Should().Equal("seq", "type", "attempt", "strategy", "backbone", "groups", "learningRate", "patience", "step",
             "decay", "maxEpochs", "initialUnfrozenGroups", "stopPolicy", "minDelta", "seed", "maxRounds");
         started["seq"]!.GetValue<long>().Should().Be(1);
         started["type"]!.GetValue<string>().Should().Be("TrialStarted");
 
-        Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "epoch", "trainLoss", "valLoss",
+        Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "attempt", "epoch", "trainLoss", "valLoss",
             "valAccuracy", "valMacroF1", "learningRate", "unfrozenGroups", "patienceCounter", "seconds");
-        Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "epoch", "valLoss", "checkpoint", "sha256");
-        Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "epoch", "from", "to", "learningRate");
-        Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "epoch", "bestEpoch");
-        Keys(EventCatalog.ToPublicJson(6, Samples[5])).Should().Equal("seq", "type", "epoch", "checkpoint", "sha256");
-        Keys(EventCatalog.ToPublicJson(7, Samples[6])).Should().Equal("seq", "type", "epoch", "reason");
-        Keys(EventCatalog.ToPublicJson(9, Samples[8])).Should().Equal("seq", "type", "reason");
+        Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "attempt", "epoch", "valLoss", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "attempt", "epoch", "from", "to", "learningRate");
+        Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "attempt", "epoch", "bestEpoch");
+        Keys(EventCatalog.ToPublicJson(6, Samples[5])).Should().Equal("seq", "type", "attempt", "epoch", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(7, Samples[6])).Should().Equal("seq", "type", "attempt", "epoch", "reason");
+        Keys(EventCatalog.ToPublicJson(9, Samples[8])).Should().Equal("seq", "type", "attempt", "reason");
 
         var completed = EventCatalog.ToPublicJson(8, Samples[7]);
-        Keys(completed).Should().Equal("seq", "type", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
+        Keys(completed).Should().Equal("seq", "type", "attempt", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
             "testMacroF1", "confusionMatrix", "testPredictions", "testLabels", "testProbabilities", "classNames",
             "modelBytes", "loadSeconds");
         completed["type"]!.GetValue<string>().Should().Be("TrialCompleted");
@@ -114,5 +115,21 @@ public class EventCatalogTests
         e.TestProbabilities.Should().BeNull();
         e.ModelBytes.Should().Be(0);
         e.LoadSeconds.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_attempt_travels_in_every_payload_and_older_payloads_without_it_read_as_attempt_0()
+    {
+        var stamped = new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5) { Attempt = 4 };
+        var stored = EventCatalog.Serialize(stamped);
+        stored.Payload.Should().Contain("\"attempt\":4");
+        EventCatalog.Deserialize(stored.Type, stored.Payload).Attempt.Should().Be(4);
+        EventCatalog.ToPublicJson(7, stamped)["attempt"]!.GetValue<int>().Should().Be(4);
+
+        var old = EventCatalog.Deserialize("EpochCompleted.v1",
+            """{"epoch":3,"trainLoss":0.9,"valLoss":0.8,"valAccuracy":0.7,"valMacroF1":0.6,"learningRate":0.0009,"unfrozenGroups":2,"patienceCounter":1,"seconds":12.5}""");
+        old.Attempt.Should().Be(0);
+        EventCatalog.Deserialize("AttemptFailed.v1", """{"attempt":2,"reason":"IOException: disk full"}""")
+            .Should().BeOfType<AttemptFailed>().Which.Reason.Should().Be("IOException: disk full");
     }
 }
