@@ -32,6 +32,7 @@ public static class ReportCommand
             var sweep = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
             var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
+            OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
             var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, ct);
             if (result.GetValue(json))
             {

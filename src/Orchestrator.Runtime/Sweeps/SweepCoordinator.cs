@@ -61,6 +61,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private bool _stopping;
     private bool _waitingNoted;
     private bool _storeTrouble;
+    private bool _awaitingSignal;
 
     public SweepCoordinator(WorkScope scope, IOrchestratorStore store, NodeIdentity node, CoordinatorSettings settings,
         IRunObserver observer, TimeProvider clock)
@@ -87,6 +88,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         }));
         ReceiveAsync<Terminated>(terminated => GuardAsync(() => SlotDiedAsync(terminated.ActorRef)));
         ReceiveAsync<Tick>(_ => GuardAsync(TickAsync));
+        ReceiveAsync<WorkSignalled>(_ =>
+        {
+            _awaitingSignal = false;
+            return GuardAsync(DispatchAsync);
+        });
         ReceiveAsync<WhenFinished>(_ =>
         {
             _finishWaiters.Add(Sender);
@@ -137,6 +143,12 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                 _running[lease.TrialId] = new Assignment(lease, slot);
                 slot.Tell(new WorkAssigned(lease, await SpecOfAsync(lease)));
             }
+        }
+        if (_waiting.Count > 0 && !_draining && !_awaitingSignal && _store is IWorkSignal signal)
+        {
+            // A store that announces new work (PostgreSQL's LISTEN/NOTIFY) wakes idle slots at once, not at the next tick.
+            _awaitingSignal = true;
+            _ = signal.WaitForWorkAsync(_settings.PollInterval).PipeTo(Self, success: () => WorkSignalled.Instance, failure: _ => WorkSignalled.Instance);
         }
         if (_finishWaiters.Count > 0 && _running.Count == 0) await ReplyIfFinishedAsync();
     }
@@ -272,5 +284,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
     private sealed record Tick
     {
         public static Tick Instance { get; } = new();
+    }
+
+    private sealed record WorkSignalled
+    {
+        public static WorkSignalled Instance { get; } = new();
     }
 }
