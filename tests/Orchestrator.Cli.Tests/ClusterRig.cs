@@ -123,6 +123,7 @@ public sealed class ClusterRig : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
+        info.Environment["ORCHESTRATOR_ENGINE_PLUGIN"] = Path.Combine(AppContext.BaseDirectory, "Orchestrator.TestEngine.dll");
         info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
         foreach (var (key, value) in Environment) info.Environment[key] = value;
         var running = new RunningCli(Process.Start(info)!, name);

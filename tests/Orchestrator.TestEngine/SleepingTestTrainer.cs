@@ -2,15 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Training;
 
-namespace Orchestrator.Runtime.Testing;
+namespace Orchestrator.TestEngine;
 
 /// <summary>
 /// TEST ENGINE, never for real sweeps: trains nothing. Each epoch only sleeps, then reports a validation loss
 /// from a fixed script; "weights" are a version number; checkpoints are small JSON files with real SHA-256 checks.
 /// The fault tests and the orchestration-overhead benchmark use it, so that they measure the orchestrator and
-/// not libtorch. It is chosen only through <see cref="TestEngine.Variable"/>, and a process that uses it says so.
+/// not libtorch. It is not part of the product: a process loads it only as an engine plugin
+/// (<c>ORCHESTRATOR_ENGINE_PLUGIN</c>, see <see cref="SleepingEngine"/>), and says so.
 /// </summary>
 public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses) : ITrainer
 {
@@ -115,17 +117,26 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
     }
 }
 
-/// <summary>Reads the test-engine switch: <c>ORCHESTRATOR_TEST_ENGINE=sleep:SECONDS[:LOSS,LOSS,...]</c>.</summary>
-public static class TestEngine
+/// <summary>The plugin: its epochs sleep and report scripted losses, as <c>ORCHESTRATOR_TEST_ENGINE=sleep:SECONDS[:LOSS,LOSS,...]</c>
+/// says (default: 0.1 s, <see cref="DefaultLosses"/>).</summary>
+public sealed class SleepingEngine : ITrainerSource
 {
+    private readonly (TimeSpan EpochTime, IReadOnlyList<double> Losses) _settings =
+        FromEnvironment() ?? (TimeSpan.FromSeconds(0.1), DefaultLosses);
+
+    public string Description =>
+        $"TEST ENGINE: epochs sleep {_settings.EpochTime.TotalSeconds:G3}s and report scripted losses; nothing is trained";
+
+    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses);
+
     public const string Variable = "ORCHESTRATOR_TEST_ENGINE";
 
     /// <summary>Improves for three epochs, then plateaus: with patience 1-2 it unfreezes, restores and stops.</summary>
     public static readonly IReadOnlyList<double> DefaultLosses = [1.0, 0.8, 0.7, 0.7, 0.7, 0.65, 0.65, 0.65, 0.65, 0.65];
 
-    /// <summary>The sleeping engine's settings when the variable asks for it, else null (the real engine).</summary>
+    /// <summary>The settings the variable gives, or null when it is not set.</summary>
     /// <exception cref="FormatException">The variable is set but malformed.</exception>
-    public static (TimeSpan EpochTime, IReadOnlyList<double> Losses)? FromEnvironment()
+    private static (TimeSpan EpochTime, IReadOnlyList<double> Losses)? FromEnvironment()
     {
         var value = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrEmpty(value)) return null;
