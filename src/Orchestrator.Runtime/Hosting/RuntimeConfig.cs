@@ -42,6 +42,9 @@ public static class RuntimeConfig
                 run-coordinated-shutdown-when-down = on
               }
               coordinated-shutdown.exit-clr = off
+              # Ctrl+C belongs to the command: it stops the trials at their epoch boundary and hands them back
+              # before the actor system is shut down, which Akka would otherwise start on its own.
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """)
             .WithFallback(Serialization())
