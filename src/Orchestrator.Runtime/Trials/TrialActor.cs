@@ -179,7 +179,17 @@ public sealed class TrialActor : ReceivePersistentActor
             Next();
             return;
         }
-        var decision = TrialDecider.Decide(_planned, trained.Outcome);
+        EpochDecision decision;
+        try
+        {
+            decision = TrialDecider.Decide(_planned, trained.Outcome);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A journal the decider cannot go on from (a configuration it refuses): a failed attempt, so retries stay bounded.
+            OnWorkFailed(new WorkFailed(ex));
+            return;
+        }
         var bench = _bench!;
         _engineBusy = true;
         _thread!.Run(() => new EffectsApplied(EpochEvents.Record(decision, bench.Perform(decision))))
