@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Orchestrator.Runtime;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 
@@ -39,7 +40,7 @@ public class TrialRuntimeTests
             var state = TrialEvolution.Replay(events);
             state.Phase.Should().Be(TrialPhase.Completed);
             // Dynamic unfreezes twice and finds the epoch-8 improvement; fixed top-n stops early at epoch 5.
-            state.BestEpoch.Should().Be(state.Strategy == "dynamic" ? 8 : 3);
+            state.BestEpoch.Should().Be(state.Strategy == Strategy.Dynamic ? 8 : 3);
             File.ReadAllBytes(Path.Combine(fx.Artifacts, trial.Id, state.BestCheckpoint!))
                 .Should().Match<byte[]>(b => Convert.ToHexStringLower(SHA256.HashData(b)) == state.BestSha256);
         }

@@ -24,7 +24,7 @@ public static class Engines
         }
         var threads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, slots));
         return (spec, classes) => TorchTrainer.Create(new TrainerOptions(
-            spec.Backbone, classes, spec.InputSize, spec.Optimizer == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam, spec.LearningRate,
+            spec.Backbone, classes, spec.InputSize, spec.Optimizer, spec.LearningRate,
             (ulong)spec.Seed, threads));
     }
 

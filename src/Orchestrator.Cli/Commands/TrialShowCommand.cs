@@ -43,7 +43,7 @@ public static class TrialShowCommand
             }
             var s = view.State;
             var lease = record.LeaseOwner is null ? "none" : $"{record.LeaseOwner}, epoch {record.LeaseEpoch}, expires {record.LeaseExpiresAt:u}";
-            Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy}, seed {view.Spec.Seed}");
+            Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy.ToSpecString()}, seed {view.Spec.Seed}");
             Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts} (journaled: {view.State.Attempt}), lease {lease}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epochs {s.EpochsDone}/{view.Spec.MaxEpochs}, unfrozen {s.UnfrozenGroups}/{s.Groups}, lr {s.LearningRate:G4}, best val loss {(s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-")} (epoch {s.BestEpoch}), {events.Count} event(s)"));

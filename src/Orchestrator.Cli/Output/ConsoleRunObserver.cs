@@ -44,7 +44,7 @@ public sealed class ConsoleRunObserver : IRunObserver
     public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state)
     {
         var resume = state.EpochsDone > 0 ? $", resuming after epoch {state.EpochsDone}" : "";
-        var label = $"{trialId} {spec.Backbone}/{spec.Strategy}";
+        var label = $"{trialId} {spec.Backbone}/{spec.Strategy.ToSpecString()}";
         _slotTrials[slot] = label;
         if (_live is null)
         {

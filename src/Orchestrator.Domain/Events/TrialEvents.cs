@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Specs;
+
 namespace Orchestrator.Domain.Events;
 
 /// <summary>
@@ -18,9 +20,10 @@ public abstract record TrialEvent
 public sealed record AttemptStarted(string Worker) : TrialEvent;
 
 /// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.
-/// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).</summary>
+/// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).
+/// <c>Strategy</c> and <c>StopPolicy</c> travel as their spec spellings ("dynamic", "algorithm-1").</summary>
 public sealed record TrialStarted(
-    string Strategy,
+    Strategy Strategy,
     string Backbone,
     int Groups,
     double LearningRate,
@@ -29,7 +32,7 @@ public sealed record TrialStarted(
     double Decay,
     int MaxEpochs,
     int InitialUnfrozenGroups,
-    string StopPolicy,
+    StopPolicy StopPolicy,
     double MinDelta,
     int Seed,
     int MaxRounds = 10) : TrialEvent;

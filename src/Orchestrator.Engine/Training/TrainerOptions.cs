@@ -1,12 +1,12 @@
-namespace Orchestrator.Engine.Training;
+using Orchestrator.Domain.Specs;
 
-public enum OptimizerKind { Adam = 0, Sgd = 1 }
+namespace Orchestrator.Engine.Training;
 
 public sealed record TrainerOptions(
     string Architecture,   // one of Orchestrator.Domain.Specs.Backbones.Supported
     int NumClasses,
     int InputSize,
-    OptimizerKind Optimizer,
+    Optimizer Optimizer,
     double LearningRate,
     ulong Seed,
     int Threads = 0);

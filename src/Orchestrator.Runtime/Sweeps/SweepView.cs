@@ -10,7 +10,7 @@ namespace Orchestrator.Runtime.Sweeps;
 public sealed record TrialView(TrialRecord Record, TrialSpec Spec, TrialState State);
 
 /// <summary>One line of the results table: the chosen trial of a (backbone, strategy) pair.</summary>
-public sealed record ResultRow(string Backbone, string Strategy, TrialView Trial, int Candidates);
+public sealed record ResultRow(string Backbone, Strategy Strategy, TrialView Trial, int Candidates);
 
 public static class SweepViews
 {
@@ -38,7 +38,7 @@ public static class SweepViews
         trials.Where(t => t.State.Phase == TrialPhase.Completed)
             .GroupBy(t => (t.Spec.Backbone, t.Spec.Strategy))
             .Select(g => new ResultRow(g.Key.Backbone, g.Key.Strategy, g.OrderBy(t => t.State.BestValLoss).ThenBy(t => t.Record.Id, StringComparer.Ordinal).First(), g.Count()))
-            .OrderBy(r => r.Backbone, StringComparer.Ordinal).ThenBy(r => r.Strategy, StringComparer.Ordinal)
+            .OrderBy(r => r.Backbone, StringComparer.Ordinal).ThenBy(r => r.Strategy.ToSpecString(), StringComparer.Ordinal)
             .ToList();
 
     /// <summary>Accepts a full sweep id, or a sweep name.</summary>

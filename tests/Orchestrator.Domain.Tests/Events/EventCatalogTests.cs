@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Domain.Tests.Events;
 
@@ -7,7 +8,7 @@ public class EventCatalogTests
 {
     public static readonly TrialEvent[] Samples =
     [
-        new TrialStarted("dynamic", "mobilenet_v2", 5, 0.001, 5, 3, 0.1, 100, 0, "algorithm-1", 0.001, 7, 4),
+        new TrialStarted(Strategy.Dynamic, "mobilenet_v2", 5, 0.001, 5, 3, 0.1, 100, 0, StopPolicy.Algorithm1, 0.001, 7, 4),
         new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5),
         new BestImproved(3, 0.8, "best-e0003.pt", "abc123"),
         new GroupsUnfrozen(4, 0, 3, 0.00081),
@@ -105,6 +106,38 @@ public class EventCatalogTests
         completed["confusionMatrix"]!.ToJsonString().Should().Be("[[5,1],[2,4]]");
         completed["testAccuracy"]!.GetValue<double>().Should().Be(0.75);
     }
+
+    // Written when Strategy and StopPolicy were strings; the enums must read and write them unchanged.
+    [Theory]
+    [InlineData(
+        """{"strategy":"fixed-top-n","backbone":"lightweight-cnn","groups":5,"learningRate":0.01,"patience":5,"step":0,"decay":0,"maxEpochs":30,"initialUnfrozenGroups":2,"stopPolicy":"algorithm-1","minDelta":0,"seed":2,"maxRounds":4,"attempt":0}""",
+        """{"seq":1,"type":"TrialStarted","attempt":0,"strategy":"fixed-top-n","backbone":"lightweight-cnn","groups":5,"learningRate":0.01,"patience":5,"step":0,"decay":0,"maxEpochs":30,"initialUnfrozenGroups":2,"stopPolicy":"algorithm-1","minDelta":0,"seed":2,"maxRounds":4}""")]
+    [InlineData(
+        """{"strategy":"dynamic","backbone":"mobilenet_v2","groups":5,"learningRate":0.001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"initialUnfrozenGroups":0,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":7,"maxRounds":10,"attempt":0}""",
+        """{"seq":1,"type":"TrialStarted","attempt":0,"strategy":"dynamic","backbone":"mobilenet_v2","groups":5,"learningRate":0.001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"initialUnfrozenGroups":0,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":7,"maxRounds":10}""")]
+    public void An_old_TrialStarted_payload_reads_and_writes_back_unchanged(string payload, string publicJson)
+    {
+        var e = (TrialStarted)EventCatalog.Deserialize("TrialStarted.v1", payload);
+
+        EventCatalog.Serialize(e).Payload.Should().Be(payload);
+        EventCatalog.ToPublicJson(1, e).ToJsonString().Should().Be(publicJson);
+    }
+
+    [Fact]
+    public void An_old_TrialStarted_payload_reads_into_the_enums()
+    {
+        var e = (TrialStarted)EventCatalog.Deserialize("TrialStarted.v1",
+            """{"strategy":"fixed-top-n","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":0,"decay":0,"maxEpochs":5,"initialUnfrozenGroups":1,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":1}""");
+        e.Strategy.Should().Be(Strategy.FixedTopN);
+        e.StopPolicy.Should().Be(StopPolicy.PlateauAfterFullUnfreeze);
+    }
+
+    [Theory]
+    [InlineData("""{"strategy":"greedy","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"algorithm-1","minDelta":0,"seed":1}""")]
+    [InlineData("""{"strategy":0,"backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"algorithm-1","minDelta":0,"seed":1}""")]
+    [InlineData("""{"strategy":"dynamic","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"Algorithm1","minDelta":0,"seed":1}""")]
+    public void A_TrialStarted_payload_with_an_unknown_choice_is_invalid_data(string payload) =>
+        FluentActions.Invoking(() => EventCatalog.Deserialize("TrialStarted.v1", payload)).Should().Throw<InvalidDataException>();
 
     [Fact]
     public void A_TrialCompleted_payload_from_before_the_report_fields_still_reads()

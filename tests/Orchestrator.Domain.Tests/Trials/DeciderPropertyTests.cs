@@ -38,8 +38,8 @@ public class DeciderPropertyTests
     private static (TrialSpec Spec, int Groups, List<double> Losses) RandomCase(int seed)
     {
         var rng = new Random(seed);
-        var strategy = rng.Next(4) == 0 ? Strategies.FixedTopN : Strategies.Dynamic;
-        var stop = rng.Next(2) == 0 ? StopPolicies.PlateauAfterFullUnfreeze : StopPolicies.Algorithm1;
+        var strategy = rng.Next(4) == 0 ? Strategy.FixedTopN : Strategy.Dynamic;
+        var stop = rng.Next(2) == 0 ? StopPolicy.PlateauAfterFullUnfreeze : StopPolicy.Algorithm1;
         var groups = rng.Next(1, 7);
         var n = rng.Next(1, 13);
         var maxRounds = rng.Next(1, 5);

@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Trials;
@@ -6,7 +7,7 @@ namespace Orchestrator.Domain.Tests.Trials;
 public class TrialEvolutionTests
 {
     private static readonly TrialStarted Started =
-        new("dynamic", "mobilenet_v2", 4, 0.01, 2, 1, 0.1, 20, 0, "algorithm-1", 0.001, 3, 5);
+        new(Strategy.Dynamic, "mobilenet_v2", 4, 0.01, 2, 1, 0.1, 20, 0, StopPolicy.Algorithm1, 0.001, 3, 5);
 
     [Fact]
     public void Each_event_updates_what_it_means()
@@ -26,14 +27,14 @@ public class TrialEvolutionTests
         s.Should().Be(TrialState.Initial with
         {
             Phase = TrialPhase.Training,
-            Strategy = "dynamic",
+            Strategy = Strategy.Dynamic,
             Backbone = "mobilenet_v2",
             Groups = 4,
             Patience = 2,
             Step = 1,
             Decay = 0.1,
             MaxEpochs = 20,
-            StopPolicy = "algorithm-1",
+            StopPolicy = StopPolicy.Algorithm1,
             MinDelta = 0.001,
             MaxRounds = 5,
             Seed = 3,

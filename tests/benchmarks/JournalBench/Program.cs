@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 
@@ -31,7 +32,7 @@ await Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
     while (await store.TryClaimTrialAsync(sweep, $"bench/w{w}", DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)) is { } lease)
     {
         var seq = await store.AppendAsync(lease.TrialId, 0, lease.Epoch,
-            [Data(new TrialStarted("dynamic", "lightweight-cnn", 4, 1e-3, 2, 2, 0.1, epochs, 0, "plateau-after-full-unfreeze", 0, 1))], DateTimeOffset.UtcNow);
+            [Data(new TrialStarted(Strategy.Dynamic, "lightweight-cnn", 4, 1e-3, 2, 2, 0.1, epochs, 0, StopPolicy.PlateauAfterFullUnfreeze, 0, 1))], DateTimeOffset.UtcNow);
         Interlocked.Increment(ref appends);
         Interlocked.Increment(ref events);
         for (var e = 1; e <= epochs; e++)
