@@ -85,7 +85,10 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Akka.Cluster.Cluster.Get(System).LeaveAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        // Leaving tells the other members first; a node alone in its cluster has no one to tell.
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        if (cluster.State.Members.Count > 1)
+            await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await System.Terminate().ConfigureAwait(false);
     }
 }
