@@ -22,4 +22,6 @@ root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ClusterCommands.Create());
 root.Subcommands.Add(ClusterCommands.CreateNode());
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C / SIGTERM cancel the command's token; a run then stops its trials at the epoch boundary, keeps the commit
+// under way and hands its trials back, which can take longer than System.CommandLine's default grace of 2 s.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });

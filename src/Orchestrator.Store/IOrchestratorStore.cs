@@ -19,25 +19,8 @@ public sealed record TrialRecord(
 /// <summary>The right to write a trial's stream. <c>Epoch</c> is the fencing token: every claim bumps it.</summary>
 public sealed record TrialLease(string TrialId, string SweepId, string Owner, long Epoch, DateTimeOffset ExpiresAt, int Attempts);
 
-/// <summary>An event to append: its versioned type name and JSON payload.</summary>
-public sealed record EventData(string Type, string Payload);
-
-/// <summary>An event as stored: global position, per-stream sequence (1-based), type, payload.</summary>
-public sealed record StoredEvent(long Position, string StreamId, long Seq, string Type, string Payload, long LeaseEpoch, DateTimeOffset RecordedAt);
-
-/// <summary>The expected sequence number did not match: another writer appended first.</summary>
-public sealed class ConcurrencyException(string streamId, long expected, long actual)
-    : Exception($"stream {streamId}: expected last sequence {expected}, found {actual}")
-{
-    public long Actual { get; } = actual;
-}
-
-/// <summary>The writer's lease epoch is no longer the trial's current one: its lease was taken over.</summary>
-public sealed class StaleLeaseException(string trialId, long writerEpoch, long currentEpoch)
-    : Exception($"trial {trialId}: lease epoch {writerEpoch} is stale (current {currentEpoch})");
-
 /// <summary>
-/// The one store contract: journal, sweeps, trials with leases. SQLite now, PostgreSQL later; both must pass
+/// The one store contract: sweeps, and trials with leases (trial journals live in Akka.Persistence's journal). SQLite now, PostgreSQL later; both must pass
 /// the same conformance suite. All times are passed in by the caller (no hidden clock).
 /// </summary>
 public interface IOrchestratorStore : IAsyncDisposable
@@ -69,19 +52,6 @@ public interface IOrchestratorStore : IAsyncDisposable
     /// <summary>Ends the lease of a Running trial held by <paramref name="owner"/> now, so the next claim takes
     /// it over (used when that owner is known to be dead). False when the trial is not held by that owner.</summary>
     Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default);
-
-    /// <summary>Appends events to a trial's stream in one transaction. <paramref name="expectedSeq"/> is the
-    /// sequence of the last event the writer saw (0 for none). Throws <see cref="ConcurrencyException"/> or
-    /// <see cref="StaleLeaseException"/>; on either nothing is written. Returns the new last sequence.</summary>
-    Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now, CancellationToken ct = default);
-
-    Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default);
-
-    /// <summary>For every trial of the sweep, the sequence of its last event (0 when it has none): for status views.</summary>
-    Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default);
-
-    /// <summary>Events of all streams after a global position, in global order (for projections and watchers).</summary>
-    Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default);
 
     // ---- cluster: work across sweeps, cancellation, membership, the coordinator singleton ----
 

@@ -6,7 +6,6 @@ namespace Orchestrator.Store;
 internal static class StoreRows
 {
     public const string TrialColumns = "id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at";
-    public const string EventColumns = "position, stream_id, seq, type, payload, lease_epoch, recorded_at";
     public const string NodeColumns = "id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining";
 
     public static SweepRecord Sweep(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) =>
@@ -22,9 +21,6 @@ internal static class StoreRows
         r.IsDBNull(6) ? null : time(r, 6),
         r.GetInt32(7),
         time(r, 8));
-
-    public static StoredEvent Event(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new(
-        r.GetInt64(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetString(4), r.GetInt64(5), time(r, 6));
 
     public static NodeRecord Node(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), r.GetInt32(4), r.GetInt32(5),

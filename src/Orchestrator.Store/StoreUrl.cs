@@ -84,9 +84,31 @@ public static class StoreFactory
         ArgumentNullException.ThrowIfNull(location);
         return location.Kind switch
         {
-            StoreKind.Sqlite => await SqliteStore.OpenAsync(location.DatabasePath, ct).ConfigureAwait(false),
+            StoreKind.Sqlite => await OpenSqliteAsync(location.DatabasePath, ct).ConfigureAwait(false),
             StoreKind.Postgres => await PostgresStore.OpenAsync(location.Postgres!, ct).ConfigureAwait(false),
             _ => throw new NotSupportedException($"store kind {location.Kind}"),
         };
     }
+
+    private static async Task<IOrchestratorStore> OpenSqliteAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            return await SqliteStore.OpenAsync(path, ct).ConfigureAwait(false);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is SqliteNotADatabase or SqliteCannotOpen)
+        {
+            // Nothing has been written: the first statement (setting the journal mode) is where SQLite notices.
+            throw new FormatException(ex.SqliteErrorCode == SqliteNotADatabase
+                ? $"store sqlite:{path}: the file is not a SQLite database; it was left untouched (pass another --store)"
+                : $"store sqlite:{path}: cannot be opened as a database file (a folder, or no permission to write there)");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new FormatException($"store sqlite:{path}: cannot be created ({ex.Message})");
+        }
+    }
+
+    private const int SqliteCannotOpen = 14;
+    private const int SqliteNotADatabase = 26;
 }

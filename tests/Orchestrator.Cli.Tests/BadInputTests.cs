@@ -53,4 +53,44 @@ public class BadInputTests
         result.Stderr.Trim().Should().StartWith("error: no store at ");
         Directory.Exists(Path.Combine(Cli.TempDir(), ".orchestrator")).Should().BeFalse();
     }
+
+    [Theory]
+    [InlineData("notadb", "not a SQLite database")]
+    [InlineData("mysql://me@db/x", "unknown scheme")]
+    [InlineData("postgres://me:secret@127.0.0.1:1/x", "a password in the URL is refused")]
+    public async Task A_bad_store_is_one_error_line_and_exit_2_and_an_existing_file_is_left_untouched(string store, string mentions)
+    {
+        var dir = Cli.TempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Valid);
+        var notADatabase = Path.Combine(dir, "notadb.db");
+        await File.WriteAllTextAsync(notADatabase, "these are my notes, not a database");
+        var url = store == "notadb" ? "sqlite:" + notADatabase : store;
+
+        foreach (var args in new[] { new[] { "sweep", "run", "spec.yaml", "--store", url }, ["sweep", "status", "--store", url] })
+        {
+            var result = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), args);
+
+            result.ExitCode.Should().Be(2, result.Stdout + result.Stderr);
+            result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+                .Which.Should().StartWith("error: ").And.Contain(mentions).And.NotContain("secret");
+        }
+        (await File.ReadAllTextAsync(notADatabase)).Should().Be("these are my notes, not a database");
+        Directory.Exists(Path.Combine(dir, "data")).Should().BeFalse("nothing ran");
+    }
+
+    [Theory]
+    [InlineData("/proc/orchestrator-synth")]
+    [InlineData("under-a-file/synth")]
+    public async Task An_output_folder_that_cannot_be_written_is_one_error_line_and_exit_2(string output)
+    {
+        var dir = Cli.TempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "under-a-file"), "a file, not a folder");
+
+        var result = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "data", "synth", "--out", output, "--images", "60", "--size", "16");
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+            .Which.Should().StartWith("error: --out: cannot write into ").And.EndWith("nothing was written");
+        Directory.EnumerateFileSystemEntries(dir).Should().ContainSingle("no temporary folder is left behind");
+    }
 }

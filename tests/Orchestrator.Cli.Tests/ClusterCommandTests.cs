@@ -1,3 +1,4 @@
+using Orchestrator.Store;
 using System.Text.Json;
 
 namespace Orchestrator.Cli.Tests;
@@ -64,5 +65,35 @@ public class ClusterCommandTests
         result.ExitCode.Should().Be(2);
         result.Stderr.Trim().Should().StartWith("error:").And.Contain("password").And.Contain("PGPASSWORD").And.NotContain("s3cret");
         result.Stderr.Trim().Split('\n').Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_sweep_run_at_the_epoch_boundary_hands_its_trials_back_and_the_same_command_resumes()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("ctrl-c", 2));
+        // Epochs long enough that the run is surely still going when the signal comes, even on a busy machine.
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:2";
+        var run = rig.Start("run", "sweep", "run", "spec.yaml", "--workers", "2");
+        await rig.WaitUntilAsync("an epoch journaled", async _ => await rig.JournaledEpochsAsync() >= 1, TimeSpan.FromMinutes(2));
+        run.Process.HasExited.Should().BeFalse(rig.Logs());
+
+        run.Signal("INT");
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+            await run.Process.WaitForExitAsync(timeout.Token);
+
+        run.Process.ExitCode.Should().Be(130, rig.Logs());
+        run.Output.Should().Contain("interrupted: progress so far is journaled");
+        await using (var store = await rig.OpenStoreAsync())
+            (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id))
+                .Should().OnlyContain(t => t.Status == TrialStatus.Pending, "the trials were handed back, not left leased");
+
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:0.2";
+        var again = await rig.RunAsync("sweep", "run", "spec.yaml", "--workers", "2");
+        again.ExitCode.Should().Be(0, again.Stdout);
+        again.Stdout.Should().Contain("2 of 2 trial(s) completed");
+        await using var after = await rig.OpenStoreAsync();
+        foreach (var trial in await after.ListTrialsAsync((await after.ListSweepsAsync()).Single().Id))
+            await rig.AssertOneHistoryAsync(trial.Id);
     }
 }

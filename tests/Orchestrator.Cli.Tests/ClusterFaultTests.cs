@@ -30,7 +30,7 @@ public class ClusterFaultTests
         await LaunchAsync(rig, "kill9", 1);
         var coordinator = rig.Coordinator();
         var first = rig.Worker("worker-a");
-        await rig.WaitUntilAsync("two epochs journaled by worker a", async s => await ClusterRig.JournaledEpochsAsync(s) >= 2, Long);
+        await rig.WaitUntilAsync("two epochs journaled by worker a", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
         await Task.Delay(TimeSpan.FromSeconds(ClusterRig.EpochSeconds / 2)); // into the next epoch
         first.Kill9();
 
@@ -40,11 +40,10 @@ public class ClusterFaultTests
         await using var store = await rig.OpenStoreAsync();
         var sweep = (await store.ListSweepsAsync()).Single();
         var trial = (await store.ListTrialsAsync(sweep.Id)).Single();
-        var stored = await ClusterRig.AssertOneHistoryAsync(store, trial.Id);
-        var leases = stored.Select(e => e.LeaseEpoch).Distinct().ToList();
-        leases.Should().HaveCount(2, "worker a wrote the start, worker b the rest");
-        var events = stored.Select(e => (e.LeaseEpoch, Event: EventCatalog.Deserialize(e.Type, e.Payload))).ToList();
-        events.Where(e => e.LeaseEpoch == leases[1]).Select(e => e.Event).OfType<GroupsUnfrozen>()
+        var stored = await rig.AssertOneHistoryAsync(trial.Id);
+        var attempts = stored.Select(e => e.Attempt).Distinct().ToList();
+        attempts.Should().HaveCount(2, "worker a wrote the start, worker b the rest");
+        stored.Where(e => e.Attempt == attempts[1]).OfType<GroupsUnfrozen>()
             .Should().NotBeEmpty("the unfreeze schedule carried on after the takeover, from the journaled patience and m");
         coordinator.Output.Should().Contain("is down: expired 1 lease(s)", rig.Logs());
         second.Output.Should().MatchRegex(@"resuming after epoch [2-9]", rig.Logs());
@@ -58,7 +57,7 @@ public class ClusterFaultTests
         rig.Environment["ORCHESTRATOR_CHECKPOINTS"] = "database";
         rig.Environment["ORCHESTRATOR_ARTIFACTS"] = Path.Combine(rig.Dir, "box-a");
         var first = rig.Worker("worker-a", lease: 3);
-        await rig.WaitUntilAsync("three epochs journaled on box a", async s => await ClusterRig.JournaledEpochsAsync(s) >= 3, Long);
+        await rig.WaitUntilAsync("three epochs journaled on box a", async _ => await rig.JournaledEpochsAsync() >= 3, Long);
         first.Kill9();
 
         var boxB = Path.Combine(rig.Dir, "box-b");
@@ -70,9 +69,8 @@ public class ClusterFaultTests
         second.Output.Should().NotContain("unreadable", "box b fetched the checkpoints box a wrote");
         await using var store = await rig.OpenStoreAsync();
         var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
-        await ClusterRig.AssertOneHistoryAsync(store, trial.Id);
-        var best = Orchestrator.Domain.Trials.TrialEvolution.Replay((await store.ReadStreamAsync(trial.Id))
-            .Select(e => EventCatalog.Deserialize(e.Type, e.Payload))).BestCheckpoint!;
+        await rig.AssertOneHistoryAsync(trial.Id);
+        var best = Orchestrator.Domain.Trials.TrialEvolution.Replay(await rig.AssertOneHistoryAsync(trial.Id)).BestCheckpoint!;
         var blob = await ((IArtifactBlobs)store).GetArtifactAsync(trial.Id, best);
         blob.Should().NotBeNull("the best weights are kept in the database");
         File.ReadAllBytes(Path.Combine(boxB, trial.Id, best)).Should().Equal(blob!.Value.Content);
@@ -84,7 +82,7 @@ public class ClusterFaultTests
         await using var rig = await ClusterRig.CreateAsync();
         await LaunchAsync(rig, "killall", 3);
         var processes = new[] { rig.Coordinator(), rig.Worker("worker-a"), rig.Worker("worker-b") };
-        await rig.WaitUntilAsync("three epochs journaled", async s => await ClusterRig.JournaledEpochsAsync(s) >= 3, Long);
+        await rig.WaitUntilAsync("three epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 3, Long);
         foreach (var p in processes) p.Kill9();
 
         IReadOnlyList<string> before;
@@ -101,7 +99,7 @@ public class ClusterFaultTests
         await using var after = await rig.OpenStoreAsync();
         var trials = await after.ListTrialsAsync((await after.ListSweepsAsync()).Single().Id);
         trials.Select(t => t.Id).Should().Equal(before);
-        foreach (var t in trials) await ClusterRig.AssertOneHistoryAsync(after, t.Id);
+        foreach (var t in trials) await rig.AssertOneHistoryAsync(t.Id);
 
         var status = await rig.RunAsync("sweep", "status", "killall", "--json");
         status.ExitCode.Should().Be(0, status.Stdout);
@@ -114,15 +112,14 @@ public class ClusterFaultTests
         await using var rig = await ClusterRig.CreateAsync();
         await LaunchAsync(rig, "stale", 1);
         var stale = rig.Worker("worker-a", lease: 3);
-        await rig.WaitUntilAsync("one epoch journaled", async s => await ClusterRig.JournaledEpochsAsync(s) >= 1, Long);
+        await rig.WaitUntilAsync("one epoch journaled", async _ => await rig.JournaledEpochsAsync() >= 1, Long);
         await Task.Delay(TimeSpan.FromSeconds(ClusterRig.EpochSeconds / 2));
         stale.Signal("STOP"); // frozen mid-epoch: no renewals, its lease runs out
 
         var taker = rig.Worker("worker-b", lease: 3);
         await rig.WaitUntilAsync("worker b journaled an epoch under a new lease", async s =>
         {
-            var trial = (await s.ListTrialsAsync((await s.ListSweepsAsync()).Single().Id)).Single();
-            return (await s.ReadStreamAsync(trial.Id)).Any(e => e.LeaseEpoch >= 2 && e.Type.StartsWith(nameof(EpochCompleted), StringComparison.Ordinal));
+            return await rig.EpochJournaledByAttemptAsync(s, 2);
         }, Long);
         stale.Signal("CONT");
 
@@ -133,9 +130,9 @@ public class ClusterFaultTests
 
         await using var store = await rig.OpenStoreAsync();
         var id = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single().Id;
-        var stored = await ClusterRig.AssertOneHistoryAsync(store, id);
-        stored.Where(e => e.LeaseEpoch == 1).Should().NotBeEmpty();
-        stored.Select(e => e.LeaseEpoch).Distinct().Should().HaveCount(2, "nothing worker a did after the takeover was journaled");
+        var stored = await rig.AssertOneHistoryAsync(id);
+        stored.Where(e => e.Attempt == 1).Should().NotBeEmpty();
+        stored.Select(e => e.Attempt).Distinct().Should().HaveCount(2, "nothing worker a did after the takeover counts");
     }
 
     [PostgresFact]
@@ -150,14 +147,14 @@ public class ClusterFaultTests
             await LaunchAsync(rig, "restart", 2);
             var coordinator = rig.Coordinator();
             rig.Worker("worker-a", slots: 2);
-            await rig.WaitUntilAsync("two epochs journaled", async s => await ClusterRig.JournaledEpochsAsync(s) >= 2, Long);
+            await rig.WaitUntilAsync("two epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
 
             server.Restart();
 
             await rig.WaitUntilAsync("the sweep completed after the restart", ClusterRig.AllCompletedAsync, Long);
             await using var store = await rig.OpenStoreAsync();
             foreach (var t in await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id))
-                await ClusterRig.AssertOneHistoryAsync(store, t.Id);
+                await rig.AssertOneHistoryAsync(t.Id);
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!coordinator.Output.Contains("leading (term 2)") && DateTime.UtcNow < deadline) await Task.Delay(200);
             coordinator.Output.Should().Contain("lost the coordinator lock").And.Contain("leading (term 2)", rig.Logs());

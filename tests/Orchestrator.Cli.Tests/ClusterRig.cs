@@ -123,6 +123,7 @@ public sealed class ClusterRig : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
+        info.Environment["ORCHESTRATOR_ENGINE_PLUGIN"] = Path.Combine(AppContext.BaseDirectory, "Orchestrator.TestEngine.dll");
         info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
         foreach (var (key, value) in Environment) info.Environment[key] = value;
         var running = new RunningCli(Process.Start(info)!, name);
@@ -160,13 +161,13 @@ public sealed class ClusterRig : IAsyncDisposable
         }
     }
 
-    public static async Task<int> JournaledEpochsAsync(IOrchestratorStore store)
+    public Task<int> JournaledEpochsAsync() => Journals.EpochsAsync(StoreUrl);
+
+    /// <summary>Whether the sweep's one trial has an epoch journaled by its attempt <paramref name="attempt"/> or a later one.</summary>
+    public async Task<bool> EpochJournaledByAttemptAsync(IOrchestratorStore store, int attempt)
     {
-        var count = 0;
-        foreach (var sweep in await store.ListSweepsAsync())
-            foreach (var t in await store.ListTrialsAsync(sweep.Id))
-                count += (await store.ReadStreamAsync(t.Id)).Count(e => e.Type.StartsWith(nameof(EpochCompleted), StringComparison.Ordinal));
-        return count;
+        var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
+        return (await Journals.ReadAsync(StoreUrl, trial.Id)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
     }
 
     public static async Task<bool> AllCompletedAsync(IOrchestratorStore store)
@@ -179,18 +180,19 @@ public sealed class ClusterRig : IAsyncDisposable
         return true;
     }
 
-    /// <summary>One history per trial: every epoch journaled once and in order, Algorithm 1 obeyed, completed.</summary>
-    public static async Task<IReadOnlyList<StoredEvent>> AssertOneHistoryAsync(IOrchestratorStore store, string trialId)
+    /// <summary>One history per trial: every epoch journaled once and in order, Algorithm 1 obeyed, completed. Returns
+    /// the events that count (a superseded attempt's late writes left out).</summary>
+    public async Task<IReadOnlyList<TrialEvent>> AssertOneHistoryAsync(string trialId)
     {
-        var stored = await store.ReadStreamAsync(trialId);
+        var stored = await Journals.ReadAsync(StoreUrl, trialId);
         stored.Select(e => e.Seq).Should().Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i));
-        stored.Select(e => e.LeaseEpoch).Should().BeInAscendingOrder("a writer whose lease was taken over never appends again");
-        var events = stored.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        var events = stored.Where(e => !e.Superseded).Select(e => e.Event).ToList();
+        events.Select(e => e.Attempt).Should().BeInAscendingOrder("a writer whose attempt was superseded never counts again");
         var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
         epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "each epoch is journaled exactly once, in order");
         TrialAudit.Violations(events).Should().BeEmpty();
         TrialEvolution.Replay(events).Phase.Should().Be(TrialPhase.Completed);
-        return stored;
+        return events;
     }
 
     public string Logs() => string.Join("\n", _processes.Select(p => $"---- {p.Name} ----\n{p.Output}"));

@@ -42,7 +42,9 @@ public class SweepRunTests
             using var journal = JsonDocument.Parse(events.Stdout);
             var items = journal.RootElement.EnumerateArray().ToList();
             items.Select(e => e.GetProperty("seq").GetInt64()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
-            items[0].GetProperty("type").GetString().Should().Be("TrialStarted");
+            items[0].GetProperty("type").GetString().Should().Be("AttemptStarted");
+            items[1].GetProperty("type").GetString().Should().Be("TrialStarted");
+            items.Should().OnlyContain(e => e.GetProperty("attempt").GetInt32() == 1, "one uninterrupted attempt wrote it all");
             items[^1].GetProperty("type").GetString().Should().Be("TrialCompleted");
             var completed = items[^1];
             completed.GetProperty("confusionMatrix").GetArrayLength().Should().Be(7);
@@ -56,7 +58,7 @@ public class SweepRunTests
             labels.Should().HaveSameCount(predictions).And.HaveSameCount(probabilities);
             probabilities.Should().OnlyContain(p => p.GetArrayLength() == 7);
             completed.GetProperty("classNames").GetArrayLength().Should().Be(7);
-            var correct = labels.Zip(predictions).Count(p => p.First == p.Second);
+            var correct = labels.Where((label, i) => predictions[i] == label).Count();
             completed.GetProperty("testAccuracy").GetDouble().Should().BeApproximately((double)correct / labels.Count, 1e-12);
 
             var audit = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "trial", "audit", id);
@@ -75,11 +77,12 @@ public class SweepRunTests
         var dir = Cli.TempDir();
         await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Spec("crash", "mobilenet_v2", "dynamic", 8));
         var dbPath = Path.Combine(dir, ".orchestrator", "orchestrator.db");
+        var storeUrl = "sqlite:" + dbPath;
 
         using (var first = Cli.Start(dir, "sweep", "run", "spec.yaml", "--workers", "1"))
         {
             var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (await JournaledEpochsAsync(dbPath) < 2)
+            while (await Journals.EpochsAsync(storeUrl) < 2)
             {
                 first.HasExited.Should().BeFalse("the sweep must still be running when it is killed");
                 DateTime.UtcNow.Should().BeBefore(deadline);
@@ -89,22 +92,25 @@ public class SweepRunTests
             first.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
             await first.WaitForExitAsync();
         }
-        var epochsBefore = await JournaledEpochsAsync(dbPath);
+        var epochsBefore = await Journals.EpochsAsync(storeUrl);
 
         var second = await Cli.RunAsync(dir, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1");
         second.ExitCode.Should().Be(0, second.Stderr + second.Stdout);
         second.Stdout.Should().Contain($"resuming after epoch {epochsBefore}");
 
         await using var store = await SqliteStore.OpenAsync(dbPath);
-        var trial = (await store.ListSweepsAsync()).Single();
-        var stream = await store.ReadStreamAsync((await store.ListTrialsAsync(trial.Id)).Single().Id);
-        var events = stream.Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        var sweep = (await store.ListSweepsAsync()).Single();
+        var trialId = (await store.ListTrialsAsync(sweep.Id)).Single().Id;
+        var journal = await Journals.ReadAsync(storeUrl, trialId);
+        journal.Should().NotContain(e => e.Superseded);
+        var events = journal.Select(e => e.Event).ToList();
+        events.OfType<AttemptStarted>().Select(e => e.Attempt).Should().Equal(1, 2);
         var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
         epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "each epoch is journaled exactly once, in order");
         TrialAudit.Violations(events).Should().BeEmpty();
         var state = TrialEvolution.Replay(events);
         state.Phase.Should().Be(TrialPhase.Completed);
-        var best = Path.Combine(dir, ".orchestrator", "artifacts", stream[0].StreamId, state.BestCheckpoint!);
+        var best = Path.Combine(dir, ".orchestrator", "artifacts", trialId, state.BestCheckpoint!);
         Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(best))).Should().Be(state.BestSha256);
 
         // The same sweep run without interruption elsewhere journals exactly the same figures: the resumed run
@@ -112,25 +118,12 @@ public class SweepRunTests
         var reference = Cli.TempDir();
         File.Copy(Path.Combine(dir, "spec.yaml"), Path.Combine(reference, "spec.yaml"));
         (await Cli.RunAsync(reference, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1")).ExitCode.Should().Be(0);
-        await using var referenceStore = await SqliteStore.OpenAsync(Path.Combine(reference, ".orchestrator", "orchestrator.db"));
-        var referenceEvents = (await referenceStore.ReadStreamAsync(stream[0].StreamId)).Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToList();
+        var referenceEvents = (await Journals.ReadAsync("sqlite:" + Path.Combine(reference, ".orchestrator", "orchestrator.db"), trialId))
+            .Select(e => e.Event).ToList();
         Figures(events).Should().Equal(Figures(referenceEvents));
         TrialEvolution.Replay(referenceEvents).Result!.TestPredictions.Should().Equal(state.Result!.TestPredictions);
     }
 
     private static IEnumerable<string> Figures(IEnumerable<TrialEvent> events) =>
         events.OfType<EpochCompleted>().Select(e => $"{e.Epoch} {e.TrainLoss:R} {e.ValLoss:R} {e.UnfrozenGroups} {e.LearningRate:R}");
-
-    private static async Task<int> JournaledEpochsAsync(string dbPath)
-    {
-        if (!File.Exists(dbPath)) return 0;
-        await using var store = await SqliteStore.OpenAsync(dbPath);
-        var sweeps = await store.ListSweepsAsync();
-        if (sweeps.Count == 0) return 0;
-        var trials = await store.ListTrialsAsync(sweeps[0].Id);
-        var count = 0;
-        foreach (var t in trials)
-            count += (await store.ReadStreamAsync(t.Id)).Count(e => e.Type.StartsWith(nameof(EpochCompleted), StringComparison.Ordinal));
-        return count;
-    }
 }

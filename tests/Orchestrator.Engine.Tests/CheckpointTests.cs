@@ -1,6 +1,8 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Interop;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
@@ -135,7 +137,7 @@ public sealed class CheckpointTests() : TinyDataTests(trainPerClass: 16, valPerC
         twoClasses.Invoking(t => t.LoadCheckpoint(path, sha)).Should().Throw<EngineException>()
             .WithMessage("*3 classes, this trainer has 2*");
 
-        using var sgd = TorchTrainer.Create(TinyData.Options(optimizer: OptimizerKind.Sgd));
+        using var sgd = TorchTrainer.Create(TinyData.Options(optimizer: Optimizer.Sgd));
         sgd.Invoking(t => t.LoadCheckpoint(path, sha)).Should().Throw<EngineException>().WithMessage("*optimizer*");
 
         using var fresh = TorchTrainer.Create(TinyData.Options());

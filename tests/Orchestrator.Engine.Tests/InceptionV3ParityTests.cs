@@ -1,4 +1,5 @@
 using Orchestrator.Engine.Interop;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Xunit.Abstractions;
 

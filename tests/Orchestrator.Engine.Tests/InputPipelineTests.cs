@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
@@ -30,7 +31,7 @@ public sealed class InputPipelineTests : IDisposable
         _dir.Dispose();
     }
 
-    private TorchTrainer Trainer(string normalization, bool[]? augment = null, ulong seed = 11)
+    private TorchTrainer Trainer(Normalization normalization, bool[]? augment = null, ulong seed = 11)
     {
         var trainer = TorchTrainer.Create(TinyData.Options(inputSize: Size));
         trainer.ConfigureInput(_data, _data.IndicesOf("train"), new InputSettings(normalization, augment ?? new bool[TinyData.Classes], seed));
@@ -45,8 +46,8 @@ public sealed class InputPipelineTests : IDisposable
     [Fact]
     public void Backbone_uses_the_per_channel_mean_and_std_and_scaling_maps_to_0_1()
     {
-        using var backbone = Trainer(Normalizations.Backbone);
-        using var scaling = Trainer(Normalizations.Scaling);
+        using var backbone = Trainer(Normalization.Backbone);
+        using var scaling = Trainer(Normalization.Scaling);
         var b = backbone.PrepareBatch(_data, _all, augment: false);
         var s = scaling.PrepareBatch(_data, _all, augment: false);
         foreach (var i in _all)
@@ -68,7 +69,7 @@ public sealed class InputPipelineTests : IDisposable
         var std = Math.Sqrt(values.Select(v => (v - mean) * (v - mean)).Average());
         _data.PixelStatistics(train.ToArray()).Mean.Should().BeApproximately(mean, 1e-9);
 
-        using var zscore = Trainer(Normalizations.ZScore);
+        using var zscore = Trainer(Normalization.ZScore);
         var z = zscore.PrepareBatch(_data, _all, augment: false);
         foreach (var i in _all)
             for (var c = 0; c < 3; c++)
@@ -78,7 +79,7 @@ public sealed class InputPipelineTests : IDisposable
     [Fact]
     public void Adaptive_windows_each_image_to_its_roi_percentiles_and_standardizes_by_the_roi()
     {
-        using var adaptive = Trainer(Normalizations.Adaptive);
+        using var adaptive = Trainer(Normalization.Adaptive);
         var a = adaptive.PrepareBatch(_data, _all, augment: false);
         const int lo = Size / 10, hi = Size - Size / 10;
         foreach (var i in _all)
@@ -109,9 +110,9 @@ public sealed class InputPipelineTests : IDisposable
     [Fact]
     public void Augmentation_touches_only_marked_classes_and_is_deterministic_per_seed_epoch_and_position()
     {
-        using var trainer = Trainer(Normalizations.Scaling, augment: [false, true, false]);
-        using var twin = Trainer(Normalizations.Scaling, augment: [false, true, false]);
-        using var otherSeed = Trainer(Normalizations.Scaling, augment: [false, true, false], seed: 12);
+        using var trainer = Trainer(Normalization.Scaling, augment: [false, true, false]);
+        using var twin = Trainer(Normalization.Scaling, augment: [false, true, false]);
+        using var otherSeed = Trainer(Normalization.Scaling, augment: [false, true, false], seed: 12);
         var plain = trainer.PrepareBatch(_data, _all, augment: false);
 
         trainer.BeginEpoch(3);
@@ -135,7 +136,7 @@ public sealed class InputPipelineTests : IDisposable
     [Fact]
     public void Without_augmented_classes_training_batches_equal_evaluation_batches()
     {
-        using var trainer = Trainer(Normalizations.Backbone);
+        using var trainer = Trainer(Normalization.Backbone);
         trainer.BeginEpoch(1);
         trainer.PrepareBatch(_data, _all, augment: true, firstPosition: 5)
             .Should().Equal(trainer.PrepareBatch(_data, _all, augment: false));

@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Xunit.Abstractions;
 

@@ -1,4 +1,6 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 // libtorch's thread pool is process-wide; parallel test classes would only fight over the two cores.
@@ -73,6 +75,6 @@ internal static class TinyData
     public static float[] BalancedWeights => [1f, 1f, 1f];
 
     public static TrainerOptions Options(string arch = "lightweight-cnn", int inputSize = 32, ulong seed = 7,
-        OptimizerKind optimizer = OptimizerKind.Adam, double lr = 1e-3) =>
+        Optimizer optimizer = Optimizer.Adam, double lr = 1e-3) =>
         new(arch, Classes, inputSize, optimizer, lr, seed, Threads: 2);
 }

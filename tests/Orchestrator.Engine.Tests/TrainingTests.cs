@@ -1,6 +1,8 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Interop;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
@@ -189,7 +191,7 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     [Fact]
     public void Learning_rate_can_be_set_and_read()
     {
-        using var trainer = TorchTrainer.Create(TinyData.Options(optimizer: OptimizerKind.Sgd, lr: 0.01));
+        using var trainer = TorchTrainer.Create(TinyData.Options(optimizer: Optimizer.Sgd, lr: 0.01));
         trainer.LearningRate.Should().Be(0.01);
         trainer.SetLearningRate(0.005);
         trainer.ResetOptimizer();

@@ -1,5 +1,6 @@
 using Orchestrator.Engine.Interop;
 using Orchestrator.Engine.Models;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Xunit.Abstractions;
 

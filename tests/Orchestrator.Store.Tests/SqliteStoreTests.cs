@@ -87,12 +87,12 @@ public sealed class SqliteStoreTests : IDisposable
         {
             await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
             var lease = await store.TryClaimTrialAsync("s1", "w1", T0, TimeSpan.FromMinutes(1));
-            await store.AppendAsync(lease!.TrialId, 0, lease.Epoch, [new EventData("A", "{}")], T0);
+            lease.Should().NotBeNull();
         }
 
         await using var reopened = await SqliteStore.OpenAsync(path);
         (await reopened.GetTrialAsync("t001"))!.LeaseEpoch.Should().Be(1);
-        (await reopened.ReadStreamAsync("t001")).Should().ContainSingle().Which.Type.Should().Be("A");
+        (await reopened.GetTrialAsync("t001"))!.Status.Should().Be(TrialStatus.Running);
     }
 
     [Fact]
@@ -126,45 +126,25 @@ public sealed class SqliteStoreTests : IDisposable
             using var cmd = conn.CreateCommand();
             cmd.Transaction = tx;
             cmd.CommandText = """
-                INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at) VALUES ('t001', 1, 'A', '{}', 0, 'x');
                 UPDATE trials SET status = 'Failed' WHERE id = 't001';
+                UPDATE sweeps SET name = 'renamed' WHERE id = 's1';
                 """;
             cmd.ExecuteNonQuery();
             throw new IOException("simulated crash after the writes");
         }, CancellationToken.None);
 
         await act.Should().ThrowAsync<IOException>();
-        (await store.ReadAllAsync(0, 10)).Should().BeEmpty();
         (await store.GetTrialAsync("t001"))!.Status.Should().Be(TrialStatus.Pending);
-    }
-
-    [Fact]
-    public async Task The_unique_constraint_guards_sequences_even_past_the_checks()
-    {
-        await using var store = await SqliteStore.OpenAsync(_dir.File("store.db"));
-        await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
-        var lease = await store.TryClaimTrialAsync("s1", "w1", T0, TimeSpan.FromMinutes(1));
-        await store.AppendAsync(lease!.TrialId, 0, lease.Epoch, [new EventData("A", "{}")], T0);
-
-        var act = () => store.WriteAsync<int>((conn, tx) =>
-        {
-            using var cmd = conn.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = "INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at) VALUES ('t001', 1, 'B', '{}', 1, 'x');";
-            return cmd.ExecuteNonQuery();
-        }, CancellationToken.None);
-
-        (await act.Should().ThrowAsync<SqliteException>()).Which.SqliteErrorCode.Should().Be(19, "SQLITE_CONSTRAINT");
-        (await store.ReadStreamAsync("t001")).Should().ContainSingle().Which.Type.Should().Be("A");
+        (await store.GetSweepAsync("s1"))!.Name.Should().NotBe("renamed");
     }
 
     /// <summary>
     /// Two stores without connection pooling on one file behave like two processes: separate connections, one
-    /// write lock. Workers on both claim, append and finish under short leases on a shared virtual clock, so
-    /// leases expire and are taken over while their old holders still write.
+    /// write lock. Workers on both claim, renew and finish under short leases on a shared virtual clock, so
+    /// leases expire and are taken over while their old holders still hold on.
     /// </summary>
     [Fact]
-    public async Task Two_independent_stores_on_one_file_never_double_claim_and_keep_every_stream_consistent()
+    public async Task Two_independent_stores_on_one_file_never_double_claim_and_fence_stale_holders()
     {
         const int trialCount = 30;
         var path = _dir.File("shared.db");
@@ -179,7 +159,6 @@ public sealed class SqliteStoreTests : IDisposable
         var lease = TimeSpan.FromSeconds(5);
 
         var claims = new ConcurrentBag<TrialLease>();
-        var appended = new ConcurrentBag<(string Trial, long Seq, long Epoch, string Type)>();
         var finished = new ConcurrentBag<TrialLease>();
         var rejected = 0;
 
@@ -199,25 +178,17 @@ public sealed class SqliteStoreTests : IDisposable
                     continue;
                 }
                 claims.Add(l);
-                try
+                var held = true;
+                for (var step = 0; step < 3 && held; step++)
                 {
-                    var last = (await store.ReadStreamAsync(l.TrialId)).LastOrDefault()?.Seq ?? 0;
-                    foreach (var type in new[] { "Step", "Step", "Done" })
-                    {
-                        // A pause between steps lets other workers run, so the clock moves and leases get taken over.
-                        await Task.Delay(Random.Shared.Next(0, 3));
-                        last = await store.AppendAsync(l.TrialId, last, l.Epoch, [new EventData(type, owner)], Tick());
-                        appended.Add((l.TrialId, last, l.Epoch, type));
-                    }
-                    if (await store.FinishTrialAsync(l, TrialStatus.Completed, Tick()))
-                    {
-                        finished.Add(l);
-                    }
+                    // A pause between steps lets other workers run, so the clock moves and leases get taken over.
+                    await Task.Delay(Random.Shared.Next(0, 3));
+                    held = await store.RenewLeaseAsync(l, Tick(), lease);
                 }
-                catch (Exception ex) when (ex is StaleLeaseException or ConcurrencyException)
-                {
+                if (held && await store.FinishTrialAsync(l, TrialStatus.Completed, Tick()))
+                    finished.Add(l);
+                else
                     Interlocked.Increment(ref rejected);
-                }
             }
             throw new TimeoutException($"{owner} did not see the sweep finish");
         }
@@ -226,14 +197,10 @@ public sealed class SqliteStoreTests : IDisposable
             .Select(i => Task.Run(() => Worker(i % 2 == 0 ? a : b, $"w{i}")))
             .ToList();
         await Task.WhenAll(workers);
-        claims.Count.Should().BeGreaterThan(trialCount, "the race is only tested if some leases were taken over ({0} stale writes rejected)", rejected);
+        claims.Count.Should().BeGreaterThan(trialCount, "the race is only tested if some leases were taken over ({0} stale holders fenced)", rejected);
 
         claims.Select(c => (c.TrialId, c.Epoch)).Should().OnlyHaveUniqueItems("no epoch of a trial is handed out twice");
         finished.Select(f => f.TrialId).Should().OnlyHaveUniqueItems().And.HaveCount(trialCount);
-
-        var all = await a.ReadAllAsync(0, 100_000);
-        all.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
-        all.Should().HaveCount(appended.Count, "exactly the appends that were acknowledged are stored");
 
         foreach (var trial in await b.ListTrialsAsync("s1"))
         {
@@ -242,14 +209,6 @@ public sealed class SqliteStoreTests : IDisposable
             trial.Status.Should().Be(TrialStatus.Completed);
             trial.LeaseEpoch.Should().Be(epochs[^1]);
             trial.Attempts.Should().Be(epochs.Count);
-
-            var stream = await a.ReadStreamAsync(trial.Id);
-            stream.Select(e => e.Seq).Should().Equal(Enumerable.Range(1, stream.Count).Select(s => (long)s));
-            stream.Select(e => e.LeaseEpoch).Should().BeInAscendingOrder("a stale writer never appends after a newer one");
-            stream.Select(e => (e.Seq, e.LeaseEpoch, e.Type))
-                .Should().BeEquivalentTo(appended.Where(x => x.Trial == trial.Id).Select(x => (x.Seq, x.Epoch, x.Type)));
-            stream[^1].Type.Should().Be("Done");
-            stream[^1].LeaseEpoch.Should().Be(trial.LeaseEpoch, "the finisher wrote last");
         }
     }
 }

@@ -38,7 +38,6 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         return trials;
     }
 
-    private static EventData Ev(string type, string payload = "{}") => new(type, payload);
 
     private async Task<TrialLease> ClaimAsync(string owner = "w1", DateTimeOffset? now = null, string sweepId = "s1") =>
         await Store.TryClaimTrialAsync(sweepId, owner, now ?? T0, Lease) ?? throw new InvalidOperationException("nothing to claim");
@@ -93,8 +92,6 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.GetSweepAsync("nope")).Should().BeNull();
         (await Store.GetTrialAsync("nope")).Should().BeNull();
         (await Store.ListTrialsAsync("nope")).Should().BeEmpty();
-        (await Store.ReadStreamAsync("nope")).Should().BeEmpty();
-        (await Store.LastSequencesAsync("nope")).Should().BeEmpty();
         (await Store.TryClaimTrialAsync("nope", "w1", T0, Lease)).Should().BeNull();
     }
 
@@ -121,8 +118,6 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var lease = await ClaimAsync(now: odd);
         lease.ExpiresAt.Should().Be(odd + Lease);
         (await Store.GetTrialAsync("t"))!.LeaseExpiresAt.Should().Be(odd + Lease);
-        await Store.AppendAsync("t", 0, lease.Epoch, [Ev("A")], odd);
-        (await Store.ReadStreamAsync("t")).Single().RecordedAt.Should().Be(odd);
     }
 
     [SuiteFact]
@@ -293,165 +288,6 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         won.Should().OnlyContain(l => l.Epoch == 1);
     }
 
-    // ---- journal ----
-
-    [SuiteFact]
-    public async Task A_multi_event_append_gets_consecutive_sequences_and_increasing_positions()
-    {
-        await SeedAsync(1);
-        var lease = await ClaimAsync();
-
-        (await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("A", "{\"n\":1}"), Ev("B", "{\"n\":2}")], T0)).Should().Be(2);
-        (await Store.AppendAsync(lease.TrialId, 2, lease.Epoch, [Ev("C"), Ev("D"), Ev("E")], T0.AddSeconds(1))).Should().Be(5);
-
-        var events = await Store.ReadStreamAsync(lease.TrialId);
-        events.Select(e => e.Seq).Should().Equal(1, 2, 3, 4, 5);
-        events.Select(e => e.Type).Should().Equal("A", "B", "C", "D", "E");
-        events.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
-        events[0].Should().Be(new StoredEvent(events[0].Position, lease.TrialId, 1, "A", "{\"n\":1}", 1, T0));
-        events[4].RecordedAt.Should().Be(T0.AddSeconds(1));
-        events.Should().OnlyContain(e => e.LeaseEpoch == lease.Epoch && e.StreamId == lease.TrialId);
-    }
-
-    [SuiteFact]
-    public async Task An_append_with_the_wrong_expected_sequence_is_rejected_and_writes_nothing()
-    {
-        await SeedAsync(1);
-        var lease = await ClaimAsync();
-        await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("A"), Ev("B")], T0);
-
-        foreach (var expected in new long[] { 0, 1, 3 })
-        {
-            var act = () => Store.AppendAsync(lease.TrialId, expected, lease.Epoch, [Ev("X"), Ev("Y")], T0);
-            (await act.Should().ThrowAsync<ConcurrencyException>()).Which.Actual.Should().Be(2);
-        }
-
-        (await Store.ReadStreamAsync(lease.TrialId)).Select(e => e.Type).Should().Equal("A", "B");
-        (await Store.ReadAllAsync(0, 100)).Should().HaveCount(2);
-    }
-
-    [SuiteFact]
-    public async Task An_append_with_a_stale_lease_epoch_is_rejected_and_writes_nothing()
-    {
-        await SeedAsync(1);
-        var old = await ClaimAsync("w1", T0);
-        await Store.AppendAsync(old.TrialId, 0, old.Epoch, [Ev("A")], T0);
-        var current = await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
-
-        var act = () => Store.AppendAsync(old.TrialId, 1, old.Epoch, [Ev("Late")], T0.AddHours(1));
-        await act.Should().ThrowAsync<StaleLeaseException>();
-        var future = () => Store.AppendAsync(old.TrialId, 1, current.Epoch + 1, [Ev("Future")], T0.AddHours(1));
-        await future.Should().ThrowAsync<StaleLeaseException>();
-
-        (await Store.ReadStreamAsync(old.TrialId)).Select(e => e.Type).Should().Equal("A");
-        (await Store.AppendAsync(current.TrialId, 1, current.Epoch, [Ev("B")], T0.AddHours(1))).Should().Be(2);
-        (await Store.ReadStreamAsync(old.TrialId)).Select(e => e.LeaseEpoch).Should().Equal(1, 2);
-    }
-
-    [SuiteFact]
-    public async Task The_lease_is_checked_before_the_sequence()
-    {
-        await SeedAsync(1);
-        var old = await ClaimAsync("w1", T0);
-        await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
-
-        var act = () => Store.AppendAsync(old.TrialId, 7, old.Epoch, [Ev("Late")], T0);
-        await act.Should().ThrowAsync<StaleLeaseException>();
-    }
-
-    [SuiteFact]
-    public async Task Appending_to_a_stream_without_a_trial_is_refused()
-    {
-        var act = () => Store.AppendAsync("ghost", 0, 0, [Ev("A")], T0);
-        await act.Should().ThrowAsync<InvalidOperationException>();
-        (await Store.ReadAllAsync(0, 10)).Should().BeEmpty();
-    }
-
-    [SuiteFact]
-    public async Task ReadAll_returns_every_stream_in_global_order_from_a_position_with_a_limit()
-    {
-        await SeedAsync(2);
-        var a = await ClaimAsync("w1");
-        var b = await ClaimAsync("w2");
-        await Store.AppendAsync(a.TrialId, 0, a.Epoch, [Ev("a1"), Ev("a2")], T0);
-        await Store.AppendAsync(b.TrialId, 0, b.Epoch, [Ev("b1")], T0);
-        await Store.AppendAsync(a.TrialId, 2, a.Epoch, [Ev("a3")], T0);
-        await Store.AppendAsync(b.TrialId, 1, b.Epoch, [Ev("b2"), Ev("b3")], T0);
-
-        var all = await Store.ReadAllAsync(0, 100);
-        all.Select(e => e.Type).Should().Equal("a1", "a2", "b1", "a3", "b2", "b3");
-        all.Select(e => e.Position).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
-
-        var page = await Store.ReadAllAsync(all[1].Position, 3);
-        page.Select(e => e.Type).Should().Equal("b1", "a3", "b2");
-        (await Store.ReadAllAsync(all[^1].Position, 10)).Should().BeEmpty();
-
-        var paged = new List<StoredEvent>();
-        for (var after = 0L; ;)
-        {
-            var next = await Store.ReadAllAsync(after, 2);
-            if (next.Count == 0)
-            {
-                break;
-            }
-            paged.AddRange(next);
-            after = next[^1].Position;
-        }
-        paged.Should().Equal(all);
-    }
-
-    [SuiteFact]
-    public async Task Of_many_concurrent_appenders_with_the_same_expected_sequence_exactly_one_wins()
-    {
-        await SeedAsync(1);
-        var lease = await ClaimAsync();
-        await Store.AppendAsync(lease.TrialId, 0, lease.Epoch, [Ev("Start")], T0);
-
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var writers = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
-        {
-            await start.Task;
-            try
-            {
-                await Store.AppendAsync(lease.TrialId, 1, lease.Epoch, [Ev("X", $"{i}"), Ev("Y", $"{i}")], T0);
-                return (Writer: i, Won: true);
-            }
-            catch (ConcurrencyException ex) when (ex.Actual == 3)
-            {
-                return (Writer: i, Won: false);
-            }
-        })).ToList();
-        start.SetResult();
-        var results = await Task.WhenAll(writers);
-
-        var winner = results.Should().ContainSingle(r => r.Won).Which.Writer;
-        var events = await Store.ReadStreamAsync(lease.TrialId);
-        events.Select(e => e.Seq).Should().Equal(1, 2, 3);
-        events.Skip(1).Should().OnlyContain(e => e.Payload == $"{winner}");
-    }
-
-    [SuiteFact]
-    public async Task LastSequences_reports_every_trial_of_the_sweep()
-    {
-        var trials = await SeedAsync(3);
-        await Store.RegisterSweepAsync(Sweep("other"), [Trial("o1", "other")]);
-        var a = await ClaimAsync("w1");
-        var b = await ClaimAsync("w2");
-        var o = await ClaimAsync("w3", sweepId: "other");
-        await Store.AppendAsync(a.TrialId, 0, a.Epoch, [Ev("1"), Ev("2"), Ev("3")], T0);
-        await Store.AppendAsync(b.TrialId, 0, b.Epoch, [Ev("1")], T0);
-        await Store.AppendAsync(o.TrialId, 0, o.Epoch, [Ev("1")], T0);
-
-        (await Store.LastSequencesAsync("s1")).Should().BeEquivalentTo(new Dictionary<string, long>
-        {
-            [trials[0].Id] = 3,
-            [trials[1].Id] = 1,
-            [trials[2].Id] = 0,
-        });
-    }
-
-    // ---- cluster ----
-
     private static NodeRecord Node(string id, DateTimeOffset at) => new(id, "box", 42, "worker", 2, 0, at, at, NodeStatus.Up, false);
 
     [SuiteFact]
@@ -476,13 +312,11 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         await SeedAsync(3);
         var running = await ClaimAsync();
-        await Store.AppendAsync(running.TrialId, 0, running.Epoch, [Ev("A")], T0);
 
         (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(1))).Should().BeTrue();
         (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
         var trials = await Store.ListTrialsAsync("s1");
         trials.Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Cancelled, TrialStatus.Cancelled);
-        (await Store.ReadStreamAsync(running.TrialId)).Should().ContainSingle("journals are kept");
 
         (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(2))).Should().BeTrue();
         (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();

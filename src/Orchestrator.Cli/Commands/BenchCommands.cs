@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Engine.Models;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Spectre.Console;
 

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Cli.Commands;
@@ -44,8 +45,8 @@ public static class BenchLoaderCommand
                 using var dataset = PackedDataset.Open(path);
                 var classes = dataset.Manifest.Classes.Count;
                 var order = Enumerable.Range(0, count).Select(i => i % dataset.Count).ToArray();
-                using var trainer = TorchTrainer.Create(new TrainerOptions(backbone, classes, inputSize, OptimizerKind.Adam, 1e-3, 1, result.GetValue(threads)));
-                trainer.ConfigureInput(dataset, order, new InputSettings(Normalizations.Backbone, Enumerable.Repeat(true, classes).ToArray(), 1));
+                using var trainer = TorchTrainer.Create(new TrainerOptions(backbone, classes, inputSize, Optimizer.Adam, 1e-3, 1, result.GetValue(threads)));
+                trainer.ConfigureInput(dataset, order, new InputSettings(Normalization.Backbone, Enumerable.Repeat(true, classes).ToArray(), 1));
                 trainer.BeginEpoch(1);
 
                 var pipeline = Measure(() =>

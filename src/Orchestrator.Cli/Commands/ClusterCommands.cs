@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Membership;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Membership;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 using Spectre.Console;
 

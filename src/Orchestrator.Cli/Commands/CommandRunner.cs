@@ -1,4 +1,4 @@
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Interop;
 using Spectre.Console;

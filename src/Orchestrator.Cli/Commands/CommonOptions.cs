@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Commands;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Membership;
-using Orchestrator.Cluster.Runtime;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Membership;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Commands;

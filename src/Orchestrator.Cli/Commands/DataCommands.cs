@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Data.Ingest;
 using Orchestrator.Engine.Datasets;
@@ -36,6 +36,7 @@ public static class DataCommands
             { source, output, size, seed, split, classes, pattern, intensity, threads };
         command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
         {
+            OutputFolder.EnsureWritable(result.GetValue(output)!, "--out");
             var options = new IngestOptions(
                 Source: result.GetValue(source)!,
                 Output: result.GetValue(output)!,
@@ -109,6 +110,7 @@ public static class DataCommands
             if (count < 7 * 6) throw new InvalidInputException($"--images: {count} is too few (at least {7 * 6}: six per class)");
             if (px < 16 || px > 1024) throw new InvalidInputException($"--size: {px} is invalid (16 to 1024)");
             if (Directory.Exists(dir) || File.Exists(dir)) throw new InvalidInputException($"--out: '{dir}' already exists; choose a new folder");
+            OutputFolder.EnsureWritable(dir, "--out");
             var manifest = SyntheticDatasetBuilder.Build(dir, count, px, result.GetValue(seed));
             Console.WriteLine($"wrote SYNTHETIC dataset {dir}: {manifest.Items.Count} images {manifest.Width}x{manifest.Height}, {manifest.Classes.Count} classes");
             foreach (var split in new[] { Splits.Train, Splits.Validation, Splits.Test })

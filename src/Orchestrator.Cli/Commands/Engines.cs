@@ -1,24 +1,46 @@
-using Orchestrator.Cluster.Runtime;
-using Orchestrator.Cluster.Testing;
-using Orchestrator.Cluster.Trials;
+using System.Runtime.Loader;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>The engine trials run on: libtorch, or the sleeping TEST engine when the tests ask for it explicitly.</summary>
+/// <summary>The engine trials run on: libtorch, or an engine plugin named by <see cref="PluginVariable"/>.</summary>
 public static class Engines
 {
+    public const string PluginVariable = "ORCHESTRATOR_ENGINE_PLUGIN";
+
+    /// <exception cref="InvalidInputException">The plugin cannot be loaded.</exception>
     public static TrainerFactory Select(int slots, IRunObserver observer)
     {
-        if (TestEngine.FromEnvironment() is { } test)
+        if (Environment.GetEnvironmentVariable(PluginVariable) is { Length: > 0 } path)
         {
-            Console.Error.WriteLine($"WARNING: TEST ENGINE (${TestEngine.Variable}): epochs sleep {test.EpochTime.TotalSeconds:G3}s and report scripted losses; nothing is trained");
-            observer.Note("using the sleeping TEST engine: results are not real");
-            return (_, _) => new SleepingTestTrainer(4, test.EpochTime, test.Losses);
+            var plugin = LoadPlugin(path);
+            Console.Error.WriteLine($"WARNING: engine plugin ${PluginVariable}={path}: {plugin.Description}");
+            observer.Note($"engine plugin: {plugin.Description}");
+            return plugin.Create;
         }
         var threads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, slots));
         return (spec, classes) => TorchTrainer.Create(new TrainerOptions(
-            spec.Backbone, classes, spec.InputSize, spec.Optimizer == "sgd" ? OptimizerKind.Sgd : OptimizerKind.Adam, spec.LearningRate,
+            spec.Backbone, classes, spec.InputSize, spec.Optimizer, spec.LearningRate,
             (ulong)spec.Seed, threads));
+    }
+
+    private static ITrainerSource LoadPlugin(string path)
+    {
+        try
+        {
+            var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.GetFullPath(path));
+            var type = assembly.GetExportedTypes().FirstOrDefault(t => typeof(ITrainerSource).IsAssignableFrom(t) && !t.IsAbstract)
+                ?? throw new InvalidInputException($"${PluginVariable}: {path} has no public {nameof(ITrainerSource)} type");
+            return (ITrainerSource)Activator.CreateInstance(type)!;
+        }
+        catch (Exception ex) when (ex is IOException or BadImageFormatException or MissingMethodException or FormatException
+            or System.Reflection.TargetInvocationException)
+        {
+            throw new InvalidInputException($"${PluginVariable}: cannot load an engine from {path} ({ex.GetBaseException().Message})");
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Engine.Interop;
 using Orchestrator.Engine.Models;
 using Spectre.Console;

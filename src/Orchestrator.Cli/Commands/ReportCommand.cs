@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
@@ -25,12 +26,14 @@ public static class ReportCommand
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var url = result.GetValue(store)!;
-            await using var opened = await CommonOptions.OpenExistingStoreAsync(url, ct);
+            await using var session = await StoreSession.OpenExistingAsync(url, ct);
+            var opened = session.Store;
             var requested = result.GetValue(id)!;
             var sweep = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
             var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
-            var (report, files) = await WriteAsync(opened, sweep, folder, ct);
+            OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
+            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, ct);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -55,21 +58,19 @@ public static class ReportCommand
 
     public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
 
-    public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, SweepRecord sweep, string folder, CancellationToken ct)
+    public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, TrialJournalReader journal,
+        SweepRecord sweep, string folder, CancellationToken ct)
     {
-        var report = SweepReportBuilder.Build(await LoadAsync(store, sweep, ct));
+        var report = SweepReportBuilder.Build(await LoadAsync(store, journal, sweep, ct));
         return (report, await ReportFiles.WriteAsync(report, folder, ct));
     }
 
     /// <summary>The sweep's trials and journals as the report reads them; the dataset manifest only for its synthetic label.</summary>
-    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, SweepRecord sweep, CancellationToken ct)
+    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, CancellationToken ct)
     {
-        var trials = new List<TrialResults>();
-        foreach (var record in await store.ListTrialsAsync(sweep.Id, ct))
-        {
-            var events = (await store.ReadStreamAsync(record.Id, ct)).Select(e => EventCatalog.Deserialize(e.Type, e.Payload)).ToArray();
-            trials.Add(new TrialResults(record.Id, TrialSpecJson.Deserialize(record.SpecJson), State(record.Status), events));
-        }
+        var trials = (await SweepViews.LoadWithEventsAsync(store, journal, sweep.Id, ct))
+            .Select(t => new TrialResults(t.View.Record.Id, t.View.Spec, State(t.View.Record.Status), [.. t.Events]))
+            .ToList();
         var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
         return new SweepResults(sweep.Id, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
     }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Reporting.Statistics;
 using Orchestrator.Reporting.Tables;
 using Spectre.Console;

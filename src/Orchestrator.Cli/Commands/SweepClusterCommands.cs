@@ -1,8 +1,10 @@
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Cli.Planning;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
 using Orchestrator.Store;
 using Spectre.Console;
@@ -31,11 +33,11 @@ public static class SweepClusterCommands
         {
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
-            var planned = SweepPlanner.Plan(await File.ReadAllTextAsync(file.FullName, ct));
+            var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
                 Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
-            SweepPlanner.EnsureData(planned);
+            SweepData.Ensure(planned);
             var added = await SweepPlanner.RegisterAsync(opened, planned, DateTimeOffset.UtcNow, ct);
             var cancelled = await opened.IsSweepCancelledAsync(planned.Id, ct);
             if (result.GetValue(json))
@@ -58,7 +60,8 @@ public static class SweepClusterCommands
         var command = new Command(name, description) { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
+            await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
+            var opened = session.Store;
             var sweep = await SweepViews.FindAsync(opened, result.GetValue(id)!, ct)
                 ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
             await opened.SetSweepCancelledAsync(sweep.Id, cancel, DateTimeOffset.UtcNow, ct);
@@ -75,11 +78,11 @@ public static class SweepClusterCommands
     }
 
     /// <summary>`sweep status ID`: the trials table and a progress line (or JSON), refreshed with --watch until every trial has ended.</summary>
-    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, SweepRecord sweep, bool asJson, bool watch, CancellationToken ct)
+    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, bool asJson, bool watch, CancellationToken ct)
     {
         while (true)
         {
-            var (trials, progress) = await SweepProgress.LoadAsync(store, sweep.Id, DateTimeOffset.UtcNow, ClusterCommands.EffectiveStatus, ct);
+            var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, DateTimeOffset.UtcNow, ClusterCommands.EffectiveStatus, ct);
             var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
             if (asJson)
             {

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
+using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 using Spectre.Console;
 
@@ -43,23 +44,24 @@ public static class SweepCommands
         var command = new Command("status", "Trials of a sweep by state, epochs done and ETA, or a summary of every sweep") { id, store, json, watch };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
+            await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
+            var opened = session.Store;
             var asJson = result.GetValue(json);
             var requested = result.GetValue(id);
             if (requested is null)
-                return await ListSweepsAsync(opened, asJson, ct);
+                return await ListSweepsAsync(opened, session.Journal, asJson, ct);
             var sweepRecord = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
-            return await SweepClusterCommands.PrintStatusAsync(opened, sweepRecord, asJson, result.GetValue(watch), ct);
+            return await SweepClusterCommands.PrintStatusAsync(opened, session.Journal, sweepRecord, asJson, result.GetValue(watch), ct);
         }, ct));
         return command;
     }
 
-    private static async Task<int> ListSweepsAsync(IOrchestratorStore store, bool asJson, CancellationToken ct)
+    private static async Task<int> ListSweepsAsync(IOrchestratorStore store, TrialJournalReader journal, bool asJson, CancellationToken ct)
     {
         var rows = new List<(SweepRecord Sweep, IReadOnlyDictionary<string, int> Counts)>();
         foreach (var s in await store.ListSweepsAsync(ct))
-            rows.Add((s, Counts(await SweepViews.LoadAsync(store, s.Id, ct))));
+            rows.Add((s, Counts(await SweepViews.LoadAsync(store, journal, s.Id, ct))));
         if (asJson)
         {
             Console.WriteLine(JsonSerializer.Serialize(rows.Select(r => new { id = r.Sweep.Id, name = r.Sweep.Name, createdAt = r.Sweep.CreatedAt, counts = r.Counts }), Tables.Json));

@@ -1,10 +1,13 @@
+using Orchestrator.Cli.Planning;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Runtime;
-using Orchestrator.Cluster.Sweeps;
-using Orchestrator.Cluster.Trials;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Orchestrator.Store;
 using Spectre.Console;
@@ -17,13 +20,13 @@ public static class SweepExecution
     public static async Task<int> RunAsync(string yaml, string storeUrl, int workers, CancellationToken ct)
     {
         if (workers < 1) throw new InvalidInputException($"--workers: {workers} is invalid (must be >= 1)");
-        var sweep = SweepPlanner.Plan(yaml);
+        var sweep = SweepData.Plan(yaml);
         var location = StoreUrl.Parse(storeUrl);
         await using var store = await StoreFactory.OpenAsync(storeUrl, ct);
 
         if (sweep.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(sweep.Spec.Data.Path, DatasetManifest.FileName)))
             Console.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {sweep.Spec.Data.Path}");
-        SweepPlanner.EnsureData(sweep);
+        SweepData.Ensure(sweep);
 
         var clock = TimeProvider.System;
         var added = await SweepPlanner.RegisterAsync(store, sweep, clock.GetUtcNow(), ct);
@@ -32,16 +35,19 @@ public static class SweepExecution
         var observer = new ConsoleRunObserver();
         observer.SweepPlanned(sweep.Id, before.Count, added, ended);
 
-        var trainers = Engines.Select(workers, observer);
-        var cluster = new LocalCluster(store, location.ArtifactRoot, trainers, observer, clock, LocalClusterOptions.Default(workers));
-        var final = await observer.RunAsync(before.Count, ended, () => cluster.RunSweepAsync(sweep.Id, ct));
+        using var datasets = new DatasetCache(PackedDataset.Open);
+        var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer), observer);
+        await using var node = await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, ct);
+        var slots = Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList();
+        var final = await observer.RunAsync(before.Count, ended, () =>
+            node.RunAsync(new WorkScope.OneSweep(sweep.Id), store, services, slots, CoordinatorSettings.Default, clock, ct));
 
-        var views = await SweepViews.LoadAsync(store, sweep.Id, ct);
+        var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
         if (final.All(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
         {
-            var (_, files) = await ReportCommand.WriteAsync(store, (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), ct);
+            var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), ct);
             Console.WriteLine($"report: {files[0]}");
         }
         var failed = final.Count(t => t.Status != TrialStatus.Completed);

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
@@ -26,24 +27,32 @@ public static class TrialCommands
         var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("events", "The trial's journal, in sequence order") { id, store, json };
+        var all = new Option<bool>("--all") { Description = "Also show the events of superseded attempts (late writes that do not count), marked" };
+        var command = new Command("events", "The trial's journal in sequence order: the events that count (its effective history)") { id, store, json, all };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
+            var events = (await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct))
+                .Where(e => result.GetValue(all) || !e.Superseded).ToList();
             if (result.GetValue(json))
             {
-                var array = new JsonArray(events.Select(e => (JsonNode)EventCatalog.ToPublicJson(e.Seq, e.Event)).ToArray());
+                var array = new JsonArray(events.Select(e =>
+                {
+                    var body = EventCatalog.ToPublicJson(e.Seq, e.Event);
+                    if (e.Superseded) body["superseded"] = true;
+                    return (JsonNode)body;
+                }).ToArray());
                 Console.WriteLine(array.ToJsonString(Tables.Json));
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("seq", "event", "details");
-            foreach (var (seq, e) in events)
+            var table = new Table().AddColumns("seq", "attempt", "event", "details");
+            foreach (var (seq, e, superseded) in events)
             {
                 var body = EventCatalog.ToPublicJson(seq, e);
                 body.Remove("seq");
                 body.Remove("type");
+                body.Remove("attempt");
                 body.Remove("testPredictions");
-                table.AddRow(seq.ToString(), EventCatalog.PublicName(e), Markup.Escape(body.ToJsonString()));
+                table.AddRow(seq.ToString(), e.Attempt.ToString(), EventCatalog.PublicName(e) + (superseded ? " (superseded)" : ""), Markup.Escape(body.ToJsonString()));
             }
             AnsiConsole.Write(table);
             return ExitCodes.Ok;
@@ -72,11 +81,11 @@ public static class TrialCommands
         return command;
     }
 
-    private static async Task<List<(long Seq, TrialEvent Event)>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
+    private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
     {
-        await using var store = await CommonOptions.OpenExistingStoreAsync(storeUrl, ct);
-        _ = await store.GetTrialAsync(trialId, ct)
+        await using var session = await StoreSession.OpenExistingAsync(storeUrl, ct);
+        _ = await session.Store.GetTrialAsync(trialId, ct)
             ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-        return (await store.ReadStreamAsync(trialId, ct)).Select(e => (e.Seq, EventCatalog.Deserialize(e.Type, e.Payload))).ToList();
+        return await session.Journal.ReadAsync(trialId, ct);
     }
 }

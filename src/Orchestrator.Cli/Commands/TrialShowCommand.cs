@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
@@ -20,13 +20,13 @@ public static class TrialShowCommand
         var command = new Command("show", "One trial: status, lease (owner, epoch, expiry), attempts, progress and result") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            await using var opened = await CommonOptions.OpenExistingStoreAsync(result.GetValue(store)!, ct);
+            await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
+            var opened = session.Store;
             var trialId = result.GetValue(id)!;
             var record = await opened.GetTrialAsync(trialId, ct)
                 ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-            var events = await opened.ReadStreamAsync(trialId, ct);
-            var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson),
-                TrialEvolution.Replay(events.Select(e => EventCatalog.Deserialize(e.Type, e.Payload))));
+            var events = await session.Journal.EffectiveAsync(trialId, ct);
+            var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), TrialEvolution.Replay(events));
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -35,6 +35,7 @@ public static class TrialShowCommand
                     sweepId = record.SweepId,
                     leaseEpoch = record.LeaseEpoch,
                     leaseExpiresAt = record.LeaseExpiresAt,
+                    attempt = view.State.Attempt,
                     events = events.Count,
                     updatedAt = record.UpdatedAt,
                 }, Tables.Json));
@@ -42,8 +43,8 @@ public static class TrialShowCommand
             }
             var s = view.State;
             var lease = record.LeaseOwner is null ? "none" : $"{record.LeaseOwner}, epoch {record.LeaseEpoch}, expires {record.LeaseExpiresAt:u}";
-            Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy}, seed {view.Spec.Seed}");
-            Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts}, lease {lease}");
+            Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy.ToSpecString()}, seed {view.Spec.Seed}");
+            Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts} (journaled: {view.State.Attempt}), lease {lease}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epochs {s.EpochsDone}/{view.Spec.MaxEpochs}, unfrozen {s.UnfrozenGroups}/{s.Groups}, lr {s.LearningRate:G4}, best val loss {(s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-")} (epoch {s.BestEpoch}), {events.Count} event(s)"));
             if (s.Result is { } r)

@@ -1,9 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using Orchestrator.Cli.Output;
-using Orchestrator.Cluster.Runtime;
-using Orchestrator.Cluster.Sweeps;
-using Orchestrator.Cluster.Trials;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Membership;
+using Orchestrator.Engine.Datasets;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Commands;
@@ -33,20 +36,16 @@ public static class WorkerCommand
             if (options.HeartbeatInterval >= leaseDuration)
                 throw new InvalidInputException($"--heartbeat ({options.HeartbeatInterval.TotalSeconds}s) must be shorter than --lease ({leaseDuration.TotalSeconds}s)");
 
-            // Engine calls block their thread for a whole epoch; without spare pool threads the heartbeat and lease
-            // renewals would wait behind them and a busy node would look dead.
-            ThreadPool.GetMinThreads(out var workerThreads, out var io);
-            ThreadPool.SetMinThreads(Math.Max(workerThreads, names.Count * 2 + 8), io);
-
             var url = result.GetValue(store)!;
             var location = StoreUrl.Parse(url);
             await using var opened = await StoreFactory.OpenAsync(location, ct);
             var observer = new ConsoleRunObserver();
-            using var datasets = new DatasetCache();
-            var runner = new TrialRunner(opened, location.ArtifactRoot, datasets, Engines.Select(names.Count, observer), observer, TimeProvider.System,
-                leaseDuration, blobs: location.CheckpointsInStore ? opened as IArtifactBlobs : null);
+            using var datasets = new DatasetCache(PackedDataset.Open);
+            var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(names.Count, observer), observer,
+                location.CheckpointsInStore ? opened as IArtifactBlobs : null);
             Console.WriteLine($"worker: store {location.DatabasePath}, checkpoints in {(location.CheckpointsInStore ? "the database, cached in " : "")}{location.ArtifactRoot}");
-            await new ClusterWorker(opened, runner, NodeIdentity.Current, TimeProvider.System, options, observer).RunAsync(ct);
+            await using var node = await OrchestratorNode.StartAsync(location, new NodeOptions("127.0.0.1", 0, [NodeOptions.WorkerRole]), ct);
+            await new ClusterWorker(opened, node, services, NodeIdentity.Current, TimeProvider.System, options).RunAsync(ct);
             ct.ThrowIfCancellationRequested();
             Console.WriteLine("worker: no pending or running trial is left; exiting");
             return ExitCodes.Ok;

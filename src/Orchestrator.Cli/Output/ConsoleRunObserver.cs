@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using Orchestrator.Cluster.Runtime;
+using Orchestrator.Runtime;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Spectre.Console;
 
@@ -43,7 +44,7 @@ public sealed class ConsoleRunObserver : IRunObserver
     public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state)
     {
         var resume = state.EpochsDone > 0 ? $", resuming after epoch {state.EpochsDone}" : "";
-        var label = $"{trialId} {spec.Backbone}/{spec.Strategy}";
+        var label = $"{trialId} {spec.Backbone}/{spec.Strategy.ToSpecString()}";
         _slotTrials[slot] = label;
         if (_live is null)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using Orchestrator.Cluster.Sweeps;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Trials;
 using Spectre.Console;
 
@@ -19,7 +20,7 @@ public static class Tables
         foreach (var row in rows)
         {
             var r = row.Trial.State.Result!;
-            table.AddRow(row.Backbone, row.Strategy, row.Trial.Spec.InputSize.ToString(CultureInfo.InvariantCulture),
+            table.AddRow(row.Backbone, row.Strategy.ToSpecString(), row.Trial.Spec.InputSize.ToString(CultureInfo.InvariantCulture),
                 r.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture),
                 r.TestMacroF1.ToString("F3", CultureInfo.InvariantCulture), r.BestEpoch.ToString(CultureInfo.InvariantCulture),
                 r.EpochsRun.ToString(CultureInfo.InvariantCulture), row.Candidates.ToString(CultureInfo.InvariantCulture),
@@ -34,7 +35,7 @@ public static class Tables
         foreach (var t in trials)
         {
             var s = t.State;
-            table.AddRow(t.Record.Id, t.Spec.Backbone, t.Spec.Strategy, Status(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
+            table.AddRow(t.Record.Id, t.Spec.Backbone, t.Spec.Strategy.ToSpecString(), Status(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
                 $"{s.UnfrozenGroups}/{s.Groups}", s.LearningRate.ToString("G4", CultureInfo.InvariantCulture),
                 s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-",
                 s.Result?.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture) ?? "-",
@@ -56,7 +57,7 @@ public static class Tables
     {
         id = t.Record.Id,
         backbone = t.Spec.Backbone,
-        strategy = t.Spec.Strategy,
+        strategy = t.Spec.Strategy.ToSpecString(),
         status = Status(t),
         attempts = t.Record.Attempts,
         leaseOwner = t.Record.LeaseOwner,

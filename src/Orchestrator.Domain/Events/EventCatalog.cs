@@ -24,7 +24,7 @@ public static class EventCatalog
     [
         typeof(TrialStarted), typeof(EpochCompleted), typeof(BestImproved), typeof(GroupsUnfrozen),
         typeof(BestWeightsRestored), typeof(CheckpointSaved), typeof(TrainingStopped), typeof(TrialCompleted),
-        typeof(TrialFailed), typeof(AttemptFailed),
+        typeof(TrialFailed), typeof(AttemptFailed), typeof(AttemptStarted),
     ];
 
     private static readonly Dictionary<string, Type> ByStoredName =
@@ -70,13 +70,14 @@ public static class EventCatalog
         return e.GetType().Name;
     }
 
-    /// <summary>{"seq": .., "type": "TrialStarted", then every field in camelCase}.</summary>
+    /// <summary>{"seq": .., "type": "TrialStarted", "attempt": .., then every other field in camelCase}.</summary>
     public static JsonObject ToPublicJson(long seq, TrialEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
         var fields = JsonSerializer.SerializeToNode(e, e.GetType(), Options)?.AsObject()
             ?? throw new InvalidOperationException("event serialized to null");
-        var result = new JsonObject { ["seq"] = seq, ["type"] = PublicName(e) };
+        var result = new JsonObject { ["seq"] = seq, ["type"] = PublicName(e), ["attempt"] = e.Attempt };
+        fields.Remove("attempt");
         foreach (var (key, value) in fields.ToList())
         {
             fields.Remove(key);

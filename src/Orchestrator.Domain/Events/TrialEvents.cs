@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Specs;
+
 namespace Orchestrator.Domain.Events;
 
 /// <summary>
@@ -5,12 +7,23 @@ namespace Orchestrator.Domain.Events;
 /// (`orchestrator trial events ID --json`), so fields are only ever added, never renamed.
 /// Every event is stored under a versioned name (see <see cref="EventCatalog"/>).
 /// </summary>
-public abstract record TrialEvent;
+public abstract record TrialEvent
+{
+    /// <summary>The attempt that wrote this event (see <see cref="AttemptStarted"/>); 0 in journals written before
+    /// attempts were numbered.</summary>
+    public int Attempt { get; init; }
+}
+
+/// <summary>A process took the trial up: every later event of this attempt carries its number, and events of an
+/// older attempt that arrive after it (a writer that was paused or cut off and woke up late) are superseded.
+/// <c>Worker</c> names the slot that runs it.</summary>
+public sealed record AttemptStarted(string Worker) : TrialEvent;
 
 /// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.
-/// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).</summary>
+/// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).
+/// <c>Strategy</c> and <c>StopPolicy</c> travel as their spec spellings ("dynamic", "algorithm-1").</summary>
 public sealed record TrialStarted(
-    string Strategy,
+    Strategy Strategy,
     string Backbone,
     int Groups,
     double LearningRate,
@@ -19,7 +32,7 @@ public sealed record TrialStarted(
     double Decay,
     int MaxEpochs,
     int InitialUnfrozenGroups,
-    string StopPolicy,
+    StopPolicy StopPolicy,
     double MinDelta,
     int Seed,
     int MaxRounds = 10) : TrialEvent;
@@ -75,7 +88,17 @@ public sealed record TrialCompleted(
     double LoadSeconds = 0) : TrialEvent;
 
 /// <summary>One attempt at the trial broke (an engine error, unreadable data...); it is retried from the journal
-/// until the retry limit, then ends with <see cref="TrialFailed"/>. Interruptions (kill, lost lease) are not failures.</summary>
-public sealed record AttemptFailed(int Attempt, string Reason) : TrialEvent;
+/// until the retry limit, then ends with <see cref="TrialFailed"/>. Interruptions (kill, lost lease) are not failures.
+/// <c>Attempt</c> is the inherited attempt number (older journals: the count of failed attempts).</summary>
+public sealed record AttemptFailed : TrialEvent
+{
+    public AttemptFailed(int attempt, string reason)
+    {
+        Attempt = attempt;
+        Reason = reason;
+    }
+
+    public string Reason { get; init; }
+}
 
 public sealed record TrialFailed(string Reason) : TrialEvent;

@@ -1,17 +1,19 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Domain.Specs;
 
 /// <summary>How images are normalized before the network (a sweep axis; definitions in the README, "Input pipeline").</summary>
-public static class Normalizations
+[JsonConverter(typeof(SpecSpellingJsonConverter<Normalization>))]
+public enum Normalization
 {
     /// <summary>What the backbone's weights expect (its per-channel mean/std).</summary>
-    public const string Backbone = "backbone";
+    [JsonStringEnumMemberName("backbone")] Backbone,
     /// <summary>Pixels scaled to [0, 1].</summary>
-    public const string Scaling = "scaling";
+    [JsonStringEnumMemberName("scaling")] Scaling,
     /// <summary>(x - mean) / std with the training split's pixel mean and std.</summary>
-    public const string ZScore = "zscore";
+    [JsonStringEnumMemberName("zscore")] ZScore,
     /// <summary>Per image: windowed to its central region's 2nd..98th percentiles, then standardized by that region.</summary>
-    public const string Adaptive = "adaptive";
-    public static readonly IReadOnlyList<string> All = [Backbone, Scaling, ZScore, Adaptive];
+    [JsonStringEnumMemberName("adaptive")] Adaptive,
 }
 
 /// <summary>Which training images are augmented (rotation, brightness, contrast).</summary>

@@ -21,9 +21,8 @@ public static class SweepGrid
         {
             var shapes = strategy switch
             {
-                Strategies.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
-                Strategies.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
-                _ => throw new ArgumentException($"unknown strategy '{strategy}'", nameof(spec)),
+                Strategy.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
+                Strategy.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
             };
             foreach (var shape in shapes)
             foreach (var epochs in h.Epochs)

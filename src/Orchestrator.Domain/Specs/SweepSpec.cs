@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Domain.Specs;
 
 /// <summary>The hyperparameter axes of a sweep. Every list is non-empty and free of duplicates.</summary>
@@ -9,10 +11,10 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<int> Epochs,
     IReadOnlyList<int> FixedTopN,
     double MinDelta,
-    IReadOnlyList<string>? Normalization = null)
+    IReadOnlyList<Normalization>? Normalization = null)
 {
-    /// <summary>The normalization axis; <see cref="Normalizations.Backbone"/> alone when the spec names none.</summary>
-    public IReadOnlyList<string> NormalizationAxis => Normalization ?? [Normalizations.Backbone];
+    /// <summary>The normalization axis; <see cref="Specs.Normalization.Backbone"/> alone when the spec names none.</summary>
+    public IReadOnlyList<Normalization> NormalizationAxis => Normalization ?? [Specs.Normalization.Backbone];
 }
 
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
@@ -22,24 +24,24 @@ public sealed record SweepSpec(
     string Name,
     DataSpec Data,
     IReadOnlyList<string> Backbones,
-    IReadOnlyList<string> Strategies,
+    IReadOnlyList<Strategy> Strategies,
     IReadOnlyList<int> Seeds,
     IReadOnlyDictionary<string, int> InputSizes,
     int BatchSize,
-    string Optimizer,
+    Optimizer Optimizer,
     HyperparameterGrid Hyperparameters,
-    string StopPolicy,
+    StopPolicy StopPolicy,
     int MaxRounds,
-    string ClassBalance = ClassBalances.Sampler,
+    ClassBalance ClassBalance = ClassBalance.Sampler,
     IReadOnlyDictionary<string, string>? Weights = null,
     string Augmentation = Augmentations.None,
     double MinorityShare = 0);
 
-public static class Optimizers
+[JsonConverter(typeof(SpecSpellingJsonConverter<Optimizer>))]
+public enum Optimizer
 {
-    public const string Adam = "adam";
-    public const string Sgd = "sgd";
-    public static readonly IReadOnlyList<string> All = [Adam, Sgd];
+    [JsonStringEnumMemberName("adam")] Adam,
+    [JsonStringEnumMemberName("sgd")] Sgd,
 }
 
 /// <summary>An invalid sweep spec. The message is one line naming the offending field.</summary>

@@ -36,26 +36,19 @@ public static partial class SweepSpecParser
         var backbones = top.List("backbones", ParseString, null,
             b => Backbones.Supported.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Supported)})")
             ?? throw Fail("backbones", "is required");
-        var strategies = top.List("strategies", ParseString, [.. Strategies.All],
-            s => Strategies.All.Contains(s) ? null : $"unknown strategy '{s}' (supported: {string.Join(", ", Strategies.All)})")!;
+        var strategies = top.List("strategies", Choice<Strategy>("strategy"), Enum.GetValues<Strategy>(), _ => null)!;
         var seeds = top.List("seeds", ParseInt, [1], _ => null)!;
 
         var inputSizes = ParseInputSizes(top.Optional("inputSize"), backbones);
         var weights = ParseWeights(top.Optional("weights"), backbones);
         var batchSize = top.Int("batchSize", DefaultBatchSize);
         if (batchSize < 1) throw Fail("batchSize", $"{batchSize} is invalid (must be >= 1)");
-        var optimizer = top.String("optimizer") ?? Optimizers.Adam;
-        if (!Optimizers.All.Contains(optimizer))
-            throw Fail("optimizer", $"unknown optimizer '{optimizer}' (supported: {string.Join(", ", Optimizers.All)})");
-        var stop = top.String("stop") ?? StopPolicies.PlateauAfterFullUnfreeze;
-        if (!StopPolicies.All.Contains(stop))
-            throw Fail("stop", $"unknown stop policy '{stop}' (supported: {string.Join(", ", StopPolicies.All)})");
+        var optimizer = top.Choice("optimizer", "optimizer", Optimizer.Adam);
+        var stop = top.Choice("stop", "stop policy", StopPolicy.PlateauAfterFullUnfreeze);
         var maxRounds = top.Int("maxRounds", DefaultMaxRounds);
         if (maxRounds < 1) throw Fail("maxRounds", $"{maxRounds} is invalid (must be >= 1)");
 
-        var classBalance = top.String("classBalance") ?? ClassBalances.Sampler;
-        if (!ClassBalances.All.Contains(classBalance))
-            throw Fail("classBalance", $"unknown class balance '{classBalance}' (supported: {string.Join(", ", ClassBalances.All)})");
+        var classBalance = top.Choice("classBalance", "class balance", ClassBalance.Sampler);
 
         var augmentation = top.String("augmentation") ?? Augmentations.None;
         if (!Augmentations.All.Contains(augmentation))
@@ -183,8 +176,7 @@ public static partial class SweepSpecParser
         var fixedTopN = h.List("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"))!;
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
-        var normalization = h.List("normalization", ParseString, [Normalizations.Backbone],
-            v => Normalizations.All.Contains(v) ? null : $"unknown normalization '{v}' (supported: {string.Join(", ", Normalizations.All)})")!;
+        var normalization = h.List("normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null)!;
         return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization);
     }
 
@@ -196,6 +188,8 @@ public static partial class SweepSpecParser
     {
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         string s => $"'{s}'",
+        Strategy s => $"'{s.ToSpecString()}'",
+        Normalization n => $"'{n.ToSpecString()}'",
         _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
     };
 
@@ -210,6 +204,15 @@ public static partial class SweepSpecParser
         node is YamlScalarNode scalar ? scalar.Value ?? "" : throw Fail(path, "expected a single value");
 
     private static string ParseString(YamlNode node, string path) => ScalarText(node, path);
+
+    /// <summary>Parses one value of a spec choice; <paramref name="what"/> names the choice in the error.</summary>
+    private static Func<YamlNode, string, T> Choice<T>(string what) where T : struct, Enum => (node, path) =>
+    {
+        var text = ScalarText(node, path);
+        return SpecSpelling<T>.TryParse(text, out var value)
+            ? value
+            : throw Fail(path, $"unknown {what} '{text}' (supported: {string.Join(", ", SpecSpelling<T>.All)})");
+    };
 
     private static int ParseInt(YamlNode node, string path)
     {
@@ -253,6 +256,9 @@ public static partial class SweepSpecParser
         public string? String(string key) => Optional(key) is { } n ? ScalarText(n, _prefix + key) : null;
 
         public string RequiredString(string key) => ScalarText(Required(key), _prefix + key);
+
+        public T Choice<T>(string key, string what, T fallback) where T : struct, Enum =>
+            Optional(key) is { } n ? SweepSpecParser.Choice<T>(what)(n, _prefix + key) : fallback;
 
         public int Int(string key, int? fallback) => Optional(key) is { } n
             ? ParseInt(n, _prefix + key)

@@ -1,33 +1,35 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Domain.Specs;
 
-public static class Strategies
+[JsonConverter(typeof(SpecSpellingJsonConverter<Strategy>))]
+public enum Strategy
 {
-    public const string Dynamic = "dynamic";
-    public const string FixedTopN = "fixed-top-n";
-    public static readonly IReadOnlyList<string> All = [Dynamic, FixedTopN];
+    [JsonStringEnumMemberName("dynamic")] Dynamic,
+    [JsonStringEnumMemberName("fixed-top-n")] FixedTopN,
 }
 
-public static class StopPolicies
+[JsonConverter(typeof(SpecSpellingJsonConverter<StopPolicy>))]
+public enum StopPolicy
 {
     /// <summary>Stop when all groups are unfrozen and patience reaches p again, or after MaxEpochs.</summary>
-    public const string PlateauAfterFullUnfreeze = "plateau-after-full-unfreeze";
+    [JsonStringEnumMemberName("plateau-after-full-unfreeze")] PlateauAfterFullUnfreeze,
     /// <summary>Algorithm 1 literally: rounds of MaxEpochs epochs, repeated while m &lt; L.</summary>
-    public const string Algorithm1 = "algorithm-1";
-    public static readonly IReadOnlyList<string> All = [PlateauAfterFullUnfreeze, Algorithm1];
+    [JsonStringEnumMemberName("algorithm-1")] Algorithm1,
 }
 
 /// <summary>How training counters the class imbalance (design.md: class-balanced sampling, class-weighted loss).</summary>
-public static class ClassBalances
+[JsonConverter(typeof(SpecSpellingJsonConverter<ClassBalance>))]
+public enum ClassBalance
 {
     /// <summary>Class-balanced sampling; the loss weights w_c = N/(C n_c) are computed over the sampled epoch,
     /// where classes are already balanced, so the correction is applied once.</summary>
-    public const string Sampler = "sampler";
+    [JsonStringEnumMemberName("sampler")] Sampler,
     /// <summary>Every training image once per epoch in a seeded shuffle; w_c from the training split's counts.</summary>
-    public const string Loss = "loss";
+    [JsonStringEnumMemberName("loss")] Loss,
     /// <summary>Both at full strength, as the paper lists them: balanced sampling and training-split weights.
     /// The two corrections multiply, which favours the rarest classes.</summary>
-    public const string Both = "both";
-    public static readonly IReadOnlyList<string> All = [Sampler, Loss, Both];
+    [JsonStringEnumMemberName("both")] Both,
 }
 
 /// <summary>Where a sweep's data comes from. <c>Synthesize</c> set: make a synthetic set there if it is missing.</summary>
@@ -40,7 +42,7 @@ public sealed record SynthesizeSpec(int Images, int Size, int Seed);
 public sealed record TrialSpec(
     string Sweep,
     string Backbone,
-    string Strategy,
+    Strategy Strategy,
     double LearningRate,
     int Patience,
     int Step,
@@ -48,15 +50,15 @@ public sealed record TrialSpec(
     int MaxEpochs,
     int FixedTopN,
     double MinDelta,
-    string StopPolicy,
+    StopPolicy StopPolicy,
     int MaxRounds,
-    string Optimizer,
+    Optimizer Optimizer,
     int BatchSize,
     int InputSize,
     int Seed,
     DataSpec Data,
-    string ClassBalance = ClassBalances.Sampler,
+    ClassBalance ClassBalance = ClassBalance.Sampler,
     string? Weights = null,
-    string Normalization = Normalizations.Backbone,
+    Normalization Normalization = Normalization.Backbone,
     string Augmentation = Augmentations.None,
     double MinorityShare = 0);

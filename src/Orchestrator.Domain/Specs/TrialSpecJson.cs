@@ -34,7 +34,7 @@ public static class TrialSpecJson
             w.WriteStartObject();
             w.WriteString("sweep", spec.Sweep);
             w.WriteString("backbone", spec.Backbone);
-            w.WriteString("strategy", spec.Strategy);
+            w.WriteString("strategy", spec.Strategy.ToSpecString());
             WriteDouble(w, "learningRate", spec.LearningRate);
             w.WriteNumber("patience", spec.Patience);
             w.WriteNumber("step", spec.Step);
@@ -42,17 +42,17 @@ public static class TrialSpecJson
             w.WriteNumber("maxEpochs", spec.MaxEpochs);
             w.WriteNumber("fixedTopN", spec.FixedTopN);
             WriteDouble(w, "minDelta", spec.MinDelta);
-            w.WriteString("stopPolicy", spec.StopPolicy);
+            w.WriteString("stopPolicy", spec.StopPolicy.ToSpecString());
             w.WriteNumber("maxRounds", spec.MaxRounds);
-            w.WriteString("optimizer", spec.Optimizer);
+            w.WriteString("optimizer", spec.Optimizer.ToSpecString());
             w.WriteNumber("batchSize", spec.BatchSize);
             w.WriteNumber("inputSize", spec.InputSize);
             w.WriteNumber("seed", spec.Seed);
-            w.WriteString("classBalance", spec.ClassBalance);
+            w.WriteString("classBalance", spec.ClassBalance.ToSpecString());
             // Written only when set, so the ids of trials that start from random weights stay as they were.
             if (spec.Weights is not null) w.WriteString("weights", spec.Weights);
             // Likewise written only when not at their default, so existing trial ids stay the same.
-            if (spec.Normalization != Normalizations.Backbone) w.WriteString("normalization", spec.Normalization);
+            if (spec.Normalization != Normalization.Backbone) w.WriteString("normalization", spec.Normalization.ToSpecString());
             if (spec.Augmentation != Augmentations.None) w.WriteString("augmentation", spec.Augmentation);
             if (spec.MinorityShare != 0) WriteDouble(w, "minorityShare", spec.MinorityShare);
             w.WriteStartObject("data");

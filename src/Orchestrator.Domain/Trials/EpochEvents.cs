@@ -36,25 +36,17 @@ public static class EpochEvents
         var best = Expected(decision.Epoch, "best weights", decision.BestCheckpointName, results.Best);
         var checkpoint = Expected(decision.Epoch, "resumable checkpoint", decision.CheckpointName, results.Checkpoint);
 
-        var events = Decided(decision, best?.Sha256 ?? "");
-        if (checkpoint is not null) events.Add(new CheckpointSaved(decision.Epoch, checkpoint.Name, checkpoint.Sha256));
-        return events;
-    }
-
-    /// <summary>The events the decision alone determines (all but <see cref="CheckpointSaved"/>); a
-    /// <see cref="BestImproved"/> carries <paramref name="bestSha256"/>.</summary>
-    internal static List<TrialEvent> Decided(EpochDecision decision, string bestSha256)
-    {
         var epoch = decision.Epoch;
         var events = new List<TrialEvent>(5) { decision.Completed };
-        if (decision.BestCheckpointName is { } best)
-            events.Add(new BestImproved(epoch, decision.Completed.ValLoss, best, bestSha256));
+        if (best is not null)
+            events.Add(new BestImproved(epoch, decision.Completed.ValLoss, best.Name, best.Sha256));
         if (decision.Unfreeze is { } u)
         {
             events.Add(new GroupsUnfrozen(epoch, u.From, u.To, u.LearningRate));
             events.Add(new BestWeightsRestored(epoch, u.RestoreBestEpoch));
         }
         if (decision.StopReason is { } reason) events.Add(new TrainingStopped(epoch, reason));
+        if (checkpoint is not null) events.Add(new CheckpointSaved(epoch, checkpoint.Name, checkpoint.Sha256));
         return events;
     }
 

@@ -13,8 +13,12 @@ public static class TrialAudit
 {
     private const double RelativeTolerance = 1e-9;
 
-    public static IReadOnlyList<string> Violations(IReadOnlyList<TrialEvent> events)
+    /// <param name="journal">The journal as stored; superseded attempts' events and the attempt markers are
+    /// left out before it is checked.</param>
+    public static IReadOnlyList<string> Violations(IReadOnlyList<TrialEvent> journal)
     {
+        ArgumentNullException.ThrowIfNull(journal);
+        var events = TrialEvolution.Effective(journal).Where(e => e is not AttemptStarted).ToList();
         var problems = new List<string>();
         if (events.Count == 0) return problems;
         if (events[0] is not TrialStarted start)
@@ -23,7 +27,7 @@ public static class TrialAudit
             return problems;
         }
 
-        var dynamic = start.Strategy == Strategies.Dynamic;
+        var dynamic = start.Strategy == Strategy.Dynamic;
         var m = start.InitialUnfrozenGroups;
         var lr = start.LearningRate;
         var best = double.PositiveInfinity;
@@ -94,14 +98,15 @@ public static class TrialAudit
         return problems;
     }
 
-    private static bool StopDue(TrialStarted start, int epoch, int m, bool plateau, bool unfrozeNow)
-    {
-        if (start.Strategy != Strategies.Dynamic)
-            return plateau || epoch >= start.MaxEpochs;
-        if (start.StopPolicy == StopPolicies.Algorithm1)
-            return epoch % start.MaxEpochs == 0 && (m >= start.Groups || epoch / start.MaxEpochs >= start.MaxRounds);
-        return (plateau && !unfrozeNow && m >= start.Groups) || epoch >= start.MaxEpochs;
-    }
+    private static bool StopDue(TrialStarted start, int epoch, int m, bool plateau, bool unfrozeNow) =>
+        (start.Strategy, start.StopPolicy) switch
+        {
+            (Strategy.FixedTopN, _) => plateau || epoch >= start.MaxEpochs,
+            (Strategy.Dynamic, StopPolicy.Algorithm1) =>
+                epoch % start.MaxEpochs == 0 && (m >= start.Groups || epoch / start.MaxEpochs >= start.MaxRounds),
+            (Strategy.Dynamic, StopPolicy.PlateauAfterFullUnfreeze) =>
+                (plateau && !unfrozeNow && m >= start.Groups) || epoch >= start.MaxEpochs,
+        };
 
     private static bool Close(double actual, double expected) =>
         Math.Abs(actual - expected) <= RelativeTolerance * Math.Max(Math.Abs(expected), 1e-300);

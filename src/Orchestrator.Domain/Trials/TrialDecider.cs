@@ -26,9 +26,8 @@ public static class TrialDecider
         ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
         var initial = spec.Strategy switch
         {
-            Strategies.Dynamic => 0,
-            Strategies.FixedTopN => Math.Clamp(spec.FixedTopN, 0, groups),
-            _ => throw new ArgumentException($"unknown strategy '{spec.Strategy}'", nameof(spec)),
+            Strategy.Dynamic => 0,
+            Strategy.FixedTopN => Math.Clamp(spec.FixedTopN, 0, groups),
         };
         return new TrialStarted(spec.Strategy, spec.Backbone, groups, spec.LearningRate, spec.Patience, spec.Step,
             spec.Decay, spec.MaxEpochs, initial, spec.StopPolicy, spec.MinDelta, spec.Seed, spec.MaxRounds);
@@ -47,7 +46,7 @@ public static class TrialDecider
         if (state.Phase != TrialPhase.Training)
             throw new InvalidOperationException($"cannot decide an epoch of a trial that is {state.Phase}");
         if (state.Groups < 1 || state.Patience < 1 || state.MaxEpochs < 1 || state.MaxRounds < 1
-            || (state.Strategy == Strategies.Dynamic && state.Step < 1))
+            || (state.Strategy == Strategy.Dynamic && state.Step < 1))
             throw new InvalidOperationException(
                 $"trial configuration is invalid (groups {state.Groups}, patience {state.Patience}, " +
                 $"maxEpochs {state.MaxEpochs}, maxRounds {state.MaxRounds}, step {state.Step})");
@@ -61,17 +60,11 @@ public static class TrialDecider
 
         var (unfreeze, stop) = state.Strategy switch
         {
-            Strategies.Dynamic => DecideDynamic(state, epoch, patience),
-            Strategies.FixedTopN => (null, DecideFixed(state, epoch, patience)),
-            _ => throw new InvalidOperationException($"unknown strategy '{state.Strategy}'"),
+            Strategy.Dynamic => DecideDynamic(state, epoch, patience),
+            Strategy.FixedTopN => (null, DecideFixed(state, epoch, patience)),
         };
         return new EpochDecision(completed, improved, unfreeze, stop);
     }
-
-    /// <summary>Superseded by <see cref="Decide"/> and <see cref="EpochEvents.Record"/> (no checkpoint, empty best hash here).</summary>
-    /// <exception cref="InvalidOperationException">The trial is not training.</exception>
-    public static IReadOnlyList<TrialEvent> DecideEpoch(TrialState state, EpochOutcome outcome) =>
-        EpochEvents.Decided(Decide(state, outcome), bestSha256: "");
 
     private static (GroupUnfreeze? Unfreeze, string? Stop) DecideDynamic(TrialState s, int epoch, int patience)
     {
@@ -88,23 +81,16 @@ public static class TrialDecider
     }
 
     /// <returns>The stop reason, or null to go on.</returns>
-    private static string? DynamicStop(TrialState s, int epoch, bool plateau, int m)
+    private static string? DynamicStop(TrialState s, int epoch, bool plateau, int m) => s.StopPolicy switch
     {
-        switch (s.StopPolicy)
-        {
-            case StopPolicies.PlateauAfterFullUnfreeze:
-                // s.UnfrozenGroups, not m: the plateau that triggered this epoch's unfreeze does not also stop.
-                if (plateau && s.UnfrozenGroups == s.Groups) return StopReasons.PlateauAfterFullUnfreeze;
-                return epoch >= s.MaxEpochs ? StopReasons.EpochBudget : null;
-            case StopPolicies.Algorithm1:
-                // DO { FOR t = 1..n ... } WHILE m < L: the condition is only looked at when a round of n epochs ends.
-                if (epoch % s.MaxEpochs != 0) return null;
-                if (m == s.Groups) return StopReasons.Algorithm1Complete;
-                return epoch / s.MaxEpochs >= s.MaxRounds ? StopReasons.RoundLimit : null;
-            default:
-                throw new InvalidOperationException($"unknown stop policy '{s.StopPolicy}'");
-        }
-    }
+        // s.UnfrozenGroups, not m: the plateau that triggered this epoch's unfreeze does not also stop.
+        StopPolicy.PlateauAfterFullUnfreeze when plateau && s.UnfrozenGroups == s.Groups => StopReasons.PlateauAfterFullUnfreeze,
+        StopPolicy.PlateauAfterFullUnfreeze => epoch >= s.MaxEpochs ? StopReasons.EpochBudget : null,
+        // DO { FOR t = 1..n ... } WHILE m < L: the condition is only looked at when a round of n epochs ends.
+        StopPolicy.Algorithm1 when epoch % s.MaxEpochs != 0 => null,
+        StopPolicy.Algorithm1 when m == s.Groups => StopReasons.Algorithm1Complete,
+        StopPolicy.Algorithm1 => epoch / s.MaxEpochs >= s.MaxRounds ? StopReasons.RoundLimit : null,
+    };
 
     private static string? DecideFixed(TrialState s, int epoch, int patience) =>
         patience >= s.Patience ? StopReasons.EarlyStopping

@@ -2,18 +2,32 @@ using Orchestrator.Domain.Events;
 
 namespace Orchestrator.Domain.Trials;
 
-/// <summary>Folds a trial's events into its state. Pure: recorded events are facts and are applied as they are.</summary>
+/// <summary>Folds a trial's events into its state. Pure: recorded events are facts and are applied as they are,
+/// except those of a superseded attempt (written by an older attempt after a newer one started), which are fenced off.</summary>
 public static class TrialEvolution
 {
+    /// <summary>Whether <paramref name="e"/>, coming after the events folded into <paramref name="s"/>, belongs to an
+    /// attempt older than the newest one started and therefore does not count.</summary>
+    public static bool IsSuperseded(TrialState s, TrialEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(e);
+        return e is AttemptStarted ? e.Attempt <= s.Attempt : e.Attempt < s.Attempt;
+    }
+
     public static TrialState Evolve(TrialState s, TrialEvent e)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(e);
+        if (IsSuperseded(s, e)) return s;
         return e switch
         {
+            AttemptStarted x => s with { Attempt = x.Attempt },
             // A TrialStarted begins the trial from scratch, whatever came before it.
             TrialStarted x => TrialState.Initial with
             {
+                Attempt = s.Attempt,
+                FailedAttempts = s.FailedAttempts,
                 Phase = TrialPhase.Training,
                 Strategy = x.Strategy,
                 Backbone = x.Backbone,
@@ -52,6 +66,20 @@ public static class TrialEvolution
             AttemptFailed x => s with { FailedAttempts = s.FailedAttempts + 1, FailureReason = x.Reason },
             _ => throw new ArgumentException($"unknown event type {e.GetType().Name}", nameof(e)),
         };
+    }
+
+    /// <summary>The events that count, in order: superseded attempts' late events left out.</summary>
+    public static IReadOnlyList<TrialEvent> Effective(IEnumerable<TrialEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var state = TrialState.Initial;
+        var kept = new List<TrialEvent>();
+        foreach (var e in events)
+        {
+            if (!IsSuperseded(state, e)) kept.Add(e);
+            state = Evolve(state, e);
+        }
+        return kept;
     }
 
     public static TrialState Replay(IEnumerable<TrialEvent> events)

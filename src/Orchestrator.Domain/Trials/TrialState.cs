@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Domain.Trials;
 
@@ -6,20 +7,22 @@ public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed }
 
 /// <summary>
 /// Everything a trial's events say about it; rebuilt by <see cref="TrialEvolution.Replay"/>.
-/// Configuration (Strategy .. Seed) comes from <see cref="TrialStarted"/>; the rest is progress.
+/// Configuration (Strategy .. Seed) comes from <see cref="TrialStarted"/> (before it, in <see cref="Initial"/>, it means
+/// nothing); the rest is progress.
 /// <c>BestEpoch</c> 0 means no epoch improved yet (the best weights are the initial ones);
-/// <c>LastRestoreEpoch</c> is the epoch whose end last put the best weights back (0 = never).
+/// <c>LastRestoreEpoch</c> is the epoch whose end last put the best weights back (0 = never). <c>Attempt</c> is the
+/// newest attempt started; events of older attempts no longer apply.
 /// </summary>
 public sealed record TrialState(
     TrialPhase Phase,
-    string Strategy,
+    Strategy Strategy,
     string Backbone,
     int Groups,
     int Patience,
     int Step,
     double Decay,
     int MaxEpochs,
-    string StopPolicy,
+    StopPolicy StopPolicy,
     double MinDelta,
     int MaxRounds,
     int Seed,
@@ -38,18 +41,19 @@ public sealed record TrialState(
     string? StopReason,
     TrialCompleted? Result,
     string? FailureReason,
-    int FailedAttempts = 0)
+    int FailedAttempts = 0,
+    int Attempt = 0)
 {
     public static TrialState Initial { get; } = new(
         Phase: TrialPhase.NotStarted,
-        Strategy: "",
+        Strategy: default,
         Backbone: "",
         Groups: 0,
         Patience: 0,
         Step: 0,
         Decay: 0,
         MaxEpochs: 0,
-        StopPolicy: "",
+        StopPolicy: default,
         MinDelta: 0,
         MaxRounds: 0,
         Seed: 0,

@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Data;
 using Orchestrator.Engine.Interop;
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Datasets;

@@ -1,3 +1,4 @@
+using Orchestrator.Store.Files;
 using System.Security.Cryptography;
 using Orchestrator.Domain.Data;
 

@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Training;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
@@ -37,7 +38,7 @@ public sealed unsafe class TorchTrainer : ITrainer
         ArgumentNullException.ThrowIfNull(options.Architecture);
         UseOwnThreadCount(options);
         NativeMethods.Check(NativeMethods.ote_trainer_create(options.Architecture, options.NumClasses, options.InputSize,
-            (int)options.Optimizer, options.LearningRate, options.Seed, out var handle));
+            options.Optimizer.Native(), options.LearningRate, options.Seed, out var handle));
         try
         {
             NativeMethods.Check(NativeMethods.ote_trainer_group_count(handle, out var groups));
@@ -54,8 +55,8 @@ public sealed unsafe class TorchTrainer : ITrainer
     public void ConfigureInput(IPackedDataset data, IReadOnlyList<int> trainIndices, InputSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var normalization = settings.NativeNormalization;
-        var (mean, std) = settings.Normalization == Normalizations.ZScore
+        var normalization = settings.Normalization.Native();
+        var (mean, std) = settings.Normalization == Normalization.ZScore
             ? Native(data).PixelStatistics(trainIndices.ToArray())
             : (0.0, 1.0);
         var flags = settings.AugmentClasses.Select(a => a ? (byte)1 : (byte)0).ToArray();

@@ -13,7 +13,7 @@ public static partial class ReportFigures
         var figures = new List<Figure>();
         var chosen = report.Rows.Where(r => r.Role == RowRole.Chosen).ToArray();
         var backbones = chosen.Select(r => r.Backbone).Distinct(StringComparer.Ordinal).ToArray();
-        var strategies = chosen.Select(r => r.Strategy).Distinct(StringComparer.Ordinal).ToArray();
+        var strategies = chosen.Select(r => r.Strategy).Distinct().ToArray();
         if (chosen.Length == 0) return figures;
 
         figures.Add(Bars(report, "accuracy", "test accuracy", r => r.Accuracy, chosen, backbones, strategies));
@@ -23,7 +23,7 @@ public static partial class ReportFigures
         {
             var t = row.Representative;
             var title = $"Confusion matrix: {row.Backbone}, {StrategyName(row.Strategy)}";
-            figures.Add(new Figure($"confusion-{Slug(row.Backbone)}-{Slug(row.Strategy)}.svg", title,
+            figures.Add(new Figure($"confusion-{Slug(row.Backbone)}-{Slug(row.Strategy.ToSpecString())}.svg", title,
                 $"Row-normalized test confusion matrix of trial {t.TrialId} ({t.Variant}, seed {t.Seed}).",
                 ConfusionHeatmap.Render(title, t.ClassNames, t.NormalizedConfusion, t.Confusion)));
         }
@@ -62,10 +62,10 @@ public static partial class ReportFigures
     }
 
     /// <summary>The paper's names: fixed top-n is the "traditional" fine-tuning it compares against.</summary>
-    public static string StrategyName(string strategy) => strategy == Strategies.FixedTopN ? "traditional (fixed top-n)" : strategy;
+    public static string StrategyName(Strategy strategy) => strategy == Strategy.FixedTopN ? "traditional (fixed top-n)" : strategy.ToSpecString();
 
     private static Figure Bars(SweepReport report, string slug, string label, Func<ResultRow, MeanSd> metric,
-        IReadOnlyList<ResultRow> chosen, IReadOnlyList<string> backbones, IReadOnlyList<string> strategies)
+        IReadOnlyList<ResultRow> chosen, IReadOnlyList<string> backbones, IReadOnlyList<Strategy> strategies)
     {
         var series = strategies.Select(s =>
         {

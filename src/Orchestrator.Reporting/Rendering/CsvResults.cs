@@ -54,7 +54,7 @@ public static class CsvResults
 
     private static List<string> Common(SweepReport report, TrialSpec s, string id, string variant, string state, string role) =>
     [
-        id, report.SweepId, s.Backbone, s.Strategy, variant, N(s.Seed), state, role, N(s.LearningRate), N(s.Patience), N(s.Step), N(s.Decay),
+        id, report.SweepId, s.Backbone, s.Strategy.ToSpecString(), variant, N(s.Seed), state, role, N(s.LearningRate), N(s.Patience), N(s.Step), N(s.Decay),
         N(s.MaxEpochs), N(s.FixedTopN),
     ];
 

@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Specs;
 using Orchestrator.Reporting.Figures;
 using Orchestrator.Reporting.Reports;
 using Orchestrator.Reporting.Statistics;
@@ -83,9 +84,9 @@ public static class ReportLayout
                                  "and Wilcoxon signed-rank test (as R's wilcox.test(paired=TRUE)). Only backbones where both strategies completed form pairs."));
         foreach (var p in report.Paired)
         {
-            blocks.Add(new Heading(3, $"{p.Metric}: {p.First} - {ReportFigures.StrategyName(p.Second)}"));
+            blocks.Add(new Heading(3, $"{p.Metric}: {p.First.ToSpecString()} - {ReportFigures.StrategyName(p.Second)}"));
             if (p.Blocks.Count > 0)
-                blocks.Add(new TableBlock(["backbone", p.First, ReportFigures.StrategyName(p.Second), "difference", "trials"],
+                blocks.Add(new TableBlock(["backbone", p.First.ToSpecString(), ReportFigures.StrategyName(p.Second), "difference", "trials"],
                     p.Blocks.Select(b => Row(b.Backbone, F(b.First), F(b.Second), F(b.First - b.Second), string.Join(" ", b.FirstTrials.Concat(b.SecondTrials)))).ToArray()));
             var items = new List<string>
             {

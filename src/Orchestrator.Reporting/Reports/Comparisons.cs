@@ -15,15 +15,15 @@ public static class Comparisons
     ];
 
     /// <summary>Dynamic - traditional (the chosen rows' means over seeds) across backbones: paired t and Wilcoxon.</summary>
-    public static IReadOnlyList<PairedComparison> Paired(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones, IReadOnlyList<string> strategies)
+    public static IReadOnlyList<PairedComparison> Paired(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones, IReadOnlyList<Strategy> strategies)
     {
-        const string first = Strategies.Dynamic, second = Strategies.FixedTopN;
+        const Strategy first = Strategy.Dynamic, second = Strategy.FixedTopN;
         var list = new List<PairedComparison>();
         foreach (var (metric, value) in Metrics)
         {
             if (!strategies.Contains(first) || !strategies.Contains(second))
             {
-                var why = $"the sweep does not run both {first} and {second} (it runs {string.Join(", ", strategies)})";
+                var why = $"the sweep does not run both {first.ToSpecString()} and {second.ToSpecString()} (it runs {string.Join(", ", strategies.Select(s => s.ToSpecString()))})";
                 list.Add(new PairedComparison(metric, first, second, [], [], Outcome<PairedTTestResult>.Skipped(why), Outcome<WilcoxonResult>.Skipped(why)));
                 continue;
             }
@@ -35,7 +35,7 @@ public static class Comparisons
                 var b = Chosen(rows, backbone, second);
                 if (a is null || b is null)
                 {
-                    leftOut.Add($"{backbone} (no completed {(a is null ? first : second)} trial)");
+                    leftOut.Add($"{backbone} (no completed {(a is null ? first : second).ToSpecString()} trial)");
                     continue;
                 }
                 blocks.Add(new PairedBlock(backbone, value(a), value(b), a.TrialIds.ToArray(), b.TrialIds.ToArray()));
@@ -85,9 +85,9 @@ public static class Comparisons
     }
 
     /// <summary>Per backbone and seed, the chosen dynamic and traditional models on the same test images.</summary>
-    public static IReadOnlyList<McNemarComparison> McNemar(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones, IReadOnlyList<string> strategies)
+    public static IReadOnlyList<McNemarComparison> McNemar(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones, IReadOnlyList<Strategy> strategies)
     {
-        const string first = Strategies.Dynamic, second = Strategies.FixedTopN;
+        const Strategy first = Strategy.Dynamic, second = Strategy.FixedTopN;
         var list = new List<McNemarComparison>();
         if (!strategies.Contains(first) || !strategies.Contains(second)) return list;
         foreach (var backbone in backbones)
@@ -97,7 +97,7 @@ public static class Comparisons
             if (a is null || b is null)
             {
                 list.Add(new McNemarComparison(backbone, 0, a?.Representative.TrialId ?? "-", b?.Representative.TrialId ?? "-",
-                    Outcome<McNemarResult>.Skipped($"no completed {(a is null ? first : second)} trial")));
+                    Outcome<McNemarResult>.Skipped($"no completed {(a is null ? first : second).ToSpecString()} trial")));
                 continue;
             }
             foreach (var x in a.Trials)
@@ -105,7 +105,7 @@ public static class Comparisons
                 var y = b.Trials.FirstOrDefault(t => t.Seed == x.Seed);
                 if (y is null)
                 {
-                    list.Add(new McNemarComparison(backbone, x.Seed, x.TrialId, "-", Outcome<McNemarResult>.Skipped($"no completed {second} trial with seed {x.Seed}")));
+                    list.Add(new McNemarComparison(backbone, x.Seed, x.TrialId, "-", Outcome<McNemarResult>.Skipped($"no completed {second.ToSpecString()} trial with seed {x.Seed}")));
                     continue;
                 }
                 list.Add(new McNemarComparison(backbone, x.Seed, x.TrialId, y.TrialId, SameImages(x, y) is { } why
@@ -116,7 +116,7 @@ public static class Comparisons
         return list;
     }
 
-    public static ResultRow? Chosen(IReadOnlyList<ResultRow> rows, string backbone, string strategy) =>
+    public static ResultRow? Chosen(IReadOnlyList<ResultRow> rows, string backbone, Strategy strategy) =>
         rows.FirstOrDefault(r => r.Backbone == backbone && r.Strategy == strategy && r.Role == RowRole.Chosen);
 
     private static string? SameImages(TrialOutcome x, TrialOutcome y)

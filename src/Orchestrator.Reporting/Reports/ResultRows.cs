@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Specs;
 using Orchestrator.Reporting.Statistics;
 
 namespace Orchestrator.Reporting.Reports;
@@ -7,7 +8,7 @@ namespace Orchestrator.Reporting.Reports;
 /// validation, never on test.</summary>
 public static class ResultRows
 {
-    public static IReadOnlyList<ResultRow> Build(IReadOnlyList<TrialOutcome> completed, IReadOnlyList<string> backbones, IReadOnlyList<string> strategies)
+    public static IReadOnlyList<ResultRow> Build(IReadOnlyList<TrialOutcome> completed, IReadOnlyList<string> backbones, IReadOnlyList<Strategy> strategies)
     {
         ArgumentNullException.ThrowIfNull(completed);
         var rows = new List<ResultRow>();

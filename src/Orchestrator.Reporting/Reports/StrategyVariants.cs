@@ -20,32 +20,31 @@ public sealed class StrategyVariants
         ("decay", s => Number(s.Decay)),
         ("epochs", s => Number(s.MaxEpochs)),
         ("minDelta", s => Number(s.MinDelta)),
-        ("stop", s => s.StopPolicy),
+        ("stop", s => s.StopPolicy.ToSpecString()),
         ("rounds", s => Number(s.MaxRounds)),
-        ("optimizer", s => s.Optimizer),
+        ("optimizer", s => s.Optimizer.ToSpecString()),
         ("batch", s => Number(s.BatchSize)),
         ("input", s => Number(s.InputSize)),
-        ("balance", s => s.ClassBalance),
+        ("balance", s => s.ClassBalance.ToSpecString()),
         ("weights", s => s.Weights ?? "none"),
     ];
 
-    private readonly Dictionary<string, (string Name, Func<TrialSpec, string> Value)[]> _varying;
+    private readonly Dictionary<Strategy, (string Name, Func<TrialSpec, string> Value)[]> _varying;
 
     public StrategyVariants(IEnumerable<TrialSpec> specs)
     {
         ArgumentNullException.ThrowIfNull(specs);
-        _varying = specs.GroupBy(s => s.Strategy, StringComparer.Ordinal).ToDictionary(
+        _varying = specs.GroupBy(s => s.Strategy).ToDictionary(
             g => g.Key,
             g => Axes.Where(a => g.GroupBy(s => s.Backbone, StringComparer.Ordinal)
-                .Any(b => b.Select(a.Value).Distinct(StringComparer.Ordinal).Skip(1).Any())).ToArray(),
-            StringComparer.Ordinal);
+                .Any(b => b.Select(a.Value).Distinct(StringComparer.Ordinal).Skip(1).Any())).ToArray());
     }
 
     public string Label(TrialSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var parts = new List<string> { spec.Strategy };
-        if (spec.Strategy == Strategies.FixedTopN) parts.Add($"n={spec.FixedTopN}");
+        var parts = new List<string> { spec.Strategy.ToSpecString() };
+        if (spec.Strategy == Strategy.FixedTopN) parts.Add($"n={spec.FixedTopN}");
         if (_varying.TryGetValue(spec.Strategy, out var axes))
             parts.AddRange(axes.Select(a => $"{a.Name}={a.Value(spec)}"));
         return string.Join(' ', parts);

@@ -13,7 +13,7 @@ public sealed record UnfreezeMark(int Epoch, int From, int To);
 public sealed record TrialOutcome(
     string TrialId,
     string Backbone,
-    string Strategy,
+    Strategy Strategy,
     string Variant,
     int Seed,
     int UnfrozenGroups,
@@ -39,7 +39,7 @@ public sealed record TrialOutcome(
     TrialSpec Spec);
 
 /// <summary>A trial without a test result: pending, running, failed or cancelled; <c>Reason</c> says why when known.</summary>
-public sealed record IncompleteTrial(string TrialId, string Backbone, string Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
+public sealed record IncompleteTrial(string TrialId, string Backbone, Strategy Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
 
 public enum RowRole { Chosen, Candidate }
 
@@ -52,7 +52,7 @@ public sealed record ClassSummary(string Name, MeanSd Precision, MeanSd Recall, 
 /// </summary>
 public sealed record ResultRow(
     string Backbone,
-    string Strategy,
+    Strategy Strategy,
     string Variant,
     RowRole Role,
     IReadOnlyList<TrialOutcome> Trials,
@@ -87,8 +87,8 @@ public sealed record PairedBlock(string Backbone, double First, double Second, I
 /// <summary>Strategies compared across backbones on one metric (first - second).</summary>
 public sealed record PairedComparison(
     string Metric,
-    string First,
-    string Second,
+    Strategy First,
+    Strategy Second,
     IReadOnlyList<PairedBlock> Blocks,
     IReadOnlyList<string> LeftOut,
     Outcome<PairedTTestResult> TTest,

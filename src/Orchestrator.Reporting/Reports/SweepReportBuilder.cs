@@ -27,7 +27,7 @@ public static class SweepReportBuilder
         }
 
         var backbones = results.Trials.Select(t => t.Spec.Backbone).Distinct(StringComparer.Ordinal).ToArray();
-        var strategies = results.Trials.Select(t => t.Spec.Strategy).Distinct(StringComparer.Ordinal).ToArray();
+        var strategies = results.Trials.Select(t => t.Spec.Strategy).Distinct().ToArray();
         var allVariants = results.Trials.Select(t => variants.Label(t.Spec)).Distinct(StringComparer.Ordinal).ToArray();
         var rows = ResultRows.Build(completed, backbones, strategies);
         var report = new SweepReport(

@@ -54,7 +54,7 @@ public static class TrialOutcomes
             ? BootstrapCi.Classification(labels, result.TestPredictions, classes, settings.BootstrapResamples, settings.BootstrapSeed)
             : null;
         // Fixed top-n trains its initial n groups throughout; dynamic ends with however many it had unfrozen.
-        var unfrozen = trial.Spec.Strategy == Strategies.FixedTopN && started is not null ? started.InitialUnfrozenGroups : state.UnfrozenGroups;
+        var unfrozen = trial.Spec.Strategy == Strategy.FixedTopN && started is not null ? started.InitialUnfrozenGroups : state.UnfrozenGroups;
         var curve = new LearningCurve(
             run.OfType<EpochCompleted>().Select(e => (e.Epoch, e.ValLoss)).ToArray(),
             run.OfType<GroupsUnfrozen>().Select(g => new UnfreezeMark(g.Epoch, g.From, g.To)).ToArray());

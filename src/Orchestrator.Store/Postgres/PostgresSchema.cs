@@ -5,9 +5,8 @@ namespace Orchestrator.Store.Postgres;
 /// (bigint): timestamptz keeps microseconds only and the store contract round-trips full tick precision.</summary>
 internal static class PostgresSchema
 {
-    /// <summary>Advisory lock keys (any fixed bigint; these spell "orchmig" and "orchapp" in ASCII).</summary>
+    /// <summary>Advisory lock key (any fixed bigint; this spells "orchmig" in ASCII).</summary>
     public const long MigrationLock = 0x6F7263686D6967;
-    public const long AppendLock = 0x6F726368617070;
     public const long LeaderLock = 0x6F7263686C6472;
 
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
@@ -33,16 +32,6 @@ internal static class PostgresSchema
                 updated_at       BIGINT NOT NULL
             );
             CREATE INDEX trials_by_sweep_status ON trials (sweep_id, status, ord);
-            CREATE TABLE events (
-                position    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                stream_id   TEXT NOT NULL,
-                seq         BIGINT NOT NULL CHECK (seq >= 1),
-                type        TEXT NOT NULL,
-                payload     TEXT NOT NULL,
-                lease_epoch BIGINT NOT NULL,
-                recorded_at BIGINT NOT NULL,
-                UNIQUE (stream_id, seq)
-            );
             """),
         (2, """
             CREATE TABLE nodes (

@@ -12,9 +12,7 @@ public sealed record PostgresStoreOptions
 
 /// <summary>
 /// The cluster store: one PostgreSQL database shared by every box. Claims take the oldest claimable trial with
-/// <c>FOR UPDATE SKIP LOCKED</c>; appends lock the trial row (so a claim cannot slip between the lease check
-/// and the commit) and a transaction-level advisory lock, so global positions become visible in order.
-/// Operations are retried with backoff while the server is unreachable (a restart, a network cut).
+/// <c>FOR UPDATE SKIP LOCKED</c>. Operations are retried with backoff while the server is unreachable (a restart, a network cut).
 /// </summary>
 public sealed partial class PostgresStore : IOrchestratorStore
 {
@@ -186,115 +184,6 @@ public sealed partial class PostgresStore : IOrchestratorStore
             ct, ("expired", now.AddSeconds(-1).UtcTicks), ("now", now.UtcTicks), ("id", trialId), ("owner", owner));
     }
 
-    public async Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now,
-        CancellationToken ct = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(trialId);
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentOutOfRangeException.ThrowIfNegative(expectedSeq);
-        if (events.Count == 0) throw new ArgumentException("nothing to append", nameof(events));
-        foreach (var e in events)
-        {
-            ArgumentNullException.ThrowIfNull(e.Type);
-            ArgumentNullException.ThrowIfNull(e.Payload);
-        }
-
-        var attempt = 0;
-        return await ConnectedAsync(async conn =>
-        {
-            attempt++;
-            // One round trip: a batch without an explicit transaction runs as one implicit transaction. It locks the
-            // trial row (claims wait for this commit), takes the append lock (global positions become visible in
-            // order), reads the lease epoch and last sequence, and inserts only if both are as expected.
-            await using var batch = new NpgsqlBatch(conn)
-            {
-                BatchCommands =
-                {
-                    new NpgsqlBatchCommand("SELECT lease_epoch FROM trials WHERE id = @id FOR UPDATE;") { Parameters = { new("id", trialId) } },
-                    new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(@k);") { Parameters = { new("k", PostgresSchema.AppendLock) } },
-                    new NpgsqlBatchCommand("SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id;") { Parameters = { new("id", trialId) } },
-                    new NpgsqlBatchCommand(
-                        """
-                        INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at)
-                        SELECT @id, @expected + e.n, e.type, e.payload, @epoch, @at
-                        FROM unnest(@types::text[], @payloads::text[]) WITH ORDINALITY AS e(type, payload, n)
-                        WHERE (SELECT lease_epoch FROM trials WHERE id = @id) = @epoch
-                          AND (SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = @id) = @expected
-                        ORDER BY e.n;
-                        """)
-                    {
-                        Parameters =
-                        {
-                            new("id", trialId), new("expected", expectedSeq), new("epoch", leaseEpoch), new("at", now.UtcTicks),
-                            new("types", events.Select(e => e.Type).ToArray()), new("payloads", events.Select(e => e.Payload).ToArray()),
-                        },
-                    },
-                },
-            };
-            long? epoch = null;
-            long last;
-            try
-            {
-                await using var r = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                if (await r.ReadAsync(ct).ConfigureAwait(false)) epoch = r.GetInt64(0);
-                await r.NextResultAsync(ct).ConfigureAwait(false);
-                await r.NextResultAsync(ct).ConfigureAwait(false);
-                await r.ReadAsync(ct).ConfigureAwait(false);
-                last = r.GetInt64(0);
-                while (await r.NextResultAsync(ct).ConfigureAwait(false)) { }
-            }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
-            {
-                throw new ConcurrencyException(trialId, expectedSeq, -1);
-            }
-            if (epoch is null) throw new InvalidOperationException($"stream {trialId}: no such trial");
-            if (epoch != leaseEpoch) throw new StaleLeaseException(trialId, leaseEpoch, epoch.Value);
-            if (last != expectedSeq)
-            {
-                // A retry after a connection lost during the commit: the first try may have committed these very events.
-                if (attempt > 1 && last == expectedSeq + events.Count && await AlreadyAppendedAsync(conn, trialId, expectedSeq, leaseEpoch, events, ct)
-                        .ConfigureAwait(false))
-                    return last;
-                throw new ConcurrencyException(trialId, expectedSeq, last);
-            }
-            if (batch.BatchCommands[3].RecordsAffected != events.Count)
-                throw new InvalidOperationException($"stream {trialId}: {batch.BatchCommands[3].RecordsAffected} of {events.Count} events inserted");
-            return expectedSeq + events.Count;
-        }, ct).ConfigureAwait(false);
-    }
-
-    private static async Task<bool> AlreadyAppendedAsync(NpgsqlConnection conn, string trialId, long expectedSeq, long leaseEpoch,
-        IReadOnlyList<EventData> events, CancellationToken ct)
-    {
-        var stored = await QueryAsync(conn,
-            "SELECT type, payload, lease_epoch FROM events WHERE stream_id = @id AND seq > @after ORDER BY seq;",
-            r => (Type: r.GetString(0), Payload: r.GetString(1), Epoch: r.GetInt64(2)), ct, ("id", trialId), ("after", expectedSeq)).ConfigureAwait(false);
-        return stored.Count == events.Count
-               && stored.Zip(events).All(p => p.First.Epoch == leaseEpoch && p.First.Type == p.Second.Type && p.First.Payload == p.Second.Payload);
-    }
-
-    public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default) =>
-        ConnectedAsync<IReadOnlyList<StoredEvent>>(async conn =>
-            await QueryAsync(conn, $"SELECT {EventColumns} FROM events WHERE stream_id = @id ORDER BY seq;", ReadEvent, ct, ("id", trialId)), ct);
-
-    public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        return ConnectedAsync<IReadOnlyList<StoredEvent>>(async conn =>
-            await QueryAsync(conn, $"SELECT {EventColumns} FROM events WHERE position > @after ORDER BY position LIMIT @limit;", ReadEvent, ct,
-                ("after", afterPosition), ("limit", limit)), ct);
-    }
-
-    public Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default) =>
-        ConnectedAsync<IReadOnlyDictionary<string, long>>(async conn =>
-            (await QueryAsync(conn,
-                """
-                SELECT t.id, (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.stream_id = t.id)
-                FROM trials t WHERE t.sweep_id = @s ORDER BY t.ord;
-                """,
-                r => KeyValuePair.Create(r.GetString(0), r.GetInt64(1)), ct, ("s", sweepId)).ConfigureAwait(false))
-            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct);
-
     public async ValueTask DisposeAsync()
     {
         await StopListeningAsync().ConfigureAwait(false);
@@ -303,12 +192,10 @@ public sealed partial class PostgresStore : IOrchestratorStore
     }
 
     private const string TrialColumns = StoreRows.TrialColumns;
-    private const string EventColumns = StoreRows.EventColumns;
 
     private static DateTimeOffset TimeAt(System.Data.Common.DbDataReader r, int i) => Time(r.GetInt64(i));
     private static SweepRecord ReadSweep(NpgsqlDataReader r) => StoreRows.Sweep(r, TimeAt);
     private static TrialRecord ReadTrial(NpgsqlDataReader r) => StoreRows.Trial(r, TimeAt);
-    private static StoredEvent ReadEvent(NpgsqlDataReader r) => StoreRows.Event(r, TimeAt);
 
     internal static DateTimeOffset Time(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 

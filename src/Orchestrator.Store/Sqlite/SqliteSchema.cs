@@ -25,16 +25,6 @@ internal static class SqliteSchema
                 updated_at       TEXT NOT NULL
             );
             CREATE INDEX IF NOT EXISTS trials_by_sweep_status ON trials (sweep_id, status);
-            CREATE TABLE IF NOT EXISTS events (
-                position    INTEGER PRIMARY KEY AUTOINCREMENT,
-                stream_id   TEXT NOT NULL,
-                seq         INTEGER NOT NULL CHECK (seq >= 1),
-                type        TEXT NOT NULL,
-                payload     TEXT NOT NULL,
-                lease_epoch INTEGER NOT NULL,
-                recorded_at TEXT NOT NULL,
-                UNIQUE (stream_id, seq)
-            );
             """),
         (2, """
             CREATE TABLE IF NOT EXISTS nodes (

@@ -231,83 +231,6 @@ public sealed partial class SqliteStore : IOrchestratorStore
             ("$expired", FormatTime(now.AddSeconds(-1))), ("$now", FormatTime(now)), ("$id", trialId), ("$owner", owner)) == 1, ct);
     }
 
-    public Task<long> AppendAsync(string trialId, long expectedSeq, long leaseEpoch, IReadOnlyList<EventData> events, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(trialId);
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentOutOfRangeException.ThrowIfNegative(expectedSeq);
-        if (events.Count == 0)
-        {
-            throw new ArgumentException("nothing to append", nameof(events));
-        }
-        var nowText = FormatTime(now);
-
-        return WriteAsync((conn, tx) =>
-        {
-            var currentEpoch = Scalar(conn, tx, "SELECT lease_epoch FROM trials WHERE id = $id;", ("$id", trialId));
-            if (currentEpoch is null)
-            {
-                throw new InvalidOperationException($"stream {trialId}: no such trial");
-            }
-            var epoch = Convert.ToInt64(currentEpoch, CultureInfo.InvariantCulture);
-            if (epoch != leaseEpoch)
-            {
-                throw new StaleLeaseException(trialId, leaseEpoch, epoch);
-            }
-            var last = Convert.ToInt64(Scalar(conn, tx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE stream_id = $id;", ("$id", trialId)),
-                CultureInfo.InvariantCulture);
-            if (last != expectedSeq)
-            {
-                throw new ConcurrencyException(trialId, expectedSeq, last);
-            }
-
-            using var insert = Command(conn, tx,
-                """
-                INSERT INTO events (stream_id, seq, type, payload, lease_epoch, recorded_at)
-                VALUES ($stream, $seq, $type, $payload, $epoch, $at);
-                """);
-            var p = new[] { "$stream", "$seq", "$type", "$payload", "$epoch", "$at" }
-                .Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
-            insert.Prepare();
-            p[0].Value = trialId;
-            p[4].Value = leaseEpoch;
-            p[5].Value = nowText;
-            var seq = expectedSeq;
-            foreach (var e in events)
-            {
-                p[1].Value = ++seq;
-                p[2].Value = e.Type;
-                p[3].Value = e.Payload;
-                insert.ExecuteNonQuery();
-            }
-            return seq;
-        }, ct);
-    }
-
-    public Task<IReadOnlyList<StoredEvent>> ReadStreamAsync(string trialId, CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyList<StoredEvent>>(conn =>
-            Query(conn, $"SELECT {EventColumns} FROM events WHERE stream_id = $id ORDER BY seq;", ReadEvent, ("$id", trialId)), ct);
-
-    public Task<IReadOnlyList<StoredEvent>> ReadAllAsync(long afterPosition, int limit, CancellationToken ct = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
-        // Positions never appear out of order to readers: writers are serialized by the single write lock,
-        // so a position is visible only after every smaller one has committed (or been rolled back for good).
-        return ReadAsync<IReadOnlyList<StoredEvent>>(conn =>
-            Query(conn, $"SELECT {EventColumns} FROM events WHERE position > $after ORDER BY position LIMIT $limit;", ReadEvent,
-                ("$after", afterPosition), ("$limit", limit)), ct);
-    }
-
-    public Task<IReadOnlyDictionary<string, long>> LastSequencesAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync<IReadOnlyDictionary<string, long>>(conn =>
-            Query(conn,
-                """
-                SELECT t.id, (SELECT COALESCE(MAX(e.seq), 0) FROM events e WHERE e.stream_id = t.id)
-                FROM trials t WHERE t.sweep_id = $s ORDER BY t.rowid;
-                """,
-                r => KeyValuePair.Create(r.GetString(0), r.GetInt64(1)), ("$s", sweepId))
-            .ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), ct);
-
     public ValueTask DisposeAsync()
     {
         if (_options.Pooling)
@@ -320,6 +243,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
     }
 
     /// <summary>A connection with this store's per-connection settings applied. The caller disposes it.</summary>
+
     internal async Task<SqliteConnection> OpenConnectionAsync(CancellationToken ct)
     {
         var conn = new SqliteConnection(_connectionString);
@@ -381,12 +305,10 @@ public sealed partial class SqliteStore : IOrchestratorStore
     }
 
     private const string TrialColumns = StoreRows.TrialColumns;
-    private const string EventColumns = StoreRows.EventColumns;
 
     private static DateTimeOffset TimeAt(System.Data.Common.DbDataReader r, int i) => ParseTime(r.GetString(i));
     private static SweepRecord ReadSweep(SqliteDataReader r) => StoreRows.Sweep(r, TimeAt);
     private static TrialRecord ReadTrial(SqliteDataReader r) => StoreRows.Trial(r, TimeAt);
-    private static StoredEvent ReadEvent(SqliteDataReader r) => StoreRows.Event(r, TimeAt);
 
     // Fixed-width UTC text with full tick precision: sorts and compares (lease expiry) as text.
     internal static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Domain.Tests.Events;
 
@@ -7,7 +8,7 @@ public class EventCatalogTests
 {
     public static readonly TrialEvent[] Samples =
     [
-        new TrialStarted("dynamic", "mobilenet_v2", 5, 0.001, 5, 3, 0.1, 100, 0, "algorithm-1", 0.001, 7, 4),
+        new TrialStarted(Strategy.Dynamic, "mobilenet_v2", 5, 0.001, 5, 3, 0.1, 100, 0, StopPolicy.Algorithm1, 0.001, 7, 4),
         new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5),
         new BestImproved(3, 0.8, "best-e0003.pt", "abc123"),
         new GroupsUnfrozen(4, 0, 3, 0.00081),
@@ -17,6 +18,7 @@ public class EventCatalogTests
         new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], [0, 1, 1, 0]),
         new TrialFailed("engine: out of memory"),
         new AttemptFailed(2, "IOException: disk full"),
+        new AttemptStarted("slot-1") { Attempt = 3 },
     ];
 
     public static TheoryData<TrialEvent> Each => new(Samples);
@@ -44,7 +46,7 @@ public class EventCatalogTests
     public void Payloads_are_camel_case()
     {
         EventCatalog.Serialize(new BestImproved(3, 0.5, "best-e0003.pt", "ff")).Payload
-            .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff"}""");
+            .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff","attempt":0}""");
     }
 
     [Fact]
@@ -82,28 +84,60 @@ public class EventCatalogTests
         static string[] Keys(JsonObject o) => o.Select(kv => kv.Key).ToArray();
 
         var started = EventCatalog.ToPublicJson(1, Samples[0]);
-        Keys(started).Should().Equal("seq", "type", "strategy", "backbone", "groups", "learningRate", "patience", "step",
+        Keys(started).Should().Equal("seq", "type", "attempt", "strategy", "backbone", "groups", "learningRate", "patience", "step",
             "decay", "maxEpochs", "initialUnfrozenGroups", "stopPolicy", "minDelta", "seed", "maxRounds");
         started["seq"]!.GetValue<long>().Should().Be(1);
         started["type"]!.GetValue<string>().Should().Be("TrialStarted");
 
-        Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "epoch", "trainLoss", "valLoss",
+        Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "attempt", "epoch", "trainLoss", "valLoss",
             "valAccuracy", "valMacroF1", "learningRate", "unfrozenGroups", "patienceCounter", "seconds");
-        Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "epoch", "valLoss", "checkpoint", "sha256");
-        Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "epoch", "from", "to", "learningRate");
-        Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "epoch", "bestEpoch");
-        Keys(EventCatalog.ToPublicJson(6, Samples[5])).Should().Equal("seq", "type", "epoch", "checkpoint", "sha256");
-        Keys(EventCatalog.ToPublicJson(7, Samples[6])).Should().Equal("seq", "type", "epoch", "reason");
-        Keys(EventCatalog.ToPublicJson(9, Samples[8])).Should().Equal("seq", "type", "reason");
+        Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "attempt", "epoch", "valLoss", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "attempt", "epoch", "from", "to", "learningRate");
+        Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "attempt", "epoch", "bestEpoch");
+        Keys(EventCatalog.ToPublicJson(6, Samples[5])).Should().Equal("seq", "type", "attempt", "epoch", "checkpoint", "sha256");
+        Keys(EventCatalog.ToPublicJson(7, Samples[6])).Should().Equal("seq", "type", "attempt", "epoch", "reason");
+        Keys(EventCatalog.ToPublicJson(9, Samples[8])).Should().Equal("seq", "type", "attempt", "reason");
 
         var completed = EventCatalog.ToPublicJson(8, Samples[7]);
-        Keys(completed).Should().Equal("seq", "type", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
+        Keys(completed).Should().Equal("seq", "type", "attempt", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
             "testMacroF1", "confusionMatrix", "testPredictions", "testLabels", "testProbabilities", "classNames",
             "modelBytes", "loadSeconds");
         completed["type"]!.GetValue<string>().Should().Be("TrialCompleted");
         completed["confusionMatrix"]!.ToJsonString().Should().Be("[[5,1],[2,4]]");
         completed["testAccuracy"]!.GetValue<double>().Should().Be(0.75);
     }
+
+    // Written when Strategy and StopPolicy were strings; the enums must read and write them unchanged.
+    [Theory]
+    [InlineData(
+        """{"strategy":"fixed-top-n","backbone":"lightweight-cnn","groups":5,"learningRate":0.01,"patience":5,"step":0,"decay":0,"maxEpochs":30,"initialUnfrozenGroups":2,"stopPolicy":"algorithm-1","minDelta":0,"seed":2,"maxRounds":4,"attempt":0}""",
+        """{"seq":1,"type":"TrialStarted","attempt":0,"strategy":"fixed-top-n","backbone":"lightweight-cnn","groups":5,"learningRate":0.01,"patience":5,"step":0,"decay":0,"maxEpochs":30,"initialUnfrozenGroups":2,"stopPolicy":"algorithm-1","minDelta":0,"seed":2,"maxRounds":4}""")]
+    [InlineData(
+        """{"strategy":"dynamic","backbone":"mobilenet_v2","groups":5,"learningRate":0.001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"initialUnfrozenGroups":0,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":7,"maxRounds":10,"attempt":0}""",
+        """{"seq":1,"type":"TrialStarted","attempt":0,"strategy":"dynamic","backbone":"mobilenet_v2","groups":5,"learningRate":0.001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"initialUnfrozenGroups":0,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":7,"maxRounds":10}""")]
+    public void An_old_TrialStarted_payload_reads_and_writes_back_unchanged(string payload, string publicJson)
+    {
+        var e = (TrialStarted)EventCatalog.Deserialize("TrialStarted.v1", payload);
+
+        EventCatalog.Serialize(e).Payload.Should().Be(payload);
+        EventCatalog.ToPublicJson(1, e).ToJsonString().Should().Be(publicJson);
+    }
+
+    [Fact]
+    public void An_old_TrialStarted_payload_reads_into_the_enums()
+    {
+        var e = (TrialStarted)EventCatalog.Deserialize("TrialStarted.v1",
+            """{"strategy":"fixed-top-n","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":0,"decay":0,"maxEpochs":5,"initialUnfrozenGroups":1,"stopPolicy":"plateau-after-full-unfreeze","minDelta":0,"seed":1}""");
+        e.Strategy.Should().Be(Strategy.FixedTopN);
+        e.StopPolicy.Should().Be(StopPolicy.PlateauAfterFullUnfreeze);
+    }
+
+    [Theory]
+    [InlineData("""{"strategy":"greedy","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"algorithm-1","minDelta":0,"seed":1}""")]
+    [InlineData("""{"strategy":0,"backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"algorithm-1","minDelta":0,"seed":1}""")]
+    [InlineData("""{"strategy":"dynamic","backbone":"b","groups":3,"learningRate":0.1,"patience":2,"step":1,"decay":0.1,"maxEpochs":5,"initialUnfrozenGroups":0,"stopPolicy":"Algorithm1","minDelta":0,"seed":1}""")]
+    public void A_TrialStarted_payload_with_an_unknown_choice_is_invalid_data(string payload) =>
+        FluentActions.Invoking(() => EventCatalog.Deserialize("TrialStarted.v1", payload)).Should().Throw<InvalidDataException>();
 
     [Fact]
     public void A_TrialCompleted_payload_from_before_the_report_fields_still_reads()
@@ -114,5 +148,21 @@ public class EventCatalogTests
         e.TestProbabilities.Should().BeNull();
         e.ModelBytes.Should().Be(0);
         e.LoadSeconds.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_attempt_travels_in_every_payload_and_older_payloads_without_it_read_as_attempt_0()
+    {
+        var stamped = new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5) { Attempt = 4 };
+        var stored = EventCatalog.Serialize(stamped);
+        stored.Payload.Should().Contain("\"attempt\":4");
+        EventCatalog.Deserialize(stored.Type, stored.Payload).Attempt.Should().Be(4);
+        EventCatalog.ToPublicJson(7, stamped)["attempt"]!.GetValue<int>().Should().Be(4);
+
+        var old = EventCatalog.Deserialize("EpochCompleted.v1",
+            """{"epoch":3,"trainLoss":0.9,"valLoss":0.8,"valAccuracy":0.7,"valMacroF1":0.6,"learningRate":0.0009,"unfrozenGroups":2,"patienceCounter":1,"seconds":12.5}""");
+        old.Attempt.Should().Be(0);
+        EventCatalog.Deserialize("AttemptFailed.v1", """{"attempt":2,"reason":"IOException: disk full"}""")
+            .Should().BeOfType<AttemptFailed>().Which.Reason.Should().Be("IOException: disk full");
     }
 }

@@ -9,10 +9,10 @@ public class ClassBalanceSpecTests
     [Fact]
     public void Class_balance_defaults_to_the_sampler_and_reaches_every_trial()
     {
-        SweepSpecParser.Parse(Spec).ClassBalance.Should().Be(ClassBalances.Sampler);
+        SweepSpecParser.Parse(Spec).ClassBalance.Should().Be(ClassBalance.Sampler);
         var spec = SweepSpecParser.Parse(Spec + "classBalance: both\n");
-        SweepGrid.Expand(spec).Should().OnlyContain(t => t.Spec.ClassBalance == ClassBalances.Both);
-        TrialSpecJson.Deserialize(SweepGrid.Expand(spec)[0].CanonicalJson).ClassBalance.Should().Be(ClassBalances.Both);
+        SweepGrid.Expand(spec).Should().OnlyContain(t => t.Spec.ClassBalance == ClassBalance.Both);
+        TrialSpecJson.Deserialize(SweepGrid.Expand(spec)[0].CanonicalJson).ClassBalance.Should().Be(ClassBalance.Both);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class InputPipelineSpecTests
     public void Defaults_keep_the_canonical_json_and_so_every_existing_trial_id()
     {
         var trial = SweepGrid.Expand(SweepSpecParser.Parse(Spec)).Single();
-        trial.Spec.Normalization.Should().Be(Normalizations.Backbone);
+        trial.Spec.Normalization.Should().Be(Normalization.Backbone);
         trial.Spec.Augmentation.Should().Be(Augmentations.None);
         trial.CanonicalJson.Should().NotContain("normalization").And.NotContain("augmentation").And.NotContain("minorityShare");
         trial.CanonicalJson.Should().EndWith("\"classBalance\":\"sampler\",\"data\":{\"path\":\"data\",\"synthesize\":null}}");
@@ -30,7 +30,7 @@ public class InputPipelineSpecTests
                                          + "\naugmentation: minority\nminorityShare: 0.05\n");
         var trials = SweepGrid.Expand(spec);
 
-        trials.Select(t => t.Spec.Normalization).Should().Equal("backbone", "zscore", "adaptive");
+        trials.Select(t => t.Spec.Normalization).Should().Equal(Normalization.Backbone, Normalization.ZScore, Normalization.Adaptive);
         trials.Select(t => t.Id).Distinct().Should().HaveCount(3);
         trials[1].CanonicalJson.Should().Contain("\"normalization\":\"zscore\",\"augmentation\":\"minority\",\"minorityShare\":0.05");
         trials[0].CanonicalJson.Should().NotContain("normalization");

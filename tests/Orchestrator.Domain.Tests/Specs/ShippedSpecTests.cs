@@ -19,7 +19,7 @@ public class ShippedSpecTests
         var spec = Load("seven-backbones.yaml");
 
         spec.Backbones.Should().Equal(Backbones.Paper);
-        spec.Strategies.Should().Equal(Strategies.Dynamic, Strategies.FixedTopN);
+        spec.Strategies.Should().Equal(Strategy.Dynamic, Strategy.FixedTopN);
         spec.InputSizes.Should().BeEquivalentTo(new Dictionary<string, int>
         {
             ["xception"] = 299, ["inception_v3"] = 299, ["efficientnet_v2_s"] = 384,
@@ -41,7 +41,7 @@ public class ShippedSpecTests
         var spec = Load("demo.yaml");
 
         spec.Backbones.Should().Contain(Backbones.Paper);
-        spec.Strategies.Should().Equal(Strategies.Dynamic, Strategies.FixedTopN);
+        spec.Strategies.Should().Equal(Strategy.Dynamic, Strategy.FixedTopN);
         spec.Data.Synthesize.Should().NotBeNull("the demo makes its own synthetic data");
         spec.Weights.Should().BeNull("no pretrained weights can be assumed on a laptop");
         foreach (var backbone in spec.Backbones)

@@ -26,11 +26,11 @@ public class SweepGridTests
         var trials = SweepGrid.Expand(SweepSpecParser.Parse(Spec));
 
         // dynamic: 1 backbone x 2 lr x 2 p x 2 k x 1 decay x 1 n x 2 seeds; fixed: 1 x 2 x 2 x 3 topN x 1 x 2.
-        trials.Count(t => t.Spec.Strategy == Strategies.Dynamic).Should().Be(16);
-        trials.Count(t => t.Spec.Strategy == Strategies.FixedTopN).Should().Be(24);
+        trials.Count(t => t.Spec.Strategy == Strategy.Dynamic).Should().Be(16);
+        trials.Count(t => t.Spec.Strategy == Strategy.FixedTopN).Should().Be(24);
         trials.Select(t => t.Id).Should().OnlyHaveUniqueItems();
-        trials.Where(t => t.Spec.Strategy == Strategies.Dynamic).Should().OnlyContain(t => t.Spec.FixedTopN == 0);
-        trials.Where(t => t.Spec.Strategy == Strategies.FixedTopN)
+        trials.Where(t => t.Spec.Strategy == Strategy.Dynamic).Should().OnlyContain(t => t.Spec.FixedTopN == 0);
+        trials.Where(t => t.Spec.Strategy == Strategy.FixedTopN)
             .Should().OnlyContain(t => t.Spec.Step == 0 && t.Spec.Decay == 0);
         trials.Should().OnlyContain(t => t.Id == Ids.TrialId(t.Spec) && t.CanonicalJson == TrialSpecJson.Canonical(t.Spec));
     }
@@ -41,8 +41,8 @@ public class SweepGridTests
         var spec = SweepSpecParser.Parse(Spec + "\noptimizer: sgd\nbatchSize: 8\ninputSize: 32\nstop: algorithm-1\nmaxRounds: 3\n");
         var trial = SweepGrid.Expand(spec)[0].Spec;
 
-        trial.Should().Be(new TrialSpec("grid", "lightweight-cnn", "dynamic", 0.001, 2, 1, 0.1, 20, 0, 0,
-            "algorithm-1", 3, "sgd", 8, 32, 1, new DataSpec("d", new SynthesizeSpec(70, 32, 1))));
+        trial.Should().Be(new TrialSpec("grid", "lightweight-cnn", Strategy.Dynamic, 0.001, 2, 1, 0.1, 20, 0, 0,
+            StopPolicy.Algorithm1, 3, Optimizer.Sgd, 8, 32, 1, new DataSpec("d", new SynthesizeSpec(70, 32, 1))));
     }
 
     [Fact]
@@ -67,8 +67,8 @@ public class SweepGridTests
     [Fact]
     public void The_canonical_json_has_a_fixed_shape()
     {
-        var spec = new TrialSpec("demo", "mobilenet_v2", "dynamic", 1e-4, 5, 3, 0.1, 100, 0, 0, "plateau-after-full-unfreeze",
-            10, "adam", 32, 224, 7, new DataSpec("data/x", null));
+        var spec = new TrialSpec("demo", "mobilenet_v2", Strategy.Dynamic, 1e-4, 5, 3, 0.1, 100, 0, 0, StopPolicy.PlateauAfterFullUnfreeze,
+            10, Optimizer.Adam, 32, 224, 7, new DataSpec("data/x", null));
 
         TrialSpecJson.Canonical(spec).Should().Be(
             """{"sweep":"demo","backbone":"mobilenet_v2","strategy":"dynamic","learningRate":0.0001,"patience":5,"step":3,"decay":0.1,"maxEpochs":100,"fixedTopN":0,"minDelta":0,"stopPolicy":"plateau-after-full-unfreeze","maxRounds":10,"optimizer":"adam","batchSize":32,"inputSize":224,"seed":7,"classBalance":"sampler","data":{"path":"data/x","synthesize":null}}""");
@@ -82,8 +82,8 @@ public class SweepGridTests
     [InlineData(123456789.125)]
     public void The_canonical_json_round_trips(double lr)
     {
-        var spec = new TrialSpec("demo", "lightweight-cnn", "fixed-top-n", lr, 5, 0, 0, 100, 2, 0.001, "algorithm-1",
-            4, "sgd", 8, 64, 2, new DataSpec("d", new SynthesizeSpec(700, 64, 1)));
+        var spec = new TrialSpec("demo", "lightweight-cnn", Strategy.FixedTopN, lr, 5, 0, 0, 100, 2, 0.001, StopPolicy.Algorithm1,
+            4, Optimizer.Sgd, 8, 64, 2, new DataSpec("d", new SynthesizeSpec(700, 64, 1)));
 
         TrialSpecJson.Deserialize(TrialSpecJson.Canonical(spec)).Should().Be(spec);
     }
@@ -91,8 +91,8 @@ public class SweepGridTests
     [Fact]
     public void Negative_zero_is_spelled_as_zero()
     {
-        var spec = new TrialSpec("demo", "lightweight-cnn", "dynamic", 0.1, 5, 3, 0.1, 10, 0, -0.0, "algorithm-1",
-            4, "sgd", 8, 64, 2, new DataSpec("d", null));
+        var spec = new TrialSpec("demo", "lightweight-cnn", Strategy.Dynamic, 0.1, 5, 3, 0.1, 10, 0, -0.0, StopPolicy.Algorithm1,
+            4, Optimizer.Sgd, 8, 64, 2, new DataSpec("d", null));
         Ids.TrialId(spec).Should().Be(Ids.TrialId(spec with { MinDelta = 0.0 }));
     }
 

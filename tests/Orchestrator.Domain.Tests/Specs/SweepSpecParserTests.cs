@@ -42,12 +42,12 @@ public class SweepSpecParserTests
         spec.Name.Should().Be("demo");
         spec.Data.Should().Be(new DataSpec(".orchestrator/data/demo", new SynthesizeSpec(700, 64, 3)));
         spec.Backbones.Should().Equal("lightweight-cnn", "mobilenet_v2");
-        spec.Strategies.Should().Equal("dynamic", "fixed-top-n");
+        spec.Strategies.Should().Equal(Strategy.Dynamic, Strategy.FixedTopN);
         spec.Seeds.Should().Equal(1, 2);
         spec.InputSizes.Should().BeEquivalentTo(new Dictionary<string, int> { ["lightweight-cnn"] = 64, ["mobilenet_v2"] = 64 });
         spec.BatchSize.Should().Be(16);
-        spec.Optimizer.Should().Be("sgd");
-        spec.StopPolicy.Should().Be("algorithm-1");
+        spec.Optimizer.Should().Be(Optimizer.Sgd);
+        spec.StopPolicy.Should().Be(StopPolicy.Algorithm1);
         spec.MaxRounds.Should().Be(4);
         var h = spec.Hyperparameters;
         h.LearningRate.Should().Equal(0.001, 0.0001);
@@ -66,13 +66,13 @@ public class SweepSpecParserTests
 
         spec.Data.Should().Be(new DataSpec("d", null));
         spec.Backbones.Should().Equal("lightweight-cnn");
-        spec.Strategies.Should().Equal("dynamic", "fixed-top-n");
+        spec.Strategies.Should().Equal(Strategy.Dynamic, Strategy.FixedTopN);
         spec.Seeds.Should().Equal(1);
         spec.InputSizes.Should().BeEquivalentTo(new Dictionary<string, int> { ["lightweight-cnn"] = 224 });
         spec.Weights.Should().BeNull();
         spec.BatchSize.Should().Be(32);
-        spec.Optimizer.Should().Be("adam");
-        spec.StopPolicy.Should().Be("plateau-after-full-unfreeze");
+        spec.Optimizer.Should().Be(Optimizer.Adam);
+        spec.StopPolicy.Should().Be(StopPolicy.PlateauAfterFullUnfreeze);
         spec.MaxRounds.Should().Be(10);
         var h = spec.Hyperparameters;
         h.LearningRate.Should().Equal(0.001);

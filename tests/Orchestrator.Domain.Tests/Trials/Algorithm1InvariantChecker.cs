@@ -13,7 +13,7 @@ internal static class Algorithm1InvariantChecker
     public static void Check(TrialDriver run, IReadOnlyList<double> losses)
     {
         var s = run.Started;
-        var dynamic = s.Strategy == Strategies.Dynamic;
+        var dynamic = s.Strategy == Strategy.Dynamic;
         var best = double.PositiveInfinity;
         var bestEpoch = 0;
         var patience = 0;
@@ -74,9 +74,9 @@ internal static class Algorithm1InvariantChecker
         }
 
         if (!stopped) run.Epochs.Should().HaveCount(losses.Count, "a run only ends early by stopping");
-        if (dynamic && s.StopPolicy == StopPolicies.PlateauAfterFullUnfreeze)
+        if (dynamic && s.StopPolicy == StopPolicy.PlateauAfterFullUnfreeze)
             run.Epochs.Count.Should().BeLessThanOrEqualTo(s.MaxEpochs);
-        if (dynamic && s.StopPolicy == StopPolicies.Algorithm1)
+        if (dynamic && s.StopPolicy == StopPolicy.Algorithm1)
             run.Epochs.Count.Should().BeLessThanOrEqualTo(s.MaxEpochs * s.MaxRounds);
         if (!dynamic) run.Epochs.Count.Should().BeLessThanOrEqualTo(s.MaxEpochs);
 
@@ -102,7 +102,7 @@ internal static class Algorithm1InvariantChecker
     {
         if (!dynamic)
             return patience >= s.Patience ? "early-stopping" : epoch >= s.MaxEpochs ? "epoch-budget" : null;
-        if (s.StopPolicy == StopPolicies.PlateauAfterFullUnfreeze)
+        if (s.StopPolicy == StopPolicy.PlateauAfterFullUnfreeze)
         {
             // patience was reset by an unfreeze, and an unfreeze only happens while mBefore < L.
             if (mBefore == s.Groups && patience >= s.Patience) return "plateau-after-full-unfreeze";

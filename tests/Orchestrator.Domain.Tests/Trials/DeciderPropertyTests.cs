@@ -27,57 +27,19 @@ public class DeciderPropertyTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Recording_a_decision_gives_the_events_the_runner_made_of_DecideEpoch(int seed)
+    public void A_trial_that_is_no_longer_training_cannot_be_decided(int seed)
     {
         var (spec, groups, losses) = RandomCase(seed);
-        var rng = new Random(~seed);
-        var state = TrialEvolution.Evolve(TrialState.Initial, TrialDecider.Start(spec, groups));
-        foreach (var loss in losses)
-        {
-            if (state.Phase != TrialPhase.Training) break;
-            var outcome = new EpochOutcome(rng.NextDouble(), rng.Next(10) == 0 ? double.NaN : loss, rng.NextDouble(),
-                rng.NextDouble(), rng.NextDouble() * 100);
-
-            var decision = TrialDecider.Decide(state, outcome);
-            var events = EpochEvents.Record(decision, TrialDriver.Perform(decision.Effects()));
-
-            var decided = TrialDecider.DecideEpoch(state, outcome);
-            decision.Effects().Should().Equal(EffectsTheRunnerPerformed(decided));
-            events.Should().Equal(EventsTheRunnerJournaled(decided));
-            state = events.Aggregate(state, TrialEvolution.Evolve);
-        }
-        var act = () => TrialDecider.DecideEpoch(state, TrialDriver.Outcome(1));
-        if (state.Phase != TrialPhase.Training) act.Should().Throw<InvalidOperationException>();
-    }
-
-    // What TrialRunner.ApplyEffects did with DecideEpoch's events, for a trainer whose files hash as TrialDriver.Sha.
-    private static IEnumerable<EpochEffect> EffectsTheRunnerPerformed(IReadOnlyList<TrialEvent> decided)
-    {
-        foreach (var e in decided)
-        {
-            switch (e)
-            {
-                case BestImproved b: yield return new EpochEffect.SaveBest(b.Checkpoint); break;
-                case GroupsUnfrozen u: yield return new EpochEffect.Unfreeze(u.To, u.LearningRate); break;
-                case BestWeightsRestored r: yield return new EpochEffect.RestoreBest(r.BestEpoch); break;
-            }
-        }
-        var epoch = ((EpochCompleted)decided[0]).Epoch;
-        if (!decided.OfType<TrainingStopped>().Any()) yield return new EpochEffect.SaveCheckpoint(CheckpointNames.Latest(epoch), epoch);
-    }
-
-    private static IEnumerable<TrialEvent> EventsTheRunnerJournaled(IReadOnlyList<TrialEvent> decided)
-    {
-        foreach (var e in decided) yield return e is BestImproved b ? b with { Sha256 = TrialDriver.Sha(b.Checkpoint) } : e;
-        var epoch = ((EpochCompleted)decided[0]).Epoch;
-        if (!decided.OfType<TrainingStopped>().Any()) yield return TrialDriver.Checkpoint(epoch);
+        var run = TrialDriver.Run(spec, groups, losses);
+        var act = () => TrialDecider.Decide(run.State, TrialDriver.Outcome(1));
+        if (run.State.Phase != TrialPhase.Training) act.Should().Throw<InvalidOperationException>();
     }
 
     private static (TrialSpec Spec, int Groups, List<double> Losses) RandomCase(int seed)
     {
         var rng = new Random(seed);
-        var strategy = rng.Next(4) == 0 ? Strategies.FixedTopN : Strategies.Dynamic;
-        var stop = rng.Next(2) == 0 ? StopPolicies.PlateauAfterFullUnfreeze : StopPolicies.Algorithm1;
+        var strategy = rng.Next(4) == 0 ? Strategy.FixedTopN : Strategy.Dynamic;
+        var stop = rng.Next(2) == 0 ? StopPolicy.PlateauAfterFullUnfreeze : StopPolicy.Algorithm1;
         var groups = rng.Next(1, 7);
         var n = rng.Next(1, 13);
         var maxRounds = rng.Next(1, 5);

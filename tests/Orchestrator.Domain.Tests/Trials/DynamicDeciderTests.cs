@@ -12,8 +12,8 @@ public class DynamicDeciderTests
     {
         var started = TrialDecider.Start(Spec(lr: 0.02, p: 3, k: 2, decay: 0.2, n: 50, minDelta: 0.01, maxRounds: 4, seed: 9), 7);
 
-        started.Should().Be(new TrialStarted("dynamic", "lightweight-cnn", 7, 0.02, 3, 2, 0.2, 50, 0,
-            "plateau-after-full-unfreeze", 0.01, 9, 4));
+        started.Should().Be(new TrialStarted(Strategy.Dynamic, "lightweight-cnn", 7, 0.02, 3, 2, 0.2, 50, 0,
+            StopPolicy.PlateauAfterFullUnfreeze, 0.01, 9, 4));
         var state = TrialEvolution.Evolve(TrialState.Initial, started);
         state.Phase.Should().Be(TrialPhase.Training);
         state.UnfrozenGroups.Should().Be(0);
@@ -106,7 +106,7 @@ public class DynamicDeciderTests
     public void Algorithm_1_runs_whole_rounds_of_n_epochs_while_groups_remain_frozen()
     {
         // L = 3, k = 1, p = 1, n = 3: every non-improving epoch unfreezes one group.
-        var d = Run(Spec(p: 1, k: 1, n: 3, stop: StopPolicies.Algorithm1), 3, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]);
+        var d = Run(Spec(p: 1, k: 1, n: 3, stop: StopPolicy.Algorithm1), 3, [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6]);
         var lr = new[] { 0.01, 0.01 * 0.9, 0.01 * 0.9 * 0.9, 0.01 * 0.9 * 0.9 * 0.9 };
 
         d.Epochs.Should().HaveCount(6);
@@ -126,7 +126,7 @@ public class DynamicDeciderTests
     [Fact]
     public void Algorithm_1_stops_at_the_end_of_the_round_whose_unfreeze_reached_L()
     {
-        var d = Run(Spec(p: 1, k: 1, n: 2, stop: StopPolicies.Algorithm1), 1, [1.0, 1.1, 1.2]);
+        var d = Run(Spec(p: 1, k: 1, n: 2, stop: StopPolicy.Algorithm1), 1, [1.0, 1.1, 1.2]);
         d.Epochs.Should().HaveCount(2);
         d.Epochs[1].Should().Equal(Completed(2, 1.1, 0.01, 0, 1), new GroupsUnfrozen(2, 0, 1, 0.01 * 0.9),
             new BestWeightsRestored(2, 1), new TrainingStopped(2, "algorithm-1-complete"));
@@ -135,7 +135,7 @@ public class DynamicDeciderTests
     [Fact]
     public void Algorithm_1_gives_up_after_max_rounds()
     {
-        var d = Run(Spec(p: 5, k: 1, n: 3, stop: StopPolicies.Algorithm1, maxRounds: 2), 10, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]);
+        var d = Run(Spec(p: 5, k: 1, n: 3, stop: StopPolicy.Algorithm1, maxRounds: 2), 10, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]);
         d.Epochs.Should().HaveCount(6);
         d.Epochs[2].Should().Equal(Completed(3, 0.8, 0.01, 0, 0), Best(3, 0.8), Checkpoint(3));
         d.Epochs[5].Should().Equal(Completed(6, 0.5, 0.01, 0, 0), Best(6, 0.5), new TrainingStopped(6, "round-limit"));

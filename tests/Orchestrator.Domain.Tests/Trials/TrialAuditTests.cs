@@ -13,8 +13,8 @@ public class TrialAuditTests
     public void Journals_the_decider_writes_have_no_violation(int seed)
     {
         var rng = new Random(seed);
-        var stop = rng.Next(2) == 0 ? StopPolicies.PlateauAfterFullUnfreeze : StopPolicies.Algorithm1;
-        var strategy = rng.Next(4) == 0 ? Strategies.FixedTopN : Strategies.Dynamic;
+        var stop = rng.Next(2) == 0 ? StopPolicy.PlateauAfterFullUnfreeze : StopPolicy.Algorithm1;
+        var strategy = rng.Next(4) == 0 ? Strategy.FixedTopN : Strategy.Dynamic;
         var spec = TrialDriver.Spec(strategy, p: rng.Next(1, 4), k: rng.Next(1, 4), n: rng.Next(2, 10), topN: rng.Next(0, 5),
             minDelta: rng.Next(3) == 0 ? 0.01 : 0, stop: stop, maxRounds: rng.Next(1, 4));
         var losses = Enumerable.Range(0, 60).Select(_ => Math.Round(1 + rng.NextDouble(), 1)).ToList();

@@ -80,7 +80,7 @@ public class TrialDecideTests
     [Fact]
     public void Algorithm_1_goes_on_into_another_round_while_groups_remain_frozen()
     {
-        var spec = Spec(p: 5, k: 1, n: 3, stop: StopPolicies.Algorithm1, maxRounds: 2);
+        var spec = Spec(p: 5, k: 1, n: 3, stop: StopPolicy.Algorithm1, maxRounds: 2);
 
         DecideAfter(spec, 2, [1.0, 0.9], 0.8).StopReason.Should().BeNull("round 1 of 2 ended with m = 0 < L");
         DecideAfter(spec, 2, [1.0, 0.9, 0.8, 0.7, 0.6], 0.5).Should().Be(
@@ -90,7 +90,7 @@ public class TrialDecideTests
     [Fact]
     public void Algorithm_1_only_looks_at_its_condition_when_a_round_ends()
     {
-        var spec = Spec(p: 1, k: 1, n: 4, stop: StopPolicies.Algorithm1);
+        var spec = Spec(p: 1, k: 1, n: 4, stop: StopPolicy.Algorithm1);
 
         // All groups trainable after epoch 2 and a plateau at epoch 3, but the round ends at epoch 4.
         DecideAfter(spec, 1, [1.0, 1.1], 1.2).Should().Be(
@@ -101,7 +101,7 @@ public class TrialDecideTests
     [Fact]
     public void Algorithm_1_completes_at_the_end_of_the_round_whose_unfreeze_reached_L()
     {
-        var d = DecideAfter(Spec(p: 1, k: 1, n: 2, stop: StopPolicies.Algorithm1), 1, [1.0], 1.1);
+        var d = DecideAfter(Spec(p: 1, k: 1, n: 2, stop: StopPolicy.Algorithm1), 1, [1.0], 1.1);
 
         d.Should().Be(new EpochDecision(Completed(2, 1.1, 0.01, 0, 1), Improved: false,
             new GroupUnfreeze(0, 1, 0.01 * (1 - 0.1), 1), StopReasons.Algorithm1Complete));
@@ -111,7 +111,7 @@ public class TrialDecideTests
     [Fact]
     public void Fixed_top_n_stops_early_on_a_plateau_and_never_unfreezes()
     {
-        var d = DecideAfter(Spec(Strategies.FixedTopN, p: 2, topN: 2, k: 0, decay: 0), 4, [1.0, 1.1], 1.2);
+        var d = DecideAfter(Spec(Strategy.FixedTopN, p: 2, topN: 2, k: 0, decay: 0), 4, [1.0, 1.1], 1.2);
 
         d.Should().Be(new EpochDecision(Completed(3, 1.2, 0.01, 2, 2), Improved: false, Unfreeze: null, StopReasons.EarlyStopping));
         d.Effects().Should().BeEmpty();

@@ -24,9 +24,9 @@ internal sealed class TrialDriver
     }
 
     public static TrialSpec Spec(
-        string strategy = Strategies.Dynamic, double lr = 0.01, int p = 2, int k = 1, double decay = 0.1, int n = 100,
-        int topN = 0, double minDelta = 0, string stop = StopPolicies.PlateauAfterFullUnfreeze, int maxRounds = 10, int seed = 1) =>
-        new("test", Backbones.LightweightCnn, strategy, lr, p, k, decay, n, topN, minDelta, stop, maxRounds, "adam", 8, 32,
+        Strategy strategy = Strategy.Dynamic, double lr = 0.01, int p = 2, int k = 1, double decay = 0.1, int n = 100,
+        int topN = 0, double minDelta = 0, StopPolicy stop = StopPolicy.PlateauAfterFullUnfreeze, int maxRounds = 10, int seed = 1) =>
+        new("test", Backbones.LightweightCnn, strategy, lr, p, k, decay, n, topN, minDelta, stop, maxRounds, Optimizer.Adam, 8, 32,
             seed, new DataSpec("d", null));
 
     public static TrialDriver Run(TrialSpec spec, int groups, IEnumerable<double> losses)

@@ -50,6 +50,21 @@ public class ReportFilesTests
     }
 
     [Fact]
+    public async Task Results_json_spells_the_spec_choices_as_specs_do()
+    {
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(await WriteAsync(), "results.json")));
+        var root = json.RootElement;
+        root.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("strategy").GetString()).Distinct().Should().Equal("dynamic", "fixed-top-n");
+        root.GetProperty("paired")[0].GetProperty("second").GetString().Should().Be("fixed-top-n");
+        var spec = root.GetProperty("completed")[0].GetProperty("spec");
+        spec.GetProperty("strategy").GetString().Should().Be("dynamic");
+        spec.GetProperty("stopPolicy").GetString().Should().Be("plateau-after-full-unfreeze");
+        spec.GetProperty("optimizer").GetString().Should().Be("adam");
+        spec.GetProperty("classBalance").GetString().Should().Be("sampler");
+        spec.GetProperty("normalization").GetString().Should().Be("backbone");
+    }
+
+    [Fact]
     public async Task Report_html_is_self_contained_with_every_figure_inline()
     {
         var dir = await WriteAsync();

@@ -11,10 +11,10 @@ public class StrategyVariantsTests
     {
         TrialSpec[] specs =
         [
-            Spec("vgg16", Strategies.Dynamic, 1) with { Patience = 2 },
-            Spec("vgg16", Strategies.Dynamic, 1) with { Patience = 3 },
-            Spec("vgg16", Strategies.FixedTopN, 1, 2),
-            Spec("vgg16", Strategies.FixedTopN, 2, 2),
+            Spec("vgg16", Strategy.Dynamic, 1) with { Patience = 2 },
+            Spec("vgg16", Strategy.Dynamic, 1) with { Patience = 3 },
+            Spec("vgg16", Strategy.FixedTopN, 1, 2),
+            Spec("vgg16", Strategy.FixedTopN, 2, 2),
         ];
         var variants = new StrategyVariants(specs);
         specs.Select(variants.Label).Should().Equal("dynamic p=2", "dynamic p=3", "fixed-top-n n=2", "fixed-top-n n=2");
@@ -25,8 +25,8 @@ public class StrategyVariantsTests
     {
         TrialSpec[] specs =
         [
-            Spec("inception_v3", Strategies.Dynamic, 1) with { InputSize = 299, Weights = "weights/inception.bin" },
-            Spec("vgg16", Strategies.Dynamic, 1) with { InputSize = 224, Weights = "weights/vgg.bin" },
+            Spec("inception_v3", Strategy.Dynamic, 1) with { InputSize = 299, Weights = "weights/inception.bin" },
+            Spec("vgg16", Strategy.Dynamic, 1) with { InputSize = 224, Weights = "weights/vgg.bin" },
         ];
         var variants = new StrategyVariants(specs);
         specs.Select(variants.Label).Should().Equal("dynamic", "dynamic");

@@ -9,7 +9,7 @@ namespace Orchestrator.Reporting.Tests.Reports;
 public class SweepReportBuilderTests
 {
     private const string A = "mobilenet_v2", B = "densenet121", C = "vgg16";
-    private const string Dyn = Strategies.Dynamic, Fix = Strategies.FixedTopN;
+    private const Strategy Dyn = Strategy.Dynamic, Fix = Strategy.FixedTopN;
 
     private static readonly int[] All = [0, 0, 0, 1, 1, 2, 2, 2];   // 8/8
     private static readonly int[] Seven = [0, 0, 0, 1, 1, 2, 2, 0]; // 7/8, wrong: 7

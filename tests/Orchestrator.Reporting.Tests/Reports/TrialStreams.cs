@@ -12,9 +12,9 @@ public static class TrialStreams
     public static readonly string[] Classes = ["Normal", "Pneumonia", "COVID-19"];
     private static readonly DataSpec Data = new("no-such-data", null);
 
-    public static TrialSpec Spec(string backbone, string strategy, int seed, int topN = 0) =>
-        new("s", backbone, strategy, 0.001, 1, strategy == Strategies.Dynamic ? 1 : 0, strategy == Strategies.Dynamic ? 0.1 : 0, 5,
-            topN, 0, StopPolicies.PlateauAfterFullUnfreeze, 10, "adam", 16, 32, seed, Data);
+    public static TrialSpec Spec(string backbone, Strategy strategy, int seed, int topN = 0) =>
+        new("s", backbone, strategy, 0.001, 1, strategy == Strategy.Dynamic ? 1 : 0, strategy == Strategy.Dynamic ? 0.1 : 0, 5,
+            topN, 0, StopPolicy.PlateauAfterFullUnfreeze, 10, Optimizer.Adam, 16, 32, seed, Data);
 
     public static TrialStarted Started(TrialSpec s) =>
         new(s.Strategy, s.Backbone, 4, s.LearningRate, s.Patience, s.Step, s.Decay, s.MaxEpochs, s.FixedTopN, s.StopPolicy, s.MinDelta, s.Seed);
@@ -24,7 +24,7 @@ public static class TrialStreams
     public static TrialResults Completed(string id, TrialSpec spec, double bestValLoss, int[] predictions, bool withImages = true)
     {
         var events = new List<TrialEvent> { Started(spec) };
-        var dynamic = spec.Strategy == Strategies.Dynamic;
+        var dynamic = spec.Strategy == Strategy.Dynamic;
         events.Add(new EpochCompleted(1, 1.2, bestValLoss + 0.2, 0.5, 0.4, 0.001, dynamic ? 0 : spec.FixedTopN, 0, 1));
         if (dynamic) events.Add(new GroupsUnfrozen(1, 0, 1, 0.0009));
         events.Add(new EpochCompleted(2, 1.0, bestValLoss, 0.6, 0.5, 0.001, dynamic ? 1 : spec.FixedTopN, 0, 1));

@@ -1,0 +1,24 @@
+using Akka.Actor;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Hosting;
+
+/// <summary>For the query commands: an actor system with no remoting and no cluster, only the read journal.</summary>
+public sealed class JournalReaderHost : IAsyncDisposable
+{
+    private JournalReaderHost(ActorSystem system)
+    {
+        System = system;
+        Journal = new TrialJournalReader(system);
+    }
+
+    public ActorSystem System { get; }
+
+    public TrialJournalReader Journal { get; }
+
+    public static JournalReaderHost Start(StoreLocation store) =>
+        new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
+
+    public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
+}

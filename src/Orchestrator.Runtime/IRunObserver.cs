@@ -1,0 +1,28 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Domain.Training;
+
+namespace Orchestrator.Runtime;
+
+/// <summary>What a running sweep reports, for progress bars and logs. Called from worker threads.</summary>
+public interface IRunObserver
+{
+    void SweepPlanned(string sweepId, int trials, int newTrials, int alreadyEnded);
+    void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state);
+    void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress);
+    void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events);
+    void TrialEnded(string slot, string trialId, TrialState state);
+    void Note(string message);
+}
+
+public sealed class NullRunObserver : IRunObserver
+{
+    public static readonly NullRunObserver Instance = new();
+    public void SweepPlanned(string sweepId, int trials, int newTrials, int alreadyEnded) { }
+    public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state) { }
+    public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress) { }
+    public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events) { }
+    public void TrialEnded(string slot, string trialId, TrialState state) { }
+    public void Note(string message) { }
+}

@@ -1,0 +1,48 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Sweeps;
+
+/// <summary>Where a sweep stands: trials by status, epochs journaled, and an estimate of the time left.</summary>
+public sealed record SweepProgress(
+    IReadOnlyDictionary<string, int> TrialsByStatus,
+    int EpochsDone,
+    int EpochsLeftAtMost,
+    double? MeanEpochSeconds,
+    int Slots,
+    TimeSpan? Eta)
+{
+    /// <summary>Pure. Epochs left are bounded by each open trial's budget (a plateau may stop it earlier); the
+    /// estimate spreads them over the slots of live workers, at the mean journaled epoch time.</summary>
+    public static SweepProgress Estimate(IReadOnlyList<TrialView> trials, IReadOnlyList<double> epochSeconds, int slots)
+    {
+        var byStatus = trials.GroupBy(StatusOf).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+        var open = trials.Where(t => t.Record.Status is TrialStatus.Pending or TrialStatus.Running && !t.State.IsTerminal).ToList();
+        var left = open.Sum(t => Math.Max(0, t.Spec.MaxEpochs - t.State.EpochsDone));
+        double? mean = epochSeconds.Count > 0 ? epochSeconds.Average() : null;
+        TimeSpan? eta = open.Count == 0 ? TimeSpan.Zero
+            : mean is { } m && slots > 0 ? TimeSpan.FromSeconds(left * m / Math.Min(slots, open.Count)) : null;
+        return new SweepProgress(byStatus, trials.Sum(t => t.State.EpochsDone), left, mean, slots, eta);
+    }
+
+    public static string StatusOf(TrialView t) => t.State.Phase switch
+    {
+        TrialPhase.Completed => "completed",
+        TrialPhase.Failed => "failed",
+        _ => t.Record.Status.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Reads the sweep's trials and journals once, and counts the slots of workers that are up.</summary>
+    public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(IOrchestratorStore store,
+        TrialJournalReader journal, string sweepId, DateTimeOffset now, Func<NodeRecord, DateTimeOffset, NodeStatus> statusOf, CancellationToken ct)
+    {
+        var loaded = await SweepViews.LoadWithEventsAsync(store, journal, sweepId, ct);
+        var views = loaded.Select(t => t.View).ToList();
+        var seconds = loaded.SelectMany(t => t.Events.OfType<EpochCompleted>().Select(e => e.Seconds)).ToList();
+        var slots = (await store.ListNodesAsync(ct)).Where(n => statusOf(n, now) == NodeStatus.Up && !n.Draining).Sum(n => n.Slots);
+        return (views, Estimate(views, seconds, slots));
+    }
+}

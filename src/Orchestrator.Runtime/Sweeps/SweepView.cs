@@ -1,0 +1,47 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Sweeps;
+
+/// <summary>A trial as the user sees it: its row, its spec and the state folded from its journal.</summary>
+public sealed record TrialView(TrialRecord Record, TrialSpec Spec, TrialState State);
+
+/// <summary>One line of the results table: the chosen trial of a (backbone, strategy) pair.</summary>
+public sealed record ResultRow(string Backbone, Strategy Strategy, TrialView Trial, int Candidates);
+
+public static class SweepViews
+{
+    public static async Task<IReadOnlyList<TrialView>> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, string sweepId, CancellationToken ct) =>
+        (await LoadWithEventsAsync(store, journal, sweepId, ct)).Select(t => t.View).ToList();
+
+    /// <summary>The sweep's trials with the events of their journals that count.</summary>
+    public static async Task<IReadOnlyList<(TrialView View, IReadOnlyList<TrialEvent> Events)>> LoadWithEventsAsync(
+        IOrchestratorStore store, TrialJournalReader journal, string sweepId, CancellationToken ct)
+    {
+        var records = await store.ListTrialsAsync(sweepId, ct);
+        var journals = await journal.ReadManyAsync(records.Select(r => r.Id), ct);
+        return records.Select(record =>
+        {
+            IReadOnlyList<TrialEvent> events = [.. journals[record.Id].Where(e => !e.Superseded).Select(e => e.Event)];
+            return (new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), TrialEvolution.Replay(events)), events);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Per backbone and strategy, the completed trial with the lowest best validation loss: the fixed top-n
+    /// depth (and any other grid axis) is chosen on validation, never on test.
+    /// </summary>
+    public static IReadOnlyList<ResultRow> Results(IReadOnlyList<TrialView> trials) =>
+        trials.Where(t => t.State.Phase == TrialPhase.Completed)
+            .GroupBy(t => (t.Spec.Backbone, t.Spec.Strategy))
+            .Select(g => new ResultRow(g.Key.Backbone, g.Key.Strategy, g.OrderBy(t => t.State.BestValLoss).ThenBy(t => t.Record.Id, StringComparer.Ordinal).First(), g.Count()))
+            .OrderBy(r => r.Backbone, StringComparer.Ordinal).ThenBy(r => r.Strategy.ToSpecString(), StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Accepts a full sweep id, or a sweep name.</summary>
+    public static async Task<SweepRecord?> FindAsync(IOrchestratorStore store, string idOrName, CancellationToken ct) =>
+        await store.GetSweepAsync(idOrName, ct) ?? await store.GetSweepAsync(Ids.SweepId(idOrName), ct);
+}

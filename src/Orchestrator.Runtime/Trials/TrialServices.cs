@@ -1,0 +1,22 @@
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Training;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Trials;
+
+/// <summary>Builds the engine for a trial; a seam so tests and benchmarks can plug in another engine.</summary>
+public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
+
+/// <summary>What every trial of a process shares: where checkpoints go, the open datasets, the engine, the
+/// observer, the retry limit and the backoff between attempts.</summary>
+public sealed record TrialServices(
+    string ArtifactRoot,
+    DatasetCache Datasets,
+    TrainerFactory Trainers,
+    IRunObserver Observer,
+    IArtifactBlobs? Blobs = null,
+    int MaxAttempts = 3,
+    TimeSpan? MinBackoff = null)
+{
+    public TimeSpan RetryBackoff => MinBackoff ?? TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,44 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>What the tests read of the trial journals a CLI process wrote: through the read journal, as the product
+/// does, or with plain SQL on the journal table (which is also how a user can read it).</summary>
+public static class Journals
+{
+    public static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId)
+    {
+        await using var host = JournalReaderHost.Start(StoreUrl.Parse(storeUrl));
+        return await host.Journal.ReadAsync(trialId);
+    }
+
+    /// <summary>Epochs journaled so far over every trial (superseded ones included); 0 before the journal exists.</summary>
+    public static async Task<int> EpochsAsync(string storeUrl)
+    {
+        const string sql = "SELECT COUNT(*) FROM journal WHERE manifest LIKE 'EpochCompleted.%'";
+        var location = StoreUrl.Parse(storeUrl);
+        try
+        {
+            if (location.Kind == StoreKind.Sqlite)
+            {
+                if (!File.Exists(location.DatabasePath)) return 0;
+                await using var conn = new SqliteConnection($"Data Source={location.DatabasePath};Mode=ReadOnly");
+                await conn.OpenAsync();
+                await using var cmd = new SqliteCommand(sql, conn);
+                return Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            }
+            await using var pg = new NpgsqlConnection(location.Postgres!.ConnectionString());
+            await pg.OpenAsync();
+            await using var query = new NpgsqlCommand(sql, pg);
+            return Convert.ToInt32(await query.ExecuteScalarAsync());
+        }
+        catch (Exception ex) when (ex is SqliteException { SqliteErrorCode: 1 } or PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
+        {
+            return 0; // the journal table is created with the first write
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using Orchestrator.Domain.Events;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Store;
+using Orchestrator.Tests.Shared;
+
+namespace Orchestrator.Runtime.Tests;
+
+/// <summary>
+/// The product's journal configuration (Akka.Persistence.Sql, its HOCON and the event serializer), the same checks on
+/// SQLite and on a real PostgreSQL: events go in and come back in order, a journal reads with plain SQL, the
+/// (persistence id, sequence number) key refuses a second writer, and a fresh process recovers what was written.
+/// </summary>
+public abstract class JournalConfigurationTests : IAsyncLifetime
+{
+    private static readonly TrialEvent[] Written =
+    [
+        new AttemptStarted("slot-0") { Attempt = 1 },
+        new EpochCompleted(1, 1.25, 0.9, 0.5, 0.4, 0.001, 0, 0, 3.5) { Attempt = 1 },
+        new BestImproved(1, 0.9, "best-e0001.pt", "ab12") { Attempt = 1 },
+        new CheckpointSaved(1, "epoch-e0001.pt", "cd34") { Attempt = 1 },
+    ];
+
+    protected abstract Task<string> CreateStoreUrlAsync();
+
+    protected abstract Task<IReadOnlyList<(string Manifest, int Identifier, string Message)>> ReadRowsAsync(string persistenceId);
+
+    protected StoreLocation Location { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Location = StoreUrl.Parse(await CreateStoreUrlAsync());
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    protected async Task Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql()
+    {
+        await using (var host = JournalReaderHost.Start(Location))
+        {
+            await WriteAsync(host.System, "t-read", Written);
+            (await host.Journal.ReadAsync("t-read")).Select(e => (e.Seq, e.Event, e.Superseded))
+                .Should().Equal(Written.Select((e, i) => ((long)i + 1, e, false)));
+        }
+
+        var rows = await ReadRowsAsync(JournalSettings.PersistenceIdOf("t-read"));
+        rows.Select(r => r.Manifest).Should().Equal("AttemptStarted.v1", "EpochCompleted.v1", "BestImproved.v1", "CheckpointSaved.v1");
+        rows.Should().OnlyContain(r => r.Identifier == TrialEventSerializer.Id);
+        rows[1].Message.Should().Be(EventCatalog.Serialize(Written[1]).Payload, "the payload is the event's JSON, no .NET type names");
+    }
+
+    protected async Task A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays()
+    {
+        await using var host = JournalReaderHost.Start(Location);
+        await WriteAsync(host.System, "t-race", Written[..2]);
+
+        // A writer recovers (it sees sequence number 2 as the last), then waits; meanwhile another takes number 3.
+        var gate = new TaskCompletionSource();
+        var late = new EpochCompleted(2, 9, 9, 0, 0, 0.001, 0, 0, 1) { Attempt = 1 };
+        var (recovered, stale) = StartWriter(host.System, "t-race", [late], gate.Task);
+        await recovered.WaitAsync(TimeSpan.FromSeconds(20));
+        await WriteAsync(host.System, "t-race", Written[2..3]);
+        gate.SetResult();
+
+        await FluentActions.Awaiting(() => stale.WaitAsync(TimeSpan.FromSeconds(30))).Should().ThrowAsync<Exception>("sequence number 3 is taken");
+        (await host.Journal.ReadAsync("t-race")).Select(e => e.Event).Should().Equal(Written[..3]);
+    }
+
+    protected async Task A_fresh_process_recovers_every_event_written()
+    {
+        await using (var writer = JournalReaderHost.Start(Location))
+            await WriteAsync(writer.System, "t-recover", Written);
+
+        await using var reader = JournalReaderHost.Start(Location);
+        var recovered = new TaskCompletionSource<IReadOnlyList<TrialEvent>>();
+        reader.System.ActorOf(Props.Create(() => new Recoverer(JournalSettings.PersistenceIdOf("t-recover"), recovered)));
+        (await recovered.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Equal(Written);
+    }
+
+    /// <summary>A writer that recovers, waits for <paramref name="gate"/>, then persists <paramref name="events"/>; its
+    /// <c>Done</c> fails when the journal refuses the write.</summary>
+    private static (Task Recovered, Task Done) StartWriter(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events, Task gate)
+    {
+        var done = new TaskCompletionSource();
+        var recovered = new TaskCompletionSource();
+        system.ActorOf(Props.Create(() => new Writer(JournalSettings.PersistenceIdOf(trialId), events, gate, recovered, done)));
+        return (recovered.Task, done.Task);
+    }
+
+    private static Task WriteAsync(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events) =>
+        StartWriter(system, trialId, events, Task.CompletedTask).Done.WaitAsync(TimeSpan.FromSeconds(30));
+
+    private sealed class Writer : ReceivePersistentActor
+    {
+        private readonly TaskCompletionSource _done;
+
+        public Writer(string persistenceId, IReadOnlyList<TrialEvent> events, Task gate, TaskCompletionSource recovered, TaskCompletionSource done)
+        {
+            PersistenceId = persistenceId;
+            _done = done;
+            Recover<RecoveryCompleted>(_ =>
+            {
+                recovered.TrySetResult();
+                gate.PipeTo(Self, success: () => Opened.Instance);
+            });
+            Command<Opened>(_ =>
+            {
+                var left = events.Count;
+                PersistAll(events, _ =>
+                {
+                    if (--left == 0) _done.TrySetResult();
+                });
+            });
+        }
+
+        public override string PersistenceId { get; }
+
+        protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+        {
+            _done.TrySetException(cause);
+            base.OnPersistFailure(cause, @event, sequenceNr);
+        }
+    }
+
+    private sealed record Opened
+    {
+        public static Opened Instance { get; } = new();
+    }
+
+    private sealed class Recoverer : ReceivePersistentActor
+    {
+        private readonly List<TrialEvent> _events = [];
+
+        public Recoverer(string persistenceId, TaskCompletionSource<IReadOnlyList<TrialEvent>> recovered)
+        {
+            PersistenceId = persistenceId;
+            Recover<TrialEvent>(_events.Add);
+            Recover<RecoveryCompleted>(_ => recovered.TrySetResult(_events));
+        }
+
+        public override string PersistenceId { get; }
+    }
+}
+
+public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "orch-journal-" + Guid.NewGuid().ToString("N")[..8]);
+
+    protected override Task<string> CreateStoreUrlAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        return Task.FromResult($"sqlite:{Path.Combine(_dir, "journal.db")}");
+    }
+
+    protected override async Task<IReadOnlyList<(string Manifest, int Identifier, string Message)>> ReadRowsAsync(string persistenceId)
+    {
+        await using var conn = new SqliteConnection($"Data Source={Location.DatabasePath}");
+        await conn.OpenAsync();
+        await using var cmd = new SqliteCommand(
+            "SELECT manifest, identifier, CAST(message AS TEXT) FROM journal WHERE persistence_id = $id ORDER BY sequence_number", conn);
+        cmd.Parameters.AddWithValue("$id", persistenceId);
+        var rows = new List<(string, int, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2)));
+        return rows;
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact] public Task Events_round_trip() => Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql();
+    [Fact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
+    [Fact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
+}
+
+public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
+{
+    private string? _url;
+
+    protected override async Task<string> CreateStoreUrlAsync() =>
+        _url = PostgresTestServer.Url is null ? "postgres://nobody@127.0.0.1:1/none" : await PostgresTestServer.CreateDatabaseAsync("journal");
+
+    protected override async Task<IReadOnlyList<(string Manifest, int Identifier, string Message)>> ReadRowsAsync(string persistenceId)
+    {
+        await using var conn = new NpgsqlConnection(Location.Postgres!.ConnectionString());
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT manifest, identifier, convert_from(message, 'UTF8') FROM journal WHERE persistence_id = @id ORDER BY sequence_number", conn);
+        cmd.Parameters.AddWithValue("id", persistenceId);
+        var rows = new List<(string, int, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetInt32(1), reader.GetString(2)));
+        return rows;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        if (_url is not null && PostgresTestServer.Url is not null) await PostgresTestServer.DropDatabaseAsync(_url);
+    }
+
+    [PostgresFact] public Task Events_round_trip() => Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql();
+    [PostgresFact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
+    [PostgresFact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
+}

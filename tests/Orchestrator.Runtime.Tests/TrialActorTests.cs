@@ -1,0 +1,249 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Persistence;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Slots;
+using Orchestrator.Runtime.Trials;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Tests;
+
+/// <summary>The trial and slot actors on their own, with the product's journal (a SQLite file) and serializer.</summary>
+public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const string Grid = """
+        backbones: [lightweight-cnn]
+        strategies: [dynamic]
+        inputSize: 16
+        batchSize: 8
+        hyperparameters: { patience: [2], step: [2], decay: [0.1], epochs: [10] }
+        """;
+
+    private readonly string _root;
+    private readonly TrialSpec _spec;
+    private readonly DatasetCache _datasets = new(ManifestDataset.Open);
+
+    public TrialActorTests() : this(Path.Combine(Path.GetTempPath(), "orch-actors-" + Guid.NewGuid().ToString("N")[..8])) { }
+
+    private TrialActorTests(string root) : base(RuntimeConfig.Reader(StoreUrl.Parse($"sqlite:{Path.Combine(root, "journal.db")}")))
+    {
+        _root = root;
+        ManifestDataset.Write(Path.Combine(root, "data"), 100);
+        _spec = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(root, Grid)).Trials.Single().Spec;
+    }
+
+    private static double Loss(int epoch) => epoch <= 3 ? 1.0 / epoch : 0.5;
+
+    private TrialServices Services(TrainerFactory trainers) =>
+        new(Path.Combine(_root, "artifacts"), _datasets, trainers, NullRunObserver.Instance, MinBackoff: TimeSpan.FromMilliseconds(100));
+
+    private TrialAssignment Assignment(string trialId) => new(trialId, "sw-test", _spec, "slot-0");
+
+    private static TrialLease Lease(string trialId, long epoch = 1) =>
+        new(trialId, "sw-test", "owner", epoch, DateTimeOffset.UtcNow.AddMinutes(1), 1);
+
+    private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId) => new TrialJournalReader(Sys).ReadAsync(trialId);
+
+    [Fact]
+    public async Task A_slot_runs_one_trial_at_a_time_and_refuses_a_second()
+    {
+        using var release = new ManualResetEventSlim();
+        var coordinator = CreateTestProbe();
+        var slot = Sys.ActorOf(SlotActor.Props("slot-0", coordinator, Services((_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e => { if (e == 1) release.Wait(TimeSpan.FromSeconds(20)); },
+        })));
+        coordinator.ExpectMsg<RequestWork>().Slot.Should().Be("slot-0");
+
+        slot.Tell(new WorkAssigned(Lease("t-one"), _spec), coordinator);
+        slot.Tell(new WorkAssigned(Lease("t-two"), _spec), coordinator);
+
+        coordinator.ExpectMsg<WorkRejected>().Lease.TrialId.Should().Be("t-two");
+        release.Set();
+        var returned = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
+        returned.Lease.TrialId.Should().Be("t-one");
+        returned.End.Should().Be(TrialEnd.Completed);
+        coordinator.ExpectMsg<RequestWork>(hint: "only once its trial has ended does the slot ask for another");
+    }
+
+    [Fact]
+    public async Task A_trial_that_keeps_throwing_is_restarted_with_backoff_then_fails_with_its_reasons()
+    {
+        var starts = new List<DateTime>();
+        var slot = CreateTestProbe();
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-broken"), Services((_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e =>
+            {
+                lock (starts) starts.Add(DateTime.UtcNow);
+                throw new InvalidOperationException("engine fell over");
+            },
+        }), slot));
+
+        var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+
+        ended.End.Should().Be(TrialEnd.Failed);
+        ended.State.FailureReason.Should().Contain("engine fell over").And.Contain("3 attempts failed");
+        starts.Should().HaveCount(3);
+        // Backoff 100 ms, doubling: the second retry waits at least twice as long as the first.
+        (starts[1] - starts[0]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(90));
+        (starts[2] - starts[1]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(190));
+        var events = (await JournalAsync("t-broken")).Select(e => e.Event).ToList();
+        events.OfType<AttemptFailed>().Select(a => (a.Attempt, a.Reason)).Should().Equal(
+            (1, "InvalidOperationException: engine fell over"), (2, "InvalidOperationException: engine fell over"), (3, "InvalidOperationException: engine fell over"));
+        events.Last().Should().BeOfType<TrialFailed>();
+    }
+
+    [Fact]
+    public async Task A_cancel_lets_the_epoch_under_way_finish_and_be_journaled_then_stops_keeping_journal_and_checkpoints()
+    {
+        using var third = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var slot = CreateTestProbe();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-cancel"), Services((_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e =>
+            {
+                if (e != 3) return;
+                third.Set();
+                release.Wait(TimeSpan.FromSeconds(20));
+            },
+        }), slot));
+        third.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
+
+        trial.Tell(new StopTrial(StopCause.SweepCancelled));
+        trial.Tell(new GetTrialStatus(), TestActor);
+        ExpectMsg<TrialStatusReport>(hint: "the actor answers while its engine trains").TrainingEpoch.Should().Be(3);
+        release.Set();
+
+        var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+        ended.End.Should().Be(TrialEnd.Cancelled);
+        ended.State.EpochsDone.Should().Be(3);
+        ended.State.Phase.Should().Be(TrialPhase.Training, "a cancelled trial resumes later from its journal");
+        var latest = Path.Combine(_root, "artifacts", "t-cancel", ended.State.LatestCheckpoint!);
+        Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(latest))).Should().Be(ended.State.LatestSha256);
+        (await JournalAsync("t-cancel")).Select(e => e.Event).OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2, 3);
+    }
+
+    [Fact]
+    public async Task On_recovery_a_stale_attempt_s_late_events_are_ignored()
+    {
+        const string trialId = "t-stale";
+        var started = TrialDecider.Start(_spec, 4);
+        EpochCompleted Epoch(int n, double val, int attempt) =>
+            new EpochCompleted(n, 1, val, 0.5, 0.5, _spec.LearningRate, 0, 0, 1) { Attempt = attempt };
+        // Attempt 1 journals epoch 1; attempt 2 takes over and journals epoch 2; then attempt 1, cut off meanwhile,
+        // wakes up and writes its own (late) epoch 2 and a stop.
+        WriteJournal(JournalSettings.PersistenceIdOf(trialId),
+            new AttemptStarted("slot-a") { Attempt = 1 },
+            started with { Attempt = 1 },
+            Epoch(1, 0.9, 1),
+            new AttemptStarted("slot-b") { Attempt = 2 },
+            Epoch(2, 0.8, 2),
+            Epoch(2, 0.1, 1),
+            new TrainingStopped(2, "late") { Attempt = 1 });
+
+        var slot = CreateTestProbe();
+        using var hold = new ManualResetEventSlim();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = _ => hold.Wait(TimeSpan.FromSeconds(20)),
+        }), slot));
+        trial.Tell(new GetTrialStatus(), TestActor);
+        var report = ExpectMsg<TrialStatusReport>(TimeSpan.FromSeconds(10));
+        hold.Set();
+
+        report.Attempt.Should().Be(3);
+        report.Journaled.EpochsDone.Should().Be(2);
+        report.Journaled.Phase.Should().Be(TrialPhase.Training, "attempt 1's late stop does not count");
+        var journal = await JournalAsync(trialId);
+        journal.Where(e => e.Superseded).Select(e => e.Seq).Should().Equal(6, 7);
+        journal[7].Event.Should().BeOfType<AttemptStarted>().Which.Attempt.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task A_trial_whose_next_sequence_number_another_writer_took_stops_for_good()
+    {
+        const string trialId = "t-raced";
+        using var second = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var slot = CreateTestProbe();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e =>
+            {
+                if (e != 2) return;
+                second.Set();
+                release.Wait(TimeSpan.FromSeconds(20));
+            },
+        }), slot));
+        slot.Watch(trial);
+        second.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
+        await AwaitConditionAsync(async () => (await JournalAsync(trialId)).Any(e => e.Event is CheckpointSaved), TimeSpan.FromSeconds(10));
+        var taken = (await JournalAsync(trialId)).Count + 1;
+
+        // Another writer (a newer attempt elsewhere) appends first and takes the sequence number this actor will use.
+        WriteJournal(JournalSettings.PersistenceIdOf(trialId), startAt: taken, new AttemptStarted("elsewhere") { Attempt = 2 });
+        release.Set();
+
+        slot.ExpectTerminated(trial, TimeSpan.FromSeconds(20));
+        slot.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        var journal = await JournalAsync(trialId);
+        journal.Should().HaveCount(taken, "the refused write left nothing behind");
+        journal.Last().Event.Should().BeOfType<AttemptStarted>().Which.Worker.Should().Be("elsewhere");
+    }
+
+    private void WriteJournal(string persistenceId, params TrialEvent[] events) => WriteJournal(persistenceId, 1, events);
+
+    private void WriteJournal(string persistenceId, long startAt, params TrialEvent[] events)
+    {
+        var writer = Sys.ActorOf(Props.Create(() => new JournalWriter(persistenceId, startAt)));
+        writer.Tell(events, TestActor);
+        ExpectMsg<Done>(TimeSpan.FromSeconds(10));
+        Watch(writer);
+        writer.Tell(PoisonPill.Instance);
+        ExpectTerminated(writer);
+    }
+
+    /// <summary>Appends the given events under a persistence id, as another writer would, from sequence <c>startAt</c>.</summary>
+    private sealed class JournalWriter : ReceivePersistentActor
+    {
+        public JournalWriter(string persistenceId, long startAt)
+        {
+            PersistenceId = persistenceId;
+            // Skips recovery: the writer believes the journal ends just before startAt, as a writer with a stale view does.
+            Command<TrialEvent[]>(events =>
+            {
+                var sender = Sender;
+                var left = events.Length;
+                PersistAll(events, _ =>
+                {
+                    if (--left == 0) sender.Tell(Done.Instance);
+                });
+            });
+            _startAt = startAt;
+        }
+
+        private readonly long _startAt;
+
+        public override string PersistenceId { get; }
+
+        public override Recovery Recovery => new(SnapshotSelectionCriteria.None, toSequenceNr: _startAt - 1);
+    }
+
+    private sealed record Done
+    {
+        public static Done Instance { get; } = new();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _datasets.Dispose();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}

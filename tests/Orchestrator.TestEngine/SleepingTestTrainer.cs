@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Training;
+
+namespace Orchestrator.TestEngine;
+
+/// <summary>
+/// TEST ENGINE, never for real sweeps: trains nothing. Each epoch only sleeps, then reports a validation loss
+/// from a fixed script; "weights" are a version number; checkpoints are small JSON files with real SHA-256 checks.
+/// The fault tests and the orchestration-overhead benchmark use it, so that they measure the orchestrator and
+/// not libtorch. It is not part of the product: a process loads it only as an engine plugin
+/// (<c>ORCHESTRATOR_ENGINE_PLUGIN</c>, see <see cref="SleepingEngine"/>), and says so.
+/// </summary>
+public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses) : ITrainer
+{
+    private sealed record Snapshot(int Epoch, int Weights, int Best, int BestEpoch);
+
+    private int _epoch;
+    private int _weights;
+    private int _best = -1;
+    private int _bestEpoch;
+
+    public int GroupCount => groups;
+
+    public void SetTrainable(int unfrozenGroups) { }
+    public void SetLearningRate(double learningRate) { }
+    public void ResetOptimizer() { }
+
+    public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights, int batchSize,
+        Action<BatchProgress>? progress, CancellationToken ct)
+    {
+        Sleep(epochTime, ct);
+        _epoch++;
+        _weights = _epoch;
+        progress?.Invoke(new BatchProgress(1, 1, LossOf(_epoch)));
+        return LossOf(_epoch) + 0.1;
+    }
+
+    public EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights, int batchSize,
+        Action<BatchProgress>? progress, CancellationToken ct)
+    {
+        var predictions = new int[indices.Length];
+        var probabilities = new float[indices.Length][];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            predictions[i] = data.Labels[indices[i]];
+            probabilities[i] = new float[classWeights.Length];
+            probabilities[i][predictions[i]] = 1f;
+        }
+        return new EvaluationResult(LossOf(_epoch), predictions, probabilities);
+    }
+
+    public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress, CancellationToken ct) { }
+
+    /// <summary>Checks the file is there, as the real engine would fail on a missing one; loads nothing.</summary>
+    public int LoadBackboneWeights(string path) =>
+        File.Exists(path) ? 0 : throw new FileNotFoundException($"pretrained weights not found: {path}", path);
+
+    public void RememberBest() { _best = _weights; _bestEpoch = _epoch; }
+    public void RestoreBest() => _weights = _best;
+
+    public string SaveCheckpoint(string path, int epoch) => Write(path, new Snapshot(epoch, _weights, _best, _bestEpoch));
+    public string SaveBest(string path) => Write(path, new Snapshot(_bestEpoch, _best, _best, _bestEpoch));
+
+    public int LoadCheckpoint(string path, string expectedSha256)
+    {
+        var s = Read(path, expectedSha256);
+        (_epoch, _weights) = (s.Epoch, s.Weights);
+        return s.Epoch;
+    }
+
+    public void LoadBest(string path, string expectedSha256)
+    {
+        var s = Read(path, expectedSha256);
+        (_best, _bestEpoch) = (s.Best, s.BestEpoch);
+    }
+
+    public void Dispose() { }
+
+    /// <summary>Sleeps <paramref name="duration"/> to within a few microseconds: a timed wait alone overshoots by up to a
+    /// millisecond, which the overhead benchmark would count against the orchestrator. The last 2 ms are spun.</summary>
+    private static void Sleep(TimeSpan duration, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var coarse = duration - TimeSpan.FromMilliseconds(2);
+        if (coarse > TimeSpan.Zero && ct.WaitHandle.WaitOne(coarse)) ct.ThrowIfCancellationRequested();
+        var spin = new SpinWait();
+        while (watch.Elapsed < duration)
+        {
+            ct.ThrowIfCancellationRequested();
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>The scripted loss of an epoch (1-based); the last value repeats.</summary>
+    private double LossOf(int epoch) => epoch <= 0 ? double.NaN : losses[Math.Min(epoch, losses.Count) - 1];
+
+    private static string Write(string path, Snapshot snapshot)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(snapshot);
+        var temp = path + ".tmp";
+        // Not flushed here, like the real engine's checkpoints: the trial runner flushes them before journaling.
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    private static Snapshot Read(string path, string sha)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != sha)
+            throw new InvalidDataException($"checkpoint {path}: SHA-256 mismatch");
+        return JsonSerializer.Deserialize<Snapshot>(bytes) ?? throw new InvalidDataException($"checkpoint {path}: empty");
+    }
+}
+
+/// <summary>The plugin: its epochs sleep and report scripted losses, as <c>ORCHESTRATOR_TEST_ENGINE=sleep:SECONDS[:LOSS,LOSS,...]</c>
+/// says (default: 0.1 s, <see cref="DefaultLosses"/>).</summary>
+public sealed class SleepingEngine : ITrainerSource
+{
+    private readonly (TimeSpan EpochTime, IReadOnlyList<double> Losses) _settings =
+        FromEnvironment() ?? (TimeSpan.FromSeconds(0.1), DefaultLosses);
+
+    public string Description =>
+        $"TEST ENGINE: epochs sleep {_settings.EpochTime.TotalSeconds:G3}s and report scripted losses; nothing is trained";
+
+    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses);
+
+    public const string Variable = "ORCHESTRATOR_TEST_ENGINE";
+
+    /// <summary>Improves for three epochs, then plateaus: with patience 1-2 it unfreezes, restores and stops.</summary>
+    public static readonly IReadOnlyList<double> DefaultLosses = [1.0, 0.8, 0.7, 0.7, 0.7, 0.65, 0.65, 0.65, 0.65, 0.65];
+
+    /// <summary>The settings the variable gives, or null when it is not set.</summary>
+    /// <exception cref="FormatException">The variable is set but malformed.</exception>
+    private static (TimeSpan EpochTime, IReadOnlyList<double> Losses)? FromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable(Variable);
+        if (string.IsNullOrEmpty(value)) return null;
+        var parts = value.Split(':');
+        if (parts.Length is < 2 or > 3 || parts[0] != "sleep"
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
+            throw new FormatException($"${Variable}='{value}': expected sleep:SECONDS[:LOSS,LOSS,...]");
+        var losses = DefaultLosses;
+        if (parts.Length == 3)
+        {
+            var parsed = parts[2].Split(',').Select(s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var l) ? l : double.NaN).ToList();
+            if (parsed.Count == 0 || parsed.Any(double.IsNaN))
+                throw new FormatException($"${Variable}='{value}': the losses must be numbers separated by commas");
+            losses = parsed;
+        }
+        return (TimeSpan.FromSeconds(seconds), losses);
+    }
+}
