@@ -24,6 +24,8 @@ public sealed class TrialActor : ReceivePersistentActor
     private TrialState _state = TrialState.Initial;
     private TrialState _planned = TrialState.Initial;
     private TrainerThread? _thread;
+    private readonly TrialArtifacts _artifacts;
+    // Created, used and disposed only on the trial's own thread: every access is inside work handed to _thread.
     private TrialWorkbench? _bench;
     private int _attempt;
     private int _trainingEpoch;
@@ -37,6 +39,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _assignment = assignment;
         _services = services;
         _slot = slot;
+        _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId, services.Blobs);
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
@@ -110,7 +113,7 @@ public sealed class TrialActor : ReceivePersistentActor
             _engineBusy = true;
             _thread.Run(() =>
                 {
-                    _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services);
+                    _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
                     return new Prepared(_bench.Prepare(state, checkpoints, token));
                 })
                 .PipeTo(Self, failure: ex => new WorkFailed(ex));
@@ -143,19 +146,18 @@ public sealed class TrialActor : ReceivePersistentActor
         }
         var state = _planned;
         var token = _work.Token;
-        var bench = _bench!;
         switch (state.Phase)
         {
             case TrialPhase.Training:
                 _trainingEpoch = state.EpochsDone + 1;
                 _engineBusy = true;
-                _thread!.Run(() => new EpochTrained(bench.TrainEpoch(state, token)))
+                _thread!.Run(() => new EpochTrained(_bench!.TrainEpoch(state, token)))
                     .PipeTo(Self, failure: ex => new WorkFailed(ex));
                 break;
             case TrialPhase.Stopped:
                 _trainingEpoch = 0;
                 _engineBusy = true;
-                _thread!.Run(() => new Evaluated(bench.Evaluate(state, token)))
+                _thread!.Run(() => new Evaluated(_bench!.Evaluate(state, token)))
                     .PipeTo(Self, failure: ex => new WorkFailed(ex));
                 break;
             default:
@@ -190,9 +192,8 @@ public sealed class TrialActor : ReceivePersistentActor
             OnWorkFailed(new WorkFailed(ex));
             return;
         }
-        var bench = _bench!;
         _engineBusy = true;
-        _thread!.Run(() => new EffectsApplied(EpochEvents.Record(decision, bench.Perform(decision))))
+        _thread!.Run(() => new EffectsApplied(EpochEvents.Record(decision, _bench!.Perform(decision))))
             .PipeTo(Self, failure: ex => new WorkFailed(ex));
     }
 
@@ -202,7 +203,7 @@ public sealed class TrialActor : ReceivePersistentActor
         var events = applied.Events.Select(Stamp).ToList();
         _planned = events.Aggregate(_planned, TrialEvolution.Evolve);
         _committing = true;
-        var artifacts = _bench!.Artifacts;
+        var artifacts = _artifacts;
         OffActorThread.Run(async () =>
             {
                 await artifacts.SecureAsync(events, CancellationToken.None).ConfigureAwait(false);
@@ -221,7 +222,7 @@ public sealed class TrialActor : ReceivePersistentActor
             if (--left > 0) return;
             Observer.EventsJournaled(_assignment.Slot, _assignment.TrialId, secured.Events);
             var keep = new[] { _state.LatestCheckpoint, _checkpoints.Count > 1 ? _checkpoints[^2].Checkpoint : null, _state.BestCheckpoint };
-            var artifacts = _bench!.Artifacts;
+            var artifacts = _artifacts;
             // On the trial's thread, so it runs before the next epoch's effects write new files.
             _thread!.Run(() =>
             {
@@ -304,8 +305,7 @@ public sealed class TrialActor : ReceivePersistentActor
     protected override void PostStop()
     {
         _work.Cancel();
-        var bench = _bench;
-        _thread?.Shutdown(() => bench?.Dispose());
+        _thread?.Shutdown(() => _bench?.Dispose());
         base.PostStop();
     }
 

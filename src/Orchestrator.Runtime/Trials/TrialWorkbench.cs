@@ -26,21 +26,19 @@ internal sealed class TrialWorkbench : IDisposable
     private readonly float[] _evalWeights;
     private ITrainer? _trainer;
 
-    public TrialWorkbench(string slot, string trialId, TrialSpec spec, TrialServices services)
+    public TrialWorkbench(string slot, string trialId, TrialSpec spec, TrialServices services, TrialArtifacts artifacts)
     {
         _slot = slot;
         _trialId = trialId;
         _spec = spec;
         _services = services;
-        _artifacts = new TrialArtifacts(services.ArtifactRoot, trialId, services.Blobs);
+        _artifacts = artifacts;
         _data = services.Datasets.Get(spec.Data.Path);
         _split = new SplitView(_data);
         // Validation and test losses are plain means, as Keras (the paper's framework) reports val_loss: class
         // weights shape the training loss only.
         _evalWeights = Enumerable.Repeat(1f, Classes).ToArray();
     }
-
-    public TrialArtifacts Artifacts => _artifacts;
 
     private int Classes => _data.Manifest.Classes.Count;
 
