@@ -138,10 +138,20 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                     _ => await _store.TryClaimAnyTrialAsync(owner, now, _settings.LeaseDuration),
                 };
                 if (lease is null) break;
+                TrialSpec spec;
+                try
+                {
+                    spec = await SpecOfAsync(lease);
+                }
+                catch
+                {
+                    await _store.ReleaseTrialAsync(lease, _clock.GetUtcNow());
+                    throw;
+                }
                 _waiting.Remove(slot);
                 _waitingNoted = false;
                 _running[lease.TrialId] = new Assignment(lease, slot);
-                slot.Tell(new WorkAssigned(lease, await SpecOfAsync(lease)));
+                slot.Tell(new WorkAssigned(lease, spec));
             }
         }
         if (_waiting.Count > 0 && !_draining && !_awaitingSignal && _store is IWorkSignal signal)
