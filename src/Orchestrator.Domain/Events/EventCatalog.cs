@@ -36,13 +36,16 @@ public static class EventCatalog
     /// <summary>Every stored type name this catalog reads and writes.</summary>
     public static IReadOnlyCollection<string> StoredTypes => ByStoredName.Keys;
 
-    public static SerializedEvent Serialize(TrialEvent e)
+    public static SerializedEvent Serialize(TrialEvent e) => new(StoredName(e), JsonSerializer.Serialize(e, e.GetType(), Options));
+
+    /// <summary>The versioned name <paramref name="e"/> is stored under, e.g. "TrialStarted.v1".</summary>
+    /// <exception cref="ArgumentException">The event's type is not in the catalog.</exception>
+    public static string StoredName(TrialEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var type = e.GetType();
-        if (!StoredNameOf.TryGetValue(type, out var name))
-            throw new ArgumentException($"event type {type.Name} is not in the catalog", nameof(e));
-        return new SerializedEvent(name, JsonSerializer.Serialize(e, type, Options));
+        return StoredNameOf.TryGetValue(e.GetType(), out var name)
+            ? name
+            : throw new ArgumentException($"event type {e.GetType().Name} is not in the catalog", nameof(e));
     }
 
     /// <exception cref="InvalidDataException">The type is unknown or the payload does not fit it.</exception>

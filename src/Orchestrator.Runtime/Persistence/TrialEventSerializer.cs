@@ -17,7 +17,7 @@ public sealed class TrialEventSerializer(ExtendedActorSystem system) : Serialize
     public override int Identifier => Id;
 
     public override string Manifest(object o) => o is TrialEvent e
-        ? EventCatalog.Serialize(e).Type
+        ? EventCatalog.StoredName(e)
         : throw new ArgumentException($"{o.GetType().Name} is not a trial event", nameof(o));
 
     public override byte[] ToBinary(object obj) => obj is TrialEvent e
