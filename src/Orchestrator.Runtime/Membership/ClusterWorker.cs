@@ -31,7 +31,6 @@ public sealed class ClusterWorker(
     ClusterWorkerOptions options)
 {
     private IActorRef? _coordinator;
-    private bool _draining;
 
     private IRunObserver Observer => services.Observer;
 
@@ -82,9 +81,7 @@ public sealed class ClusterWorker(
                         busy, now, now, NodeStatus.Up, false), ct);
                     continue;
                 }
-                if (row.Draining != _draining)
-                    Observer.Note(row.Draining ? $"worker {node.Id}: draining; finishing running trials, claiming no new ones" : $"worker {node.Id}: drain lifted");
-                _draining = row.Draining;
+                // The coordinator holds the drain state and says when it changes.
                 _coordinator?.Tell(new SetDraining(row.Draining));
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
