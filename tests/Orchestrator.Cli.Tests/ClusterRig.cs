@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Text;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
 using Orchestrator.Tests.Shared;
 
@@ -167,7 +169,7 @@ public sealed class ClusterRig : IAsyncDisposable
     public async Task<bool> EpochJournaledByAttemptAsync(IOrchestratorStore store, int attempt)
     {
         var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
-        return (await Journals.ReadAsync(StoreUrl, trial.Id)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
+        return (await JournalAsync(trial.Id)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
     }
 
     public static async Task<bool> AllCompletedAsync(IOrchestratorStore store)
@@ -184,7 +186,7 @@ public sealed class ClusterRig : IAsyncDisposable
     /// the events that count (a superseded attempt's late writes left out).</summary>
     public async Task<IReadOnlyList<TrialEvent>> AssertOneHistoryAsync(string trialId)
     {
-        var stored = await Journals.ReadAsync(StoreUrl, trialId);
+        var stored = await JournalAsync(trialId);
         stored.Select(e => e.Seq).Should().Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i));
         var events = stored.Where(e => !e.Superseded).Select(e => e.Event).ToList();
         events.Select(e => e.Attempt).Should().BeInAscendingOrder("a writer whose attempt was superseded never counts again");
@@ -197,8 +199,19 @@ public sealed class ClusterRig : IAsyncDisposable
 
     public string Logs() => string.Join("\n", _processes.Select(p => $"---- {p.Name} ----\n{p.Output}"));
 
+    /// <summary>The trial's journal, through one read journal for the rig (its polls would otherwise start an actor
+    /// system each).</summary>
+    private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId)
+    {
+        _reader ??= JournalReaderHost.Start(Orchestrator.Store.StoreUrl.Parse(StoreUrl));
+        return _reader.Journal.ReadAsync(trialId);
+    }
+
+    private JournalReaderHost? _reader;
+
     public async ValueTask DisposeAsync()
     {
+        if (_reader is not null) await _reader.DisposeAsync();
         foreach (var p in _processes) p.Dispose();
         if (_ownsDatabase) await PostgresTestServer.DropDatabaseAsync(StoreUrl);
         try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
