@@ -14,16 +14,10 @@ internal static class StoreChecks
         }
     }
 
-    public static void FinalStatus(TrialStatus status)
+    public static void Updates(IReadOnlyList<TrialRowUpdate> updates)
     {
-        if (status is not (TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
-            throw new ArgumentOutOfRangeException(nameof(status), status, "a finished trial is Completed, Failed or Cancelled");
-    }
-
-    public static void LeaseDuration(TimeSpan leaseDuration)
-    {
-        if (leaseDuration <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(leaseDuration), leaseDuration, "a lease lasts a positive time");
+        ArgumentNullException.ThrowIfNull(updates);
+        foreach (var u in updates) ArgumentException.ThrowIfNullOrEmpty(u.TrialId);
     }
 
     /// <summary>Migrates a new store; on failure disposes it and rethrows.</summary>

@@ -38,7 +38,7 @@ public sealed class SweepFixture : IAsyncDisposable
         var path = Path.Combine(root, "store.db");
         var store = await SqliteStore.OpenAsync(path);
         await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, CancellationToken.None);
-        var node = await OrchestratorNode.StartAsync(StoreUrl.Parse("sqlite:" + path), NodeOptions.Standalone);
+        var node = await OrchestratorNode.StartAsync(StoreUrl.Parse("sqlite:" + path), NodeOptions.Standalone, store, NullRunObserver.Instance);
         return new SweepFixture(root, store, sweep, node);
     }
 
@@ -53,8 +53,7 @@ public sealed class SweepFixture : IAsyncDisposable
     {
         var run = Interlocked.Increment(ref _runs);
         var slots = Enumerable.Range(0, workers).Select(i => $"run{run}-slot-{i}").ToList();
-        return Node.RunAsync(new WorkScope.OneSweep(Sweep.Id), Store, Services(trainers, observer), slots,
-            new CoordinatorSettings(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100)), TimeProvider.System, ct);
+        return Node.RunSweepAsync(Store, Sweep, Services(trainers, observer), slots, ct);
     }
 
     public Task<IReadOnlyList<JournaledEvent>> EventsAsync(string trialId) => Node.Journal.ReadAsync(trialId);

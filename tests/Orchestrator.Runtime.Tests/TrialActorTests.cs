@@ -6,7 +6,9 @@ using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Slots;
+using Orchestrator.Store.Sqlite;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 
@@ -43,30 +45,35 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
     private TrialAssignment Assignment(string trialId) => new(trialId, "sw-test", _spec, "slot-0");
 
-    private static TrialLease Lease(string trialId, long epoch = 1) =>
-        new(trialId, "sw-test", "owner", epoch, DateTimeOffset.UtcNow.AddMinutes(1), 1);
 
     private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId) => new TrialJournalReader(Sys).ReadAsync(trialId);
 
     [Fact]
-    public async Task A_slot_runs_one_trial_at_a_time_and_refuses_a_second()
+    public async Task A_slot_runs_one_trial_at_a_time_refuses_a_second_and_ignores_the_same_assignment_sent_again()
     {
+        await using var store = await SqliteStore.OpenAsync(Path.Combine(_root, "store.db"));
+        var planned = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(_root, Grid)).Trials.Single();
+        var now = DateTimeOffset.UtcNow;
+        await store.RegisterSweepAsync(new SweepRecord("sw-test", "test", "", now),
+            [.. new[] { "t-one", "t-two" }.Select(id => new TrialRecord(id, "sw-test", planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
         using var release = new ManualResetEventSlim();
         var coordinator = CreateTestProbe();
-        var slot = Sys.ActorOf(SlotActor.Props("slot-0", coordinator, Services((_, _) => new ScriptedTrainer(4, Loss)
+        var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 1) release.Wait(TimeSpan.FromSeconds(20)); },
-        })));
-        coordinator.ExpectMsg<RequestWork>().Slot.Should().Be("slot-0");
+        }), store, null, TimeSpan.FromMinutes(10)), "slot-0");
+        var registered = coordinator.ExpectMsg<RegisterSlot>();
+        registered.Slot.Should().EndWith("/user/slot-0");
+        registered.WantsWork.Should().BeTrue();
 
-        slot.Tell(new WorkAssigned(Lease("t-one"), _spec), coordinator);
-        slot.Tell(new WorkAssigned(Lease("t-two"), _spec), coordinator);
+        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
+        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
+        slot.Tell(new WorkAssigned("t-two", "sw-test", 1), coordinator);
 
-        coordinator.ExpectMsg<WorkRejected>().Lease.TrialId.Should().Be("t-two");
+        coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be("t-two", "the same assignment sent again is not refused, another one is");
         release.Set();
         var returned = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
-        returned.Lease.TrialId.Should().Be("t-one");
-        returned.End.Should().Be(TrialEnd.Completed);
+        (returned.TrialId, returned.Assignment, returned.End).Should().Be(("t-one", 1, TrialEnd.Completed));
         coordinator.ExpectMsg<RequestWork>(hint: "only once its trial has ended does the slot ask for another");
     }
 

@@ -1,3 +1,4 @@
+using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Interop;
@@ -10,6 +11,7 @@ public static class ExitCodes
     public const int Ok = 0;
     public const int Failed = 1;
     public const int BadInput = 2;
+    public const int Unreachable = 3;
     public const int Interrupted = 130;
 }
 
@@ -26,6 +28,10 @@ public static class CommandRunner
         {
             Console.Error.WriteLine("interrupted: progress so far is journaled; run the same command again to resume");
             return ExitCodes.Interrupted;
+        }
+        catch (ClusterUnreachableException ex)
+        {
+            return Fail(ex.Message, ExitCodes.Unreachable);
         }
         catch (Exception ex) when (ex is SpecException or InvalidInputException or FormatException or FileNotFoundException or DirectoryNotFoundException
             or EngineException { InvalidInput: true })

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 
@@ -14,6 +15,39 @@ public static class CommonOptions
     {
         Description = $"Store URL (sqlite:PATH or postgres://user@host:port/db; password from PGPASSWORD or ~/.pgpass); default ${StoreVariable} or {DefaultStore}",
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(StoreVariable) is { Length: > 0 } env ? env : DefaultStore,
+    };
+
+    public const string SeedsVariable = "ORCHESTRATOR_SEEDS";
+
+    /// <summary>Seed nodes (for a node) or contact points (for the CLI): `host:port`, repeatable.</summary>
+    public static Option<string[]> Addresses(string name, string what) => new(name)
+    {
+        Description = $"{what} as host:port (repeatable); default ${SeedsVariable} or 127.0.0.1:{NodeOptions.DefaultPort}",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <exception cref="InvalidInputException">An address that is not host:port.</exception>
+    public static IReadOnlyList<SeedAddress> ResolveAddresses(ParseResult result, Option<string[]> option)
+    {
+        try
+        {
+            var given = result.GetValue(option) ?? [];
+            if (given.Length > 0) return given.Select(SeedAddress.Parse).ToList();
+            if (Environment.GetEnvironmentVariable(SeedsVariable) is { Length: > 0 } env) return SeedAddress.ParseList(env);
+            return [new SeedAddress("127.0.0.1", NodeOptions.DefaultPort)];
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidInputException($"{option.Name}: {ex.Message}");
+        }
+    }
+
+    public static Option<double> Timeout() => Seconds("--timeout", 10, "Seconds to wait for the cluster to answer");
+
+    public static Option<string> Host() => new("--host")
+    {
+        Description = "Address this process binds its cluster port to (default 127.0.0.1: reachable from this machine only)",
+        DefaultValueFactory = _ => "127.0.0.1",
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON instead of a table" };

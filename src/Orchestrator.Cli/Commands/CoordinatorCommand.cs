@@ -1,45 +1,29 @@
 using System.CommandLine;
-using Orchestrator.Cli.Output;
-using Orchestrator.Runtime.Membership;
-using Orchestrator.Runtime;
-using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Runtime.Hosting;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>`orchestrator coordinator`: the cluster's singleton; a second one waits as a standby.</summary>
+/// <summary>`orchestrator coordinator`: a cluster node with the coordinator role, which may host the sweep
+/// coordinator singleton (the oldest such node does; the others take over when it goes).</summary>
 public static class CoordinatorCommand
 {
     public static Command Create()
     {
         var store = CommonOptions.Store();
-        var unreachable = CommonOptions.Seconds("--unreachable-after", MembershipThresholds.Default.UnreachableAfter.TotalSeconds,
-            "A node without a heartbeat for this many seconds is unreachable");
-        var down = CommonOptions.Seconds("--down-after", MembershipThresholds.Default.DownAfter.TotalSeconds,
-            "... and down after this many: its leases are expired and its trials move to other slots");
-        var tick = CommonOptions.Seconds("--tick", 1, "Seconds between membership checks");
-        var heartbeat = CommonOptions.Seconds("--heartbeat", 5, "Seconds between the coordinator's own heartbeats");
-        var command = new Command("coordinator", "Run the cluster coordinator (one leads, others stand by): marks nodes unreachable/down, expires leases of down nodes")
+        var host = CommonOptions.Host();
+        var port = new Option<int>("--port") { Description = $"Cluster port (default {NodeOptions.DefaultPort}, the default seed)", DefaultValueFactory = _ => NodeOptions.DefaultPort };
+        var seeds = CommonOptions.Addresses("--seed", "Seed nodes of the cluster");
+        var slots = new Option<int?>("--slots") { Description = "Also a worker with this many slots (default: none)" };
+        var command = new Command("coordinator", "Run a coordinator node of the cluster: it may host the sweep coordinator (one does; others stand by)")
         {
-            store, unreachable, down, tick, heartbeat,
+            store, host, port, seeds, slots,
         };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            MembershipThresholds thresholds;
-            try
-            {
-                thresholds = new MembershipThresholds(CommonOptions.PositiveSeconds(result, unreachable), CommonOptions.PositiveSeconds(result, down)).Validated();
-            }
-            catch (ArgumentException ex)
-            {
-                throw new InvalidInputException(ex.Message);
-            }
-            var options = new ClusterCoordinatorOptions(thresholds, CommonOptions.PositiveSeconds(result, tick), CommonOptions.PositiveSeconds(result, heartbeat));
-            await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
-            Console.WriteLine($"coordinator {NodeIdentity.Current.Id}: unreachable after {thresholds.UnreachableAfter.TotalSeconds}s, down after {thresholds.DownAfter.TotalSeconds}s");
-            await new ClusterCoordinator(opened, NodeIdentity.Current, TimeProvider.System, options, new ConsoleRunObserver()).RunAsync(ct);
-            ct.ThrowIfCancellationRequested();
-            return ExitCodes.Ok;
+            var names = NodeCommand.SlotNames(result.GetValue(slots) ?? 0, null, 0);
+            IReadOnlyList<string> roles = names.Count > 0 ? [NodeOptions.CoordinatorRole, NodeOptions.WorkerRole] : [NodeOptions.CoordinatorRole];
+            var options = new NodeOptions(result.GetValue(host)!, NodeCommand.Port(result.GetValue(port)), roles, CommonOptions.ResolveAddresses(result, seeds));
+            return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, exitWhenIdle: false, ct);
         }, ct));
         return command;
     }

@@ -4,6 +4,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
+using Orchestrator.Runtime.Coordination;
+using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
 using Orchestrator.Store;
@@ -28,25 +30,32 @@ public static class SweepClusterCommands
         var spec = new Argument<FileInfo>("spec") { Description = "Sweep spec (YAML)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("launch", "Register a sweep's trials for the cluster's workers (idempotent: only new trials are added)") { spec, store, json };
+        var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to reach the coordinator through");
+        var timeout = CommonOptions.Timeout();
+        var command = new Command("launch", "Launch a sweep on the running cluster (idempotent: only new trials are added)") { spec, store, json, contacts, timeout };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
+            var wait = CommonOptions.PositiveSeconds(result, timeout);
+            var addresses = CommonOptions.ResolveAddresses(result, contacts);
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
                 Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
             SweepData.Ensure(planned);
-            var added = await SweepPlanner.RegisterAsync(opened, planned, DateTimeOffset.UtcNow, ct);
-            var cancelled = await opened.IsSweepCancelledAsync(planned.Id, ct);
+            await using var client = OperationsClient.Start(addresses);
+            var accepted = await SweepLauncher.LaunchAsync(opened, planned, m => client.AskCoordinatorAsync(m, wait, ct), ct);
             if (result.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { id = planned.Id, name = planned.Spec.Name, trials = planned.Trials.Count, added, cancelled }, Tables.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    id = planned.Id, name = planned.Spec.Name, trials = accepted.Trials, added = accepted.Added, cancelled = accepted.Cancelled,
+                }, Tables.Json));
                 return ExitCodes.Ok;
             }
-            Console.WriteLine($"sweep {planned.Spec.Name} ({planned.Id}): {planned.Trials.Count} trial(s), {added} new" +
-                              (cancelled ? "; the sweep is cancelled: `orchestrator sweep resume` it for workers to run it" : "; workers pick them up"));
+            Console.WriteLine($"sweep {planned.Spec.Name} ({planned.Id}): {accepted.Trials} trial(s), {accepted.Added} new" +
+                              (accepted.Cancelled ? "; the sweep is cancelled: `orchestrator sweep resume` it for workers to run it" : "; workers pick them up"));
             return ExitCodes.Ok;
         }, ct));
         return command;
@@ -57,21 +66,25 @@ public static class SweepClusterCommands
         var id = new Argument<string>("id") { Description = "Sweep id or name" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command(name, description) { id, store, json };
+        var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to reach the coordinator through");
+        var timeout = CommonOptions.Timeout();
+        var command = new Command(name, description) { id, store, json, contacts, timeout };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
+            var wait = CommonOptions.PositiveSeconds(result, timeout);
+            var addresses = CommonOptions.ResolveAddresses(result, contacts);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
-            var opened = session.Store;
-            var sweep = await SweepViews.FindAsync(opened, result.GetValue(id)!, ct)
+            var sweep = await SweepViews.FindAsync(session.Store, result.GetValue(id)!, ct)
                 ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
-            await opened.SetSweepCancelledAsync(sweep.Id, cancel, DateTimeOffset.UtcNow, ct);
-            var counts = (await opened.ListTrialsAsync(sweep.Id, ct)).GroupBy(t => t.Status.ToString().ToLowerInvariant())
-                .OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
+            await using var client = OperationsClient.Start(addresses);
+            var answer = await client.AskCoordinatorAsync(new ControlSweep(sweep.Id, cancel), wait, ct);
+            if (answer is not SweepControlled controlled)
+                throw new InvalidInputException($"sweep {sweep.Name} ({sweep.Id}) was never launched on this cluster (`orchestrator sweep launch` it)");
             if (result.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { id = sweep.Id, name = sweep.Name, cancelled = cancel, counts }, Tables.Json));
+                Console.WriteLine(JsonSerializer.Serialize(new { id = sweep.Id, name = sweep.Name, cancelled = controlled.Cancelled, counts = controlled.Counts }, Tables.Json));
             else
                 Console.WriteLine($"sweep {sweep.Name} ({sweep.Id}) {(cancel ? "cancelled; running trials stop at their next epoch boundary" : "resumed")}: " +
-                                  string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}")));
+                                  string.Join(", ", controlled.Counts.Select(kv => $"{kv.Value} {kv.Key}")));
             return ExitCodes.Ok;
         }, ct));
         return command;
@@ -82,7 +95,9 @@ public static class SweepClusterCommands
     {
         while (true)
         {
-            var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, DateTimeOffset.UtcNow, ClusterCommands.EffectiveStatus, ct);
+            // Without asking the cluster, the slots at work on the sweep are those its running trials occupy.
+            var busy = (await store.ListTrialsAsync(sweep.Id, ct)).Count(t => t.Status == TrialStatus.Running);
+            var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
             var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
             if (asJson)
             {

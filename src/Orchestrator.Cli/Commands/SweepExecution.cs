@@ -28,8 +28,7 @@ public static class SweepExecution
             Console.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {sweep.Spec.Data.Path}");
         SweepData.Ensure(sweep);
 
-        var clock = TimeProvider.System;
-        var added = await SweepPlanner.RegisterAsync(store, sweep, clock.GetUtcNow(), ct);
+        var added = await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct);
         var before = await store.ListTrialsAsync(sweep.Id, ct);
         var ended = before.Count(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled);
         var observer = new ConsoleRunObserver();
@@ -37,11 +36,10 @@ public static class SweepExecution
 
         using var datasets = new DatasetCache(PackedDataset.Open);
         var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer), observer);
-        await using var node = await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, ct);
-        var slots = Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList();
+        // A one-node cluster with both roles: the same coordinator and slots as a cluster of boxes.
+        await using var node = await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, store, observer, ct);
         var final = await observer.RunAsync(before.Count, ended, () =>
-            node.RunAsync(new WorkScope.OneSweep(sweep.Id), store, services, slots, CoordinatorSettings.Default, clock, ct));
-
+            node.RunSweepAsync(store, sweep, services, Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList(), ct));
         var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));

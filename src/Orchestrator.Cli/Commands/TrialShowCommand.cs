@@ -9,7 +9,7 @@ using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>`trial show ID`: one trial's row, lease and the state its journal folds to.</summary>
+/// <summary>`trial show ID`: one trial's row, assignment and the state its journal folds to.</summary>
 public static class TrialShowCommand
 {
     public static Command Create()
@@ -17,7 +17,7 @@ public static class TrialShowCommand
         var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("show", "One trial: status, lease (owner, epoch, expiry), attempts, progress and result") { id, store, json };
+        var command = new Command("show", "One trial: status, slot it is assigned to, assignments, progress and result") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
@@ -33,8 +33,8 @@ public static class TrialShowCommand
                 {
                     trial = Tables.TrialJson(view),
                     sweepId = record.SweepId,
-                    leaseEpoch = record.LeaseEpoch,
-                    leaseExpiresAt = record.LeaseExpiresAt,
+                    assignedTo = record.AssignedTo,
+                    assignments = record.Attempts,
                     attempt = view.State.Attempt,
                     events = events.Count,
                     updatedAt = record.UpdatedAt,
@@ -42,9 +42,9 @@ public static class TrialShowCommand
                 return ExitCodes.Ok;
             }
             var s = view.State;
-            var lease = record.LeaseOwner is null ? "none" : $"{record.LeaseOwner}, epoch {record.LeaseEpoch}, expires {record.LeaseExpiresAt:u}";
+            var slot = record.AssignedTo is null ? "not assigned" : $"assigned to {record.AssignedTo}";
             Console.WriteLine($"trial {record.Id} of sweep {record.SweepId}: {view.Spec.Backbone}/{view.Spec.Strategy.ToSpecString()}, seed {view.Spec.Seed}");
-            Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts} (journaled: {view.State.Attempt}), lease {lease}");
+            Console.WriteLine($"status {Tables.Status(view)}, attempts {record.Attempts} (journaled: {view.State.Attempt}), {slot}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"epochs {s.EpochsDone}/{view.Spec.MaxEpochs}, unfrozen {s.UnfrozenGroups}/{s.Groups}, lr {s.LearningRate:G4}, best val loss {(s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-")} (epoch {s.BestEpoch}), {events.Count} event(s)"));
             if (s.Result is { } r)

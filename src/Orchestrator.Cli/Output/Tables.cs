@@ -60,7 +60,7 @@ public static class Tables
         strategy = t.Spec.Strategy.ToSpecString(),
         status = Status(t),
         attempts = t.Record.Attempts,
-        leaseOwner = t.Record.LeaseOwner,
+        assignedTo = t.Record.AssignedTo,
         epochsDone = t.State.EpochsDone,
         maxEpochs = t.Spec.MaxEpochs,
         unfrozenGroups = t.State.UnfrozenGroups,

@@ -1,5 +1,8 @@
 using Akka.Actor;
-using Orchestrator.Runtime.Membership;
+using Akka.Cluster;
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.Singleton;
+using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Slots;
 using Orchestrator.Runtime.Sweeps;
@@ -10,32 +13,65 @@ namespace Orchestrator.Runtime.Hosting;
 
 /// <summary>
 /// This process's actor system: a cluster node (a one-node cluster for a laptop run) with the SQL journal of the
-/// store, and the one read journal of the process.
+/// store, the sweep coordinator singleton (on coordinator-role nodes) and a proxy to it, the node's operations actor,
+/// the worker slots, and the one read journal of the process.
 /// </summary>
 public sealed class OrchestratorNode : IAsyncDisposable
 {
-    private OrchestratorNode(ActorSystem system)
+    public const string CoordinatorProxyName = "coordinator";
+    private static readonly TimeSpan RegisterEvery = TimeSpan.FromSeconds(2);
+    private readonly List<IActorRef> _slots = [];
+    private volatile bool _leaving;
+
+    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node)
     {
         System = system;
+        Coordinator = coordinator;
+        Node = node;
         Journal = new TrialJournalReader(system);
     }
 
     public ActorSystem System { get; }
 
+    /// <summary>The proxy to the coordinator singleton, wherever in the cluster it runs.</summary>
+    public IActorRef Coordinator { get; }
+
+    public IActorRef Node { get; }
+
     public TrialJournalReader Journal { get; }
 
-    /// <summary>Starts the node and, with no seed nodes, forms a one-node cluster by joining itself; returns once it is up.</summary>
-    public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, CancellationToken ct = default)
+    public Address Address => Cluster.Get(System).SelfAddress;
+
+    /// <summary>Completes when the actor system has terminated; true when the cluster removed this node without it
+    /// asking to leave (downed by the split-brain resolver or an operator).</summary>
+    public Task<bool> Terminated => System.WhenTerminated.ContinueWith(_ => !_leaving, TaskScheduler.Default);
+
+    /// <summary>Starts the node and joins the cluster (with no seed nodes, it forms a one-node cluster by joining
+    /// itself); returns once it is up. <paramref name="rows"/> is the store the coordinator projects its view onto.</summary>
+    public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
+        CancellationToken ct = default, CoordinatorSettings? settings = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Node(store, options));
         try
         {
-            var cluster = Akka.Cluster.Cluster.Get(system);
+            var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
-            await cluster.JoinAsync(cluster.SelfAddress, ct).ConfigureAwait(false);
-            await up.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
-            return new OrchestratorNode(system);
+            if (options.IsCoordinator)
+                system.ActorOf(ClusterSingletonManager.Props(
+                    SweepCoordinator.Supervised(rows, observer, settings ?? CoordinatorSettings.Default),
+                    PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "sweep-coordinator");
+            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/sweep-coordinator", ClusterSingletonProxySettings.Create(system)),
+                CoordinatorProxyName);
+            var node = system.ActorOf(NodeActor.Props(proxy), NodeActor.Name);
+            var receptionist = ClusterClientReceptionist.Get(system);
+            receptionist.RegisterService(proxy);
+            receptionist.RegisterService(node);
+            if (options.Seeds.Count == 0) await cluster.JoinAsync(cluster.SelfAddress, ct).ConfigureAwait(false);
+            else await cluster.JoinSeedNodesAsync(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)), ct).ConfigureAwait(false);
+            await up.Task.WaitAsync(ct).ConfigureAwait(false);
+            return new OrchestratorNode(system, proxy, node);
         }
         catch
         {
@@ -44,51 +80,77 @@ public sealed class OrchestratorNode : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Runs trials in this process: a coordinator over <paramref name="scope"/> and <paramref name="slots"/> slot actors.
-    /// Returns the trial rows once every trial in scope has ended (with <paramref name="untilFinished"/> false, runs until cancelled). When <paramref name="ct"/> fires, running trials stop
-    /// at their epoch boundary and are handed back before the method throws <see cref="OperationCanceledException"/>.
-    /// </summary>
-    public async Task<IReadOnlyList<TrialRecord>> RunAsync(WorkScope scope, IOrchestratorStore store, TrialServices services,
-        IReadOnlyList<string> slots, CoordinatorSettings settings, TimeProvider clock, CancellationToken ct,
-        Action<IActorRef>? onStarted = null, bool untilFinished = true)
+    /// <summary>Starts worker slots on this node (with <paramref name="onlySweep"/>, they take trials of that sweep only).</summary>
+    public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, IOrchestratorStore store, string? onlySweep = null)
     {
-        var coordinator = System.ActorOf(SweepCoordinator.Props(scope, store, NodeIdentity.Current, settings, services.Observer, clock), "coordinator");
-        var slotActors = slots.Select(slot => System.ActorOf(SlotActor.Props(slot, coordinator, services), slot)).ToList();
-        onStarted?.Invoke(coordinator);
+        ArgumentNullException.ThrowIfNull(names);
+        var started = names.Select(name => System.ActorOf(SlotActor.Props(Coordinator, services, store, onlySweep, RegisterEvery), name)).ToList();
+        foreach (var slot in started) Node.Tell(new NodeActor.AddSlot(slot));
+        _slots.AddRange(started);
+        return started;
+    }
+
+    /// <summary>
+    /// `sweep run` on this node: launches the sweep, runs its trials on <paramref name="slots"/> local slots that take
+    /// this sweep's trials only, and returns the trial rows once every one has ended. When <paramref name="ct"/> fires,
+    /// running trials stop at their epoch boundary and are handed back before <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<TrialRecord>> RunSweepAsync(IOrchestratorStore store, PlannedSweep sweep, TrialServices services,
+        IReadOnlyList<string> slots, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(services);
+        var wait = TimeSpan.FromSeconds(60);
+        await SweepLauncher.LaunchAsync(store, sweep, m => Coordinator.Ask<object>(m, wait, ct), ct).ConfigureAwait(false);
+        StartSlots(slots, services, store, onlySweep: sweep.Id);
         try
         {
-            if (!untilFinished) await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
-            var finished = await coordinator.Ask<ScopeFinished>(new WhenFinished(), Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
-            return finished.Trials;
+            await Coordinator.Ask<SweepEnded>(new WatchSweep(sweep.Id), Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The epoch being committed is kept; the trial is handed back so the next run resumes it at once.
-            try
-            {
-                await coordinator.Ask<AllStopped>(new StopAll(), TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
-            {
-                services.Observer.Note("some trials did not stop within 30 s; their leases expire and they resume from the journal");
-            }
+            if (!await HandBackAsync(TimeSpan.FromSeconds(50)).ConfigureAwait(false))
+                services.Observer.Note("some trials did not stop within 50 s; the next run queues them again from the journal");
             throw;
         }
-        finally
+        await HandBackAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return await store.ListTrialsAsync(sweep.Id, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops every slot's trial at its epoch boundary, hands it back to the coordinator, and waits for the
+    /// coordinator to have written the trial rows. False when something did not finish within <paramref name="timeout"/>.</summary>
+    public async Task<bool> HandBackAsync(TimeSpan timeout)
+    {
+        var stopped = await Task.WhenAll(_slots.Select(s => s.GracefulStop(timeout, new HandBackAndStop())
+            .ContinueWith(t => t.Status == TaskStatus.RanToCompletion && t.Result, TaskScheduler.Default))).ConfigureAwait(false);
+        _slots.Clear();
+        return stopped.All(s => s) && await FlushRowsAsync(timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the coordinator has written every change so far onto the trial rows.</summary>
+    public async Task<bool> FlushRowsAsync(TimeSpan timeout)
+    {
+        try
         {
-            // Their names are free again once they have stopped: a later run in this process may use them.
-            await Task.WhenAll(slotActors.Append(coordinator).Select(a => a.GracefulStop(TimeSpan.FromSeconds(10))))
-                .ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await Coordinator.Ask<RowsFlushed>(new FlushRows(), timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            return false;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        // Leaving tells the other members first; a node alone in its cluster has no one to tell.
-        var cluster = Akka.Cluster.Cluster.Get(System);
+        _leaving = true;
+        // The proxy would warn, as the system stops, that it lost the singleton.
+        await Coordinator.GracefulStop(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        // Leaving tells the other members first (a coordinator hands the singleton over); alone, no one to tell.
+        var cluster = Cluster.Get(System);
         if (cluster.State.Members.Count > 1)
-            await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await System.Terminate().ConfigureAwait(false);
     }
 }

@@ -1,18 +1,48 @@
+using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Events;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Hosting;
 
-/// <summary>Where this process's node listens and which roles it has.</summary>
-public sealed record NodeOptions(string Host, int Port, IReadOnlyList<string> Roles)
+/// <summary>Where this process's node listens, which roles it has and which seed nodes it joins.</summary>
+public sealed record NodeOptions(string Host, int Port, IReadOnlyList<string> Roles, IReadOnlyList<SeedAddress> Seeds)
 {
     public const string CoordinatorRole = "coordinator";
     public const string WorkerRole = "worker";
+    public const int DefaultPort = 4053;
 
-    /// <summary>A laptop run: a one-node cluster with both roles on loopback, on a free port.</summary>
-    public static NodeOptions Standalone { get; } = new("127.0.0.1", 0, [CoordinatorRole, WorkerRole]);
+    /// <summary>A laptop run: a one-node cluster with both roles on loopback, on a free port, joining itself.</summary>
+    public static NodeOptions Standalone { get; } = new("127.0.0.1", 0, [CoordinatorRole, WorkerRole], []);
+
+    public bool IsCoordinator => Roles.Contains(CoordinatorRole);
+    public bool IsWorker => Roles.Contains(WorkerRole);
+}
+
+/// <summary>A seed node's host and port, as `--seed host:port` and ORCHESTRATOR_SEEDS spell it.</summary>
+public sealed record SeedAddress(string Host, int Port)
+{
+    public string AkkaAddress => $"akka.tcp://{RuntimeConfig.SystemName}@{Host}:{Port}";
+
+    public override string ToString() => $"{Host}:{Port}";
+
+    /// <exception cref="FormatException">Not host:port with a port in 1..65535.</exception>
+    public static SeedAddress Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535 || text[..colon].Any(c => char.IsWhiteSpace(c) || c == '/' || c == '@'))
+            throw new FormatException($"'{text}' is not an address of the form host:port (e.g. 127.0.0.1:{NodeOptions.DefaultPort})");
+        return new SeedAddress(text[..colon].Trim('[', ']'), port);
+    }
+
+    /// <summary>A comma- or space-separated list (ORCHESTRATOR_SEEDS).</summary>
+    public static IReadOnlyList<SeedAddress> ParseList(string text) =>
+        text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToList();
 }
 
 /// <summary>All of the actor system's configuration, in one place.</summary>
@@ -20,36 +50,95 @@ public static class RuntimeConfig
 {
     public const string SystemName = "orchestrator";
 
+    /// <summary>A file of HOCON that overrides any of the settings below (failure detector, split-brain resolver, ...):
+    /// the same file on every node.</summary>
+    public const string OverridesVariable = "ORCHESTRATOR_AKKA_CONFIG";
+
     /// <summary>A cluster node: remoting bound to <paramref name="node"/>'s host, the SQL journal of <paramref name="store"/>.</summary>
     public static Config Node(StoreLocation store, NodeOptions node)
     {
         ArgumentNullException.ThrowIfNull(node);
         var roles = string.Join(", ", node.Roles.Select(JournalSettings.Quote));
-        return ConfigurationFactory.ParseString($$"""
+        var seeds = string.Join(", ", node.Seeds.Select(s => JournalSettings.Quote(s.AkkaAddress)));
+        return Overrides()
+            .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
               stdout-loglevel = WARNING
               log-dead-letters = off
               log-dead-letters-during-shutdown = off
               actor.provider = cluster
+              # A CLI client disconnecting is normal, not an error to print.
+              remote.log-remote-lifecycle-events = off
               remote.dot-netty.tcp {
                 hostname = {{JournalSettings.Quote(node.Host)}}
                 port = {{node.Port}}
               }
+              extensions = ["Akka.Cluster.Tools.Client.ClusterClientReceptionistExtensionProvider, Akka.Cluster.Tools"]
               cluster {
                 roles = [{{roles}}]
-                # A one-node cluster joins itself; nothing to wait for at shutdown.
+                seed-nodes = [{{seeds}}]
+                # A downed node's actor system terminates; the process then exits non-zero for its supervisor.
                 run-coordinated-shutdown-when-down = on
+                # Training runs on threads of its own, never on the dispatchers the heartbeats use; the pause
+                # still allows for a loaded box (a GC pause, a saturated CPU) before a node is called unreachable.
+                failure-detector.acceptable-heartbeat-pause = 10s
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  # keep-oldest, by coordinator role: the side that holds the oldest coordinator-role node (where the
+                  # singleton runs) survives; workers cut off from it could get no work and report no result anyway.
+                  # down-if-alone: an oldest node cut off alone is downed, and the next coordinator takes over.
+                  active-strategy = keep-oldest
+                  keep-oldest {
+                    down-if-alone = on
+                    role = "{{NodeOptions.CoordinatorRole}}"
+                  }
+                  # Long enough for a slow training host to answer again before it is downed.
+                  stable-after = 20s
+                }
+                singleton {
+                  singleton-name = "queue-supervisor"
+                  role = "{{NodeOptions.CoordinatorRole}}"
+                  hand-over-retry-interval = 1s
+                }
+                singleton-proxy {
+                  # A node starts its proxy before it has joined; the warning would come on every start-up.
+                  log-singleton-identification-failure = off
+                  singleton-name = "queue-supervisor"
+                  role = "{{NodeOptions.CoordinatorRole}}"
+                  buffer-size = 10000
+                }
               }
               coordinated-shutdown.exit-clr = off
               # Ctrl+C belongs to the command: it stops the trials at their epoch boundary and hands them back
               # before the actor system is shut down, which Akka would otherwise start on its own.
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
-            """)
+            """))
             .WithFallback(Serialization())
-            .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)));
+            .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)))
+            .WithFallback(ClusterSingleton.DefaultConfig())
+            .WithFallback(ClusterClientReceptionist.DefaultConfig());
     }
+
+    /// <summary>The CLI talking to a running cluster: remoting on loopback (or <paramref name="host"/>) and a free port,
+    /// no cluster membership, a ClusterClient.</summary>
+    public static Config Client(string host) =>
+        Overrides()
+            .WithFallback(ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = ERROR
+              stdout-loglevel = ERROR
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+              actor.provider = remote
+              remote.dot-netty.tcp { hostname = {{JournalSettings.Quote(host)}}, port = 0 }
+              remote.log-remote-lifecycle-events = off
+              cluster.client { establishing-get-contacts-interval = 1s, refresh-contacts-interval = 10s, buffer-size = 100 }
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+            }
+            """))
+            .WithFallback(ClusterClientReceptionist.DefaultConfig());
 
     /// <summary>A process that only reads journals (the CLI's query commands): no remoting, no cluster.</summary>
     public static Config Reader(StoreLocation store) =>
@@ -64,14 +153,32 @@ public static class RuntimeConfig
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)));
 
+    private static Config Overrides()
+    {
+        var path = Environment.GetEnvironmentVariable(OverridesVariable);
+        if (string.IsNullOrEmpty(path)) return Config.Empty;
+        if (!File.Exists(path)) throw new FileNotFoundException($"${OverridesVariable}: no file at {path}", path);
+        return ConfigurationFactory.ParseString(File.ReadAllText(path));
+    }
+
     private static Config Serialization()
     {
-        var serializer = typeof(TrialEventSerializer).AssemblyQualifiedNameWithoutVersion();
+        var trialSerializer = typeof(TrialEventSerializer).AssemblyQualifiedNameWithoutVersion();
+        var coordinatorSerializer = typeof(CoordinatorEventSerializer).AssemblyQualifiedNameWithoutVersion();
         var events = typeof(TrialEvent).AssemblyQualifiedNameWithoutVersion();
+        var coordinatorEvents = typeof(CoordinatorEvent).AssemblyQualifiedNameWithoutVersion();
+        var snapshot = typeof(WorkQueueSnapshot).AssemblyQualifiedNameWithoutVersion();
         return ConfigurationFactory.ParseString($$"""
             akka.actor {
-              serializers.trial-events = {{JournalSettings.Quote(serializer)}}
-              serialization-bindings { {{JournalSettings.Quote(events)}} = trial-events }
+              serializers {
+                trial-events = {{JournalSettings.Quote(trialSerializer)}}
+                coordinator-events = {{JournalSettings.Quote(coordinatorSerializer)}}
+              }
+              serialization-bindings {
+                {{JournalSettings.Quote(events)}} = trial-events
+                {{JournalSettings.Quote(coordinatorEvents)}} = coordinator-events
+                {{JournalSettings.Quote(snapshot)}} = coordinator-events
+              }
             }
             """);
     }

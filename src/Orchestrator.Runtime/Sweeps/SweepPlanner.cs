@@ -34,7 +34,7 @@ public static class SweepPlanner
     {
         var record = new SweepRecord(sweep.Id, sweep.Spec.Name, sweep.Yaml, now);
         var trials = sweep.Trials
-            .Select(t => new TrialRecord(t.Id, sweep.Id, t.CanonicalJson, TrialStatus.Pending, null, 0, null, 0, now))
+            .Select(t => new TrialRecord(t.Id, sweep.Id, t.CanonicalJson, TrialStatus.Pending, null, 0, now))
             .ToList();
         return await store.RegisterSweepAsync(record, trials, ct);
     }

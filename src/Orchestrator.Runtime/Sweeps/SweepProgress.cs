@@ -35,14 +35,14 @@ public sealed record SweepProgress(
         _ => t.Record.Status.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Reads the sweep's trials and journals once, and counts the slots of workers that are up.</summary>
+    /// <summary>Reads the sweep's trials and journals once; <paramref name="slots"/> are the live worker slots (0 when
+    /// no cluster can be asked).</summary>
     public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(IOrchestratorStore store,
-        TrialJournalReader journal, string sweepId, DateTimeOffset now, Func<NodeRecord, DateTimeOffset, NodeStatus> statusOf, CancellationToken ct)
+        TrialJournalReader journal, string sweepId, int slots, CancellationToken ct)
     {
         var loaded = await SweepViews.LoadWithEventsAsync(store, journal, sweepId, ct);
         var views = loaded.Select(t => t.View).ToList();
         var seconds = loaded.SelectMany(t => t.Events.OfType<EpochCompleted>().Select(e => e.Seconds)).ToList();
-        var slots = (await store.ListNodesAsync(ct)).Where(n => statusOf(n, now) == NodeStatus.Up && !n.Draining).Sum(n => n.Slots);
         return (views, Estimate(views, seconds, slots));
     }
 }

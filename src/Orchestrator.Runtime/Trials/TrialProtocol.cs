@@ -6,10 +6,10 @@ namespace Orchestrator.Runtime.Trials;
 /// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines.</summary>
 public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec Spec, string Slot);
 
-public enum StopCause { SweepCancelled, LeaseLost, Shutdown }
+public enum StopCause { SweepCancelled, AssignmentLost, Shutdown }
 
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
-/// finishes the epoch under way first; on a shutdown or a lost lease that epoch is dropped.</summary>
+/// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.</summary>
 public sealed record StopTrial(StopCause Cause);
 
 public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }

@@ -7,7 +7,6 @@ internal static class PostgresSchema
 {
     /// <summary>Advisory lock key (any fixed bigint; this spells "orchmig" in ASCII).</summary>
     public const long MigrationLock = 0x6F7263686D6967;
-    public const long LeaderLock = 0x6F7263686C6472;
 
     public static readonly IReadOnlyList<(int Version, string Sql)> Migrations =
     [
@@ -68,6 +67,14 @@ internal static class PostgresSchema
                 content    BYTEA NOT NULL,
                 PRIMARY KEY (trial_id, name)
             );
+            """),
+        // The cluster's membership, leases and leader moved to Akka.Cluster; the trial row keeps the coordinator's view.
+        (4, """
+            DROP TABLE IF EXISTS nodes;
+            DROP TABLE IF EXISTS leader;
+            ALTER TABLE trials RENAME COLUMN lease_owner TO assigned_to;
+            ALTER TABLE trials DROP COLUMN lease_epoch;
+            ALTER TABLE trials DROP COLUMN lease_expires_at;
             """),
     ];
 }

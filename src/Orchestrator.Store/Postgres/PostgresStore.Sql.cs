@@ -25,9 +25,6 @@ public sealed partial class PostgresStore
             return await work(conn).ConfigureAwait(false);
         }, ct);
 
-    private Task<bool> UpdateOneAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args) =>
-        ConnectedAsync(async conn => await ExecAsync(conn, null, sql, ct, args).ConfigureAwait(false) == 1, ct);
-
     /// <summary>Retries while the server cannot be reached or is restarting (and on serialization conflicts), with
     /// exponential backoff and jitter, for up to <see cref="PostgresStoreOptions.ReconnectFor"/>.</summary>
     private async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken ct)

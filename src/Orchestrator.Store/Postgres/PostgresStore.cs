@@ -17,14 +17,11 @@ public sealed record PostgresStoreOptions
 public sealed partial class PostgresStore : IOrchestratorStore
 {
     private readonly NpgsqlDataSource _source;
-    // Connections that must never go back to a pool: the LISTEN session and the coordinator's lock session.
-    private readonly NpgsqlDataSource _unpooled;
     private readonly PostgresStoreOptions _options;
 
     private PostgresStore(string connectionString, string display, PostgresStoreOptions options)
     {
         _source = Build(connectionString);
-        _unpooled = Build(connectionString + ";Pooling=false");
         _options = options;
         Display = display;
     }
@@ -84,15 +81,14 @@ public sealed partial class PostgresStore : IOrchestratorStore
             {
                 added += await ExecAsync(conn, tx,
                     """
-                    INSERT INTO trials (id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at)
-                    VALUES (@id, @sweep, @spec, @status, @owner, @epoch, @expires, @attempts, @updated)
+                    INSERT INTO trials (id, sweep_id, spec_json, status, assigned_to, attempts, updated_at)
+                    VALUES (@id, @sweep, @spec, @status, @assigned, @attempts, @updated)
                     ON CONFLICT (id) DO NOTHING;
                     """, ct,
-                    ("id", t.Id), ("sweep", t.SweepId), ("spec", t.SpecJson), ("status", t.Status.ToString()), ("owner", t.LeaseOwner),
-                    ("epoch", t.LeaseEpoch), ("expires", t.LeaseExpiresAt?.UtcTicks), ("attempts", t.Attempts),
+                    ("id", t.Id), ("sweep", t.SweepId), ("spec", t.SpecJson), ("status", t.Status.ToString()), ("assigned", t.AssignedTo),
+                    ("attempts", t.Attempts),
                     ("updated", t.UpdatedAt.UtcTicks)).ConfigureAwait(false);
             }
-            if (added > 0) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
             return added;
         }, ct);
     }
@@ -113,82 +109,46 @@ public sealed partial class PostgresStore : IOrchestratorStore
         ConnectedAsync(async conn => (await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE id = @id;", ReadTrial, ct,
             ("id", trialId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
-    public Task<TrialLease?> TryClaimTrialAsync(string sweepId, string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
+    public Task UpdateTrialsAsync(IReadOnlyList<TrialRowUpdate> updates, CancellationToken ct = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        RequirePositive(leaseDuration);
-        var expires = now + leaseDuration;
-        return ConnectedAsync(async conn =>
-        {
-            var claimed = await QueryAsync(conn,
-                """
-                UPDATE trials SET status = 'Running', lease_owner = @owner, lease_epoch = lease_epoch + 1,
-                    lease_expires_at = @expires, attempts = attempts + 1, updated_at = @now
-                WHERE id = (
-                    SELECT id FROM trials
-                    WHERE sweep_id = @s AND (status = 'Pending' OR (status = 'Running' AND lease_expires_at < @now))
-                    ORDER BY ord LIMIT 1 FOR UPDATE SKIP LOCKED)
-                RETURNING id, lease_epoch, attempts;
-                """,
-                r => new TrialLease(r.GetString(0), sweepId, owner, r.GetInt64(1), expires.ToUniversalTime(), r.GetInt32(2)), ct,
-                ("owner", owner), ("expires", expires.UtcTicks), ("now", now.UtcTicks), ("s", sweepId)).ConfigureAwait(false);
-            return claimed.SingleOrDefault();
-        }, ct);
-    }
-
-    public Task<bool> RenewLeaseAsync(TrialLease lease, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        RequirePositive(leaseDuration);
-        return UpdateOneAsync(
-            "UPDATE trials SET lease_expires_at = @expires, updated_at = @now WHERE id = @id AND lease_epoch = @epoch AND status = 'Running';",
-            ct, ("expires", (now + leaseDuration).UtcTicks), ("now", now.UtcTicks), ("id", lease.TrialId), ("epoch", lease.Epoch));
-    }
-
-    public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        StoreChecks.FinalStatus(status);
-        return UpdateOneAsync(
-            """
-            UPDATE trials SET status = @status, lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-            WHERE id = @id AND lease_epoch = @epoch AND status = 'Running';
-            """,
-            ct, ("status", status.ToString()), ("now", now.UtcTicks), ("id", lease.TrialId), ("epoch", lease.Epoch));
-    }
-
-    public Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
+        StoreChecks.Updates(updates);
+        if (updates.Count == 0) return Task.CompletedTask;
         return WriteAsync(async (conn, tx) =>
         {
-            var released = await ExecAsync(conn, tx,
-                """
-                UPDATE trials SET status = 'Pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = @now
-                WHERE id = @id AND lease_epoch = @epoch AND status = 'Running';
-                """, ct, ("now", now.UtcTicks), ("id", lease.TrialId), ("epoch", lease.Epoch)).ConfigureAwait(false) == 1;
-            if (released) await NotifyWorkAsync(conn, tx, ct).ConfigureAwait(false);
-            return released;
+            // One statement per chunk: unnest of parallel arrays, so a large batch is a few round trips.
+            foreach (var chunk in updates.Chunk(2000))
+                await ExecAsync(conn, tx,
+                    """
+                    UPDATE trials t SET status = u.status, assigned_to = u.assigned, attempts = u.attempts, updated_at = u.updated
+                    FROM unnest(@ids, @statuses, @assigned, @attempts, @updated) AS u(id, status, assigned, attempts, updated)
+                    WHERE t.id = u.id;
+                    """, ct,
+                    ("ids", chunk.Select(u => u.TrialId).ToArray()), ("statuses", chunk.Select(u => u.Status.ToString()).ToArray()),
+                    ("assigned", chunk.Select(u => u.AssignedTo).ToArray()), ("attempts", chunk.Select(u => u.Attempts).ToArray()),
+                    ("updated", chunk.Select(u => u.UpdatedAt.UtcTicks).ToArray())).ConfigureAwait(false);
+            return 0;
         }, ct);
     }
 
-    public Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(trialId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        return UpdateOneAsync(
-            """
-            UPDATE trials SET lease_expires_at = @expired, updated_at = @now
-            WHERE id = @id AND lease_owner = @owner AND status = 'Running';
-            """,
-            ct, ("expired", now.AddSeconds(-1).UtcTicks), ("now", now.UtcTicks), ("id", trialId), ("owner", owner));
-    }
+    public Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
+        WriteAsync(async (conn, tx) =>
+        {
+            if (await ScalarAsync(conn, tx, "SELECT 1 FROM sweeps WHERE id = @s;", ct, ("s", sweepId)).ConfigureAwait(false) is null) return false;
+            await ExecAsync(conn, tx,
+                """
+                INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES (@s, @c, @now)
+                ON CONFLICT (sweep_id) DO UPDATE SET cancelled = excluded.cancelled, updated_at = excluded.updated_at;
+                """, ct, ("s", sweepId), ("c", cancelled), ("now", now.UtcTicks)).ConfigureAwait(false);
+            return true;
+        }, ct);
+
+    public Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default) =>
+        ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = @s;", r => r.GetBoolean(0), ct,
+            ("s", sweepId)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public async ValueTask DisposeAsync()
     {
-        await StopListeningAsync().ConfigureAwait(false);
         await _source.DisposeAsync().ConfigureAwait(false);
-        await _unpooled.DisposeAsync().ConfigureAwait(false);
     }
 
     private const string TrialColumns = StoreRows.TrialColumns;
@@ -199,5 +159,4 @@ public sealed partial class PostgresStore : IOrchestratorStore
 
     internal static DateTimeOffset Time(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
-    private static void RequirePositive(TimeSpan leaseDuration) => StoreChecks.LeaseDuration(leaseDuration);
 }

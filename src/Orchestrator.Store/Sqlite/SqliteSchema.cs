@@ -53,5 +53,13 @@ internal static class SqliteSchema
                 term    INTEGER NOT NULL
             );
             """),
+        // The cluster's membership, leases and leader moved to Akka.Cluster; the trial row keeps the coordinator's view.
+        (3, """
+            DROP TABLE IF EXISTS nodes;
+            DROP TABLE IF EXISTS leader;
+            ALTER TABLE trials RENAME COLUMN lease_owner TO assigned_to;
+            ALTER TABLE trials DROP COLUMN lease_epoch;
+            ALTER TABLE trials DROP COLUMN lease_expires_at;
+            """),
     ];
 }

@@ -116,10 +116,10 @@ public sealed partial class SqliteStore : IOrchestratorStore
 
             using var insert = Command(conn, tx,
                 """
-                INSERT OR IGNORE INTO trials (id, sweep_id, spec_json, status, lease_owner, lease_epoch, lease_expires_at, attempts, updated_at)
-                VALUES ($id, $sweep, $spec, $status, $owner, $epoch, $expires, $attempts, $updated);
+                INSERT OR IGNORE INTO trials (id, sweep_id, spec_json, status, assigned_to, attempts, updated_at)
+                VALUES ($id, $sweep, $spec, $status, $assigned, $attempts, $updated);
                 """);
-            var p = new[] { "$id", "$sweep", "$spec", "$status", "$owner", "$epoch", "$expires", "$attempts", "$updated" }
+            var p = new[] { "$id", "$sweep", "$spec", "$status", "$assigned", "$attempts", "$updated" }
                 .Select(n => insert.Parameters.Add(new SqliteParameter(n, null))).ToArray();
             insert.Prepare();
             var added = 0;
@@ -130,11 +130,9 @@ public sealed partial class SqliteStore : IOrchestratorStore
                 p[1].Value = t.SweepId;
                 p[2].Value = t.SpecJson;
                 p[3].Value = t.Status.ToString();
-                p[4].Value = (object?)t.LeaseOwner ?? DBNull.Value;
-                p[5].Value = t.LeaseEpoch;
-                p[6].Value = t.LeaseExpiresAt is { } e ? FormatTime(e) : DBNull.Value;
-                p[7].Value = t.Attempts;
-                p[8].Value = FormatTime(t.UpdatedAt);
+                p[4].Value = (object?)t.AssignedTo ?? DBNull.Value;
+                p[5].Value = t.Attempts;
+                p[6].Value = FormatTime(t.UpdatedAt);
                 added += insert.ExecuteNonQuery();
             }
             return added;
@@ -158,78 +156,46 @@ public sealed partial class SqliteStore : IOrchestratorStore
         ReadAsync(conn =>
             Query(conn, $"SELECT {TrialColumns} FROM trials WHERE id = $id;", ReadTrial, ("$id", trialId)).SingleOrDefault(), ct);
 
-    public Task<TrialLease?> TryClaimTrialAsync(string sweepId, string owner, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
+    public Task UpdateTrialsAsync(IReadOnlyList<TrialRowUpdate> updates, CancellationToken ct = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        RequirePositive(leaseDuration);
-        var nowText = FormatTime(now);
-
+        StoreChecks.Updates(updates);
+        if (updates.Count == 0) return Task.CompletedTask;
         return WriteAsync((conn, tx) =>
         {
-            var candidate = Query(conn,
-                """
-                SELECT id FROM trials
-                WHERE sweep_id = $s AND (status = 'Pending' OR (status = 'Running' AND lease_expires_at < $now))
-                ORDER BY rowid LIMIT 1;
-                """,
-                r => (string?)r.GetString(0), tx,
-                ("$s", sweepId), ("$now", nowText)).SingleOrDefault();
-            if (candidate is null)
+            using var update = Command(conn, tx,
+                "UPDATE trials SET status = $status, assigned_to = $assigned, attempts = $attempts, updated_at = $updated WHERE id = $id;");
+            var p = new[] { "$status", "$assigned", "$attempts", "$updated", "$id" }
+                .Select(n => update.Parameters.Add(new SqliteParameter(n, null))).ToArray();
+            update.Prepare();
+            foreach (var u in updates)
             {
-                return (TrialLease?)null;
+                ct.ThrowIfCancellationRequested();
+                p[0].Value = u.Status.ToString();
+                p[1].Value = (object?)u.AssignedTo ?? DBNull.Value;
+                p[2].Value = u.Attempts;
+                p[3].Value = FormatTime(u.UpdatedAt);
+                p[4].Value = u.TrialId;
+                update.ExecuteNonQuery();
             }
-
-            return ClaimRow(conn, tx, candidate, sweepId, owner, now, leaseDuration);
+            return 0;
         }, ct);
     }
 
-    public Task<bool> RenewLeaseAsync(TrialLease lease, DateTimeOffset now, TimeSpan leaseDuration, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        RequirePositive(leaseDuration);
-        return WriteAsync((conn, tx) => Exec(conn, tx,
-            """
-            UPDATE trials SET lease_expires_at = $expires, updated_at = $now
-            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
-            """,
-            ("$expires", FormatTime(now + leaseDuration)), ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
-    }
+    public Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
+        WriteAsync((conn, tx) =>
+        {
+            if (Scalar(conn, tx, "SELECT 1 FROM sweeps WHERE id = $s;", ("$s", sweepId)) is null) return false;
+            Exec(conn, tx,
+                """
+                INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES ($s, $c, $now)
+                ON CONFLICT (sweep_id) DO UPDATE SET cancelled = excluded.cancelled, updated_at = excluded.updated_at;
+                """, ("$s", sweepId), ("$c", cancelled ? 1 : 0), ("$now", FormatTime(now)));
+            return true;
+        }, ct);
 
-    public Task<bool> FinishTrialAsync(TrialLease lease, TrialStatus status, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        StoreChecks.FinalStatus(status);
-        return WriteAsync((conn, tx) => Exec(conn, tx,
-            """
-            UPDATE trials SET status = $status, lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
-            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
-            """,
-            ("$status", status.ToString()), ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
-    }
-
-    public Task<bool> ReleaseTrialAsync(TrialLease lease, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(lease);
-        return WriteAsync((conn, tx) => Exec(conn, tx,
-            """
-            UPDATE trials SET status = 'Pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = $now
-            WHERE id = $id AND lease_epoch = $epoch AND status = 'Running';
-            """,
-            ("$now", FormatTime(now)), ("$id", lease.TrialId), ("$epoch", lease.Epoch)) == 1, ct);
-    }
-
-    public Task<bool> ExpireLeaseAsync(string trialId, string owner, DateTimeOffset now, CancellationToken ct = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(trialId);
-        ArgumentException.ThrowIfNullOrEmpty(owner);
-        // Claims take leases that expired strictly before their "now"; one second back makes this one claimable at once.
-        return WriteAsync((conn, tx) => Exec(conn, tx,
-            """
-            UPDATE trials SET lease_expires_at = $expired, updated_at = $now
-            WHERE id = $id AND lease_owner = $owner AND status = 'Running';
-            """,
-            ("$expired", FormatTime(now.AddSeconds(-1))), ("$now", FormatTime(now)), ("$id", trialId), ("$owner", owner)) == 1, ct);
-    }
+    public Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default) =>
+        ReadAsync(conn => Query(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = $s;", r => r.GetInt64(0) == 1, ("$s", sweepId))
+            .SingleOrDefault(), ct);
 
     public ValueTask DisposeAsync()
     {
@@ -316,7 +282,6 @@ public sealed partial class SqliteStore : IOrchestratorStore
     internal static DateTimeOffset ParseTime(string s) =>
         DateTimeOffset.ParseExact(s, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
-    private static void RequirePositive(TimeSpan leaseDuration) => StoreChecks.LeaseDuration(leaseDuration);
 
     private static SqliteCommand Command(SqliteConnection conn, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] args)
     {

@@ -1,0 +1,34 @@
+namespace Orchestrator.Domain.Coordination;
+
+/// <summary>Where a trial stands in the sweep coordinator's queue (its journal says how far it got).</summary>
+public enum WorkStatus { Pending, Running, Completed, Failed, Cancelled }
+
+/// <summary>How an assignment ended, as its slot reported it.</summary>
+public enum WorkEnd { Completed, Failed, Cancelled }
+
+/// <summary>What the sweep coordinator journals: launches, cancellations, and every assignment of a trial to a slot
+/// and its end. Stored under versioned names (<see cref="CoordinatorEventCatalog"/>).</summary>
+public abstract record CoordinatorEvent;
+
+/// <summary>A sweep was launched or extended: <c>TrialIds</c> are the trials it did not have before.</summary>
+public sealed record SweepLaunched(string SweepId, string Name, IReadOnlyList<string> TrialIds) : CoordinatorEvent;
+
+public sealed record SweepCancelled(string SweepId) : CoordinatorEvent;
+
+public sealed record SweepResumed(string SweepId) : CoordinatorEvent;
+
+/// <summary>The trial was handed to a slot (an actor path, which names its node); <c>Assignment</c> counts them, from 1.</summary>
+public sealed record TrialAssigned(string TrialId, string Slot, int Assignment) : CoordinatorEvent;
+
+/// <summary>The assignment ended without an end of the trial (its slot or node went away, or it was stopped): the trial
+/// is queued again, first in line.</summary>
+public sealed record TrialReleased(string TrialId, int Assignment, string Reason) : CoordinatorEvent;
+
+public sealed record TrialFinished(string TrialId, int Assignment, WorkEnd End) : CoordinatorEvent;
+
+/// <summary>The coordinator's whole state at one point of its journal, so recovery does not replay every event.</summary>
+public sealed record WorkQueueSnapshot(IReadOnlyList<SweepSnapshot> Sweeps, IReadOnlyList<string> Pending);
+
+public sealed record SweepSnapshot(string Id, string Name, bool Cancelled, IReadOnlyList<TrialSnapshot> Trials);
+
+public sealed record TrialSnapshot(string Id, WorkStatus Status, string? Slot, int Assignments);

@@ -1,0 +1,65 @@
+using Orchestrator.Runtime.Trials;
+
+namespace Orchestrator.Runtime.Coordination;
+
+// Messages to the sweep coordinator singleton, from the CLI (through ClusterClient or the node's proxy) and from slots.
+// Plain records: they cross the network with Akka's default serializer and are never journaled.
+
+/// <summary>Launch or extend a sweep whose trial rows are registered in the store; answered with <see cref="SweepLaunchAccepted"/>.</summary>
+public sealed record LaunchSweep(string SweepId, string Name, IReadOnlyList<string> TrialIds);
+
+public sealed record SweepLaunchAccepted(string SweepId, int Trials, int Added, bool Cancelled);
+
+/// <summary>Cancel (true) or resume (false) a sweep; answered with <see cref="SweepControlled"/> or <see cref="UnknownSweep"/>.</summary>
+public sealed record ControlSweep(string SweepId, bool Cancel);
+
+public sealed record SweepControlled(string SweepId, bool Cancelled, IReadOnlyDictionary<string, int> Counts);
+
+public sealed record UnknownSweep(string SweepId);
+
+/// <summary>Answered with <see cref="SweepEnded"/> once no trial of the sweep is pending or running (at once if so already).</summary>
+public sealed record WatchSweep(string SweepId);
+
+public sealed record SweepEnded(string SweepId, IReadOnlyDictionary<string, int> Counts);
+
+/// <summary>Answered with <see cref="QueueStatus"/>.</summary>
+public sealed record GetQueueStatus;
+
+/// <summary>The queue as the coordinator holds it now: pending trials, where each running one runs, and the slots
+/// registered per node address.</summary>
+public sealed record QueueStatus(string Node, int Pending, IReadOnlyList<RunningAssignment> Running, IReadOnlyList<SlotSummary> Slots);
+
+public sealed record RunningAssignment(string TrialId, string SweepId, string Slot, int Assignment);
+
+public sealed record SlotSummary(string Slot, string Node, bool Busy, bool Draining);
+
+/// <summary>Answered with <see cref="RowsFlushed"/> once every change so far is written to the trial rows.</summary>
+public sealed record FlushRows;
+
+public sealed record RowsFlushed;
+
+// ---- slots ----
+
+/// <summary>A trial and the assignment under which a slot runs (or last received) it.</summary>
+public sealed record AssignmentRef(string TrialId, int Assignment);
+
+/// <summary>A slot says where it stands, at start and every few seconds (so a coordinator that has just taken over
+/// learns its slots, and one whose reply was lost finds out): what it runs, the last assignment it received, whether it
+/// wants work (idle and not draining) and, for a one-sweep run, which sweep it takes trials of.</summary>
+public sealed record RegisterSlot(string Slot, AssignmentRef? Running, AssignmentRef? LastReceived, bool WantsWork, bool Draining, string? OnlySweep);
+
+/// <summary>A slot with nothing to run asks for a trial (work pulling).</summary>
+public sealed record RequestWork(string Slot, string? OnlySweep);
+
+/// <summary>A draining slot takes back its request for work.</summary>
+public sealed record WithdrawRequest(string Slot);
+
+/// <summary>The coordinator's answer to a request: run this trial under this assignment. Sent again after a takeover
+/// when the slot has not seen it; a slot ignores one it already has.</summary>
+public sealed record WorkAssigned(string TrialId, string SweepId, int Assignment);
+
+/// <summary>A slot that already runs another trial refuses one; the coordinator queues it again.</summary>
+public sealed record WorkRejected(string TrialId, int Assignment);
+
+/// <summary>A slot's trial ended (<c>End</c> null: it stopped without a last word, e.g. a journal write refused).</summary>
+public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialEnd? End);

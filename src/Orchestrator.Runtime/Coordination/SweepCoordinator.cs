@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Pattern;
+using Akka.Persistence;
+using Orchestrator.Domain.Coordination;
+using Orchestrator.Runtime.Trials;
+using Orchestrator.Store;
+
+namespace Orchestrator.Runtime.Coordination;
+
+/// <summary>How often the coordinator snapshots its state (in events) and looks for assignments whose node is gone.</summary>
+public sealed record CoordinatorSettings(int SnapshotEvery, TimeSpan ReconcileInterval)
+{
+    public static CoordinatorSettings Default { get; } = new(500, TimeSpan.FromSeconds(1));
+}
+
+/// <summary>
+/// The sweep coordinator: the cluster's one owner of the queue (a cluster singleton on a coordinator-role node) and
+/// a persistent actor. It journals the sweeps launched, every assignment of a trial to a slot and its end, and
+/// snapshots its state every few hundred events. Slots register and ask for work (work pulling); it death-watches
+/// them, so a trial whose slot dies or whose node is downed is queued again and resumes elsewhere from its own
+/// journal. After a takeover it recovers the queue from its journal and learns from the slots' registrations which of
+/// the recovered assignments still run. Every decision is applied, journaled, and only then acted on.
+/// </summary>
+public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
+{
+    public const string Id = "sweep-coordinator";
+
+    private readonly CoordinatorSettings _settings;
+    private readonly IRunObserver _observer;
+    private readonly IActorRef _rows;
+    private readonly Cluster _cluster;
+    private readonly Stopwatch _recovery = Stopwatch.StartNew();
+    private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
+    private readonly HashSet<IActorRef> _waiting = [];
+    private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IActorRef>> _watchers = new(StringComparer.Ordinal);
+    private WorkQueue _queue = new();
+    private long _snapshotSeq;
+    private int _sinceSnapshot;
+
+    public SweepCoordinator(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings)
+    {
+        _settings = settings;
+        _observer = observer;
+        _cluster = Cluster.Get(Context.System);
+        _rows = Context.ActorOf(TrialRowProjector.Props(store, observer), "rows");
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            _queue = WorkQueue.From((WorkQueueSnapshot)offer.Snapshot);
+            _snapshotSeq = offer.Metadata.SequenceNr;
+        });
+        Recover<CoordinatorEvent>(e =>
+        {
+            _queue.Apply(e);
+            _sinceSnapshot++;
+        });
+        Recover<RecoveryCompleted>(_ => Recovered());
+
+        Command<LaunchSweep>(OnLaunch);
+        Command<ControlSweep>(OnControl);
+        Command<WatchSweep>(OnWatch);
+        Command<RegisterSlot>(OnRegister);
+        Command<RequestWork>(request =>
+        {
+            var slot = Track(request.Slot, request.OnlySweep);
+            slot.Draining = false;
+            _waiting.Add(Sender);
+            Dispatch();
+        });
+        Command<WithdrawRequest>(_ =>
+        {
+            _waiting.Remove(Sender);
+            if (_slots.TryGetValue(Sender, out var slot)) slot.Draining = true;
+        });
+        Command<WorkRejected>(rejected => ReleaseTrial(rejected.TrialId, rejected.Assignment, "its slot was busy"));
+        Command<WorkReturned>(OnReturned);
+        Command<Terminated>(terminated => SlotGone(terminated.ActorRef));
+        Command<Reconcile>(_ => ReleaseAssignmentsOfGoneNodes());
+        Command<GetQueueStatus>(_ => Sender.Tell(Status()));
+        Command<FlushRows>(flush => _rows.Forward(flush));
+        Command<SaveSnapshotSuccess>(saved =>
+            DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _observer.Note($"coordinator: snapshot not saved ({failed.Cause.Message}); recovery replays more events"));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId => Id;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings) =>
+        Akka.Actor.Props.Create(() => new SweepCoordinator(store, observer, settings));
+
+    /// <summary>The coordinator under a backoff supervisor, as the singleton runs it: a journal that cannot be written or
+    /// read (the database restarting) stops it, and it is started again after 1 s, 2 s, ... up to 30 s, recovering
+    /// from its journal each time.</summary>
+    public static Props Supervised(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings) =>
+        BackoffSupervisor.Props(Backoff.OnStop(Props(store, observer, settings), "queue",
+            TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1));
+
+    private void Recovered()
+    {
+        var running = _queue.Running.Count();
+        _observer.Note($"coordinator on {_cluster.SelfAddress}: recovered in {_recovery.Elapsed.TotalMilliseconds:F0} ms " +
+                       $"(snapshot at event {_snapshotSeq}, then {_sinceSnapshot} event(s)): {_queue.SweepIds.Count()} sweep(s), " +
+                       $"{_queue.PendingCount} pending, {running} running trial(s)");
+        // The rows may lag the journal (a coordinator killed before it wrote them): bring every one up to date.
+        _rows.Tell(new RowsChanged(
+            _queue.SweepIds.SelectMany(_queue.TrialsOf).Select(Row).ToList(),
+            _queue.SweepIds.ToDictionary(id => id, _queue.IsCancelled, StringComparer.Ordinal)));
+        Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
+    }
+
+    // ---- sweeps ----
+
+    private void OnLaunch(LaunchSweep launch)
+    {
+        var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds);
+        var reply = Sender;
+        if (e is null)
+        {
+            reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, 0, _queue.IsCancelled(launch.SweepId)));
+            return;
+        }
+        _queue.Apply(e);
+        Commit([e], () =>
+        {
+            reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, e.TrialIds.Count, _queue.IsCancelled(launch.SweepId)));
+            Dispatch();
+        });
+    }
+
+    private void OnControl(ControlSweep control)
+    {
+        var reply = Sender;
+        if (!_queue.Knows(control.SweepId))
+        {
+            reply.Tell(new UnknownSweep(control.SweepId));
+            return;
+        }
+        CoordinatorEvent? e = control.Cancel ? _queue.Cancel(control.SweepId) : _queue.Resume(control.SweepId);
+        void Answer() => reply.Tell(new SweepControlled(control.SweepId, _queue.IsCancelled(control.SweepId), Counts(control.SweepId)));
+        if (e is null)
+        {
+            Answer();
+            return;
+        }
+        _queue.Apply(e);
+        Commit([e], () =>
+        {
+            if (control.Cancel)
+            {
+                foreach (var (trialId, slot, _) in _queue.Running.Where(r => _queue.SweepOf(r.TrialId) == control.SweepId).ToList())
+                    SlotRef(slot)?.Tell(new StopTrial(StopCause.SweepCancelled));
+                NotifyIfEnded(control.SweepId);
+            }
+            Answer();
+            Dispatch();
+        });
+    }
+
+    private void OnWatch(WatchSweep watch)
+    {
+        if (!_queue.Knows(watch.SweepId))
+        {
+            Sender.Tell(new UnknownSweep(watch.SweepId));
+            return;
+        }
+        if (_queue.HasEnded(watch.SweepId))
+        {
+            Sender.Tell(new SweepEnded(watch.SweepId, Counts(watch.SweepId)));
+            return;
+        }
+        if (!_watchers.TryGetValue(watch.SweepId, out var list)) _watchers[watch.SweepId] = list = [];
+        list.Add(Sender);
+    }
+
+    private void NotifyIfEnded(string sweepId)
+    {
+        if (!_queue.HasEnded(sweepId) || !_watchers.Remove(sweepId, out var watchers)) return;
+        var counts = Counts(sweepId);
+        _observer.Note($"sweep {sweepId} has ended: {string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}"))}");
+        foreach (var w in watchers) w.Tell(new SweepEnded(sweepId, counts));
+    }
+
+    // ---- slots ----
+
+    private SlotEntry Track(string name, string? onlySweep)
+    {
+        if (!_slots.TryGetValue(Sender, out var slot))
+        {
+            slot = new SlotEntry(name, onlySweep);
+            _slots[Sender] = slot;
+            Context.Watch(Sender);
+        }
+        return slot;
+    }
+
+    /// <summary>Matches what a slot says it runs with what the queue says it should run.</summary>
+    private void OnRegister(RegisterSlot report)
+    {
+        var slot = Track(report.Slot, report.OnlySweep);
+        slot.Draining = report.Draining;
+        var expected = _queue.Running.Where(r => r.Slot == report.Slot).Select(r => new AssignmentRef(r.TrialId, r.Assignment)).FirstOrDefault();
+        if (expected is not null)
+        {
+            if (expected == report.Running)
+            {
+                _confirmed.Add(expected.TrialId);
+                return;
+            }
+            if (expected == report.LastReceived)
+            {
+                // It had the trial and no longer runs it: its report of the end went to a coordinator that is gone.
+                ReleaseTrial(expected.TrialId, expected.Assignment, "its slot no longer runs it");
+                return;
+            }
+            if (report.Running is null)
+            {
+                // Journaled, but the slot never received it (the coordinator that assigned it went away first).
+                Sender.Tell(new WorkAssigned(expected.TrialId, _queue.SweepOf(expected.TrialId), expected.Assignment));
+                _confirmed.Add(expected.TrialId);
+                return;
+            }
+        }
+        if (report.Running is { } running && (expected is null || expected != running))
+        {
+            // The slot runs a trial the queue gives to no one or to someone else: it must stop, its writes are fenced anyway.
+            Sender.Tell(new StopTrial(StopCause.AssignmentLost));
+            return;
+        }
+        if (report.WantsWork && !report.Draining)
+        {
+            _waiting.Add(Sender);
+            Dispatch();
+        }
+        else if (report.Draining)
+        {
+            _waiting.Remove(Sender);
+        }
+    }
+
+    private void Dispatch()
+    {
+        var events = new List<TrialAssigned>();
+        var offers = new List<(IActorRef Slot, TrialAssigned Assignment)>();
+        foreach (var slotRef in _waiting.ToList())
+        {
+            var slot = _slots[slotRef];
+            if (slot.Draining) continue;
+            if (_queue.Assign(slot.Name, slot.OnlySweep) is not { } assigned) continue;
+            _queue.Apply(assigned);
+            _waiting.Remove(slotRef);
+            events.Add(assigned);
+            offers.Add((slotRef, assigned));
+        }
+        if (events.Count == 0) return;
+        Commit(events, () =>
+        {
+            foreach (var (slotRef, a) in offers)
+            {
+                _confirmed.Add(a.TrialId);
+                slotRef.Tell(new WorkAssigned(a.TrialId, _queue.SweepOf(a.TrialId), a.Assignment));
+            }
+        });
+    }
+
+    private void OnReturned(WorkReturned returned)
+    {
+        _confirmed.Remove(returned.TrialId);
+        WorkEnd? end = returned.End switch
+        {
+            TrialEnd.Completed => WorkEnd.Completed,
+            TrialEnd.Failed => WorkEnd.Failed,
+            TrialEnd.Cancelled => WorkEnd.Cancelled,
+            _ => null,
+        };
+        if (end is null)
+        {
+            ReleaseTrial(returned.TrialId, returned.Assignment, returned.End is null ? "it stopped without finishing" : "it was interrupted");
+            return;
+        }
+        if (_queue.Finish(returned.TrialId, returned.Assignment, end.Value) is not { } finished) return;
+        _queue.Apply(finished);
+        var sweepId = _queue.SweepOf(returned.TrialId);
+        Commit([finished], () => NotifyIfEnded(sweepId));
+    }
+
+    private void ReleaseTrial(string trialId, int assignment, string reason)
+    {
+        _confirmed.Remove(trialId);
+        if (_queue.Release(trialId, assignment, reason) is not { } released) return;
+        _queue.Apply(released);
+        _observer.Note($"{trialId}: handed back ({reason}); queued again");
+        var sweepId = _queue.SweepOf(trialId);
+        Commit([released], () =>
+        {
+            NotifyIfEnded(sweepId);
+            Dispatch();
+        });
+    }
+
+    private void SlotGone(IActorRef slotRef)
+    {
+        _waiting.Remove(slotRef);
+        if (!_slots.Remove(slotRef, out var slot)) return;
+        foreach (var (trialId, _, assignment) in _queue.Running.Where(r => r.Slot == slot.Name).ToList())
+            ReleaseTrial(trialId, assignment, "its slot stopped or its node left the cluster");
+    }
+
+    /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members.</summary>
+    private void ReleaseAssignmentsOfGoneNodes()
+    {
+        var members = _cluster.State.Members
+            .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving or MemberStatus.Exiting)
+            .Select(m => m.Address).ToHashSet();
+        foreach (var (trialId, slot, assignment) in _queue.Running.Where(r => !_confirmed.Contains(r.TrialId)).ToList())
+        {
+            if (!ActorPath.TryParse(slot, out var path) || !members.Contains(path.Address))
+                ReleaseTrial(trialId, assignment, $"its node {(path is null ? slot : path.Address.ToString())} is not in the cluster");
+        }
+    }
+
+    // ---- journal and rows ----
+
+    /// <summary>Journals events already applied to the queue; <paramref name="after"/> runs once all are stored.</summary>
+    private void Commit(IReadOnlyList<CoordinatorEvent> events, Action after)
+    {
+        var left = events.Count;
+        PersistAll(events, e =>
+        {
+            Project(e);
+            if (--left > 0) return;
+            after();
+            _sinceSnapshot += events.Count;
+            if (_sinceSnapshot < _settings.SnapshotEvery) return;
+            _sinceSnapshot = 0;
+            SaveSnapshot(_queue.Snapshot());
+        });
+    }
+
+    private void Project(CoordinatorEvent e)
+    {
+        var (trials, sweeps) = e switch
+        {
+            SweepLaunched l => (l.TrialIds, new[] { l.SweepId }),
+            SweepCancelled c => (_queue.TrialsOf(c.SweepId), new[] { c.SweepId }),
+            SweepResumed r => (_queue.TrialsOf(r.SweepId), new[] { r.SweepId }),
+            TrialAssigned a => (new[] { a.TrialId }, []),
+            TrialReleased r => (new[] { r.TrialId }, []),
+            TrialFinished f => (new[] { f.TrialId }, Array.Empty<string>()),
+            _ => (Array.Empty<string>(), Array.Empty<string>()),
+        };
+        _rows.Tell(new RowsChanged(trials.Select(Row).ToList(), sweeps.ToDictionary(s => s, _queue.IsCancelled, StringComparer.Ordinal)));
+    }
+
+    private TrialRowUpdate Row(string trialId)
+    {
+        var status = _queue.StatusOf(trialId) switch
+        {
+            WorkStatus.Running => TrialStatus.Running,
+            WorkStatus.Completed => TrialStatus.Completed,
+            WorkStatus.Failed => TrialStatus.Failed,
+            WorkStatus.Cancelled => TrialStatus.Cancelled,
+            _ => TrialStatus.Pending,
+        };
+        return new TrialRowUpdate(trialId, status, _queue.AssignmentOf(trialId)?.Slot, _queue.AssignmentsOf(trialId), DateTimeOffset.UtcNow);
+    }
+
+    private IReadOnlyDictionary<string, int> Counts(string sweepId) =>
+        _queue.Counts(sweepId).OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => kv.Value, StringComparer.Ordinal);
+
+    private IActorRef? SlotRef(string slot) => _slots.FirstOrDefault(kv => kv.Value.Name == slot).Key;
+
+    private QueueStatus Status() => new(
+        _cluster.SelfAddress.ToString(),
+        _queue.PendingCount,
+        _queue.Running.Select(r => new RunningAssignment(r.TrialId, _queue.SweepOf(r.TrialId), r.Slot, r.Assignment)).ToList(),
+        _slots.Values.Select(s => new SlotSummary(s.Name, NodeOf(s.Name), _queue.Running.Any(r => r.Slot == s.Name), s.Draining)).ToList());
+
+    private static string NodeOf(string slot) => ActorPath.TryParse(slot, out var path) ? path.Address.ToString() : slot;
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _observer.Note($"coordinator: journal write {sequenceNr} failed ({cause.GetType().Name}: {cause.Message}); restarting from the journal");
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _observer.Note($"coordinator: journal not readable ({reason.GetType().Name}: {reason.Message}); retrying with backoff");
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    private sealed class SlotEntry(string name, string? onlySweep)
+    {
+        public string Name { get; } = name;
+        public string? OnlySweep { get; } = onlySweep;
+        public bool Draining { get; set; }
+    }
+
+    private sealed record Reconcile
+    {
+        public static Reconcile Instance { get; } = new();
+    }
+}
