@@ -74,6 +74,26 @@ public sealed class ClusterRig : IAsyncDisposable
         Dir = dir;
         StoreUrl = storeUrl;
         _ownsDatabase = ownsDatabase;
+        SeedPort = FreePort();
+        // Failure detection and the split-brain resolver sized for a test: seconds, not the production 30.
+        var overrides = Path.Combine(dir, "akka-test.conf");
+        File.WriteAllText(overrides, """
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s
+            akka.cluster.split-brain-resolver.stable-after = 3s
+            akka.cluster.singleton.hand-over-retry-interval = 500ms
+            """);
+        Environment["ORCHESTRATOR_AKKA_CONFIG"] = overrides;
+        Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{SeedPort}";
+    }
+
+    /// <summary>The first coordinator's port: every process of the rig has it as its seed and contact point.</summary>
+    public int SeedPort { get; }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public string Dir { get; }
@@ -133,11 +153,24 @@ public sealed class ClusterRig : IAsyncDisposable
         return running;
     }
 
-    public RunningCli Worker(string name, int slots = 1, double lease = 30) =>
-        Start(name, "worker", "--slots", slots.ToString(), "--heartbeat", "0.5", "--poll", "0.3", "--lease", lease.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public RunningCli Worker(string name, int slots = 1, params string[] more) =>
+        Start(name, ["worker", "--slots", slots.ToString(), .. more]);
 
-    public RunningCli Coordinator(string name = "coordinator") =>
-        Start(name, "coordinator", "--tick", "0.5", "--heartbeat", "0.5", "--unreachable-after", "3", "--down-after", "6");
+    /// <summary>A coordinator node: the first on the seed port, later ones on a port of their own (given, or free).</summary>
+    public RunningCli Coordinator(string name = "coordinator", int? port = null, params string[] more) =>
+        Start(name, ["coordinator", "--port", (port ?? SeedPort).ToString(), .. more]);
+
+    /// <summary>Waits until a line matching <paramref name="pattern"/> appears in the process's output.</summary>
+    public async Task WaitForOutputAsync(RunningCli process, string pattern, TimeSpan timeout)
+    {
+        var regex = new System.Text.RegularExpressions.Regex(pattern);
+        var deadline = DateTime.UtcNow + timeout;
+        while (!regex.IsMatch(process.Output))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{process.Name}: no output matching '{pattern}' within {timeout}\n{Logs()}");
+            await Task.Delay(200);
+        }
+    }
 
     public async Task<CliResult> RunAsync(params string[] args)
     {

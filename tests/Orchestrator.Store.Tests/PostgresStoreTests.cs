@@ -16,6 +16,9 @@ public sealed class PostgresStoreConformanceTests : StoreConformanceTests
         return await StoreFactory.OpenAsync(_database);
     }
 
+    protected override async Task<LegacyDatabase> CreateLegacyDatabaseAsync(SweepRecord sweep, IReadOnlyList<LegacyTrial> trials, bool cancelled) =>
+        await PostgresLegacyDatabase.CreateAsync(sweep, trials, cancelled);
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -23,7 +26,7 @@ public sealed class PostgresStoreConformanceTests : StoreConformanceTests
     }
 }
 
-/// <summary>What only the PostgreSQL store does: concurrent migration, the unique constraint, reconnecting.</summary>
+/// <summary>What only the PostgreSQL store does: concurrent migration, reconnecting, checkpoint blobs, prepared batches.</summary>
 public sealed class PostgresStoreTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
@@ -56,7 +59,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     public async Task Killed_connections_are_replaced_and_the_operation_completes()
     {
         await using var store = await StoreFactory.OpenAsync(Db);
-        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), [new("t1", "s1", "{}", TrialStatus.Pending, null, 0, null, 0, T0)]);
+        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), [new("t1", "s1", "{}", TrialStatus.Pending, null, 0, T0)]);
         (await store.ListSweepsAsync()).Should().ContainSingle();
 
         // What a server restart does to a client: every open connection of the pool is terminated.
@@ -66,8 +69,10 @@ public sealed class PostgresStoreTests : IAsyncLifetime
             await kill.ExecuteNonQueryAsync();
 
         (await store.ListSweepsAsync()).Should().ContainSingle();
-        var lease = await store.TryClaimTrialAsync("s1", "w", T0, TimeSpan.FromMinutes(1));
-        (await store.FinishTrialAsync(lease!, TrialStatus.Completed, T0)).Should().BeTrue();
+        await store.UpdateTrialsAsync([new TrialRowUpdate("t1", TrialStatus.Completed, null, 1, T0.AddSeconds(1))]);
+        (await store.GetTrialAsync("t1"))!.Status.Should().Be(TrialStatus.Completed);
+        (await store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
+        (await store.IsSweepCancelledAsync("s1")).Should().BeTrue();
     }
 
     [PostgresFact]
@@ -91,20 +96,45 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
-    public async Task An_idle_waiter_is_woken_by_a_registration_elsewhere_long_before_its_timeout()
+    public async Task Several_processes_migrating_one_old_database_at_once_apply_the_new_step_once_and_keep_its_blobs()
     {
-        await using var waiting = (PostgresStore)await StoreFactory.OpenAsync(Db);
-        await using var launching = await StoreFactory.OpenAsync(Db);
-        await waiting.WaitForWorkAsync(TimeSpan.FromSeconds(2)); // starts listening
-        var quiet = System.Diagnostics.Stopwatch.StartNew();
-        await waiting.WaitForWorkAsync(TimeSpan.FromSeconds(1));
-        quiet.Elapsed.Should().BeGreaterThan(TimeSpan.FromMilliseconds(900), "nothing happened, so it waits out its timeout");
+        await using var legacy = await PostgresLegacyDatabase.CreateAsync(new SweepRecord("s1", "s", "spec", T0),
+            [new LegacyTrial("t1", "s1", "{}", "Running", "n1/slot-0", 2, T0.AddMinutes(1), 2, T0)], cancelled: false);
 
-        var woken = System.Diagnostics.Stopwatch.StartNew();
-        var wait = waiting.WaitForWorkAsync(TimeSpan.FromSeconds(30));
-        await launching.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), [new("t1", "s1", "{}", TrialStatus.Pending, null, 0, null, 0, T0)]);
-        await wait;
-        woken.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "the registration notified the waiter");
+        var stores = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => StoreFactory.OpenAsync(legacy.Url))));
+        try
+        {
+            (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, PostgresSchema.Migrations[^1].Version).Select(v => (long)v));
+            foreach (var s in stores)
+                (await s.GetTrialAsync("t1")).Should().Be(new TrialRecord("t1", "s1", "{}", TrialStatus.Running, "n1/slot-0", 2, T0));
+            var blob = await ((PostgresStore)stores[0]).GetArtifactAsync("legacy-trial", "last.pt");
+            blob!.Value.Content.Should().Equal(1, 2);
+            blob.Value.Sha256.Should().Be("sha-legacy");
+        }
+        finally
+        {
+            foreach (var s in stores) await s.DisposeAsync();
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_batch_round_trips_through_one_connection_s_prepared_statements_many_times()
+    {
+        // MaxAutoPrepare prepares the batch update after a couple of uses; batches of other sizes, and with all or
+        // no assignments null, must still bind (the array parameters keep one type).
+        await using var store = await StoreFactory.OpenAsync(Db);
+        var trials = Enumerable.Range(1, 30).Select(i => new TrialRecord($"t{i:D2}", "s1", "{}", TrialStatus.Pending, null, 0, T0)).ToList();
+        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), trials);
+        for (var round = 1; round <= 8; round++)
+        {
+            var size = round * 3;
+            string? Slot(int i) => round % 3 == 0 ? null : round % 3 == 1 ? $"n{i}/slot-0" : i % 2 == 0 ? null : "n/slot-1";
+            await store.UpdateTrialsAsync(trials.Take(size)
+                .Select((t, i) => new TrialRowUpdate(t.Id, TrialStatus.Running, Slot(i), round, T0.AddTicks(round))).ToList());
+            var stored = await store.ListTrialsAsync("s1");
+            stored.Take(size).Select(t => t.AssignedTo).Should().Equal(Enumerable.Range(0, size).Select(Slot));
+            stored.Take(size).Should().OnlyContain(t => t.Attempts == round && t.UpdatedAt == T0.AddTicks(round));
+        }
     }
 
     private async Task<NpgsqlConnection> OpenAsync()

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Orchestrator.Store.Sqlite;
 
@@ -32,6 +31,9 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 
     protected override async Task<IOrchestratorStore> CreateStoreAsync() => await SqliteStore.OpenAsync(_dir.File("store.db"));
 
+    protected override async Task<LegacyDatabase> CreateLegacyDatabaseAsync(SweepRecord sweep, IReadOnlyList<LegacyTrial> trials, bool cancelled) =>
+        await SqliteLegacyDatabase.CreateAsync(_dir.File("legacy.db"), sweep, trials, cancelled);
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -48,7 +50,7 @@ public sealed class SqliteStoreTests : IDisposable
 
     private static SweepRecord Sweep() => new("s1", "sweep", "spec: 1", T0);
 
-    private static TrialRecord Trial(int i) => new($"t{i:D3}", "s1", "{}", TrialStatus.Pending, null, 0, null, 0, T0);
+    private static TrialRecord Trial(int i) => new($"t{i:D3}", "s1", "{}", TrialStatus.Pending, null, 0, T0);
 
     private static async Task<long> ScalarAsync(SqliteConnection conn, string sql)
     {
@@ -86,13 +88,16 @@ public sealed class SqliteStoreTests : IDisposable
         await using (var store = await SqliteStore.OpenAsync(path))
         {
             await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
-            var lease = await store.TryClaimTrialAsync("s1", "w1", T0, TimeSpan.FromMinutes(1));
-            lease.Should().NotBeNull();
+            await store.UpdateTrialsAsync([new TrialRowUpdate("t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
+            (await store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
         }
 
         await using var reopened = await SqliteStore.OpenAsync(path);
-        (await reopened.GetTrialAsync("t001"))!.LeaseEpoch.Should().Be(1);
-        (await reopened.GetTrialAsync("t001"))!.Status.Should().Be(TrialStatus.Running);
+        (await reopened.GetTrialAsync("t001")).Should().Be(Trial(1) with
+        {
+            Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 1, UpdatedAt = T0.AddSeconds(1),
+        });
+        (await reopened.IsSweepCancelledAsync("s1")).Should().BeTrue();
     }
 
     [Fact]
@@ -138,15 +143,40 @@ public sealed class SqliteStoreTests : IDisposable
         (await store.GetSweepAsync("s1"))!.Name.Should().NotBe("renamed");
     }
 
+    [Fact]
+    public async Task Several_stores_migrating_one_old_file_at_once_apply_the_new_step_once()
+    {
+        var path = _dir.File("old.db");
+        var options = new SqliteStoreOptions { Pooling = false };
+        var legacy = await SqliteLegacyDatabase.CreateAsync(path, Sweep(),
+            [new LegacyTrial("t001", "s1", "{}", "Running", "n1/slot-0", 2, T0.AddMinutes(1), 2, T0)], cancelled: false, options);
+
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => SqliteStore.OpenAsync(path, options))));
+        try
+        {
+            (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, SqliteSchema.Migrations[^1].Version).Select(v => (long)v));
+            foreach (var s in stores)
+                (await s.GetTrialAsync("t001")).Should().Be(Trial(1) with { Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 2 });
+        }
+        finally
+        {
+            foreach (var s in stores)
+            {
+                await s.DisposeAsync();
+            }
+        }
+    }
+
     /// <summary>
     /// Two stores without connection pooling on one file behave like two processes: separate connections, one
-    /// write lock. Workers on both claim, renew and finish under short leases on a shared virtual clock, so
-    /// leases expire and are taken over while their old holders still hold on.
+    /// write lock. Writers on both project batches of updates, register trials and flip the cancelled flag at
+    /// once; every write lands, none fails on the lock.
     /// </summary>
     [Fact]
-    public async Task Two_independent_stores_on_one_file_never_double_claim_and_fence_stale_holders()
+    public async Task Two_independent_stores_on_one_file_interleave_writes_and_lose_none()
     {
-        const int trialCount = 30;
+        const int trialCount = 40;
+        const int rounds = 15;
         var path = _dir.File("shared.db");
         var options = new SqliteStoreOptions { Pooling = false };
         await using var a = await SqliteStore.OpenAsync(path, options);
@@ -154,62 +184,25 @@ public sealed class SqliteStoreTests : IDisposable
         (await a.RegisterSweepAsync(Sweep(), Enumerable.Range(1, trialCount).Select(Trial).ToList())).Should().Be(trialCount);
         (await b.ListTrialsAsync("s1")).Should().HaveCount(trialCount);
 
-        var clock = 0L;
-        DateTimeOffset Tick() => T0.AddSeconds(Interlocked.Increment(ref clock));
-        var lease = TimeSpan.FromSeconds(5);
-
-        var claims = new ConcurrentBag<TrialLease>();
-        var finished = new ConcurrentBag<TrialLease>();
-        var rejected = 0;
-
-        async Task Worker(SqliteStore store, string owner)
+        async Task Writer(SqliteStore store, int w)
         {
-            for (var iteration = 0; iteration < 5_000; iteration++)
+            var mine = Enumerable.Range(1, trialCount).Where(i => i % 4 == w).Select(i => $"t{i:D3}").ToList();
+            for (var round = 1; round <= rounds; round++)
             {
-                var l = await store.TryClaimTrialAsync("s1", owner, Tick(), lease);
-                if (l is null)
-                {
-                    var trials = await store.ListTrialsAsync("s1");
-                    if (trials.All(t => t.Status == TrialStatus.Completed))
-                    {
-                        return;
-                    }
-                    await Task.Yield();
-                    continue;
-                }
-                claims.Add(l);
-                var held = true;
-                for (var step = 0; step < 3 && held; step++)
-                {
-                    // A pause between steps lets other workers run, so the clock moves and leases get taken over.
-                    await Task.Delay(Random.Shared.Next(0, 3));
-                    held = await store.RenewLeaseAsync(l, Tick(), lease);
-                }
-                if (held && await store.FinishTrialAsync(l, TrialStatus.Completed, Tick()))
-                    finished.Add(l);
-                else
-                    Interlocked.Increment(ref rejected);
+                await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(id, TrialStatus.Running, $"w{w}", round, T0.AddSeconds(round))).ToList());
+                await store.SetSweepCancelledAsync("s1", round % 2 == 0, T0.AddSeconds(round));
+                await store.RegisterSweepAsync(Sweep(), [new TrialRecord($"extra-{w}-{round}", "s1", "{}", TrialStatus.Pending, null, 0, T0)]);
+                (await store.ListTrialsAsync("s1")).Should().HaveCountGreaterThanOrEqualTo(trialCount + round);
             }
-            throw new TimeoutException($"{owner} did not see the sweep finish");
+            await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(id, TrialStatus.Completed, null, rounds, T0.AddHours(1))).ToList());
         }
 
-        var workers = Enumerable.Range(0, 8)
-            .Select(i => Task.Run(() => Worker(i % 2 == 0 ? a : b, $"w{i}")))
-            .ToList();
-        await Task.WhenAll(workers);
-        claims.Count.Should().BeGreaterThan(trialCount, "the race is only tested if some leases were taken over ({0} stale holders fenced)", rejected);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() => Writer(w % 2 == 0 ? a : b, w))));
 
-        claims.Select(c => (c.TrialId, c.Epoch)).Should().OnlyHaveUniqueItems("no epoch of a trial is handed out twice");
-        finished.Select(f => f.TrialId).Should().OnlyHaveUniqueItems().And.HaveCount(trialCount);
-
-        foreach (var trial in await b.ListTrialsAsync("s1"))
-        {
-            var epochs = claims.Where(c => c.TrialId == trial.Id).Select(c => c.Epoch).OrderBy(e => e).ToList();
-            epochs.Should().Equal(Enumerable.Range(1, epochs.Count).Select(e => (long)e), "every claim bumps the epoch by one");
-            trial.Status.Should().Be(TrialStatus.Completed);
-            trial.LeaseEpoch.Should().Be(epochs[^1]);
-            trial.Attempts.Should().Be(epochs.Count);
-        }
+        var trials = await a.ListTrialsAsync("s1");
+        trials.Should().HaveCount(trialCount + 4 * rounds);
+        trials.Take(trialCount).Should().OnlyContain(t => t.Status == TrialStatus.Completed && t.AssignedTo == null && t.Attempts == rounds);
+        (await b.ListTrialsAsync("s1")).Should().Equal(trials, "both stores see one file");
     }
 }
 

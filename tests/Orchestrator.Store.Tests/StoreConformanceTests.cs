@@ -7,7 +7,6 @@ namespace Orchestrator.Store.Tests;
 public abstract class StoreConformanceTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
-    protected static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
     private IOrchestratorStore? _store;
 
@@ -15,6 +14,12 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     /// <summary>A new, migrated store that no other test sees.</summary>
     protected abstract Task<IOrchestratorStore> CreateStoreAsync();
+
+    /// <summary>A new database (no other test sees it) with the schema as it was before membership, leases and
+    /// leadership moved to Akka.Cluster (SQLite version 2, PostgreSQL version 3), written by hand with that old DDL
+    /// and holding <paramref name="sweep"/>, <paramref name="trials"/>, its cancelled flag, a node row and a leader
+    /// row. Nothing of the current store has touched it.</summary>
+    protected abstract Task<LegacyDatabase> CreateLegacyDatabaseAsync(SweepRecord sweep, IReadOnlyList<LegacyTrial> trials, bool cancelled);
 
     public async Task InitializeAsync() => _store = await CreateStoreAsync();
 
@@ -29,7 +34,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     protected static SweepRecord Sweep(string id = "s1", string spec = "spec: 1") => new(id, $"sweep {id}", spec, T0);
 
     protected static TrialRecord Trial(string id, string sweepId = "s1") =>
-        new(id, sweepId, $$"""{"trial":"{{id}}"}""", TrialStatus.Pending, null, 0, null, 0, T0);
+        new(id, sweepId, $$"""{"trial":"{{id}}"}""", TrialStatus.Pending, null, 0, T0);
 
     protected async Task<IReadOnlyList<TrialRecord>> SeedAsync(int count, string sweepId = "s1")
     {
@@ -38,9 +43,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         return trials;
     }
 
-
-    private async Task<TrialLease> ClaimAsync(string owner = "w1", DateTimeOffset? now = null, string sweepId = "s1") =>
-        await Store.TryClaimTrialAsync(sweepId, owner, now ?? T0, Lease) ?? throw new InvalidOperationException("nothing to claim");
+    /// <summary>An instant with sub-microsecond ticks and a non-UTC offset: what a lossy time column would not keep.</summary>
+    protected static DateTimeOffset Odd(int seconds = 0) =>
+        new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1234567).AddSeconds(seconds);
 
     // ---- schema and registration ----
 
@@ -62,8 +67,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(3);
         (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(0);
 
-        var lease = await ClaimAsync();
-        lease.TrialId.Should().Be("b");
+        await Store.UpdateTrialsAsync([new TrialRowUpdate("b", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
 
         var extended = first.Append(Trial("e")).Append(Trial("d")).ToList();
         var renamed = Sweep(spec: "spec: 2") with { Name = "another name", CreatedAt = T0.AddDays(1) };
@@ -72,9 +76,19 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.ListTrialsAsync("s1")).Select(t => t.Id).Should().Equal("b", "a", "c", "e", "d");
         var sweep = await Store.GetSweepAsync("s1");
         sweep.Should().Be(Sweep() with { SpecYaml = "spec: 2" }, "the sweep is kept, only its spec is refreshed");
-        var claimed = await Store.GetTrialAsync("b");
-        claimed!.Status.Should().Be(TrialStatus.Running, "re-registering leaves existing trials as they are");
-        claimed.LeaseEpoch.Should().Be(1);
+        (await Store.GetTrialAsync("b")).Should().Be(
+            Trial("b") with { Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 1, UpdatedAt = T0.AddSeconds(1) },
+            "re-registering leaves existing trials as they are");
+    }
+
+    [SuiteFact]
+    public async Task Registered_trials_keep_the_status_assignment_and_attempts_they_are_registered_with()
+    {
+        var running = Trial("r") with { Status = TrialStatus.Running, AssignedTo = "n2/slot-3", Attempts = 4, UpdatedAt = Odd() };
+        var failed = Trial("f") with { Status = TrialStatus.Failed, Attempts = 2 };
+        (await Store.RegisterSweepAsync(Sweep(), [running, failed])).Should().Be(2);
+
+        (await Store.ListTrialsAsync("s1")).Should().Equal(running, failed);
     }
 
     [SuiteFact]
@@ -92,7 +106,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.GetSweepAsync("nope")).Should().BeNull();
         (await Store.GetTrialAsync("nope")).Should().BeNull();
         (await Store.ListTrialsAsync("nope")).Should().BeEmpty();
-        (await Store.TryClaimTrialAsync("nope", "w1", T0, Lease)).Should().BeNull();
+        (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
     }
 
     [SuiteFact]
@@ -109,15 +123,15 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     [SuiteFact]
     public async Task Times_round_trip_as_the_same_instant()
     {
-        var odd = new DateTimeOffset(2026, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1234567);
+        var odd = Odd();
         await Store.RegisterSweepAsync(Sweep() with { CreatedAt = odd }, [Trial("t") with { UpdatedAt = odd }]);
 
         (await Store.GetSweepAsync("s1"))!.CreatedAt.Should().Be(odd);
         (await Store.GetTrialAsync("t"))!.UpdatedAt.Should().Be(odd);
 
-        var lease = await ClaimAsync(now: odd);
-        lease.ExpiresAt.Should().Be(odd + Lease);
-        (await Store.GetTrialAsync("t"))!.LeaseExpiresAt.Should().Be(odd + Lease);
+        var later = odd.AddTicks(1);
+        await Store.UpdateTrialsAsync([new TrialRowUpdate("t", TrialStatus.Running, "w", 1, later)]);
+        (await Store.GetTrialAsync("t"))!.UpdatedAt.UtcTicks.Should().Be(later.UtcTicks, "one tick apart is still apart");
     }
 
     [SuiteFact]
@@ -132,250 +146,280 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.RegisterSweepAsync(Sweep(), [Trial("t1"), Trial("t2")])).Should().Be(2);
     }
 
-    // ---- leases ----
+    // ---- the coordinator's view, projected ----
 
     [SuiteFact]
-    public async Task Claims_follow_registration_order_and_stop_when_nothing_is_claimable()
+    public async Task A_batch_of_updates_round_trips_status_assignment_attempts_and_time_of_each_trial()
     {
-        await Store.RegisterSweepAsync(Sweep(), [Trial("c"), Trial("a"), Trial("b")]);
-        await Store.RegisterSweepAsync(Sweep("other"), [Trial("o", "other")]);
+        var seeded = await SeedAsync(5);
+        await SeedAsync(1, "other");
 
-        var ids = new List<string>();
-        for (var i = 0; i < 3; i++)
+        var updates = new[]
         {
-            ids.Add((await ClaimAsync($"w{i}")).TrialId);
-        }
-        ids.Should().Equal("c", "a", "b");
-        (await Store.TryClaimTrialAsync("s1", "w9", T0, Lease)).Should().BeNull();
+            new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, Odd(1)),
+            new TrialRowUpdate("s1-t002", TrialStatus.Completed, null, 2, Odd(2).AddTicks(1)),
+            new TrialRowUpdate("s1-t003", TrialStatus.Failed, null, 3, Odd(3).AddTicks(9)),
+            new TrialRowUpdate("s1-t005", TrialStatus.Cancelled, "n2/slot-1", 7, new DateTimeOffset(2030, 12, 31, 23, 59, 59, TimeSpan.FromHours(-5)).AddTicks(9_999_999)),
+        };
+        await Store.UpdateTrialsAsync(updates);
+
+        var expected = seeded.Select(t => updates.SingleOrDefault(u => u.TrialId == t.Id) is { } u
+            ? t with { Status = u.Status, AssignedTo = u.AssignedTo, Attempts = u.Attempts, UpdatedAt = u.UpdatedAt }
+            : t).ToList();
+        var stored = await Store.ListTrialsAsync("s1");
+        stored.Should().Equal(expected, "only the projected columns change, and only of the trials named");
+        stored.Select(t => t.UpdatedAt.UtcTicks).Should().Equal(expected.Select(t => t.UpdatedAt.UtcTicks), "full tick precision");
+        (await Store.GetTrialAsync("s1-t004")).Should().Be(seeded[3], "a trial not in the batch is untouched");
+        (await Store.ListTrialsAsync("other")).Should().Equal(Trial("other-t001", "other"));
     }
 
     [SuiteFact]
-    public async Task A_claim_bumps_epoch_and_attempts_and_records_the_lease()
+    public async Task A_later_batch_replaces_the_earlier_view_and_can_clear_the_assignment()
     {
-        await SeedAsync(1);
-        var lease = await ClaimAsync("w1", T0);
+        await SeedAsync(2);
+        await Store.UpdateTrialsAsync(
+        [
+            new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
+            new TrialRowUpdate("s1-t002", TrialStatus.Running, "n1/slot-1", 1, T0.AddSeconds(1)),
+        ]);
+        await Store.UpdateTrialsAsync(
+        [
+            new TrialRowUpdate("s1-t001", TrialStatus.Pending, null, 1, T0.AddSeconds(2)),
+            new TrialRowUpdate("s1-t002", TrialStatus.Running, "n3/slot-0", 2, T0.AddSeconds(3)),
+        ]);
 
-        lease.Should().Be(new TrialLease("s1-t001", "s1", "w1", 1, T0 + Lease, 1));
-        var t = await Store.GetTrialAsync("s1-t001");
-        t.Should().Be(Trial("s1-t001") with
-        {
-            Status = TrialStatus.Running, LeaseOwner = "w1", LeaseEpoch = 1, LeaseExpiresAt = T0 + Lease, Attempts = 1, UpdatedAt = T0,
-        });
+        (await Store.ListTrialsAsync("s1")).Should().Equal(
+            Trial("s1-t001") with { Status = TrialStatus.Pending, AssignedTo = null, Attempts = 1, UpdatedAt = T0.AddSeconds(2) },
+            Trial("s1-t002") with { Status = TrialStatus.Running, AssignedTo = "n3/slot-0", Attempts = 2, UpdatedAt = T0.AddSeconds(3) });
     }
 
     [SuiteFact]
-    public async Task A_leased_trial_is_not_claimed_again_until_its_lease_has_expired()
+    public async Task Updates_of_unknown_trial_ids_are_skipped_without_error()
     {
-        await SeedAsync(1);
-        var first = await ClaimAsync("w1", T0);
+        var seeded = await SeedAsync(2);
 
-        (await Store.TryClaimTrialAsync("s1", "w2", T0 + Lease - TimeSpan.FromSeconds(1), Lease)).Should().BeNull();
-        (await Store.TryClaimTrialAsync("s1", "w2", first.ExpiresAt, Lease)).Should().BeNull("a lease is valid up to its expiry");
+        await Store.UpdateTrialsAsync(
+        [
+            new TrialRowUpdate("ghost-1", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
+            new TrialRowUpdate("s1-t002", TrialStatus.Completed, null, 1, T0.AddSeconds(2)),
+            new TrialRowUpdate("ghost-2", TrialStatus.Failed, null, 5, T0.AddSeconds(3)),
+        ]);
+        await Store.UpdateTrialsAsync([new TrialRowUpdate("only-a-ghost", TrialStatus.Completed, null, 1, T0)]);
 
-        var later = first.ExpiresAt + TimeSpan.FromMilliseconds(1);
-        var second = await Store.TryClaimTrialAsync("s1", "w2", later, Lease);
-        second.Should().Be(new TrialLease("s1-t001", "s1", "w2", 2, later + Lease, 2));
-        (await Store.GetTrialAsync("s1-t001"))!.LeaseOwner.Should().Be("w2");
+        (await Store.GetTrialAsync("ghost-1")).Should().BeNull("an update never creates a trial");
+        (await Store.GetTrialAsync("ghost-2")).Should().BeNull();
+        (await Store.GetTrialAsync("only-a-ghost")).Should().BeNull();
+        (await Store.ListTrialsAsync("s1")).Should().Equal(
+            seeded[0], seeded[1] with { Status = TrialStatus.Completed, Attempts = 1, UpdatedAt = T0.AddSeconds(2) });
     }
 
     [SuiteFact]
-    public async Task Renewing_extends_the_lease()
+    public async Task An_empty_batch_is_a_no_op()
     {
-        await SeedAsync(1);
-        var lease = await ClaimAsync("w1", T0);
-        var renewedAt = T0 + TimeSpan.FromSeconds(50);
+        var seeded = await SeedAsync(2);
 
-        (await Store.RenewLeaseAsync(lease, renewedAt, Lease)).Should().BeTrue();
+        await Store.UpdateTrialsAsync([]);
+        await Store.UpdateTrialsAsync(Array.Empty<TrialRowUpdate>());
 
-        (await Store.GetTrialAsync(lease.TrialId))!.LeaseExpiresAt.Should().Be(renewedAt + Lease);
-        (await Store.TryClaimTrialAsync("s1", "w2", lease.ExpiresAt + TimeSpan.FromSeconds(1), Lease)).Should().BeNull();
+        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded);
     }
 
     [SuiteFact]
-    public async Task Renew_finish_and_release_with_a_stale_epoch_return_false_and_change_nothing()
+    public async Task A_batch_is_checked_before_anything_is_written()
     {
-        await SeedAsync(1);
-        var old = await ClaimAsync("w1", T0);
-        var current = await ClaimAsync("w2", old.ExpiresAt.AddSeconds(1));
-        var before = await Store.GetTrialAsync(old.TrialId);
+        var seeded = await SeedAsync(2);
 
-        var later = T0.AddHours(1);
-        (await Store.RenewLeaseAsync(old, later, Lease)).Should().BeFalse();
-        (await Store.FinishTrialAsync(old, TrialStatus.Completed, later)).Should().BeFalse();
-        (await Store.ReleaseTrialAsync(old, later)).Should().BeFalse();
+        var nullBatch = () => Store.UpdateTrialsAsync(null!);
+        await nullBatch.Should().ThrowAsync<ArgumentNullException>();
+        var noId = () => Store.UpdateTrialsAsync(
+        [
+            new TrialRowUpdate("s1-t001", TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
+            new TrialRowUpdate("", TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
+        ]);
+        await noId.Should().ThrowAsync<ArgumentException>();
 
-        (await Store.GetTrialAsync(old.TrialId)).Should().Be(before);
-        before!.LeaseEpoch.Should().Be(current.Epoch);
+        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded);
     }
 
     [SuiteFact]
-    public async Task Finishing_sets_the_status_clears_the_lease_and_ends_the_lease()
+    public async Task A_batch_that_fails_midway_writes_nothing()
     {
-        await SeedAsync(1);
-        var lease = await ClaimAsync("w1", T0);
-        var at = T0.AddSeconds(10);
+        const int count = 2_500; // more than one statement's worth where a store splits a batch
+        var seeded = await SeedAsync(count);
+        var updates = seeded.Select((t, i) => new TrialRowUpdate(t.Id, TrialStatus.Completed, null, 1, T0.AddSeconds(i))).ToList();
+        updates[^1] = updates[^1] with { Status = (TrialStatus)42 }; // the database refuses a status it does not know
 
-        (await Store.FinishTrialAsync(lease, TrialStatus.Completed, at)).Should().BeTrue();
+        var act = () => Store.UpdateTrialsAsync(updates);
 
-        var t = await Store.GetTrialAsync(lease.TrialId);
-        t.Should().Be(Trial(lease.TrialId) with { Status = TrialStatus.Completed, LeaseEpoch = 1, Attempts = 1, UpdatedAt = at });
-        (await Store.TryClaimTrialAsync("s1", "w2", T0.AddDays(1), Lease)).Should().BeNull("a finished trial is never claimed again");
-        (await Store.FinishTrialAsync(lease, TrialStatus.Failed, at)).Should().BeFalse("the lease ended with the first finish");
-        (await Store.RenewLeaseAsync(lease, at, Lease)).Should().BeFalse();
-        (await Store.ReleaseTrialAsync(lease, at)).Should().BeFalse();
-        (await Store.GetTrialAsync(lease.TrialId)).Should().Be(t);
+        await act.Should().ThrowAsync<Exception>();
+        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded, "the batch is one transaction");
     }
 
     [SuiteFact]
-    public async Task Finishing_requires_a_final_status()
+    public async Task A_batch_of_several_thousand_updates_is_written_in_full()
     {
-        await SeedAsync(1);
-        var lease = await ClaimAsync();
-        foreach (var status in new[] { TrialStatus.Pending, TrialStatus.Running })
-        {
-            var act = () => Store.FinishTrialAsync(lease, status, T0);
-            await act.Should().ThrowAsync<ArgumentOutOfRangeException>();
-        }
-        (await Store.GetTrialAsync(lease.TrialId))!.Status.Should().Be(TrialStatus.Running);
+        const int count = 5_000;
+        var seeded = await SeedAsync(count);
+        var statuses = Enum.GetValues<TrialStatus>();
+        var updates = seeded.Select((t, i) => new TrialRowUpdate(
+            t.Id, statuses[i % statuses.Length], i % 3 == 0 ? null : $"n{i % 7}/slot-{i % 4}", i % 11, Odd(i).AddTicks(i))).ToList();
+
+        await Store.UpdateTrialsAsync(updates);
+
+        var stored = await Store.ListTrialsAsync("s1");
+        stored.Should().HaveCount(count);
+        stored.Should().Equal(seeded.Zip(updates, (t, u) =>
+            t with { Status = u.Status, AssignedTo = u.AssignedTo, Attempts = u.Attempts, UpdatedAt = u.UpdatedAt }));
+        stored.Select(t => t.UpdatedAt.UtcTicks).Should().Equal(updates.Select(u => u.UpdatedAt.UtcTicks));
     }
 
     [SuiteFact]
-    public async Task A_released_trial_is_pending_and_claimable_at_once_with_a_higher_epoch()
+    public async Task Concurrent_batches_of_different_trials_all_land()
     {
-        await SeedAsync(1);
-        var lease = await ClaimAsync("w1", T0);
-
-        (await Store.ReleaseTrialAsync(lease, T0.AddSeconds(1))).Should().BeTrue();
-
-        var t = await Store.GetTrialAsync(lease.TrialId);
-        t.Should().Be(Trial(lease.TrialId) with { LeaseEpoch = 1, Attempts = 1, UpdatedAt = T0.AddSeconds(1) });
-        var again = await ClaimAsync("w2", T0.AddSeconds(2));
-        again.Epoch.Should().Be(2);
-        again.Attempts.Should().Be(2);
-    }
-
-    [SuiteFact]
-    public async Task An_expired_lease_of_a_dead_owner_is_claimable_at_once_and_only_that_owner_s()
-    {
-        await SeedAsync(1);
-        var lease = await ClaimAsync("dead", T0);
-
-        (await Store.ExpireLeaseAsync(lease.TrialId, "someone-else", T0.AddSeconds(1))).Should().BeFalse();
-        (await Store.TryClaimTrialAsync("s1", "w2", T0.AddSeconds(1), Lease)).Should().BeNull();
-
-        (await Store.ExpireLeaseAsync(lease.TrialId, "dead", T0.AddSeconds(1))).Should().BeTrue();
-        var taken = await ClaimAsync("w2", T0.AddSeconds(1));
-        taken.Epoch.Should().Be(lease.Epoch + 1);
-        (await Store.ExpireLeaseAsync(lease.TrialId, "dead", T0.AddSeconds(2))).Should().BeFalse();
-    }
-
-    [SuiteFact]
-    public async Task Concurrent_claimers_never_get_the_same_trial()
-    {
-        await SeedAsync(10);
+        var seeded = await SeedAsync(40);
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var claims = Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
+        var writers = seeded.Chunk(5).Select((chunk, i) => Task.Run(async () =>
         {
             await start.Task;
-            return await Store.TryClaimTrialAsync("s1", $"w{i}", T0, Lease);
+            await Store.UpdateTrialsAsync(chunk.Select(t => new TrialRowUpdate(t.Id, TrialStatus.Running, $"n{i}/slot-0", 1, T0.AddSeconds(i))).ToList());
         })).ToList();
         start.SetResult();
-        var leases = await Task.WhenAll(claims);
+        await Task.WhenAll(writers);
 
-        var won = leases.OfType<TrialLease>().ToList();
-        won.Should().HaveCount(10);
-        won.Select(l => l.TrialId).Should().OnlyHaveUniqueItems();
-        won.Should().OnlyContain(l => l.Epoch == 1);
+        var stored = await Store.ListTrialsAsync("s1");
+        stored.Should().OnlyContain(t => t.Status == TrialStatus.Running && t.Attempts == 1);
+        stored.Select(t => t.AssignedTo).Should().Equal(Enumerable.Range(0, 40).Select(i => $"n{i / 5}/slot-0"));
     }
 
-    private static NodeRecord Node(string id, DateTimeOffset at) => new(id, "box", 42, "worker", 2, 0, at, at, NodeStatus.Up, false);
+    // ---- the cancelled flag ----
 
     [SuiteFact]
-    public async Task Claiming_across_sweeps_takes_the_oldest_sweep_first_and_skips_cancelled_sweeps()
-    {
-        await Store.RegisterSweepAsync(Sweep("s1"), [Trial("a", "s1")]);
-        await Store.RegisterSweepAsync(Sweep("s2"), [Trial("b", "s2"), Trial("c", "s2")]);
-        (await Store.SetSweepCancelledAsync("s2", true, T0)).Should().BeTrue();
-
-        var first = await Store.TryClaimAnyTrialAsync("w1", T0, Lease);
-        first.Should().Be(new TrialLease("a", "s1", "w1", 1, T0 + Lease, 1));
-        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease)).Should().BeNull("s2 is cancelled");
-
-        (await Store.SetSweepCancelledAsync("s2", false, T0)).Should().BeTrue();
-        (await Store.TryClaimAnyTrialAsync("w2", T0, Lease))!.TrialId.Should().Be("b");
-        (await Store.TryClaimAnyTrialAsync("w3", T0, Lease))!.TrialId.Should().Be("c");
-        (await Store.TryClaimAnyTrialAsync("w4", T0 + Lease + TimeSpan.FromSeconds(1), Lease))!.TrialId.Should().Be("a", "its lease expired");
-    }
-
-    [SuiteFact]
-    public async Task Cancelling_a_sweep_cancels_its_pending_trials_only_and_resuming_brings_them_back()
+    public async Task Cancelling_a_sweep_only_records_the_flag_and_leaves_its_trials_as_they_are()
     {
         await SeedAsync(3);
-        var running = await ClaimAsync();
+        await SeedAsync(1, "other");
+        await Store.UpdateTrialsAsync([new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
+        var before = await Store.ListTrialsAsync("s1");
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse("a sweep is not cancelled until someone says so");
 
-        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(1))).Should().BeTrue();
+        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
         (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
-        var trials = await Store.ListTrialsAsync("s1");
-        trials.Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Cancelled, TrialStatus.Cancelled);
+        (await Store.IsSweepCancelledAsync("other")).Should().BeFalse("the flag is per sweep");
+        (await Store.ListTrialsAsync("s1")).Should().Equal(before, "the coordinator, not the store, decides what cancelling does to trials");
 
-        (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(2))).Should().BeTrue();
+        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(3))).Should().BeTrue("setting it twice is harmless");
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+
+        (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(4))).Should().BeTrue();
         (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
-        (await Store.ListTrialsAsync("s1")).Select(t => t.Status).Should().Equal(TrialStatus.Running, TrialStatus.Pending, TrialStatus.Pending);
+        (await Store.ListTrialsAsync("s1")).Should().Equal(before);
+        (await Store.ListTrialsAsync("other")).Should().Equal(Trial("other-t001", "other"));
+    }
+
+    [SuiteFact]
+    public async Task Cancelling_an_unknown_sweep_returns_false_and_records_nothing()
+    {
+        await SeedAsync(1);
+
         (await Store.SetSweepCancelledAsync("nope", true, T0)).Should().BeFalse();
         (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
+        (await Store.GetSweepAsync("nope")).Should().BeNull("cancelling does not create a sweep");
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
     }
 
     [SuiteFact]
-    public async Task Nodes_register_heartbeat_drain_and_change_status()
+    public async Task The_cancelled_flag_survives_re_registering_the_sweep()
     {
-        await Store.RegisterNodeAsync(Node("n1", T0));
-        await Store.RegisterNodeAsync(Node("n2", T0.AddSeconds(1)) with { Roles = "coordinator", Slots = 0 });
+        await SeedAsync(1);
+        (await Store.SetSweepCancelledAsync("s1", true, T0)).Should().BeTrue();
 
-        var beat = await Store.HeartbeatAsync("n1", 2, T0.AddSeconds(5));
-        beat.Should().Be(Node("n1", T0) with { Busy = 2, LastHeartbeat = T0.AddSeconds(5) });
-        (await Store.HeartbeatAsync("ghost", 0, T0)).Should().BeNull();
+        await Store.RegisterSweepAsync(Sweep(spec: "spec: 2"), [Trial("s1-t001"), Trial("s1-t002")]);
 
-        (await Store.SetDrainingAsync("n1", true)).Should().BeTrue();
-        (await Store.SetNodeStatusAsync("n2", NodeStatus.Down)).Should().BeTrue();
-        (await Store.SetNodeStatusAsync("ghost", NodeStatus.Down)).Should().BeFalse();
-        (await Store.SetDrainingAsync("ghost", true)).Should().BeFalse();
-
-        var nodes = await Store.ListNodesAsync();
-        nodes.Select(n => (n.Id, n.Status, n.Draining)).Should().Equal(("n1", NodeStatus.Up, true), ("n2", NodeStatus.Down, false));
-        (await Store.HeartbeatAsync("n2", 0, T0.AddSeconds(9)))!.Status.Should().Be(NodeStatus.Up, "a heartbeat means it is back");
-        (await Store.HeartbeatAsync("n1", 1, T0.AddSeconds(9)))!.Draining.Should().BeTrue("a heartbeat keeps the drain");
+        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
     }
+
+    // ---- migration from the schema before Akka.Cluster ----
 
     [SuiteFact]
-    public async Task Expiring_a_node_s_leases_frees_only_that_node_s_trials()
+    public async Task A_database_of_the_old_schema_opens_migrated_and_keeps_its_trials()
     {
-        await SeedAsync(3);
-        var a = await ClaimAsync("n1/slot-0");
-        var b = await ClaimAsync("n10/slot-0");
-        var c = await ClaimAsync("n1/slot-1");
+        var sweep = Sweep("old") with { CreatedAt = Odd() };
+        var legacyTrials = new[]
+        {
+            new LegacyTrial("old-1", "old", """{"trial":1}""", "Running", "n1/slot-0", 3, Odd(60), 3, Odd(1)),
+            new LegacyTrial("old-2", "old", """{"trial":2}""", "Completed", null, 1, null, 1, Odd(2)),
+            new LegacyTrial("old-3", "old", """{"trial":3}""", "Pending", null, 0, null, 0, Odd(3)),
+            new LegacyTrial("old-4", "old", """{"trial":4}""", "Failed", "n2/slot-1", 2, Odd(90), 2, Odd(4)),
+        };
+        await using var legacy = await CreateLegacyDatabaseAsync(sweep, legacyTrials, cancelled: true);
+        (await legacy.TablesAsync()).Should().Contain(["nodes", "leader"], "the old schema has them");
+        (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, legacy.LegacyVersion).Select(v => (long)v));
+        legacy.LatestVersion.Should().BeGreaterThan(legacy.LegacyVersion);
 
-        (await Store.ExpireLeasesOfNodeAsync("n1", T0.AddSeconds(1))).Should().Be(2);
+        await using (var store = await legacy.OpenStoreAsync())
+        {
+            (await store.GetSweepAsync("old")).Should().Be(sweep);
+            (await store.IsSweepCancelledAsync("old")).Should().BeTrue("the sweep_controls rows are kept");
+            (await store.ListTrialsAsync("old")).Should().Equal(
+                new TrialRecord("old-1", "old", """{"trial":1}""", TrialStatus.Running, "n1/slot-0", 3, Odd(1)),
+                new TrialRecord("old-2", "old", """{"trial":2}""", TrialStatus.Completed, null, 1, Odd(2)),
+                new TrialRecord("old-3", "old", """{"trial":3}""", TrialStatus.Pending, null, 0, Odd(3)),
+                new TrialRecord("old-4", "old", """{"trial":4}""", TrialStatus.Failed, "n2/slot-1", 2, Odd(4)));
 
-        var now = T0.AddSeconds(1);
-        var taken = new[] { await Store.TryClaimTrialAsync("s1", "n2/slot-0", now, Lease), await Store.TryClaimTrialAsync("s1", "n2/slot-1", now, Lease) };
-        taken.Select(l => l!.TrialId).Should().BeEquivalentTo([a.TrialId, c.TrialId]);
-        (await Store.TryClaimTrialAsync("s1", "n2/slot-2", now, Lease)).Should().BeNull();
-        (await Store.GetTrialAsync(b.TrialId))!.LeaseOwner.Should().Be("n10/slot-0");
+            var tables = await legacy.TablesAsync();
+            tables.Should().NotContain("nodes").And.NotContain("leader");
+            tables.Should().Contain(["sweeps", "trials", "sweep_controls", "schema_version"]);
+            var columns = await legacy.ColumnsAsync("trials");
+            columns.Should().Contain("assigned_to").And.NotContain(["lease_owner", "lease_epoch", "lease_expires_at"]);
+            (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, legacy.LatestVersion).Select(v => (long)v),
+                "only the new step ran, once");
+
+            // The migrated database is a working store.
+            await store.UpdateTrialsAsync([new TrialRowUpdate("old-1", TrialStatus.Completed, null, 3, Odd(5))]);
+            (await store.RegisterSweepAsync(sweep, [Trial("old-5", "old")])).Should().Be(1);
+            (await store.SetSweepCancelledAsync("old", false, Odd(6))).Should().BeTrue();
+            await store.MigrateAsync();
+        }
+
+        await using var reopened = await legacy.OpenStoreAsync();
+        (await reopened.ListTrialsAsync("old")).Select(t => (t.Id, t.Status, t.AssignedTo)).Should().Equal(
+            ("old-1", TrialStatus.Completed, null), ("old-2", TrialStatus.Completed, null), ("old-3", TrialStatus.Pending, null),
+            ("old-4", TrialStatus.Failed, "n2/slot-1"), ("old-5", TrialStatus.Pending, null));
+        (await reopened.IsSweepCancelledAsync("old")).Should().BeFalse();
+        (await legacy.SchemaVersionsAsync()).Should().HaveCount(legacy.LatestVersion);
     }
+}
 
-    [SuiteFact]
-    public async Task The_coordinator_singleton_is_held_by_one_holder_at_a_time_and_terms_count_takeovers()
-    {
-        var first = await Store.TryAcquireLeadershipAsync();
-        first.Should().NotBeNull();
-        (await first!.StillHeldAsync()).Should().BeTrue();
-        (await Store.TryAcquireLeadershipAsync()).Should().BeNull("it is held");
-        (await Store.RecordLeaderAsync("n1", "box", 1, T0)).Term.Should().Be(1);
+/// <summary>A trial row of the old schema, lease columns and all.</summary>
+public sealed record LegacyTrial(
+    string Id,
+    string SweepId,
+    string SpecJson,
+    string Status,
+    string? LeaseOwner,
+    long LeaseEpoch,
+    DateTimeOffset? LeaseExpiresAt,
+    int Attempts,
+    DateTimeOffset UpdatedAt);
 
-        await first.DisposeAsync();
-        await using var second = await Store.TryAcquireLeadershipAsync();
-        second.Should().NotBeNull("the holder let go");
-        (await Store.RecordLeaderAsync("n2", "box2", 2, T0.AddSeconds(3))).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
-        (await Store.GetLeaderAsync()).Should().Be(new LeaderRecord("n2", "box2", 2, T0.AddSeconds(3), 2));
-    }
+/// <summary>A database created with the old schema, and a look at its tables from outside the store.</summary>
+public abstract class LegacyDatabase : IAsyncDisposable
+{
+    /// <summary>The last schema version of the old schema, as recorded in the database.</summary>
+    public abstract int LegacyVersion { get; }
+
+    /// <summary>The schema version the current store migrates to.</summary>
+    public abstract int LatestVersion { get; }
+
+    /// <summary>Opens (and so migrates) the database with the current store. The caller disposes it.</summary>
+    public abstract Task<IOrchestratorStore> OpenStoreAsync();
+
+    public abstract Task<IReadOnlyList<string>> TablesAsync();
+
+    public abstract Task<IReadOnlyList<string>> ColumnsAsync(string table);
+
+    /// <summary>The versions recorded in <c>schema_version</c>, ascending, repeats included.</summary>
+    public abstract Task<IReadOnlyList<long>> SchemaVersionsAsync();
+
+    public abstract ValueTask DisposeAsync();
 }

@@ -50,7 +50,7 @@ public sealed class WorkQueue
     /// launched it first); null when nothing is new.</summary>
     public SweepLaunched? Launch(string sweepId, string name, IEnumerable<string> trialIds)
     {
-        var added = trialIds.Distinct(StringComparer.Ordinal).Where(id => !_trials.ContainsKey(id)).ToList();
+        var added = trialIds.Distinct(StringComparer.Ordinal).Where(id => !_sweeps.TryGetValue(sweepId, out var sw) || !sw.Trials.Contains(id)).ToList();
         return added.Count == 0 && Knows(sweepId) ? null : new SweepLaunched(sweepId, name, added);
     }
 
@@ -140,6 +140,15 @@ public sealed class WorkQueue
             {
                 var t = _trials[finished.TrialId];
                 t.Slot = null;
+                if (finished.End == WorkEnd.Cancelled && !_sweeps[t.SweepId].Cancelled)
+                {
+                    // Stopped for a cancellation that was withdrawn (resumed) before the stop arrived: the trial is
+                    // wanted again, so it is queued like one handed back. A cancelled trial outside a cancelled sweep
+                    // would never run again, since only resuming a cancelled sweep queues its cancelled trials.
+                    t.Status = WorkStatus.Pending;
+                    Enqueue(finished.TrialId, first: true);
+                    break;
+                }
                 t.Status = finished.End switch
                 {
                     WorkEnd.Completed => WorkStatus.Completed,

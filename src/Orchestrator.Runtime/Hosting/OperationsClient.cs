@@ -27,7 +27,7 @@ public sealed class OperationsClient : IAsyncDisposable
     public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1")
     {
         ArgumentNullException.ThrowIfNull(contacts);
-        var system = ActorSystem.Create($"{RuntimeConfig.SystemName}-cli", RuntimeConfig.Client(host));
+        var system = ActorSystem.Create($"{RuntimeConfig.SystemName}-cli", RuntimeConfig.Setup(RuntimeConfig.Client(host)));
         var paths = contacts.Select(c => ActorPath.Parse($"{c.AkkaAddress}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(paths)), "client");
         return new OperationsClient(system, client, contacts);

@@ -52,7 +52,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         CancellationToken ct = default, CoordinatorSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Node(store, options));
+        var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
         try
         {
             var cluster = Cluster.Get(system);

@@ -25,7 +25,8 @@ public sealed record NodeOptions(string Host, int Port, IReadOnlyList<string> Ro
 /// <summary>A seed node's host and port, as `--seed host:port` and ORCHESTRATOR_SEEDS spell it.</summary>
 public sealed record SeedAddress(string Host, int Port)
 {
-    public string AkkaAddress => $"akka.tcp://{RuntimeConfig.SystemName}@{Host}:{Port}";
+    /// <summary>With TLS on (<see cref="RemoteTlsSettings.CertificateVariable"/> set) the cluster speaks akka.ssl.tcp.</summary>
+    public string AkkaAddress => $"{RuntimeConfig.Scheme}://{RuntimeConfig.SystemName}@{Host}:{Port}";
 
     public override string ToString() => $"{Host}:{Port}";
 
@@ -49,6 +50,13 @@ public sealed record SeedAddress(string Host, int Port)
 public static class RuntimeConfig
 {
     public const string SystemName = "orchestrator";
+
+    /// <summary>The remoting protocol: akka.ssl.tcp when this process has a TLS certificate configured.</summary>
+    public static string Scheme => Environment.GetEnvironmentVariable(RemoteTlsSettings.CertificateVariable) is { Length: > 0 } ? "akka.ssl.tcp" : "akka.tcp";
+
+    /// <summary>The actor system's setup: <paramref name="config"/> plus, when configured, mutual TLS on the cluster port.</summary>
+    public static Akka.Actor.Setup.ActorSystemSetup Setup(Config config) =>
+        RemoteTls.Bootstrap(config, RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable));
 
     /// <summary>A file of HOCON that overrides any of the settings below (failure detector, split-brain resolver, ...):
     /// the same file on every node.</summary>

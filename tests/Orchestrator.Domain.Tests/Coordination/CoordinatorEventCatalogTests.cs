@@ -1,0 +1,191 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orchestrator.Domain.Coordination;
+
+namespace Orchestrator.Domain.Tests.Coordination;
+
+public class CoordinatorEventCatalogTests
+{
+    private const string Slot = "akka.tcp://orchestrator@10.0.0.7:4053/user/slots/slot-1";
+
+    public static readonly object[] Samples =
+    [
+        new SweepLaunched("sweep-1", "mobilenet grid", ["t-0001", "t-0002", "t-0003"]),
+        new SweepLaunched("sweep-2", "nothing new", []),
+        new SweepCancelled("sweep-1"),
+        new SweepResumed("sweep-1"),
+        new TrialAssigned("t-0001", Slot, 3),
+        new TrialReleased("t-0001", 3, "its slot stopped or its node left the cluster"),
+        new TrialFinished("t-0001", 4, WorkEnd.Completed),
+        new TrialFinished("t-0002", 1, WorkEnd.Failed),
+        new TrialFinished("t-0003", 2, WorkEnd.Cancelled),
+        new WorkQueueSnapshot(
+            [
+                new SweepSnapshot("sweep-1", "mobilenet grid", false,
+                [
+                    new TrialSnapshot("t-0001", WorkStatus.Running, Slot, 2),
+                    new TrialSnapshot("t-0002", WorkStatus.Pending, null, 1),
+                    new TrialSnapshot("t-0003", WorkStatus.Completed, null, 1),
+                    new TrialSnapshot("t-0004", WorkStatus.Failed, null, 3),
+                ]),
+                new SweepSnapshot("sweep-2", "cancelled", true, [new TrialSnapshot("t-0005", WorkStatus.Cancelled, null, 0)]),
+                new SweepSnapshot("sweep-3", "empty", false, []),
+            ],
+            ["t-0002"]),
+        new WorkQueueSnapshot([], []),
+    ];
+
+    public static TheoryData<object> Each => new(Samples);
+
+    private static readonly string[] StoredNames =
+    [
+        "SweepLaunched.v1", "SweepCancelled.v1", "SweepResumed.v1", "TrialAssigned.v1", "TrialReleased.v1", "TrialFinished.v1",
+        "WorkQueueSnapshot.v1",
+    ];
+
+    private static string Json(object value) => Encoding.UTF8.GetString(CoordinatorEventCatalog.Serialize(value));
+
+    private static object Read(string name, string payload) => CoordinatorEventCatalog.Deserialize(name, Encoding.UTF8.GetBytes(payload));
+
+    [Fact]
+    public void Samples_cover_every_event_type_and_the_snapshot()
+    {
+        var eventTypes = typeof(CoordinatorEvent).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(CoordinatorEvent)) && !t.IsAbstract)
+            .Append(typeof(WorkQueueSnapshot));
+
+        Samples.Select(s => s.GetType()).Distinct().Should().BeEquivalentTo(eventTypes);
+        Samples.Select(CoordinatorEventCatalog.StoredName).Distinct().Should().BeEquivalentTo(StoredNames);
+    }
+
+    [Theory]
+    [MemberData(nameof(Each))]
+    public void Every_event_and_the_snapshot_round_trip_under_a_versioned_name(object value)
+    {
+        var name = CoordinatorEventCatalog.StoredName(value);
+
+        CoordinatorEventCatalog.Handles(value).Should().BeTrue();
+        name.Should().Be(value.GetType().Name + ".v1").And.EndWith(".v1");
+        var back = CoordinatorEventCatalog.Deserialize(name, CoordinatorEventCatalog.Serialize(value));
+        back.Should().BeOfType(value.GetType());
+        back.Should().BeEquivalentTo(value, o => o.RespectingRuntimeTypes().WithStrictOrdering());
+        Json(back).Should().Be(Json(value), "written again, it reads the same");
+    }
+
+    [Theory]
+    [MemberData(nameof(Each))]
+    public void Payloads_are_plain_camel_case_json_without_dotnet_type_names(object value)
+    {
+        var json = Json(value);
+
+        var node = JsonNode.Parse(json);
+        node.Should().BeOfType<JsonObject>();
+        json.Should().NotContain("$type").And.NotContain("Orchestrator").And.NotContain("System.")
+            .And.NotContain(value.GetType().Name, "the type is in the stored name, not in the payload");
+        foreach (var key in Keys(node!)) char.IsLower(key[0]).Should().BeTrue($"'{key}' is camel case");
+    }
+
+    private static IEnumerable<string> Keys(JsonNode node) => node switch
+    {
+        JsonObject o => o.SelectMany(kv => kv.Value is null ? new[] { kv.Key } : Keys(kv.Value).Prepend(kv.Key)),
+        JsonArray a => a.Where(n => n is not null).SelectMany(n => Keys(n!)),
+        _ => [],
+    };
+
+    [Fact]
+    public void The_payloads_are_exactly_these()
+    {
+        Json(new SweepLaunched("s1", "grid", ["t1", "t2"])).Should().Be("""{"sweepId":"s1","name":"grid","trialIds":["t1","t2"]}""");
+        Json(new SweepCancelled("s1")).Should().Be("""{"sweepId":"s1"}""");
+        Json(new SweepResumed("s1")).Should().Be("""{"sweepId":"s1"}""");
+        Json(new TrialAssigned("t1", "slot-a", 2)).Should().Be("""{"trialId":"t1","slot":"slot-a","assignment":2}""");
+        Json(new TrialReleased("t1", 2, "gone")).Should().Be("""{"trialId":"t1","assignment":2,"reason":"gone"}""");
+        Json(new TrialFinished("t1", 2, WorkEnd.Completed)).Should().Be("""{"trialId":"t1","assignment":2,"end":"completed"}""");
+        Json(new TrialFinished("t1", 2, WorkEnd.Cancelled)).Should().Be("""{"trialId":"t1","assignment":2,"end":"cancelled"}""");
+        Json(new WorkQueueSnapshot([new SweepSnapshot("s1", "grid", true, [new TrialSnapshot("t1", WorkStatus.Running, "slot-a", 1)])], ["t2"]))
+            .Should().Be("""{"sweeps":[{"id":"s1","name":"grid","cancelled":true,"trials":[{"id":"t1","status":"running","slot":"slot-a","assignments":1}]}],"pending":["t2"]}""");
+    }
+
+    [Fact]
+    public void Stored_payloads_read_back_as_written()
+    {
+        Read("TrialFinished.v1", """{"trialId":"t1","assignment":3,"end":"failed"}""")
+            .Should().Be(new TrialFinished("t1", 3, WorkEnd.Failed));
+        Read("TrialAssigned.v1", """{"trialId":"t1","slot":"slot-a","assignment":1}""")
+            .Should().Be(new TrialAssigned("t1", "slot-a", 1));
+        Read("SweepLaunched.v1", """{"sweepId":"s1","name":"grid","trialIds":["t2","t1"]}""")
+            .Should().BeEquivalentTo(new SweepLaunched("s1", "grid", ["t2", "t1"]), o => o.WithStrictOrdering());
+        var snapshot = (WorkQueueSnapshot)Read("WorkQueueSnapshot.v1",
+            """{"sweeps":[{"id":"s1","name":"grid","cancelled":false,"trials":[{"id":"t1","status":"pending","slot":null,"assignments":0}]}],"pending":["t1"]}""");
+        var queue = WorkQueue.From(snapshot);
+        queue.TrialsOf("s1").Should().Equal("t1");
+        queue.Assign("slot-a").Should().Be(new TrialAssigned("t1", "slot-a", 1));
+    }
+
+    [Fact]
+    public void A_snapshot_of_a_working_queue_restores_through_json()
+    {
+        var queue = new WorkQueue();
+        queue.Apply(queue.Launch("s1", "grid", ["t1", "t2", "t3"])!);
+        queue.Apply(queue.Launch("s2", "other", ["t4", "t5"])!);
+        queue.Apply(queue.Assign(Slot)!);
+        queue.Apply(queue.Assign(Slot)!);
+        queue.Apply(queue.Release("t2", 1, "gone")!);
+        queue.Apply(queue.Finish("t1", 1, WorkEnd.Failed)!);
+        queue.Apply(queue.Cancel("s2")!);
+        var snapshot = queue.Snapshot();
+
+        var restored = WorkQueue.From((WorkQueueSnapshot)CoordinatorEventCatalog.Deserialize(
+            CoordinatorEventCatalog.StoredName(snapshot), CoordinatorEventCatalog.Serialize(snapshot)));
+
+        restored.Snapshot().Should().BeEquivalentTo(snapshot, o => o.WithStrictOrdering());
+        restored.IsCancelled("s2").Should().BeTrue();
+        restored.StatusOf("t1").Should().Be(WorkStatus.Failed);
+        restored.Assign(Slot).Should().Be(new TrialAssigned("t2", Slot, 2));
+    }
+
+    [Theory]
+    [InlineData("Nope.v1", "{}")]
+    [InlineData("TrialFinished.v2", """{"trialId":"t1","assignment":1,"end":"completed"}""")]
+    [InlineData("TrialFinished", """{"trialId":"t1","assignment":1,"end":"completed"}""")]
+    [InlineData("trialfinished.v1", """{"trialId":"t1","assignment":1,"end":"completed"}""")]
+    [InlineData("Orchestrator.Domain.Coordination.TrialFinished", """{"trialId":"t1","assignment":1,"end":"completed"}""")]
+    [InlineData("", "{}")]
+    public void An_unknown_name_is_invalid_data(string name, string payload)
+    {
+        var act = () => Read(name, payload);
+        act.Should().Throw<InvalidDataException>().WithMessage($"*'{name}'*");
+    }
+
+    [Theory]
+    [InlineData("TrialFinished.v1", "{not json")]
+    [InlineData("TrialFinished.v1", "")]
+    [InlineData("TrialFinished.v1", "[]")]
+    [InlineData("TrialFinished.v1", """{"trialId":"t1","assignment":1,"end":"exploded"}""")]
+    [InlineData("TrialAssigned.v1", """{"trialId":"t1","slot":"s","assignment":"one"}""")]
+    [InlineData("SweepLaunched.v1", """{"sweepId":"s1","name":"grid","trialIds":"t1"}""")]
+    [InlineData("WorkQueueSnapshot.v1", """{"sweeps":[{"id":"s1","name":"g","cancelled":false,"trials":[{"id":"t1","status":"lost"}]}],"pending":[]}""")]
+    public void A_payload_that_does_not_fit_its_name_is_invalid_data(string name, string payload)
+    {
+        var act = () => Read(name, payload);
+        act.Should().Throw<InvalidDataException>().WithInnerException<JsonException>();
+    }
+
+    [Fact]
+    public void A_null_payload_is_invalid_data()
+    {
+        var act = () => Read("SweepCancelled.v1", "null");
+        act.Should().Throw<InvalidDataException>().WithMessage("SweepCancelled.v1: empty payload");
+    }
+
+    [Fact]
+    public void Other_values_are_not_coordinator_events()
+    {
+        CoordinatorEventCatalog.Handles("a string").Should().BeFalse();
+        CoordinatorEventCatalog.Handles(new TrialSnapshot("t1", WorkStatus.Pending, null, 0)).Should().BeFalse("only whole snapshots are stored");
+
+        var act = () => CoordinatorEventCatalog.StoredName(42);
+        act.Should().Throw<ArgumentException>().WithMessage("Int32 is not a coordinator event*");
+    }
+}
