@@ -50,7 +50,7 @@ public sealed class WorkQueue
     /// launched it first); null when nothing is new.</summary>
     public SweepLaunched? Launch(string sweepId, string name, IEnumerable<string> trialIds)
     {
-        var added = trialIds.Distinct(StringComparer.Ordinal).Where(id => !_sweeps.TryGetValue(sweepId, out var sw) || !sw.Trials.Contains(id)).ToList();
+        var added = trialIds.Distinct(StringComparer.Ordinal).Where(id => !_trials.ContainsKey(id)).ToList();
         return added.Count == 0 && Knows(sweepId) ? null : new SweepLaunched(sweepId, name, added);
     }
 
