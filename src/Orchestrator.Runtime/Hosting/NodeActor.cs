@@ -1,4 +1,3 @@
-using System.Reflection;
 using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Runtime.Coordination;
@@ -98,7 +97,4 @@ public sealed class NodeActor : ReceiveActor
         return new ClusterView(_cluster.SelfAddress.ToString(), state.Leader?.ToString(), roles, queue?.Node, members,
             queue?.Pending ?? 0, queue?.Running.Count ?? 0);
     }
-
-    public static string AppVersion { get; } =
-        typeof(NodeActor).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 }

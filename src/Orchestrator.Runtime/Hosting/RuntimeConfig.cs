@@ -71,10 +71,6 @@ public static class RuntimeConfig
         return Overrides()
             .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = WARNING
-              stdout-loglevel = WARNING
-              log-dead-letters = off
-              log-dead-letters-during-shutdown = off
               actor.provider = cluster
               # A CLI client disconnecting is normal, not an error to print.
               remote.log-remote-lifecycle-events = off
@@ -123,6 +119,7 @@ public static class RuntimeConfig
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """))
+            .WithFallback(Logging("WARNING"))
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)))
             .WithFallback(ClusterSingleton.DefaultConfig())
@@ -135,10 +132,6 @@ public static class RuntimeConfig
         Overrides()
             .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
-              loglevel = ERROR
-              stdout-loglevel = ERROR
-              log-dead-letters = off
-              log-dead-letters-during-shutdown = off
               actor.provider = remote
               remote.dot-netty.tcp { hostname = {{JournalSettings.Quote(host)}}, port = 0 }
               remote.log-remote-lifecycle-events = off
@@ -146,20 +139,24 @@ public static class RuntimeConfig
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """))
+            .WithFallback(Logging("ERROR"))
             .WithFallback(ClusterClientReceptionist.DefaultConfig());
 
     /// <summary>A process that only reads journals (the CLI's query commands): no remoting, no cluster.</summary>
     public static Config Reader(StoreLocation store) =>
-        ConfigurationFactory.ParseString("""
-            akka {
-              loglevel = WARNING
-              stdout-loglevel = WARNING
-              log-dead-letters = off
-              log-dead-letters-during-shutdown = off
-            }
-            """)
+        Logging("WARNING")
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)));
+
+    /// <summary>Log level, and no dead-letter logging (a stopping trial's late messages are expected).</summary>
+    private static Config Logging(string level) => ConfigurationFactory.ParseString($$"""
+        akka {
+          loglevel = {{level}}
+          stdout-loglevel = {{level}}
+          log-dead-letters = off
+          log-dead-letters-during-shutdown = off
+        }
+        """);
 
     private static Config Overrides()
     {
