@@ -24,4 +24,23 @@ root.Subcommands.Add(ClusterCommands.Create());
 root.Subcommands.Add(ClusterCommands.CreateNode());
 // Ctrl+C / SIGTERM cancel the command's token; a run then stops its trials at the epoch boundary, keeps the commit
 // under way and hands its trials back, which can take longer than System.CommandLine's default grace of 2 s.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
+if (parsed.Errors.Count > 0)
+{
+    // A mistyped command line is bad input like any other: one line, exit 2, and a secret typed by mistake (a store
+    // URL with a password) is not echoed back.
+    var message = parsed.Errors[0].Message;
+    foreach (var arg in args.Where(a => a.Contains("://", StringComparison.Ordinal)))
+        message = message.Replace(arg, Orchestrator.Store.Postgres.PostgresTarget.Redact(arg), StringComparison.Ordinal);
+    return CommandRunner.Fail($"{message} (see `{string.Join(' ', CommandPath(parsed.CommandResult))} --help`)", ExitCodes.BadInput);
+}
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
+
+// "orchestrator sweep launch": the names from the root down to the command the parse ended in.
+static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult command)
+{
+    var names = new Stack<string>();
+    for (var c = command; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+        names.Push(c.Parent is null ? "orchestrator" : c.Command.Name);
+    return names;
+}

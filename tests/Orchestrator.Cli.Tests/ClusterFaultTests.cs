@@ -23,6 +23,12 @@ public class ClusterFaultTests
         launch.Stdout.Should().Contain($"{seeds} trial(s), {seeds} new");
     }
 
+    private const double SlowEpochSeconds = 1.5;
+
+    /// <summary>Epochs long enough for a second worker to start on the loaded 2-core machine before the first is done.</summary>
+    private static void SlowEpochs(ClusterRig rig) =>
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{SlowEpochSeconds}");
+
     private static async Task<IReadOnlyList<TrialRecord>> TrialsAsync(ClusterRig rig)
     {
         await using var store = await rig.OpenStoreAsync();
@@ -36,12 +42,15 @@ public class ClusterFaultTests
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await LaunchAsync(rig, "kill9", 1);
+        SlowEpochs(rig);
         var first = rig.Worker("worker-a");
-        await rig.WaitUntilAsync("two epochs journaled by worker a", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
+        await rig.WaitUntilAsync("an epoch journaled by worker a", async _ => await rig.JournaledEpochsAsync() >= 1, Long);
         var second = rig.Worker("worker-b");
         await rig.WaitForOutputAsync(second, "is up", Long);
-        await Task.Delay(TimeSpan.FromSeconds(ClusterRig.EpochSeconds / 2)); // into the next epoch
+        await rig.WaitUntilAsync("two epochs journaled by worker a", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
+        await Task.Delay(TimeSpan.FromSeconds(SlowEpochSeconds / 2)); // into the next epoch
         first.Kill9();
+        (await rig.JournaledEpochsAsync()).Should().BeLessThan(6, "worker a was killed well before the trial's end");
 
         await rig.WaitUntilAsync("the sweep completed on worker b", ClusterRig.AllCompletedAsync, Long);
 
@@ -148,12 +157,14 @@ public class ClusterFaultTests
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await LaunchAsync(rig, "frozen", 1);
+        SlowEpochs(rig);
         var frozen = rig.Worker("worker-a");
         await rig.WaitUntilAsync("one epoch journaled", async _ => await rig.JournaledEpochsAsync() >= 1, Long);
         var taker = rig.Worker("worker-b");
         await rig.WaitForOutputAsync(taker, "is up", Long);
-        await Task.Delay(TimeSpan.FromSeconds(ClusterRig.EpochSeconds / 2));
+        await Task.Delay(TimeSpan.FromSeconds(SlowEpochSeconds / 2));
         frozen.Signal("STOP"); // frozen mid-epoch: no heartbeats; the split-brain resolver downs it
+        (await rig.JournaledEpochsAsync()).Should().BeLessThan(6, "worker a was frozen well before the trial's end");
 
         await rig.WaitUntilAsync("worker b journaled an epoch under a new attempt", s => rig.EpochJournaledByAttemptAsync(s, 2), Long);
         frozen.Signal("CONT");

@@ -18,7 +18,7 @@ public sealed class NetnsFactAttribute : FactAttribute
 
 /// <summary>
 /// PostgreSQL, the coordinator and two workers each in a network namespace of their own, joined by veth pairs
-/// to one bridge (scripts/netns-lab.sh). Worker 1 is unplugged: alone, without the oldest coordinator-role node, it downs itself and
+/// to one bridge (scripts/netns-lab.sh). Worker 1 is unplugged: alone, without the oldest node, it downs itself and
 /// exits non-zero; the majority side's coordinator hands its trial to worker 2; the journal keeps one history.
 /// </summary>
 [Collection("cluster processes")]
@@ -27,7 +27,7 @@ public class NetworkPartitionTests
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
 
     [NetnsFact]
-    public async Task A_worker_cut_off_past_its_lease_loses_its_trial_and_its_late_writes_are_refused_after_reconnecting()
+    public async Task A_worker_cut_off_downs_itself_its_trial_resumes_on_the_majority_side_and_its_late_writes_do_not_count()
     {
         var prefix = "o" + Guid.NewGuid().ToString("N")[..4];
         string[] nodes = ["pg", "coord", "w1", "w2", "root"];
@@ -55,14 +55,14 @@ public class NetworkPartitionTests
             await rig.WaitForOutputAsync(second, "is up", Long);
 
             Lab("cut", prefix, "w1");
-            await rig.WaitUntilAsync("worker 2 journaled an epoch under a new lease", async s =>
+            await rig.WaitUntilAsync("worker 2 journaled an epoch in a new attempt", async s =>
             {
                 return await rig.EpochJournaledByAttemptAsync(s, 2);
             }, Long);
             Lab("heal", prefix, "w1");
 
             await rig.WaitUntilAsync("the sweep completed", ClusterRig.AllCompletedAsync, Long);
-            // Cut off alone, without the oldest coordinator-role node, worker 1's split-brain resolver downed its own side:
+            // Cut off alone, without the oldest node, worker 1's split-brain resolver downed its own side:
             // its process exits non-zero (for its supervisor to start afresh) and its trial stopped there.
             using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
                 await cutOff.Process.WaitForExitAsync(exit.Token);

@@ -25,30 +25,11 @@ public static class ClusterCommands
         return node;
     }
 
-    private sealed record ClientOptions(Option<string[]> Contacts, Option<double> Timeout)
-    {
-        public static ClientOptions AddTo(Command command)
-        {
-            var options = new ClientOptions(CommonOptions.Addresses("--contact", "Cluster nodes to ask"), CommonOptions.Timeout());
-            command.Options.Add(options.Contacts);
-            command.Options.Add(options.Timeout);
-            return options;
-        }
-
-        public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)
-        {
-            var wait = CommonOptions.PositiveSeconds(result, Timeout);
-            await using var client = OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts));
-            var answer = await ask(client, wait);
-            return answer is T t ? t : throw new InvalidOperationException($"the cluster answered {answer.GetType().Name}");
-        }
-    }
-
     private static Command Show()
     {
         var json = CommonOptions.Json();
         var command = new Command("show", "One line per member: address, roles, status, reachability, slots and busy slots") { json };
-        var client = ClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var view = await client.AskAsync<ClusterView>(result, (c, wait) => c.AskNodeAsync(new GetClusterView(), wait, ct));
@@ -86,7 +67,7 @@ public static class ClusterCommands
     {
         var json = CommonOptions.Json();
         var command = new Command("leader", "The cluster leader, each role's leader, and where the sweep coordinator runs") { json };
-        var client = ClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var view = await client.AskAsync<ClusterView>(result, (c, wait) => c.AskNodeAsync(new GetClusterView(), wait, ct));
@@ -108,7 +89,7 @@ public static class ClusterCommands
         var address = new Argument<string>("address") { Description = "The node's address (akka.tcp://orchestrator@host:port, or host:port)" };
         var undo = new Option<bool>("--undo") { Description = "Lift the drain: the node's slots ask for work again" };
         var command = new Command("drain", "The node finishes its running trials and takes no new ones") { address, undo };
-        var client = ClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var target = result.GetValue(address)!;
@@ -124,15 +105,14 @@ public static class ClusterCommands
                 }
             }
             var draining = !result.GetValue(undo);
-            NodeDrained drained;
-            try
+            var drained = await client.AskAsync<NodeDrained>(result, async (c, wait) =>
             {
-                drained = await client.AskAsync<NodeDrained>(result, (c, wait) => c.AskEveryNodeAsync(new DrainNode(target, draining), wait, ct));
-            }
-            catch (ClusterUnreachableException)
-            {
-                throw new InvalidInputException($"no node {target} answered (see `orchestrator cluster show` for the members' addresses)");
-            }
+                // The cluster's own view first: an unreachable cluster (exit 3) is not an unknown address (exit 2).
+                var view = (ClusterView)await c.AskNodeAsync(new GetClusterView(), wait, ct);
+                if (!view.Members.Any(m => NodeActor.Names(target, Akka.Actor.Address.Parse(m.Address))))
+                    throw new InvalidInputException($"no member {target} in the cluster (members: {string.Join(", ", view.Members.Select(m => m.Address))})");
+                return await c.AskEveryNodeAsync(new DrainNode(target, draining), wait, ct);
+            });
             Console.WriteLine(drained.Draining
                 ? $"node {drained.Address}: draining ({drained.Slots} slot(s) finish their trials and take no new ones)"
                 : $"node {drained.Address}: drain lifted ({drained.Slots} slot(s) ask for work again)");

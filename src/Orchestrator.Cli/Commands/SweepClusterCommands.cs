@@ -25,26 +25,26 @@ public static class SweepClusterCommands
         sweep.Subcommands.Add(SetCancelled("resume", false, "Resume a cancelled sweep: its cancelled trials become pending and continue from their journals"));
     }
 
+    private const string ReachCoordinator = "Cluster nodes to reach the coordinator through";
+
     private static Command Launch()
     {
         var spec = new Argument<FileInfo>("spec") { Description = "Sweep spec (YAML)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to reach the coordinator through");
-        var timeout = CommonOptions.Timeout();
-        var command = new Command("launch", "Launch a sweep on the running cluster (idempotent: only new trials are added)") { spec, store, json, contacts, timeout };
+        var command = new Command("launch", "Launch a sweep on the running cluster (idempotent: only new trials are added)") { spec, store, json };
+        var cluster = ClusterClientOptions.AddTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
-            var wait = CommonOptions.PositiveSeconds(result, timeout);
-            var addresses = CommonOptions.ResolveAddresses(result, contacts);
+            var wait = cluster.Wait(result);
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
                 Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
             SweepData.Ensure(planned);
-            await using var client = OperationsClient.Start(addresses);
+            await using var client = cluster.Start(result);
             var accepted = await SweepLauncher.LaunchAsync(opened, planned, m => client.AskCoordinatorAsync(m, wait, ct), ct);
             if (result.GetValue(json))
             {
@@ -66,17 +66,15 @@ public static class SweepClusterCommands
         var id = new Argument<string>("id") { Description = "Sweep id or name" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to reach the coordinator through");
-        var timeout = CommonOptions.Timeout();
-        var command = new Command(name, description) { id, store, json, contacts, timeout };
+        var command = new Command(name, description) { id, store, json };
+        var cluster = ClusterClientOptions.AddTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var wait = CommonOptions.PositiveSeconds(result, timeout);
-            var addresses = CommonOptions.ResolveAddresses(result, contacts);
+            var wait = cluster.Wait(result);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var sweep = await SweepViews.FindAsync(session.Store, result.GetValue(id)!, ct)
                 ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
-            await using var client = OperationsClient.Start(addresses);
+            await using var client = cluster.Start(result);
             var answer = await client.AskCoordinatorAsync(new ControlSweep(sweep.Id, cancel), wait, ct);
             if (answer is not SweepControlled controlled)
                 throw new InvalidInputException($"sweep {sweep.Name} ({sweep.Id}) was never launched on this cluster (`orchestrator sweep launch` it)");

@@ -10,7 +10,10 @@ public static class CoordinatorEventCatalog
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // A payload missing a field, with a null where none may be or with an enum as a number is refused on read.
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
     private static readonly IReadOnlyDictionary<Type, string> Names = new Dictionary<Type, string>

@@ -181,10 +181,11 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void NotifyIfEnded(string sweepId)
     {
-        if (!_queue.HasEnded(sweepId) || !_watchers.Remove(sweepId, out var watchers)) return;
+        if (!_queue.HasEnded(sweepId)) return;
         var counts = Counts(sweepId);
         _observer.Note($"sweep {sweepId} has ended: {string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}"))}");
-        foreach (var w in watchers) w.Tell(new SweepEnded(sweepId, counts));
+        if (_watchers.Remove(sweepId, out var watchers))
+            foreach (var w in watchers) w.Tell(new SweepEnded(sweepId, counts));
     }
 
     // ---- slots ----

@@ -75,9 +75,12 @@ public sealed class NodeActor : ReceiveActor
 
     internal sealed record AddSlot(IActorRef Slot);
 
-    private bool SameNode(string address) =>
-        string.Equals(address.TrimEnd('/'), _cluster.SelfAddress.ToString(), StringComparison.Ordinal)
-        || string.Equals(address, $"{_cluster.SelfAddress.Host}:{_cluster.SelfAddress.Port}", StringComparison.Ordinal);
+    private bool SameNode(string address) => Names(address, _cluster.SelfAddress);
+
+    /// <summary>Whether <paramref name="address"/> (a full Akka address, or host:port) is <paramref name="node"/>.</summary>
+    public static bool Names(string address, Address node) =>
+        string.Equals(address.TrimEnd('/'), node.ToString(), StringComparison.Ordinal)
+        || string.Equals(address, $"{node.Host}:{node.Port}", StringComparison.Ordinal);
 
     private ClusterView View(QueueStatus? queue)
     {

@@ -72,12 +72,6 @@ public static class RuntimeConfig
             .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = cluster
-              # A CLI client disconnecting is normal, not an error to print.
-              remote.log-remote-lifecycle-events = off
-              remote.dot-netty.tcp {
-                hostname = {{JournalSettings.Quote(node.Host)}}
-                port = {{node.Port}}
-              }
               extensions = ["Akka.Cluster.Tools.Client.ClusterClientReceptionistExtensionProvider, Akka.Cluster.Tools"]
               cluster {
                 roles = [{{roles}}]
@@ -89,14 +83,13 @@ public static class RuntimeConfig
                 failure-detector.acceptable-heartbeat-pause = 10s
                 downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
                 split-brain-resolver {
-                  # keep-oldest, by coordinator role: the side that holds the oldest coordinator-role node (where the
-                  # singleton runs) survives; workers cut off from it could get no work and report no result anyway.
-                  # down-if-alone: an oldest node cut off alone is downed, and the next coordinator takes over.
+                  # keep-oldest over all members: the coordinators are the seeds and start first, so the oldest
+                  # member is a coordinator node and its side (the queue, the journal's writer) survives; workers
+                  # cut off from it could get no work anyway. Not by the coordinator role: Akka applies
+                  # down-if-alone only when two or more role members remain, so two coordinators could not fail over.
+                  # down-if-alone: an oldest node cut off alone is downed and the rest carry on without it.
                   active-strategy = keep-oldest
-                  keep-oldest {
-                    down-if-alone = on
-                    role = "{{NodeOptions.CoordinatorRole}}"
-                  }
+                  keep-oldest.down-if-alone = on
                   # Long enough for a slow training host to answer again before it is downed.
                   stable-after = 20s
                 }
@@ -119,6 +112,7 @@ public static class RuntimeConfig
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """))
+            .WithFallback(Remoting(node.Host, node.Port))
             .WithFallback(Logging("WARNING"))
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)))
@@ -133,12 +127,11 @@ public static class RuntimeConfig
             .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = remote
-              remote.dot-netty.tcp { hostname = {{JournalSettings.Quote(host)}}, port = 0 }
-              remote.log-remote-lifecycle-events = off
               cluster.client { establishing-get-contacts-interval = 1s, refresh-contacts-interval = 10s, buffer-size = 100 }
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """))
+            .WithFallback(Remoting(host, 0))
             .WithFallback(Logging("ERROR"))
             .WithFallback(ClusterClientReceptionist.DefaultConfig());
 
@@ -147,6 +140,23 @@ public static class RuntimeConfig
         Logging("WARNING")
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)));
+
+    /// <summary>Akka.Remote bound to <paramref name="host"/>: what nodes and the CLI's client share.</summary>
+    private static Config Remoting(string host, int port) => ConfigurationFactory.ParseString($$"""
+        akka.remote {
+          # A CLI client disconnecting is normal, not an error to print.
+          log-remote-lifecycle-events = off
+          dot-netty.tcp {
+            hostname = {{JournalSettings.Quote(host)}}
+            port = {{port}}
+            # A launch carries its sweep's trial ids (about 20 bytes each): 8 MiB is room for 300,000 trials,
+            # where the default 128 kB frame would refuse a sweep of 6,000.
+            maximum-frame-size = 8MiB
+            send-buffer-size = 8MiB
+            receive-buffer-size = 8MiB
+          }
+        }
+        """);
 
     /// <summary>Log level, and no dead-letter logging (a stopping trial's late messages are expected).</summary>
     private static Config Logging(string level) => ConfigurationFactory.ParseString($$"""

@@ -85,7 +85,7 @@ public sealed record PostgresTarget(string Host, int Port, string Database, stri
     }
 
     /// <summary>The URL with the password part of the user info and any password parameter masked, for messages.</summary>
-    internal static string Redact(string url)
+    public static string Redact(string url)
     {
         url = System.Text.RegularExpressions.Regex.Replace(url, "(?i)(password=)[^&]*", "$1***");
         var start = url.IndexOf("//", StringComparison.Ordinal);

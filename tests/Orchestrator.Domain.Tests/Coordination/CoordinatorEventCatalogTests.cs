@@ -166,6 +166,10 @@ public class CoordinatorEventCatalogTests
     [InlineData("TrialAssigned.v1", """{"trialId":"t1","slot":"s","assignment":"one"}""")]
     [InlineData("SweepLaunched.v1", """{"sweepId":"s1","name":"grid","trialIds":"t1"}""")]
     [InlineData("WorkQueueSnapshot.v1", """{"sweeps":[{"id":"s1","name":"g","cancelled":false,"trials":[{"id":"t1","status":"lost"}]}],"pending":[]}""")]
+    [InlineData("TrialFinished.v1", """{"trialId":"t1","assignment":1}""")]
+    [InlineData("TrialFinished.v1", """{"trialId":"t1","assignment":1,"end":0}""")]
+    [InlineData("TrialAssigned.v1", """{"trialId":null,"slot":"s","assignment":1}""")]
+    [InlineData("SweepLaunched.v1", """{"sweepId":"s1","name":"grid"}""")]
     public void A_payload_that_does_not_fit_its_name_is_invalid_data(string name, string payload)
     {
         var act = () => Read(name, payload);

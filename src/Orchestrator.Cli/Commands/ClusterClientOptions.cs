@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Orchestrator.Runtime.Hosting;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>What every command that asks the running cluster takes: contact points, a timeout, and the address the
+/// CLI's own client binds to (loopback unless told).</summary>
+public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<double> Timeout, Option<string> Host)
+{
+    public static ClusterClientOptions AddTo(Command command, string contactsDescription = "Cluster nodes to ask")
+    {
+        var options = new ClusterClientOptions(CommonOptions.Addresses("--contact", contactsDescription), CommonOptions.Timeout(),
+            new Option<string>("--host")
+            {
+                Description = "Address the CLI's client binds to, for the cluster's answers (default 127.0.0.1)",
+                DefaultValueFactory = _ => "127.0.0.1",
+            });
+        command.Options.Add(options.Contacts);
+        command.Options.Add(options.Timeout);
+        command.Options.Add(options.Host);
+        return options;
+    }
+
+    public TimeSpan Wait(ParseResult result) => CommonOptions.PositiveSeconds(result, Timeout);
+
+    /// <summary>A client to the contact points; parse errors in them are bad input before anything starts.</summary>
+    public OperationsClient Start(ParseResult result) =>
+        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!);
+
+    /// <summary>Starts a client, asks, stops it; an answer of another type than <typeparamref name="T"/> is an error.</summary>
+    public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)
+    {
+        var wait = Wait(result);
+        await using var client = Start(result);
+        var answer = await ask(client, wait);
+        return answer is T t ? t : throw new InvalidOperationException($"the cluster answered {answer.GetType().Name}");
+    }
+}
