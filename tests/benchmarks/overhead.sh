@@ -34,17 +34,25 @@ ours() { # MODE
     (cd "$work" && $cli sweep launch "$db.yaml" >/dev/null)
     start=$(now)
   fi
+  # Cold workers exit once the coordinator holds no work; standing ones (started with nothing to do) are stopped
+  # once every trial has completed.
+  local idle=(); [ "$mode" = cold ] && idle=(--exit-when-idle)
   for i in $(seq 1 "$workers"); do
-    (cd "$work" && exec $cli worker --slots 1 --exit-when-idle >"$work/$db-worker-$i.log" 2>&1) & pids+=($!); bench_pids+=($!)
+    (cd "$work" && exec $cli worker --slots 1 "${idle[@]}" >"$work/$db-worker-$i.log" 2>&1) & pids+=($!); bench_pids+=($!)
   done
+  local exited=0
   if [ "$mode" = standing ]; then
     for i in $(seq 1 "$workers"); do wait_for_line "$work/$db-worker-$i.log" "worker: 1 slot" 120; done
     sleep 3 # every slot has registered and asked for work
     (cd "$work" && $cli sweep launch "$db.yaml" >/dev/null)
     start=$(psql_db "$db" "SELECT $ticks_to_unix FROM journal WHERE manifest LIKE 'SweepLaunched%' ORDER BY ordering LIMIT 1;")
+    until [ "$(psql_db "$db" "SELECT count(*) FROM journal WHERE manifest LIKE 'TrialCompleted%';")" -ge "$trials" ]; do sleep 0.2; done
+    kill -INT "${pids[@]}"
+    wait "${pids[@]}" || true
+  else
+    wait "${pids[@]}"
+    exited=$(echo "$(now) - $start" | bc -l)
   fi
-  wait "${pids[@]}"
-  local exited; exited=$(echo "$(now) - $start" | bc -l)
   kill -INT "$coordinator"; wait "$coordinator" || true
   local done end first
   done=$(psql_db "$db" "SELECT count(*) FROM journal WHERE manifest LIKE 'TrialCompleted%';")
@@ -59,7 +67,7 @@ optuna() { # MODE
   psql_db postgres "CREATE DATABASE $db;" >/dev/null
   local storage="postgresql+psycopg2://postgres@${server#postgres://postgres@}/$db" gate="$work/$db.go"
   $python -c "import optuna; optuna.create_study(study_name='overhead', storage='$storage', direction='minimize')" 2>/dev/null
-  local start pids=()
+  local start pids=() exited=0
   [ "$mode" = cold ] && start=$(now) && touch "$gate"
   for i in $(seq 1 "$workers"); do
     TZ=UTC $python tests/benchmarks/optuna_worker.py "$storage" overhead $(( trials / workers )) "$epochs" "$seconds" "$gate" \
@@ -70,7 +78,7 @@ optuna() { # MODE
     start=$(now); touch "$gate"
   fi
   wait "${pids[@]}"
-  local exited; exited=$(echo "$(now) - $start" | bc -l)
+  [ "$mode" = cold ] && exited=$(echo "$(now) - $start" | bc -l)
   # Optuna stores naive local times; its workers ran with TZ=UTC.
   local done end first
   done=$(psql_db "$db" "SELECT count(*) FROM trials WHERE state = 'COMPLETE';")
@@ -80,12 +88,15 @@ optuna() { # MODE
 }
 
 pct() { echo "($1 / $ideal - 1) * 100" | bc -l; }
-row() { printf '| %s | %d | %.2f | %.1f%% | %.2f | %.1f%% | %.2f |' "$1" "$2" "$3" "$(pct "$3")" "$4" "$(pct "$4")" "$5"; }
+row() { # the last column only for cold starts (standing workers do not exit on their own)
+  printf '| %s | %d | %.2f | %.1f%% | %.2f | %.1f%% | %s |' "$1" "$2" "$3" "$(pct "$3")" "$4" "$(pct "$4")" \
+    "$([ "$5" = 0 ] && echo - || printf '%.2f' "$5")"
+}
 
 for mode in standing cold; do ours "$mode"; optuna "$mode"; done
 
 printf '\n%d trials x %d epochs x %ss on %d workers; ideal makespan %.2fs\n' "$trials" "$epochs" "$seconds" "$workers" "$ideal"
-printf '| runner (start) | trials completed | makespan (s) | overhead | first trial start to last trial end (s) | overhead | every worker exited (s) |\n|---|---|---|---|---|---|---|\n'
+printf '| runner (start) | trials completed | makespan (s) | overhead | first trial start to last trial end (s) | overhead | every worker exited (s, cold) |\n|---|---|---|---|---|---|---|\n'
 printf '%s\n' "${rows[@]}"
 for i in 0 2; do
   ours=$(echo "${rows[$i]}" | awk -F'|' '{ print $4 }'); theirs=$(echo "${rows[$((i + 1))]}" | awk -F'|' '{ print $4 }')

@@ -13,6 +13,10 @@ public sealed class WorkQueue
     private readonly Dictionary<string, Trial> _trials = new(StringComparer.Ordinal);
     private readonly LinkedList<string> _pending = new();
     private readonly Dictionary<string, LinkedListNode<string>> _queued = new(StringComparer.Ordinal);
+    // Indexes kept by Add and Move, so that what a slot runs and whether a sweep has ended are answered without a
+    // scan of every trial (a coordinator of 100,000 trials hears from each of its slots every 2 s).
+    private readonly Dictionary<string, HashSet<string>> _runningBySlot = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
 
     public int PendingCount => _pending.Count;
 
@@ -35,14 +39,20 @@ public sealed class WorkQueue
     public int AssignmentsOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Assignments : 0;
 
     public IEnumerable<(string TrialId, string Slot, int Assignment)> Running =>
-        _trials.Where(kv => kv.Value.Status == WorkStatus.Running).Select(kv => (kv.Key, kv.Value.Slot!, kv.Value.Assignments));
+        _running.Select(id => (id, _trials[id].Slot!, _trials[id].Assignments));
 
-    /// <summary>Trials by status; a sweep is over when none is pending or running.</summary>
+    public int RunningCount => _running.Count;
+
+    /// <summary>The trial that <paramref name="slot"/> runs (the first, should the journal ever say it runs two).</summary>
+    public (string TrialId, int Assignment)? RunningOn(string slot) =>
+        _runningBySlot.TryGetValue(slot, out var ids) && ids.Count > 0 ? (ids.First(), _trials[ids.First()].Assignments) : null;
+
+    /// <summary>Trials by status (those with at least one); a sweep is over when none is pending or running.</summary>
     public IReadOnlyDictionary<WorkStatus, int> Counts(string sweepId) =>
-        TrialsOf(sweepId).GroupBy(id => _trials[id].Status).ToDictionary(g => g.Key, g => g.Count());
+        _sweeps.TryGetValue(sweepId, out var s) ? s.Counts.Where(kv => kv.Value > 0).ToDictionary() : new Dictionary<WorkStatus, int>();
 
     public bool HasEnded(string sweepId) =>
-        Knows(sweepId) && TrialsOf(sweepId).All(id => _trials[id].Status is not (WorkStatus.Pending or WorkStatus.Running));
+        _sweeps.TryGetValue(sweepId, out var s) && s.CountOf(WorkStatus.Pending) == 0 && s.CountOf(WorkStatus.Running) == 0;
 
     // ---- decisions ----
 
@@ -94,8 +104,7 @@ public sealed class WorkQueue
                 foreach (var id in launched.TrialIds)
                 {
                     if (_trials.ContainsKey(id)) continue;
-                    sweep.Trials.Add(id);
-                    _trials[id] = new Trial(launched.SweepId) { Status = sweep.Cancelled ? WorkStatus.Cancelled : WorkStatus.Pending };
+                    Add(id, new Trial(launched.SweepId) { Status = sweep.Cancelled ? WorkStatus.Cancelled : WorkStatus.Pending });
                     if (!sweep.Cancelled) Enqueue(id, first: false);
                 }
                 break;
@@ -103,7 +112,7 @@ public sealed class WorkQueue
                 s.Cancelled = true;
                 foreach (var id in s.Trials.Where(id => _trials[id].Status == WorkStatus.Pending))
                 {
-                    _trials[id].Status = WorkStatus.Cancelled;
+                    Move(id, WorkStatus.Cancelled, null);
                     Dequeue(id);
                 }
                 break;
@@ -111,53 +120,84 @@ public sealed class WorkQueue
                 s.Cancelled = false;
                 foreach (var id in s.Trials.Where(id => _trials[id].Status == WorkStatus.Cancelled))
                 {
-                    _trials[id].Status = WorkStatus.Pending;
+                    Move(id, WorkStatus.Pending, null);
                     Enqueue(id, first: false);
                 }
                 break;
             case TrialAssigned assigned when _trials.TryGetValue(assigned.TrialId, out var t) && t.Status == WorkStatus.Pending:
-                t.Status = WorkStatus.Running;
-                t.Slot = assigned.Slot;
                 t.Assignments = assigned.Assignment;
+                Move(assigned.TrialId, WorkStatus.Running, assigned.Slot);
                 Dequeue(assigned.TrialId);
                 break;
             case TrialReleased released when IsCurrent(released.TrialId, released.Assignment):
             {
-                var t = _trials[released.TrialId];
-                t.Slot = null;
-                if (_sweeps[t.SweepId].Cancelled)
+                if (_sweeps[_trials[released.TrialId].SweepId].Cancelled)
                 {
-                    t.Status = WorkStatus.Cancelled;
+                    Move(released.TrialId, WorkStatus.Cancelled, null);
                 }
                 else
                 {
-                    t.Status = WorkStatus.Pending;
+                    Move(released.TrialId, WorkStatus.Pending, null);
                     Enqueue(released.TrialId, first: true);
                 }
                 break;
             }
             case TrialFinished finished when IsCurrent(finished.TrialId, finished.Assignment):
             {
-                var t = _trials[finished.TrialId];
-                t.Slot = null;
-                if (finished.End == WorkEnd.Cancelled && !_sweeps[t.SweepId].Cancelled)
+                if (finished.End == WorkEnd.Cancelled && !_sweeps[_trials[finished.TrialId].SweepId].Cancelled)
                 {
                     // Stopped for a cancellation that was withdrawn (resumed) before the stop arrived: the trial is
                     // wanted again, so it is queued like one handed back. A cancelled trial outside a cancelled sweep
                     // would never run again, since only resuming a cancelled sweep queues its cancelled trials.
-                    t.Status = WorkStatus.Pending;
+                    Move(finished.TrialId, WorkStatus.Pending, null);
                     Enqueue(finished.TrialId, first: true);
                     break;
                 }
-                t.Status = finished.End switch
+                Move(finished.TrialId, finished.End switch
                 {
                     WorkEnd.Completed => WorkStatus.Completed,
                     WorkEnd.Failed => WorkStatus.Failed,
                     _ => WorkStatus.Cancelled,
-                };
+                }, null);
                 break;
             }
         }
+    }
+
+    /// <summary>A new trial of its sweep, counted and indexed.</summary>
+    private void Add(string id, Trial trial)
+    {
+        _trials[id] = trial;
+        var sweep = _sweeps[trial.SweepId];
+        sweep.Trials.Add(id);
+        sweep.Count(trial.Status, +1);
+        if (trial.Status == WorkStatus.Running) Index(id, trial.Slot!);
+    }
+
+    /// <summary>Every status change goes through here, which keeps the counts and the running index.</summary>
+    private void Move(string id, WorkStatus status, string? slot)
+    {
+        var trial = _trials[id];
+        var sweep = _sweeps[trial.SweepId];
+        sweep.Count(trial.Status, -1);
+        if (trial.Status == WorkStatus.Running) Unindex(id, trial.Slot!);
+        trial.Status = status;
+        trial.Slot = slot;
+        sweep.Count(status, +1);
+        if (status == WorkStatus.Running) Index(id, slot!);
+    }
+
+    private void Index(string id, string slot)
+    {
+        _running.Add(id);
+        if (!_runningBySlot.TryGetValue(slot, out var ids)) _runningBySlot[slot] = ids = new HashSet<string>(StringComparer.Ordinal);
+        ids.Add(id);
+    }
+
+    private void Unindex(string id, string slot)
+    {
+        _running.Remove(id);
+        if (_runningBySlot.TryGetValue(slot, out var ids) && ids.Remove(id) && ids.Count == 0) _runningBySlot.Remove(slot);
     }
 
     private void Enqueue(string trialId, bool first)
@@ -192,10 +232,7 @@ public sealed class WorkQueue
             queue._sweeps[s.Id] = sweep;
             queue._sweepOrder.Add(s.Id);
             foreach (var t in s.Trials)
-            {
-                sweep.Trials.Add(t.Id);
-                queue._trials[t.Id] = new Trial(s.Id) { Status = t.Status, Slot = t.Slot, Assignments = t.Assignments };
-            }
+                queue.Add(t.Id, new Trial(s.Id) { Status = t.Status, Slot = t.Slot, Assignments = t.Assignments });
         }
         foreach (var id in snapshot.Pending) queue.Enqueue(id, first: false);
         return queue;
@@ -206,6 +243,11 @@ public sealed class WorkQueue
         public string Name { get; } = name;
         public bool Cancelled { get; set; }
         public List<string> Trials { get; } = [];
+        public Dictionary<WorkStatus, int> Counts { get; } = [];
+
+        public int CountOf(WorkStatus status) => Counts.GetValueOrDefault(status);
+
+        public void Count(WorkStatus status, int change) => Counts[status] = CountOf(status) + change;
     }
 
     private sealed class Trial(string sweepId)

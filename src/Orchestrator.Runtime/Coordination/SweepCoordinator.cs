@@ -104,7 +104,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void Recovered()
     {
-        var running = _queue.Running.Count();
+        var running = _queue.RunningCount;
         _observer.Note($"coordinator on {_cluster.SelfAddress}: recovered in {_recovery.Elapsed.TotalMilliseconds:F0} ms " +
                        $"(snapshot at event {_snapshotSeq}, then {_sinceSnapshot} event(s)): {_queue.SweepIds.Count()} sweep(s), " +
                        $"{_queue.PendingCount} pending, {running} running trial(s)");
@@ -206,7 +206,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     {
         var slot = Track(report.Slot, report.OnlySweep);
         slot.Draining = report.Draining;
-        var expected = _queue.Running.Where(r => r.Slot == report.Slot).Select(r => new AssignmentRef(r.TrialId, r.Assignment)).FirstOrDefault();
+        var expected = _queue.RunningOn(report.Slot) is { } on ? new AssignmentRef(on.TrialId, on.Assignment) : null;
         if (expected is not null)
         {
             if (expected == report.Running)
@@ -309,8 +309,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     {
         _waiting.Remove(slotRef);
         if (!_slots.Remove(slotRef, out var slot)) return;
-        foreach (var (trialId, _, assignment) in _queue.Running.Where(r => r.Slot == slot.Name).ToList())
-            ReleaseTrial(trialId, assignment, "its slot stopped or its node left the cluster");
+        while (_queue.RunningOn(slot.Name) is { } running)
+            ReleaseTrial(running.TrialId, running.Assignment, "its slot stopped or its node left the cluster");
     }
 
     /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members.</summary>
@@ -381,7 +381,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         _cluster.SelfAddress.ToString(),
         _queue.PendingCount,
         _queue.Running.Select(r => new RunningAssignment(r.TrialId, _queue.SweepOf(r.TrialId), r.Slot, r.Assignment)).ToList(),
-        _slots.Values.Select(s => new SlotSummary(s.Name, NodeOf(s.Name), _queue.Running.Any(r => r.Slot == s.Name), s.Draining)).ToList());
+        _slots.Values.Select(s => new SlotSummary(s.Name, NodeOf(s.Name), _queue.RunningOn(s.Name) is not null, s.Draining)).ToList());
 
     private static string NodeOf(string slot) => ActorPath.TryParse(slot, out var path) ? path.Address.ToString() : slot;
 

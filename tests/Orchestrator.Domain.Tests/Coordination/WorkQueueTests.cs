@@ -37,6 +37,38 @@ public class WorkQueueTests
 
     private static string State(WorkQueue queue) => Encoding.UTF8.GetString(CoordinatorEventCatalog.Serialize(queue.Snapshot()));
 
+    // ---- indexes ----
+
+    [Fact]
+    public void What_a_slot_runs_and_the_counts_follow_every_event_and_survive_a_snapshot()
+    {
+        var queue = Launched(("s1", ["t1", "t2", "t3"]));
+        Do(queue, queue.Assign(SlotA));
+        Do(queue, queue.Assign(SlotB));
+        queue.RunningOn(SlotA).Should().Be(("t1", 1));
+        queue.RunningOn(SlotB).Should().Be(("t2", 1));
+        queue.RunningCount.Should().Be(2);
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Running] = 2, [WorkStatus.Pending] = 1 });
+
+        Do(queue, queue.Release("t1", 1, "gone"));
+        Do(queue, queue.Finish("t2", 1, WorkEnd.Completed));
+        queue.RunningOn(SlotA).Should().BeNull();
+        queue.RunningOn(SlotB).Should().BeNull();
+        Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned("t1", SlotB, 2), "a trial handed back is first in line");
+
+        var restored = WorkQueue.From(queue.Snapshot());
+        restored.RunningOn(SlotB).Should().Be(("t1", 2));
+        restored.Counts("s1").Should().BeEquivalentTo(queue.Counts("s1"));
+        Do(restored, restored.Finish("t1", 2, WorkEnd.Failed));
+        Do(restored, restored.Assign(SlotA));
+        restored.HasEnded("s1").Should().BeFalse();
+        Do(restored, restored.Finish("t3", 1, WorkEnd.Completed));
+        restored.HasEnded("s1").Should().BeTrue();
+        restored.RunningCount.Should().Be(0);
+        restored.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Completed] = 2, [WorkStatus.Failed] = 1 });
+        restored.Counts("nope").Should().BeEmpty();
+    }
+
     // ---- launch ----
 
     [Fact]
