@@ -73,8 +73,8 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be("t-two", "the same assignment sent again is not refused, another one is");
         release.Set();
         var returned = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
-        (returned.TrialId, returned.Assignment, returned.End).Should().Be(("t-one", 1, TrialEnd.Completed));
-        coordinator.ExpectMsg<RequestWork>(hint: "only once its trial has ended does the slot ask for another");
+        (returned.TrialId, returned.Assignment, returned.End, returned.WantsWork).Should().Be(("t-one", 1, TrialEnd.Completed, true),
+            "only once its trial has ended does the slot ask for another, with the result");
     }
 
     [Fact]

@@ -2,6 +2,7 @@
 # $work, starts a throw-away PostgreSQL server on loopback (scripts/pg-test-server.sh) and stops it on exit.
 # Sets: work, cli, server (postgres://postgres@127.0.0.1:PORT), ORCHESTRATOR_ENGINE_PLUGIN, ORCHESTRATOR_AKKA_CONFIG;
 # defines psql_db DB SQL, now, free_port, wait_for_line FILE REGEX SECONDS, spec NAME TRIALS EPOCHS.
+# KEEP=1 leaves the logs and the database server for a look afterwards.
 # R2R=on publishes a ReadyToRun image (faster worker start-up; crossgen2 takes well over 10 minutes here with Akka).
 work=$(mktemp -d /tmp/orchestrator-bench.XXXXXX)
 echo "publishing the CLI and the test engine into $work ..." >&2
@@ -29,6 +30,7 @@ url=$(scripts/pg-test-server.sh start "$pg")
 bench_pids=()
 cleanup() {
   for p in "${bench_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ "${KEEP:-}" = 1 ]; then echo "KEEP=1: logs in $work, PostgreSQL at $server (stop: scripts/pg-test-server.sh stop $pg)" >&2; return; fi
   scripts/pg-test-server.sh stop "$pg" >/dev/null 2>&1; rm -rf "$work" "$pg"
 }
 trap cleanup EXIT

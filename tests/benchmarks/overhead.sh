@@ -46,14 +46,16 @@ ours() { # MODE
     sleep 3 # every slot has registered and asked for work
     (cd "$work" && $cli sweep launch "$db.yaml" >/dev/null)
     start=$(psql_db "$db" "SELECT $ticks_to_unix FROM journal WHERE manifest LIKE 'SweepLaunched%' ORDER BY ordering LIMIT 1;")
-    until [ "$(psql_db "$db" "SELECT count(*) FROM journal WHERE manifest LIKE 'TrialCompleted%';")" -ge "$trials" ]; do sleep 0.2; done
-    kill -INT "${pids[@]}"
+    # The coordinator says when the sweep has ended (a look per second: the makespan comes from the journal).
+    until grep -q "has ended: $trials completed" "$work/$db-coordinator.log"; do sleep 1; done
+    # SIGTERM: background processes of a script ignore SIGINT.
+    kill -TERM "${pids[@]}"
     wait "${pids[@]}" || true
   else
     wait "${pids[@]}"
     exited=$(echo "$(now) - $start" | bc -l)
   fi
-  kill -INT "$coordinator"; wait "$coordinator" || true
+  kill -TERM "$coordinator"; wait "$coordinator" || true
   local done end first
   done=$(psql_db "$db" "SELECT count(*) FROM journal WHERE manifest LIKE 'TrialCompleted%';")
   end=$(psql_db "$db" "SELECT MAX($ticks_to_unix) FROM journal WHERE manifest LIKE 'TrialCompleted%';")

@@ -62,4 +62,4 @@ public sealed record WorkAssigned(string TrialId, string SweepId, int Assignment
 public sealed record WorkRejected(string TrialId, int Assignment);
 
 /// <summary>A slot's trial ended (<c>End</c> null: it stopped without a last word, e.g. a journal write refused).</summary>
-public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialEnd? End);
+public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialEnd? End, bool WantsWork);

@@ -245,9 +245,11 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private void Dispatch()
+    /// <summary>Assigns pending trials to waiting slots and journals the assignments, after <paramref name="first"/>
+    /// (events already applied, journaled in the same write); <paramref name="then"/> runs once all are journaled.</summary>
+    private void Dispatch(IReadOnlyList<CoordinatorEvent>? first = null, Action? then = null)
     {
-        var events = new List<TrialAssigned>();
+        var events = new List<CoordinatorEvent>(first ?? []);
         var offers = new List<(IActorRef Slot, TrialAssigned Assignment)>();
         foreach (var slotRef in _waiting.ToList())
         {
@@ -262,6 +264,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         if (events.Count == 0) return;
         Commit(events, () =>
         {
+            then?.Invoke();
             foreach (var (slotRef, a) in offers)
             {
                 _confirmed.Add(a.TrialId);
@@ -273,6 +276,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private void OnReturned(WorkReturned returned)
     {
         _confirmed.Remove(returned.TrialId);
+        if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining) _waiting.Add(Sender);
         WorkEnd? end = returned.End switch
         {
             TrialEnd.Completed => WorkEnd.Completed,
@@ -283,12 +287,17 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         if (end is null)
         {
             ReleaseTrial(returned.TrialId, returned.Assignment, returned.End is null ? "it stopped without finishing" : "it was interrupted");
+            Dispatch();
             return;
         }
-        if (_queue.Finish(returned.TrialId, returned.Assignment, end.Value) is not { } finished) return;
+        if (_queue.Finish(returned.TrialId, returned.Assignment, end.Value) is not { } finished)
+        {
+            Dispatch();
+            return;
+        }
         _queue.Apply(finished);
         var sweepId = _queue.SweepOf(returned.TrialId);
-        Commit([finished], () => NotifyIfEnded(sweepId));
+        Dispatch([finished], () => NotifyIfEnded(sweepId));
     }
 
     private void ReleaseTrial(string trialId, int assignment, string reason)

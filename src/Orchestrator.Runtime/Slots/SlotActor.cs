@@ -144,9 +144,9 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private void Release(Running running, TrialEnd? end)
     {
         _running = null;
-        _coordinator.Tell(new WorkReturned(_name, running.Ref.TrialId, running.Ref.Assignment, end));
+        // The request for the next trial rides on the result: the coordinator journals both in one write.
+        _coordinator.Tell(new WorkReturned(_name, running.Ref.TrialId, running.Ref.Assignment, end, WantsWork: !_stopping && !_draining));
         if (_stopping) Context.Stop(Self);
-        else if (!_draining) _coordinator.Tell(new RequestWork(_name, _onlySweep));
     }
 
     private sealed record Running(AssignmentRef Ref, string SweepId, IActorRef? Trial);
