@@ -40,6 +40,8 @@ public static class CommandRunner
         }
         catch (Exception ex)
         {
+            // ORCHESTRATOR_DEBUG=1: the whole exception, for a bug report.
+            if (Environment.GetEnvironmentVariable("ORCHESTRATOR_DEBUG") == "1") Console.Error.WriteLine(ex);
             return Fail($"{ex.GetType().Name}: {ex.Message}", ExitCodes.Failed);
         }
     }

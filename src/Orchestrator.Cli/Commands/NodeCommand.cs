@@ -51,16 +51,20 @@ public static class NodeCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Returns once the coordinator holds no pending and no running trial.</summary>
+    /// <summary>Returns once the coordinator, having had work since this node started, holds no pending and no running
+    /// trial: a worker started before the sweep is launched waits for it.</summary>
     private static async Task WatchIdleAsync(OrchestratorNode node, CancellationToken ct)
     {
+        var seenWork = false;
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
             try
             {
                 var queue = await node.Coordinator.Ask<QueueStatus>(new GetQueueStatus(), TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
-                if (queue.Pending == 0 && queue.Running.Count == 0) return;
+                var idle = queue.Pending == 0 && queue.Running.Count == 0;
+                if (idle && seenWork) return;
+                seenWork |= !idle;
             }
             catch (AskTimeoutException)
             {

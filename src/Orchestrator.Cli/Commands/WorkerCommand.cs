@@ -14,7 +14,7 @@ public static class WorkerCommand
         var host = CommonOptions.Host();
         var port = new Option<int>("--port") { Description = "Cluster port (default 0: a free one)", DefaultValueFactory = _ => 0 };
         var seeds = CommonOptions.Addresses("--seed", "Seed nodes of the cluster");
-        var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once the coordinator holds no pending or running trial" };
+        var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once the coordinator has had work and holds no pending or running trial (a worker started before the launch waits for it)" };
         var command = new Command("worker", "Join the cluster as a worker node: its slots ask the coordinator for trials and train them (Ctrl+C hands them back)")
         {
             store, slots, gpus, host, port, seeds, exitWhenIdle,

@@ -28,8 +28,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
         System = system;
         Coordinator = coordinator;
         Node = node;
-        Journal = new TrialJournalReader(system);
+        // Made when first asked for (`sweep run` reads its trials' journals; a worker never does): the read journal's
+        // start-up waits at most 5 s for the SQL plugin, which eight nodes starting at once on a loaded box exceeded.
+        _journal = new Lazy<TrialJournalReader>(() => new TrialJournalReader(system));
     }
+
+    private readonly Lazy<TrialJournalReader> _journal;
 
     public ActorSystem System { get; }
 
@@ -38,7 +42,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     public IActorRef Node { get; }
 
-    public TrialJournalReader Journal { get; }
+    public TrialJournalReader Journal => _journal.Value;
 
     public Address Address => Cluster.Get(System).SelfAddress;
 
@@ -68,8 +72,10 @@ public sealed class OrchestratorNode : IAsyncDisposable
             var receptionist = ClusterClientReceptionist.Get(system);
             receptionist.RegisterService(proxy);
             receptionist.RegisterService(node);
-            if (options.Seeds.Count == 0) await cluster.JoinAsync(cluster.SelfAddress, ct).ConfigureAwait(false);
-            else await cluster.JoinSeedNodesAsync(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)), ct).ConfigureAwait(false);
+            // Not the Async joins: they give up after seed-node-timeout (5 s), which eight nodes starting at once on a
+            // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
+            if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+            else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
             return new OrchestratorNode(system, proxy, node);
         }
