@@ -22,6 +22,7 @@ root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ClusterCommands.Create());
 root.Subcommands.Add(ClusterCommands.CreateNode());
+root.Subcommands.Add(ClusterCommands.CreateActor());
 // Ctrl+C / SIGTERM cancel the command's token; a run then stops its trials at the epoch boundary, keeps the commit
 // under way and hands its trials back, which can take longer than System.CommandLine's default grace of 2 s.
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -15,7 +15,134 @@ public static class ClusterCommands
         var cluster = new Command("cluster", "Ask the running cluster about its members and leaders");
         cluster.Subcommands.Add(Show());
         cluster.Subcommands.Add(Leader());
+        cluster.Subcommands.Add(Membership("leave", "The member leaves the cluster gracefully: a worker hands its trials back first, then exits"));
+        cluster.Subcommands.Add(Membership("down", "Down the member: the cluster removes it at once (its trials are queued again); use for a box that is gone"));
+        cluster.Subcommands.Add(DownUnreachable());
         return cluster;
+    }
+
+    public static Command CreateActor()
+    {
+        var actor = new Command("actor", "Look at the actors of a running node");
+        actor.Subcommands.Add(Hierarchy());
+        return actor;
+    }
+
+    /// <summary>host:port of an Akka address, for tables that must fit 80 columns.</summary>
+    private static string Short(string address) => address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..];
+
+    private static string Age(double? seconds) => seconds switch
+    {
+        null => "?",
+        < 120 => $"{seconds:0}s",
+        < 7200 => $"{seconds / 60:0}m",
+        < 172800 => $"{seconds / 3600:0}h",
+        _ => $"{seconds / 86400:0}d",
+    };
+
+    /// <summary>An address argument: a full Akka address or host:port; anything else is bad input before the cluster is asked.</summary>
+    private static string ValidAddress(string target)
+    {
+        if (target.Contains("://", StringComparison.Ordinal))
+        {
+            try
+            {
+                Akka.Actor.Address.Parse(target);
+            }
+            catch (Exception ex) when (ex is UriFormatException or ArgumentException or FormatException)
+            {
+                throw new InvalidInputException($"address: '{target}' is not an Akka address such as akka.tcp://orchestrator@127.0.0.1:4053");
+            }
+            return target;
+        }
+        try
+        {
+            SeedAddress.Parse(target);
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidInputException($"address: {ex.Message}");
+        }
+        return target;
+    }
+
+    private static int PrintMemberCommand(MemberCommandResult done, bool json)
+    {
+        if (done.Refused is not null) throw new InvalidInputException(done.Refused + " (see `orchestrator cluster show`)");
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { verb = done.Verb, members = done.Members }, Tables.Json));
+        else if (done.Members.Count == 0) Console.WriteLine("no unreachable member: nothing to down");
+        else foreach (var m in done.Members) Console.WriteLine(done.Verb == "leave" ? $"{m}: leaving" : $"{m}: downed");
+        return ExitCodes.Ok;
+    }
+
+    private static Command Membership(string verb, string description)
+    {
+        var address = new Argument<string>("address") { Description = "The member's address (akka.tcp://orchestrator@host:port, or host:port)" };
+        var json = CommonOptions.Json();
+        var command = new Command(verb, description) { address, json };
+        var client = ClusterClientOptions.AddTo(command);
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var target = ValidAddress(result.GetValue(address)!);
+            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.AskNodeAsync(new MemberCommand(verb, target), wait, ct));
+            return PrintMemberCommand(done, result.GetValue(json));
+        }, ct));
+        return command;
+    }
+
+    private static Command DownUnreachable()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("down-unreachable", "Down every member the cluster sees as unreachable (without waiting for the split-brain resolver)") { json };
+        var client = ClusterClientOptions.AddTo(command);
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.AskNodeAsync(new MemberCommand("down", null), wait, ct));
+            return PrintMemberCommand(done, result.GetValue(json));
+        }, ct));
+        return command;
+    }
+
+    private static Command Hierarchy()
+    {
+        var node = new Option<string?>("--node") { Description = "The node's address (default: the contact point that answers)" };
+        var path = new Option<string>("--path") { Description = "Where the tree starts", DefaultValueFactory = _ => "/user" };
+        var depth = new Option<int>("--depth") { Description = "Levels below --path", DefaultValueFactory = _ => 4 };
+        var json = CommonOptions.Json();
+        var command = new Command("hierarchy", "The actor tree of a node, with each trial actor's trial, backbone and state") { node, path, depth, json };
+        var client = ClusterClientOptions.AddTo(command);
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var from = result.GetValue(path)!;
+            if (!from.StartsWith("/user", StringComparison.Ordinal))
+                throw new InvalidInputException($"--path: '{from}' is not under /user (e.g. /user or /user/slot-0)");
+            var levels = result.GetValue(depth);
+            if (levels is < 1 or > 10) throw new InvalidInputException($"--depth: {levels} is invalid (1..10)");
+            var target = result.GetValue(node) is { } n ? ValidAddress(n) : null;
+            var query = new GetActorTree(target, from, levels);
+            var tree = await client.AskAsync<ActorTree>(result, (c, wait) =>
+                target is null ? c.AskNodeAsync(query, wait, ct) : c.AskEveryNodeAsync(query, wait, ct));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    node = tree.Node,
+                    actors = tree.Actors.Select(a => new { path = a.Path, trial = a.Trial, backbone = a.Backbone, state = a.State }),
+                }, Tables.Json));
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"{tree.Node}{from}");
+            var baseDepth = from.TrimEnd('/').Count(ch => ch == '/');
+            foreach (var a in tree.Actors)
+            {
+                var indent = new string(' ', 2 * (a.Path.Count(ch => ch == '/') - baseDepth));
+                var name = a.Path[(a.Path.LastIndexOf('/') + 1)..];
+                Console.WriteLine(a.Trial is null ? $"{indent}{name}" : $"{indent}{name}  [{a.Backbone}: {a.State}]");
+            }
+            Console.WriteLine($"{tree.Actors.Count} actor(s)");
+            return ExitCodes.Ok;
+        }, ct));
+        return command;
     }
 
     public static Command CreateNode()
@@ -44,20 +171,24 @@ public static class ClusterCommands
                     members = view.Members.Select(m => new
                     {
                         address = m.Address, roles = m.Roles, status = m.Status, reachable = m.Reachable,
-                        slots = m.Slots, busy = m.Busy, draining = m.Draining,
+                        slots = m.Slots, busy = m.Busy, draining = m.Draining, appVersion = m.AppVersion, ageSeconds = m.AgeSeconds,
                     }),
+                    unreachable = view.Members.Where(m => !m.Reachable).Select(m => m.Address),
                 }, Tables.Json));
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("address", "roles", "status", "reachable", "slots", "busy");
+            // Fits 80 columns: host:port instead of the whole address, no borders.
+            var table = new Table().Border(TableBorder.None).AddColumns("member", "roles", "status", "reach", "slots", "busy", "version", "age");
             foreach (var m in view.Members)
-                table.AddRow(m.Address, string.Join(",", m.Roles), m.Status + (m.Draining > 0 ? " (draining)" : ""), m.Reachable ? "yes" : "NO",
-                    m.Slots.ToString(), m.Busy.ToString());
+                table.AddRow(Markup.Escape(Short(m.Address)), string.Join(",", m.Roles), m.Status + (m.Draining > 0 ? "/drain" : ""),
+                    m.Reachable ? "yes" : "NO", m.Slots.ToString(), m.Busy.ToString(), Markup.Escape(m.AppVersion ?? "?"), Age(m.AgeSeconds));
             AnsiConsole.Write(table);
             var up = view.Members.Count(m => m.Status == "up");
-            var unreachable = view.Members.Count(m => !m.Reachable);
-            Console.WriteLine($"{view.Members.Count} member(s): {up} up, {unreachable} unreachable; coordinator {view.Coordinator ?? "not reachable"}; " +
+            var unreachable = view.Members.Where(m => !m.Reachable).ToList();
+            Console.WriteLine($"{view.Members.Count} member(s), {up} up, {unreachable.Count} unreachable");
+            Console.WriteLine($"coordinator {(view.Coordinator is null ? "not reachable" : Short(view.Coordinator))}: " +
                               $"{view.Pending} pending, {view.Running} running trial(s)");
+            if (unreachable.Count > 0) Console.WriteLine($"unreachable: {string.Join(", ", unreachable.Select(m => Short(m.Address)))}");
             return ExitCodes.Ok;
         }, ct));
         return command;
@@ -92,18 +223,7 @@ public static class ClusterCommands
         var client = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var target = result.GetValue(address)!;
-            if (!target.Contains("://", StringComparison.Ordinal))
-            {
-                try
-                {
-                    SeedAddress.Parse(target);
-                }
-                catch (FormatException ex)
-                {
-                    throw new InvalidInputException($"address: {ex.Message}");
-                }
-            }
+            var target = ValidAddress(result.GetValue(address)!);
             var draining = !result.GetValue(undo);
             var drained = await client.AskAsync<NodeDrained>(result, async (c, wait) =>
             {

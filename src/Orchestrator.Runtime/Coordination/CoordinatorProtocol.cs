@@ -45,8 +45,11 @@ public sealed record AssignmentRef(string TrialId, int Assignment);
 
 /// <summary>A slot says where it stands, at start and every few seconds (so a coordinator that has just taken over
 /// learns its slots, and one whose reply was lost finds out): what it runs, the last assignment it received, whether it
-/// wants work (idle and not draining) and, for a one-sweep run, which sweep it takes trials of.</summary>
-public sealed record RegisterSlot(string Slot, AssignmentRef? Running, AssignmentRef? LastReceived, bool WantsWork, bool Draining, string? OnlySweep);
+/// wants work (idle and not draining), for a one-sweep run which sweep it takes trials of, and the last result it
+/// reported (<c>LastReturned</c>: sent again, since that report may still be on its way or have gone to a coordinator
+/// that died; the coordinator applies whichever comes first, the other is a no-op).</summary>
+public sealed record RegisterSlot(string Slot, AssignmentRef? Running, AssignmentRef? LastReceived, bool WantsWork, bool Draining, string? OnlySweep,
+    WorkReturned? LastReturned = null);
 
 /// <summary>A slot with nothing to run asks for a trial (work pulling).</summary>
 public sealed record RequestWork(string Slot, string? OnlySweep);

@@ -216,8 +216,13 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             }
             if (expected == report.LastReceived)
             {
-                // It had the trial and no longer runs it: its report of the end went to a coordinator that is gone.
-                ReleaseTrial(expected.TrialId, expected.Assignment, "its slot no longer runs it");
+                // It had the trial and no longer runs it: its report of the end is on its way, or went to a coordinator
+                // that is gone. The registration carries that report: apply it now (the original, when it comes, is
+                // then a no-op); without one, the trial goes back to the queue.
+                if (report.LastReturned is { } last && new AssignmentRef(last.TrialId, last.Assignment) == expected)
+                    OnReturned(last with { WantsWork = report.WantsWork && !report.Draining });
+                else
+                    ReleaseTrial(expected.TrialId, expected.Assignment, "its slot no longer runs it");
                 return;
             }
             if (report.Running is null)
@@ -275,8 +280,6 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void OnReturned(WorkReturned returned)
     {
-        _confirmed.Remove(returned.TrialId);
-        if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining) _waiting.Add(Sender);
         WorkEnd? end = returned.End switch
         {
             TrialEnd.Completed => WorkEnd.Completed,
@@ -284,18 +287,22 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             TrialEnd.Cancelled => WorkEnd.Cancelled,
             _ => null,
         };
-        if (end is null)
-        {
+        var current = _queue.AssignmentOf(returned.TrialId) is { } now && now.Slot == returned.Slot && now.Assignment == returned.Assignment;
+        if (current) _confirmed.Remove(returned.TrialId);
+        TrialFinished? finished = null;
+        if (current && end is null)
             ReleaseTrial(returned.TrialId, returned.Assignment, returned.End is null ? "it stopped without finishing" : "it was interrupted");
-            Dispatch();
-            return;
-        }
-        if (_queue.Finish(returned.TrialId, returned.Assignment, end.Value) is not { } finished)
+        else if (current && _queue.Finish(returned.TrialId, returned.Assignment, end!.Value) is { } decided)
+            _queue.Apply(finished = decided);
+        // A report that is no longer current (applied already from a registration, or outdated) changes nothing; and a
+        // slot is only waiting for work when the queue gives it none (it may have been sent its next trial meanwhile).
+        if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining && _queue.RunningOn(returned.Slot) is null)
+            _waiting.Add(Sender);
+        if (finished is null)
         {
             Dispatch();
             return;
         }
-        _queue.Apply(finished);
         var sweepId = _queue.SweepOf(returned.TrialId);
         Dispatch([finished], () => NotifyIfEnded(sweepId));
     }

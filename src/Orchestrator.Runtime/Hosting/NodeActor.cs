@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Slots;
+using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -23,7 +24,29 @@ public sealed record ClusterView(
     int Pending,
     int Running);
 
-public sealed record MemberView(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable, int Slots, int Busy, int Draining);
+public sealed record MemberView(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable, int Slots, int Busy, int Draining,
+    string? AppVersion = null, double? AgeSeconds = null);
+
+/// <summary>What a node says of itself to the node that builds a <see cref="ClusterView"/>.</summary>
+public sealed record GetNodeInfo;
+
+public sealed record NodeInfo(string Address, string AppVersion, DateTimeOffset StartedAt);
+
+/// <summary>A membership command to the cluster, through the node that receives it: leave or down a member, or down
+/// every unreachable one (<c>Address</c> null).</summary>
+public sealed record MemberCommand(string Verb, string? Address);
+
+/// <summary>The answer to a <see cref="MemberCommand"/>: the members it applied to, or why it did nothing.</summary>
+public sealed record MemberCommandResult(string Verb, IReadOnlyList<string> Members, string? Refused);
+
+/// <summary>The actor tree of the node at <c>Node</c> (SendToAll; the named one answers; null: the node that receives
+/// it), from <c>Path</c> down <c>Depth</c> levels.</summary>
+public sealed record GetActorTree(string? Node, string Path, int Depth);
+
+public sealed record ActorTree(string Node, IReadOnlyList<ActorEntry> Actors);
+
+/// <summary>One actor; for a trial's actors, its trial, backbone and state.</summary>
+public sealed record ActorEntry(string Path, string? Trial, string? Backbone, string? State);
 
 /// <summary>
 /// This node's operations actor, registered with the ClusterClient receptionist at <c>/user/node</c> so the CLI can ask
@@ -36,7 +59,14 @@ public sealed class NodeActor : ReceiveActor
     private readonly IActorRef _coordinator;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly List<IActorRef> _slots = [];
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private bool _draining;
+
+    /// <summary>The orchestrator's version, as every node reports it.</summary>
+    public static string AppVersion { get; } =
+        typeof(NodeActor).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0]
+        ?? typeof(NodeActor).Assembly.GetName().Version?.ToString() ?? "unknown";
 
     public NodeActor(IActorRef coordinator)
     {
@@ -55,20 +85,102 @@ public sealed class NodeActor : ReceiveActor
             foreach (var slot in _slots) slot.Tell(new SetDraining(drain.Draining));
             Sender.Tell(new NodeDrained(_cluster.SelfAddress.ToString(), drain.Draining, _slots.Count));
         });
-        ReceiveAsync<GetClusterView>(async _ =>
+        // The queries below wait for other actors' answers off this actor's thread and pipe the result back, so that
+        // this actor keeps answering meanwhile (the other nodes' GetNodeInfo, its own Identify).
+        Receive<GetClusterView>(_ => ViewAsync(Context.System).PipeTo(Sender));
+        Receive<GetNodeInfo>(_ => Sender.Tell(Info));
+        Receive<MemberCommand>(command => Sender.Tell(Apply(command)));
+        Receive<GetActorTree>(query =>
         {
-            var reply = Sender;
-            QueueStatus? queue = null;
+            if (query.Node is not null && !SameNode(query.Node)) return;
+            var collectors = Enumerable.Range(1, Math.Max(1, query.Depth)).Select(level =>
+            {
+                var collector = Context.ActorOf(Akka.Actor.Props.Create(() => new IdentityCollector(TimeSpan.FromMilliseconds(500))));
+                Context.ActorSelection(query.Path.TrimEnd('/') + string.Concat(Enumerable.Repeat("/*", level))).Tell(new Identify(level), collector);
+                return collector;
+            }).ToList();
+            ActorTreeAsync(collectors, _slots.ToList()).PipeTo(Sender);
+        });
+    }
+
+    private NodeInfo Info => new(_cluster.SelfAddress.ToString(), AppVersion, _startedAt);
+
+    private MemberCommandResult Apply(MemberCommand command)
+    {
+        var state = _cluster.State;
+        if (command.Address is null)
+        {
+            var unreachable = state.Unreachable.Select(m => m.Address).ToList();
+            foreach (var address in unreachable) _cluster.Down(address);
+            return new MemberCommandResult(command.Verb, unreachable.Select(a => a.ToString()).ToList(), null);
+        }
+        var member = state.Members.FirstOrDefault(m => Names(command.Address, m.Address));
+        if (member is null)
+            return new MemberCommandResult(command.Verb, Array.Empty<string>(), $"no member {command.Address} in the cluster");
+        if (command.Verb == "leave") _cluster.Leave(member.Address);
+        else _cluster.Down(member.Address);
+        // Arrays and lists, never collection expressions: these records cross the network (Newtonsoft cannot make the
+        // compiler's read-only list types).
+        return new MemberCommandResult(command.Verb, new[] { member.Address.ToString() }, null);
+    }
+
+    /// <summary>The actors that answered the wildcard selections of each level (one collector per level); the trial
+    /// actors annotated from their slots.</summary>
+    private async Task<ActorTree> ActorTreeAsync(IReadOnlyList<IActorRef> collectors, IReadOnlyList<IActorRef> slots)
+    {
+        var found = new List<string>();
+        foreach (var collector in collectors)
+        {
+            var refs = await collector.Ask<IReadOnlyList<IActorRef>>(new IdentityCollector.Done(), TimeSpan.FromSeconds(5));
+            found.AddRange(refs.Select(r => r.Path.ToStringWithoutAddress()));
+        }
+        var trials = new Dictionary<string, TrialStatusReport>(StringComparer.Ordinal);
+        foreach (var slot in slots)
+        {
             try
             {
-                queue = await _coordinator.Ask<QueueStatus>(new GetQueueStatus(), TimeSpan.FromSeconds(3));
+                var report = await slot.Ask<TrialStatusReport>(new GetTrialStatus(), TimeSpan.FromSeconds(2));
+                trials[report.TrialId] = report;
             }
-            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+            catch (Exception ex) when (ex is AskTimeoutException or InvalidOperationException or TaskCanceledException)
             {
-                // No coordinator reachable now: the members are still worth showing.
+                // An idle slot (it answers with a failure) or one between trials.
             }
-            reply.Tell(View(queue));
-        });
+        }
+        var entries = found.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(p =>
+        {
+            var trial = trials.Values.FirstOrDefault(t => p.Split('/').Any(part => part.StartsWith($"trial-{t.TrialId}-", StringComparison.Ordinal)));
+            return trial is null
+                ? new ActorEntry(p, null, null, null)
+                : new ActorEntry(p, trial.TrialId, trial.Journaled.Backbone,
+                    FormattableString.Invariant($"{trial.Journaled.Phase.ToString().ToLowerInvariant()}, epoch {Math.Max(trial.TrainingEpoch, trial.Journaled.EpochsDone)} of {trial.Journaled.MaxEpochs}, m={trial.Journaled.UnfrozenGroups}/{trial.Journaled.Groups}, patience {trial.Journaled.PatienceCounter}/{trial.Journaled.Patience}"));
+        }).ToList();
+        return new ActorTree(_cluster.SelfAddress.ToString(), entries);
+    }
+
+    /// <summary>Gathers the answers to one wildcard Identify for a while, then hands them over.</summary>
+    private sealed class IdentityCollector : ReceiveActor
+    {
+        public sealed record Done;
+
+        private readonly List<IActorRef> _found = [];
+        private IActorRef? _asker;
+        private bool _closed;
+
+        public IdentityCollector(TimeSpan window)
+        {
+            Receive<ActorIdentity>(id => { if (id.Subject is { } subject) _found.Add(subject); });
+            Receive<Done>(_ => { _asker = Sender; Reply(); });
+            Receive<ReceiveTimeout>(_ => { _closed = true; Reply(); });
+            Context.SetReceiveTimeout(window);
+        }
+
+        private void Reply()
+        {
+            if (!_closed || _asker is null) return;
+            _asker.Tell((IReadOnlyList<IActorRef>)_found.ToList());
+            Context.Stop(Self);
+        }
     }
 
     public static Props Props(IActorRef coordinator) => Akka.Actor.Props.Create(() => new NodeActor(coordinator));
@@ -82,9 +194,34 @@ public sealed class NodeActor : ReceiveActor
         string.Equals(address.TrimEnd('/'), node.ToString(), StringComparison.Ordinal)
         || string.Equals(address, $"{node.Host}:{node.Port}", StringComparison.Ordinal);
 
-    private ClusterView View(QueueStatus? queue)
+    private async Task<ClusterView> ViewAsync(ActorSystem system)
     {
+        QueueStatus? queue = null;
+        try
+        {
+            queue = await _coordinator.Ask<QueueStatus>(new GetQueueStatus(), TimeSpan.FromSeconds(3));
+        }
+        catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+        {
+            // No coordinator reachable now: the members are still worth showing.
+        }
         var state = _cluster.State;
+        var self = Info;
+        // Each reachable member's node actor says its version and start time (within a second, or it shows "?").
+        var unreachableNow = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var infos = (await Task.WhenAll(state.Members.Where(m => !unreachableNow.Contains(m.Address)).Select(async m =>
+        {
+            try
+            {
+                return m.Address == _cluster.SelfAddress ? self
+                    : await system.ActorSelection(new RootActorPath(m.Address) / "user" / Name).Ask<NodeInfo>(new GetNodeInfo(), TimeSpan.FromSeconds(1));
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+            {
+                return null;
+            }
+        }))).OfType<NodeInfo>().ToDictionary(i => i.Address, StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
         var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
         var slots = queue?.Slots ?? [];
         var members = state.Members.Select(m => new MemberView(
@@ -94,7 +231,9 @@ public sealed class NodeActor : ReceiveActor
             !unreachable.Contains(m.Address),
             slots.Count(s => s.Node == m.Address.ToString()),
             slots.Count(s => s.Node == m.Address.ToString() && s.Busy),
-            slots.Count(s => s.Node == m.Address.ToString() && s.Draining))).ToList();
+            slots.Count(s => s.Node == m.Address.ToString() && s.Draining),
+            infos.GetValueOrDefault(m.Address.ToString())?.AppVersion,
+            infos.TryGetValue(m.Address.ToString(), out var info) ? (now - info.StartedAt).TotalSeconds : null)).ToList();
         var roles = state.Members.SelectMany(m => m.Roles).Distinct().OrderBy(r => r, StringComparer.Ordinal)
             .ToDictionary(r => r, r => state.RoleLeader(r)?.ToString(), StringComparer.Ordinal);
         return new ClusterView(_cluster.SelfAddress.ToString(), state.Leader?.ToString(), roles, queue?.Node, members,

@@ -35,11 +35,12 @@ public sealed class OperationsClient : IAsyncDisposable
 
     /// <summary>Asks the coordinator singleton (through the proxy of whichever node the client reached).</summary>
     public Task<object> AskCoordinatorAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(new ClusterClient.Send($"/user/{OrchestratorNode.CoordinatorProxyName}", message), timeout, ct);
+        AskAsync(new ClusterClient.Send($"/user/{OrchestratorNode.CoordinatorProxyName}", message, localAffinity: true), timeout, ct);
 
-    /// <summary>Asks the operations actor of one node (any).</summary>
+    /// <summary>Asks the operations actor of one node: the contact point's own (local affinity), not one picked at
+    /// random, which may be a node that died and has not been removed yet.</summary>
     public Task<object> AskNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(new ClusterClient.Send($"/user/{NodeActor.Name}", message), timeout, ct);
+        AskAsync(new ClusterClient.Send($"/user/{NodeActor.Name}", message, localAffinity: true), timeout, ct);
 
     /// <summary>Tells every node's operations actor; the first answer comes back.</summary>
     public Task<object> AskEveryNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>

@@ -48,7 +48,8 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     /// <summary>Completes when the actor system has terminated; true when the cluster removed this node without it
     /// asking to leave (downed by the split-brain resolver or an operator).</summary>
-    public Task<bool> Terminated => System.WhenTerminated.ContinueWith(_ => !_leaving, TaskScheduler.Default);
+    public Task<bool> Terminated => System.WhenTerminated.ContinueWith(
+        _ => !_leaving && CoordinatedShutdown.Get(System).ShutdownReason is not CoordinatedShutdown.ClusterLeavingReason, TaskScheduler.Default);
 
     /// <summary>Starts the node and joins the cluster (with no seed nodes, it forms a one-node cluster by joining
     /// itself); returns once it is up. <paramref name="rows"/> is the store the coordinator projects its view onto.</summary>
@@ -59,6 +60,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
         try
         {
+            system.ActorOf(PersistenceWarmup.Props(), "persistence-warmup");
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -77,7 +79,14 @@ public sealed class OrchestratorNode : IAsyncDisposable
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
             else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
-            return new OrchestratorNode(system, proxy, node);
+            var started = new OrchestratorNode(system, proxy, node);
+            // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
+            {
+                if (started._slots.Count > 0) await started.HandBackAsync(TimeSpan.FromSeconds(25)).ConfigureAwait(false);
+                return Akka.Done.Instance;
+            });
+            return started;
         }
         catch
         {

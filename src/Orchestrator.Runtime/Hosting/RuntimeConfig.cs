@@ -107,6 +107,8 @@ public static class RuntimeConfig
                 }
               }
               coordinated-shutdown.exit-clr = off
+              # A node told to leave hands its trials back first (they stop at once, their journals kept).
+              coordinated-shutdown.phases.before-cluster-shutdown.timeout = 30s
               # Ctrl+C belongs to the command: it stops the trials at their epoch boundary and hands them back
               # before the actor system is shut down, which Akka would otherwise start on its own.
               coordinated-shutdown.run-by-clr-shutdown-hook = off

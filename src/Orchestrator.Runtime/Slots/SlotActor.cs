@@ -28,6 +28,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private string _name = "";
     private Running? _running;
     private AssignmentRef? _lastReceived;
+    private WorkReturned? _lastReturned;
     private bool _draining;
     private bool _stopping;
 
@@ -79,7 +80,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     }
 
     private void Register() => _coordinator.Tell(new RegisterSlot(_name, _running?.Ref, _lastReceived,
-        WantsWork: _running is null && !_draining && !_stopping, _draining || _stopping, _onlySweep));
+        WantsWork: _running is null && !_draining && !_stopping, _draining || _stopping, _onlySweep, _lastReturned));
 
     private void OnAssigned(WorkAssigned work)
     {
@@ -145,7 +146,8 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     {
         _running = null;
         // The request for the next trial rides on the result: the coordinator journals both in one write.
-        _coordinator.Tell(new WorkReturned(_name, running.Ref.TrialId, running.Ref.Assignment, end, WantsWork: !_stopping && !_draining));
+        _lastReturned = new WorkReturned(_name, running.Ref.TrialId, running.Ref.Assignment, end, WantsWork: !_stopping && !_draining);
+        _coordinator.Tell(_lastReturned);
         if (_stopping) Context.Stop(Self);
     }
 

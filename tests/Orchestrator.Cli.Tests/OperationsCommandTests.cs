@@ -1,0 +1,88 @@
+using System.Text.Json;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>
+/// The operations commands against a live three-node cluster of real processes on loopback (a coordinator and two
+/// workers on one SQLite file), through the CLI's ClusterClient: members, the actor tree of a busy worker, a worker
+/// told to leave, a worker killed until the split-brain resolver removes it.
+/// </summary>
+[Collection("cluster processes")]
+public class OperationsCommandTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(120);
+
+    private static async Task<JsonElement> JsonOfAsync(ClusterRig rig, params string[] args)
+    {
+        var result = await rig.RunAsync([.. args, "--json"]);
+        result.ExitCode.Should().Be(0, result.Stdout);
+        using var document = JsonDocument.Parse(result.Stdout);
+        return document.RootElement.Clone();
+    }
+
+    private static async Task<JsonElement> MembersUntilAsync(ClusterRig rig, Func<List<JsonElement>, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var show = await JsonOfAsync(rig, "cluster", "show");
+            if (done(show.GetProperty("members").EnumerateArray().ToList())) return show;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: last seen {show}\n{rig.Logs()}");
+            await Task.Delay(500);
+        }
+    }
+
+    private static string AddressOf(RunningCli node) =>
+        System.Text.RegularExpressions.Regex.Match(node.Output, @"node (akka\.tcp://\S+) is up").Groups[1].Value;
+
+    [Fact]
+    public async Task A_three_node_cluster_is_shown_its_busy_worker_s_actors_listed_a_left_worker_exits_cleanly_and_a_killed_one_goes()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:3"; // 7 epochs: the trials still run when the worker is told to leave
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("ops", 2));
+        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        var leaving = rig.Worker("worker-a");
+        var killed = rig.Worker("worker-b");
+        await rig.WaitForOutputAsync(leaving, @"epoch 1:", Long);
+        await rig.WaitForOutputAsync(killed, @"epoch 1:", Long);
+
+        var show = await MembersUntilAsync(rig, m => m.Count == 3 && m.All(x => x.GetProperty("status").GetString() == "up"), "three up members");
+        var members = show.GetProperty("members").EnumerateArray().ToList();
+        members.Select(m => m.GetProperty("roles")[0].GetString()).Should().BeEquivalentTo(["coordinator", "worker", "worker"]);
+        members.Where(m => m.GetProperty("roles")[0].GetString() == "worker").Should()
+            .OnlyContain(m => m.GetProperty("slots").GetInt32() == 1 && m.GetProperty("busy").GetInt32() == 1);
+        members.Should().OnlyContain(m => m.GetProperty("appVersion").GetString()!.Length > 0 && m.GetProperty("ageSeconds").GetDouble() >= 0);
+        var table = await rig.RunAsync("cluster", "show");
+        table.Stdout.Split('\n').Should().OnlyContain(line => line.TrimEnd().Length <= 80, "the human form fits an 80-column terminal");
+        table.Stdout.Should().Contain("3 member(s), 3 up, 0 unreachable");
+        (await JsonOfAsync(rig, "cluster", "leader")).GetProperty("coordinator").GetString().Should().Be(AddressOf(coordinator));
+
+        var tree = await JsonOfAsync(rig, "actor", "hierarchy", "--node", AddressOf(leaving));
+        tree.GetProperty("node").GetString().Should().Be(AddressOf(leaving));
+        var trialActors = tree.GetProperty("actors").EnumerateArray().Where(a => a.GetProperty("trial").ValueKind == JsonValueKind.String).ToList();
+        trialActors.Should().NotBeEmpty(rig.Logs());
+        trialActors.Should().OnlyContain(a => a.GetProperty("backbone").GetString() == "lightweight-cnn" && a.GetProperty("state").GetString()!.StartsWith("training"));
+        tree.GetProperty("actors").EnumerateArray().Select(a => a.GetProperty("path").GetString()).Should().Contain("/user/node");
+
+        leaving.Output.Should().NotContain("completed:", "its trial still runs when it is told to leave");
+        var leave = await rig.RunAsync("cluster", "leave", AddressOf(leaving));
+        leave.ExitCode.Should().Be(0, leave.Stdout);
+        using (var exit = new CancellationTokenSource(Long))
+            await leaving.Process.WaitForExitAsync(exit.Token);
+        leaving.Process.ExitCode.Should().Be(0, "a node told to leave exits cleanly: " + rig.Logs());
+        coordinator.Output.Should().Contain("handed back", "its trial went back to the queue before it left");
+
+        killed.Kill9();
+        await MembersUntilAsync(rig, m => m.Any(x => !x.GetProperty("reachable").GetBoolean()), "the killed worker shown unreachable");
+        await MembersUntilAsync(rig, m => m.Count == 1, "the killed worker removed by the split-brain resolver");
+
+        var unknown = await rig.RunAsync("cluster", "down", "127.0.0.1:1");
+        unknown.ExitCode.Should().Be(2, unknown.Stdout);
+        unknown.Stdout.Should().Contain("no member 127.0.0.1:1");
+        (await rig.RunAsync("cluster", "leave", "not-an-address")).ExitCode.Should().Be(2);
+        (await rig.RunAsync("cluster", "down-unreachable")).Stdout.Should().Contain("no unreachable member");
+    }
+}
