@@ -39,6 +39,8 @@ public class NetworkPartitionTests
             var url = local.Replace("127.0.0.1", "10.231.0.1");
             await using var rig = await ClusterRig.CreateAsync(url);
             await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("partition", 1));
+            // Epochs long enough for worker 2 to start on a loaded box before worker 1 is done.
+            rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:3";
 
             // Node i of the lab has 10.231.0.i: pg 1, coord 2, w1 3, w2 4.
             rig.Environment["ORCHESTRATOR_SEEDS"] = $"10.231.0.2:{rig.SeedPort}";

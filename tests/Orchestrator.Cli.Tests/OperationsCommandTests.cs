@@ -39,7 +39,8 @@ public class OperationsCommandTests
     public async Task A_three_node_cluster_is_shown_its_busy_worker_s_actors_listed_a_left_worker_exits_cleanly_and_a_killed_one_goes()
     {
         await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:3"; // 7 epochs: the trials still run when the worker is told to leave
+        // 7 epochs of 6 s: the trials still run when the worker is told to leave, even on a loaded CI box.
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:6";
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("ops", 2));
