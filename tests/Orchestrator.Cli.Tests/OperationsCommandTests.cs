@@ -86,4 +86,68 @@ public class OperationsCommandTests
         (await rig.RunAsync("cluster", "leave", "not-an-address")).ExitCode.Should().Be(2);
         (await rig.RunAsync("cluster", "down-unreachable")).Stdout.Should().Contain("no unreachable member");
     }
+
+    [Fact]
+    public async Task Cluster_leader_names_the_singleton_s_node_and_moves_when_that_node_leaves()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        var first = rig.Coordinator("coordinator-1");
+        await rig.WaitForOutputAsync(first, "coordinator on .*: recovered", Long);
+        var secondPort = ClusterRig.FreePort();
+        var second = rig.Coordinator("coordinator-2", secondPort);
+        await rig.WaitForOutputAsync(second, " is up", Long);
+        (await JsonOfAsync(rig, "cluster", "leader")).GetProperty("coordinator").GetString().Should().Be(AddressOf(first));
+
+        (await rig.RunAsync("cluster", "leave", AddressOf(first))).ExitCode.Should().Be(0, rig.Logs());
+        using (var exit = new CancellationTokenSource(Long))
+            await first.Process.WaitForExitAsync(exit.Token);
+        first.Process.ExitCode.Should().Be(0, "a coordinator told to leave exits cleanly: " + rig.Logs());
+        await rig.WaitForOutputAsync(second, "coordinator on .*: recovered", Long);
+
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var leader = await JsonOfAsync(rig, "cluster", "leader", "--contact", $"127.0.0.1:{secondPort}");
+            if (leader.GetProperty("coordinator").GetString() == AddressOf(second))
+            {
+                leader.GetProperty("leader").GetString().Should().Be(AddressOf(second), "the one member left leads");
+                break;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the coordinator did not move: {leader}\n{rig.Logs()}");
+            await Task.Delay(500);
+        }
+    }
+
+    [Fact]
+    public async Task Sweep_status_and_trial_show_answer_from_the_live_trial_actors_and_without_a_cluster_from_the_journal()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:2";
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("live", 1));
+        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        var worker = rig.Worker("worker");
+        await rig.WaitUntilAsync("two epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
+
+        var status = await JsonOfAsync(rig, "sweep", "status", "live");
+        var journaled = await rig.JournaledEpochsAsync();
+        status.GetProperty("source").GetString().Should().Be("cluster");
+        var live = status.GetProperty("live").EnumerateArray().Single();
+        live.GetProperty("epoch").GetInt32().Should().BeInRange(journaled - 1, journaled + 1, "the live epoch is within one epoch of the journal");
+        live.GetProperty("node").GetString().Should().Be(AddressOf(worker));
+        live.GetProperty("slot").GetString().Should().Be("slot-0");
+        live.GetProperty("backbone").GetString().Should().Be("lightweight-cnn");
+        var trialId = live.GetProperty("trialId").GetString()!;
+        var shown = await rig.RunAsync("trial", "show", trialId);
+        shown.Stdout.Should().Contain($"live: {trialId} on ").And.Contain("slot-0: epoch");
+
+        foreach (var process in new[] { worker, coordinator }) process.Kill9();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var offline = await rig.RunAsync("sweep", "status", "live", "--json");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(8), "no contact point listens: no wait for the client's timeout");
+        offline.ExitCode.Should().Be(0, offline.Stdout);
+        offline.Stdout.Should().Contain("shown from the journal").And.Contain("\"source\": \"journal\"");
+        offline.Stdout.Split('\n').Count(l => l.Contains("shown from the journal")).Should().Be(1, "said in one line");
+    }
 }

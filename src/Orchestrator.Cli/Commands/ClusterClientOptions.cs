@@ -31,8 +31,23 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
     public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)
     {
         var wait = Wait(result);
-        await using var client = Start(result);
-        var answer = await ask(client, wait);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var client = Start(result);
+        var started = clock.Elapsed;
+        object answer;
+        try
+        {
+            answer = await ask(client, wait);
+        }
+        finally
+        {
+            var asked = clock.Elapsed;
+            await client.DisposeAsync();
+            // ORCHESTRATOR_TIMING=1: what the client's own actor system costs a query (README: operations commands).
+            if (Environment.GetEnvironmentVariable("ORCHESTRATOR_TIMING") == "1")
+                Console.Error.WriteLine(FormattableString.Invariant(
+                    $"timing: client start {started.TotalMilliseconds:F0} ms, ask {(asked - started).TotalMilliseconds:F0} ms, client stop {(clock.Elapsed - asked).TotalMilliseconds:F0} ms"));
+        }
         return answer is T t ? t : throw new InvalidOperationException($"the cluster answered {answer.GetType().Name}");
     }
 }

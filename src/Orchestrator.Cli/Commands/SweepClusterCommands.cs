@@ -89,10 +89,20 @@ public static class SweepClusterCommands
     }
 
     /// <summary>`sweep status ID`: the trials table and a progress line (or JSON), refreshed with --watch until every trial has ended.</summary>
-    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, bool asJson, bool watch, CancellationToken ct)
+    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, bool asJson, bool watch,
+        Func<Task<LiveTrials?>> askLive, string fallback, CancellationToken ct)
     {
+        var saidFallback = false;
         while (true)
         {
+            var live = await askLive();
+            if (live is null && !saidFallback)
+            {
+                Console.Error.WriteLine(fallback);
+                saidFallback = true;
+            }
+            var ids = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            var running = live?.Trials.Where(t => ids.Contains(t.TrialId)).OrderBy(t => t.TrialId, StringComparer.Ordinal).ToList() ?? [];
             // Without asking the cluster, the slots at work on the sweep are those its running trials occupy.
             var busy = (await store.ListTrialsAsync(sweep.Id, ct)).Count(t => t.Status == TrialStatus.Running);
             var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
@@ -115,6 +125,8 @@ public static class SweepClusterCommands
                         etaSeconds = progress.Eta?.TotalSeconds,
                     },
                     trials = trials.Select(Tables.TrialJson),
+                    source = live is null ? "journal" : "cluster",
+                    live = running.Select(LiveTrialsQuery.Json),
                 }, options));
             }
             else
@@ -122,6 +134,7 @@ public static class SweepClusterCommands
                 if (watch && ConsoleRunObserver.Interactive) AnsiConsole.Clear();
                 AnsiConsole.Write(Tables.Trials(trials).Title($"sweep {sweep.Name} ({sweep.Id}){(cancelled ? " CANCELLED" : "")}"));
                 Console.WriteLine(Describe(progress));
+                foreach (var t in running) Console.WriteLine($"live: {LiveTrialsQuery.Describe(t)}");
             }
             var open = trials.Any(t => t.Record.Status is TrialStatus.Pending or TrialStatus.Running);
             if (!watch || !open) return ExitCodes.Ok;

@@ -41,7 +41,8 @@ public static class SweepCommands
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var watch = new Option<bool>("--watch") { Description = "Refresh every 2 s until every trial has ended (with --json: one JSON line per refresh)" };
-        var command = new Command("status", "Trials of a sweep by state, epochs done and ETA, or a summary of every sweep") { id, store, json, watch };
+        var command = new Command("status", "Trials of a sweep by state, epochs done and ETA (running trials asked of the live cluster), or a summary of every sweep") { id, store, json, watch };
+        var cluster = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
@@ -52,7 +53,8 @@ public static class SweepCommands
                 return await ListSweepsAsync(opened, session.Journal, asJson, ct);
             var sweepRecord = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
-            return await SweepClusterCommands.PrintStatusAsync(opened, session.Journal, sweepRecord, asJson, result.GetValue(watch), ct);
+            return await SweepClusterCommands.PrintStatusAsync(opened, session.Journal, sweepRecord, asJson, result.GetValue(watch),
+                () => LiveTrialsQuery.TryAskAsync(result, cluster, ct), LiveTrialsQuery.Fallback(result, cluster), ct);
         }, ct));
         return command;
     }

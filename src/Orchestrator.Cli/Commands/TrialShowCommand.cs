@@ -17,7 +17,8 @@ public static class TrialShowCommand
         var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("show", "One trial: status, slot it is assigned to, assignments, progress and result") { id, store, json };
+        var command = new Command("show", "One trial: status, where it runs now (asked of the live cluster), assignments, progress and result") { id, store, json };
+        var cluster = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
@@ -27,6 +28,9 @@ public static class TrialShowCommand
                 ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
             var events = await session.Journal.EffectiveAsync(trialId, ct);
             var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), TrialEvolution.Replay(events));
+            var live = await LiveTrialsQuery.TryAskAsync(result, cluster, ct);
+            var running = live?.Trials.FirstOrDefault(t => t.TrialId == trialId);
+            if (live is null) Console.Error.WriteLine(LiveTrialsQuery.Fallback(result, cluster));
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -38,6 +42,8 @@ public static class TrialShowCommand
                     attempt = view.State.Attempt,
                     events = events.Count,
                     updatedAt = record.UpdatedAt,
+                    source = live is null ? "journal" : "cluster",
+                    live = running is null ? null : LiveTrialsQuery.Json(running),
                 }, Tables.Json));
                 return ExitCodes.Ok;
             }
@@ -50,6 +56,7 @@ public static class TrialShowCommand
             if (s.Result is { } r)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}"));
             if (s.FailureReason is { } f) Console.WriteLine($"failed: {f}");
+            if (live is not null) Console.WriteLine(running is null ? "live: not running on any node" : $"live: {LiveTrialsQuery.Describe(running)}");
             return ExitCodes.Ok;
         }, ct));
         return command;

@@ -45,6 +45,18 @@ public sealed record GetActorTree(string? Node, string Path, int Depth);
 
 public sealed record ActorTree(string Node, IReadOnlyList<ActorEntry> Actors);
 
+/// <summary>The trials running anywhere in the cluster, as their actors see them now (one node gathers every member's
+/// <see cref="GetLocalTrials"/>; <c>Unanswered</c>: members that did not answer within a second).</summary>
+public sealed record GetLiveTrials;
+
+public sealed record GetLocalTrials;
+
+public sealed record LiveTrials(IReadOnlyList<LiveTrial> Trials, IReadOnlyList<string> Unanswered);
+
+/// <summary>A running trial as its actor sees it: <c>Epoch</c> is the one in training (or the last journaled).</summary>
+public sealed record LiveTrial(string TrialId, string Node, string Slot, string Backbone, string Phase, int Epoch, bool Training,
+    int MaxEpochs, int Unfrozen, int Groups, int PatienceCounter, int Patience, int Attempt);
+
 /// <summary>One actor; for a trial's actors, its trial, backbone and state.</summary>
 public sealed record ActorEntry(string Path, string? Trial, string? Backbone, string? State);
 
@@ -90,6 +102,8 @@ public sealed class NodeActor : ReceiveActor
         Receive<GetClusterView>(_ => ViewAsync(Context.System).PipeTo(Sender));
         Receive<GetNodeInfo>(_ => Sender.Tell(Info));
         Receive<MemberCommand>(command => Sender.Tell(Apply(command)));
+        Receive<GetLocalTrials>(_ => LocalTrialsAsync(_slots.ToList(), _cluster.SelfAddress.ToString()).PipeTo(Sender));
+        Receive<GetLiveTrials>(_ => LiveTrialsAsync(Context.System).PipeTo(Sender));
         Receive<GetActorTree>(query =>
         {
             if (query.Node is not null && !SameNode(query.Node)) return;
@@ -104,6 +118,50 @@ public sealed class NodeActor : ReceiveActor
     }
 
     private NodeInfo Info => new(_cluster.SelfAddress.ToString(), AppVersion, _startedAt);
+
+    private static async Task<LiveTrials> LocalTrialsAsync(IReadOnlyList<IActorRef> slots, string node)
+    {
+        var reports = await Task.WhenAll(slots.Select(async slot =>
+        {
+            try
+            {
+                return (Slot: slot, Report: await slot.Ask<TrialStatusReport>(new GetTrialStatus(), TimeSpan.FromSeconds(2)));
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or InvalidOperationException or TaskCanceledException)
+            {
+                return (Slot: slot, Report: (TrialStatusReport?)null); // idle, or between trials
+            }
+        }));
+        var live = reports.Where(r => r.Report is not null).Select(r =>
+        {
+            var (report, state) = (r.Report!, r.Report!.Journaled);
+            return new LiveTrial(report.TrialId, node, r.Slot.Path.Name, state.Backbone, state.Phase.ToString().ToLowerInvariant(),
+                report.TrainingEpoch > 0 ? report.TrainingEpoch : state.EpochsDone, report.TrainingEpoch > 0, state.MaxEpochs,
+                state.UnfrozenGroups, state.Groups, state.PatienceCounter, state.Patience, report.Attempt);
+        }).ToList();
+        return new LiveTrials(live, Array.Empty<string>());
+    }
+
+    private async Task<LiveTrials> LiveTrialsAsync(ActorSystem system)
+    {
+        var state = _cluster.State;
+        var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
+        var members = state.Members.Where(m => !unreachable.Contains(m.Address) && m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
+        var answers = await Task.WhenAll(members.Select(async address =>
+        {
+            try
+            {
+                return (Address: address, Answer: await system.ActorSelection(new RootActorPath(address) / "user" / Name)
+                    .Ask<LiveTrials>(new GetLocalTrials(), TimeSpan.FromSeconds(3)));
+            }
+            catch (Exception ex) when (ex is AskTimeoutException or TaskCanceledException)
+            {
+                return (Address: address, Answer: (LiveTrials?)null);
+            }
+        }));
+        return new LiveTrials(answers.Where(a => a.Answer is not null).SelectMany(a => a.Answer!.Trials).ToList(),
+            answers.Where(a => a.Answer is null).Select(a => a.Address.ToString()).Concat(unreachable.Select(a => a.ToString())).ToList());
+    }
 
     private MemberCommandResult Apply(MemberCommand command)
     {
