@@ -32,19 +32,27 @@ public class OperationsCommandTests
         }
     }
 
+    /// <summary>A SQLite rig with a coordinator and a launched sweep of <paramref name="trials"/> trials of 7 epochs.</summary>
+    private static async Task<(ClusterRig Rig, RunningCli Coordinator)> LaunchedAsync(string name, int trials, double epochSeconds)
+    {
+        var rig = ClusterRig.CreateSqlite();
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{epochSeconds}");
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec(name, trials));
+        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        return (rig, coordinator);
+    }
+
     private static string AddressOf(RunningCli node) =>
         System.Text.RegularExpressions.Regex.Match(node.Output, @"node (akka\.tcp://\S+) is up").Groups[1].Value;
 
     [Fact]
     public async Task A_three_node_cluster_is_shown_its_busy_worker_s_actors_listed_a_left_worker_exits_cleanly_and_a_killed_one_goes()
     {
-        await using var rig = ClusterRig.CreateSqlite();
         // 7 epochs of 6 s: the trials still run when the worker is told to leave, even on a loaded CI box.
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:6";
-        var coordinator = rig.Coordinator();
-        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
-        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("ops", 2));
-        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        var (rig, coordinator) = await LaunchedAsync("ops", 2, 6);
+        await using var _ = rig;
         var leaving = rig.Worker("worker-a");
         var killed = rig.Worker("worker-b");
         await rig.WaitForOutputAsync(leaving, @"epoch 1:", Long);
@@ -121,12 +129,8 @@ public class OperationsCommandTests
     [Fact]
     public async Task Sweep_status_and_trial_show_answer_from_the_live_trial_actors_and_without_a_cluster_from_the_journal()
     {
-        await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:2";
-        var coordinator = rig.Coordinator();
-        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
-        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("live", 1));
-        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        var (rig, coordinator) = await LaunchedAsync("live", 1, 2);
+        await using var _ = rig;
         var worker = rig.Worker("worker");
         await rig.WaitUntilAsync("two epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
 
