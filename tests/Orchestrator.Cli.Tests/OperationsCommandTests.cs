@@ -33,10 +33,17 @@ public class OperationsCommandTests
     }
 
     /// <summary>A SQLite rig with a coordinator and a launched sweep of <paramref name="trials"/> trials of 7 epochs.</summary>
-    private static async Task<(ClusterRig Rig, RunningCli Coordinator)> LaunchedAsync(string name, int trials, double epochSeconds)
+    private static async Task<(ClusterRig Rig, RunningCli Coordinator)> LaunchedAsync(string name, int trials, double epochSeconds,
+        int? stableAfterSeconds = null)
     {
         var rig = ClusterRig.CreateSqlite();
         rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{epochSeconds}");
+        if (stableAfterSeconds is { } stable)
+        {
+            var conf = Path.Combine(rig.Dir, "akka-downing.conf");
+            await File.WriteAllTextAsync(conf, $"akka.cluster.failure-detector.acceptable-heartbeat-pause = 2s\nakka.cluster.split-brain-resolver.stable-after = {stable}s\n");
+            rig.Environment["ORCHESTRATOR_AKKA_CONFIG"] = conf;
+        }
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec(name, trials));
@@ -50,8 +57,9 @@ public class OperationsCommandTests
     [Fact]
     public async Task A_three_node_cluster_is_shown_its_busy_worker_s_actors_listed_a_left_worker_exits_cleanly_and_a_killed_one_goes()
     {
-        // 7 epochs of 6 s: the trials still run when the worker is told to leave, even on a loaded CI box.
-        var (rig, coordinator) = await LaunchedAsync("ops", 2, 6);
+        // 7 epochs of 6 s: the trials still run when the worker is told to leave, even on a loaded CI box; a split-brain
+        // resolver slow enough (20 s) that the CLI's polls see the killed worker unreachable before it is downed.
+        var (rig, coordinator) = await LaunchedAsync("ops", 2, 6, stableAfterSeconds: 20);
         await using var _ = rig;
         var leaving = rig.Worker("worker-a");
         var killed = rig.Worker("worker-b");
@@ -129,7 +137,7 @@ public class OperationsCommandTests
     [Fact]
     public async Task Sweep_status_and_trial_show_answer_from_the_live_trial_actors_and_without_a_cluster_from_the_journal()
     {
-        var (rig, coordinator) = await LaunchedAsync("live", 1, 2);
+        var (rig, coordinator) = await LaunchedAsync("live", 1, 4);
         await using var _ = rig;
         var worker = rig.Worker("worker");
         await rig.WaitUntilAsync("two epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
@@ -153,5 +161,26 @@ public class OperationsCommandTests
         offline.ExitCode.Should().Be(0, offline.Stdout);
         offline.Stdout.Should().Contain("shown from the journal").And.Contain("\"source\": \"journal\"");
         offline.Stdout.Split('\n').Count(l => l.Contains("shown from the journal")).Should().Be(1, "said in one line");
+    }
+
+    [Fact]
+    public async Task Node_drain_stops_new_work_on_a_node_while_its_running_trial_completes()
+    {
+        var (rig, coordinator) = await LaunchedAsync("drain", 2, 1.5);
+        await using var _ = rig;
+        var worker = rig.Worker("worker");
+        await rig.WaitForOutputAsync(worker, @"epoch 1:", Long);
+
+        var drained = await JsonOfAsync(rig, "node", "drain", AddressOf(worker));
+        drained.GetProperty("draining").GetBoolean().Should().BeTrue();
+        drained.GetProperty("slots").GetInt32().Should().Be(1);
+        await rig.WaitForOutputAsync(worker, "completed: test accuracy", Long);
+        await Task.Delay(TimeSpan.FromSeconds(4)); // two registrations: a draining slot asks for nothing
+        System.Text.RegularExpressions.Regex.Matches(worker.Output, " started").Count.Should().Be(1, "the drained node took no second trial: " + rig.Logs());
+        (await JsonOfAsync(rig, "cluster", "show")).GetProperty("pending").GetInt32().Should().Be(1);
+
+        (await JsonOfAsync(rig, "node", "drain", AddressOf(worker), "--undo")).GetProperty("draining").GetBoolean().Should().BeFalse();
+        await rig.WaitUntilAsync("the second trial completed once the drain was lifted", ClusterRig.AllCompletedAsync, Long);
+        coordinator.Output.Should().Contain("has ended: 2 completed");
     }
 }

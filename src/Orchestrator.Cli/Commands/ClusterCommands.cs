@@ -219,7 +219,8 @@ public static class ClusterCommands
     {
         var address = new Argument<string>("address") { Description = "The node's address (akka.tcp://orchestrator@host:port, or host:port)" };
         var undo = new Option<bool>("--undo") { Description = "Lift the drain: the node's slots ask for work again" };
-        var command = new Command("drain", "The node finishes its running trials and takes no new ones") { address, undo };
+        var json = CommonOptions.Json();
+        var command = new Command("drain", "The node finishes its running trials and takes no new ones") { address, undo, json };
         var client = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -233,7 +234,10 @@ public static class ClusterCommands
                     throw new InvalidInputException($"no member {target} in the cluster (members: {string.Join(", ", view.Members.Select(m => m.Address))})");
                 return await c.AskEveryNodeAsync(new DrainNode(target, draining), wait, ct);
             });
-            Console.WriteLine(drained.Draining
+            if (result.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { address = drained.Address, draining = drained.Draining, slots = drained.Slots }, Tables.Json));
+            else
+                Console.WriteLine(drained.Draining
                 ? $"node {drained.Address}: draining ({drained.Slots} slot(s) finish their trials and take no new ones)"
                 : $"node {drained.Address}: drain lifted ({drained.Slots} slot(s) ask for work again)");
             return ExitCodes.Ok;

@@ -6,63 +6,10 @@ using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime.Hosting;
 
-/// <summary>Drain (or undrain) the node at <c>Address</c> (every node hears it through ClusterClient's SendToAll; the
-/// named one acts and answers with <see cref="NodeDrained"/>).</summary>
-public sealed record DrainNode(string Address, bool Draining);
-
-public sealed record NodeDrained(string Address, bool Draining, int Slots);
-
-/// <summary>Answered with <see cref="ClusterView"/>: the cluster as the answering node sees it.</summary>
-public sealed record GetClusterView;
-
-public sealed record ClusterView(
-    string AnsweredBy,
-    string? Leader,
-    IReadOnlyDictionary<string, string?> RoleLeaders,
-    string? Coordinator,
-    IReadOnlyList<MemberView> Members,
-    int Pending,
-    int Running);
-
-public sealed record MemberView(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable, int Slots, int Busy, int Draining,
-    string? AppVersion = null, double? AgeSeconds = null);
-
-/// <summary>What a node says of itself to the node that builds a <see cref="ClusterView"/>.</summary>
-public sealed record GetNodeInfo;
-
-public sealed record NodeInfo(string Address, string AppVersion, DateTimeOffset StartedAt);
-
-/// <summary>A membership command to the cluster, through the node that receives it: leave or down a member, or down
-/// every unreachable one (<c>Address</c> null).</summary>
-public sealed record MemberCommand(string Verb, string? Address);
-
-/// <summary>The answer to a <see cref="MemberCommand"/>: the members it applied to, or why it did nothing.</summary>
-public sealed record MemberCommandResult(string Verb, IReadOnlyList<string> Members, string? Refused);
-
-/// <summary>The actor tree of the node at <c>Node</c> (SendToAll; the named one answers; null: the node that receives
-/// it), from <c>Path</c> down <c>Depth</c> levels.</summary>
-public sealed record GetActorTree(string? Node, string Path, int Depth);
-
-public sealed record ActorTree(string Node, IReadOnlyList<ActorEntry> Actors);
-
-/// <summary>The trials running anywhere in the cluster, as their actors see them now (one node gathers every member's
-/// <see cref="GetLocalTrials"/>; <c>Unanswered</c>: members that did not answer within a second).</summary>
-public sealed record GetLiveTrials;
-
-public sealed record GetLocalTrials;
-
-public sealed record LiveTrials(IReadOnlyList<LiveTrial> Trials, IReadOnlyList<string> Unanswered);
-
-/// <summary>A running trial as its actor sees it: <c>Epoch</c> is the one in training (or the last journaled).</summary>
-public sealed record LiveTrial(string TrialId, string Node, string Slot, string Backbone, string Phase, int Epoch, bool Training,
-    int MaxEpochs, int Unfrozen, int Groups, int PatienceCounter, int Patience, int Attempt);
-
-/// <summary>One actor; for a trial's actors, its trial, backbone and state.</summary>
-public sealed record ActorEntry(string Path, string? Trial, string? Backbone, string? State);
-
 /// <summary>
 /// This node's operations actor, registered with the ClusterClient receptionist at <c>/user/node</c> so the CLI can ask
-/// the running cluster (not the database) what it is doing: cluster view, drain.
+/// the running cluster (not the database) what it is doing and tell it what to do: the cluster view (each member says
+/// its version and age), leave and down, drain, the actor tree, the trials running on every node.
 /// </summary>
 public sealed class NodeActor : ReceiveActor
 {
