@@ -24,8 +24,23 @@ public sealed class TrialJournalReader
     public TrialJournalReader(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
+        WaitUntilJournalReady(system, TimeSpan.FromSeconds(60));
         _journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         _materializer = system.Materializer();
+    }
+
+    /// <summary>Waits until the SQL journal is initialized (at most <paramref name="timeout"/>): Akka.Persistence.Sql's read
+    /// journal gives it 5 s and throws, which a loaded box exceeded.</summary>
+    private static void WaitUntilJournalReady(ActorSystem system, TimeSpan timeout)
+    {
+        try
+        {
+            system.ActorOf(PersistenceWarmup.Props()).Ask<Akka.Done>(PersistenceWarmup.Finish, timeout).Wait(timeout + TimeSpan.FromSeconds(1));
+        }
+        catch (AggregateException)
+        {
+            // Not ready in time: the read journal then fails with its own reason.
+        }
     }
 
     /// <summary>Every event of the trial's journal in sequence order, superseded ones marked; empty for an unknown trial.</summary>
