@@ -101,10 +101,11 @@ public static class SweepClusterCommands
                 Console.Error.WriteLine(fallback);
                 saidFallback = true;
             }
-            var ids = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            var rows = await store.ListTrialsAsync(sweep.Id, ct);
+            var ids = rows.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
             var running = live?.Trials.Where(t => ids.Contains(t.TrialId)).OrderBy(t => t.TrialId, StringComparer.Ordinal).ToList() ?? [];
             // Without asking the cluster, the slots at work on the sweep are those its running trials occupy.
-            var busy = (await store.ListTrialsAsync(sweep.Id, ct)).Count(t => t.Status == TrialStatus.Running);
+            var busy = rows.Count(t => t.Status == TrialStatus.Running);
             var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
             var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
             if (asJson)
