@@ -25,5 +25,10 @@ status=${PIPESTATUS[0]}
 # Each test assembly ends with "Total tests: N", "Passed: N", "Failed: N", "Skipped: N" lines.
 awk '/^Total tests:/ { t += $3 } /^ +Passed:/ { p += $2 } /^ +Failed:/ { f += $2 } /^ +Skipped:/ { s += $2 }
   END { printf "TEST SUMMARY: %d passed, %d failed, %d skipped, %d total\n", p, f, s, t }' "$log"
+# The failures again, after the summary, so that the tail of a long CI log names them and says why.
+if grep -q '^ *Failed ' "$log"; then
+  echo "FAILED TESTS:"
+  awk '/^ *Failed / { print; n = 8; next } n > 0 && /^ *Passed / { n = 0 } n > 0 { print; n-- }' "$log"
+fi
 rm -f "$log"
 exit "$status"

@@ -183,4 +183,48 @@ public class OperationsCommandTests
         await rig.WaitUntilAsync("the second trial completed once the drain was lifted", ClusterRig.AllCompletedAsync, Long);
         coordinator.Output.Should().Contain("has ended: 2 completed");
     }
+
+    [Fact]
+    public async Task Cluster_join_lets_a_worker_whose_seed_never_answered_join_the_running_cluster_and_take_its_work()
+    {
+        var (rig, coordinator) = await LaunchedAsync("join", 1, 0.5);
+        await using var _ = rig;
+        var workerPort = ClusterRig.FreePort();
+        var nowhere = ClusterRig.FreePort();
+        var worker = rig.Worker("worker", 1, "--port", workerPort.ToString(), "--seed", $"127.0.0.1:{nowhere}");
+        var contact = $"127.0.0.1:{workerPort}";
+        var seed = $"127.0.0.1:{rig.SeedPort}";
+
+        (await rig.RunAsync("cluster", "join", seed, "--contact", contact, "--contact", seed)).ExitCode.Should().Be(2, "join acts on one node");
+        (await rig.RunAsync("cluster", "join", "no-port", "--contact", contact)).ExitCode.Should().Be(2);
+        var silent = await rig.RunAsync("cluster", "join", seed, "--contact", $"127.0.0.1:{nowhere}", "--timeout", "2");
+        silent.ExitCode.Should().Be(3, silent.Stdout);
+        silent.Stdout.Trim().Split('\n').Should().ContainSingle("one line");
+
+        (await JsonOfAsync(rig, "cluster", "show")).GetProperty("members").GetArrayLength().Should().Be(1, "the worker is in no cluster yet");
+        worker.Output.Should().NotContain(" is up");
+        // The worker's node may still be starting: until it listens, the join is "no answer" (exit 3).
+        var deadline = DateTime.UtcNow + Long;
+        CliResult joined;
+        while ((joined = await rig.RunAsync("cluster", "join", seed, "--contact", contact, "--json")).ExitCode == 3 && DateTime.UtcNow < deadline)
+            await Task.Delay(500);
+        joined.ExitCode.Should().Be(0, joined.Stdout + rig.Logs());
+        using (var document = JsonDocument.Parse(joined.Stdout))
+        {
+            document.RootElement.GetProperty("outcome").GetString().Should().Be("joined");
+            document.RootElement.GetProperty("node").GetString().Should().EndWith($":{workerPort}");
+        }
+        await rig.WaitForOutputAsync(worker, " is up", Long);
+        await MembersUntilAsync(rig, m => m.Count == 2 && m.All(x => x.GetProperty("status").GetString() == "up"), "the joined worker up");
+        await rig.WaitUntilAsync("the launched trial completed on the joined worker", ClusterRig.AllCompletedAsync, Long);
+        worker.Output.Should().Contain("completed: test accuracy");
+
+        var again = await rig.RunAsync("cluster", "join", seed, "--contact", contact);
+        again.ExitCode.Should().Be(0, again.Stdout);
+        again.Stdout.Should().Contain("already a member of the cluster of");
+        var elsewhere = await rig.RunAsync("cluster", "join", $"127.0.0.1:{nowhere}", "--contact", contact);
+        elsewhere.ExitCode.Should().Be(2, elsewhere.Stdout);
+        elsewhere.Stdout.Should().Contain("is already a member of a cluster").And.Contain("--seed");
+        coordinator.Output.Should().Contain("has ended: 1 completed");
+    }
 }

@@ -18,6 +18,7 @@ public static class ClusterCommands
         cluster.Subcommands.Add(Membership("leave", "The member leaves the cluster gracefully: a worker hands its trials back first, then exits"));
         cluster.Subcommands.Add(Membership("down", "Down the member: the cluster removes it at once (its trials are queued again); use for a box that is gone"));
         cluster.Subcommands.Add(DownUnreachable());
+        cluster.Subcommands.Add(Join());
         return cluster;
     }
 
@@ -99,6 +100,40 @@ public static class ClusterCommands
         {
             var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.AskNodeAsync(new MemberCommand("down", null), wait, ct));
             return PrintMemberCommand(done, result.GetValue(json));
+        }, ct));
+        return command;
+    }
+
+    private static Command Join()
+    {
+        var seed = new Argument<string>("seed") { Description = "A node of the cluster to join (host:port, or akka.tcp://orchestrator@host:port)" };
+        var json = CommonOptions.Json();
+        var command = new Command("join", "The node at --contact (one that is in no cluster yet: its seeds never answered) joins the cluster of SEED")
+        {
+            seed, json,
+        };
+        var client = ClusterClientOptions.AddTo(command, "The node that joins (exactly one)");
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var target = ValidAddress(result.GetValue(seed)!);
+            var contacts = CommonOptions.ResolveAddresses(result, client.Contacts);
+            if (contacts.Count != 1)
+                throw new InvalidInputException($"--contact: cluster join acts on one node; give it as the one --contact (got {contacts.Count}: {string.Join(", ", contacts)})");
+            var wait = client.Wait(result);
+            // The node waits a second less than the client, so that its "not up yet" answer arrives in time.
+            var joinWait = Math.Max(1, wait.TotalSeconds - 1);
+            var done = await client.AskAsync<JoinResult>(result, (c, w) => c.AskContactNodeAsync(new JoinCluster(target, joinWait), w, ct));
+            if (done.Refused is not null) throw new InvalidInputException(done.Refused);
+            if (done.Outcome == "joining")
+                throw new ClusterUnreachableException($"node {done.Node} asked {done.Seed} to join but was not up within {joinWait:0.#} s " +
+                                                      "(is a node of the cluster listening there?); it keeps trying");
+            if (result.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { node = done.Node, seed = done.Seed, outcome = done.Outcome, members = done.Members }, Tables.Json));
+            else
+                Console.WriteLine(done.Outcome == "joined"
+                    ? $"node {done.Node}: joined the cluster of {done.Seed} ({done.Members} member(s))"
+                    : $"node {done.Node}: already a member of the cluster of {done.Seed} ({done.Members} member(s))");
+            return ExitCodes.Ok;
         }, ct));
         return command;
     }

@@ -49,6 +49,12 @@ public sealed class NodeActor : ReceiveActor
         Receive<GetClusterView>(_ => ViewAsync(Context.System).PipeTo(Sender));
         Receive<GetNodeInfo>(_ => Sender.Tell(Info));
         Receive<MemberCommand>(command => Sender.Tell(Apply(command)));
+        Receive<JoinCluster>(join =>
+        {
+            var (seed, refused) = JoinOrRefuse(join.Seed);
+            if (refused is not null) Sender.Tell(refused);
+            else UpWithinAsync(seed!, TimeSpan.FromSeconds(Math.Clamp(join.WaitSeconds, 1, 300))).PipeTo(Sender);
+        });
         Receive<GetLocalTrials>(_ => LocalTrialsAsync(_slots.ToList(), _cluster.SelfAddress.ToString()).PipeTo(Sender));
         Receive<GetLiveTrials>(_ => LiveTrialsAsync(Context.System).PipeTo(Sender));
         Receive<GetActorTree>(query =>
@@ -127,6 +133,51 @@ public sealed class NodeActor : ReceiveActor
         // Arrays and lists, never collection expressions: these records cross the network (Newtonsoft cannot make the
         // compiler's read-only list types).
         return new MemberCommandResult(command.Verb, new[] { member.Address.ToString() }, null);
+    }
+
+    /// <summary>Asks the cluster to join <paramref name="text"/>'s cluster, or says why not: a node that is already a
+    /// member stays where it is (Akka lets a node join one cluster, once).</summary>
+    private (Address? Seed, JoinResult? Refused) JoinOrRefuse(string text)
+    {
+        var self = _cluster.SelfAddress;
+        JoinResult Result(string outcome, string? refused = null, Address? to = null) =>
+            new(self.ToString(), to?.ToString() ?? text, outcome, _cluster.State.Members.Count, refused);
+        Address seed;
+        try
+        {
+            seed = SeedOf(text, self);
+        }
+        catch (Exception ex) when (ex is UriFormatException or ArgumentException or FormatException)
+        {
+            return (null, Result("refused", $"'{text}' is not an address of the form host:port or {self}"));
+        }
+        if (seed.Protocol != self.Protocol || seed.System != self.System)
+            return (null, Result("refused", $"{seed} is not a node of this kind: this node is {self.Protocol}://{self.System}@…"));
+        var members = _cluster.State.Members;
+        if (members.Any(m => m.Address == self))
+            return members.Any(m => m.Address == seed)
+                ? (null, Result("member", to: seed))
+                : (null, Result("refused", $"node {self} is already a member of a cluster (leader {_cluster.State.Leader?.ToString() ?? "none"}); " +
+                                           $"a node joins one cluster, once: stop it and start it with --seed {seed.Host}:{seed.Port}"));
+        // A node still trying its own seeds: a manual join replaces that attempt.
+        _cluster.Join(seed);
+        return (seed, null);
+    }
+
+    /// <summary>A full address, or host:port on this node's protocol and system name.</summary>
+    private static Address SeedOf(string text, Address self)
+    {
+        if (text.Contains("://", StringComparison.Ordinal)) return Address.Parse(text);
+        var seed = SeedAddress.Parse(text);
+        return new Address(self.Protocol, self.System, seed.Host, seed.Port);
+    }
+
+    private async Task<JoinResult> UpWithinAsync(Address seed, TimeSpan wait)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        var joined = await Task.WhenAny(up.Task, Task.Delay(wait)).ConfigureAwait(false) == up.Task;
+        return new JoinResult(_cluster.SelfAddress.ToString(), seed.ToString(), joined ? "joined" : "joining", _cluster.State.Members.Count, null);
     }
 
     /// <summary>The actors that answered the wildcard selections of each level (one collector per level); the trial

@@ -55,3 +55,11 @@ public sealed record LiveTrial(string TrialId, string Node, string Slot, string 
 
 /// <summary>One actor; for a trial's actors, its trial, backbone and state.</summary>
 public sealed record ActorEntry(string Path, string? Trial, string? Backbone, string? State);
+
+/// <summary>The receiving node joins the cluster of the seed at <c>Seed</c> (host:port or a full address), waiting at
+/// most <c>WaitSeconds</c> to be up: for a node whose own seeds never answered (a node joins one cluster, once).</summary>
+public sealed record JoinCluster(string Seed, double WaitSeconds);
+
+/// <summary><c>Outcome</c>: "joined", "member" (already in the seed's cluster), "joining" (asked, not up within the wait);
+/// or <c>Refused</c> says why nothing was done.</summary>
+public sealed record JoinResult(string Node, string Seed, string Outcome, int Members, string? Refused);

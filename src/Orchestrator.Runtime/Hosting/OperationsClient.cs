@@ -46,11 +46,19 @@ public sealed class OperationsClient : IAsyncDisposable
     public Task<object> AskEveryNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
         AskAsync(new ClusterClient.SendToAll($"/user/{NodeActor.Name}", message), timeout, ct);
 
-    private async Task<object> AskAsync(object envelope, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Asks the operations actor of the one contact point straight over remoting, not through a receptionist:
+    /// a node that is in no cluster yet (still trying seeds that never answered) has no receptionist contacts to give.</summary>
+    public Task<object> AskContactNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
+        AskAsync(() => _system.ActorSelection($"{_contacts[0].AkkaAddress}/user/{NodeActor.Name}").Ask<object>(message, timeout, ct), timeout);
+
+    private Task<object> AskAsync(object envelope, TimeSpan timeout, CancellationToken ct) =>
+        AskAsync(() => _client.Ask<object>(envelope, timeout, ct), timeout);
+
+    private async Task<object> AskAsync(Func<Task<object>> ask, TimeSpan timeout)
     {
         try
         {
-            return await _client.Ask<object>(envelope, timeout, ct).ConfigureAwait(false);
+            return await ask().ConfigureAwait(false);
         }
         catch (AskTimeoutException)
         {

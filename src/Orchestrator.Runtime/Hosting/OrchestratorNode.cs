@@ -20,6 +20,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
 {
     public const string CoordinatorProxyName = "coordinator";
     private static readonly TimeSpan RegisterEvery = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan JoinHintAfter = TimeSpan.FromSeconds(20);
     private readonly List<IActorRef> _slots = [];
     private volatile bool _leaving;
 
@@ -78,6 +79,10 @@ public sealed class OrchestratorNode : IAsyncDisposable
             // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
             else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
+            if (await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
+                observer.Note($"not up after {JoinHintAfter.TotalSeconds:0} s: no seed node ({string.Join(", ", options.Seeds)}) has let it in; " +
+                              $"still trying (`orchestrator cluster join HOST:PORT --contact {cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}` " +
+                              "joins another cluster's node)");
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
             var started = new OrchestratorNode(system, proxy, node);
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
