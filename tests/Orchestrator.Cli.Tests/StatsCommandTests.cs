@@ -178,7 +178,7 @@ public class StatsCommandTests
     [InlineData("friedman", "dynamic,traditional,f1", null, "no column 'f1'")]
     [InlineData("paired", "dynamic,traditional,backbone", null, "exactly 2 columns, got 3")]
     [InlineData("wilcoxon", "dynamic", null, "exactly 2 columns, got 1")]
-    [InlineData("friedman", "dynamic,traditional", null, "at least 3 columns, got 2")]
+    [InlineData("friedman", "dynamic", null, "at least 2 columns, got 1")]
     [InlineData("paired", "dynamic,dynamic", null, "'dynamic' is named twice")]
     [InlineData("paired", "dynamic,backbone", null, "row 1 (line 2), column 'backbone': 'Xception' is not a number")]
     public async Task Bad_input_is_one_error_line_and_exit_2(string test, string columns, string? file, string mentions)
@@ -202,6 +202,21 @@ public class StatsCommandTests
         var (dir, file) = await WriteAsync(content);
         var result = await Cli.RunAsync(dir, Timeout, "stats", "paired", "--csv", file, "--columns", "a,b");
         ExpectError(result, mentions);
+    }
+
+    [Fact]
+    public async Task Friedman_with_two_treatments_answers_as_R_and_says_it_is_a_sign_test()
+    {
+        // R: friedman.test(cbind(dynamic, traditional)) on the paper's tables -> chi-squared = 7, df = 1, p-value = 0.008150972.
+        var json = await JsonAsync(Paper, "stats", "friedman", "--columns", "dynamic,traditional");
+        json.GetProperty("chiSquare").GetDouble().Should().BeApproximately(7, 1e-9);
+        json.GetProperty("df").GetInt32().Should().Be(1);
+        json.GetProperty("p").GetDouble().Should().BeApproximately(0.008150972, 1e-8);
+        json.GetProperty("note").GetString().Should().Contain("sign test");
+        var (dir, file) = await WriteAsync(Paper);
+        var table = await Cli.RunAsync(dir, Timeout, "stats", "friedman", "--csv", file, "--columns", "dynamic,traditional");
+        table.ExitCode.Should().Be(0, table.Stderr);
+        table.Stdout.Should().Contain("note: with two treatments the Friedman test is the sign test");
     }
 
     [Fact]

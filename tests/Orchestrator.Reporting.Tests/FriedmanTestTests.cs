@@ -63,13 +63,35 @@ public class FriedmanTestTests
     }
 
     [Fact]
+    public void With_two_treatments_it_answers_as_R_does_and_is_the_sign_test()
+    {
+        // The paper's Tables 4 (dynamic) and 3 (traditional) accuracies: dynamic wins on all 7 backbones.
+        // R: friedman.test(cbind(dynamic, traditional)) -> chi-squared = 7, df = 1, p-value = 0.008150972.
+        double[] dynamic = [83.2, 83.4, 81.8, 83.1, 85.1, 82.9, 82.6], traditional = [83, 82.1, 75.5, 81.3, 81.7, 76, 80.2];
+        var paper = FriedmanTest.Test(dynamic.Zip(traditional, (d, t) => (IReadOnlyList<double>)[d, t]).ToList());
+        paper.IsSignTest.Should().BeTrue();
+        paper.ChiSquare.Should().BeApproximately(7, 1e-12);
+        paper.DegreesOfFreedom.Should().Be(1);
+        Significant.Agree(paper.PValue, 0.008150972, "R friedman.test p", digits: 6);
+        paper.AverageRanks.Should().Equal(2, 1);
+
+        // 3 wins, 1 loss, 2 ties: the tie correction drops the tied blocks, chi2 = (3 - 1)^2 / (3 + 1) = 1.
+        // R: friedman.test(cbind(c(.8,.7,.9,.6,.75,.8), c(.7,.7,.8,.65,.7,.8))) -> chi-squared = 1, p-value = 0.3173105.
+        double[][] tied = [[0.8, 0.7], [0.7, 0.7], [0.9, 0.8], [0.6, 0.65], [0.75, 0.7], [0.8, 0.8]];
+        var r = FriedmanTest.Test(tied);
+        r.ChiSquare.Should().BeApproximately(1, 1e-12);
+        Significant.Agree(r.PValue, 0.3173105, "R friedman.test p with ties", digits: 6);
+        FriedmanTest.Test([[0.7, 0.8], [0.5, 0.9], [0.3, 0.2]]).IsSignTest.Should().BeTrue();
+    }
+
+    [Fact]
     public void Bad_shapes_are_refused()
     {
-        double[][] twoTreatments = [[1, 2], [3, 4]];
+        double[][] oneTreatment = [[1], [3]];
         double[][] oneBlock = [[1, 2, 3]];
         double[][] ragged = [[1, 2, 3], [1, 2]];
         double[][] allTied = [[1, 1, 1], [2, 2, 2]];
-        FluentActions.Invoking(() => FriedmanTest.Test(twoTreatments)).Should().Throw<ArgumentException>().WithMessage("*3 treatments*");
+        FluentActions.Invoking(() => FriedmanTest.Test(oneTreatment)).Should().Throw<ArgumentException>().WithMessage("*2 treatments*");
         FluentActions.Invoking(() => FriedmanTest.Test(oneBlock)).Should().Throw<ArgumentException>().WithMessage("*2 blocks*");
         FluentActions.Invoking(() => FriedmanTest.Test(ragged)).Should().Throw<ArgumentException>().WithMessage("*block 1*");
         FluentActions.Invoking(() => FriedmanTest.Test(allTied)).Should().Throw<ArgumentException>().WithMessage("*ties*");

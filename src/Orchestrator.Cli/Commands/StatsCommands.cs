@@ -110,10 +110,13 @@ public static class StatsCommands
         return command;
     }
 
+    private const string SignTestNote = "with two treatments the Friedman test is the sign test (chi-square = (wins - losses)^2 / (wins + losses), " +
+                                        "tied blocks dropped), as R's friedman.test answers";
+
     private static Command Friedman()
     {
         var csv = Csv();
-        var columns = Columns("3 or more");
+        var columns = Columns("2 or more; with 2 it is a sign test");
         var alpha = new Option<double>("--alpha") { Description = "Significance level of the Nemenyi critical difference", DefaultValueFactory = _ => 0.05 };
         var json = CommonOptions.Json();
         var command = new Command("friedman", "Friedman test with Iman-Davenport's F and the Nemenyi critical difference (rank 1 = lowest value in a block)")
@@ -122,13 +125,14 @@ public static class StatsCommands
         {
             var level = result.GetValue(alpha);
             if (!(level > 0 && level < 1)) throw new InvalidInputException($"--alpha: {level.ToString(CultureInfo.InvariantCulture)} is invalid (between 0 and 1)");
-            var m = Load(result.GetValue(csv)!, result.GetValue(columns)!, atLeast: 3);
+            var m = Load(result.GetValue(csv)!, result.GetValue(columns)!, atLeast: 2);
             var r = Run(() => FriedmanTest.Test(m.Values, level));
             var names = m.Treatments;
             if (result.GetValue(json))
                 return Print(new
                 {
                     test = "friedman",
+                    note = r.IsSignTest ? SignTestNote : null,
                     columns = names,
                     blocks = r.Blocks,
                     treatments = r.Treatments,
@@ -158,6 +162,7 @@ public static class StatsCommands
             foreach (var p in r.Pairs)
                 pairs.AddRow(Markup.Escape(names[p.First]), Markup.Escape(names[p.Second]), G(p.RankDifference), p.Differ ? "differ" : "-", G(p.PValue));
             AnsiConsole.Write(pairs);
+            if (r.IsSignTest) Console.WriteLine($"note: {SignTestNote}");
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;

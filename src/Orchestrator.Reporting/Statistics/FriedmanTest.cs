@@ -29,7 +29,12 @@ public sealed record FriedmanResult(
     double Alpha,
     double NemenyiQAlpha,
     double NemenyiCriticalDifference,
-    IReadOnlyList<NemenyiComparison> Pairs);
+    IReadOnlyList<NemenyiComparison> Pairs)
+{
+    /// <summary>Two treatments: the Friedman test is then the two-sided sign test (normal approximation, no continuity
+    /// correction), and a reader should know it.</summary>
+    public bool IsSignTest => Treatments == 2;
+}
 
 /// <summary>
 /// Friedman's rank test for k related samples, with the tie correction of scipy.stats.friedmanchisquare and R's
@@ -38,6 +43,8 @@ public sealed record FriedmanResult(
 /// Nemenyi (Demsar 2006): CD = q_alpha sqrt(k (k+1) / (6 n)) with q_alpha the studentized range quantile at
 /// 1 - alpha for k means and infinite df, divided by sqrt 2; a pair differs when its average ranks differ by more than CD.
 /// A pair's p-value is P(Q >= |difference| sqrt 2 / sqrt(k (k+1) / (6 n))) for the same distribution.
+/// With k = 2, as R's friedman.test (SciPy refuses it), chi2 is the sign test's (W - L)^2 / (W + L), tied blocks
+/// dropped by the tie correction: see <see cref="FriedmanResult.IsSignTest"/>.
 /// </summary>
 public static class FriedmanTest
 {
@@ -48,7 +55,7 @@ public static class FriedmanTest
         var n = data.Count;
         if (n < 2) throw new ArgumentException($"the Friedman test needs at least 2 blocks, got {n}");
         var k = data[0].Count;
-        if (k < 3) throw new ArgumentException($"the Friedman test needs at least 3 treatments, got {k}");
+        if (k < 2) throw new ArgumentException($"the Friedman test needs at least 2 treatments, got {k}");
         if (!(alpha > 0 && alpha < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "must be in (0, 1)");
 
         var rankSums = new double[k];
