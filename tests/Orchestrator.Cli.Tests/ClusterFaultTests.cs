@@ -23,9 +23,10 @@ public class ClusterFaultTests
         launch.Stdout.Should().Contain($"{seeds} trial(s), {seeds} new");
     }
 
-    private const double SlowEpochSeconds = 1.5;
+    private const double SlowEpochSeconds = 2.5;
 
-    /// <summary>Epochs long enough for a second worker to start on the loaded 2-core machine before the first is done.</summary>
+    /// <summary>Epochs long enough for a second worker to start on the loaded 2-core machine before the first is done
+    /// (at 1.5 s, a CI box busy with other work once let the first worker journal 6 epochs before the second was up).</summary>
     private static void SlowEpochs(ClusterRig rig) =>
         rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{SlowEpochSeconds}");
 
