@@ -13,7 +13,7 @@ public static class HtmlRenderer
         th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
         th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
         figure { margin: 1.5em 0; } figcaption { font-size: 0.9em; color: #444; max-width: 900px; }
-        figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+        figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
         """;
 
     public static string Render(ReportDocument document)
