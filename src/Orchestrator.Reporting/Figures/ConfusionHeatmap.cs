@@ -12,7 +12,7 @@ public static class ConfusionHeatmap
         var k = classes.Count;
         var cell = (int)Math.Clamp(400.0 / Math.Max(1, k), 44, 90);
         var labelRoom = 20 + 7 * classes.Select(c => c.Length).DefaultIfEmpty(0).Max();
-        var chart = new Chart(120 + labelRoom + cell * k, 130 + labelRoom + cell * k, title);
+        var chart = new Chart(120 + labelRoom + cell * k, 110 + (int)(0.72 * labelRoom) + cell * k, title);
         var plot = chart.Plot;
         // Cells are drawn as rectangles, not ScottPlot's Heatmap, which Skia's SVG canvas would embed as a bitmap.
         for (var t = 0; t < k; t++)
@@ -33,7 +33,8 @@ public static class ConfusionHeatmap
         {
             plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
             plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-            plot.Axes.Bottom.MinimumSize = labelRoom + 10;
+            // Room for the longest name at 45 degrees, which ScottPlot does not measure by itself.
+            plot.Axes.Bottom.MinimumSize = (float)(0.72 * labelRoom + 30);
         }
         plot.Axes.SetLimits(0, k, 0, k);
         plot.HideGrid();
