@@ -34,7 +34,7 @@ public static partial class ReportFigures
             var title = $"Loss per epoch: {backbone}";
             var series = rows.Select(r => new CurveSeries($"{StrategyName(r.Strategy)} ({r.Representative.TrialId})", r.Representative.Curve)).ToArray();
             figures.Add(new Figure($"learning-{Slug(backbone)}.svg", title,
-                $"Train (dashed) and validation (solid) loss of trials {Ids(rows)}; dotted lines mark the epochs after which groups were unfrozen (m from\u2192to), diamonds the epochs at whose end the best weights were restored (restore eN: those of epoch N).",
+                $"Validation (bold, filled circles) and train (faint, open squares) loss of trials {Ids(rows)}; faint vertical lines mark the epochs after which groups were unfrozen (m from\u2192to), diamonds the epochs at whose end the best weights were restored (restore eN: those of epoch N, joined to it at its validation loss).",
                 LearningChart.Render(title, series)));
 
             var calibrated = rows.Where(r => r.Representative.Calibration is not null).ToArray();
