@@ -21,7 +21,7 @@ RUN rm -rf src/Orchestrator.Engine/obj \
 
 FROM ${CUDA_IMAGE}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        dotnet-runtime-10.0 libopencv-core4.5d libopencv-imgproc4.5d libopencv-imgcodecs4.5d libgomp1 \
+        dotnet-runtime-10.0 libopencv-core4.5d libopencv-imgproc4.5d libopencv-imgcodecs4.5d libgomp1 fontconfig fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/libtorch/lib /opt/libtorch/lib
 COPY --from=build /app /app

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the orchestrator needs on Debian 12 (bookworm): the native toolchain, libtorch, OpenCV and DCMTK.
+# Installs what the orchestrator needs on Debian 12 (bookworm): the native toolchain, libtorch, OpenCV and DCMTK,
+# and fontconfig with the DejaVu fonts, which the report's figures are measured and drawn with.
 # With --test it also installs what the test suite needs (Debian's PyTorch and torchvision as a reference
 # oracle, and Debian's chromium, in which a test opens a sweep report headless; PostgreSQL for the cluster tests,
 # which start their own throw-away server on loopback; never used by the product).
@@ -9,7 +10,7 @@ set -euo pipefail
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 
-packages=(cmake g++ make pkg-config libtorch-dev libopencv-dev libdcmtk-dev)
+packages=(cmake g++ make pkg-config libtorch-dev libopencv-dev libdcmtk-dev fontconfig fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3-torch python3-torchvision python3-pil python3-numpy chromium postgresql)
 fi

@@ -27,6 +27,24 @@ public sealed record Png(int Width, int Height, int Channels, byte[] Pixels)
         return count;
     }
 
+    public int Colours()
+    {
+        var colours = new HashSet<(byte, byte, byte)>();
+        for (var y = 0; y < Height; y++)
+        for (var x = 0; x < Width; x++)
+            colours.Add(At(x, y));
+        return colours.Count;
+    }
+
+    /// <summary>Fails unless the image shows a drawing: dozens of shades (anti-aliased text and lines), and more than
+    /// 2% of it away from white, as axes, bars, cells and text are and a blank or broken figure is not.</summary>
+    public void ShouldBeDrawn(string what)
+    {
+        Colours().Should().BeGreaterThan(20, $"{what} must not be one colour");
+        var drawn = CountDifferentFrom((255, 255, 255));
+        drawn.Should().BeGreaterThan(Width * Height / 50, $"{what} must not be blank ({drawn} of {Width * Height} pixels drawn)");
+    }
+
     public static Png Decode(byte[] file)
     {
         if (file.Length < 8 || !file.AsSpan(0, 8).SequenceEqual(Signature)) throw new InvalidDataException("not a PNG");

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Xml.Linq;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -52,6 +54,26 @@ public class SweepReportTests(ReportedSweep sweep)
             md.Should().Contain($"(figures/{f})");
         }
         Regex.Matches(html, "<svg ").Count.Should().Be(figures.Length);
+    }
+
+    [Fact]
+    public async Task Sweep_report_png_writes_beside_each_svg_a_drawn_png_of_its_size()
+    {
+        var result = await Cli.RunAsync(sweep.Dir, TimeSpan.FromMinutes(2), "sweep", "report", "report-e2e", "--out", "report-png", "--png");
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Contain("and 6 figure(s) (SVG and PNG)");
+        var figures = Path.Combine(sweep.Dir, "report-png", "figures");
+        var svgs = Directory.GetFiles(figures, "*.svg");
+        svgs.Should().HaveCount(6);
+        Directory.GetFiles(figures, "*.png").Should().HaveCount(svgs.Length);
+        foreach (var svg in svgs)
+        {
+            var root = XDocument.Load(svg).Root!;
+            var png = Png.Decode(await File.ReadAllBytesAsync(Path.ChangeExtension(svg, ".png")));
+            png.Width.Should().Be(int.Parse(root.Attribute("width")!.Value, CultureInfo.InvariantCulture), svg);
+            png.Height.Should().Be(int.Parse(root.Attribute("height")!.Value, CultureInfo.InvariantCulture), svg);
+            png.ShouldBeDrawn(Path.GetFileName(svg));
+        }
     }
 
     [Fact]

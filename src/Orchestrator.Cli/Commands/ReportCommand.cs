@@ -12,17 +12,18 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>`sweep report ID [--out DIR] [--json]`: the statistical comparison of a sweep, written as files.</summary>
+/// <summary>`sweep report ID [--out DIR] [--png] [--json]`: the statistical comparison of a sweep, written as files.</summary>
 public static class ReportCommand
 {
     public static Command Create()
     {
         var id = new Argument<string>("id") { Description = "Sweep id or name" };
         var output = new Option<string?>("--out") { Description = "Folder for the report files (default: <artifact root>/reports/<sweep id>)" };
+        var png = new Option<bool>("--png") { Description = "Also write each figure as figures/<name>.png beside its SVG" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("report", "Write a sweep's results, statistical tests and figures (report.md, report.html, results.csv, results.json, figures/)")
-            { id, output, store, json };
+            { id, output, png, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var url = result.GetValue(store)!;
@@ -33,7 +34,7 @@ public static class ReportCommand
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
             var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
             OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
-            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, ct);
+            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, result.GetValue(png), ct);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -50,7 +51,8 @@ public static class ReportCommand
             }
             Console.WriteLine($"report of sweep {report.Name} ({report.SweepId}): {report.Completed.Count} of {report.TotalTrials} trial(s) completed" +
                               (report.Incomplete.Count > 0 ? $", {report.Incomplete.Count} without a result (listed in the report)" : ""));
-            Console.WriteLine($"written to {Path.GetFullPath(folder)}: {string.Join(", ", files.Select(f => Path.GetRelativePath(folder, f)).Take(4))} and {files.Count - 4} figure(s)");
+            Console.WriteLine($"written to {Path.GetFullPath(folder)}: {string.Join(", ", files.Select(f => Path.GetRelativePath(folder, f)).Take(4))} and {report.Figures.Count} figure(s)" +
+                              (result.GetValue(png) ? " (SVG and PNG)" : ""));
             return ExitCodes.Ok;
         }, ct));
         return command;
@@ -59,10 +61,10 @@ public static class ReportCommand
     public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
 
     public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, TrialJournalReader journal,
-        SweepRecord sweep, string folder, CancellationToken ct)
+        SweepRecord sweep, string folder, bool png, CancellationToken ct)
     {
         var report = SweepReportBuilder.Build(await LoadAsync(store, journal, sweep, ct));
-        return (report, await ReportFiles.WriteAsync(report, folder, ct));
+        return (report, await ReportFiles.WriteAsync(report, folder, png, ct));
     }
 
     /// <summary>The sweep's trials and journals as the report reads them; the dataset manifest only for its synthetic label.</summary>

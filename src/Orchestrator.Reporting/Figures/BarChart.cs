@@ -1,51 +1,50 @@
+using System.Globalization;
+using ScottPlot;
+
 namespace Orchestrator.Reporting.Figures;
 
 /// <summary>One series of a grouped bar chart: a value (and optional error half-width) per category; null = no value.</summary>
 public sealed record BarSeries(string Name, IReadOnlyList<double?> Values, IReadOnlyList<double?> Errors);
 
-/// <summary>Bars grouped by category (e.g. backbone), one bar per series (e.g. strategy), values in [0, 1], as the paper's Figures 3 and 4.</summary>
+/// <summary>Bars grouped by category (e.g. backbone), one bar per series (e.g. strategy), values in [0, 1], as the paper's
+/// Figures 3 and 4. Each bar is labelled with its value and, where it has error bars, their half-width ("± sd").</summary>
 public static class BarChart
 {
-    public static string Render(string title, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<BarSeries> series)
-    {
-        var width = Math.Max(480, 110 + categories.Count * (40 + 28 * series.Count));
-        var svg = new Svg(width, 380, title);
-        var plot = new PlotArea(svg, 64, 56, 20, 80);
-        plot.Title(title);
-        plot.Legend(series.Select((s, i) => (s.Name, PlotArea.Palette[i % PlotArea.Palette.Length])).ToArray());
-        var y = plot.Y(0, 1);
-        plot.YAxis(y, yLabel);
-        plot.XLine();
+    private const double GroupWidth = 0.8;
 
-        var groupWidth = (plot.Right - plot.Left) / Math.Max(1, categories.Count);
-        var barWidth = Math.Min(40, groupWidth * 0.8 / Math.Max(1, series.Count));
-        for (var c = 0; c < categories.Count; c++)
+    public static Chart Render(string title, string xLabel, string yLabel, IReadOnlyList<string> categories, IReadOnlyList<BarSeries> series)
+    {
+        var chart = new Chart(Math.Max(560, 160 + categories.Count * (40 + 64 * series.Count)), 460, title);
+        var plot = chart.Plot;
+        var slot = GroupWidth / Math.Max(1, series.Count);
+        for (var s = 0; s < series.Count; s++)
         {
-            var center = plot.Left + groupWidth * (c + 0.5);
-            var start = center - barWidth * series.Count / 2;
-            for (var s = 0; s < series.Count; s++)
+            var bars = new List<Bar>();
+            for (var c = 0; c < categories.Count; c++)
             {
-                var x = start + s * barWidth;
-                var color = PlotArea.Palette[s % PlotArea.Palette.Length];
+                var x = c + (s - (series.Count - 1) / 2.0) * slot;
                 if (series[s].Values[c] is not { } value)
                 {
-                    svg.Text(x + barWidth / 2, plot.Bottom - 4, "n/a", 10, "middle", fill: "#888");
+                    chart.Label(x, 0, "n/a", Alignment.LowerCenter, color: Colors.Gray, offsetY: -2);
                     continue;
                 }
-                var top = y.Map(Math.Clamp(value, 0, 1));
-                svg.Rect(x + 1, top, barWidth - 2, plot.Bottom - top, color, tooltip: $"{categories[c]}, {series[s].Name}: {value:0.####}");
-                svg.Text(x + barWidth / 2, top - 3, value.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), 9, "middle");
-                if (series[s].Errors[c] is { } error && error > 0)
-                {
-                    var hi = y.Map(Math.Min(1, value + error));
-                    var lo = y.Map(Math.Max(0, value - error));
-                    svg.Line(x + barWidth / 2, hi, x + barWidth / 2, lo, "#111", 1.2);
-                    svg.Line(x + barWidth / 2 - 4, hi, x + barWidth / 2 + 4, hi, "#111", 1.2);
-                    svg.Line(x + barWidth / 2 - 4, lo, x + barWidth / 2 + 4, lo, "#111", 1.2);
-                }
+                var error = series[s].Errors[c] is { } e && e > 0 ? e : 0;
+                bars.Add(new Bar { Position = x, Value = Math.Clamp(value, 0, 1), Error = error, Size = slot * 0.9, FillColor = Chart.SeriesColor(s) });
+                chart.Label(x, Math.Min(1, value + error), ValueText(value, error), Alignment.LowerCenter, offsetY: -6);
             }
-            svg.Text(center, plot.Bottom + 16, categories[c], 11, "middle");
+            plot.Add.Bars(bars).LegendText = series[s].Name;
         }
-        return svg.ToString();
+        Chart.NamedTicks(plot.Axes.Bottom, [.. categories.Select((_, i) => (double)i)], categories);
+        Chart.UnitTicks(plot.Axes.Left);
+        // Headroom above 1 for the value labels of the best bars.
+        plot.Axes.SetLimits(-0.5, categories.Count - 0.5, 0, 1.14);
+        plot.XLabel(xLabel, 14);
+        plot.YLabel(yLabel, 14);
+        plot.ShowLegend(Edge.Bottom);
+        return chart;
     }
+
+    private static string ValueText(double value, double error) => error > 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{value:0.000}\n± {error:0.000}")
+        : value.ToString("0.000", CultureInfo.InvariantCulture);
 }

@@ -31,14 +31,11 @@ public static partial class ReportFigures
         foreach (var backbone in backbones)
         {
             var rows = chosen.Where(r => r.Backbone == backbone).ToArray();
-            var title = $"Validation loss per epoch: {backbone}";
-            var series = rows.Select(r => new LineSeries(
-                $"{StrategyName(r.Strategy)} ({r.Representative.TrialId})",
-                r.Representative.Curve.Points.Select(p => ((double)p.Epoch, p.ValLoss)).ToArray(),
-                r.Representative.Curve.Unfreezes.Select(u => new Marker(u.Epoch, $"m {u.From}\u2192{u.To}")).ToArray())).ToArray();
+            var title = $"Loss per epoch: {backbone}";
+            var series = rows.Select(r => new CurveSeries($"{StrategyName(r.Strategy)} ({r.Representative.TrialId})", r.Representative.Curve)).ToArray();
             figures.Add(new Figure($"learning-{Slug(backbone)}.svg", title,
-                $"Validation loss of trials {Ids(rows)}; dashed lines mark the epochs after which groups were unfrozen (m from\u2192to).",
-                LineChart.Render(title, "epoch", "validation loss", series)));
+                $"Validation (bold, filled circles) and train (faint, open squares) loss of trials {Ids(rows)}; faint vertical lines mark the epochs after which groups were unfrozen (m from\u2192to), diamonds the epochs at whose end the best weights were restored (restore eN: those of epoch N, joined to it at its validation loss).",
+                LearningChart.Render(title, series)));
 
             var calibrated = rows.Where(r => r.Representative.Calibration is not null).ToArray();
             if (calibrated.Length == 0) continue;
@@ -76,7 +73,7 @@ public static partial class ReportFigures
         var title = $"{char.ToUpperInvariant(label[0])}{label[1..]} per backbone";
         return new Figure($"{slug}.svg", title,
             $"Mean {label} of the chosen configuration per backbone and strategy (error bars: sd over seeds where there are several); trials {Ids(chosen)}. Sweep {report.Name}.",
-            BarChart.Render(title, label, backbones, series));
+            BarChart.Render(title, "backbone", label, backbones, series));
     }
 
     private static string Ids(IEnumerable<ResultRow> rows) => string.Join(", ", rows.SelectMany(r => r.TrialIds));

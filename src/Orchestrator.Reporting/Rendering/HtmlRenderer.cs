@@ -12,8 +12,9 @@ public static class HtmlRenderer
         table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; display: block; overflow-x: auto; }
         th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
         th { background: #f2f2f2; } tr:nth-child(even) td { background: #fafafa; }
-        figure { margin: 1.5em 0; } figcaption { font-size: 0.9em; color: #444; max-width: 900px; }
-        figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+        .figures { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 0 2em; }
+        figure { margin: 1.5em 0; max-width: 100%; } figcaption { font-size: 0.9em; color: #444; }
+        figure svg { display: block; max-width: 100%; height: auto; border: 1px solid #eee; box-sizing: border-box; }
         """;
 
     public static string Render(ReportDocument document)
@@ -25,8 +26,15 @@ public static class HtmlRenderer
         html.Append("<title>").Append(E(document.Title)).AppendLine("</title>");
         html.Append("<style>").Append(Style).AppendLine("</style></head><body>");
         html.Append("<h1>").Append(E(document.Title)).AppendLine("</h1>");
+        var inFigures = false;
         foreach (var block in document.Blocks)
         {
+            // Figures side by side where the page is wide enough, one under another where it is not.
+            if ((block is FigureBlock) != inFigures)
+            {
+                inFigures = !inFigures;
+                html.AppendLine(inFigures ? "<div class=\"figures\">" : "</div>");
+            }
             switch (block)
             {
                 case Heading h:
@@ -54,13 +62,15 @@ public static class HtmlRenderer
                     break;
                 case FigureBlock f:
                     var id = Path.GetFileNameWithoutExtension(f.Figure.FileName);
-                    html.Append($"<figure id=\"fig-{E(id)}\" class=\"figure\">\n").Append(f.Figure.Svg);
+                    // The figure is as wide as its chart, so the caption wraps under it; max-width lets both shrink on a phone.
+                    html.Append($"<figure id=\"fig-{E(id)}\" class=\"figure\" style=\"width: {f.Figure.Chart.Width}px\">\n").Append(f.Figure.Svg);
                     html.Append("<figcaption><strong>").Append(E(f.Figure.Title)).Append(".</strong> ").Append(E(f.Figure.Caption)).AppendLine("</figcaption></figure>");
                     break;
                 default:
                     throw new ArgumentException($"unknown block {block.GetType().Name}", nameof(document));
             }
         }
+        if (inFigures) html.AppendLine("</div>");
         html.AppendLine("</body></html>");
         return html.ToString();
     }

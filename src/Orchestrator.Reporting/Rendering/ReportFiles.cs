@@ -2,19 +2,20 @@ using Orchestrator.Reporting.Reports;
 
 namespace Orchestrator.Reporting.Rendering;
 
-/// <summary>Writes a report's files into a folder: report.md, report.html, results.csv, results.json, figures/*.svg.</summary>
+/// <summary>Writes a report's files into a folder: report.md, report.html, results.csv, results.json, figures/*.svg, and
+/// on request figures/*.png beside them.</summary>
 public static class ReportFiles
 {
     public const string FiguresFolder = "figures";
 
-    /// <returns>The paths written, report.html first.</returns>
-    public static async Task<IReadOnlyList<string>> WriteAsync(SweepReport report, string directory, CancellationToken ct = default)
+    /// <returns>The paths written, report.html first, then the four other report files, then the figures.</returns>
+    public static async Task<IReadOnlyList<string>> WriteAsync(SweepReport report, string directory, bool png = false, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(report);
         var figures = Path.Combine(directory, FiguresFolder);
         Directory.CreateDirectory(figures);
         // A report written again replaces the old one: no figure of an earlier state may linger.
-        foreach (var old in Directory.EnumerateFiles(figures, "*.svg")) File.Delete(old);
+        foreach (var old in Directory.EnumerateFiles(figures, "*.svg").Concat(Directory.EnumerateFiles(figures, "*.png"))) File.Delete(old);
         var document = ReportLayout.Build(report);
         var files = new List<(string Path, string Text)>
         {
@@ -26,6 +27,14 @@ public static class ReportFiles
         files.AddRange(report.Figures.Select(f => (Path.Combine(figures, f.FileName), f.Svg)));
         foreach (var (path, text) in files)
             await File.WriteAllTextAsync(path, text, ct).ConfigureAwait(false);
-        return files.Select(f => f.Path).ToArray();
+        var written = files.Select(f => f.Path).ToList();
+        if (!png) return written;
+        foreach (var f in report.Figures)
+        {
+            var path = Path.Combine(figures, f.PngFileName);
+            await File.WriteAllBytesAsync(path, f.Chart.ToPng(), ct).ConfigureAwait(false);
+            written.Add(path);
+        }
+        return written;
     }
 }

@@ -1,13 +1,21 @@
 using Orchestrator.Domain.Metrics;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Reporting.Figures;
 using Orchestrator.Reporting.Statistics;
 
 namespace Orchestrator.Reporting.Reports;
 
-/// <summary>Validation-loss history of a trial: one point per epoch and the epochs after which groups were unfrozen.</summary>
-public sealed record LearningCurve(IReadOnlyList<(int Epoch, double ValLoss)> Points, IReadOnlyList<UnfreezeMark> Unfreezes);
+/// <summary>Loss history of a trial: train and validation loss per epoch, the epochs after which groups were unfrozen,
+/// and the epochs at whose end the best weights so far were put back.</summary>
+public sealed record LearningCurve(
+    IReadOnlyList<(int Epoch, double TrainLoss, double ValLoss)> Points,
+    IReadOnlyList<UnfreezeMark> Unfreezes,
+    IReadOnlyList<RestoreMark> Restores);
 
 public sealed record UnfreezeMark(int Epoch, int From, int To);
+
+/// <summary>At the end of <c>Epoch</c> the weights went back to those of <c>BestEpoch</c> (0: the initial weights).</summary>
+public sealed record RestoreMark(int Epoch, int BestEpoch);
 
 /// <summary>The test figures of one completed trial, all read from its journal.</summary>
 public sealed record TrialOutcome(
@@ -105,8 +113,14 @@ public sealed record FriedmanComparison(
 /// <summary>Dynamic and traditional models of one backbone and seed on the same test images.</summary>
 public sealed record McNemarComparison(string Backbone, int Seed, string FirstTrial, string SecondTrial, Outcome<McNemarResult> Test);
 
-/// <summary>An SVG figure: its file name, title and the trial ids it draws from.</summary>
-public sealed record Figure(string FileName, string Title, string Caption, string Svg);
+/// <summary>A figure of the report: its SVG file name, title, a caption naming the trial ids it draws from, and the chart.</summary>
+public sealed record Figure(string FileName, string Title, string Caption, Chart Chart)
+{
+    /// <summary>The figure as SVG, for figures/ and inline in report.html (its ids start with the file's name).</summary>
+    public string Svg { get; } = Chart.ToSvg(Path.GetFileNameWithoutExtension(FileName));
+
+    public string PngFileName => Path.ChangeExtension(FileName, ".png");
+}
 
 public sealed record SweepReport(
     string SweepId,

@@ -56,8 +56,9 @@ public static class TrialOutcomes
         // Fixed top-n trains its initial n groups throughout; dynamic ends with however many it had unfrozen.
         var unfrozen = trial.Spec.Strategy == Strategy.FixedTopN && started is not null ? started.InitialUnfrozenGroups : state.UnfrozenGroups;
         var curve = new LearningCurve(
-            run.OfType<EpochCompleted>().Select(e => (e.Epoch, e.ValLoss)).ToArray(),
-            run.OfType<GroupsUnfrozen>().Select(g => new UnfreezeMark(g.Epoch, g.From, g.To)).ToArray());
+            run.OfType<EpochCompleted>().Select(e => (e.Epoch, e.TrainLoss, e.ValLoss)).ToArray(),
+            run.OfType<GroupsUnfrozen>().Select(g => new UnfreezeMark(g.Epoch, g.From, g.To)).ToArray(),
+            run.OfType<BestWeightsRestored>().Select(r => new RestoreMark(r.Epoch, r.BestEpoch)).ToArray());
 
         return new TrialOutcome(
             trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, unfrozen, state.Groups,

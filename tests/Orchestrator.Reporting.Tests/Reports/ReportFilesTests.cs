@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Orchestrator.Reporting.Rendering;
 using Orchestrator.Reporting.Reports;
 using Orchestrator.Reporting.Tables;
+using SkiaSharp;
 
 namespace Orchestrator.Reporting.Tests.Reports;
 
@@ -10,11 +11,11 @@ public class ReportFilesTests
 {
     private static readonly SweepReport Report = SweepReportBuilder.Build(SweepReportBuilderTests.Sweep());
 
-    private static async Task<string> WriteAsync()
+    private static async Task<string> WriteAsync(bool png = false)
     {
         var dir = Path.Combine(Path.GetTempPath(), "orch-report-" + Guid.NewGuid().ToString("N")[..8]);
-        var files = await ReportFiles.WriteAsync(Report, dir);
-        files.Should().HaveCount(4 + Report.Figures.Count).And.OnlyContain(f => File.Exists(f));
+        var files = await ReportFiles.WriteAsync(Report, dir, png);
+        files.Should().HaveCount(4 + Report.Figures.Count * (png ? 2 : 1)).And.OnlyContain(f => File.Exists(f));
         return dir;
     }
 
@@ -69,11 +70,33 @@ public class ReportFilesTests
     {
         var dir = await WriteAsync();
         var html = await File.ReadAllTextAsync(Path.Combine(dir, "report.html"));
-        html.Should().NotContainAny("<script", "<link", "src=", "href=", "url(", "@import");
+        html.Should().NotContainAny("<script", "<link", "src=", "href=", "@import", "<image");
+        // The only url() references are the figures' own clip paths, each to an id on the page, and no id is used twice.
+        var ids = Regex.Matches(html, " id=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
+        ids.Should().OnlyHaveUniqueItems();
+        Regex.Matches(html, @"url\(([^)]*)\)").Select(m => m.Groups[1].Value).Should().NotBeEmpty()
+            .And.OnlyContain(r => r.StartsWith('#') && ids.Contains(r.Substring(1)));
         Regex.Matches(html, "<svg ").Count.Should().Be(Report.Figures.Count);
+        Regex.Matches(html, "<svg [^>]*viewBox=\"0 0 [0-9.]+ [0-9.]+\"").Count.Should().Be(Report.Figures.Count);
         html.Should().Contain("Trials without a result").And.Contain("engine error: out of memory").And.Contain("t-b-n2-1");
         html.Should().Contain("paired t-test: mean difference 0.3125");
         Directory.GetFiles(Path.Combine(dir, "figures"), "*.svg").Should().HaveCount(Report.Figures.Count);
+        Directory.GetFiles(Path.Combine(dir, "figures"), "*.png").Should().BeEmpty("PNGs are written on request only");
+    }
+
+    [Fact]
+    public async Task On_request_each_figure_is_also_a_png_of_its_size_beside_its_svg()
+    {
+        var dir = await WriteAsync(png: true);
+        foreach (var f in Report.Figures)
+        {
+            var path = Path.Combine(dir, "figures", f.PngFileName);
+            File.Exists(Path.ChangeExtension(path, ".svg")).Should().BeTrue(f.FileName);
+            using var bitmap = SKBitmap.Decode(path);
+            bitmap.Should().NotBeNull(path);
+            (bitmap.Width, bitmap.Height).Should().Be((f.Chart.Width, f.Chart.Height), f.FileName);
+            Pixels.AssertDrawn(bitmap, f.PngFileName);
+        }
     }
 
     [Fact]
@@ -93,8 +116,10 @@ public class ReportFilesTests
     {
         var dir = await WriteAsync();
         await File.WriteAllTextAsync(Path.Combine(dir, "figures", "stale.svg"), "<svg/>");
+        await File.WriteAllBytesAsync(Path.Combine(dir, "figures", "stale.png"), [137, 80, 78, 71]);
         await ReportFiles.WriteAsync(Report, dir);
         File.Exists(Path.Combine(dir, "figures", "stale.svg")).Should().BeFalse();
+        File.Exists(Path.Combine(dir, "figures", "stale.png")).Should().BeFalse();
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Reporting.Reports;
@@ -159,10 +160,67 @@ public class SweepReportBuilderTests
         {
             var svg = XDocument.Parse(f.Svg).Root!;
             svg.Name.LocalName.Should().Be("svg");
-            svg.Descendants().Count().Should().BeGreaterThan(10, f.FileName);
+            svg.Attribute("viewBox")!.Value.Should().Be($"0 0 {f.Chart.Width} {f.Chart.Height}", f.FileName);
+            SvgText.Texts(svg).Should().Contain(f.Title, f.FileName);
         }
         Report.Figures.Single(f => f.FileName == $"confusion-{A}-fixed-top-n.svg").Caption.Should().Contain("t-a-n2-1");
-        Report.Figures.Single(f => f.FileName == $"learning-{A}.svg").Svg.Should().Contain("m 1\u21923");
+    }
+
+    private static IReadOnlyList<string> Texts(string fileName) => SvgText.Texts(Report.Figures.Single(f => f.FileName == fileName).Svg);
+
+    [Fact]
+    public void The_bar_figures_show_each_chosen_mean_and_its_sd_over_seeds_per_backbone()
+    {
+        var texts = Texts("accuracy.svg");
+        texts.Should().Contain(["test accuracy", "backbone", A, B, C, "dynamic", "traditional (fixed top-n)"]);
+        // A: dynamic 8/8 and 7/8, traditional (n=2) 6/8 and 5/8, both with sample sd 0.0884; B and C one seed each; C has no traditional result.
+        texts.Where(t => Regex.IsMatch(t, @"^\d\.\d{3}$")).Should().BeEquivalentTo("0.938", "0.688", "0.875", "0.500", "0.875");
+        texts.Where(t => t.StartsWith('±')).Should().Equal("± 0.088", "± 0.088");
+        texts.Count(t => t == "n/a").Should().Be(1);
+        // Three dynamic and two traditional bars, and a legend swatch each.
+        var svg = SvgText.Parse(Report.Figures.Single(f => f.FileName == "accuracy.svg").Svg);
+        SvgText.FilledWith(svg, "#1F77B4").Should().Be(4);
+        SvgText.FilledWith(svg, "#FF7F0E").Should().Be(3);
+
+        var chosen = Report.Rows.Where(r => r.Role == RowRole.Chosen);
+        Texts("macro-f1.svg").Where(t => Regex.IsMatch(t, @"^\d\.\d{3}$"))
+            .Should().BeEquivalentTo(chosen.Select(r => r.MacroF1.Mean.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
+    public void A_confusion_figure_writes_each_row_normalized_cell_and_its_count()
+    {
+        // t-a-n2-1 predicts Normal as 2 Normal, 1 Pneumonia; Pneumonia as 1 and 1; all 3 COVID-19 right.
+        var texts = Texts($"confusion-{A}-fixed-top-n.svg");
+        texts.Where(t => Regex.IsMatch(t, @"^\d\.\d\d$")).Should().Equal("0.67", "0.33", "0.00", "0.50", "0.50", "0.00", "0.00", "0.00", "1.00");
+        texts.Where(t => t.StartsWith('(')).Should().Equal("(2)", "(1)", "(0)", "(1)", "(1)", "(0)", "(0)", "(0)", "(3)");
+        foreach (var name in Classes) texts.Count(t => t == name).Should().Be(2, $"{name} names a row and a column");
+        texts.Should().Contain(["predicted class", "true class"]);
+    }
+
+    [Fact]
+    public void A_learning_figure_draws_train_and_validation_loss_and_marks_unfreezes_and_restores()
+    {
+        var texts = Texts($"learning-{A}.svg");
+        texts.Should().Contain(["epoch", "loss", "dynamic (t-a-dyn-1): validation", "dynamic (t-a-dyn-1): train",
+            "traditional (fixed top-n) (t-a-n2-1): validation", "traditional (fixed top-n) (t-a-n2-1): train", "best weights restored"]);
+        texts.Where(t => t.StartsWith("m ")).Should().Equal("m 0\u21921", "m 1\u21923");
+        texts.Where(t => t.StartsWith("restore ")).Should().Equal("restore e1", "restore e2");
+        // Three validation points per curve, drawn as circles, and one circle in the legend per curve.
+        var svg = SvgText.Parse(Report.Figures.Single(f => f.FileName == $"learning-{A}.svg").Svg);
+        SvgText.Elements(svg, "ellipse").Should().HaveCount(2 * 3 + 2);
+        Texts($"learning-{C}.svg").Where(t => t.EndsWith(": validation")).Should().Equal("dynamic (t-c-dyn-1): validation");
+    }
+
+    [Fact]
+    public void Reliability_and_critical_difference_figures_name_their_series_and_ranks()
+    {
+        var calibrated = Report.Rows.Where(r => r.Role == RowRole.Chosen && r.Backbone == A).ToArray();
+        Texts($"reliability-{A}.svg").Should().Contain(["perfect calibration", "accuracy in bin", "mean confidence in bin (top-class probability)"])
+            .And.Contain(calibrated.Select(r => $"{Figures.ReportFigures.StrategyName(r.Strategy)}, ECE {r.Representative.Calibration!.ExpectedCalibrationError:0.###}"));
+        var cd = Report.Friedman.Single(f => f.Metric == "accuracy").Test.Result!;
+        Texts("cd-accuracy.svg").Should().Contain(["dynamic (2.5)", "fixed-top-n n=1 (2.5)", "fixed-top-n n=2 (1)", "average rank (higher = better)"])
+            .And.Contain(t => t.StartsWith($"CD = {cd.NemenyiCriticalDifference.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}"));
     }
 
     [Fact]

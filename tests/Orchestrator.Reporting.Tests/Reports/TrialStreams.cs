@@ -20,16 +20,17 @@ public static class TrialStreams
         new(s.Strategy, s.Backbone, 4, s.LearningRate, s.Patience, s.Step, s.Decay, s.MaxEpochs, s.FixedTopN, s.StopPolicy, s.MinDelta, s.Seed);
 
     /// <summary>A completed trial: three epochs (val losses descending to <paramref name="bestValLoss"/> at epoch 2),
-    /// dynamic unfreezing 0 -> 1 -> 3, and the test result of <paramref name="predictions"/>.</summary>
+    /// dynamic unfreezing 0 -> 1 -> 3, each unfreeze putting back the best weights so far (epoch 1's, then epoch 2's),
+    /// and the test result of <paramref name="predictions"/>.</summary>
     public static TrialResults Completed(string id, TrialSpec spec, double bestValLoss, int[] predictions, bool withImages = true)
     {
         var events = new List<TrialEvent> { Started(spec) };
         var dynamic = spec.Strategy == Strategy.Dynamic;
         events.Add(new EpochCompleted(1, 1.2, bestValLoss + 0.2, 0.5, 0.4, 0.001, dynamic ? 0 : spec.FixedTopN, 0, 1));
-        if (dynamic) events.Add(new GroupsUnfrozen(1, 0, 1, 0.0009));
+        if (dynamic) events.AddRange([new GroupsUnfrozen(1, 0, 1, 0.0009), new BestWeightsRestored(1, 1)]);
         events.Add(new EpochCompleted(2, 1.0, bestValLoss, 0.6, 0.5, 0.001, dynamic ? 1 : spec.FixedTopN, 0, 1));
         events.Add(new EpochCompleted(3, 0.9, bestValLoss + 0.1, 0.6, 0.5, 0.001, dynamic ? 1 : spec.FixedTopN, 1, 1));
-        if (dynamic) events.Add(new GroupsUnfrozen(3, 1, 3, 0.00081));
+        if (dynamic) events.AddRange([new GroupsUnfrozen(3, 1, 3, 0.00081), new BestWeightsRestored(3, 2)]);
         events.Add(new TrainingStopped(3, "budget"));
         var m = ClassificationMetrics.Compute(Labels, predictions, 3);
         events.Add(new TrialCompleted(2, bestValLoss, 3, 0.8, m.Accuracy, m.MacroF1, m.ConfusionMatrix, predictions,
