@@ -30,7 +30,7 @@ public static class ClusterCommands
     }
 
     /// <summary>host:port of an Akka address, for tables that must fit 80 columns.</summary>
-    private static string Short(string address) => address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..];
+    internal static string Short(string address) => address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..];
 
     private static string Age(double? seconds) => seconds switch
     {

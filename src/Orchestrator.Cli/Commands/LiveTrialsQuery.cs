@@ -28,7 +28,7 @@ public static class LiveTrialsQuery
         $"note: no cluster answered at {string.Join(", ", CommonOptions.ResolveAddresses(result, cluster.Contacts))}: shown from the journal";
 
     public static string Describe(LiveTrial t) =>
-        $"{t.TrialId} on {t.Node[(t.Node.IndexOf('@', StringComparison.Ordinal) + 1)..]} {t.Slot}: epoch {t.Epoch} of {t.MaxEpochs}" +
+        $"{t.TrialId} on {ClusterCommands.Short(t.Node)} {t.Slot}: epoch {t.Epoch} of {t.MaxEpochs}" +
         $"{(t.Training ? " (training)" : "")}, m={t.Unfrozen}/{t.Groups}, patience {t.PatienceCounter}/{t.Patience}, attempt {t.Attempt}";
 
     public static object Json(LiveTrial t) => new
@@ -38,7 +38,8 @@ public static class LiveTrialsQuery
         attempt = t.Attempt,
     };
 
-    private static async Task<bool> AnyListeningAsync(IReadOnlyList<SeedAddress> contacts, CancellationToken ct)
+    /// <summary>Whether anything listens at one of the contact points (a second each at most).</summary>
+    internal static async Task<bool> AnyListeningAsync(IReadOnlyList<SeedAddress> contacts, CancellationToken ct)
     {
         foreach (var contact in contacts)
         {

@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Orchestrator.Cli.Commands;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cli.Dashboard;
+
+/// <summary>A question to the cluster and where it was asked: the answer, or null when no contact point answered.</summary>
+public sealed record ClusterAnswer<T>(T? Answer, IReadOnlyList<SeedAddress> Contacts) where T : class;
+
+/// <summary>
+/// The dashboard's way into the cluster: the --contact points first, then the nodes the store says its running trials
+/// are on (so a `sweep run` on a random port is found too). One ClusterClient per set of contact points is kept for
+/// the dashboard's lifetime, since a page poll should not start an actor system.
+/// </summary>
+public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string clientHost, TimeSpan timeout, IOrchestratorStore store) : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<OperationsClient>> _clients = new(StringComparer.Ordinal);
+
+    public Task<ClusterAnswer<T>> AskNodeAsync<T>(object message, CancellationToken ct) where T : class =>
+        AskAsync<T>((c, w) => c.AskNodeAsync(message, w, ct), ct);
+
+    public Task<ClusterAnswer<object>> AskCoordinatorAsync(object message, CancellationToken ct) =>
+        AskAsync<object>((c, w) => c.AskCoordinatorAsync(message, w, ct), ct);
+
+    private async Task<ClusterAnswer<T>> AskAsync<T>(Func<OperationsClient, TimeSpan, Task<object>> ask, CancellationToken ct) where T : class
+    {
+        if (await TryAskAsync<T>(contacts, ask, ct) is { } answer) return new ClusterAnswer<T>(answer, contacts);
+        var nodes = await StoreNodesAsync(ct);
+        return new ClusterAnswer<T>(await TryAskAsync<T>(nodes, ask, ct), [.. contacts, .. nodes]);
+    }
+
+    private async Task<T?> TryAskAsync<T>(IReadOnlyList<SeedAddress> at, Func<OperationsClient, TimeSpan, Task<object>> ask, CancellationToken ct) where T : class
+    {
+        if (at.Count == 0 || !await LiveTrialsQuery.AnyListeningAsync(at, ct)) return null;
+        try
+        {
+            return await ask(Client(at), timeout) as T;
+        }
+        catch (ClusterUnreachableException)
+        {
+            return null; // listening but not answering: a node still starting, or gone a moment ago
+        }
+    }
+
+    /// <summary>The nodes of the slots the store's running trials are assigned to (akka.tcp://orchestrator@host:port/user/slot-0).</summary>
+    private async Task<IReadOnlyList<SeedAddress>> StoreNodesAsync(CancellationToken ct)
+    {
+        var nodes = new List<SeedAddress>();
+        foreach (var sweep in await store.ListSweepsAsync(ct))
+            foreach (var trial in await store.ListTrialsAsync(sweep.Id, ct))
+                if (trial is { Status: TrialStatus.Running, AssignedTo: { } slot } && ActorPath.TryParse(slot, out var path)
+                    && path.Address is { Host: { } host, Port: { } port })
+                    nodes.Add(new SeedAddress(host, port));
+        return nodes.Distinct().Except(contacts).ToList();
+    }
+
+    private OperationsClient Client(IReadOnlyList<SeedAddress> at) =>
+        _clients.GetOrAdd(string.Join(",", at), _ => new Lazy<OperationsClient>(() => OperationsClient.Start(at, clientHost))).Value;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients.Values.Where(c => c.IsValueCreated)) await client.Value.DisposeAsync();
+    }
+}

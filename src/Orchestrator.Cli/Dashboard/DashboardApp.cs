@@ -1,0 +1,107 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Runtime.Hosting;
+
+namespace Orchestrator.Cli.Dashboard;
+
+/// <summary>The dashboard's routes. Unknown ids are a 404 page; anything thrown is a 500 page of one line, its details in
+/// the server's log only.</summary>
+public static class DashboardApp
+{
+    private const string Html = "text/html; charset=utf-8";
+
+    public static void Map(WebApplication app, DashboardData data, DashboardAccess access)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler(error => error.Run(async context =>
+        {
+            var ex = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            app.Logger.LogError(ex, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await Page(context, StatusCodes.Status500InternalServerError,
+                DashboardPages.Message("error", "The dashboard could not answer this request; the details are in its log."));
+        }));
+        app.Use(async (context, next) =>
+        {
+            if (access.Check(context) is { } refused)
+                await Page(context, refused, DashboardPages.Message(refused == StatusCodes.Status401Unauthorized ? "unauthorized" : "forbidden",
+                    refused == StatusCodes.Status401Unauthorized
+                        ? "This dashboard needs its token (an Authorization: Bearer header, or ?token= once)."
+                        : "This request came from another site's page and was refused."));
+            else await next(context);
+        });
+
+        app.MapGet("/", async (HttpContext context, CancellationToken ct) =>
+        {
+            var live = DashboardPages.Home(await data.Cluster.AskNodeAsync<ClusterView>(new GetClusterView(), ct), await data.SweepsAsync(ct));
+            return Live(context, "cluster and sweeps", "", live);
+        });
+        app.MapGet("/sweeps/{id}", async (string id, string? notice, HttpContext context, CancellationToken ct) =>
+            await data.SweepAsync(id, ct) is { } sweep
+                ? Live(context, $"sweep {sweep.Sweep.Name}", DashboardPages.SweepControls(sweep, NoticeText(notice)), DashboardPages.SweepLive(sweep))
+                : NotFound($"There is no sweep '{id}' in this store."));
+        app.MapPost("/sweeps/{id}/cancel", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: true, ct));
+        app.MapPost("/sweeps/{id}/resume", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: false, ct));
+        app.MapGet("/sweeps/{id}/report", async (string id, CancellationToken ct) =>
+        {
+            if (await data.SweepAsync(id, ct) is not { } sweep) return NotFound($"There is no sweep '{id}' in this store.");
+            if (!sweep.Ended)
+                return Results.Content(DashboardPages.Message("no report yet", "The sweep has trials still pending or running; its report is written when they have ended."),
+                    Html, statusCode: StatusCodes.Status409Conflict);
+            return Results.File(await data.ReportAsync(sweep.Sweep, ct), Html);
+        });
+        app.MapGet("/trials/{id}", async (string id, CancellationToken ct) =>
+            await data.TrialAsync(id, ct) is { } trial
+                ? Results.Content(DashboardPages.Trial(trial, TrialJournalJson.Serialize(trial)), Html)
+                : NotFound($"There is no trial '{id}' in this store."));
+        app.MapGet("/trials/{id}/journal.json", async (string id, CancellationToken ct) =>
+            await data.TrialAsync(id, ct) is { } trial
+                ? Results.Content(TrialJournalJson.Serialize(trial), "application/json")
+                : Results.NotFound());
+        app.MapFallback(() => NotFound("There is no such page on this dashboard."));
+    }
+
+    /// <summary>The whole page, or (?part=live, the page's own refresh) only its live part.</summary>
+    private static IResult Live(HttpContext context, string title, string before, string live) =>
+        Results.Content(context.Request.Query["part"] == "live" ? live : DashboardPages.LivePage(title, before, live), Html);
+
+    private static async Task<IResult> ControlAsync(DashboardData data, string id, bool cancel, CancellationToken ct)
+    {
+        if (await data.SweepAsync(id, ct) is not { } sweep) return NotFound($"There is no sweep '{id}' in this store.");
+        var outcome = await data.ControlAsync(sweep.Sweep, cancel, ct);
+        var notice = outcome switch
+        {
+            ControlOutcome.Done => cancel ? "cancelled" : "resumed",
+            ControlOutcome.NeverLaunched => "unlaunched",
+            _ => "no-cluster",
+        };
+        // Post, then redirect, then get: a reload of the page does not post again.
+        return Results.Redirect($"/sweeps/{Uri.EscapeDataString(sweep.Sweep.Id)}?notice={notice}", permanent: false, preserveMethod: false);
+    }
+
+    /// <summary>The notices a control redirect may name; any other value shows nothing (no text of the URL reaches the page).</summary>
+    private static string? NoticeText(string? notice) => notice switch
+    {
+        "cancelled" => "Cancelled: pending trials are cancelled, running ones stop at their next epoch boundary.",
+        "resumed" => "Resumed: the cancelled trials are pending again and continue from their journals.",
+        "unlaunched" => "The coordinator does not know this sweep: it was never launched on this cluster (`orchestrator sweep launch` it).",
+        "no-cluster" => "No cluster answered, so nothing was changed: cancel and resume are commands to the running coordinator.",
+        _ => null,
+    };
+
+    private static IResult NotFound(string sentence) =>
+        Results.Content(DashboardPages.Message("not found", sentence), Html, statusCode: StatusCodes.Status404NotFound);
+
+    private static async Task Page(HttpContext context, int status, string html)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = Html;
+        await context.Response.WriteAsync(html);
+    }
+
+    /// <summary>The address as a browser is given it (an IPv6 address in brackets).</summary>
+    public static string UrlOf(IPAddress host, int port) =>
+        $"http://{(host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host.ToString())}:{port}/";
+}

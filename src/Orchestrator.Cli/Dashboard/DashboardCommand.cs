@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orchestrator.Cli.Commands;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Hosting;
+
+namespace Orchestrator.Cli.Dashboard;
+
+/// <summary>`orchestrator dashboard`: the store, the journals and the cluster in a browser, until Ctrl+C / SIGTERM.</summary>
+public static class DashboardCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int>("--port") { Description = "Port to listen on (default 8080; 0: any free port)", DefaultValueFactory = _ => 8080 };
+        var host = new Option<string>("--host")
+        {
+            Description = "Address to listen on (default 127.0.0.1; any other needs a token: --token-file or $" + DashboardAccess.TokenVariable + ")",
+            DefaultValueFactory = _ => "127.0.0.1",
+        };
+        var tokenFile = new Option<FileInfo?>("--token-file") { Description = "File holding the token every request must carry (Authorization: Bearer, or ?token= once)" };
+        var store = CommonOptions.Store();
+        var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to ask (then the nodes the store's running trials are on)");
+        var timeout = CommonOptions.Seconds("--timeout", 3, "Seconds a page waits for the cluster to answer");
+        var command = new Command("dashboard", "A live dashboard in the browser: the cluster, the sweeps, each trial's learning curves; Cancel and Resume")
+        {
+            port, host, tokenFile, store, contacts, timeout,
+        };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var hostText = result.GetValue(host)!;
+            var address = hostText == "localhost" ? IPAddress.Loopback
+                : IPAddress.TryParse(hostText, out var parsed) ? parsed
+                : throw new InvalidInputException($"--host: '{hostText}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
+            var listenPort = result.GetValue(port);
+            if (listenPort is < 0 or > 65535) throw new InvalidInputException($"--port: {listenPort} is invalid (0..65535)");
+            var access = DashboardAccess.Resolve(address, hostText, result.GetValue(tokenFile));
+            var wait = CommonOptions.PositiveSeconds(result, timeout);
+            var cluster = CommonOptions.ResolveAddresses(result, contacts);
+            await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
+            // The cluster's answers come back to where the dashboard listens: loopback, or the interface it was told.
+            var clientHost = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : address.ToString();
+            await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store);
+            var data = new DashboardData(session.Store, session.Location, session.Journal, probe);
+            return await ServeAsync(address, listenPort, data, access, ct);
+        }, ct));
+        return command;
+    }
+
+    private static async Task<int> ServeAsync(IPAddress address, int port, DashboardData data, DashboardAccess access, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [], ContentRootPath = AppContext.BaseDirectory,
+            // Never Development, whose exception page would show a stack trace to the browser.
+            EnvironmentName = Microsoft.Extensions.Hosting.Environments.Production,
+        });
+        builder.WebHost.UseKestrel(k => k.Listen(address, port));
+        // Errors only, to stderr: a request line at Information would carry a ?token= in its URL.
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter("Microsoft", LogLevel.Error).SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // System.CommandLine owns Ctrl+C and SIGTERM (the command's token); the host's own handlers would race it.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLifetime>();
+        await using var app = builder.Build();
+        DashboardApp.Map(app, data, access);
+        try
+        {
+            await app.StartAsync(ct);
+        }
+        catch (IOException ex)
+        {
+            throw new InvalidInputException($"--host/--port: cannot listen on {address}:{port} ({ex.Message})");
+        }
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var url = bound is null ? DashboardApp.UrlOf(address, port) : bound.TrimEnd('/') + "/";
+        Console.WriteLine($"dashboard: {url}{(access.RequiresToken ? " (every request needs the token)" : "")}; Ctrl+C stops it");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: stop below.
+        }
+        await app.StopAsync(CancellationToken.None);
+        Console.WriteLine("dashboard stopped");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A host lifetime that leaves the process's signals to System.CommandLine.</summary>
+    private sealed class CommandLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,83 @@
+using Orchestrator.Cli.Commands;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Coordination;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cli.Dashboard;
+
+/// <summary>A sweep as the dashboard shows it: its trials, their progress and ETA (as `sweep status` computes them).</summary>
+public sealed record SweepPage(SweepRecord Sweep, bool Cancelled, IReadOnlyList<TrialView> Trials, SweepProgress Progress)
+{
+    public bool Ended => Trials.All(t => t.Record.Status is not (TrialStatus.Pending or TrialStatus.Running));
+}
+
+/// <summary>A trial with its journal, and where it runs now when the cluster says so.</summary>
+public sealed record TrialPage(TrialView View, IReadOnlyList<JournaledEvent> Journal, LiveTrial? Live, bool ClusterAnswered);
+
+/// <summary>What the control buttons of a sweep page lead to.</summary>
+public enum ControlOutcome { Done, NeverLaunched, NoCluster }
+
+/// <summary>The dashboard's reads of the store, the trials' journals and the cluster, for the lifetime of the app.</summary>
+public sealed class DashboardData(IOrchestratorStore store, StoreLocation location, TrialJournalReader journal, ClusterProbe cluster)
+{
+    public IOrchestratorStore Store => store;
+
+    public ClusterProbe Cluster => cluster;
+
+    public async Task<IReadOnlyList<SweepPage>> SweepsAsync(CancellationToken ct)
+    {
+        var pages = new List<SweepPage>();
+        foreach (var sweep in await store.ListSweepsAsync(ct)) pages.Add(await LoadAsync(sweep, ct));
+        return pages;
+    }
+
+    /// <summary>Null for an id or name the store does not know.</summary>
+    public async Task<SweepPage?> SweepAsync(string idOrName, CancellationToken ct) =>
+        await SweepViews.FindAsync(store, idOrName, ct) is { } sweep ? await LoadAsync(sweep, ct) : null;
+
+    private async Task<SweepPage> LoadAsync(SweepRecord sweep, CancellationToken ct)
+    {
+        // As `sweep status` does without the cluster: the slots at work on the sweep are those its running trials occupy.
+        var busy = (await store.ListTrialsAsync(sweep.Id, ct)).Count(t => t.Status == TrialStatus.Running);
+        var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
+        return new SweepPage(sweep, await store.IsSweepCancelledAsync(sweep.Id, ct), trials, progress);
+    }
+
+    /// <summary>Null for an id the store does not know.</summary>
+    public async Task<TrialPage?> TrialAsync(string trialId, CancellationToken ct)
+    {
+        if (await store.GetTrialAsync(trialId, ct) is not { } record) return null;
+        var journaled = await journal.ReadAsync(trialId, ct);
+        var state = TrialEvolution.Replay(journaled.Where(e => !e.Superseded).Select(e => e.Event).ToList());
+        var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), state);
+        LiveTrials? live = null;
+        if (record.Status == TrialStatus.Running) live = (await cluster.AskNodeAsync<LiveTrials>(new GetLiveTrials(), ct)).Answer;
+        return new TrialPage(view, journaled, live?.Trials.FirstOrDefault(t => t.TrialId == trialId), live is not null);
+    }
+
+    /// <summary>What `sweep cancel` / `sweep resume` do: ask the coordinator. The coordinator makes it idempotent (a second
+    /// cancel of a cancelled sweep changes nothing).</summary>
+    public async Task<ControlOutcome> ControlAsync(SweepRecord sweep, bool cancel, CancellationToken ct) =>
+        (await cluster.AskCoordinatorAsync(new ControlSweep(sweep.Id, cancel), ct)).Answer switch
+        {
+            SweepControlled => ControlOutcome.Done,
+            null => ControlOutcome.NoCluster,
+            _ => ControlOutcome.NeverLaunched,
+        };
+
+    /// <summary>The report.html `sweep report` writes, written again when a trial changed after it (or never written).</summary>
+    public async Task<string> ReportAsync(SweepRecord sweep, CancellationToken ct)
+    {
+        var folder = ReportCommand.DefaultFolder(location, sweep.Id);
+        var file = Path.GetFullPath(Path.Combine(folder, "report.html"));
+        var changed = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.UpdatedAt).DefaultIfEmpty(sweep.CreatedAt).Max();
+        if (!File.Exists(file) || File.GetLastWriteTimeUtc(file) < changed.UtcDateTime)
+            await ReportCommand.WriteAsync(store, journal, sweep, folder, png: false, ct);
+        return file;
+    }
+}

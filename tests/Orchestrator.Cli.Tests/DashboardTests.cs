@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Orchestrator.Store;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>`orchestrator dashboard` as a user runs it: a real process on a free port, over a store a real `sweep run`
+/// writes (on the sleeping test engine).</summary>
+public class DashboardTests
+{
+    private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(40);
+
+    /// <summary>Starts the dashboard on a free port of loopback (or <paramref name="host"/>) and returns it with its URL.</summary>
+    private static async Task<(RunningCli Process, Uri Url)> StartDashboardAsync(ClusterRig rig, string host = "127.0.0.1")
+    {
+        var dashboard = rig.Start("dashboard", "dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", host);
+        await rig.WaitForOutputAsync(dashboard, @"dashboard: http://\S+/", StartWait);
+        var url = System.Text.RegularExpressions.Regex.Match(dashboard.Output, @"dashboard: (http://\S+/)").Groups[1].Value;
+        // 0.0.0.0 listens on every interface; ask it on loopback.
+        return (dashboard, new Uri(url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
+    }
+
+    private static async Task<ClusterRig> EmptyStoreAsync()
+    {
+        var rig = ClusterRig.CreateSqlite();
+        await using (await StoreFactory.OpenAsync(rig.StoreUrl)) { }
+        return rig;
+    }
+
+    [ChromiumFact]
+    public async Task A_trial_page_gains_a_point_as_an_epoch_lands_without_a_reload_and_Cancel_on_the_sweep_page_stops_the_sweep()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:1.5";
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("dash", seeds: 3));
+        using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
+        await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).Count == 1, StartWait);
+        var (dashboard, url) = await StartDashboardAsync(rig);
+        using var http = new HttpClient { BaseAddress = url };
+        await using var store = await rig.OpenStoreAsync();
+        var sweepId = (await store.ListSweepsAsync()).Single().Id;
+
+        // A trial with epochs still to come (the test engine's trials stop at epoch 7).
+        string? trialId = null;
+        var deadline = DateTime.UtcNow + StartWait;
+        while (trialId is null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no trial early in its run\n{rig.Logs()}");
+            foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
+            {
+                using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
+                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 4) trialId = t.Id;
+            }
+            await Task.Delay(300);
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumFactAttribute.Browser, Headless = true, Args = ["--no-sandbox", "--disable-gpu"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 1000 } });
+        var requests = new List<string>();
+        page.Request += (_, r) => requests.Add(r.Url);
+        var trialUrl = new Uri(url, $"trials/{trialId}").AbsoluteUri;
+        await page.GotoAsync(trialUrl);
+        await page.EvaluateAsync("() => { window.loadedOnce = 'yes'; }");
+        var before = await page.EvaluateAsync<int>("() => document.querySelectorAll('#epochs tr').length");
+        await page.WaitForFunctionAsync($"() => document.querySelectorAll('#epochs tr').length > {before}", null,
+            new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 200 });
+        (await page.EvaluateAsync<string>("() => window.loadedOnce")).Should().Be("yes", "the new epoch arrives without a reload");
+        page.Url.Should().Be(trialUrl);
+        var points = await page.EvaluateAsync<int>("() => document.querySelectorAll('#curve circle.point.valLoss').length");
+        var rows = await page.EvaluateAsync<int>("() => document.querySelectorAll('#epochs tr').length");
+        points.Should().Be(rows, "the curve has a validation-loss point per epoch in the table");
+        requests.Should().OnlyContain(r => r.StartsWith(url.AbsoluteUri, StringComparison.Ordinal), "the page fetches nothing from outside");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-trial.png"), FullPage = true });
+
+        await page.GotoAsync(new Uri(url, $"sweeps/{sweepId}").AbsoluteUri);
+        // A double click: the first submits and disables the buttons, the second does nothing.
+        await page.EvaluateAsync("() => { const b = document.getElementById('cancel'); b.click(); b.click(); }");
+        await page.WaitForURLAsync("**notice=cancelled", new PageWaitForURLOptions { Timeout = 30_000 });
+        (await page.TextContentAsync("#notice")).Should().StartWith("Cancelled");
+        await rig.WaitUntilAsync("every trial ended, cancelled", async s =>
+        {
+            var trials = await s.ListTrialsAsync(sweepId);
+            return trials.All(t => t.Status is TrialStatus.Cancelled or TrialStatus.Completed) && trials.Any(t => t.Status == TrialStatus.Cancelled);
+        }, TimeSpan.FromSeconds(30));
+        (await store.IsSweepCancelledAsync(sweepId)).Should().BeTrue();
+        dashboard.Output.Should().NotContain("Exception");
+    }
+
+    [Fact]
+    public async Task An_unknown_trial_or_sweep_is_a_404_page_of_one_sentence_not_a_stack_trace()
+    {
+        await using var rig = await EmptyStoreAsync();
+        var (dashboard, url) = await StartDashboardAsync(rig);
+        using var http = new HttpClient { BaseAddress = url };
+        foreach (var (path, sentence) in new[] { ("trials/nope", "There is no trial 'nope' in this store."), ("sweeps/nope", "There is no sweep 'nope' in this store.") })
+        {
+            using var response = await http.GetAsync(path);
+            response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+            var body = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+            body.Should().Contain($"<p>{sentence}</p>").And.NotContain("Exception").And.NotContain(" at ");
+        }
+        using var home = await http.GetAsync("");
+        home.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await home.Content.ReadAsStringAsync()).Should().Contain("id=\"no-cluster\"").And.Contain("no sweep in this store yet");
+        dashboard.Output.Should().NotContain("Exception");
+    }
+
+    [Fact]
+    public async Task Without_a_cluster_Cancel_changes_nothing_and_says_so_and_a_post_from_another_site_is_refused()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        var planned = Orchestrator.Cli.Planning.SweepData.Plan(ClusterRig.Spec("idle", seeds: 2));
+        await using (var store = await StoreFactory.OpenAsync(rig.StoreUrl))
+            await Orchestrator.Runtime.Sweeps.SweepPlanner.RegisterAsync(store, planned, DateTimeOffset.UtcNow, CancellationToken.None);
+        var (_, url) = await StartDashboardAsync(rig);
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = url };
+
+        using var cancel = await http.PostAsync($"sweeps/{planned.Id}/cancel", null);
+        cancel.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        cancel.Headers.Location!.OriginalString.Should().Be($"/sweeps/{planned.Id}?notice=no-cluster");
+        var page = WebUtility.HtmlDecode(await http.GetStringAsync(cancel.Headers.Location.OriginalString));
+        page.Should().Contain("No cluster answered, so nothing was changed").And.NotContain("CANCELLED").And.NotContain("id=\"report\"");
+        (await http.GetAsync($"sweeps/{planned.Id}/report")).StatusCode.Should().Be(HttpStatusCode.Conflict, "its trials are still pending");
+
+        using var forged = new HttpRequestMessage(HttpMethod.Post, $"sweeps/{planned.Id}/cancel");
+        forged.Headers.Add("Origin", "http://elsewhere.example");
+        (await http.SendAsync(forged)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        await using var after = await StoreFactory.OpenAsync(rig.StoreUrl);
+        (await after.IsSweepCancelledAsync(planned.Id)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task On_a_non_loopback_host_the_dashboard_refuses_to_start_without_a_token()
+    {
+        await using var rig = await EmptyStoreAsync();
+        var result = await rig.RunAsync("dashboard", "--host", "0.0.0.0", "--port", ClusterRig.FreePort().ToString());
+        result.ExitCode.Should().Be(2);
+        var lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().ContainSingle().Which.Should().StartWith("error: --host: 0.0.0.0 is not a loopback address");
+    }
+
+    [Fact]
+    public async Task With_a_token_a_request_without_it_is_401_and_with_it_200_and_the_token_is_never_logged()
+    {
+        await using var rig = await EmptyStoreAsync();
+        const string token = "s3cret-dashboard-token";
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "token"), token + "\n");
+        var dashboard = rig.Start("dashboard", "dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", "0.0.0.0", "--token-file", "token");
+        await rig.WaitForOutputAsync(dashboard, @"dashboard: http://\S+/", StartWait);
+        var port = System.Text.RegularExpressions.Regex.Match(dashboard.Output, @":(\d+)/").Groups[1].Value;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        (await http.GetAsync("")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await http.GetAsync("trials/nope")).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "no page, not even a 404, without the token");
+        (await http.GetAsync("?token=wrong")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "");
+        bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        (await http.SendAsync(bearer)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        using var once = await http.GetAsync($"?token={token}");
+        once.StatusCode.Should().Be(HttpStatusCode.OK);
+        var cookie = once.Headers.GetValues("Set-Cookie").Single();
+        cookie.Should().Contain("httponly").And.Contain("samesite=strict");
+        using var withCookie = new HttpRequestMessage(HttpMethod.Get, "");
+        withCookie.Headers.Add("Cookie", cookie.Split(';')[0]);
+        (await http.SendAsync(withCookie)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        dashboard.Signal("TERM");
+        await dashboard.Process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        dashboard.Process.ExitCode.Should().Be(0);
+        dashboard.Output.Should().Contain("dashboard stopped").And.NotContain(token);
+    }
+}
