@@ -101,12 +101,9 @@ public static class SweepClusterCommands
                 Console.Error.WriteLine(fallback);
                 saidFallback = true;
             }
-            var rows = await store.ListTrialsAsync(sweep.Id, ct);
-            var ids = rows.Select(t => t.Id).ToHashSet(StringComparer.Ordinal);
+            var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, ct);
+            var ids = trials.Select(t => t.Record.Id).ToHashSet(StringComparer.Ordinal);
             var running = live?.Trials.Where(t => ids.Contains(t.TrialId)).OrderBy(t => t.TrialId, StringComparer.Ordinal).ToList() ?? [];
-            // Without asking the cluster, the slots at work on the sweep are those its running trials occupy.
-            var busy = rows.Count(t => t.Status == TrialStatus.Running);
-            var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
             var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
             if (asJson)
             {

@@ -42,9 +42,7 @@ public sealed class DashboardData(IOrchestratorStore store, StoreLocation locati
 
     private async Task<SweepPage> LoadAsync(SweepRecord sweep, CancellationToken ct)
     {
-        // As `sweep status` does without the cluster: the slots at work on the sweep are those its running trials occupy.
-        var busy = (await store.ListTrialsAsync(sweep.Id, ct)).Count(t => t.Status == TrialStatus.Running);
-        var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, busy, ct);
+        var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, ct);
         return new SweepPage(sweep, await store.IsSweepCancelledAsync(sweep.Id, ct), trials, progress);
     }
 

@@ -35,14 +35,14 @@ public sealed record SweepProgress(
         _ => t.Record.Status.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Reads the sweep's trials and journals once; <paramref name="slots"/> are the live worker slots (0 when
-    /// no cluster can be asked).</summary>
+    /// <summary>Reads the sweep's trials and journals once. The slots at work on the sweep are those its running trials
+    /// occupy (counted from the same rows, without asking the cluster).</summary>
     public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(IOrchestratorStore store,
-        TrialJournalReader journal, string sweepId, int slots, CancellationToken ct)
+        TrialJournalReader journal, string sweepId, CancellationToken ct)
     {
         var loaded = await SweepViews.LoadWithEventsAsync(store, journal, sweepId, ct);
         var views = loaded.Select(t => t.View).ToList();
         var seconds = loaded.SelectMany(t => t.Events.OfType<EpochCompleted>().Select(e => e.Seconds)).ToList();
-        return (views, Estimate(views, seconds, slots));
+        return (views, Estimate(views, seconds, views.Count(v => v.Record.Status == TrialStatus.Running)));
     }
 }
