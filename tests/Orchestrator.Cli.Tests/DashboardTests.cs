@@ -33,7 +33,7 @@ public class DashboardTests
     public async Task A_trial_page_gains_a_point_as_an_epoch_lands_without_a_reload_and_Cancel_on_the_sweep_page_stops_the_sweep()
     {
         await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:1.5";
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:2.5";
         await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("dash", seeds: 3));
         using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
         await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).Count == 1, StartWait);
@@ -42,20 +42,7 @@ public class DashboardTests
         await using var store = await rig.OpenStoreAsync();
         var sweepId = (await store.ListSweepsAsync()).Single().Id;
 
-        // A trial with epochs still to come (the test engine's trials stop at epoch 7).
-        string? trialId = null;
-        var deadline = DateTime.UtcNow + StartWait;
-        while (trialId is null)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no trial early in its run\n{rig.Logs()}");
-            foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
-            {
-                using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
-                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 4) trialId = t.Id;
-            }
-            await Task.Delay(300);
-        }
-
+        // The browser first: on a loaded machine its start takes seconds, and the trial must still be running after it.
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -64,12 +51,34 @@ public class DashboardTests
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 1000 } });
         var requests = new List<string>();
         page.Request += (_, r) => requests.Add(r.Url);
+
+        // A trial with several epochs still to come (the test engine's trials stop at epoch 7), at least 7.5 s of them.
+        string? trialId = null;
+        var deadline = DateTime.UtcNow + StartWait;
+        while (trialId is null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no trial early in its run\n{rig.Logs()}");
+            foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
+            {
+                using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
+                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 3) trialId = t.Id;
+            }
+            if (trialId is null) await Task.Delay(200);
+        }
         var trialUrl = new Uri(url, $"trials/{trialId}").AbsoluteUri;
         await page.GotoAsync(trialUrl);
         await page.EvaluateAsync("() => { window.loadedOnce = 'yes'; }");
         var before = await page.EvaluateAsync<int>("() => document.querySelectorAll('#epochs tr').length");
-        await page.WaitForFunctionAsync($"() => document.querySelectorAll('#epochs tr').length > {before}", null,
-            new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 200 });
+        try
+        {
+            await page.WaitForFunctionAsync($"() => document.querySelectorAll('#epochs tr').length > {before}", null,
+                new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 200 });
+        }
+        catch (TimeoutException)
+        {
+            var facts = await page.TextContentAsync("#facts");
+            throw new TimeoutException($"the page stayed at {before} epoch row(s); it says: {facts}\n{rig.Logs()}");
+        }
         (await page.EvaluateAsync<string>("() => window.loadedOnce")).Should().Be("yes", "the new epoch arrives without a reload");
         page.Url.Should().Be(trialUrl);
         var points = await page.EvaluateAsync<int>("() => document.querySelectorAll('#curve circle.point.valLoss').length");
