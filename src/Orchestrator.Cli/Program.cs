@@ -18,6 +18,7 @@ root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(StatsCommands.Create());
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(EngineCommand.Create());
 root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(CoordinatorCommand.Create());
 root.Subcommands.Add(ClusterCommands.Create());

@@ -1,6 +1,10 @@
+using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Interop;
 
 namespace Orchestrator.Engine;
+
+/// <summary>What the native engine was built against and which devices it sees.</summary>
+public sealed record EngineFacts(string LibtorchVersion, bool CudaBuilt, bool CudaAvailable, IReadOnlyList<string> Devices);
 
 /// <summary>Facts about the native engine that need no model instance.</summary>
 public static class EngineInfo
@@ -19,4 +23,22 @@ public static class EngineInfo
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads);
         NativeMethods.Check(NativeMethods.ote_set_num_threads(threads));
     }
+
+    public static unsafe EngineFacts Facts()
+    {
+        NativeMethods.Check(NativeMethods.ote_engine_info(out var info));
+        var version = new string((sbyte*)info.LibtorchVersion);
+        var names = new List<string>();
+        var buffer = stackalloc byte[256];
+        for (var i = 0; i < info.DeviceCount; i++)
+        {
+            NativeMethods.Check(NativeMethods.ote_device_name(i, buffer, 256));
+            names.Add(new string((sbyte*)buffer));
+        }
+        return new EngineFacts(version, info.CudaBuilt != 0, info.CudaAvailable != 0, names);
+    }
+
+    /// <summary>Refuses a device this build or machine lacks: <see cref="EngineException"/> (invalid input) saying why.</summary>
+    public static void CheckDevice(ComputeDevice device) =>
+        NativeMethods.Check(NativeMethods.ote_check_device(device.ToString()));
 }

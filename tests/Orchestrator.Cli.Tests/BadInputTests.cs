@@ -37,6 +37,39 @@ public class BadInputTests
         Directory.Exists(Path.Combine(dir, "data")).Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData("--device", "tpu", "is not a device")]
+    [InlineData("--device", "cuda:0", "'cuda:0'")]
+    [InlineData("--feature-cache-mb", "-5", "--feature-cache-mb")]
+    public async Task An_unusable_device_or_cache_size_gets_one_error_line_and_exit_2_before_anything_is_stored(string option, string value, string mentions)
+    {
+        var dir = Cli.TempDir();
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), Valid);
+        // This machine's libtorch has no CUDA, so cuda:0 is one it lacks; on a GPU box the test asks for a device past the last.
+        if (value == "cuda:0" && (await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "engine", "info")).Stdout.Contains("cuda:0 "))
+            value = "cuda:64";
+
+        var result = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "sweep", "run", "spec.yaml", option, value);
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+            .Which.Should().StartWith("error: ").And.Contain(mentions);
+        Directory.Exists(Path.Combine(dir, ".orchestrator")).Should().BeFalse("nothing may run or be stored");
+    }
+
+    [Fact]
+    public async Task A_worker_given_gpus_this_engine_lacks_exits_2_in_one_line_before_joining()
+    {
+        var dir = Cli.TempDir();
+        var info = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "engine", "info");
+        info.ExitCode.Should().Be(0);
+        info.Stdout.Should().MatchRegex(@"libtorch \d+\.\d+").And.Contain("CUDA devices: ");
+        var result = await Cli.RunAsync(dir, TimeSpan.FromMinutes(1), "worker", "--gpus", "0,63", "--store", "sqlite:w.db");
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle().Which.Should().StartWith("error: device 'cuda:");
+        result.Stdout.Should().NotContain("is up");
+    }
+
     [Fact]
     public async Task A_missing_spec_file_is_one_clear_error()
     {

@@ -58,7 +58,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
             [.. new[] { "t-one", "t-two" }.Select(id => new TrialRecord(id, "sw-test", planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
         using var release = new ManualResetEventSlim();
         var coordinator = CreateTestProbe();
-        var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _) => new ScriptedTrainer(4, Loss)
+        var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 1) release.Wait(TimeSpan.FromSeconds(20)); },
         }), store, null, TimeSpan.FromMinutes(10)), "slot-0");
@@ -82,7 +82,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var starts = new List<DateTime>();
         var slot = CreateTestProbe();
-        Sys.ActorOf(TrialActor.Supervised(Assignment("t-broken"), Services((_, _) => new ScriptedTrainer(4, Loss)
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-broken"), Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {
@@ -112,7 +112,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         using var third = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var slot = CreateTestProbe();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-cancel"), Services((_, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-cancel"), Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {
@@ -157,7 +157,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         var slot = CreateTestProbe();
         using var hold = new ManualResetEventSlim();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = _ => hold.Wait(TimeSpan.FromSeconds(20)),
         }), slot));
@@ -180,7 +180,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         using var second = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var slot = CreateTestProbe();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {

@@ -30,7 +30,7 @@ public class TrialRuntimeTests
     public async Task Runs_every_trial_of_the_sweep_to_completion_with_journals_that_obey_algorithm_1()
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        var final = await fx.RunAsync((_, _) => new ScriptedTrainer(4, Loss));
+        var final = await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss));
 
         final.Should().HaveCount(6).And.OnlyContain(t => t.Status == TrialStatus.Completed);
         foreach (var trial in final)
@@ -52,7 +52,7 @@ public class TrialRuntimeTests
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         using var crash = new CancellationTokenSource();
         // The stop comes while epoch 6 trains: that epoch is dropped, the five before it are journaled.
-        TrainerFactory first = (_, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory first = (_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 6) crash.Cancel(); },
             HangAtEpoch = 6,
@@ -65,7 +65,7 @@ public class TrialRuntimeTests
 
         // The first trainer built is the one that resumes; the test evaluation loads the best weights into another.
         ScriptedTrainer? resumed = null;
-        (await fx.RunAsync((_, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1))
+        (await fx.RunAsync((_, _, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1))
             .Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 5", "load-best 3", "train 6");
@@ -81,7 +81,7 @@ public class TrialRuntimeTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         var broken = fx.Sweep.Trials.Single(t => t.Spec.Backbone == "mobilenet_v2").Id;
-        TrainerFactory trainers = (spec, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory trainers = (spec, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (spec.Backbone == "mobilenet_v2" && e == 3) throw new InvalidOperationException("engine fell over"); },
         };
@@ -103,7 +103,7 @@ public class TrialRuntimeTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         var failures = 0;
-        TrainerFactory trainers = (_, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory trainers = (_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 4 && Interlocked.Increment(ref failures) == 1) throw new IOException("disk hiccup"); },
         };
@@ -127,7 +127,7 @@ public class TrialRuntimeTests
             await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]")
                 + $"\nweights: {{ mobilenet_v2: {weights} }}\n");
             var trainers = new List<(string Backbone, ScriptedTrainer Trainer)>();
-            await fx.RunAsync((spec, _) =>
+            await fx.RunAsync((spec, _, _) =>
             {
                 var t = new ScriptedTrainer(4, Loss);
                 lock (trainers) trainers.Add((spec.Backbone, t));

@@ -7,5 +7,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cli="$root/src/Orchestrator.Cli/bin/Release/net10.0/orchestrator"
 if [ ! -x "$cli" ]; then dotnet build "$root/src/Orchestrator.Cli" -c Release >&2; fi
-exec /usr/bin/python3 "$root/tests/benchmarks/engine_vs_pytorch.py" --cli "$cli" \
+# PEER_SCRIPT: another measurement against the same peer (epoch_vs_pytorch.sh sets it).
+exec /usr/bin/python3 "$root/tests/benchmarks/${PEER_SCRIPT:-engine_vs_pytorch.py}" --cli "$cli" \
   --xception-reference "$root/tests/Orchestrator.Engine.Tests/XceptionReference.cs" "$@"

@@ -16,6 +16,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Measure the training engine and its input pipeline");
         bench.Subcommands.Add(EngineBench());
+        bench.Subcommands.Add(EpochBench());
         bench.Subcommands.Add(BenchLoaderCommand.Create());
         return bench;
     }
@@ -35,9 +36,7 @@ public static class BenchCommands
         command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
         {
             var info = ArchitectureInfo.Get(result.GetValue(arch)!);
-            var side = result.GetValue(size) ?? info.DefaultInputSize;
-            if (side < info.MinInputSize)
-                throw new InvalidInputException($"--size: {info.Name} needs at least {info.MinInputSize}, got {side}");
+            var side = InputSide(info, result.GetValue(size));
             Positive("--batch", result.GetValue(batch));
             Positive("--threads", result.GetValue(threads));
             Positive("--steps", result.GetValue(steps));
@@ -67,6 +66,53 @@ public static class BenchCommands
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;
+    }
+
+    private static Command EpochBench()
+    {
+        var arch = ModelCommands.Arch();
+        var size = new Option<int?>("--size") { Description = "Input side length (default: the architecture's)" };
+        var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var train = new Option<int>("--train") { Description = "Training images per epoch", DefaultValueFactory = _ => 560 };
+        var val = new Option<int>("--val") { Description = "Validation images per epoch", DefaultValueFactory = _ => 70 };
+        var unfrozen = new Option<string>("--unfrozen") { Description = "Trainable groups m: a number, or half (L/2, rounded down)", DefaultValueFactory = _ => "0" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs (the first fills the cache; the others are averaged)", DefaultValueFactory = _ => 3 };
+        var noCache = new Option<bool>("--no-feature-cache") { Description = "Run every image through the frozen layers" };
+        var json = CommonOptions.Json();
+        var command = new Command("epoch",
+            "Seconds per epoch (training, then validation) on random data whose never-augmented classes are 70% of it, with m groups trainable")
+            { arch, size, batch, threads, train, val, unfrozen, epochs, noCache, json };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
+        {
+            var info = ArchitectureInfo.Get(result.GetValue(arch)!);
+            var side = InputSide(info, result.GetValue(size));
+            foreach (var (name, option) in new[] { ("--batch", batch), ("--threads", threads), ("--train", train), ("--val", val) })
+                Positive(name, result.GetValue(option));
+            if (result.GetValue(epochs) < 2) throw new InvalidInputException("--epochs must be at least 2 (the first fills the cache)");
+            var m = result.GetValue(unfrozen) is "half" ? info.Groups / 2
+                : int.TryParse(result.GetValue(unfrozen), out var given) && given >= 0 && given <= info.Groups ? given
+                : throw new InvalidInputException($"--unfrozen: '{result.GetValue(unfrozen)}' is not half or a number from 0 to {info.Groups}");
+            var r = EpochBenchmarkResult.Run(info.Name, side, result.GetValue(batch), result.GetValue(threads), result.GetValue(train),
+                result.GetValue(val), m, !result.GetValue(noCache), result.GetValue(epochs));
+            if (result.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(r, Tables.Json));
+                return Task.FromResult(ExitCodes.Ok);
+            }
+            Console.WriteLine($"{r.Architecture} at {r.Size} px, m = {r.Unfrozen} of {info.Groups}, feature cache {(r.FeatureCache ? "on" : "off")}: " +
+                              $"first epoch {r.FirstEpochSeconds:F2} s, later epochs {r.LaterEpochSeconds:F2} s " +
+                              $"(last epoch: {r.LastEpochHits} cache hits, {r.LastEpochMisses} misses)");
+            return Task.FromResult(ExitCodes.Ok);
+        }, ct));
+        return command;
+    }
+
+    private static int InputSide(ArchitectureInfo info, int? size)
+    {
+        var side = size ?? info.DefaultInputSize;
+        return side >= info.MinInputSize ? side
+            : throw new InvalidInputException($"--size: {info.Name} needs at least {info.MinInputSize}, got {side}");
     }
 
     private static void Positive(string option, int value)

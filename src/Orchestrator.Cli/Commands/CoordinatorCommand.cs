@@ -23,7 +23,7 @@ public static class CoordinatorCommand
             var names = NodeCommand.SlotNames(result.GetValue(slots) ?? 0, null, 0);
             IReadOnlyList<string> roles = names.Count > 0 ? [NodeOptions.CoordinatorRole, NodeOptions.WorkerRole] : [NodeOptions.CoordinatorRole];
             var options = new NodeOptions(result.GetValue(host)!, NodeCommand.Port(result.GetValue(port)), roles, CommonOptions.ResolveAddresses(result, seeds));
-            return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, exitWhenIdle: false, ct);
+            return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, EngineOptions.Defaults(names), exitWhenIdle: false, ct);
         }, ct));
         return command;
     }

@@ -13,19 +13,22 @@ public static class Engines
     public const string PluginVariable = "ORCHESTRATOR_ENGINE_PLUGIN";
 
     /// <exception cref="InvalidInputException">The plugin cannot be loaded.</exception>
-    public static TrainerFactory Select(int slots, IRunObserver observer)
+    public static TrainerFactory Select(int slots, IRunObserver observer, EngineChoices choices)
     {
         if (Environment.GetEnvironmentVariable(PluginVariable) is { Length: > 0 } path)
         {
             var plugin = LoadPlugin(path);
             Console.Error.WriteLine($"WARNING: engine plugin ${PluginVariable}={path}: {plugin.Description}");
             observer.Note($"engine plugin: {plugin.Description}");
-            return plugin.Create;
+            return (spec, classes, _) => plugin.Create(spec, classes);
         }
         var threads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, slots));
-        return (spec, classes) => TorchTrainer.Create(new TrainerOptions(
+        var cache = choices.NoFeatureCache ? null : FeatureCacheSettings.For(Math.Max(1, slots), choices.FeatureCacheMebibytes);
+        if (cache is not null)
+            observer.Note($"feature cache: {cache.MemoryBytes / (1024 * 1024)} MiB per slot in memory, then {cache.SpillDirectory}");
+        return (spec, classes, slot) => TorchTrainer.Create(new TrainerOptions(
             spec.Backbone, classes, spec.InputSize, spec.Optimizer, spec.LearningRate,
-            (ulong)spec.Seed, threads));
+            (ulong)spec.Seed, threads, choices.DeviceOf(slot), cache));
     }
 
     private static ITrainerSource LoadPlugin(string path)

@@ -13,7 +13,8 @@ namespace Orchestrator.Cli.Commands;
 /// and stay until interrupted, downed, or (with <c>exitWhenIdle</c>) out of work.</summary>
 public static class NodeCommand
 {
-    public static async Task<int> RunAsync(string storeUrl, NodeOptions options, IReadOnlyList<string> slots, bool exitWhenIdle, CancellationToken ct)
+    public static async Task<int> RunAsync(string storeUrl, NodeOptions options, IReadOnlyList<string> slots, EngineChoices engine,
+        bool exitWhenIdle, CancellationToken ct)
     {
         var location = StoreUrl.Parse(storeUrl);
         await using var store = await StoreFactory.OpenAsync(location, ct);
@@ -26,7 +27,7 @@ public static class NodeCommand
         Console.WriteLine($"node {node.Address} is up");
         if (slots.Count > 0)
         {
-            var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(slots.Count, observer), observer,
+            var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(slots.Count, observer, engine), observer,
                 location.CheckpointsInStore ? store as IArtifactBlobs : null);
             node.StartSlots(slots, services, store);
             Console.WriteLine($"worker: {slots.Count} slot(s): {string.Join(", ", slots)}");

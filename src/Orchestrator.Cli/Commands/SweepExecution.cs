@@ -17,9 +17,12 @@ namespace Orchestrator.Cli.Commands;
 /// <summary>What `sweep run` and `demo` share: plan, prepare data, register, run locally, print results.</summary>
 public static class SweepExecution
 {
-    public static async Task<int> RunAsync(string yaml, string storeUrl, int workers, CancellationToken ct)
+    public static async Task<int> RunAsync(string yaml, string storeUrl, int workers, Func<IReadOnlyList<string>, EngineChoices> engine,
+        CancellationToken ct)
     {
         if (workers < 1) throw new InvalidInputException($"--workers: {workers} is invalid (must be >= 1)");
+        var slots = Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList();
+        var choices = engine(slots);
         var sweep = SweepData.Plan(yaml);
         var location = StoreUrl.Parse(storeUrl);
         await using var store = await StoreFactory.OpenAsync(storeUrl, ct);
@@ -35,11 +38,11 @@ public static class SweepExecution
         observer.SweepPlanned(sweep.Id, before.Count, added, ended);
 
         using var datasets = new DatasetCache(PackedDataset.Open);
-        var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer), observer);
+        var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer, choices), observer);
         // A one-node cluster with both roles: the same coordinator and slots as a cluster of boxes.
         await using var node = await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, store, observer, ct);
         var final = await observer.RunAsync(before.Count, ended, () =>
-            node.RunSweepAsync(store, sweep, services, Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList(), ct));
+            node.RunSweepAsync(store, sweep, services, slots, ct));
         var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));

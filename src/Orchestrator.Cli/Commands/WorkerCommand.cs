@@ -10,7 +10,7 @@ public static class WorkerCommand
     {
         var store = CommonOptions.Store();
         var slots = new Option<int?>("--slots") { Description = "Worker slots (trials trained at once); default 1" };
-        var gpus = new Option<string?>("--gpus") { Description = "One slot per listed GPU index, e.g. 0,1,2,3 (instead of --slots)" };
+        var gpus = new Option<string?>("--gpus") { Description = "One slot per listed GPU index, e.g. 0,1,2,3 (instead of --slots): slot gpu-N trains on cuda:N" };
         var host = CommonOptions.Host();
         var port = new Option<int>("--port") { Description = "Cluster port (default 0: a free one)", DefaultValueFactory = _ => 0 };
         var seeds = CommonOptions.Addresses("--seed", "Seed nodes of the cluster");
@@ -19,12 +19,14 @@ public static class WorkerCommand
         {
             store, slots, gpus, host, port, seeds, exitWhenIdle,
         };
+        var engine = new EngineOptions();
+        engine.AddTo(command, withDevice: false);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var names = NodeCommand.SlotNames(result.GetValue(slots), result.GetValue(gpus), 1);
             var options = new NodeOptions(result.GetValue(host)!, NodeCommand.Port(result.GetValue(port)), [NodeOptions.WorkerRole],
                 CommonOptions.ResolveAddresses(result, seeds));
-            return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, result.GetValue(exitWhenIdle), ct);
+            return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, engine.Read(result, names), result.GetValue(exitWhenIdle), ct);
         }, ct));
         return command;
     }

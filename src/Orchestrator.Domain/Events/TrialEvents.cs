@@ -39,7 +39,9 @@ public sealed record TrialStarted(
 
 /// <summary>One epoch trained and validated. <c>LearningRate</c> and <c>UnfrozenGroups</c> are those in force
 /// during the epoch; <c>PatienceCounter</c> is the value after this epoch's improvement check (a following
-/// <see cref="GroupsUnfrozen"/> resets it to 0).</summary>
+/// <see cref="GroupsUnfrozen"/> resets it to 0). <c>FeatureCacheHits</c> and <c>FeatureCacheMisses</c> count the
+/// epoch's training and validation images whose frozen-layer output came from the engine's cache or was computed
+/// (absent in older payloads: 0).</summary>
 public sealed record EpochCompleted(
     int Epoch,
     double TrainLoss,
@@ -49,7 +51,9 @@ public sealed record EpochCompleted(
     double LearningRate,
     int UnfrozenGroups,
     int PatienceCounter,
-    double Seconds) : TrialEvent;
+    double Seconds,
+    long FeatureCacheHits = 0,
+    long FeatureCacheMisses = 0) : TrialEvent;
 
 /// <summary>Validation loss improved; the weights of this epoch are the new best, saved as <c>Checkpoint</c>.</summary>
 public sealed record BestImproved(int Epoch, double ValLoss, string Checkpoint, string Sha256) : TrialEvent;

@@ -47,6 +47,10 @@ public interface ITrainer : IDisposable
     void RememberBest();
     void RestoreBest();
 
+    /// <summary>The feature cache's hits and misses since the last call, which starts the count again; an engine
+    /// without a cache reports none.</summary>
+    FeatureCacheCounters TakeFeatureCacheCounters() => default;
+
     /// <summary>Saves weights, optimizer state, epoch and RNG state atomically (temp file, rename); returns SHA-256 hex.
     /// Not flushed to disk: whoever journals the file flushes it (and its folder) first.</summary>
     string SaveCheckpoint(string path, int epoch);

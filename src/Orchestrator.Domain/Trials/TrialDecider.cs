@@ -56,7 +56,7 @@ public static class TrialDecider
         var improved = outcome.ValLoss < state.BestValLoss - state.MinDelta;
         var patience = improved ? 0 : state.PatienceCounter + 1;
         var completed = new EpochCompleted(epoch, outcome.TrainLoss, outcome.ValLoss, outcome.ValAccuracy, outcome.ValMacroF1,
-            state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds);
+            state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds, outcome.FeatureCache.Hits, outcome.FeatureCache.Misses);
 
         var (unfreeze, stop) = state.Strategy switch
         {

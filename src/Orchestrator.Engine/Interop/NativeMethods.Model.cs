@@ -35,6 +35,19 @@ internal static unsafe partial class NativeMethods
         public long PeakRssKib;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct BenchEpochNative
+    {
+        public double FirstEpochSeconds;
+        public double LaterEpochSeconds;
+        public long Hits;
+        public long Misses;
+    }
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_bench_epochs(string arch, int size, int batch, int train, int val, int unfrozen, int cache,
+        int epochs, out BenchEpochNative result, byte* trainable, int capacity);
+
     [LibraryImport(Library)]
     public static partial int ote_architecture_count(out int count);
 

@@ -30,7 +30,34 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ote_trainer_create(string arch, int numClasses, int inputSize, int optimizer, double lr,
-        ulong seed, out TrainerHandle handle);
+        ulong seed, string device, out TrainerHandle handle);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct EngineInfoNative
+    {
+        public fixed byte LibtorchVersion[32];
+        public int CudaBuilt;
+        public int CudaAvailable;
+        public int DeviceCount;
+    }
+
+    [LibraryImport(Library)]
+    public static partial int ote_engine_info(out EngineInfoNative info);
+
+    [LibraryImport(Library)]
+    public static partial int ote_device_name(int index, byte* name, int capacity);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_check_device(string device);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int ote_trainer_set_feature_cache(TrainerHandle trainer, int enabled, long memoryBytes, string? spillDir);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_take_cache_counters(TrainerHandle trainer, out long hits, out long misses);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_split(TrainerHandle trainer, out int split, out int stages);
 
     [LibraryImport(Library)]
     public static partial void ote_trainer_free(nint trainer);

@@ -28,3 +28,36 @@ public static class EngineBenchmark
             r.TrainHeadImagesPerSecond, r.InferenceImagesPerSecond, r.PeakRssKib);
     }
 }
+
+/// <summary>Whole epochs (training, then validation) as a trial runs them, on random data whose two never-augmented
+/// classes hold 70% of the images: the first epoch (which fills the feature cache) and the mean of the later ones.</summary>
+public sealed record EpochBenchmarkResult(
+    string Architecture,
+    int Size,
+    int Batch,
+    int Threads,
+    int TrainImages,
+    int ValImages,
+    int Unfrozen,
+    bool FeatureCache,
+    double FirstEpochSeconds,
+    double LaterEpochSeconds,
+    long LastEpochHits,
+    long LastEpochMisses,
+    IReadOnlyList<string> TrainableBackboneTensors)
+{
+    public static unsafe EpochBenchmarkResult Run(string architecture, int size, int batch, int threads, int train, int val,
+        int unfrozen, bool featureCache, int epochs)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        EngineInfo.SetThreads(threads);
+        var names = new byte[1 << 20];
+        NativeMethods.BenchEpochNative r;
+        fixed (byte* n = names)
+            NativeMethods.Check(NativeMethods.ote_bench_epochs(architecture, size, batch, train, val, unfrozen, featureCache ? 1 : 0,
+                epochs, out r, n, names.Length));
+        var text = System.Text.Encoding.UTF8.GetString(names, 0, Array.IndexOf(names, (byte)0));
+        return new EpochBenchmarkResult(architecture, size, batch, threads, train, val, unfrozen, featureCache,
+            r.FirstEpochSeconds, r.LaterEpochSeconds, r.Hits, r.Misses, text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

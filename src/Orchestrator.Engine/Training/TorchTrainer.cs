@@ -38,9 +38,11 @@ public sealed unsafe class TorchTrainer : ITrainer
         ArgumentNullException.ThrowIfNull(options.Architecture);
         UseOwnThreadCount(options);
         NativeMethods.Check(NativeMethods.ote_trainer_create(options.Architecture, options.NumClasses, options.InputSize,
-            options.Optimizer.Native(), options.LearningRate, options.Seed, out var handle));
+            options.Optimizer.Native(), options.LearningRate, options.Seed, options.Device.ToString(), out var handle));
         try
         {
+            if (options.FeatureCache is { } cache)
+                NativeMethods.Check(NativeMethods.ote_trainer_set_feature_cache(handle, 1, cache.MemoryBytes, cache.SpillDirectory));
             NativeMethods.Check(NativeMethods.ote_trainer_group_count(handle, out var groups));
             NativeMethods.Check(NativeMethods.ote_trainer_feature_dim(handle, out var dim));
             return new TorchTrainer(options, handle, groups, dim);
@@ -160,6 +162,23 @@ public sealed unsafe class TorchTrainer : ITrainer
     private static void UseOwnThreadCount(TrainerOptions options)
     {
         if (options.Threads > 0) EngineInfo.SetThreads(options.Threads);
+    }
+
+    public FeatureCacheCounters TakeFeatureCacheCounters()
+    {
+        NativeMethods.Check(NativeMethods.ote_trainer_take_cache_counters(_handle, out var hits, out var misses));
+        return new FeatureCacheCounters(hits, misses);
+    }
+
+    /// <summary>Diagnostic: the stage of the backbone's chain where the trainable part begins (0: nothing frozen;
+    /// <c>Stages + 1</c>: the whole backbone and its pooling frozen), and the number of stages.</summary>
+    public (int Split, int Stages) FrozenPrefix
+    {
+        get
+        {
+            NativeMethods.Check(NativeMethods.ote_trainer_split(_handle, out var split, out var stages));
+            return (split, stages);
+        }
     }
 
     public void RememberBest() => NativeMethods.Check(NativeMethods.ote_trainer_remember_best(_handle));

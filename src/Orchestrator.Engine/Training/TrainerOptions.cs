@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Training;
 
 namespace Orchestrator.Engine.Training;
 
@@ -9,4 +10,6 @@ public sealed record TrainerOptions(
     Optimizer Optimizer,
     double LearningRate,
     ulong Seed,
-    int Threads = 0);
+    int Threads = 0,
+    ComputeDevice Device = default,             // default: the CPU
+    FeatureCacheSettings? FeatureCache = null); // null: every batch runs through the frozen layers

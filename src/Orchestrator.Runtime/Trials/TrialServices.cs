@@ -4,8 +4,9 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Trials;
 
-/// <summary>Builds the engine for a trial; a seam so tests and benchmarks can plug in another engine.</summary>
-public delegate ITrainer TrainerFactory(TrialSpec spec, int classes);
+/// <summary>Builds the engine for a trial on one worker slot (whose device it picks); a seam so tests and benchmarks
+/// can plug in another engine.</summary>
+public delegate ITrainer TrainerFactory(TrialSpec spec, int classes, string slot);
 
 /// <summary>What every trial of a process shares: where checkpoints go, the open datasets, the engine, the
 /// observer, the retry limit and the backoff between attempts.</summary>

@@ -52,7 +52,7 @@ internal sealed class TrialWorkbench : IDisposable
         _artifacts.FetchAsync(checkpoints.TakeLast(2).Select(c => (c.Checkpoint, c.Sha256))
             .Concat(state.BestCheckpoint is { } best ? [(best, state.BestSha256!)] : []), ct).GetAwaiter().GetResult();
 
-        _trainer = _services.Trainers(_spec, Classes);
+        _trainer = _services.Trainers(_spec, Classes, _slot);
         _trainer.ConfigureInput(_data, _split.Train, InputSettings.For(_spec, _split.TrainLabels, Classes));
         TrialStarted? started = null;
         if (state.Phase == TrialPhase.NotStarted)
@@ -83,6 +83,7 @@ internal sealed class TrialWorkbench : IDisposable
     {
         var epoch = state.EpochsDone + 1;
         var watch = Stopwatch.StartNew();
+        Trainer.TakeFeatureCacheCounters();  // what an earlier pass (the batchnorm calibration) counted is not this epoch's
         var plan = EpochPlan.For(_spec.ClassBalance, _split.Train, _split.TrainLabels, Classes, _spec.Seed, epoch);
         Trainer.BeginEpoch(epoch);
         var trainLoss = Trainer.TrainEpoch(_data, plan.Order, plan.LossWeights, _spec.BatchSize,
@@ -91,7 +92,8 @@ internal sealed class TrialWorkbench : IDisposable
         var validation = Trainer.Evaluate(_data, _split.Val, _evalWeights, _spec.BatchSize,
             p => _services.Observer.BatchProgress(_slot, _trialId, "val", epoch, p), ct);
         var metrics = ClassificationMetrics.Compute(_split.ValLabels, validation.Predictions, Classes);
-        return new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds);
+        return new EpochOutcome(trainLoss, validation.Loss, metrics.Accuracy, metrics.MacroF1, watch.Elapsed.TotalSeconds,
+            Trainer.TakeFeatureCacheCounters());
     }
 
     /// <summary>Performs the decision's effects in order and reports the files they wrote, from which the epoch's
@@ -137,7 +139,7 @@ internal sealed class TrialWorkbench : IDisposable
             return new TrialFailed("no epoch produced a finite validation loss");
         var bestFile = _artifacts.PathOf(state.BestCheckpoint);
         var watch = Stopwatch.StartNew();
-        using var model = _services.Trainers(_spec, Classes);
+        using var model = _services.Trainers(_spec, Classes, _slot);
         model.LoadBest(bestFile, state.BestSha256!);
         model.RestoreBest();
         var loadSeconds = watch.Elapsed.TotalSeconds;

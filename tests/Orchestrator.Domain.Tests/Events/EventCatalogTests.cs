@@ -90,7 +90,8 @@ public class EventCatalogTests
         started["type"]!.GetValue<string>().Should().Be("TrialStarted");
 
         Keys(EventCatalog.ToPublicJson(2, Samples[1])).Should().Equal("seq", "type", "attempt", "epoch", "trainLoss", "valLoss",
-            "valAccuracy", "valMacroF1", "learningRate", "unfrozenGroups", "patienceCounter", "seconds");
+            "valAccuracy", "valMacroF1", "learningRate", "unfrozenGroups", "patienceCounter", "seconds", "featureCacheHits",
+            "featureCacheMisses");
         Keys(EventCatalog.ToPublicJson(3, Samples[2])).Should().Equal("seq", "type", "attempt", "epoch", "valLoss", "checkpoint", "sha256");
         Keys(EventCatalog.ToPublicJson(4, Samples[3])).Should().Equal("seq", "type", "attempt", "epoch", "from", "to", "learningRate");
         Keys(EventCatalog.ToPublicJson(5, Samples[4])).Should().Equal("seq", "type", "attempt", "epoch", "bestEpoch");
@@ -162,6 +163,10 @@ public class EventCatalogTests
         var old = EventCatalog.Deserialize("EpochCompleted.v1",
             """{"epoch":3,"trainLoss":0.9,"valLoss":0.8,"valAccuracy":0.7,"valMacroF1":0.6,"learningRate":0.0009,"unfrozenGroups":2,"patienceCounter":1,"seconds":12.5}""");
         old.Attempt.Should().Be(0);
+        old.Should().BeOfType<EpochCompleted>().Which.FeatureCacheHits.Should().Be(0, "payloads from before the feature cache lack its counters");
+        var counted = new EpochCompleted(3, 0.9, 0.8, 0.7, 0.6, 0.0009, 2, 1, 12.5, FeatureCacheHits: 70, FeatureCacheMisses: 30);
+        var roundTrip = (EpochCompleted)EventCatalog.Deserialize("EpochCompleted.v1", EventCatalog.Serialize(counted).Payload);
+        (roundTrip.FeatureCacheHits, roundTrip.FeatureCacheMisses).Should().Be((70L, 30L));
         EventCatalog.Deserialize("AttemptFailed.v1", """{"attempt":2,"reason":"IOException: disk full"}""")
             .Should().BeOfType<AttemptFailed>().Which.Reason.Should().Be("IOException: disk full");
     }

@@ -34,14 +34,40 @@ OTE_API int32_t ote_dataset_open(const char* images_path, int64_t count, int32_t
                                  const int32_t* labels, ote_dataset** out);
 OTE_API void ote_dataset_free(ote_dataset* dataset);
 
+/* device: "cpu", "cuda" or "cuda:N" (null: cpu); OTE_INVALID_INPUT, saying why, for one this build or machine lacks. */
 OTE_API int32_t ote_trainer_create(const char* arch, int32_t num_classes, int32_t input_size, int32_t optimizer,
-                                   double lr, uint64_t seed, ote_trainer** out);
+                                   double lr, uint64_t seed, const char* device, ote_trainer** out);
 OTE_API void ote_trainer_free(ote_trainer* trainer);
 OTE_API int32_t ote_trainer_group_count(ote_trainer* trainer, int32_t* out_groups);
 OTE_API int32_t ote_trainer_set_trainable(ote_trainer* trainer, int32_t unfrozen_groups);
 OTE_API int32_t ote_trainer_set_lr(ote_trainer* trainer, double lr);
 OTE_API int32_t ote_trainer_get_lr(ote_trainer* trainer, double* out_lr);
 OTE_API int32_t ote_trainer_reset_optimizer(ote_trainer* trainer);
+
+/* The engine and its devices. device_count is 0 without CUDA; names come from a CUDA build only. */
+typedef struct {
+  char libtorch_version[32];
+  int32_t cuda_built;     /* compiled against a libtorch with CUDA */
+  int32_t cuda_available; /* a driver and at least one GPU are visible */
+  int32_t device_count;
+} ote_engine_info_t;
+OTE_API int32_t ote_engine_info(ote_engine_info_t* out);
+/* The name of CUDA device `index`, NUL-terminated and cut to capacity bytes; "" when the build cannot tell. */
+OTE_API int32_t ote_device_name(int32_t index, char* out, int32_t capacity);
+/* OTE_OK when a trainer could be created on `device`; otherwise OTE_INVALID_INPUT and the reason. */
+OTE_API int32_t ote_check_device(const char* device);
+
+/* Frozen-prefix feature cache: the output of the frozen groups for every image that is not augmented is computed once
+ * and reused while the frozen groups stay as they are; memory_bytes in memory, then in an unlinked file under
+ * spill_dir (null or "": memory only). enabled 0: every batch runs the whole network (the prefix still without an
+ * autograd graph). */
+OTE_API int32_t ote_trainer_set_feature_cache(ote_trainer* trainer, int32_t enabled, int64_t memory_bytes,
+                                              const char* spill_dir);
+/* Images served from the cache and images run through the frozen prefix since the last call (then reset). */
+OTE_API int32_t ote_trainer_take_cache_counters(ote_trainer* trainer, int64_t* out_hits, int64_t* out_misses);
+/* Diagnostic: the stage where the trainable part begins (0: none frozen; stages + 1: the whole backbone and its pooling
+ * frozen) and the number of stages. */
+OTE_API int32_t ote_trainer_split(ote_trainer* trainer, int32_t* out_split, int32_t* out_stages);
 
 OTE_API int32_t ote_trainer_train_epoch(ote_trainer* trainer, ote_dataset* dataset, const int32_t* order, int64_t n,
                                         const float* class_weights, int32_t num_weights, int32_t batch_size,
@@ -122,6 +148,18 @@ typedef struct {
 } ote_bench_result_t;
 OTE_API int32_t ote_bench_engine(const char* arch, int32_t size, int32_t batch, int32_t steps, int32_t warmup,
                                  ote_bench_result_t* out);
+
+/* Whole epochs (training over `train` random images, 70% of them in two classes never augmented, then evaluation of
+ * `val`) with `unfrozen` groups trainable and the feature cache on or off. trainable_out: the trainable backbone
+ * tensors' names, one per line, NUL-terminated, cut to capacity bytes. */
+typedef struct {
+  double first_epoch_s;
+  double later_epoch_s;
+  int64_t hits, misses;
+} ote_bench_epoch_t;
+OTE_API int32_t ote_bench_epochs(const char* arch, int32_t size, int32_t batch, int32_t train, int32_t val,
+                                 int32_t unfrozen, int32_t cache, int32_t epochs, ote_bench_epoch_t* out,
+                                 char* trainable_out, int32_t capacity);
 
 /* Ingest: decode one PNG (8 or 16 bit), JPEG or uncompressed grayscale DICOM held in memory to size x size gray uint8
  * (out: size * size bytes). A file that is empty, not an image, truncated, undecodable, unsupported or constant is not

@@ -39,10 +39,13 @@ struct DenseBlockImpl : nn::Module {
       layers.push_back(register_module("denselayer" + std::to_string(i + 1), DenseLayer(in + i * kGrowth)));
   }
 
-  torch::Tensor forward(const torch::Tensor& x) {
-    std::vector<torch::Tensor> maps{x};
-    for (auto& layer : layers) maps.push_back(layer->forward(torch::cat(maps, 1)));
-    return torch::cat(maps, 1);
+  // x grows by each layer's channels: concatenating as we go equals concatenating every map at the end, and lets
+  // the block be split between layers (one stage each).
+  static torch::Tensor grow(DenseLayerImpl& layer, const torch::Tensor& x) { return torch::cat({x, layer.forward(x)}, 1); }
+
+  torch::Tensor forward(torch::Tensor x) {
+    for (auto& layer : layers) x = grow(*layer, x);
+    return x;
   }
 };
 TORCH_MODULE(DenseBlock);
@@ -103,9 +106,23 @@ struct DenseNet121 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the densenet121 backbone");
   }
 
-  torch::Tensor feature_map(const torch::Tensor& x) override {
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    for (size_t k = 0; k < features->size(); ++k) {
+      auto child = features->ptr(k);
+      if (auto block = std::dynamic_pointer_cast<DenseBlockImpl>(child)) {
+        for (auto& layer : block->layers) {
+          auto* l = layer.get();
+          out.push_back({{layer.ptr()}, [l](const torch::Tensor& x) { return DenseBlockImpl::grow(*l, x); }});
+        }
+        continue;
+      }
+      torch::nn::AnyModule* step = &*(features->begin() + static_cast<std::ptrdiff_t>(k));
+      out.push_back({{child}, [step](const torch::Tensor& x) { return step->forward(x); }});
+    }
     // torchvision applies a ReLU after norm5, outside `features`.
-    return torch::relu(features->forward(x));
+    out.push_back({{}, [](const torch::Tensor& x) { return torch::relu(x); }});
+    return out;
   }
 
   // Checkpoints from before module names could not contain dots name the layer parts "norm.1", "conv.2", ...;

@@ -113,7 +113,11 @@ struct EfficientNetV2S : Net {
     }
   }
 
-  torch::Tensor feature_map(const torch::Tensor& x) override { return features->forward(x); }
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    append_stages(out, features);
+    return out;
+  }
 };
 
 const ArchitectureRegistration efficientnet_v2_s{

@@ -144,7 +144,7 @@ struct InceptionV3 : Net {
   // Google's weights (torchvision's pretrained ones) expect inputs scaled to [-1, 1]; with transform_input
   // the ImageNet-normalized input is mapped to that scale, as torchvision does when given those weights.
   bool transform_input;
-  std::vector<std::pair<std::string, nn::AnyModule>> stages;
+  std::vector<std::pair<std::string, nn::AnyModule>> parts;
 
   InceptionV3(int num_classes, bool transform)
       : transform_input(transform) {
@@ -171,7 +171,7 @@ struct InceptionV3 : Net {
 
   template <typename M>
   void add(const std::string& name, M module) {
-    stages.emplace_back(name, nn::AnyModule(register_module(name, module)));
+    parts.emplace_back(name, nn::AnyModule(register_module(name, module)));
   }
 
   int group_count() const override { return 11; }
@@ -187,7 +187,19 @@ struct InceptionV3 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the inception_v3 backbone");
   }
 
-  torch::Tensor feature_map(const torch::Tensor& input) override {
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    out.push_back({{}, [this](const torch::Tensor& x) { return prepare(x); }});
+    for (auto& [name, stage] : parts) {
+      auto* any = &stage;
+      out.push_back({{any->ptr()}, [any](const torch::Tensor& x) { return any->forward(x); }});
+      if (name == "Conv2d_2b_3x3" || name == "Conv2d_4a_3x3")
+        out.push_back({{}, [](const torch::Tensor& x) { return max_pool_3x3_s2(x); }});
+    }
+    return out;
+  }
+
+  torch::Tensor prepare(const torch::Tensor& input) const {
     if (input.size(2) < 75 || input.size(3) < 75)
       throw std::invalid_argument("inception_v3 needs inputs of at least 75x75, got " + std::to_string(input.size(2)) +
                                   "x" + std::to_string(input.size(3)));
@@ -200,10 +212,6 @@ struct InceptionV3 : Net {
       const auto shift = torch::tensor({float((0.485 - 0.5) / 0.5), float((0.456 - 0.5) / 0.5), float((0.406 - 0.5) / 0.5)})
                              .view({1, 3, 1, 1});
       x = (x * scale + shift).contiguous(input.suggest_memory_format());
-    }
-    for (auto& [name, stage] : stages) {
-      x = stage.forward(x);
-      if (name == "Conv2d_2b_3x3" || name == "Conv2d_4a_3x3") x = max_pool_3x3_s2(x);
     }
     return x;
   }

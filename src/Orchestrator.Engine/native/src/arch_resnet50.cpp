@@ -75,11 +75,13 @@ struct ResNet50 : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the backbone");
   }
 
-  torch::Tensor feature_map(const torch::Tensor& x) override {
-    auto y = torch::relu(bn1->forward(conv1->forward(x)));
-    y = torch::max_pool2d(y, 3, 2, 1);
-    for (auto& layer : layers) y = layer->forward(y);
-    return y;
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    out.push_back({{conv1.ptr(), bn1.ptr()}, [this](const torch::Tensor& x) {
+                     return torch::max_pool2d(torch::relu(bn1->forward(conv1->forward(x))), 3, 2, 1);
+                   }});
+    for (auto& layer : layers) append_stages(out, layer);
+    return out;
   }
 };
 

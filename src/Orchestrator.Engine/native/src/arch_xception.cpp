@@ -104,12 +104,21 @@ struct Xception : Net {
     throw std::logic_error("tensor '" + name + "' is not part of the backbone");
   }
 
-  torch::Tensor feature_map(const torch::Tensor& x) override {
-    auto y = torch::relu(bn1->forward(conv1->forward(x)));
-    y = torch::relu(bn2->forward(conv2->forward(y)));
-    for (auto& b : blocks) y = b->forward(y);
-    y = torch::relu(bn3->forward(conv3->forward(y)));
-    return torch::relu(bn4->forward(conv4->forward(y)));
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    out.push_back({{conv1.ptr(), bn1.ptr(), conv2.ptr(), bn2.ptr()}, [this](const torch::Tensor& x) {
+                     auto y = torch::relu(bn1->forward(conv1->forward(x)));
+                     return torch::relu(bn2->forward(conv2->forward(y)));
+                   }});
+    for (auto& b : blocks) {
+      auto* block = b.get();
+      out.push_back({{b.ptr()}, [block](const torch::Tensor& x) { return block->forward(x); }});
+    }
+    out.push_back({{conv3.ptr(), bn3.ptr(), conv4.ptr(), bn4.ptr()}, [this](const torch::Tensor& x) {
+                     auto y = torch::relu(bn3->forward(conv3->forward(x)));
+                     return torch::relu(bn4->forward(conv4->forward(y)));
+                   }});
+    return out;
   }
 };
 

@@ -1,8 +1,10 @@
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <string>
 
 #include "c_api_support.h"
+#include "device.h"
 
 using namespace ote::capi;
 
@@ -45,13 +47,14 @@ int32_t ote_dataset_open(const char* images_path, int64_t count, int32_t height,
 void ote_dataset_free(ote_dataset* dataset) { delete dataset; }
 
 int32_t ote_trainer_create(const char* arch, int32_t num_classes, int32_t input_size, int32_t optimizer, double lr,
-                           uint64_t seed, ote_trainer** out) {
+                           uint64_t seed, const char* device, ote_trainer** out) {
   return guard([&] {
     require(arch, "arch");
     require(out, "out");
     *out = nullptr;
+    const auto on = ote::parse_device(device != nullptr ? device : "cpu");
     auto t = std::make_unique<ote_trainer>();
-    t->impl = std::make_unique<ote::Trainer>(arch, num_classes, input_size, optimizer, lr, seed);
+    t->impl = std::make_unique<ote::Trainer>(arch, num_classes, input_size, optimizer, lr, seed, on);
     *out = t.release();
   });
 }
@@ -82,6 +85,63 @@ int32_t ote_trainer_get_lr(ote_trainer* trainer, double* out_lr) {
 
 int32_t ote_trainer_reset_optimizer(ote_trainer* trainer) {
   return guard([&] { deref(trainer, "trainer").impl->reset_optimizer(); });
+}
+
+int32_t ote_engine_info(ote_engine_info_t* out) {
+  return guard([&] {
+    require(out, "out");
+    const auto facts = ote::engine_facts();
+    *out = {};
+    std::snprintf(out->libtorch_version, sizeof out->libtorch_version, "%s", facts.libtorch_version.c_str());
+    out->cuda_built = facts.cuda_built ? 1 : 0;
+    out->cuda_available = facts.cuda_available ? 1 : 0;
+    out->device_count = facts.device_count;
+  });
+}
+
+int32_t ote_device_name(int32_t index, char* out, int32_t capacity) {
+  return guard([&] {
+    require(out, "out");
+    if (capacity <= 0) throw std::invalid_argument("capacity must be positive");
+    const auto facts = ote::engine_facts();
+    if (index < 0 || index >= facts.device_count)
+      throw std::invalid_argument("there is no CUDA device " + std::to_string(index));
+    const auto name = static_cast<size_t>(index) < facts.device_names.size() ? facts.device_names[index] : std::string();
+    std::snprintf(out, static_cast<size_t>(capacity), "%s", name.c_str());
+  });
+}
+
+int32_t ote_check_device(const char* device) {
+  return guard([&] {
+    require(device, "device");
+    ote::parse_device(device);
+  });
+}
+
+int32_t ote_trainer_set_feature_cache(ote_trainer* trainer, int32_t enabled, int64_t memory_bytes, const char* spill_dir) {
+  return guard([&] {
+    deref(trainer, "trainer").impl->configure_feature_cache(enabled != 0, memory_bytes, spill_dir != nullptr ? spill_dir : "");
+  });
+}
+
+int32_t ote_trainer_take_cache_counters(ote_trainer* trainer, int64_t* out_hits, int64_t* out_misses) {
+  return guard([&] {
+    require(out_hits, "out_hits");
+    require(out_misses, "out_misses");
+    const auto c = deref(trainer, "trainer").impl->take_cache_counters();
+    *out_hits = c.hits;
+    *out_misses = c.misses;
+  });
+}
+
+int32_t ote_trainer_split(ote_trainer* trainer, int32_t* out_split, int32_t* out_stages) {
+  return guard([&] {
+    require(out_split, "out_split");
+    require(out_stages, "out_stages");
+    auto& t = *deref(trainer, "trainer").impl;
+    *out_split = static_cast<int32_t>(t.split());
+    *out_stages = static_cast<int32_t>(t.net().stages().size());
+  });
 }
 
 int32_t ote_trainer_train_epoch(ote_trainer* trainer, ote_dataset* dataset, const int32_t* order, int64_t n,

@@ -40,6 +40,7 @@ int32_t ote_trainer_set_input(ote_trainer* trainer, int32_t normalization, float
     if (num_classes > 0) require(augment_classes, "augmented classes");
     std::vector<uint8_t> flags(augment_classes, augment_classes + std::max(0, num_classes));
     t.input().configure(static_cast<ote::Normalization>(normalization), zscore_mean, zscore_std, std::move(flags), seed);
+    t.invalidate_features();  // the prefix outputs were computed from the old normalization
   });
 }
 

@@ -1,6 +1,8 @@
 // C ABI of architecture descriptions, imported backbone weights and the engine benchmark.
 #include <torch/torch.h>
 
+#include <cstdio>
+
 #include "bench.h"
 #include "c_api_support.h"
 #include "state_dict.h"
@@ -102,6 +104,22 @@ int32_t ote_bench_engine(const char* arch, int32_t size, int32_t batch, int32_t 
     out->train_head_images_per_s = r.train_head;
     out->inference_images_per_s = r.inference;
     out->peak_rss_kib = r.peak_rss_kib;
+  });
+}
+
+int32_t ote_bench_epochs(const char* arch, int32_t size, int32_t batch, int32_t train, int32_t val, int32_t unfrozen,
+                         int32_t cache, int32_t epochs, ote_bench_epoch_t* out, char* trainable_out, int32_t capacity) {
+  return guard([&] {
+    require(arch, "arch");
+    require(out, "out");
+    require(trainable_out, "trainable_out");
+    if (capacity <= 0) throw std::invalid_argument("capacity must be positive");
+    const auto r = ote::bench_epochs(arch, size, batch, train, val, unfrozen, cache != 0, epochs);
+    out->first_epoch_s = r.first_epoch_s;
+    out->later_epoch_s = r.later_epoch_s;
+    out->hits = r.hits;
+    out->misses = r.misses;
+    std::snprintf(trainable_out, static_cast<size_t>(capacity), "%s", r.trainable.c_str());
   });
 }
 

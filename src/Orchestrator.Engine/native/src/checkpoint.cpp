@@ -89,9 +89,11 @@ void write_header(torch::serialize::OutputArchive& a, const Trainer& t, const ch
   a.write("num_classes", c10::IValue(static_cast<int64_t>(t.num_classes())));
 }
 
+// CPU copies, so that a file written on a GPU box loads on any other (and back, see open_archive).
 void write_tensors(torch::serialize::OutputArchive& model, const Trainer& t, const std::vector<torch::Tensor>& tensors) {
   const auto& entries = t.entries();
-  for (size_t i = 0; i < entries.size(); ++i) model.write(key_of(entries[i].name), tensors[i], entries[i].is_buffer);
+  for (size_t i = 0; i < entries.size(); ++i)
+    model.write(key_of(entries[i].name), tensors[i].to(torch::kCPU), entries[i].is_buffer);
 }
 
 std::string first_line(const char* what) {
@@ -100,10 +102,11 @@ std::string first_line(const char* what) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-void open_archive(torch::serialize::InputArchive& a, const std::string& path) {
+// Every tensor of the file (weights and optimizer state, whatever device wrote them) lands on `device`.
+void open_archive(torch::serialize::InputArchive& a, const std::string& path, torch::Device device) {
   if (::access(path.c_str(), R_OK) != 0) throw std::runtime_error(errno_text("cannot read", path));
   try {
-    a.load_from(path);
+    a.load_from(path, device);
   } catch (const c10::Error& e) {
     throw std::runtime_error("'" + path + "' is not a readable engine file (truncated or corrupt): " +
                              first_line(e.what_without_backtrace()));
@@ -177,7 +180,7 @@ void save_checkpoint(Trainer& t, const std::string& path, int epoch) {
 
 int load_checkpoint(Trainer& t, const std::string& path) {
   torch::serialize::InputArchive a;
-  open_archive(a, path);
+  open_archive(a, path, t.device());
   try {
     check_header(a, t, kCheckpointFormat, path);
     const auto kind = read_value(a, "optimizer_kind", path).toInt();
@@ -210,6 +213,7 @@ int load_checkpoint(Trainer& t, const std::string& path) {
     }
     t.set_trainable(static_cast<int>(unfrozen));
     t.set_lr(lr);
+    t.invalidate_features();
     return static_cast<int>(epoch);
   } catch (const c10::Error& e) {
     throw std::runtime_error("'" + path + "' is malformed: " + first_line(e.what_without_backtrace()));
@@ -228,7 +232,7 @@ void save_best(Trainer& t, const std::string& path) {
 
 void load_best(Trainer& t, const std::string& path) {
   torch::serialize::InputArchive a;
-  open_archive(a, path);
+  open_archive(a, path, t.device());
   try {
     check_header(a, t, kBestFormat, path);
     auto tensors = read_tensors(a, t, path);

@@ -1,5 +1,8 @@
 #include "engine.h"
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,6 +13,8 @@
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
+
+#include "torch_compat.h"
 
 namespace F = torch::nn::functional;
 
@@ -91,8 +96,9 @@ bool is_bn_running_stat(const std::string& name) {
 }  // namespace
 
 Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int optimizer_kind, double lr,
-                 uint64_t seed)
-    : arch_(arch), num_classes_(num_classes), input_size_(input_size), optimizer_kind_(optimizer_kind), lr_(lr) {
+                 uint64_t seed, torch::Device device)
+    : arch_(arch), device_(device), num_classes_(num_classes), input_size_(input_size), optimizer_kind_(optimizer_kind),
+      lr_(lr) {
   if (optimizer_kind != 0 && optimizer_kind != 1)
     throw std::invalid_argument("optimizer must be 0 (adam) or 1 (sgd), got " + std::to_string(optimizer_kind));
   if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
@@ -106,6 +112,8 @@ Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int o
   // markedly faster in that layout. Done before the optimizer exists, so its state follows the layout.
   for (auto& p : net_->parameters(true))
     if (p.dim() == 4) p.set_data(p.detach().contiguous(torch::MemoryFormat::ChannelsLast));
+  // Drawn on the CPU above (the same weights whatever the device), then moved.
+  if (device_ != torch::kCPU) net_->to(device_);
   for (auto& p : net_->named_parameters(true))
     entries_.push_back({p.key(), p.value(), group_of_name(*net_, p.key()), false});
   for (auto& b : net_->named_buffers(true))
@@ -128,6 +136,142 @@ void Trainer::set_trainable(int m) {
     if (!trainable) e.tensor.mutable_grad().reset();
   }
   unfrozen_ = m;
+  split_ = split_for(m);
+}
+
+size_t Trainer::split_for(int m) {
+  const int first_trainable = group_count() - m;
+  std::unordered_map<const void*, int> group_of_tensor;
+  for (const auto& e : entries_)
+    if (!e.is_buffer) group_of_tensor[e.tensor.unsafeGetTensorImpl()] = e.group;
+  const auto& stages = net_->stages();
+  size_t end = 0;
+  bool holds_frozen_tensors = false;
+  for (; end < stages.size(); ++end) {
+    int deepest = -1;
+    for (const auto& module : stages[end].modules)
+      for (const auto& p : module->parameters(true)) deepest = std::max(deepest, group_of_tensor.at(p.unsafeGetTensorImpl()));
+    if (deepest >= first_trainable) break;
+    holds_frozen_tensors = holds_frozen_tensors || deepest >= 0;
+  }
+  if (!holds_frozen_tensors) return 0;  // a prefix of activations and poolings alone is not worth keeping
+  return end == stages.size() ? end + 1 : end;
+}
+
+torch::Tensor Trainer::prefix(const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const size_t n = net_->stages().size();
+  if (split_ <= n) return net_->run_stages(x, 0, split_);
+  return Net::global_pool(net_->run_stages(x, 0, n));
+}
+
+torch::Tensor Trainer::suffix(const torch::Tensor& h) {
+  const size_t n = net_->stages().size();
+  return net_->head->forward(split_ <= n ? Net::global_pool(net_->run_stages(h, split_, n)) : h);
+}
+
+void Trainer::configure_feature_cache(bool enabled, int64_t memory_bytes, const std::string& spill_dir) {
+  cache_.configure(enabled, memory_bytes, spill_dir);
+}
+
+CacheCounters Trainer::take_cache_counters() {
+  const auto c = counters_;
+  counters_ = {};
+  return c;
+}
+
+bool Trainer::caches_prefix() const { return split_ != 0 && cache_.enabled(); }
+
+void Trainer::compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment,
+                            int batch_size, Ahead& ahead) {
+  ahead.rows.clear();
+  ahead.end = end;
+  cache_.use(&data, static_cast<int64_t>(split_));
+  const bool augmenting = augment && input_.augments();
+  std::unordered_set<int32_t> queued;  // an image that is not augmented is computed once however often it appears
+  std::vector<int64_t> positions;
+  for (int64_t p = begin; p < end; ++p) {
+    const int32_t image = order[p];
+    const bool keep = !augmenting || !input_.augments_class(data.label(image));
+    if (keep && (cache_.contains(image) || !queued.insert(image).second)) continue;
+    positions.push_back(p);
+  }
+  counters_.misses += static_cast<int64_t>(positions.size());
+  for (size_t first = 0; first < positions.size(); first += static_cast<size_t>(batch_size)) {
+    const size_t count = std::min(positions.size() - first, static_cast<size_t>(batch_size));
+    std::vector<int32_t> images(count);
+    for (size_t j = 0; j < count; ++j) images[j] = order[positions[first + j]];
+    const auto host = prefix(prepare_batch(data, images.data(), static_cast<int64_t>(count), augment, 0,
+                                           positions.data() + first)
+                                 .to(device_))
+                          .to(torch::kCPU);
+    for (size_t j = 0; j < count; ++j) {
+      const auto row = host[static_cast<int64_t>(j)];
+      const bool keep = !augmenting || !input_.augments_class(data.label(images[j]));
+      if (keep) cache_.put(images[j], row);
+      ahead.rows.emplace(positions[first + j], row);
+    }
+  }
+}
+
+torch::Tensor Trainer::logits_of(const Dataset& data, const int32_t* idx, int64_t n, bool augment,
+                                 int64_t first_position, const Ahead* ahead) {
+  if (split_ == 0) return net_->forward(prepare_batch(data, idx, n, augment, first_position).to(device_));
+  if (!cache_.enabled()) {
+    counters_.misses += n;
+    return suffix(prefix(prepare_batch(data, idx, n, augment, first_position).to(device_)));
+  }
+  // Every row from the rows computed ahead, or from the cache; what neither has (a row the cache dropped in between)
+  // runs through the prefix here.
+  std::vector<int64_t> shape = cache_.row_shape();
+  if (shape.empty() && ahead != nullptr && !ahead->rows.empty()) shape = ahead->rows.begin()->second.sizes().vec();
+  torch::Tensor rows;  // [n, row...] on the CPU
+  if (!shape.empty()) {
+    std::vector<int64_t> sizes{n};
+    sizes.insert(sizes.end(), shape.begin(), shape.end());
+    rows = torch::empty(sizes, torch::kFloat32);
+  }
+  std::vector<int64_t> missing;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!rows.defined()) {
+      missing.push_back(i);
+      continue;
+    }
+    auto row = rows[i];
+    if (ahead != nullptr)
+      if (const auto it = ahead->rows.find(first_position + i); it != ahead->rows.end()) {
+        row.copy_(it->second);
+        continue;
+      }
+    if (cache_.fetch(idx[i], row)) {
+      ++counters_.hits;
+      continue;
+    }
+    missing.push_back(i);
+  }
+  if (!missing.empty()) {
+    std::vector<int32_t> images;
+    std::vector<int64_t> positions;
+    for (const auto i : missing) {
+      images.push_back(idx[i]);
+      positions.push_back(first_position + i);
+    }
+    counters_.misses += static_cast<int64_t>(missing.size());
+    const auto computed = prefix(prepare_batch(data, images.data(), static_cast<int64_t>(images.size()), augment, 0,
+                                               positions.data())
+                                     .to(device_))
+                              .to(torch::kCPU);
+    if (!rows.defined()) {
+      auto sizes = computed.sizes().vec();
+      sizes[0] = n;
+      rows = torch::empty(sizes, torch::kFloat32);
+    }
+    rows.index_copy_(0, torch::tensor(missing, torch::kInt64), computed.contiguous());
+  }
+  auto h = rows.to(device_);
+  // The layout the prefix itself hands on, so that the trainable part runs the same kernels either way.
+  if (h.dim() == 4) h = h.contiguous(torch::MemoryFormat::ChannelsLast);
+  return suffix(h);
 }
 
 void Trainer::set_lr(double lr) {
@@ -163,25 +307,25 @@ void Trainer::set_mode(bool training) {
 }
 
 torch::Tensor Trainer::prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment,
-                                     int64_t first_position) const {
+                                     int64_t first_position, const int64_t* positions) const {
   const auto images = data.gather_images(idx, n);
   std::vector<int32_t> labels;
   if (augment && input_.augments()) {
     labels.resize(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = data.label(idx[i]);
   }
-  const BatchKeys keys{idx, labels.data(), first_position};
+  const BatchKeys keys{idx, labels.data(), first_position, positions};
   // Gray to 3 channels at the input size, normalized as input_ says (by default with mean_/std_).
   return input_.to_input(images, input_size_, mean_, std_, labels.empty() ? nullptr : &keys)
       .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 torch::Tensor Trainer::class_weights(const float* weights, int num_weights) const {
-  if (weights == nullptr) return torch::ones({num_classes_});
+  if (weights == nullptr) return torch::ones({num_classes_}, torch::TensorOptions().device(device_));
   if (num_weights != num_classes_)
     throw std::invalid_argument("class weights: got " + std::to_string(num_weights) + ", model has " +
                                 std::to_string(num_classes_) + " classes");
-  return torch::from_blob(const_cast<float*>(weights), {num_weights}, torch::kFloat32).clone();
+  return torch::from_blob(const_cast<float*>(weights), {num_weights}, torch::kFloat32).clone().to(device_);
 }
 
 void Trainer::check_indices(const Dataset& data, const int32_t* idx, int64_t n) const {
@@ -197,11 +341,11 @@ void Trainer::check_indices(const Dataset& data, const int32_t* idx, int64_t n) 
   }
 }
 
-// One pass over `idx` in batches: the cancel flag is checked before each batch, `step` gets the prepared
-// images, labels and the batch's offset, and returns the running loss to report after it.
+// One pass over `idx` in batches: the cancel flag is checked before each batch, `step` gets the batch's images,
+// their labels (on the device), the batch's offset and length, and returns the running loss to report after it.
 template <typename Step>
 void Trainer::for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
-                             bool augment, Step&& step) {
+                             Step&& step) {
   if (batch_size <= 0) throw std::invalid_argument("batch size must be positive");
   check_indices(data, idx, n);
   const int64_t batches = (n + batch_size - 1) / batch_size;
@@ -209,8 +353,7 @@ void Trainer::for_each_batch(const Dataset& data, const int32_t* idx, int64_t n,
     if (sink.cancelled()) throw Cancelled();
     const int64_t start = b * batch_size;
     const int64_t len = std::min<int64_t>(batch_size, n - start);
-    const double running =
-        step(prepare_batch(data, idx + start, len, augment, start), data.gather_labels(idx + start, len), start, len);
+    const double running = step(idx + start, data.gather_labels(idx + start, len).to(device_), start, len);
     sink.report(b + 1, batches, running);
   }
 }
@@ -221,8 +364,11 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
   set_mode(true);
   // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
   double loss_sum = 0, weight_sum = 0;
-  for_each_batch(data, order, n, batch_size, sink, true, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t, int64_t) {
-    const auto logits = net_->forward(x);
+  Ahead ahead;
+  for_each_batch(data, order, n, batch_size, sink, [&](const int32_t* batch, const torch::Tensor& y, int64_t start, int64_t len) {
+    if (caches_prefix() && start >= ahead.end)
+      compute_ahead(data, order, start, std::min(n, start + kAheadBatches * batch_size), true, batch_size, ahead);
+    const auto logits = logits_of(data, batch, len, true, start, caches_prefix() ? &ahead : nullptr);
     const auto loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(w));
     for (auto& e : entries_)
       if (!e.is_buffer) e.tensor.mutable_grad().reset();
@@ -247,16 +393,17 @@ void Trainer::calibrate_batchnorm(const Dataset& data, const int32_t* idx, int64
     if (auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(m)) layers.push_back(bn);
   for (auto& bn : layers) {
     bn->reset_running_stats();
-    bn->options.momentum(c10::nullopt);  // cumulative moving average over all batches
+    bn->options.momentum(kNoValue);  // cumulative moving average over all batches
     bn->train();
   }
   torch::NoGradGuard no_grad;
-  for_each_batch(data, idx, n, batch_size, sink, false, [&](const torch::Tensor& x, const torch::Tensor&, int64_t, int64_t) {
-    net_->forward(x);
+  for_each_batch(data, idx, n, batch_size, sink, [&](const int32_t* batch, const torch::Tensor&, int64_t start, int64_t len) {
+    net_->forward(prepare_batch(data, batch, len, false, start).to(device_));
     return 0.0;
   });
   for (auto& bn : layers) bn->options.momentum(0.1);
   set_mode(false);
+  invalidate_features();
 }
 
 void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const float* weights, int num_weights,
@@ -265,18 +412,21 @@ void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const
   set_mode(false);
   torch::NoGradGuard no_grad;
   double loss_sum = 0, weight_sum = 0;
-  for_each_batch(data, idx, n, batch_size, sink, false, [&](const torch::Tensor& x, const torch::Tensor& y, int64_t start, int64_t len) {
-    const auto logits = net_->forward(x);
+  Ahead ahead;
+  for_each_batch(data, idx, n, batch_size, sink, [&](const int32_t* batch, const torch::Tensor& y, int64_t start, int64_t len) {
+    if (caches_prefix() && start >= ahead.end)
+      compute_ahead(data, idx, start, std::min(n, start + kAheadBatches * batch_size), false, batch_size, ahead);
+    const auto logits = logits_of(data, batch, len, false, start, caches_prefix() ? &ahead : nullptr);
     const auto per_sample = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto wy = w.index_select(0, y);
     loss_sum += (per_sample * wy).sum().item<double>();
     weight_sum += wy.sum().item<double>();
     if (out.predictions != nullptr) {
-      const auto pred = logits.argmax(1).to(torch::kInt32).contiguous();
+      const auto pred = logits.argmax(1).to(torch::kCPU, torch::kInt32).contiguous();
       std::memcpy(out.predictions + start, pred.data_ptr<int32_t>(), static_cast<size_t>(len) * sizeof(int32_t));
     }
     if (out.probabilities != nullptr) {
-      const auto probs = torch::softmax(logits, 1).contiguous();
+      const auto probs = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
       std::memcpy(out.probabilities + start * num_classes_, probs.data_ptr<float>(),
                   static_cast<size_t>(len * num_classes_) * sizeof(float));
     }
@@ -297,12 +447,13 @@ void Trainer::restore_best() {
   if (best_.empty()) throw std::logic_error("restore_best: no best weights remembered yet");
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < entries_.size(); ++i) entries_[i].tensor.copy_(best_[i]);
+  invalidate_features();
 }
 
 torch::Tensor Trainer::features(const torch::Tensor& input) {
   set_mode(false);
   torch::NoGradGuard no_grad;
-  return net_->pooled(input.contiguous(torch::MemoryFormat::ChannelsLast));
+  return net_->pooled(input.to(device_).contiguous(torch::MemoryFormat::ChannelsLast)).to(torch::kCPU);
 }
 
 namespace {
@@ -325,9 +476,12 @@ int Trainer::load_backbone(const std::string& path) {
     torch::NoGradGuard no_grad;
     for (auto& e : entries_)
       if (auto it = weights.backbone.find(e.name); it != weights.backbone.end()) e.tensor.copy_(it->second);
+    invalidate_features();
     return static_cast<int>(weights.backbone.size());
   }
-  return load_raw_backbone(in, path);
+  const int loaded = load_raw_backbone(in, path);
+  invalidate_features();
+  return loaded;
 }
 
 // Raw tensor file: "OTERAW01", u32 count, then per tensor: u32 name length, name, u32 dtype (0 float32,

@@ -6,8 +6,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "feature_cache.h"
 #include "input_pipeline.h"
 #include "models.h"
 #include "state_dict.h"
@@ -63,7 +65,9 @@ struct EvalOutput {
 
 class Trainer {
  public:
-  Trainer(const std::string& arch, int num_classes, int input_size, int optimizer_kind, double lr, uint64_t seed);
+  // device: "cpu" or "cuda:N" (see device.h); the model, its optimizer state and every batch live there.
+  Trainer(const std::string& arch, int num_classes, int input_size, int optimizer_kind, double lr, uint64_t seed,
+          torch::Device device = torch::kCPU);
 
   const std::string& arch() const { return arch_; }
   int num_classes() const { return num_classes_; }
@@ -71,6 +75,7 @@ class Trainer {
   int optimizer_kind() const { return optimizer_kind_; }
   int group_count() const { return net_->group_count(); }
   int unfrozen() const { return unfrozen_; }
+  torch::Device device() const { return device_; }
   Net& net() { return *net_; }
 
   void set_trainable(int unfrozen_groups);
@@ -108,7 +113,19 @@ class Trainer {
   InputPipeline& input() { return input_; }
   // uint8 images of `idx` -> the network's float input, augmented (training) or not; `first_position` is the
   // batch's offset in the epoch's order, which keys the augmentation draws.
-  torch::Tensor prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position) const;
+  // `positions` (optional): each image's offset in the epoch's order, when the images are not consecutive in it.
+  torch::Tensor prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position,
+                              const int64_t* positions = nullptr) const;
+
+  // The frozen-prefix feature cache (feature_cache.h); off until configured.
+  void configure_feature_cache(bool enabled, int64_t memory_bytes, const std::string& spill_dir);
+  // Hits and misses since the last call, which resets them.
+  CacheCounters take_cache_counters();
+  // Stage index where the trainable part begins: 0 nothing frozen, stages().size() + 1 the whole backbone frozen
+  // (the prefix then ends with the global pooling).
+  size_t split() const { return split_; }
+  // The weights of the frozen prefix (or the input pipeline) changed: cached prefix outputs are stale.
+  void invalidate_features() { cache_.clear(); }
 
   torch::Tensor features(const torch::Tensor& input);
   // A raw tensor file (OTERAW01), an imported weights file or a PyTorch state dict; returns the tensors loaded.
@@ -123,11 +140,30 @@ class Trainer {
   torch::Tensor class_weights(const float* weights, int num_weights) const;
   template <typename Step>
   void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
-                      bool augment, Step&& step);
+                      Step&& step);
   void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
+  size_t split_for(int unfrozen_groups);
+  torch::Tensor prefix(const torch::Tensor& x);
+  torch::Tensor suffix(const torch::Tensor& h);
+  // Prefix outputs, by position in the pass, of the images of positions [begin, end) that the cache cannot give
+  // (augmented, or not cached yet), computed ahead in full batches: a few images per batch through the prefix would
+  // each pay the fixed cost of every layer.
+  struct Ahead {
+    int64_t end = 0;
+    std::unordered_map<int64_t, torch::Tensor> rows;
+  };
+  static constexpr int64_t kAheadBatches = 8;
+  bool caches_prefix() const;
+  void compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment, int batch_size,
+                     Ahead& ahead);
+  // The logits of a batch: the frozen prefix's outputs computed ahead or from the cache (never an augmented image's),
+  // computed here without an autograd graph otherwise, then the trainable part.
+  torch::Tensor logits_of(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position,
+                          const Ahead* ahead = nullptr);
   int load_raw_backbone(std::ifstream& in, const std::string& path);
 
   std::string arch_;
+  torch::Device device_;
   int num_classes_, input_size_, optimizer_kind_;
   double lr_;
   int unfrozen_ = 0;
@@ -137,6 +173,9 @@ class Trainer {
   std::vector<torch::Tensor> best_;
   torch::Tensor mean_, std_;
   InputPipeline input_;
+  size_t split_ = 0;
+  FeatureCache cache_;
+  CacheCounters counters_;
 };
 
 // Checkpoints (checkpoint.cpp). Files are written to path.tmp and renamed over path, not fsynced: the trial runner

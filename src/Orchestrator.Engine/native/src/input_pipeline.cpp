@@ -101,9 +101,8 @@ torch::Tensor InputPipeline::to_input(const torch::Tensor& images_u8, int size, 
     const int64_t plane = static_cast<int64_t>(size) * size;
     at::parallel_for(0, x.size(0), 1, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const auto label = augment->labels[i];
-        if (label < 0 || static_cast<size_t>(label) >= augment_class_.size() || augment_class_[label] == 0) continue;
-        augment_image(base + i * plane, size, size, draw(augment->first_position + i, augment->indices[i]));
+        if (!augments_class(augment->labels[i])) continue;
+        augment_image(base + i * plane, size, size, draw(augment->position(i), augment->indices[i]));
       }
     });
   }

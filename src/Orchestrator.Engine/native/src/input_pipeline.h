@@ -20,11 +20,15 @@ struct AugmentDraw {
   double angle_deg, brightness, contrast;
 };
 
-// What keys the augmentation of a training batch: its images, their labels, and its offset in the epoch's order.
+// What keys the augmentation of a training batch: its images, their labels, and its offset in the epoch's order
+// (or, when `positions` is given, each image's own offset in it).
 struct BatchKeys {
   const int32_t* indices;
   const int32_t* labels;
   int64_t first_position;
+  const int64_t* positions = nullptr;
+
+  int64_t position(int64_t i) const { return positions != nullptr ? positions[i] : first_position + i; }
 };
 
 class InputPipeline {
@@ -34,6 +38,10 @@ class InputPipeline {
                  uint64_t seed);
   void set_epoch(int32_t epoch) { epoch_ = epoch; }
   bool augments() const;
+  // Whether a training image of this class is augmented.
+  bool augments_class(int32_t label) const {
+    return label >= 0 && static_cast<size_t>(label) < augment_class_.size() && augment_class_[label] != 0;
+  }
 
   AugmentDraw draw(int64_t position, int32_t image) const;
   // Rotation (about the centre, bilinear, black outside), then y = b * (m + c * (x - m)) with m the image's mean,

@@ -25,6 +25,32 @@ int FeaturesNet::group_of(const std::string& name) const {
   return group_of_feature(k);
 }
 
+const std::vector<Stage>& Net::stages() {
+  if (stages_.empty()) stages_ = build_stages();
+  return stages_;
+}
+
+torch::Tensor Net::run_stages(torch::Tensor x, size_t begin, size_t end) {
+  const auto& all = stages();
+  if (begin > end || end > all.size()) throw std::out_of_range("stage range out of bounds");
+  for (size_t s = begin; s < end; ++s) x = all[s].run(x);
+  return x;
+}
+
+void append_stages(std::vector<Stage>& out, torch::nn::Sequential& seq) {
+  for (size_t k = 0; k < seq->size(); ++k) {
+    auto child = seq->ptr(k);
+    if (auto block = std::dynamic_pointer_cast<BlockImpl>(child)) {
+      torch::nn::Sequential inner(std::static_pointer_cast<torch::nn::SequentialImpl>(block));
+      append_stages(out, inner);
+      continue;
+    }
+    // Sequential keeps each child as an AnyModule, which forwards it whatever its type.
+    torch::nn::AnyModule* step = &*(seq->begin() + static_cast<std::ptrdiff_t>(k));
+    out.push_back({{child}, [step](const torch::Tensor& x) { return step->forward(x); }});
+  }
+}
+
 void init_weights(nn::Module& root) {
   torch::NoGradGuard no_grad;
   for (auto& m : root.modules(/*include_self=*/false)) {

@@ -9,9 +9,20 @@
 
 namespace ote {
 
+// One step of a backbone's forward pass. `modules` hold the step's tensors (none for a pooling or an activation), so
+// that the trainer can tell which steps are entirely frozen.
+struct Stage {
+  std::vector<std::shared_ptr<torch::nn::Module>> modules;
+  std::function<torch::Tensor(const torch::Tensor&)> run;
+};
+
 // A backbone + head (global average pooling + Linear registered as "head"). Backbone parameters and buffers keep
 // the names of the reference implementation (torchvision 0.14, or timm for Xception) so that state dicts load
 // by name; group_of() maps each such name to its layer group, shallow (0) to deep (L-1).
+//
+// The backbone is a chain of stages (build_stages()). Every stage computes the same function in training and in
+// evaluation mode (BatchNorm stays in eval mode, no backbone has dropout or stochastic depth here): that is what lets
+// the trainer run a frozen prefix of the chain once per image and keep its output across epochs.
 struct Net : torch::nn::Module {
   torch::nn::Linear head{nullptr};
   int feature_dim = 0;
@@ -20,8 +31,12 @@ struct Net : torch::nn::Module {
   virtual int group_count() const = 0;
   // Group of a backbone tensor, from its name as named_parameters()/named_buffers() give it.
   virtual int group_of(const std::string& name) const = 0;
+  // The stages, shallow to deep, built on first use.
+  const std::vector<Stage>& stages();
+  // Stages [begin, end) applied to x.
+  torch::Tensor run_stages(torch::Tensor x, size_t begin, size_t end);
   // Backbone output before pooling: N x feature_dim x h x w (after any final activation of the reference).
-  virtual torch::Tensor feature_map(const torch::Tensor& x) = 0;
+  torch::Tensor feature_map(const torch::Tensor& x) { return run_stages(x, 0, stages().size()); }
   // What the reference implementation's ImageNet classifier takes: by default the globally pooled map.
   virtual torch::Tensor classifier_input(const torch::Tensor& map) const { return global_pool(map); }
   virtual int64_t classifier_input_dim() const { return feature_dim; }
@@ -35,7 +50,16 @@ struct Net : torch::nn::Module {
   virtual std::string canonical_name(const std::string& name) const { return name; }
 
   torch::Tensor forward(const torch::Tensor& x) { return head->forward(pooled(x)); }
+
+ protected:
+  virtual std::vector<Stage> build_stages() = 0;
+
+ private:
+  std::vector<Stage> stages_;
 };
+
+// One stage per child of a Sequential; a child that is itself a Block is split into its own children.
+void append_stages(std::vector<Stage>& out, torch::nn::Sequential& seq);
 
 // The common shape: a Sequential registered as "features", pooled; groups by the index k of "features.<k>".
 struct FeaturesNet : Net {
@@ -43,7 +67,13 @@ struct FeaturesNet : Net {
 
   virtual int group_of_feature(int feature_index) const = 0;
   int group_of(const std::string& name) const override;
-  torch::Tensor feature_map(const torch::Tensor& x) override { return features->forward(x); }
+
+ protected:
+  std::vector<Stage> build_stages() override {
+    std::vector<Stage> out;
+    append_stages(out, features);
+    return out;
+  }
 };
 
 constexpr std::array<float, 3> kImageNetMean{0.485f, 0.456f, 0.406f};

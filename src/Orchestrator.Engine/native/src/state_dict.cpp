@@ -1,4 +1,5 @@
 #include "state_dict.h"
+#include "torch_compat.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
@@ -74,7 +75,7 @@ c10::IValue load_pickle(const std::string& path) {
       return len;
     };
     auto read_record = [&](const std::string& name) { return std::get<0>(zip.getRecord("data/" + name)); };
-    torch::jit::Unpickler unpickler(reader, nullptr, nullptr, read_record, c10::nullopt);
+    torch::jit::Unpickler unpickler(reader, nullptr, nullptr, read_record, kNoValue);
     unpickler.set_version(zip.version());
     return unpickler.parse_ivalue();
   } catch (const c10::Error& e) {
