@@ -210,14 +210,14 @@ public static class SyntheticCxr
             _signLung = sign.NextInt(2);
             if (label == 5)
             {
-                _heartRx *= sign.NextDouble(1.25, 1.45);
-                _heartRy *= sign.NextDouble(1.1, 1.25);
+                _heartRx *= sign.NextDouble(1.35, 1.55);
+                _heartRy *= sign.NextDouble(1.15, 1.3);
             }
             if (label == 6)
             {
                 var side = _signLung == 0 ? -1.0 : 1.0;
-                center += side * sign.NextDouble(0.025, 0.05);
-                var lift = sign.NextDouble(0.04, 0.08);
+                center += side * sign.NextDouble(0.045, 0.07);
+                var lift = sign.NextDouble(0.08, 0.12);
                 if (_signLung == 0) bottomRight -= lift; else bottomLeft -= lift;
             }
 
@@ -256,40 +256,40 @@ public static class SyntheticCxr
             {
                 case 0: // pneumonia: one or two patchy consolidations in one lung
                     for (int k = 0, n = 1 + (sign.NextDouble() < 0.4 ? 1 : 0); k < n; k++)
-                        AddBlob(ref sign, _signLung, u: (0.25, 0.75), v: (0.35, 0.85), r: (0.05, 0.09), amp: (0.14, 0.3));
+                        AddBlob(ref sign, _signLung, u: (0.25, 0.75), v: (0.35, 0.85), r: (0.08, 0.12), amp: (0.3, 0.45));
                     break;
                 case 1: // COVID-19: bilateral, peripheral, lower-zone ground glass
-                    _hazeAmp = sign.NextDouble(0.03, 0.07);
+                    _hazeAmp = sign.NextDouble(0.12, 0.18);
                     for (var l = 0; l < 2; l++)
                         for (int k = 0, n = 2 + sign.NextInt(3); k < n; k++)
-                            AddBlob(ref sign, l, u: (0.6, 0.95), v: (0.35, 0.95), r: (0.05, 0.09), amp: (0.06, 0.14));
+                            AddBlob(ref sign, l, u: (0.6, 0.95), v: (0.35, 0.95), r: (0.06, 0.1), amp: (0.12, 0.2));
                     break;
                 case 2: // tuberculosis: upper-lobe cavities, sometimes both sides
                     for (int k = 0, n = 1 + (sign.NextDouble() < 0.35 ? 1 : 0); k < n; k++)
-                        AddBlob(ref sign, k == 0 ? _signLung : 1 - _signLung, u: (0.3, 0.75), v: (0.12, 0.35), r: (0.035, 0.055), amp: (0.12, 0.28));
+                        AddBlob(ref sign, k == 0 ? _signLung : 1 - _signLung, u: (0.3, 0.75), v: (0.12, 0.35), r: (0.045, 0.065), amp: (0.25, 0.35));
                     _hazeAmp = sign.NextDouble(0.04, 0.09);
                     break;
                 case 3: // pleural effusion: fluid at a base with a meniscus rising to the lateral wall
-                    _fluidLevel = sign.NextDouble(0.62, 0.85);
+                    _fluidLevel = sign.NextDouble(0.5, 0.72);
                     _meniscus = sign.NextDouble(0.08, 0.18);
                     _fluidAmp = _lungDepth * sign.NextDouble(0.7, 0.95);
                     _bilateralEffusion = sign.NextDouble() < 0.2;
                     _secondFluidLevel = sign.NextDouble(0.85, 0.93);
                     break;
                 case 4: // pneumothorax: visceral pleural line, no markings and darker lateral to it
-                    _ptxEdge = sign.NextDouble(0.55, 0.82);
-                    _ptxDark = sign.NextDouble(0.04, 0.09);
-                    _ptxLine = sign.NextDouble(0.08, 0.16);
+                    _ptxEdge = sign.NextDouble(0.35, 0.6);
+                    _ptxDark = sign.NextDouble(0.15, 0.22);
+                    _ptxLine = sign.NextDouble(0.2, 0.3);
                     break;
                 case 5: // pulmonary edema: perihilar bat-wing haze (plus the enlarged heart above)
-                    _haloSigma = sign.NextDouble(0.09, 0.13);
-                    _haloAmp = sign.NextDouble(0.08, 0.18);
+                    _haloSigma = sign.NextDouble(0.11, 0.15);
+                    _haloAmp = sign.NextDouble(0.25, 0.35);
                     break;
                 case 6: // atelectasis: a collapsed, dense lobe (plus the shift and lifted hemidiaphragm above)
                     _upperLobe = sign.NextDouble() < 0.6;
                     _wedgeU = sign.NextDouble(0.45, 0.75);
                     _wedgeV = sign.NextDouble(0.4, 0.5);
-                    _wedgeAmp = sign.NextDouble(0.2, 0.32);
+                    _wedgeAmp = sign.NextDouble(0.35, 0.45);
                     break;
             }
         }
