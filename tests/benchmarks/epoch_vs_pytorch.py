@@ -4,7 +4,8 @@ shape: a torch Dataset that scales, resizes, augments the five minority classes 
 normalizes each image, a DataLoader (batch, shuffled), the backbone's frozen parameters with requires_grad=False
 (the same tensors the engine freezes at that m, by name), BatchNorm in eval mode, cross entropy, Adam, and a
 validation pass under torch.no_grad(). Both sides run the same number of epochs with the same thread count and report
-the mean of the epochs after the first; measured interleaved (ours, then PyTorch) so that load falls on both."""
+the mean of the epochs after the first; both flush denormal floats to zero (random weights can produce them, and they
+cost many times more on the CPU, by an amount that depends on the draw); measured interleaved (ours, then PyTorch) so that load falls on both."""
 import argparse, json, math, subprocess, sys, time
 
 import torch
@@ -97,6 +98,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
+    # As `bench epoch` does: random weights can drive activations into denormals, which cost many times more.
+    torch.set_flush_denormal(True)
     print(f"batch {args.batch}, threads {args.threads}, {args.train} training + {args.val} validation images, "
           f"{args.epochs} epochs (mean of the epochs after the first); torch {torch.__version__}; "
           f"load average {open('/proc/loadavg').read().split()[0]} at the start", flush=True)

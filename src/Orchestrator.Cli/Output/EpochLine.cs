@@ -15,7 +15,7 @@ public static class EpochLine
             {
                 case EpochCompleted c:
                     parts.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {c.Epoch}: train {c.TrainLoss:F4} val {c.ValLoss:F4} acc {c.ValAccuracy:P1} F1 {c.ValMacroF1:F3} m={c.UnfrozenGroups} lr={c.LearningRate:G4} patience={c.PatienceCounter} ({c.Seconds:F1}s)"));
+                        $"epoch {c.Epoch}: train {c.TrainLoss:F4} val {c.ValLoss:F4} acc {c.ValAccuracy:P1} F1 {c.ValMacroF1:F3} m={c.UnfrozenGroups} lr={c.LearningRate:G4} patience={c.PatienceCounter} ({c.Seconds:F1}s{Cache(c)})"));
                     break;
                 case BestImproved:
                     parts.Add("best");
@@ -33,4 +33,9 @@ public static class EpochLine
         }
         return string.Join("; ", parts);
     }
+
+    // Only while some groups are frozen: then every image is a hit or a miss.
+    private static string Cache(EpochCompleted c) =>
+        c.FeatureCacheHits + c.FeatureCacheMisses == 0 ? ""
+            : string.Create(CultureInfo.InvariantCulture, $", frozen layers cached for {c.FeatureCacheHits} of {c.FeatureCacheHits + c.FeatureCacheMisses} images");
 }

@@ -33,10 +33,3 @@ public readonly record struct ComputeDevice
         throw new FormatException($"'{text}' is not a device: give cpu, cuda or cuda:N (N a GPU index such as 0)");
     }
 }
-
-/// <summary>Images of one epoch whose frozen-prefix output came from the engine's feature cache (hits) and images that
-/// ran through the frozen layers (misses: not cached yet, augmented in this epoch, or over the cache's budget).</summary>
-public readonly record struct FeatureCacheCounters(long Hits, long Misses)
-{
-    public static FeatureCacheCounters operator +(FeatureCacheCounters a, FeatureCacheCounters b) => new(a.Hits + b.Hits, a.Misses + b.Misses);
-}

@@ -69,6 +69,9 @@ EpochBenchResult bench_epochs(const std::string& arch, int size, int batch, int 
                               int epochs) {
   if (train < batch || val < 1) throw std::invalid_argument("bench: at least one batch of training images and one validation image");
   if (epochs < 2) throw std::invalid_argument("bench: at least 2 epochs (the first fills the cache)");
+  // Random weights on random images can drive activations into denormal floats, which the CPU computes many times
+  // slower; how far depends on the draw, so both sides of a comparison flush them (epoch_vs_pytorch.py does too).
+  at::globalContext().setFlushDenormal(true);
   Trainer trainer(arch, kClasses, size, 0 /* adam */, 1e-3, 1);
   const int64_t images = int64_t{train} + val;
   // Labels as the paper's imbalance has them: 70% in classes 0 and 1, which are not augmented.
