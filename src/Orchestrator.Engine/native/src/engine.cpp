@@ -180,90 +180,86 @@ CacheCounters Trainer::take_cache_counters() {
   return c;
 }
 
-bool Trainer::caches_prefix() const { return split_ != 0 && cache_.enabled(); }
+bool Trainer::cacheable(const Dataset& data, int32_t image, bool augment) const {
+  return !augment || !input_.augments() || !input_.augments_class(data.label(image));
+}
+
+torch::Tensor Trainer::prefix_rows(const Dataset& data, const std::vector<int32_t>& images, const int64_t* positions,
+                                   bool augment) {
+  counters_.misses += static_cast<int64_t>(images.size());
+  return prefix(prepare_batch(data, images.data(), static_cast<int64_t>(images.size()), augment, 0, positions).to(device_))
+      .to(torch::kCPU);
+}
 
 void Trainer::compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment,
                             int batch_size, Ahead& ahead) {
   ahead.rows.clear();
   ahead.end = end;
   cache_.use(&data, static_cast<int64_t>(split_));
-  const bool augmenting = augment && input_.augments();
   std::unordered_set<int32_t> queued;  // an image that is not augmented is computed once however often it appears
   std::vector<int64_t> positions;
   for (int64_t p = begin; p < end; ++p) {
     const int32_t image = order[p];
-    const bool keep = !augmenting || !input_.augments_class(data.label(image));
-    if (keep && (cache_.contains(image) || !queued.insert(image).second)) continue;
+    if (cacheable(data, image, augment) && (cache_.contains(image) || !queued.insert(image).second)) continue;
     positions.push_back(p);
   }
-  counters_.misses += static_cast<int64_t>(positions.size());
   for (size_t first = 0; first < positions.size(); first += static_cast<size_t>(batch_size)) {
     const size_t count = std::min(positions.size() - first, static_cast<size_t>(batch_size));
     std::vector<int32_t> images(count);
     for (size_t j = 0; j < count; ++j) images[j] = order[positions[first + j]];
-    const auto host = prefix(prepare_batch(data, images.data(), static_cast<int64_t>(count), augment, 0,
-                                           positions.data() + first)
-                                 .to(device_))
-                          .to(torch::kCPU);
+    const auto host = prefix_rows(data, images, positions.data() + first, augment);
     for (size_t j = 0; j < count; ++j) {
       const auto row = host[static_cast<int64_t>(j)];
-      const bool keep = !augmenting || !input_.augments_class(data.label(images[j]));
-      if (keep) cache_.put(images[j], row);
+      if (cacheable(data, images[j], augment)) cache_.put(images[j], row);
       ahead.rows.emplace(positions[first + j], row);
     }
   }
 }
 
-torch::Tensor Trainer::logits_of(const Dataset& data, const int32_t* idx, int64_t n, bool augment,
-                                 int64_t first_position, const Ahead* ahead) {
-  if (split_ == 0) return net_->forward(prepare_batch(data, idx, n, augment, first_position).to(device_));
+torch::Tensor Trainer::logits_of(const Dataset& data, const int32_t* order, int64_t n, int64_t start, int64_t len,
+                                 bool augment, int batch_size, Ahead& ahead) {
+  const int32_t* idx = order + start;
+  if (split_ == 0) return net_->forward(prepare_batch(data, idx, len, augment, start).to(device_));
   if (!cache_.enabled()) {
-    counters_.misses += n;
-    return suffix(prefix(prepare_batch(data, idx, n, augment, first_position).to(device_)));
+    counters_.misses += len;
+    return suffix(prefix(prepare_batch(data, idx, len, augment, start).to(device_)));
   }
-  // Every row from the rows computed ahead, or from the cache; what neither has (a row the cache dropped in between)
+  if (start >= ahead.end)
+    compute_ahead(data, order, start, std::min(n, start + kAheadBatches * batch_size), augment, batch_size, ahead);
+  // Every row from the rows computed ahead, or from the cache; what neither has (a row the cache could not read back)
   // runs through the prefix here.
   std::vector<int64_t> shape = cache_.row_shape();
-  if (shape.empty() && ahead != nullptr && !ahead->rows.empty()) shape = ahead->rows.begin()->second.sizes().vec();
-  torch::Tensor rows;  // [n, row...] on the CPU
-  if (!shape.empty()) {
-    std::vector<int64_t> sizes{n};
+  if (shape.empty() && !ahead.rows.empty()) shape = ahead.rows.begin()->second.sizes().vec();
+  torch::Tensor rows;  // [len, row...] on the CPU
+  std::vector<int64_t> missing;
+  if (shape.empty()) {
+    for (int64_t i = 0; i < len; ++i) missing.push_back(i);
+  } else {
+    std::vector<int64_t> sizes{len};
     sizes.insert(sizes.end(), shape.begin(), shape.end());
     rows = torch::empty(sizes, torch::kFloat32);
-  }
-  std::vector<int64_t> missing;
-  for (int64_t i = 0; i < n; ++i) {
-    if (!rows.defined()) {
-      missing.push_back(i);
-      continue;
-    }
-    auto row = rows[i];
-    if (ahead != nullptr)
-      if (const auto it = ahead->rows.find(first_position + i); it != ahead->rows.end()) {
+    for (int64_t i = 0; i < len; ++i) {
+      auto row = rows[i];
+      if (const auto it = ahead.rows.find(start + i); it != ahead.rows.end()) {
         row.copy_(it->second);
-        continue;
+      } else if (cache_.fetch(idx[i], row)) {
+        ++counters_.hits;
+      } else {
+        missing.push_back(i);
       }
-    if (cache_.fetch(idx[i], row)) {
-      ++counters_.hits;
-      continue;
     }
-    missing.push_back(i);
   }
   if (!missing.empty()) {
     std::vector<int32_t> images;
     std::vector<int64_t> positions;
     for (const auto i : missing) {
       images.push_back(idx[i]);
-      positions.push_back(first_position + i);
+      positions.push_back(start + i);
     }
-    counters_.misses += static_cast<int64_t>(missing.size());
-    const auto computed = prefix(prepare_batch(data, images.data(), static_cast<int64_t>(images.size()), augment, 0,
-                                               positions.data())
-                                     .to(device_))
-                              .to(torch::kCPU);
+    const auto computed = prefix_rows(data, images, positions.data(), augment);
     if (!rows.defined()) {
       auto sizes = computed.sizes().vec();
-      sizes[0] = n;
+      sizes[0] = len;
       rows = torch::empty(sizes, torch::kFloat32);
     }
     rows.index_copy_(0, torch::tensor(missing, torch::kInt64), computed.contiguous());
@@ -365,10 +361,8 @@ double Trainer::train_epoch(const Dataset& data, const int32_t* order, int64_t n
   // Accumulated as sum(w_y * loss) / sum(w_y): the weighted mean over the whole epoch.
   double loss_sum = 0, weight_sum = 0;
   Ahead ahead;
-  for_each_batch(data, order, n, batch_size, sink, [&](const int32_t* batch, const torch::Tensor& y, int64_t start, int64_t len) {
-    if (caches_prefix() && start >= ahead.end)
-      compute_ahead(data, order, start, std::min(n, start + kAheadBatches * batch_size), true, batch_size, ahead);
-    const auto logits = logits_of(data, batch, len, true, start, caches_prefix() ? &ahead : nullptr);
+  for_each_batch(data, order, n, batch_size, sink, [&](const int32_t*, const torch::Tensor& y, int64_t start, int64_t len) {
+    const auto logits = logits_of(data, order, n, start, len, true, batch_size, ahead);
     const auto loss = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().weight(w));
     for (auto& e : entries_)
       if (!e.is_buffer) e.tensor.mutable_grad().reset();
@@ -413,10 +407,8 @@ void Trainer::evaluate(const Dataset& data, const int32_t* idx, int64_t n, const
   torch::NoGradGuard no_grad;
   double loss_sum = 0, weight_sum = 0;
   Ahead ahead;
-  for_each_batch(data, idx, n, batch_size, sink, [&](const int32_t* batch, const torch::Tensor& y, int64_t start, int64_t len) {
-    if (caches_prefix() && start >= ahead.end)
-      compute_ahead(data, idx, start, std::min(n, start + kAheadBatches * batch_size), false, batch_size, ahead);
-    const auto logits = logits_of(data, batch, len, false, start, caches_prefix() ? &ahead : nullptr);
+  for_each_batch(data, idx, n, batch_size, sink, [&](const int32_t*, const torch::Tensor& y, int64_t start, int64_t len) {
+    const auto logits = logits_of(data, idx, n, start, len, false, batch_size, ahead);
     const auto per_sample = F::cross_entropy(logits, y, F::CrossEntropyFuncOptions().reduction(torch::kNone));
     const auto wy = w.index_select(0, y);
     loss_sum += (per_sample * wy).sum().item<double>();

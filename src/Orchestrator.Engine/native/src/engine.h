@@ -153,13 +153,17 @@ class Trainer {
     std::unordered_map<int64_t, torch::Tensor> rows;
   };
   static constexpr int64_t kAheadBatches = 8;
-  bool caches_prefix() const;
+  // Whether the image's prefix output may be cached: it is not augmented in this pass.
+  bool cacheable(const Dataset& data, int32_t image, bool augment) const;
+  // The prefix outputs of these images (at these positions of the pass) on the CPU, counted as misses.
+  torch::Tensor prefix_rows(const Dataset& data, const std::vector<int32_t>& images, const int64_t* positions, bool augment);
   void compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment, int batch_size,
                      Ahead& ahead);
-  // The logits of a batch: the frozen prefix's outputs computed ahead or from the cache (never an augmented image's),
-  // computed here without an autograd graph otherwise, then the trainable part.
-  torch::Tensor logits_of(const Dataset& data, const int32_t* idx, int64_t n, bool augment, int64_t first_position,
-                          const Ahead* ahead = nullptr);
+  // The logits of the batch at positions [start, start + len) of a pass over order[0, n): the frozen prefix's
+  // outputs computed ahead or from the cache (never an augmented image's), computed here without an autograd graph
+  // otherwise, then the trainable part.
+  torch::Tensor logits_of(const Dataset& data, const int32_t* order, int64_t n, int64_t start, int64_t len, bool augment,
+                          int batch_size, Ahead& ahead);
   int load_raw_backbone(std::ifstream& in, const std::string& path);
 
   std::string arch_;
