@@ -5,8 +5,13 @@ normalizes each image, a DataLoader (batch, shuffled), the backbone's frozen par
 (the same tensors the engine freezes at that m, by name), BatchNorm in eval mode, cross entropy, Adam, and a
 validation pass under torch.no_grad(). Both sides run the same number of epochs with the same thread count and report
 the mean of the epochs after the first; both flush denormal floats to zero (random weights can produce them, and they
-cost many times more on the CPU, by an amount that depends on the draw); measured interleaved (ours, then PyTorch) so that load falls on both."""
-import argparse, json, math, subprocess, sys, time
+cost many times more on the CPU, by an amount that depends on the draw); measured interleaved (ours, then PyTorch) so that load falls on both.
+
+Every measurement runs in a process of its own, PyTorch's twice: with glibc's malloc as it comes (what the idiomatic
+loop gets) and with malloc told to keep freed memory (MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_), which is
+what the engine's own CPU allocator does; on a virtual machine the page faults of the first cost more than the
+arithmetic, and the second isolates what the feature cache itself gains."""
+import argparse, json, math, os, subprocess, sys, time
 
 import torch
 import torchvision.transforms.functional as TF
@@ -85,6 +90,19 @@ def ours(cli, arch, size, batch, threads, train, val, unfrozen, epochs, cache):
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
 
 
+KEEPING_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
+def peer(args, arch, size, trainable, keeping):
+    """PyTorch's seconds per epoch, measured in a fresh process (no heap state carried over from another backbone)."""
+    env = dict(os.environ, **KEEPING_MALLOC) if keeping else {k: v for k, v in os.environ.items() if k not in KEEPING_MALLOC}
+    child = [sys.executable, __file__, "--cli", args.cli, "--xception-reference", args.xception_reference, "--batch",
+             str(args.batch), "--threads", str(args.threads), "--train", str(args.train), "--val", str(args.val),
+             "--epochs", str(args.epochs), "--peer", arch, "--peer-size", str(size)]
+    out = subprocess.run(child, check=True, capture_output=True, text=True, env=env, input="\n".join(trainable))
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
@@ -95,34 +113,44 @@ def main():
     ap.add_argument("--val", type=int, default=70)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--archs", default=",".join(["lightweight-cnn"] + SEVEN))
+    ap.add_argument("--peer", help=argparse.SUPPRESS)  # child: PyTorch's epochs for this backbone, trainable names on stdin
+    ap.add_argument("--peer-size", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     # As `bench epoch` does: random weights can drive activations into denormals, which cost many times more.
     torch.set_flush_denormal(True)
+    if args.peer:
+        model = xception_model(args.xception_reference) if args.peer == "xception" else torchvision_model(args.peer)
+        trainable = [line for line in sys.stdin.read().splitlines() if line]
+        print(pytorch_epochs(model, trainable, args.peer_size, args.batch, args.train, args.val, args.epochs))
+        return 0
     print(f"batch {args.batch}, threads {args.threads}, {args.train} training + {args.val} validation images, "
           f"{args.epochs} epochs (mean of the epochs after the first); torch {torch.__version__}; "
           f"load average {open('/proc/loadavg').read().split()[0]} at the start", flush=True)
-    print("| backbone | size | m of L | ours, cache on (s) | ours, cache off (s) | PyTorch (s) | ratio cache on / PyTorch "
-          "| ratio cache off / PyTorch | hits / misses per epoch |")
-    print("|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("| backbone | size | m of L | ours, cache on (s) | ours, cache off (s) | PyTorch (s) | PyTorch, keeping malloc (s) "
+          "| cache on / PyTorch | cache off / PyTorch | cache on / PyTorch keeping | cache off / PyTorch keeping "
+          "| hits / misses per epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
     for arch in args.archs.split(","):
         size = DEMO_SIZE.get(arch, 64)
-        for unfrozen in ("0", "half"):
+        for unfrozen in ("0", "half", "all"):
             on = ours(args.cli, arch, size, args.batch, args.threads, args.train, args.val, unfrozen, args.epochs, True)
-            off = ours(args.cli, arch, size, args.batch, args.threads, args.train, args.val, unfrozen, args.epochs, False)
+            # With every group trainable nothing is frozen and nothing cached: one run stands for both.
+            off = on if unfrozen == "all" else ours(args.cli, arch, size, args.batch, args.threads, args.train, args.val,
+                                                    unfrozen, args.epochs, False)
             if arch == "lightweight-cnn":
-                peer = "-"
-                pt = math.nan
+                pt = kept = math.nan
             else:
-                model = xception_model(args.xception_reference) if arch == "xception" else torchvision_model(arch)
-                pt = pytorch_epochs(model, on["trainableBackboneTensors"], size, args.batch, args.train, args.val, args.epochs)
-                peer = f"{pt:.2f}"
-                del model
-            ratio = lambda x: "-" if math.isnan(pt) else f"{x / pt:.2f}"
-            print(f"| {arch} | {size} | {on['unfrozen']} | {on['laterEpochSeconds']:.2f} | {off['laterEpochSeconds']:.2f} | {peer} "
-                  f"| {ratio(on['laterEpochSeconds'])} | {ratio(off['laterEpochSeconds'])} "
-                  f"| {on['lastEpochHits']} / {on['lastEpochMisses']} |", flush=True)
+                trainable = on["trainableBackboneTensors"]
+                pt = peer(args, arch, size, trainable, keeping=False)
+                kept = peer(args, arch, size, trainable, keeping=True)
+            secs = lambda x: "-" if math.isnan(x) else f"{x:.2f}"
+            ratio = lambda x, y: "-" if math.isnan(y) else f"{x / y:.2f}"
+            a, b = on["laterEpochSeconds"], off["laterEpochSeconds"]
+            print(f"| {arch} | {size} | {on['unfrozen']} | {a:.2f} | {b:.2f} | {secs(pt)} | {secs(kept)} | {ratio(a, pt)} "
+                  f"| {ratio(b, pt)} | {ratio(a, kept)} | {ratio(b, kept)} | {on['lastEpochHits']} / {on['lastEpochMisses']} |",
+                  flush=True)
     print(f"load average {open('/proc/loadavg').read().split()[0]} at the end", flush=True)
 
 

@@ -76,7 +76,7 @@ public static class BenchCommands
         var threads = new Option<int>("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var train = new Option<int>("--train") { Description = "Training images per epoch", DefaultValueFactory = _ => 560 };
         var val = new Option<int>("--val") { Description = "Validation images per epoch", DefaultValueFactory = _ => 70 };
-        var unfrozen = new Option<string>("--unfrozen") { Description = "Trainable groups m: a number, or half (L/2, rounded down)", DefaultValueFactory = _ => "0" };
+        var unfrozen = new Option<string>("--unfrozen") { Description = "Trainable groups m: a number, half (L/2, rounded down) or all (L)", DefaultValueFactory = _ => "0" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs (the first fills the cache; the others are averaged)", DefaultValueFactory = _ => 3 };
         var noCache = new Option<bool>("--no-feature-cache") { Description = "Run every image through the frozen layers" };
         var json = CommonOptions.Json();
@@ -91,8 +91,9 @@ public static class BenchCommands
                 Positive(name, result.GetValue(option));
             if (result.GetValue(epochs) < 2) throw new InvalidInputException("--epochs must be at least 2 (the first fills the cache)");
             var m = result.GetValue(unfrozen) is "half" ? info.Groups / 2
+                : result.GetValue(unfrozen) is "all" ? info.Groups
                 : int.TryParse(result.GetValue(unfrozen), out var given) && given >= 0 && given <= info.Groups ? given
-                : throw new InvalidInputException($"--unfrozen: '{result.GetValue(unfrozen)}' is not half or a number from 0 to {info.Groups}");
+                : throw new InvalidInputException($"--unfrozen: '{result.GetValue(unfrozen)}' is not half, all or a number from 0 to {info.Groups}");
             var r = EpochBenchmarkResult.Run(info.Name, side, result.GetValue(batch), result.GetValue(threads), result.GetValue(train),
                 result.GetValue(val), m, !result.GetValue(noCache), result.GetValue(epochs));
             if (result.GetValue(json))

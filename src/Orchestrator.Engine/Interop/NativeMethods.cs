@@ -44,6 +44,21 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     public static partial int ote_engine_info(out EngineInfoNative info);
 
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CpuAllocatorStatsNative
+    {
+        public long Reused;
+        public long Fresh;
+        public long IdleBytes;
+        public long IdleLimit;
+    }
+
+    [LibraryImport(Library)]
+    public static partial int ote_cpu_allocator_stats(out CpuAllocatorStatsNative stats);
+
+    [LibraryImport(Library)]
+    public static partial int ote_set_cpu_allocator_idle_limit(long bytes);
+
     [LibraryImport(Library)]
     public static partial int ote_device_name(int index, byte* name, int capacity);
 

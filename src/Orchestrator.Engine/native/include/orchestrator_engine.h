@@ -57,6 +57,18 @@ OTE_API int32_t ote_device_name(int32_t index, char* out, int32_t capacity);
 /* OTE_OK when a trainer could be created on `device`; otherwise OTE_INVALID_INPUT and the reason. */
 OTE_API int32_t ote_check_device(const char* device);
 
+/* The process's CPU tensor allocator (installed when this library loads): freed blocks are kept by size and reused,
+ * up to idle_limit bytes (default: a quarter of physical memory). */
+typedef struct {
+  int64_t reused;     /* allocations served from a kept block */
+  int64_t fresh;      /* allocations that went to the system */
+  int64_t idle_bytes; /* kept blocks not in use now */
+  int64_t idle_limit;
+} ote_cpu_allocator_stats_t;
+OTE_API int32_t ote_cpu_allocator_stats(ote_cpu_allocator_stats_t* out);
+/* Lowering the limit frees kept blocks beyond it at once; 0 keeps nothing. */
+OTE_API int32_t ote_set_cpu_allocator_idle_limit(int64_t bytes);
+
 /* Frozen-prefix feature cache: the output of the frozen groups for every image that is not augmented is computed once
  * and reused while the frozen groups stay as they are; memory_bytes in memory, then in an unlinked file under
  * spill_dir (null or "": memory only). enabled 0: every batch runs the whole network (the prefix still without an

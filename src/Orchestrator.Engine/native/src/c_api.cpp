@@ -4,6 +4,7 @@
 #include <string>
 
 #include "c_api_support.h"
+#include "cpu_allocator.h"
 #include "device.h"
 
 using namespace ote::capi;
@@ -96,6 +97,21 @@ int32_t ote_engine_info(ote_engine_info_t* out) {
     out->cuda_built = facts.cuda_built ? 1 : 0;
     out->cuda_available = facts.cuda_available ? 1 : 0;
     out->device_count = facts.device_count;
+  });
+}
+
+int32_t ote_cpu_allocator_stats(ote_cpu_allocator_stats_t* out) {
+  return guard([&] {
+    require(out, "out");
+    const auto s = ote::cpu_allocator_stats();
+    *out = {s.reused, s.fresh, s.idle_bytes, s.idle_limit};
+  });
+}
+
+int32_t ote_set_cpu_allocator_idle_limit(int64_t bytes) {
+  return guard([&] {
+    if (bytes < 0) throw std::invalid_argument("the idle limit must not be negative");
+    ote::set_cpu_allocator_idle_limit(bytes);
   });
 }
 
