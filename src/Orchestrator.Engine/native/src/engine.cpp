@@ -191,18 +191,29 @@ torch::Tensor Trainer::prefix_rows(const Dataset& data, const std::vector<int32_
       .to(torch::kCPU);
 }
 
-void Trainer::compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment,
+void Trainer::compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t n, bool augment,
                             int batch_size, Ahead& ahead) {
   ahead.rows.clear();
-  ahead.end = end;
   cache_.use(&data, static_cast<int64_t>(split_));
   std::unordered_set<int32_t> queued;  // an image that is not augmented is computed once however often it appears
   std::vector<int64_t> positions;
-  for (int64_t p = begin; p < end; ++p) {
-    const int32_t image = order[p];
-    if (cacheable(data, image, augment) && (cache_.contains(image) || !queued.insert(image).second)) continue;
-    positions.push_back(p);
+  // The window spans kAheadBatches batches, and grows a batch at a time (up to four times that) until what it must
+  // compute fills whole batches: every batch size the prefix sees is a set of convolution primitives that oneDNN
+  // creates and compiles on first use, so counts that change from window to window pay for that again and again.
+  const int64_t least = std::min(n, begin + kAheadBatches * batch_size);
+  const int64_t most = std::min(n, begin + 4 * kAheadBatches * batch_size);
+  int64_t end = begin;
+  while (end < n) {
+    const int64_t batch_end = std::min(n, end + batch_size);
+    for (int64_t p = end; p < batch_end; ++p) {
+      const int32_t image = order[p];
+      if (cacheable(data, image, augment) && (cache_.contains(image) || !queued.insert(image).second)) continue;
+      positions.push_back(p);
+    }
+    end = batch_end;
+    if (end >= most || (end >= least && positions.size() % static_cast<size_t>(batch_size) == 0)) break;
   }
+  ahead.end = end;
   for (size_t first = 0; first < positions.size(); first += static_cast<size_t>(batch_size)) {
     const size_t count = std::min(positions.size() - first, static_cast<size_t>(batch_size));
     std::vector<int32_t> images(count);
@@ -225,7 +236,7 @@ torch::Tensor Trainer::logits_of(const Dataset& data, const int32_t* order, int6
     return suffix(prefix(prepare_batch(data, idx, len, augment, start).to(device_)));
   }
   if (start >= ahead.end)
-    compute_ahead(data, order, start, std::min(n, start + kAheadBatches * batch_size), augment, batch_size, ahead);
+    compute_ahead(data, order, start, n, augment, batch_size, ahead);
   // Every row from the rows computed ahead, or from the cache; what neither has (a row the cache could not read back)
   // runs through the prefix here.
   std::vector<int64_t> shape = cache_.row_shape();

@@ -145,9 +145,9 @@ class Trainer {
   size_t split_for(int unfrozen_groups);
   torch::Tensor prefix(const torch::Tensor& x);
   torch::Tensor suffix(const torch::Tensor& h);
-  // Prefix outputs, by position in the pass, of the images of positions [begin, end) that the cache cannot give
-  // (augmented, or not cached yet), computed ahead in full batches: a few images per batch through the prefix would
-  // each pay the fixed cost of every layer.
+  // Prefix outputs, by position in the pass, of the images from position begin to ahead.end (a window of whole
+  // batches that compute_ahead chooses) that the cache cannot give (augmented, or not cached yet), computed ahead in
+  // full batches: a few images per batch through the prefix would each pay the fixed cost of every layer.
   struct Ahead {
     int64_t end = 0;
     std::unordered_map<int64_t, torch::Tensor> rows;
@@ -157,7 +157,7 @@ class Trainer {
   bool cacheable(const Dataset& data, int32_t image, bool augment) const;
   // The prefix outputs of these images (at these positions of the pass) on the CPU, counted as misses.
   torch::Tensor prefix_rows(const Dataset& data, const std::vector<int32_t>& images, const int64_t* positions, bool augment);
-  void compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t end, bool augment, int batch_size,
+  void compute_ahead(const Dataset& data, const int32_t* order, int64_t begin, int64_t n, bool augment, int batch_size,
                      Ahead& ahead);
   // The logits of the batch at positions [start, start + len) of a pass over order[0, n): the frozen prefix's
   // outputs computed ahead or from the cache (never an augmented image's), computed here without an autograd graph
