@@ -25,7 +25,7 @@ public static class SweepGrid
                 Strategy.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
             };
             foreach (var shape in shapes)
-            foreach (var epochs in h.Epochs)
+            foreach (var epochs in h.EpochsFor(backbone))
             foreach (var normalization in h.NormalizationAxis)
             foreach (var seed in spec.Seeds)
             {

@@ -11,8 +11,12 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<int> Epochs,
     IReadOnlyList<int> FixedTopN,
     double MinDelta,
-    IReadOnlyList<Normalization>? Normalization = null)
+    IReadOnlyList<Normalization>? Normalization = null,
+    IReadOnlyDictionary<string, IReadOnlyList<int>>? EpochsByBackbone = null)
 {
+    /// <summary>The epoch budgets of a backbone's trials: its own list when the spec gives one, else <see cref="Epochs"/>.</summary>
+    public IReadOnlyList<int> EpochsFor(string backbone) => EpochsByBackbone?.GetValueOrDefault(backbone) ?? Epochs;
+
     /// <summary>The normalization axis; <see cref="Specs.Normalization.Backbone"/> alone when the spec names none.</summary>
     public IReadOnlyList<Normalization> NormalizationAxis => Normalization ?? [Specs.Normalization.Backbone];
 }

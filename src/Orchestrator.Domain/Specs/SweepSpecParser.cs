@@ -172,12 +172,29 @@ public static partial class SweepSpecParser
         var step = h.List("step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"))!;
         var decay = h.List("decay", ParseDouble, [0.1],
             v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"))!;
-        var epochs = h.List("epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"))!;
+        var (epochs, epochsByBackbone) = ParseEpochs(h);
         var fixedTopN = h.List("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"))!;
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
         var normalization = h.List("normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null)!;
-        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization);
+        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization,
+            epochsByBackbone);
+    }
+
+    /// <summary>`epochs: [15]` (an axis for every backbone), or a mapping of backbone (or `default`) to such a list,
+    /// so that a sweep can give cheap backbones more epochs than costly ones.</summary>
+    private static (IReadOnlyList<int> All, IReadOnlyDictionary<string, IReadOnlyList<int>>? PerBackbone) ParseEpochs(Section h)
+    {
+        Func<int, string?> check = v => v >= 1 ? null : Invalid(v, "n must be >= 1");
+        if (h.Optional("epochs") is not YamlMappingNode map)
+            return (h.List("epochs", ParseInt, [100], check)!, null);
+        var section = new Section(map, "hyperparameters.epochs.", [.. Backbones.Supported, "default"]);
+        var all = section.List("default", ParseInt, [100], check)!;
+        var perBackbone = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal);
+        foreach (var backbone in Backbones.Supported)
+            if (section.List(backbone, ParseInt, null, check) is { } list)
+                perBackbone[backbone] = list;
+        return (all, perBackbone);
     }
 
     private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";

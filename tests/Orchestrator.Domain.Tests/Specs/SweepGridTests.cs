@@ -46,6 +46,22 @@ public class SweepGridTests
     }
 
     [Fact]
+    public void Epochs_given_per_backbone_set_that_backbone_s_axis_and_the_others_keep_the_default_and_their_ids()
+    {
+        var two = Spec.Replace("[lightweight-cnn]", "[lightweight-cnn, mobilenet_v2]");
+        var plain = SweepGrid.Expand(SweepSpecParser.Parse(two));
+        var mapped = SweepGrid.Expand(SweepSpecParser.Parse(two.Replace("epochs: [20]", "epochs: { default: [20], mobilenet_v2: [5, 9] }")));
+
+        mapped.Where(t => t.Spec.Backbone == "lightweight-cnn").Select(t => t.Id)
+            .Should().Equal(plain.Where(t => t.Spec.Backbone == "lightweight-cnn").Select(t => t.Id));
+        var mobilenet = mapped.Where(t => t.Spec.Backbone == "mobilenet_v2").ToList();
+        mobilenet.Should().HaveCount(2 * plain.Count(t => t.Spec.Backbone == "mobilenet_v2"));
+        mobilenet.Select(t => t.Spec.MaxEpochs).Distinct().Should().BeEquivalentTo([5, 9]);
+        var withoutDefault = SweepGrid.Expand(SweepSpecParser.Parse(two.Replace("epochs: [20]", "epochs: { mobilenet_v2: 5 }")));
+        withoutDefault.Where(t => t.Spec.Backbone == "lightweight-cnn").Should().OnlyContain(t => t.Spec.MaxEpochs == 100);
+    }
+
+    [Fact]
     public void The_order_is_deterministic_and_the_same_spec_gives_the_same_ids()
     {
         var a = SweepGrid.Expand(SweepSpecParser.Parse(Spec)).Select(t => t.Id);
