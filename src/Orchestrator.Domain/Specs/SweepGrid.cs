@@ -6,35 +6,38 @@ public static class SweepGrid
     /// <summary>
     /// Dynamic: backbones x learningRate x patience x step x decay x epochs x seeds (FixedTopN = 0).
     /// Fixed-top-n: backbones x learningRate x patience x fixedTopN x epochs x seeds (Step = 0, Decay = 0).
-    /// Both times the normalization axis. Order: backbone, then strategy (both in spec order), then the hyperparameters
+    /// Both times the normalization axis; a backbone's own lists (<see cref="HyperparameterGrid.For"/>) where the spec
+    /// gives it some. Order: backbone, then strategy (both in spec order), then the hyperparameters
     /// as listed, normalization after epochs, seed innermost.
     /// </summary>
     public static IReadOnlyList<PlannedTrial> Expand(SweepSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var h = spec.Hyperparameters;
         var trials = new List<PlannedTrial>();
         foreach (var backbone in spec.Backbones)
-        foreach (var strategy in spec.Strategies)
-        foreach (var lr in h.LearningRate)
-        foreach (var patience in h.Patience)
         {
-            var shapes = strategy switch
+            var h = spec.Hyperparameters.For(backbone);
+            foreach (var strategy in spec.Strategies)
+            foreach (var lr in h.LearningRate)
+            foreach (var patience in h.Patience)
             {
-                Strategy.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
-                Strategy.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
-            };
-            foreach (var shape in shapes)
-            foreach (var epochs in h.EpochsFor(backbone))
-            foreach (var normalization in h.NormalizationAxis)
-            foreach (var seed in spec.Seeds)
-            {
-                var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
-                    shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
-                    spec.InputSizes[backbone], seed, spec.Data, spec.ClassBalance,
-                    spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare);
-                var json = TrialSpecJson.Canonical(trial);
-                trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
+                var shapes = strategy switch
+                {
+                    Strategy.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
+                    Strategy.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
+                };
+                foreach (var shape in shapes)
+                foreach (var epochs in h.Epochs)
+                foreach (var normalization in h.NormalizationAxis)
+                foreach (var seed in spec.Seeds)
+                {
+                    var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
+                        shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
+                        spec.InputSizes[backbone], seed, spec.Data, spec.ClassBalance,
+                        spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare);
+                    var json = TrialSpecJson.Canonical(trial);
+                    trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
+                }
             }
         }
         return trials;

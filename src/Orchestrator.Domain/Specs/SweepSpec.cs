@@ -12,10 +12,10 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<int> FixedTopN,
     double MinDelta,
     IReadOnlyList<Normalization>? Normalization = null,
-    IReadOnlyDictionary<string, IReadOnlyList<int>>? EpochsByBackbone = null)
+    IReadOnlyDictionary<string, HyperparameterGrid>? ByBackbone = null)
 {
-    /// <summary>The epoch budgets of a backbone's trials: its own list when the spec gives one, else <see cref="Epochs"/>.</summary>
-    public IReadOnlyList<int> EpochsFor(string backbone) => EpochsByBackbone?.GetValueOrDefault(backbone) ?? Epochs;
+    /// <summary>The axes of a backbone's trials: these, with the lists the spec gives that backbone in their place.</summary>
+    public HyperparameterGrid For(string backbone) => ByBackbone?.GetValueOrDefault(backbone) ?? this;
 
     /// <summary>The normalization axis; <see cref="Specs.Normalization.Backbone"/> alone when the spec names none.</summary>
     public IReadOnlyList<Normalization> NormalizationAxis => Normalization ?? [Specs.Normalization.Backbone];

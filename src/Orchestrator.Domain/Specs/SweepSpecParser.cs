@@ -167,34 +167,59 @@ public static partial class SweepSpecParser
     private static HyperparameterGrid ParseHyperparameters(YamlNode? node)
     {
         var h = new Section(node is null ? new YamlMappingNode() : AsMapping(node, "hyperparameters"), "hyperparameters.", HyperparameterKeys);
-        var learningRate = h.List("learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"))!;
-        var patience = h.List("patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"))!;
-        var step = h.List("step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"))!;
-        var decay = h.List("decay", ParseDouble, [0.1],
-            v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"))!;
-        var (epochs, epochsByBackbone) = ParseEpochs(h);
-        var fixedTopN = h.List("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"))!;
+        var axes = new Axes(h);
+        var learningRate = axes.Read("learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"));
+        var patience = axes.Read("patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"));
+        var step = axes.Read("step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"));
+        var decay = axes.Read("decay", ParseDouble, [0.1],
+            v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"));
+        var epochs = axes.Read("epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"));
+        var fixedTopN = axes.Read("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"));
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
-        var normalization = h.List("normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null)!;
-        return new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization,
-            epochsByBackbone);
+        var normalization = axes.Read("normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
+        var all = new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization);
+        var byBackbone = axes.Given.ToDictionary(b => b.Key, b => all with
+        {
+            LearningRate = b.Value.Of("learningRate", all.LearningRate),
+            Patience = b.Value.Of("patience", all.Patience),
+            Step = b.Value.Of("step", all.Step),
+            Decay = b.Value.Of("decay", all.Decay),
+            Epochs = b.Value.Of("epochs", all.Epochs),
+            FixedTopN = b.Value.Of("fixedTopN", all.FixedTopN),
+            Normalization = b.Value.Of("normalization", all.NormalizationAxis),
+        }, StringComparer.Ordinal);
+        return byBackbone.Count == 0 ? all : all with { ByBackbone = byBackbone };
     }
 
-    /// <summary>`epochs: [15]` (an axis for every backbone), or a mapping of backbone (or `default`) to such a list,
-    /// so that a sweep can give cheap backbones more epochs than costly ones.</summary>
-    private static (IReadOnlyList<int> All, IReadOnlyDictionary<string, IReadOnlyList<int>>? PerBackbone) ParseEpochs(Section h)
+    /// <summary>Hyperparameter axes, each a list for every backbone or a mapping of backbone (or `default`) to a list,
+    /// so that one sweep can, say, give cheap backbones more epochs than costly ones.</summary>
+    private sealed class Axes(Section h)
     {
-        Func<int, string?> check = v => v >= 1 ? null : Invalid(v, "n must be >= 1");
-        if (h.Optional("epochs") is not YamlMappingNode map)
-            return (h.List("epochs", ParseInt, [100], check)!, null);
-        var section = new Section(map, "hyperparameters.epochs.", [.. Backbones.Supported, "default"]);
-        var all = section.List("default", ParseInt, [100], check)!;
-        var perBackbone = new Dictionary<string, IReadOnlyList<int>>(StringComparer.Ordinal);
-        foreach (var backbone in Backbones.Supported)
-            if (section.List(backbone, ParseInt, null, check) is { } list)
-                perBackbone[backbone] = list;
-        return (all, perBackbone);
+        /// <summary>Per backbone, the axes the spec gives it a list of its own for.</summary>
+        public Dictionary<string, BackboneAxes> Given { get; } = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<T> Read<T>(string key, Func<YamlNode, string, T> parse, IReadOnlyList<T> fallback, Func<T, string?> check)
+            where T : notnull
+        {
+            if (h.Optional(key) is not YamlMappingNode map) return h.List(key, parse, fallback, check)!;
+            var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Supported, "default"]);
+            foreach (var backbone in Backbones.Supported)
+                if (section.List(backbone, parse, null, check) is { } list)
+                {
+                    if (!Given.TryGetValue(backbone, out var given)) Given[backbone] = given = new BackboneAxes();
+                    given.Lists[key] = list;
+                }
+            return section.List("default", parse, fallback, check)!;
+        }
+    }
+
+    private sealed class BackboneAxes
+    {
+        public Dictionary<string, object> Lists { get; } = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<T> Of<T>(string key, IReadOnlyList<T> fallback) =>
+            Lists.TryGetValue(key, out var list) ? (IReadOnlyList<T>)list : fallback;
     }
 
     private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";

@@ -62,6 +62,24 @@ public class SweepGridTests
     }
 
     [Fact]
+    public void Any_axis_may_be_given_per_backbone_and_a_backbone_s_other_axes_stay_the_sweep_s()
+    {
+        var two = Spec.Replace("[lightweight-cnn]", "[lightweight-cnn, mobilenet_v2]");
+        var spec = SweepSpecParser.Parse(two
+            .Replace("patience: [2, 4]", "patience: { default: [2, 4], mobilenet_v2: 3 }")
+            .Replace("learningRate: [0.001, 0.01]", "learningRate: { default: [0.001, 0.01], lightweight-cnn: [0.0003] }"));
+        var trials = SweepGrid.Expand(spec);
+
+        var mobilenet = trials.Where(t => t.Spec.Backbone == "mobilenet_v2").ToList();
+        mobilenet.Should().OnlyContain(t => t.Spec.Patience == 3);
+        mobilenet.Select(t => t.Spec.LearningRate).Distinct().Should().BeEquivalentTo([0.001, 0.01]);
+        var light = trials.Where(t => t.Spec.Backbone == "lightweight-cnn").ToList();
+        light.Should().OnlyContain(t => t.Spec.LearningRate == 0.0003);
+        light.Select(t => t.Spec.Patience).Distinct().Should().BeEquivalentTo([2, 4]);
+        spec.Hyperparameters.Patience.Should().Equal(2, 4);
+    }
+
+    [Fact]
     public void The_order_is_deterministic_and_the_same_spec_gives_the_same_ids()
     {
         var a = SweepGrid.Expand(SweepSpecParser.Parse(Spec)).Select(t => t.Id);

@@ -107,6 +107,8 @@ public class SweepSpecParserTests
         { Minimal + "\nhyperparameters:\n  epochs: 0\n", "spec: hyperparameters.epochs: 0 is invalid (n must be >= 1)" },
         { Minimal + "\nhyperparameters:\n  epochs: { default: 4, vgg16: [2, 0] }\n",
             "spec: hyperparameters.epochs.vgg16: 0 is invalid (n must be >= 1)" },
+        { Minimal + "\nhyperparameters:\n  patience: { default: 3, mobilenet_v2: [2, 2] }\n",
+            "spec: hyperparameters.patience.mobilenet_v2: duplicate entry 2" },
         { Minimal + "\nhyperparameters:\n  epochs: { resnet9: 4 }\n",
             $"spec: hyperparameters.epochs.resnet9: unknown key (allowed here: {string.Join(", ", Backbones.Supported)}, default)" },
         { Minimal + "\nhyperparameters:\n  learningRate: -0.1\n", "spec: hyperparameters.learningRate: -0.1 is invalid (must be > 0)" },
