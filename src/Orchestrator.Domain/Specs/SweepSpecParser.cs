@@ -167,59 +167,47 @@ public static partial class SweepSpecParser
     private static HyperparameterGrid ParseHyperparameters(YamlNode? node)
     {
         var h = new Section(node is null ? new YamlMappingNode() : AsMapping(node, "hyperparameters"), "hyperparameters.", HyperparameterKeys);
-        var axes = new Axes(h);
-        var learningRate = axes.Read("learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"));
-        var patience = axes.Read("patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"));
-        var step = axes.Read("step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"));
-        var decay = axes.Read("decay", ParseDouble, [0.1],
+        var learningRate = Axis(h, "learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"));
+        var patience = Axis(h, "patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"));
+        var step = Axis(h, "step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"));
+        var decay = Axis(h, "decay", ParseDouble, [0.1],
             v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"));
-        var epochs = axes.Read("epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"));
-        var fixedTopN = axes.Read("fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"));
+        var epochs = Axis(h, "epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"));
+        var fixedTopN = Axis(h, "fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"));
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
-        var normalization = axes.Read("normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
-        var all = new HyperparameterGrid(learningRate, patience, step, decay, epochs, fixedTopN, minDelta, normalization);
-        var byBackbone = axes.Given.ToDictionary(b => b.Key, b => all with
-        {
-            LearningRate = b.Value.Of("learningRate", all.LearningRate),
-            Patience = b.Value.Of("patience", all.Patience),
-            Step = b.Value.Of("step", all.Step),
-            Decay = b.Value.Of("decay", all.Decay),
-            Epochs = b.Value.Of("epochs", all.Epochs),
-            FixedTopN = b.Value.Of("fixedTopN", all.FixedTopN),
-            Normalization = b.Value.Of("normalization", all.NormalizationAxis),
-        }, StringComparer.Ordinal);
-        return byBackbone.Count == 0 ? all : all with { ByBackbone = byBackbone };
+        var normalization = Axis(h, "normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
+
+        HyperparameterGrid GridFor(string? backbone) => new(learningRate.For(backbone), patience.For(backbone),
+            step.For(backbone), decay.For(backbone), epochs.For(backbone), fixedTopN.For(backbone), minDelta,
+            normalization.For(backbone));
+        var all = GridFor(null);
+        var named = new[] { learningRate.Named, patience.Named, step.Named, decay.Named, epochs.Named, fixedTopN.Named, normalization.Named }
+            .SelectMany(n => n).Distinct().ToList();
+        return named.Count == 0 ? all : all with { ByBackbone = named.ToDictionary(b => b, b => GridFor(b), StringComparer.Ordinal) };
     }
 
-    /// <summary>Hyperparameter axes, each a list for every backbone or a mapping of backbone (or `default`) to a list,
-    /// so that one sweep can, say, give cheap backbones more epochs than costly ones.</summary>
-    private sealed class Axes(Section h)
+    /// <summary>One hyperparameter axis: a list for every backbone, and the lists given to particular backbones.</summary>
+    private sealed record AxisLists<T>(IReadOnlyList<T> All, IReadOnlyDictionary<string, IReadOnlyList<T>> PerBackbone)
     {
-        /// <summary>Per backbone, the axes the spec gives it a list of its own for.</summary>
-        public Dictionary<string, BackboneAxes> Given { get; } = new(StringComparer.Ordinal);
+        public IEnumerable<string> Named => PerBackbone.Keys;
 
-        public IReadOnlyList<T> Read<T>(string key, Func<YamlNode, string, T> parse, IReadOnlyList<T> fallback, Func<T, string?> check)
-            where T : notnull
-        {
-            if (h.Optional(key) is not YamlMappingNode map) return h.List(key, parse, fallback, check)!;
-            var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Supported, "default"]);
-            foreach (var backbone in Backbones.Supported)
-                if (section.List(backbone, parse, null, check) is { } list)
-                {
-                    if (!Given.TryGetValue(backbone, out var given)) Given[backbone] = given = new BackboneAxes();
-                    given.Lists[key] = list;
-                }
-            return section.List("default", parse, fallback, check)!;
-        }
+        public IReadOnlyList<T> For(string? backbone) =>
+            backbone is not null && PerBackbone.TryGetValue(backbone, out var list) ? list : All;
     }
 
-    private sealed class BackboneAxes
+    /// <summary>`key: [..]` for every backbone, or a mapping of backbone (or `default`) to such a list, so that one sweep
+    /// can, say, give cheap backbones more epochs than costly ones.</summary>
+    private static AxisLists<T> Axis<T>(Section h, string key, Func<YamlNode, string, T> parse, IReadOnlyList<T> fallback,
+        Func<T, string?> check) where T : notnull
     {
-        public Dictionary<string, object> Lists { get; } = new(StringComparer.Ordinal);
-
-        public IReadOnlyList<T> Of<T>(string key, IReadOnlyList<T> fallback) =>
-            Lists.TryGetValue(key, out var list) ? (IReadOnlyList<T>)list : fallback;
+        var perBackbone = new Dictionary<string, IReadOnlyList<T>>(StringComparer.Ordinal);
+        if (h.Optional(key) is not YamlMappingNode map) return new(h.List(key, parse, fallback, check)!, perBackbone);
+        var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Supported, "default"]);
+        foreach (var backbone in Backbones.Supported)
+            if (section.List(backbone, parse, null, check) is { } list)
+                perBackbone[backbone] = list;
+        return new(section.List("default", parse, fallback, check)!, perBackbone);
     }
 
     private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";
