@@ -78,6 +78,27 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
         (await recovered.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Equal(Written);
     }
 
+    protected async Task The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs()
+    {
+        await using (var host = JournalReaderHost.Start(Location))
+        {
+            async Task WarmUpAsync()
+            {
+                var warmup = host.System.ActorOf(PersistenceWarmup.Props(write: true));
+                var stopped = warmup.WatchAsync();
+                await warmup.Ask<Akka.Done>(PersistenceWarmup.Finish, TimeSpan.FromSeconds(20));
+                (await stopped.WaitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
+            }
+            await WarmUpAsync();
+            // Two nodes starting at once race for the same sequence number: one write is refused, and nothing breaks.
+            await Task.WhenAll(WarmUpAsync(), WarmUpAsync());
+            await WarmUpAsync();
+        }
+
+        (await ReadRowsAsync(PersistenceWarmup.WriteId)).Should().ContainSingle("each warm-up deletes the rows before its own")
+            .Which.Manifest.Should().NotContain("Trial").And.NotContain("Attempt");
+    }
+
     /// <summary>A writer that recovers, waits for <paramref name="gate"/>, then persists <paramref name="events"/>; its
     /// <c>Done</c> fails when the journal refuses the write.</summary>
     private static (Task Recovered, Task Done) StartWriter(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events, Task gate)
@@ -175,6 +196,7 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     [Fact] public Task Events_round_trip() => Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql();
     [Fact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
     [Fact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
+    [Fact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
 }
 
 public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
@@ -205,4 +227,5 @@ public sealed class PostgresJournalConfigurationTests : JournalConfigurationTest
     [PostgresFact] public Task Events_round_trip() => Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql();
     [PostgresFact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
     [PostgresFact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
+    [PostgresFact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
 }

@@ -28,6 +28,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     private readonly string _root;
     private readonly TrialSpec _spec;
     private readonly DatasetCache _datasets = new(ManifestDataset.Open);
+    private readonly SlotThreads _threads = new("slot-0");
 
     public TrialActorTests() : this(Path.Combine(Path.GetTempPath(), "orch-actors-" + Guid.NewGuid().ToString("N")[..8])) { }
 
@@ -49,18 +50,28 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId) => new TrialJournalReader(Sys).ReadAsync(trialId);
 
     [Fact]
-    public async Task A_slot_runs_one_trial_at_a_time_refuses_a_second_and_ignores_the_same_assignment_sent_again()
+    public async Task A_slot_trains_one_trial_at_a_time_holds_one_next_trial_refuses_a_third_and_ignores_an_assignment_sent_again_even_once_ended()
     {
         await using var store = await SqliteStore.OpenAsync(Path.Combine(_root, "store.db"));
         var planned = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(_root, Grid)).Trials.Single();
         var now = DateTimeOffset.UtcNow;
         await store.RegisterSweepAsync(new SweepRecord("sw-test", "test", "", now),
-            [.. new[] { "t-one", "t-two" }.Select(id => new TrialRecord(id, "sw-test", planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
+            [.. new[] { "t-one", "t-two", "t-three" }.Select(id => new TrialRecord(id, "sw-test", planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
         using var release = new ManualResetEventSlim();
+        var epochs = new System.Collections.Concurrent.ConcurrentQueue<int>(); // which trainer trained, in order
+        var trainers = 0;
         var coordinator = CreateTestProbe();
-        var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _, _) => new ScriptedTrainer(4, Loss)
+        var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _, _) =>
         {
-            OnTrainEpoch = e => { if (e == 1) release.Wait(TimeSpan.FromSeconds(20)); },
+            var trainer = Interlocked.Increment(ref trainers);
+            return new ScriptedTrainer(4, Loss)
+            {
+                OnTrainEpoch = e =>
+                {
+                    epochs.Enqueue(trainer);
+                    if (trainer == 1 && e == 1) release.Wait(TimeSpan.FromSeconds(20));
+                },
+            };
         }), store, null, TimeSpan.FromMinutes(10)), "slot-0");
         var registered = coordinator.ExpectMsg<RegisterSlot>();
         registered.Slot.Should().EndWith("/user/slot-0");
@@ -69,12 +80,26 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
         slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
         slot.Tell(new WorkAssigned("t-two", "sw-test", 1), coordinator);
+        slot.Tell(new WorkAssigned("t-three", "sw-test", 1), coordinator);
 
-        coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be("t-two", "the same assignment sent again is not refused, another one is");
+        coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be("t-three", "the same assignment sent again is not refused, a next one is held, a third refused");
         release.Set();
-        var returned = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
-        (returned.TrialId, returned.Assignment, returned.End, returned.WantsWork).Should().Be(("t-one", 1, TrialEnd.Completed, true),
-            "only once its trial has ended does the slot ask for another, with the result");
+        var first = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
+        (first.TrialId, first.End, first.WantsWork).Should().Be(("t-one", TrialEnd.Completed, false), "the held trial runs next: the slot wants nothing more");
+        // The first trial's assignment sent again once it has ended (a registration crossed it): ignored, neither run
+        // again nor refused (a refusal would hand back a trial as if it had not run).
+        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
+        coordinator.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(20), "once the second trial's training has stopped it asks for the one after it ahead");
+        var second = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
+        (second.TrialId, second.Assignment, second.End, second.WantsWork).Should().Be(("t-two", 1, TrialEnd.Completed, true));
+        // Trainer numbers in the order their epochs ran: two unbroken runs, the first trial's then the second's.
+        var runs = epochs.Aggregate(new List<int>(), (seen, trainer) =>
+        {
+            if (seen.Count == 0 || seen[^1] != trainer) seen.Add(trainer);
+            return seen;
+        });
+        runs.Should().HaveCount(2, $"the held trial trains only once the first has ended (epochs by trainer: {string.Join(",", epochs)})");
+        (await JournalAsync("t-two")).Select(e => e.Event).OfType<AttemptStarted>().Should().ContainSingle();
     }
 
     [Fact]
@@ -89,7 +114,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
                 lock (starts) starts.Add(DateTime.UtcNow);
                 throw new InvalidOperationException("engine fell over");
             },
-        }), slot));
+        }), _threads, slot));
 
         var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
 
@@ -120,7 +145,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
                 third.Set();
                 release.Wait(TimeSpan.FromSeconds(20));
             },
-        }), slot));
+        }), _threads, slot));
         third.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
 
         trial.Tell(new StopTrial(StopCause.SweepCancelled));
@@ -160,7 +185,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss)
         {
             OnTrainEpoch = _ => hold.Wait(TimeSpan.FromSeconds(20)),
-        }), slot));
+        }), _threads, slot));
         trial.Tell(new GetTrialStatus(), TestActor);
         var report = ExpectMsg<TrialStatusReport>(TimeSpan.FromSeconds(10));
         hold.Set();
@@ -188,7 +213,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
                 second.Set();
                 release.Wait(TimeSpan.FromSeconds(20));
             },
-        }), slot));
+        }), _threads, slot));
         slot.Watch(trial);
         second.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
         await AwaitConditionAsync(async () => (await JournalAsync(trialId)).Any(e => e.Event is CheckpointSaved), TimeSpan.FromSeconds(10));
@@ -252,6 +277,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         base.Dispose(disposing);
         _datasets.Dispose();
+        _threads.Dispose();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }

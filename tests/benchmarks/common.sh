@@ -3,16 +3,13 @@
 # Sets: work, cli, server (postgres://postgres@127.0.0.1:PORT), ORCHESTRATOR_ENGINE_PLUGIN, ORCHESTRATOR_AKKA_CONFIG;
 # defines psql_db DB SQL, now, free_port, wait_for_line FILE REGEX SECONDS, spec NAME TRIALS EPOCHS.
 # KEEP=1 leaves the logs and the database server for a look afterwards.
-# R2R=on publishes a ReadyToRun image (faster worker start-up; crossgen2 takes well over 10 minutes here with Akka).
+# R2R=on publishes ReadyToRun, as the worker image does (framework-dependent: the JIT's first compilation of the trial
+# path, about half a second in each worker, is gone before the first trial).
 work=$(mktemp -d /tmp/orchestrator-bench.XXXXXX)
 echo "publishing the CLI and the test engine into $work ..." >&2
-if [ "${R2R:-off}" = "on" ]; then
-  dotnet publish src/Orchestrator.Cli -c Release -r linux-x64 --self-contained true -p:PublishReadyToRun=true \
-    -o "$work/cli" >"$work/publish.log" 2>&1 || { tail -n 20 "$work/publish.log" >&2; exit 1; }
-else
-  dotnet publish src/Orchestrator.Cli -c Release -o "$work/cli" >"$work/publish.log" 2>&1 \
-    || { tail -n 20 "$work/publish.log" >&2; exit 1; }
-fi
+r2r=(); [ "${R2R:-off}" = "on" ] && r2r=(-r linux-x64 --self-contained false -p:PublishReadyToRun=true)
+dotnet publish src/Orchestrator.Cli -c Release "${r2r[@]}" -o "$work/cli" >"$work/publish.log" 2>&1 \
+  || { tail -n 20 "$work/publish.log" >&2; exit 1; }
 cli="$work/cli/orchestrator"
 dotnet build tests/Orchestrator.TestEngine -c Release -o "$work/engine" >"$work/engine.log" 2>&1 \
   || { tail -n 20 "$work/engine.log" >&2; exit 1; }

@@ -95,13 +95,14 @@ row() { # the last column only for cold starts (standing workers do not exit on 
     "$([ "$5" = 0 ] && echo - || printf '%.2f' "$5")"
 }
 
-for mode in standing cold; do ours "$mode"; optuna "$mode"; done
+# MODES="standing" or RUNNERS="ours" narrow a look (the ratio lines need both runners in both modes).
+for mode in ${MODES:-standing cold}; do for runner in ${RUNNERS:-ours optuna}; do "$runner" "$mode"; done; done
 
 printf '\n%d trials x %d epochs x %ss on %d workers; ideal makespan %.2fs\n' "$trials" "$epochs" "$seconds" "$workers" "$ideal"
 printf '| runner (start) | trials completed | makespan (s) | overhead | first trial start to last trial end (s) | overhead | every worker exited (s, cold) |\n|---|---|---|---|---|---|---|\n'
 printf '%s\n' "${rows[@]}"
-for i in 0 2; do
+if [ "${MODES:-standing cold}/${RUNNERS:-ours optuna}" = "standing cold/ours optuna" ]; then for i in 0 2; do
   ours=$(echo "${rows[$i]}" | awk -F'|' '{ print $4 }'); theirs=$(echo "${rows[$((i + 1))]}" | awk -F'|' '{ print $4 }')
   printf 'ours / Optuna makespan (%s): %.3f; overhead ours / Optuna: %.2f\n' "$([ "$i" = 0 ] && echo standing || echo cold)" \
     "$(echo "$ours / $theirs" | bc -l)" "$(echo "($ours - $ideal) / ($theirs - $ideal)" | bc -l)"
-done
+done; fi

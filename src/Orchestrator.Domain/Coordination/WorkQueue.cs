@@ -43,9 +43,13 @@ public sealed class WorkQueue
 
     public int RunningCount => _running.Count;
 
-    /// <summary>The trial that <paramref name="slot"/> runs (the first, should the journal ever say it runs two).</summary>
+    /// <summary>A trial assigned to <paramref name="slot"/> (it may hold two: the one it runs and the next).</summary>
     public (string TrialId, int Assignment)? RunningOn(string slot) =>
         _runningBySlot.TryGetValue(slot, out var ids) && ids.Count > 0 ? (ids.First(), _trials[ids.First()].Assignments) : null;
+
+    /// <summary>Every trial assigned to <paramref name="slot"/>, in no particular order.</summary>
+    public IReadOnlyList<(string TrialId, int Assignment)> AllOn(string slot) =>
+        _runningBySlot.TryGetValue(slot, out var ids) ? ids.Select(id => (id, _trials[id].Assignments)).ToList() : [];
 
     /// <summary>Trials by status (those with at least one); a sweep is over when none is pending or running.</summary>
     public IReadOnlyDictionary<WorkStatus, int> Counts(string sweepId) =>

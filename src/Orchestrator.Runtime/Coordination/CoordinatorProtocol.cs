@@ -44,14 +44,15 @@ public sealed record RowsFlushed;
 public sealed record AssignmentRef(string TrialId, int Assignment);
 
 /// <summary>A slot says where it stands, at start and every few seconds (so a coordinator that has just taken over
-/// learns its slots, and one whose reply was lost finds out): what it runs, the last assignment it received, whether it
-/// wants work (idle and not draining), for a one-sweep run which sweep it takes trials of, and the last result it
-/// reported (<c>LastReturned</c>: sent again, since that report may still be on its way or have gone to a coordinator
-/// that died; the coordinator applies whichever comes first, the other is a no-op).</summary>
+/// learns its slots, and one whose reply was lost finds out): what it runs, the next trial it holds, the last
+/// assignment it received, whether it wants work (idle and not draining), for a one-sweep run which sweep it takes
+/// trials of, and the last results it reported (<c>Returned</c>: sent again, since a report may still be on its way or
+/// have gone to a coordinator that died; the coordinator applies whichever comes first, the other is a no-op).</summary>
 public sealed record RegisterSlot(string Slot, AssignmentRef? Running, AssignmentRef? LastReceived, bool WantsWork, bool Draining, string? OnlySweep,
-    WorkReturned? LastReturned = null);
+    AssignmentRef? Next = null, IReadOnlyList<WorkReturned>? Returned = null);
 
-/// <summary>A slot with nothing to run asks for a trial (work pulling).</summary>
+/// <summary>A slot with nothing to run, or whose trial has begun its last step, asks for a trial (work pulling; the
+/// coordinator gives a slot at most one trial beyond the one it runs).</summary>
 public sealed record RequestWork(string Slot, string? OnlySweep);
 
 /// <summary>A draining slot takes back its request for work.</summary>

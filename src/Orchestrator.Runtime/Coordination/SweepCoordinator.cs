@@ -67,6 +67,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         {
             var slot = Track(request.Slot, request.OnlySweep);
             slot.Draining = false;
+            // A slot asks ahead while its trial finishes: it holds at most that trial and one more.
+            if (_queue.AllOn(request.Slot).Count >= 2) return;
             _waiting.Add(Sender);
             Dispatch();
         });
@@ -155,7 +157,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             if (control.Cancel)
             {
                 foreach (var (trialId, slot, _) in _queue.Running.Where(r => _queue.SweepOf(r.TrialId) == control.SweepId).ToList())
-                    SlotRef(slot)?.Tell(new StopTrial(StopCause.SweepCancelled));
+                    SlotRef(slot)?.Tell(new StopTrial(StopCause.SweepCancelled, trialId));
                 NotifyIfEnded(control.SweepId);
             }
             Answer();
@@ -201,45 +203,38 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         return slot;
     }
 
-    /// <summary>Matches what a slot says it runs with what the queue says it should run.</summary>
+    /// <summary>Matches what a slot says it holds (the trial it runs, the next one) with what the queue says it should.</summary>
     private void OnRegister(RegisterSlot report)
     {
         var slot = Track(report.Slot, report.OnlySweep);
         slot.Draining = report.Draining;
-        var expected = _queue.RunningOn(report.Slot) is { } on ? new AssignmentRef(on.TrialId, on.Assignment) : null;
-        if (expected is not null)
+        var held = new[] { report.Running, report.Next }.OfType<AssignmentRef>().ToList();
+        var expected = _queue.AllOn(report.Slot).Select(on => new AssignmentRef(on.TrialId, on.Assignment)).ToList();
+        foreach (var assignment in expected)
         {
-            if (expected == report.Running)
+            if (held.Contains(assignment))
             {
-                _confirmed.Add(expected.TrialId);
-                return;
+                _confirmed.Add(assignment.TrialId);
+                continue;
             }
-            if (expected == report.LastReceived)
-            {
-                // It had the trial and no longer runs it: its report of the end is on its way, or went to a coordinator
-                // that is gone. The registration carries that report: apply it now (the original, when it comes, is
-                // then a no-op); without one, the trial goes back to the queue.
-                if (report.LastReturned is { } last && new AssignmentRef(last.TrialId, last.Assignment) == expected)
-                    OnReturned(last with { WantsWork = report.WantsWork && !report.Draining });
-                else
-                    ReleaseTrial(expected.TrialId, expected.Assignment, "its slot no longer runs it");
-                return;
-            }
-            if (report.Running is null)
+            // It had the trial and no longer holds it: its report of the end is on its way, or went to a coordinator
+            // that is gone. The registration carries that report: apply it now (the original, when it comes, is then a
+            // no-op); without one, the trial goes back to the queue.
+            if (report.Returned?.FirstOrDefault(r => new AssignmentRef(r.TrialId, r.Assignment) == assignment) is { } last)
+                OnReturned(last with { WantsWork = false });
+            else if (assignment == report.LastReceived)
+                ReleaseTrial(assignment.TrialId, assignment.Assignment, "its slot no longer runs it");
+            else
             {
                 // Journaled, but the slot never received it (the coordinator that assigned it went away first).
-                Sender.Tell(new WorkAssigned(expected.TrialId, _queue.SweepOf(expected.TrialId), expected.Assignment));
-                _confirmed.Add(expected.TrialId);
-                return;
+                Sender.Tell(new WorkAssigned(assignment.TrialId, _queue.SweepOf(assignment.TrialId), assignment.Assignment));
+                _confirmed.Add(assignment.TrialId);
             }
         }
-        if (report.Running is { } running && (expected is null || expected != running))
-        {
-            // The slot runs a trial the queue gives to no one or to someone else: it must stop, its writes are fenced anyway.
-            Sender.Tell(new StopTrial(StopCause.AssignmentLost));
-            return;
-        }
-        if (report.WantsWork && !report.Draining)
+        // The slot holds a trial the queue gives to no one or to someone else: it must stop, its writes are fenced anyway.
+        foreach (var stray in held.Where(h => !expected.Contains(h)))
+            Sender.Tell(new StopTrial(StopCause.AssignmentLost, stray.TrialId));
+        if (report.WantsWork && !report.Draining && _queue.RunningOn(report.Slot) is null)
         {
             _waiting.Add(Sender);
             Dispatch();
@@ -295,8 +290,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         else if (current && _queue.Finish(returned.TrialId, returned.Assignment, end!.Value) is { } decided)
             _queue.Apply(finished = decided);
         // A report that is no longer current (applied already from a registration, or outdated) changes nothing; and a
-        // slot is only waiting for work when the queue gives it none (it may have been sent its next trial meanwhile).
-        if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining && _queue.RunningOn(returned.Slot) is null)
+        // slot is only waiting for work while the queue gives it fewer than two trials (the one it runs and the next).
+        if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining && _queue.AllOn(returned.Slot).Count < 2)
             _waiting.Add(Sender);
         if (finished is null)
         {

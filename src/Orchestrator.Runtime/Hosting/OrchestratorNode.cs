@@ -61,7 +61,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
         try
         {
-            system.ActorOf(PersistenceWarmup.Props(), "persistence-warmup").Tell(PersistenceWarmup.Finish);
+            system.ActorOf(PersistenceWarmup.Props(write: true), "persistence-warmup").Tell(PersistenceWarmup.Finish);
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());

@@ -9,10 +9,13 @@ namespace Orchestrator.Runtime.Trials;
 
 /// <summary>
 /// One trial as an event-sourced actor. Recovery folds its journal with the domain's <see cref="TrialEvolution.Evolve"/>;
-/// it then journals <see cref="AttemptStarted"/> and, per epoch, has the engine train and validate on the trial's own
-/// thread, decides with the domain's decider, has the engine perform the decision's effects, flushes the checkpoint
-/// files they wrote and journals the events that name them. An epoch's commit (flush, journal, prune) overlaps the
-/// next epoch's training; the next epoch's files are only written once that commit has ended.
+/// a trial its slot holds as the next one then waits at its <see cref="StartGate"/> until the current one has ended.
+/// It journals <see cref="AttemptStarted"/> while the engine prepares the model, then the <see cref="EpochLoop"/> runs
+/// the epochs on the slot's engine thread (train, decide, perform) and hands each epoch's events here: the actor makes
+/// the files they name durable on the slot's commit thread, journals the events and prunes superseded files, while the
+/// loop trains on. When training has stopped, or its last possible epoch begins, the actor tells its slot, which asks
+/// for the next trial meanwhile. The test result goes into the same write as the last epoch's events when it is there
+/// in time.
 /// </summary>
 public sealed class TrialActor : ReceivePersistentActor
 {
@@ -20,72 +23,122 @@ public sealed class TrialActor : ReceivePersistentActor
     private readonly TrialServices _services;
     private readonly IActorRef _slot;
     private readonly List<CheckpointSaved> _checkpoints = [];
+    // _work drops the epoch under way (a shutdown, a lost assignment); _boundary stops between epochs (a cancel).
     private readonly CancellationTokenSource _work = new();
+    private readonly CancellationTokenSource _boundary = new();
     private TrialState _state = TrialState.Initial;
     private TrialState _planned = TrialState.Initial;
-    private TrainerThread? _thread;
+    // The slot's threads: the engine's work, in order; and the commits' blocking I/O (flushes, prunes), in order.
+    private readonly TrainerThread _thread;
+    private readonly TrainerThread _committer;
     private readonly TrialArtifacts _artifacts;
-    // Created, used and disposed only on the trial's own thread: every access is inside work handed to _thread.
+    // Created, used and disposed only on the engine thread: every access is inside work handed to _thread.
     private TrialWorkbench? _bench;
     private int _attempt;
     private int _trainingEpoch;
     private bool _committing;
+    // Between an epoch's EpochPerformed and its files being durable: its events are not handed to the journal yet.
+    private bool _securing;
+    // The test result that came while the last epoch's files were being made durable: journaled with its events.
+    private TrialEvent? _heldResult;
     private bool _engineBusy;
     private StopTrial? _stop;
     private bool _ended;
+    private bool _atGate;
+    private bool _saidFinishing;
+    private bool _saidEngineDone;
 
-    public TrialActor(TrialAssignment assignment, TrialServices services, IActorRef slot)
+    public TrialActor(TrialAssignment assignment, TrialServices services, SlotThreads threads, IActorRef slot)
     {
         _assignment = assignment;
         _services = services;
         _slot = slot;
         _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId, services.Blobs);
+        _thread = threads.Engine;
+        _committer = threads.Commits;
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
 
         Command<Prepared>(OnPrepared);
-        Command<EpochTrained>(OnEpochTrained);
-        Command<EffectsApplied>(OnEffectsApplied);
+        Command<EpochPerformed>(OnEpochPerformed);
         Command<Secured>(OnSecured);
+        Command<EpochsPaused>(OnEpochsPaused);
         Command<Evaluated>(OnEvaluated);
         Command<WorkFailed>(OnWorkFailed);
         Command<CommitFailed>(failed =>
         {
             // The epoch's files could not be made durable: it is never journaled, and the attempt fails.
+            failed.Epoch.Committed.TrySetException(failed.Cause);
             _committing = false;
+            _securing = false;
+            _heldResult = null;
             Stash.UnstashAll();
             OnWorkFailed(new WorkFailed(failed.Cause));
         });
         Command<StopTrial>(OnStop);
+        Command<StartTrial>(_ =>
+        {
+            if (!_atGate) return;
+            _atGate = false;
+            Begin();
+        });
         Command<GetTrialStatus>(_ => Sender.Tell(new TrialStatusReport(_assignment.TrialId, _attempt, _state, _planned, _trainingEpoch)));
     }
 
     public override string PersistenceId => JournalSettings.PersistenceIdOf(_assignment.TrialId);
 
+    /// <summary>A trial never saves snapshots: its recovery asks the snapshot store nothing.</summary>
+    public override Recovery Recovery { get; } = new(SnapshotSelectionCriteria.None);
+
     private IRunObserver Observer => _services.Observer;
 
     /// <summary>The trial actor under a backoff supervisor: an attempt that throws is restarted after a growing pause,
     /// and resumes from its journal; its restarts are bounded by the journaled attempt count, not by the supervisor.</summary>
-    public static Props Supervised(TrialAssignment assignment, TrialServices services, IActorRef slot) =>
+    public static Props Supervised(TrialAssignment assignment, TrialServices services, SlotThreads threads, IActorRef slot) =>
         BackoffSupervisor.Props(Akka.Pattern.Backoff.OnFailure(
-                Props.Create(() => new TrialActor(assignment, services, slot)),
+                Props.Create(() => new TrialActor(assignment, services, threads, slot)),
                 "trial", services.RetryBackoff, services.RetryBackoff * 30, 0.2, services.MaxAttempts + 1)
             // Not logged by Akka: the attempt's failure is journaled and reported by the observer in one line.
             .WithSupervisorStrategy(new OneForOneStrategy(-1, -1,
                 ex => ex is TrialAttemptException ? Directive.Restart : Directive.Stop, loggingEnabled: false)));
 
+    /// <summary>An event replayed on recovery: journaled and planned alike.</summary>
     private void Apply(TrialEvent e)
+    {
+        Journaled(e);
+        _planned = _state;
+    }
+
+    /// <summary>An event this attempt has journaled. The planned state is ahead of it already, possibly by an epoch
+    /// performed meanwhile.</summary>
+    private void Journaled(TrialEvent e)
     {
         if (e is CheckpointSaved saved && !TrialEvolution.IsSuperseded(_state, e)) _checkpoints.Add(saved);
         _state = TrialEvolution.Evolve(_state, e);
-        _planned = _state;
+    }
+
+    /// <summary>Journals one event the planned state gets at once; <paramref name="then"/> runs once it is stored.</summary>
+    private void JournalEvent(TrialEvent e, Action? then = null)
+    {
+        e = Stamp(e);
+        _planned = TrialEvolution.Evolve(_planned, e);
+        Persist(e, journaled =>
+        {
+            Journaled(journaled);
+            then?.Invoke();
+        });
     }
 
     private T Stamp<T>(T e) where T : TrialEvent => e.Attempt == _attempt ? e : e with { Attempt = _attempt };
 
     private void Begin()
     {
+        if (_assignment.Gate is { IsOpen: false })
+        {
+            _atGate = true; // recovered, and waiting for its slot's current trial to end
+            return;
+        }
         Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
         if (_state.IsTerminal)
         {
@@ -95,147 +148,128 @@ public sealed class TrialActor : ReceivePersistentActor
         _attempt = _state.Attempt;
         if (_state.FailedAttempts >= _services.MaxAttempts)
         {
-            Persist(Stamp(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)")), e =>
-            {
-                Apply(e);
-                End(TrialEnd.Failed);
-            });
+            JournalEvent(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)"), () => End(TrialEnd.Failed));
             return;
         }
         _attempt = _state.Attempt + 1;
-        Persist(Stamp(new AttemptStarted(_assignment.Slot)), e =>
-        {
-            Apply(e);
-            _thread = new TrainerThread($"trial {_assignment.TrialId}");
-            var state = _state;
-            var checkpoints = _checkpoints.ToList();
-            var token = _work.Token;
-            _engineBusy = true;
-            _thread.Run(() =>
-                {
-                    _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
-                    return new Prepared(_bench.Prepare(state, checkpoints, token));
-                })
-                .PipeTo(Self, failure: ex => new WorkFailed(ex));
-        });
-    }
-
-    private void OnPrepared(Prepared prepared)
-    {
-        _engineBusy = false;
-        if (prepared.Started is { } started)
-        {
-            Persist(Stamp(started), e =>
-            {
-                Apply(e);
-                Next();
-            });
-            return;
-        }
-        Next();
-    }
-
-    /// <summary>Starts what the planned state calls for: the next epoch, the test evaluation, or the end.</summary>
-    private void Next()
-    {
-        if (_stop is not null)
-        {
-            // Ends once the engine's work and the commit under way are over: a stop never cuts a commit short.
-            if (!_committing && !_engineBusy) End(_stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
-            return;
-        }
+        var fenced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        JournalEvent(new AttemptStarted(_assignment.Slot), () => fenced.TrySetResult());
+        // The model is prepared and the first epoch trains while the attempt is journaled: the loop writes no file
+        // before that write has fenced off older attempts (preparing writes nothing the journal names).
         var state = _planned;
-        var token = _work.Token;
-        switch (state.Phase)
-        {
-            case TrialPhase.Training:
-                _trainingEpoch = state.EpochsDone + 1;
-                _engineBusy = true;
-                _thread!.Run(() => new EpochTrained(_bench!.TrainEpoch(state, token)))
-                    .PipeTo(Self, failure: ex => new WorkFailed(ex));
-                break;
-            case TrialPhase.Stopped:
-                _trainingEpoch = 0;
-                _engineBusy = true;
-                _thread!.Run(() => new Evaluated(_bench!.Evaluate(state, token)))
-                    .PipeTo(Self, failure: ex => new WorkFailed(ex));
-                break;
-            default:
-                // Completed or failed by the last commit: nothing is left to do once it is journaled.
-                if (!_committing) End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
-                break;
-        }
-    }
-
-    private void OnEpochTrained(EpochTrained trained)
-    {
-        if (_committing)
-        {
-            // The previous commit prunes files by what is journaled: it must end before this epoch's files exist.
-            Stash.Stash();
-            return;
-        }
-        _engineBusy = false;
-        if (Interrupted)
-        {
-            Next();
-            return;
-        }
-        EpochDecision decision;
-        try
-        {
-            decision = TrialDecider.Decide(_planned, trained.Outcome);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // A journal the decider cannot go on from (a configuration it refuses): a failed attempt, so retries stay bounded.
-            OnWorkFailed(new WorkFailed(ex));
-            return;
-        }
+        var checkpoints = _checkpoints.ToList();
+        var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
         _engineBusy = true;
-        _thread!.Run(() => new EffectsApplied(EpochEvents.Record(decision, _bench!.Perform(decision))))
+        _trainingEpoch = state.Phase is TrialPhase.NotStarted or TrialPhase.Training ? state.EpochsDone + 1 : 0;
+        _thread.Run(() =>
+            {
+                _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
+                var started = _bench.Prepare(state, checkpoints, token);
+                self.Tell(new Prepared(started));
+                var planned = started is null ? state : TrialEvolution.Evolve(state, started);
+                return new EpochLoop(_bench, attempt, performed => self.Tell(performed)).Run(planned, fenced.Task, boundary, token);
+            })
             .PipeTo(Self, failure: ex => new WorkFailed(ex));
     }
 
-    private void OnEffectsApplied(EffectsApplied applied)
+    /// <summary>The model is ready and its epochs run: a trial that had not started journals its start (before the
+    /// first epoch's events).</summary>
+    private void OnPrepared(Prepared prepared)
     {
-        _engineBusy = false;
-        var events = applied.Events.Select(Stamp).ToList();
-        _planned = events.Aggregate(_planned, TrialEvolution.Evolve);
+        if (prepared.Started is { } started) JournalEvent(started);
+        if (LastStepBegun) SayFinishing();
+    }
+
+    /// <summary>Ends the trial once a stop, or a terminal state, is all that is left: after the engine's work and the
+    /// commit under way (a stop never cuts a commit short).</summary>
+    private void EndWhenIdle()
+    {
+        if (_committing || _engineBusy) return;
+        if (_stop is not null) End(_stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
+        else if (_planned.IsTerminal) End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+    }
+
+    /// <summary>Training has stopped (the test evaluation and the last commit are left), or its last possible epoch
+    /// is under way.</summary>
+    private bool LastStepBegun => _planned.Phase == TrialPhase.Stopped || (_trainingEpoch > 0 && _trainingEpoch >= _planned.MaxEpochs);
+
+    /// <summary>Once per trial, when its last step has begun: its slot may ask for the next trial meanwhile, which
+    /// recovers its journal and waits at its gate.</summary>
+    private void SayFinishing()
+    {
+        if (_saidFinishing) return;
+        _saidFinishing = true;
+        _slot.Tell(new TrialFinishing(_assignment.TrialId));
+    }
+
+    /// <summary>An epoch the loop performed: its files are made durable off the actor thread, then its events are
+    /// journaled, while the loop trains the next epoch.</summary>
+    private void OnEpochPerformed(EpochPerformed performed)
+    {
+        if (Interrupted)
+        {
+            // Dropped at once, as the stop asked: nothing of this epoch is journaled (its files are orphans, pruned later).
+            performed.Committed.TrySetCanceled();
+            return;
+        }
+        _planned = performed.Events.Aggregate(_planned, TrialEvolution.Evolve);
+        _trainingEpoch = _planned.Phase == TrialPhase.Training && _stop is null ? _planned.EpochsDone + 1 : 0;
+        if (LastStepBegun) SayFinishing();
         _committing = true;
+        _securing = true;
         var artifacts = _artifacts;
-        OffActorThread.Run(async () =>
+        _committer.Run(() =>
             {
-                await artifacts.SecureAsync(events, CancellationToken.None).ConfigureAwait(false);
-                return new Secured(events);
+                artifacts.SecureAsync(performed.Events, CancellationToken.None).GetAwaiter().GetResult();
+                return new Secured(performed);
             })
-            .PipeTo(Self, failure: ex => new CommitFailed(ex));
-        Next();
+            .PipeTo(Self, failure: ex => new CommitFailed(performed, ex));
     }
 
     private void OnSecured(Secured secured)
     {
-        var left = secured.Events.Count;
-        PersistAll(secured.Events, e =>
+        _securing = false;
+        var epochEvents = secured.Epoch.Events;
+        var result = _heldResult;
+        _heldResult = null;
+        // A test result that is already there goes into the same write: one append ends the trial.
+        IReadOnlyList<TrialEvent> events = result is null ? epochEvents : [.. epochEvents, result];
+        var left = events.Count;
+        PersistAll(events, e =>
         {
-            Apply(e);
+            Journaled(e);
             if (--left > 0) return;
-            Observer.EventsJournaled(_assignment.Slot, _assignment.TrialId, secured.Events);
+            Observer.EventsJournaled(_assignment.Slot, _assignment.TrialId, events);
             var keep = new[] { _state.LatestCheckpoint, _checkpoints.Count > 1 ? _checkpoints[^2].Checkpoint : null, _state.BestCheckpoint };
             var artifacts = _artifacts;
-            // On the trial's thread, so it runs before the next epoch's effects write new files.
-            _thread!.Run(() =>
+            var (committed, observer, id) = (secured.Epoch.Committed, Observer, _assignment.TrialId);
+            // The loop writes the next epoch's files only once this prune has ended. A prune that fails leaves old
+            // files behind, nothing more: the commit is complete.
+            _committer.Run(() =>
             {
-                artifacts.PruneAsync(keep, CancellationToken.None).GetAwaiter().GetResult();
+                try
+                {
+                    artifacts.PruneAsync(keep, CancellationToken.None).GetAwaiter().GetResult();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+                {
+                    observer.Note($"{id}: could not delete superseded checkpoints ({ex.Message}); they stay on disk");
+                }
+                finally
+                {
+                    committed.TrySetResult();
+                }
                 return 0;
             });
             _committing = false;
             Stash.UnstashAll();
-            if (_stop is not null || _planned.IsTerminal) Next();
+            if (result is not null) End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+            else if (_stop is not null || _planned.IsTerminal) EndWhenIdle();
         });
     }
 
-    private void OnEvaluated(Evaluated evaluated)
+    /// <summary>The epochs stopped at the boundary a stop asked for, or training ended in a terminal state.</summary>
+    private void OnEpochsPaused(EpochsPaused paused)
     {
         if (_committing)
         {
@@ -243,9 +277,29 @@ public sealed class TrialActor : ReceivePersistentActor
             return;
         }
         _engineBusy = false;
-        Persist(Stamp(evaluated.Result), e =>
+        _trainingEpoch = 0;
+        EndWhenIdle();
+    }
+
+    private void OnEvaluated(Evaluated evaluated)
+    {
+        if (!_saidEngineDone) _slot.Tell(new TrialEngineDone(_assignment.TrialId));
+        _saidEngineDone = true;
+        _engineBusy = false;
+        _trainingEpoch = 0;
+        if (_securing)
         {
-            Apply(e);
+            _heldResult = Stamp(evaluated.Result);
+            _planned = TrialEvolution.Evolve(_planned, _heldResult);
+            return;
+        }
+        if (_committing)
+        {
+            Stash.Stash();
+            return;
+        }
+        JournalEvent(evaluated.Result, () =>
+        {
             End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
         });
     }
@@ -259,15 +313,15 @@ public sealed class TrialActor : ReceivePersistentActor
             return;
         }
         _engineBusy = false;
+        _trainingEpoch = 0;
         if (_stop is not null)
         {
-            Next();
+            EndWhenIdle();
             return;
         }
         var reason = $"{failed.Cause.GetType().Name}: {failed.Cause.Message}";
-        Persist(Stamp(new AttemptFailed(_attempt, reason)), e =>
+        JournalEvent(new AttemptFailed(_attempt, reason), () =>
         {
-            Apply(e);
             Observer.Note(_state.FailedAttempts < _services.MaxAttempts
                 ? $"{_assignment.TrialId}: attempt failed ({_state.FailedAttempts} of {_services.MaxAttempts}): {reason}; it will be retried"
                 : $"{_assignment.TrialId}: attempt failed ({_state.FailedAttempts} of {_services.MaxAttempts}): {reason}");
@@ -280,7 +334,9 @@ public sealed class TrialActor : ReceivePersistentActor
     private void OnStop(StopTrial stop)
     {
         if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
+        _boundary.Cancel();
         if (Interrupted) _work.Cancel();
+        if (_atGate) End(stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
     }
 
     private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
@@ -305,15 +361,18 @@ public sealed class TrialActor : ReceivePersistentActor
     protected override void PostStop()
     {
         _work.Cancel();
-        _thread?.Shutdown(() => _bench?.Dispose());
+        _boundary.Cancel();
+        // After the work already queued, which may still create the workbench.
+        _thread.Run(() =>
+        {
+            _bench?.Dispose();
+            return 0;
+        });
         base.PostStop();
     }
 
     private sealed record Prepared(TrialStarted? Started);
-    private sealed record EpochTrained(EpochOutcome Outcome);
-    private sealed record EffectsApplied(IReadOnlyList<TrialEvent> Events);
-    private sealed record Secured(IReadOnlyList<TrialEvent> Events);
-    private sealed record Evaluated(TrialEvent Result);
+    private sealed record Secured(EpochPerformed Epoch);
     private sealed record WorkFailed(Exception Cause);
-    private sealed record CommitFailed(Exception Cause);
+    private sealed record CommitFailed(EpochPerformed Epoch, Exception Cause);
 }

@@ -3,14 +3,39 @@ using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Runtime.Trials;
 
-/// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines.</summary>
-public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec Spec, string Slot);
+/// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines. A trial with a closed
+/// <c>Gate</c> (its slot's next one, given while the current one finishes) recovers its journal and waits for
+/// <see cref="StartTrial"/> before it starts an attempt.</summary>
+public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null);
+
+/// <summary>A held trial may start: its slot's previous trial is done with the engine.</summary>
+public sealed record StartTrial;
+
+/// <summary>Opened once by the slot when its held trial may start. A latch rather than a message only: an incarnation
+/// the backoff supervisor starts later (after a failed attempt) must not wait for a message sent to an earlier one.</summary>
+public sealed class StartGate
+{
+    private volatile bool _open;
+
+    public bool IsOpen => _open;
+
+    public void Open() => _open = true;
+}
+
+/// <summary>The trial's last step has begun (its last possible epoch, or the test evaluation): its slot may ask for
+/// the next trial now, so that the hand-over overlaps this step.</summary>
+public sealed record TrialFinishing(string TrialId);
+
+/// <summary>The trial's engine work is over (the test evaluation has run): its slot may start the next trial on the
+/// engine while this one journals its result.</summary>
+public sealed record TrialEngineDone(string TrialId);
 
 public enum StopCause { SweepCancelled, AssignmentLost, Shutdown }
 
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
-/// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.</summary>
-public sealed record StopTrial(StopCause Cause);
+/// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.
+/// <c>TrialId</c> names the trial when its slot may hold two (the running one and the next); null: the running one.</summary>
+public sealed record StopTrial(StopCause Cause, string? TrialId = null);
 
 public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }
 

@@ -64,8 +64,12 @@ public sealed record PostgresTarget(string Host, int Port, string Database, stri
             // the server skips parsing and planning them.
             MaxAutoPrepare = 32,
             AutoPrepareMinUsages = 2,
+            // Nothing session-level outlives a use of a connection (every statement runs in a transaction it ends; the
+            // only lock is transaction-scoped), so a connection back in the pool needs no reset: that was a round trip
+            // before every journal read and write.
+            NoResetOnClose = true,
             // Server side: a client that vanished mid-transaction (a cut network, a frozen box) must not keep its row
-            // locks, which would block claims of its trials; dead idle sessions (the coordinator lock) end within ~15 s.
+            // locks, which would block claims of its trials; dead idle sessions end within ~15 s.
             Options = "-c idle_in_transaction_session_timeout=15000 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3",
         };
         if (SslMode is not null) b.SslMode = Enum.Parse<SslMode>(SslMode.Replace("-", ""), ignoreCase: true);

@@ -69,6 +69,21 @@ public class WorkQueueTests
         restored.Counts("nope").Should().BeEmpty();
     }
 
+    [Fact]
+    public void A_slot_holding_its_next_trial_has_both_on_it_and_keeps_the_second_when_the_first_ends()
+    {
+        var queue = Launched(("s1", ["t1", "t2", "t3"]));
+        Do(queue, queue.Assign(SlotA));
+        Do(queue, queue.Assign(SlotA));
+        queue.AllOn(SlotA).Should().BeEquivalentTo([("t1", 1), ("t2", 1)]);
+        queue.AllOn(SlotB).Should().BeEmpty();
+
+        Do(queue, queue.Finish("t1", 1, WorkEnd.Completed));
+        queue.AllOn(SlotA).Should().Equal([("t2", 1)]);
+        queue.RunningOn(SlotA).Should().Be(("t2", 1));
+        WorkQueue.From(queue.Snapshot()).AllOn(SlotA).Should().Equal([("t2", 1)]);
+    }
+
     // ---- launch ----
 
     [Fact]

@@ -1,0 +1,52 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
+
+namespace Orchestrator.Runtime.Trials;
+
+/// <summary>An epoch trained, decided and performed on the trial's thread: the events that journal it, and the
+/// commit the actor completes once they are journaled and the superseded files pruned (or fails, when the files
+/// could not be made durable or the events were not journaled).</summary>
+internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, TaskCompletionSource Committed);
+
+/// <summary>The epochs ended at a boundary the actor asked for (a stop), or training ended in a terminal state.</summary>
+internal sealed record EpochsPaused;
+
+/// <summary>Training stopped and the test evaluation ran: the event that ends the trial.</summary>
+internal sealed record Evaluated(TrialEvent Result);
+
+/// <summary>
+/// Runs a trial's epochs back to back on its own thread: trains, decides with the pure domain decider, performs the
+/// decision's effects and hands the epoch's events to the actor to journal, then goes straight on with the next
+/// epoch, and with the test evaluation once training stops. Each round trip to the actor between training and
+/// effects was a wake-up of another thread; on a busy box these cost milliseconds an epoch.
+/// The one order that matters: an epoch's files are written only after the previous epoch's commit has ended,
+/// because that commit prunes the folder by what is journaled.
+/// </summary>
+internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochPerformed> performed)
+{
+    /// <summary>Trains from <paramref name="state"/> (the planned state: journaled, or being journaled) until training
+    /// stops or <paramref name="boundary"/> asks for a stop between epochs. No file is written before
+    /// <paramref name="fenced"/> (the attempt journaled) has completed.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/>: the epoch under way is dropped.</exception>
+    /// <exception cref="InvalidOperationException">The decider refused to go on from this state.</exception>
+    public object Run(TrialState state, Task fenced, CancellationToken boundary, CancellationToken ct)
+    {
+        var lastCommit = fenced;
+        while (state.Phase == TrialPhase.Training && !boundary.IsCancellationRequested)
+        {
+            var outcome = bench.TrainEpoch(state, ct);
+            var decision = TrialDecider.Decide(state, outcome);
+            lastCommit.Wait(ct);
+            ct.ThrowIfCancellationRequested();
+            var events = EpochEvents.Record(decision, bench.Perform(decision)).Select(Stamp).ToList();
+            state = events.Aggregate(state, TrialEvolution.Evolve);
+            var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lastCommit = committed.Task;
+            performed(new EpochPerformed(events, committed));
+        }
+        if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
+        return new Evaluated(Stamp(bench.Evaluate(state, ct)));
+    }
+
+    private TrialEvent Stamp(TrialEvent e) => e.Attempt == attempt ? e : e with { Attempt = attempt };
+}
