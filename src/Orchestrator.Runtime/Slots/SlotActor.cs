@@ -15,9 +15,10 @@ public sealed record HandBackAndStop;
 /// <summary>
 /// One worker slot (a GPU, or a share of the CPU). It registers with the coordinator (through the singleton proxy) at
 /// start and every few seconds, asks for work when idle, runs the trial it is given as a supervised child, reports its
-/// end and asks again. It trains one trial at a time. When its trial begins its last step it asks for the next one
-/// ahead, which recovers its journal meanwhile and starts the moment the first has ended (the hand-over overlaps the
-/// last epoch); it holds at most that one next trial and refuses more. With <c>onlySweep</c> (a `sweep run`) it takes
+/// end and asks again. It trains one trial at a time. When its trial's last step begins (training has stopped, or its
+/// last possible epoch is under way) it asks for the next one ahead, which reads its spec and recovers its journal
+/// meanwhile, waits at its start gate, and starts once the first is done with the engine (while the first journals
+/// its result); it holds at most that one next trial and refuses more. With <c>onlySweep</c> (a `sweep run`) it takes
 /// trials of that sweep only.
 /// </summary>
 public sealed class SlotActor : ReceiveActor, IWithTimers
@@ -204,7 +205,8 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             _running?.Trial?.Tell(stop);
     }
 
-    /// <summary>The next trial, which has not started, goes back (a drain, a shutdown, its sweep cancelled).</summary>
+    /// <summary>The next trial goes back (a drain, a shutdown, its sweep cancelled): not started yet, or started
+    /// moments ago while the running one journals its end (that attempt is then interrupted, its journal kept).</summary>
     private void DropNext(TrialEnd end)
     {
         if (_next is not { } next) return;
