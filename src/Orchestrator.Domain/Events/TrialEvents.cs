@@ -12,6 +12,9 @@ public abstract record TrialEvent
     /// <summary>The attempt that wrote this event (see <see cref="AttemptStarted"/>); 0 in journals written before
     /// attempts were numbered.</summary>
     public int Attempt { get; init; }
+
+    /// <summary>This event as written by <paramref name="attempt"/> (the same instance when it already is).</summary>
+    public TrialEvent InAttempt(int attempt) => Attempt == attempt ? this : this with { Attempt = attempt };
 }
 
 /// <summary>A process took the trial up: every later event of this attempt carries its number, and events of an

@@ -40,7 +40,6 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private string _name = "";
     private Running? _running;
     private Running? _next;
-    private AssignmentRef? _lastReceived;
     // Asked for the trial after the running one; the held next one (started already) said its last step began.
     private bool _askedAhead;
     private bool _nextFinishing;
@@ -123,7 +122,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     /// <summary>After the trial (a child) has stopped: its last queued work runs, then the threads end.</summary>
     protected override void PostStop() => _threads?.Dispose();
 
-    private void Register() => _coordinator.Tell(new RegisterSlot(_name, _running?.Ref, _lastReceived,
+    private void Register() => _coordinator.Tell(new RegisterSlot(_name, _running?.Ref, _received.LastOrDefault(),
         WantsWork: _running is null && !_draining && !_stopping, _draining || _stopping, _onlySweep,
         _next?.Ref, _returned.ToArray()));
 
@@ -136,12 +135,14 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             Sender.Tell(new WorkRejected(work.TrialId, work.Assignment));
             return;
         }
-        _lastReceived = offered;
         _received.Enqueue(offered);
         if (_received.Count > ReceivedRemembered) _received.Dequeue();
         var taken = new Running(offered, work.SweepId, null, new StartGate());
-        if (_running is null) taken.Gate.Open();
-        if (_running is null) _running = taken;
+        if (_running is null)
+        {
+            taken.Gate.Open();
+            _running = taken;
+        }
         else _next = taken;
         _askedAhead = false;
         _store.GetTrialAsync(work.TrialId).PipeTo(Self,
@@ -200,7 +201,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private void OnStop(StopTrial stop)
     {
         if (stop.TrialId is not null && _next?.Ref.TrialId == stop.TrialId)
-            DropNext(stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
+            DropNext(stop.End);
         else if (stop.TrialId is null || _running?.Ref.TrialId == stop.TrialId)
             _running?.Trial?.Tell(stop);
     }

@@ -38,15 +38,13 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochP
             var decision = TrialDecider.Decide(state, outcome);
             lastCommit.Wait(ct);
             ct.ThrowIfCancellationRequested();
-            var events = EpochEvents.Record(decision, bench.Perform(decision)).Select(Stamp).ToList();
+            var events = EpochEvents.Record(decision, bench.Perform(decision)).Select(e => e.InAttempt(attempt)).ToList();
             state = events.Aggregate(state, TrialEvolution.Evolve);
             var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lastCommit = committed.Task;
             performed(new EpochPerformed(events, committed));
         }
         if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
-        return new Evaluated(Stamp(bench.Evaluate(state, ct)));
+        return new Evaluated(bench.Evaluate(state, ct));
     }
-
-    private TrialEvent Stamp(TrialEvent e) => e.Attempt == attempt ? e : e with { Attempt = attempt };
 }

@@ -121,7 +121,7 @@ public sealed class TrialActor : ReceivePersistentActor
     /// <summary>Journals one event the planned state gets at once; <paramref name="then"/> runs once it is stored.</summary>
     private void JournalEvent(TrialEvent e, Action? then = null)
     {
-        e = Stamp(e);
+        e = e.InAttempt(_attempt);
         _planned = TrialEvolution.Evolve(_planned, e);
         Persist(e, journaled =>
         {
@@ -129,8 +129,6 @@ public sealed class TrialActor : ReceivePersistentActor
             then?.Invoke();
         });
     }
-
-    private T Stamp<T>(T e) where T : TrialEvent => e.Attempt == _attempt ? e : e with { Attempt = _attempt };
 
     private void Begin()
     {
@@ -142,7 +140,7 @@ public sealed class TrialActor : ReceivePersistentActor
         Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
         if (_state.IsTerminal)
         {
-            End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+            EndAsJournaled();
             return;
         }
         _attempt = _state.Attempt;
@@ -185,8 +183,8 @@ public sealed class TrialActor : ReceivePersistentActor
     private void EndWhenIdle()
     {
         if (_committing || _engineBusy) return;
-        if (_stop is not null) End(_stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
-        else if (_planned.IsTerminal) End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+        if (_stop is not null) End(_stop.End);
+        else if (_planned.IsTerminal) EndAsJournaled();
     }
 
     /// <summary>Training has stopped (the test evaluation and the last commit are left), or its last possible epoch
@@ -263,7 +261,7 @@ public sealed class TrialActor : ReceivePersistentActor
             });
             _committing = false;
             Stash.UnstashAll();
-            if (result is not null) End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+            if (result is not null) EndAsJournaled();
             else if (_stop is not null || _planned.IsTerminal) EndWhenIdle();
         });
     }
@@ -289,7 +287,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _trainingEpoch = 0;
         if (_securing)
         {
-            _heldResult = Stamp(evaluated.Result);
+            _heldResult = evaluated.Result.InAttempt(_attempt);
             _planned = TrialEvolution.Evolve(_planned, _heldResult);
             return;
         }
@@ -298,10 +296,7 @@ public sealed class TrialActor : ReceivePersistentActor
             Stash.Stash();
             return;
         }
-        JournalEvent(evaluated.Result, () =>
-        {
-            End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
-        });
+        JournalEvent(evaluated.Result, EndAsJournaled);
     }
 
     private void OnWorkFailed(WorkFailed failed)
@@ -336,10 +331,13 @@ public sealed class TrialActor : ReceivePersistentActor
         if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
         _boundary.Cancel();
         if (Interrupted) _work.Cancel();
-        if (_atGate) End(stop.Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted);
+        if (_atGate) End(stop.End);
     }
 
     private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
+
+    /// <summary>Ends as the journal says the trial ended: completed, or failed.</summary>
+    private void EndAsJournaled() => End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
 
     private void End(TrialEnd end)
     {

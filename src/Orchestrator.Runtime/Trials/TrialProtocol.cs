@@ -35,7 +35,11 @@ public enum StopCause { SweepCancelled, AssignmentLost, Shutdown }
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
 /// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.
 /// <c>TrialId</c> names the trial when its slot may hold two (the running one and the next); null: the running one.</summary>
-public sealed record StopTrial(StopCause Cause, string? TrialId = null);
+public sealed record StopTrial(StopCause Cause, string? TrialId = null)
+{
+    /// <summary>How a trial that this stops ends: cancelled with its sweep, otherwise interrupted.</summary>
+    public TrialEnd End => Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted;
+}
 
 public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }
 
