@@ -62,6 +62,8 @@ public sealed class OrchestratorNode : IAsyncDisposable
         try
         {
             system.ActorOf(PersistenceWarmup.Props(write: true), "persistence-warmup").Tell(PersistenceWarmup.Finish);
+            // While the node joins: it is over before the node is up, so before its slots ask for work.
+            var warmup = Task.Run(() => TrialPathWarmup.RunAsync(system, rows, ct), CancellationToken.None);
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
@@ -84,6 +86,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
                               $"still trying (`orchestrator cluster join HOST:PORT --contact {cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}` " +
                               "joins another cluster's node)");
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
+            await warmup.ConfigureAwait(false);
             var started = new OrchestratorNode(system, proxy, node);
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>

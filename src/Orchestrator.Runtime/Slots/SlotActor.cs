@@ -18,7 +18,8 @@ public sealed record HandBackAndStop;
 /// end and asks again. It trains one trial at a time. When its trial's last step begins (training has stopped, or its
 /// last possible epoch is under way) it asks for the next one ahead, which reads its spec and recovers its journal
 /// meanwhile, waits at its start gate, and starts once the first is done with the engine (while the first journals
-/// its result); it holds at most that one next trial and refuses more. With <c>onlySweep</c> (a `sweep run`) it takes
+/// its result): the engine thread opens that gate itself, and the slot opens it when told, or when the first has
+/// ended. It holds at most that one next trial and refuses more. With <c>onlySweep</c> (a `sweep run`) it takes
 /// trials of that sweep only.
 /// </summary>
 public sealed class SlotActor : ReceiveActor, IWithTimers
@@ -71,10 +72,10 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         });
         Receive<TrialEngineDone>(done =>
         {
-            // The engine is free: the held trial starts while the running one journals its result.
+            // The engine is free: the held trial starts while the running one journals its result (the engine thread
+            // has opened its gate already, unless the slot held it only after the engine was free).
             if (_running?.Ref.TrialId != done.TrialId || _next is not { } next) return;
             next.Gate.Open();
-            next.Trial?.Tell(new StartTrial());
         });
         Receive<TrialEnded>(OnEnded);
         Receive<Terminated>(OnTerminated);
@@ -143,7 +144,11 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             taken.Gate.Open();
             _running = taken;
         }
-        else _next = taken;
+        else
+        {
+            _next = taken;
+            _threads!.Hold(taken.Gate);
+        }
         _askedAhead = false;
         _store.GetTrialAsync(work.TrialId).PipeTo(Self,
             success: row => new SpecLoaded(offered, row),
@@ -211,6 +216,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private void DropNext(TrialEnd end)
     {
         if (_next is not { } next) return;
+        _threads!.Unhold(next.Gate);
         if (next.Trial is { } trial)
         {
             Context.Unwatch(trial);
@@ -223,6 +229,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     {
         if (ReferenceEquals(taken, _next))
         {
+            _threads!.Unhold(taken.Gate);
             _next = null;
             _nextFinishing = false;
         }
@@ -233,8 +240,11 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             _askedAhead = _running is not null && _nextFinishing;
             _nextFinishing = false;
             // The next trial starts now (or, with its spec still loading, as soon as its actor exists).
-            _running?.Gate.Open();
-            _running?.Trial?.Tell(new StartTrial());
+            if (_running is not null)
+            {
+                _threads!.Unhold(_running.Gate);
+                _running.Gate.Open();
+            }
         }
         // The request for the next trial rides on the result (the one after a promoted trial that is finishing
         // already, too): the coordinator journals both in one write.

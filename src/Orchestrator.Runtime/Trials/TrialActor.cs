@@ -9,8 +9,9 @@ namespace Orchestrator.Runtime.Trials;
 
 /// <summary>
 /// One trial as an event-sourced actor. Recovery folds its journal with the domain's <see cref="TrialEvolution.Evolve"/>;
-/// a trial its slot holds as the next one then waits at its <see cref="StartGate"/> until the current one has ended.
-/// It journals <see cref="AttemptStarted"/> while the engine prepares the model, then the <see cref="EpochLoop"/> runs
+/// a trial its slot holds as the next one then leaves its start at its <see cref="StartGate"/>, which queues it on the
+/// engine thread once the current one is done with the engine. When its work begins there, it journals
+/// <see cref="AttemptStarted"/> while the engine prepares the model, then the <see cref="EpochLoop"/> runs
 /// the epochs on the slot's engine thread (train, decide, perform) and hands each epoch's events here: the actor makes
 /// the files they name durable on the slot's commit thread, journals the events and prunes superseded files, while the
 /// loop trains on. When training has stopped, or its last possible epoch begins, the actor tells its slot, which asks
@@ -29,12 +30,15 @@ public sealed class TrialActor : ReceivePersistentActor
     private TrialState _state = TrialState.Initial;
     private TrialState _planned = TrialState.Initial;
     // The slot's threads: the engine's work, in order; and the commits' blocking I/O (flushes, prunes), in order.
+    private readonly SlotThreads _threads;
     private readonly TrainerThread _thread;
     private readonly TrainerThread _committer;
     private readonly TrialArtifacts _artifacts;
     // Created, used and disposed only on the engine thread: every access is inside work handed to _thread.
     private TrialWorkbench? _bench;
     private int _attempt;
+    // Completed once AttemptStarted is journaled: this attempt has fenced off older ones, and may write files.
+    private readonly TaskCompletionSource _fenced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _trainingEpoch;
     private bool _committing;
     // Between an epoch's EpochPerformed and its files being durable: its events are not handed to the journal yet.
@@ -54,12 +58,14 @@ public sealed class TrialActor : ReceivePersistentActor
         _services = services;
         _slot = slot;
         _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId, services.Blobs);
+        _threads = threads;
         _thread = threads.Engine;
         _committer = threads.Commits;
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
 
+        Command<Began>(_ => OnBegan());
         Command<Prepared>(OnPrepared);
         Command<EpochPerformed>(OnEpochPerformed);
         Command<Secured>(OnSecured);
@@ -77,12 +83,6 @@ public sealed class TrialActor : ReceivePersistentActor
             OnWorkFailed(new WorkFailed(failed.Cause));
         });
         Command<StopTrial>(OnStop);
-        Command<StartTrial>(_ =>
-        {
-            if (!_atGate) return;
-            _atGate = false;
-            Begin();
-        });
         Command<GetTrialStatus>(_ => Sender.Tell(new TrialStatusReport(_assignment.TrialId, _attempt, _state, _planned, _trainingEpoch)));
     }
 
@@ -130,16 +130,13 @@ public sealed class TrialActor : ReceivePersistentActor
         });
     }
 
+    /// <summary>After recovery: a trial that has ended, or has failed too often, ends at once; otherwise its work is
+    /// queued on the engine thread now, or, for a held trial, by its gate when the slot's engine is free.</summary>
     private void Begin()
     {
-        if (_assignment.Gate is { IsOpen: false })
-        {
-            _atGate = true; // recovered, and waiting for its slot's current trial to end
-            return;
-        }
-        Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
         if (_state.IsTerminal)
         {
+            Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
             EndAsJournaled();
             return;
         }
@@ -150,24 +147,42 @@ public sealed class TrialActor : ReceivePersistentActor
             return;
         }
         _attempt = _state.Attempt + 1;
-        var fenced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        JournalEvent(new AttemptStarted(_assignment.Slot), () => fenced.TrySetResult());
         // The model is prepared and the first epoch trains while the attempt is journaled: the loop writes no file
         // before that write has fenced off older attempts (preparing writes nothing the journal names).
         var state = _planned;
         var checkpoints = _checkpoints.ToList();
-        var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
+        var (self, attempt, boundary, token, threads) = (Self, _attempt, _boundary.Token, _work.Token, _threads);
         _engineBusy = true;
         _trainingEpoch = state.Phase is TrialPhase.NotStarted or TrialPhase.Training ? state.EpochsDone + 1 : 0;
-        _thread.Run(() =>
+        void Start() => _thread.Run<object>(() =>
             {
+                token.ThrowIfCancellationRequested();
+                self.Tell(new Began());
                 _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
                 var started = _bench.Prepare(state, checkpoints, token);
                 self.Tell(new Prepared(started));
                 var planned = started is null ? state : TrialEvolution.Evolve(state, started);
-                return new EpochLoop(_bench, attempt, performed => self.Tell(performed)).Run(planned, fenced.Task, boundary, token);
+                var result = new EpochLoop(_bench, attempt, performed => self.Tell(performed)).Run(planned, _fenced.Task, boundary, token);
+                // Done with the engine: the slot's held trial is queued behind this work before the thread looks for more.
+                if (result is Evaluated) threads.EngineFree();
+                return result;
             })
-            .PipeTo(Self, failure: ex => new WorkFailed(ex));
+            .PipeTo(self, failure: ex => new WorkFailed(ex));
+        if (_assignment.Gate is not { } gate)
+        {
+            Start();
+            return;
+        }
+        _atGate = !gate.IsOpen;
+        gate.WhenOpen(Start);
+    }
+
+    /// <summary>The trial's work has begun on the engine thread: its attempt is journaled meanwhile.</summary>
+    private void OnBegan()
+    {
+        _atGate = false;
+        Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
+        JournalEvent(new AttemptStarted(_assignment.Slot), () => _fenced.TrySetResult());
     }
 
     /// <summary>The model is ready and its epochs run: a trial that had not started journals its start (before the
@@ -331,7 +346,11 @@ public sealed class TrialActor : ReceivePersistentActor
         if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
         _boundary.Cancel();
         if (Interrupted) _work.Cancel();
-        if (_atGate) End(stop.End);
+        if (!_atGate) return;
+        _assignment.Gate?.Withdraw();
+        // Its work may have been queued just now, as the gate opened: it is cancelled.
+        _work.Cancel();
+        End(stop.End);
     }
 
     private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
@@ -360,6 +379,7 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         _work.Cancel();
         _boundary.Cancel();
+        _assignment.Gate?.Withdraw();
         // After the work already queued, which may still create the workbench.
         _thread.Run(() =>
         {
@@ -369,6 +389,7 @@ public sealed class TrialActor : ReceivePersistentActor
         base.PostStop();
     }
 
+    private sealed record Began;
     private sealed record Prepared(TrialStarted? Started);
     private sealed record Secured(EpochPerformed Epoch);
     private sealed record WorkFailed(Exception Cause);

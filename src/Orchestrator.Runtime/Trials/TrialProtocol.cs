@@ -4,22 +4,64 @@ using Orchestrator.Domain.Trials;
 namespace Orchestrator.Runtime.Trials;
 
 /// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines. A trial with a closed
-/// <c>Gate</c> (its slot's next one, given while the current one finishes) recovers its journal and waits for
-/// <see cref="StartTrial"/> before it starts an attempt.</summary>
+/// <c>Gate</c> (its slot's next one, given while the current one finishes) recovers its journal and leaves its start
+/// with the gate, which queues it on the engine thread once it opens.</summary>
 public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null);
 
-/// <summary>A held trial may start: its slot's previous trial is done with the engine.</summary>
-public sealed record StartTrial;
-
-/// <summary>Opened once by the slot when its held trial may start. A latch rather than a message only: an incarnation
-/// the backoff supervisor starts later (after a failed attempt) must not wait for a message sent to an earlier one.</summary>
+/// <summary>
+/// Opened once, when the slot's held trial may start: on the engine thread as soon as the running trial's test
+/// evaluation has run (<see cref="SlotThreads.EngineFree"/>), or by the slot (the running trial has ended, or said
+/// it is done with the engine). The start it holds then runs on the opener's thread; it only queues the trial's work
+/// on the engine thread, which so goes straight on from one trial to the next. A latch rather than a message: an
+/// incarnation the backoff supervisor starts later (after a failed attempt) must not wait for a message sent to an
+/// earlier one.
+/// </summary>
 public sealed class StartGate
 {
-    private volatile bool _open;
+    private readonly Lock _lock = new();
+    private bool _open;
+    private Action? _start;
 
-    public bool IsOpen => _open;
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_lock) return _open;
+        }
+    }
 
-    public void Open() => _open = true;
+    /// <summary>Runs <paramref name="start"/> once the gate opens, at once when it is open. It replaces a start left
+    /// by an earlier incarnation.</summary>
+    public void WhenOpen(Action start)
+    {
+        lock (_lock)
+        {
+            if (!_open)
+            {
+                _start = start;
+                return;
+            }
+        }
+        start();
+    }
+
+    /// <summary>Takes back the start left here (the trial stopped at the gate).</summary>
+    public void Withdraw()
+    {
+        lock (_lock) _start = null;
+    }
+
+    public void Open()
+    {
+        Action? start;
+        lock (_lock)
+        {
+            if (_open) return;
+            _open = true;
+            (start, _start) = (_start, null);
+        }
+        start?.Invoke();
+    }
 }
 
 /// <summary>The trial's last step has begun (its last possible epoch, or the test evaluation): its slot may ask for
