@@ -87,6 +87,35 @@ public sealed class CheckpointTests() : TinyDataTests(trainPerClass: 16, valPerC
     }
 
     [Fact]
+    public void A_captured_checkpoint_is_the_file_a_save_writes_and_loads_as_one()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options());
+        trainer.SetTrainable(1);
+        Epoch(trainer);
+        trainer.RememberBest();
+        var checkpoint = trainer.CaptureCheckpoint(3)!;
+        var best = trainer.CaptureBest()!;
+        var checkpointPath = Tmp.File("ckpt.pt");
+        var bestPath = Tmp.File("best.pt");
+        checkpoint.Sha256.Should().Be(trainer.SaveCheckpoint(checkpointPath, 3));
+        best.Sha256.Should().Be(trainer.SaveBest(bestPath));
+        checkpoint.Bytes.ToArray().Should().Equal(File.ReadAllBytes(checkpointPath));
+        best.Bytes.ToArray().Should().Equal(File.ReadAllBytes(bestPath));
+
+        var captured = Tmp.File("captured.pt");
+        File.WriteAllBytes(captured, checkpoint.Bytes.ToArray());
+        using var restored = TorchTrainer.Create(TinyData.Options(seed: 99));
+        restored.LoadCheckpoint(captured, checkpoint.Sha256).Should().Be(3);
+        ShouldMatch(Eval(restored), Eval(trainer));
+        // Taken before the epoch below, the capture still holds the weights of then.
+        var before = Eval(trainer);
+        Epoch(trainer);
+        using var again = TorchTrainer.Create(TinyData.Options(seed: 7));
+        again.LoadCheckpoint(captured, checkpoint.Sha256);
+        ShouldMatch(Eval(again), before);
+    }
+
+    [Fact]
     public void A_tampered_checkpoint_fails_the_hash_check()
     {
         var path = Tmp.File("ckpt.pt");

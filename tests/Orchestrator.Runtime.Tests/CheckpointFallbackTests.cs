@@ -33,14 +33,16 @@ public class CheckpointFallbackTests
 
     private static double Loss(int epoch) => epoch <= 3 ? 1.0 / epoch : 0.5;
 
+    // captures: the checkpoints were taken in memory and written by the slot's commit.
     [Theory]
-    [InlineData("corrupt")]
-    [InlineData("missing")]
-    public async Task An_unreadable_newest_checkpoint_falls_back_to_the_previous_verified_one_without_repeating_an_epoch(string damage)
+    [InlineData("corrupt", false)]
+    [InlineData("missing", false)]
+    [InlineData("corrupt", true)]
+    public async Task An_unreadable_newest_checkpoint_falls_back_to_the_previous_verified_one_without_repeating_an_epoch(string damage, bool captures)
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
-        await StopAtEpochAsync(fx, 6);
+        await StopAtEpochAsync(fx, 6, captures);
 
         var journaled = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
         journaled.EpochsDone.Should().Be(5);
@@ -81,10 +83,15 @@ public class CheckpointFallbackTests
 
     /// <summary>Runs the sweep's one trial until the engine starts epoch <paramref name="epoch"/>, then stops the run
     /// there (that epoch is dropped).</summary>
-    private static async Task StopAtEpochAsync(SweepFixture fx, int epoch)
+    private static async Task StopAtEpochAsync(SweepFixture fx, int epoch, bool captures = false)
     {
         using var crash = new CancellationTokenSource();
-        TrainerFactory trainers = (_, _, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); }, HangAtEpoch = epoch };
+        TrainerFactory trainers = (_, _, _) => new ScriptedTrainer(4, Loss)
+        {
+            OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); },
+            HangAtEpoch = epoch,
+            Captures = captures,
+        };
         await FluentActions.Awaiting(() => fx.RunAsync(trainers, workers: 1, ct: crash.Token)).Should().ThrowAsync<OperationCanceledException>();
     }
 }

@@ -25,6 +25,8 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
 
     /// <summary>This epoch's training waits until it is cancelled (a long epoch that a stop interrupts).</summary>
     public int? HangAtEpoch { get; init; }
+    /// <summary>Takes its checkpoints in memory (as the libtorch engine does), so that the slot writes their files.</summary>
+    public bool Captures { get; init; }
 
     public void SetTrainable(int unfrozenGroups) { Unfrozen = unfrozenGroups; Calls.Add($"trainable {unfrozenGroups}"); }
     public void SetLearningRate(double learningRate)
@@ -87,6 +89,12 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
         BestEpoch = s.BestEpoch;
         Calls.Add($"load-best {s.BestEpoch}");
     }
+
+    public CheckpointImage? CaptureCheckpoint(int epoch) =>
+        Captures ? new(JsonSerializer.SerializeToUtf8Bytes(new Snapshot(epoch, Weights, BestWeights, BestEpoch, Unfrozen, LearningRate))) : null;
+
+    public CheckpointImage? CaptureBest() =>
+        Captures ? new(JsonSerializer.SerializeToUtf8Bytes(new Snapshot(BestEpoch, BestWeights, BestWeights, BestEpoch, Unfrozen, LearningRate))) : null;
 
     public void Dispose() { }
 

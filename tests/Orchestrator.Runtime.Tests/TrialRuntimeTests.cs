@@ -26,11 +26,14 @@ public class TrialRuntimeTests
     // Improves for 3 epochs, plateaus, improves once more at 8, then plateaus for good.
     private static double Loss(int epoch) => epoch switch { <= 3 => 1.0 / epoch, 8 => 0.2, _ => 0.5 };
 
-    [Fact]
-    public async Task Runs_every_trial_of_the_sweep_to_completion_with_journals_that_obey_algorithm_1()
+    // captures: the trainer takes its checkpoints in memory and the slot's commit writes their files.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Runs_every_trial_of_the_sweep_to_completion_with_journals_that_obey_algorithm_1(bool captures)
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        var final = await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss));
+        var final = await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss) { Captures = captures });
 
         final.Should().HaveCount(6).And.OnlyContain(t => t.Status == TrialStatus.Completed);
         foreach (var trial in final)

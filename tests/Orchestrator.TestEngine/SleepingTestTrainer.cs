@@ -62,8 +62,15 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
     public void RememberBest() { _best = _weights; _bestEpoch = _epoch; }
     public void RestoreBest() => _weights = _best;
 
-    public string SaveCheckpoint(string path, int epoch) => Write(path, new Snapshot(epoch, _weights, _best, _bestEpoch));
-    public string SaveBest(string path) => Write(path, new Snapshot(_bestEpoch, _best, _best, _bestEpoch));
+    public string SaveCheckpoint(string path, int epoch) => Write(path, CheckpointOf(epoch));
+    public string SaveBest(string path) => Write(path, BestOf());
+
+    // Taken in memory like the real engine's, so that the slot writes the files off the engine thread as it does there.
+    public CheckpointImage CaptureCheckpoint(int epoch) => new(JsonSerializer.SerializeToUtf8Bytes(CheckpointOf(epoch)));
+    public CheckpointImage CaptureBest() => new(JsonSerializer.SerializeToUtf8Bytes(BestOf()));
+
+    private Snapshot CheckpointOf(int epoch) => new(epoch, _weights, _best, _bestEpoch);
+    private Snapshot BestOf() => new(_bestEpoch, _best, _best, _bestEpoch);
 
     public int LoadCheckpoint(string path, string expectedSha256)
     {

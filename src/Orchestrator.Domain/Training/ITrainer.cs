@@ -60,6 +60,13 @@ public interface ITrainer : IDisposable
     string SaveBest(string path);
     /// <summary>Verifies, then loads a file from <see cref="SaveBest"/> into the in-memory best weights.</summary>
     void LoadBest(string path, string expectedSha256);
+
+    /// <summary>What <see cref="SaveCheckpoint"/> would write, taken now without writing a file, so that the file is
+    /// written on another thread while the next epoch trains. Null: this trainer saves only with SaveCheckpoint.</summary>
+    CheckpointImage? CaptureCheckpoint(int epoch) => null;
+
+    /// <summary>What <see cref="SaveBest"/> would write, taken now without writing a file (null: not supported).</summary>
+    CheckpointImage? CaptureBest() => null;
 }
 
 /// <summary>A packed dataset opened for training: labels and a native memory-mapped view of the pixels.</summary>

@@ -126,6 +126,21 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ote_trainer_load_best(TrainerHandle trainer, string path);
 
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_capture_checkpoint(TrainerHandle trainer, int epoch, out nint bytes);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_capture_best(TrainerHandle trainer, out nint bytes);
+
+    [LibraryImport(Library)]
+    public static partial nint ote_bytes_data(nint bytes);
+
+    [LibraryImport(Library)]
+    public static partial long ote_bytes_size(nint bytes);
+
+    [LibraryImport(Library)]
+    public static partial void ote_bytes_free(nint bytes);
+
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int ote_trainer_load_backbone(TrainerHandle trainer, string path, out int loaded);
 

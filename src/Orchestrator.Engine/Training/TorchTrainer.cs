@@ -206,6 +206,30 @@ public sealed unsafe class TorchTrainer : ITrainer
         return Sha256Of(path);
     }
 
+    public CheckpointImage? CaptureCheckpoint(int epoch) =>
+        Captured(NativeMethods.ote_trainer_capture_checkpoint(_handle, epoch, out var bytes), bytes);
+
+    public CheckpointImage? CaptureBest() => Captured(NativeMethods.ote_trainer_capture_best(_handle, out var bytes), bytes);
+
+    /// <summary>Copies the engine's bytes into managed memory and frees them. Null past the largest managed array
+    /// (2 GB): such a checkpoint is saved by the engine on its own thread instead.</summary>
+    private static CheckpointImage? Captured(int status, nint native)
+    {
+        NativeMethods.Check(status);
+        try
+        {
+            var size = NativeMethods.ote_bytes_size(native);
+            if (size > Array.MaxLength) return null;
+            var bytes = new byte[size];
+            Marshal.Copy(NativeMethods.ote_bytes_data(native), bytes, 0, (int)size);
+            return new CheckpointImage(bytes);
+        }
+        finally
+        {
+            NativeMethods.ote_bytes_free(native);
+        }
+    }
+
     public void LoadBest(string path, string expectedSha256)
     {
         Verify(path, expectedSha256, "best-weights file");

@@ -129,11 +129,9 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             return;
         }
         _queue.Apply(e);
-        Commit([e], () =>
-        {
-            reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, e.TrialIds.Count, _queue.IsCancelled(launch.SweepId)));
-            Dispatch();
-        });
+        // The launch and the first assignments to waiting slots are journaled in one write.
+        Dispatch([e], () =>
+            reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, e.TrialIds.Count, _queue.IsCancelled(launch.SweepId))));
     }
 
     private void OnControl(ControlSweep control)

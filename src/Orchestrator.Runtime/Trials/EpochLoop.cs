@@ -3,10 +3,13 @@ using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Runtime.Trials;
 
-/// <summary>An epoch trained, decided and performed on the trial's thread: the events that journal it, and the
-/// commit the actor completes once they are journaled and the superseded files pruned (or fails, when the files
-/// could not be made durable or the events were not journaled).</summary>
-internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, TaskCompletionSource Committed);
+/// <summary>What an epoch's effects saved, and which of those files the commit still has to write.</summary>
+internal sealed record PerformedEffects(EffectResults Results, IReadOnlyList<CheckpointWrite> Writes);
+
+/// <summary>An epoch trained, decided and performed on the trial's thread: the events that journal it, the files they
+/// name that the commit writes, and the commit the actor completes once the events are journaled and the superseded
+/// files pruned (or fails, when the files could not be written or made durable or the events were not journaled).</summary>
+internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, IReadOnlyList<CheckpointWrite> Writes, TaskCompletionSource Committed);
 
 /// <summary>The epochs ended at a boundary the actor asked for (a stop), or training ended in a terminal state.</summary>
 internal sealed record EpochsPaused;
@@ -19,8 +22,10 @@ internal sealed record Evaluated(TrialEvent Result);
 /// decision's effects and hands the epoch's events to the actor to journal, then goes straight on with the next
 /// epoch, and with the test evaluation once training stops. Each round trip to the actor between training and
 /// effects was a wake-up of another thread; on a busy box these cost milliseconds an epoch.
-/// The one order that matters: an epoch's files are written only after the previous epoch's commit has ended,
-/// because that commit prunes the folder by what is journaled.
+/// The orders that matter: an epoch's files are written only after the previous epoch's commit has ended, because that
+/// commit prunes the folder by what is journaled; and the test evaluation loads the best weights from their file, so
+/// the files of the epoch that stops training are written here, on this thread, rather than by the commit (waiting
+/// for the commit thread to write them cost more).
 /// </summary>
 internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochPerformed> performed)
 {
@@ -38,11 +43,12 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochP
             var decision = TrialDecider.Decide(state, outcome);
             lastCommit.Wait(ct);
             ct.ThrowIfCancellationRequested();
-            var events = EpochEvents.Record(decision, bench.Perform(decision)).Select(e => e.InAttempt(attempt)).ToList();
+            var effects = bench.Perform(decision, writeNow: decision.Stops);
+            var events = EpochEvents.Record(decision, effects.Results).Select(e => e.InAttempt(attempt)).ToList();
             state = events.Aggregate(state, TrialEvolution.Evolve);
             var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lastCommit = committed.Task;
-            performed(new EpochPerformed(events, committed));
+            performed(new EpochPerformed(events, effects.Writes, committed));
         }
         if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
         return new Evaluated(bench.Evaluate(state, ct));

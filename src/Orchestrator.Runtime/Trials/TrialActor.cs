@@ -221,7 +221,8 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         if (Interrupted)
         {
-            // Dropped at once, as the stop asked: nothing of this epoch is journaled (its files are orphans, pruned later).
+            // Dropped at once, as the stop asked: nothing of this epoch is written or journaled (files the engine wrote
+            // itself are orphans, pruned later).
             performed.Committed.TrySetCanceled();
             return;
         }
@@ -233,6 +234,7 @@ public sealed class TrialActor : ReceivePersistentActor
         var artifacts = _artifacts;
         _committer.Run(() =>
             {
+                artifacts.Write(performed.Writes);
                 artifacts.SecureAsync(performed.Events, CancellationToken.None).GetAwaiter().GetResult();
                 return new Secured(performed);
             })

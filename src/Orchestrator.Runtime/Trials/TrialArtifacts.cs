@@ -1,9 +1,13 @@
 using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Training;
 using Orchestrator.Store.Files;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Trials;
+
+/// <summary>A checkpoint file an epoch's events name, taken in memory and not written yet.</summary>
+public sealed record CheckpointWrite(string Name, CheckpointImage Image);
 
 /// <summary>The folder of one trial's checkpoint files, under the store's artifact root. With <paramref name="blobs"/>
 /// (a cluster without a shared filesystem) the folder is a local cache: saved files are also put in the store
@@ -15,6 +19,19 @@ public sealed class TrialArtifacts(string artifactRoot, string trialId, IArtifac
     public string PathOf(string checkpointName) => Path.Combine(Directory, checkpointName);
 
     public void EnsureExists() => System.IO.Directory.CreateDirectory(Directory);
+
+    /// <summary>Writes checkpoints taken in memory to their files (a temp file renamed over each), as the engine's
+    /// saves do; not flushed: <see cref="SecureAsync"/> does that.</summary>
+    public void Write(IEnumerable<CheckpointWrite> files)
+    {
+        foreach (var (name, image) in files)
+        {
+            var path = PathOf(name);
+            var temp = path + ".tmp";
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None)) stream.Write(image.Bytes.Span);
+            File.Move(temp, path, overwrite: true);
+        }
+    }
 
     /// <summary>Makes the files these (not yet journaled) events name durable: each file is flushed, then the folder
     /// (the renames that put them in place). Without a shared filesystem they also go into the store, so any box can

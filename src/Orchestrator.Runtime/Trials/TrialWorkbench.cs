@@ -96,19 +96,28 @@ internal sealed class TrialWorkbench : IDisposable
             Trainer.TakeFeatureCacheCounters());
     }
 
-    /// <summary>Performs the decision's effects in order and reports the files they wrote, from which the epoch's
-    /// events are made. The files are written, not yet flushed: <see cref="TrialArtifacts.SecureAsync"/> does that
-    /// before the events are journaled.</summary>
-    public EffectResults Perform(EpochDecision decision)
+    /// <summary>Performs the decision's effects in order and reports the files they save, from which the epoch's
+    /// events are made. A trainer that captures its checkpoints in memory leaves their files to be written by the
+    /// commit (<see cref="PerformedEffects.Writes"/>), unless <paramref name="writeNow"/>; one that does not writes them
+    /// now. Either way they are not flushed yet: <see cref="TrialArtifacts.SecureAsync"/> does that before the events
+    /// are journaled.</summary>
+    public PerformedEffects Perform(EpochDecision decision, bool writeNow = false)
     {
         SavedFile? best = null, checkpoint = null;
+        var writes = new List<CheckpointWrite>(2);
+        SavedFile Save(string name, CheckpointImage? image, Func<string, string> saveNow)
+        {
+            if (image is null) return new SavedFile(name, saveNow(_artifacts.PathOf(name)));
+            writes.Add(new CheckpointWrite(name, image));
+            return new SavedFile(name, image.Sha256);
+        }
         foreach (var effect in decision.Effects())
         {
             switch (effect)
             {
                 case EpochEffect.SaveBest save:
                     Trainer.RememberBest();
-                    best = new SavedFile(save.Checkpoint, Trainer.SaveBest(_artifacts.PathOf(save.Checkpoint)));
+                    best = Save(save.Checkpoint, Trainer.CaptureBest(), Trainer.SaveBest);
                     break;
                 case EpochEffect.Unfreeze unfreeze:
                     Trainer.SetTrainable(unfreeze.To);
@@ -119,13 +128,15 @@ internal sealed class TrialWorkbench : IDisposable
                     Trainer.RestoreBest();
                     break;
                 case EpochEffect.SaveCheckpoint save:
-                    checkpoint = new SavedFile(save.Checkpoint, Trainer.SaveCheckpoint(_artifacts.PathOf(save.Checkpoint), save.Epoch));
+                    checkpoint = Save(save.Checkpoint, Trainer.CaptureCheckpoint(save.Epoch), path => Trainer.SaveCheckpoint(path, save.Epoch));
                     break;
                 default:
                     throw new InvalidOperationException($"unknown effect {effect.GetType().Name}");
             }
         }
-        return new EffectResults(best, checkpoint);
+        if (!writeNow) return new PerformedEffects(new EffectResults(best, checkpoint), writes);
+        _artifacts.Write(writes);
+        return new PerformedEffects(new EffectResults(best, checkpoint), []);
     }
 
     /// <summary>Loads the best weights from their file into a fresh model, timing the load (Tables 3 and 4 report

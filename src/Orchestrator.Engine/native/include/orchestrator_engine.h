@@ -103,6 +103,14 @@ OTE_API int32_t ote_trainer_save_checkpoint(ote_trainer* trainer, const char* pa
 OTE_API int32_t ote_trainer_load_checkpoint(ote_trainer* trainer, const char* path, int32_t* out_epoch);
 OTE_API int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path);
 OTE_API int32_t ote_trainer_load_best(ote_trainer* trainer, const char* path);
+/* The bytes ote_trainer_save_checkpoint / ote_trainer_save_best would write, taken now, without writing a file: the
+ * caller copies them out, writes them later (while the next epoch trains) and frees them with ote_bytes_free. */
+typedef struct ote_bytes ote_bytes;
+OTE_API int32_t ote_trainer_capture_checkpoint(ote_trainer* trainer, int32_t epoch, ote_bytes** out_bytes);
+OTE_API int32_t ote_trainer_capture_best(ote_trainer* trainer, ote_bytes** out_bytes);
+OTE_API const uint8_t* ote_bytes_data(const ote_bytes* bytes);
+OTE_API int64_t ote_bytes_size(const ote_bytes* bytes);
+OTE_API void ote_bytes_free(ote_bytes* bytes);
 
 /* Loads backbone tensors from the engine's raw tensor file (format in native/README.md); strict: every backbone
  * parameter and running statistic must be present with its shape, and every entry must name one. */

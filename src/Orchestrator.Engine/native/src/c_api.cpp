@@ -227,6 +227,32 @@ int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path) {
   });
 }
 
+struct ote_bytes {
+  std::string value;
+};
+
+int32_t ote_trainer_capture_checkpoint(ote_trainer* trainer, int32_t epoch, ote_bytes** out_bytes) {
+  return guard([&] {
+    require(out_bytes, "out_bytes");
+    *out_bytes = new ote_bytes{ote::checkpoint_bytes(*deref(trainer, "trainer").impl, epoch)};
+  });
+}
+
+int32_t ote_trainer_capture_best(ote_trainer* trainer, ote_bytes** out_bytes) {
+  return guard([&] {
+    require(out_bytes, "out_bytes");
+    *out_bytes = new ote_bytes{ote::best_bytes(*deref(trainer, "trainer").impl)};
+  });
+}
+
+const uint8_t* ote_bytes_data(const ote_bytes* bytes) {
+  return bytes == nullptr ? nullptr : reinterpret_cast<const uint8_t*>(bytes->value.data());
+}
+
+int64_t ote_bytes_size(const ote_bytes* bytes) { return bytes == nullptr ? 0 : static_cast<int64_t>(bytes->value.size()); }
+
+void ote_bytes_free(ote_bytes* bytes) { delete bytes; }
+
 int32_t ote_trainer_load_best(ote_trainer* trainer, const char* path) {
   return guard([&] {
     require(path, "path");

@@ -156,6 +156,10 @@ std::vector<torch::Tensor> read_tensors(torch::serialize::InputArchive& a, const
 }  // namespace
 
 void save_checkpoint(Trainer& t, const std::string& path, int epoch) {
+  write_atomically(path, checkpoint_bytes(t, epoch), Durability::CallerSyncs);
+}
+
+std::string checkpoint_bytes(Trainer& t, int epoch) {
   torch::serialize::OutputArchive a;
   write_header(a, t, kCheckpointFormat);
   a.write("epoch", c10::IValue(static_cast<int64_t>(epoch)));
@@ -175,7 +179,7 @@ void save_checkpoint(Trainer& t, const std::string& path, int epoch) {
   torch::serialize::OutputArchive opt;
   t.optimizer().save(opt);
   a.write("optimizer", opt);
-  write_atomically(path, serialize(a), Durability::CallerSyncs);
+  return serialize(a);
 }
 
 int load_checkpoint(Trainer& t, const std::string& path) {
@@ -221,13 +225,17 @@ int load_checkpoint(Trainer& t, const std::string& path) {
 }
 
 void save_best(Trainer& t, const std::string& path) {
+  write_atomically(path, best_bytes(t), Durability::CallerSyncs);
+}
+
+std::string best_bytes(Trainer& t) {
   if (!t.has_best()) throw std::logic_error("save_best: no best weights remembered yet");
   torch::serialize::OutputArchive a;
   write_header(a, t, kBestFormat);
   torch::serialize::OutputArchive model;
   write_tensors(model, t, t.best());
   a.write("model", model);
-  write_atomically(path, serialize(a), Durability::CallerSyncs);
+  return serialize(a);
 }
 
 void load_best(Trainer& t, const std::string& path) {

@@ -188,5 +188,9 @@ void save_checkpoint(Trainer& t, const std::string& path, int epoch);
 int load_checkpoint(Trainer& t, const std::string& path);
 void save_best(Trainer& t, const std::string& path);
 void load_best(Trainer& t, const std::string& path);
+// The bytes save_checkpoint / save_best write, taken from the trainer now: the caller writes them to a file later,
+// on another thread, while training goes on.
+std::string checkpoint_bytes(Trainer& t, int epoch);
+std::string best_bytes(Trainer& t);
 
 }  // namespace ote

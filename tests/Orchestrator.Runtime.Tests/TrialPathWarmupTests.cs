@@ -1,0 +1,52 @@
+using Microsoft.Data.Sqlite;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Trials;
+using Orchestrator.Store;
+using Orchestrator.Store.Sqlite;
+
+namespace Orchestrator.Runtime.Tests;
+
+public sealed class TrialPathWarmupTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "orch-warmup-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public TrialPathWarmupTests() => Directory.CreateDirectory(_dir);
+
+    [Fact]
+    public async Task Runs_every_path_through_the_product_s_serializers_and_stores_nothing()
+    {
+        var path = Path.Combine(_dir, "store.db");
+        await using var store = await SqliteStore.OpenAsync(path);
+        await using (var host = JournalReaderHost.Start(StoreUrl.Parse("sqlite:" + path)))
+            (await TrialPathWarmup.RunAsync(host.System, store)).Should().BeTrue("every sample it makes is valid, and each one round-trips");
+
+        (await store.ListSweepsAsync()).Should().BeEmpty();
+        (await store.GetTrialAsync("t-warm-up")).Should().BeNull();
+        await using var conn = new SqliteConnection($"Data Source={path}");
+        await conn.OpenAsync();
+        await using var cmd = new SqliteCommand("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'journal'", conn);
+        if ((long)(await cmd.ExecuteScalarAsync())! == 1)
+        {
+            await using var rows = new SqliteCommand("SELECT count(*) FROM journal", conn);
+            ((long)(await rows.ExecuteScalarAsync())!).Should().Be(0, "the warm-up only round-trips in memory");
+        }
+    }
+
+    [Fact]
+    public async Task A_store_it_cannot_reach_stops_it_early_without_throwing()
+    {
+        var gone = Path.Combine(_dir, "gone");
+        Directory.CreateDirectory(gone);
+        await using var store = await SqliteStore.OpenAsync(Path.Combine(gone, "store.db"));
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(gone, recursive: true);
+        await using var host = JournalReaderHost.Start(StoreUrl.Parse("sqlite:" + Path.Combine(_dir, "journal.db")));
+        (await TrialPathWarmup.RunAsync(host.System, store)).Should().BeFalse("the trial-row query fails: its folder is gone");
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}
