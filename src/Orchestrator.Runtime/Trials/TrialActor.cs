@@ -31,10 +31,8 @@ public sealed class TrialActor : ReceivePersistentActor
     private TrialState _planned = TrialState.Initial;
     // The slot's threads: the engine's work, in order; and the commits' blocking I/O (flushes, prunes), in order.
     private readonly SlotThreads _threads;
-    private readonly TrainerThread _thread;
-    private readonly TrainerThread _committer;
     private readonly TrialArtifacts _artifacts;
-    // Created, used and disposed only on the engine thread: every access is inside work handed to _thread.
+    // Created, used and disposed only on the engine thread: every access is inside work handed to _threads.Engine.
     private TrialWorkbench? _bench;
     private int _attempt;
     // Completed once AttemptStarted is journaled: this attempt has fenced off older ones, and may write files.
@@ -59,8 +57,6 @@ public sealed class TrialActor : ReceivePersistentActor
         _slot = slot;
         _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId, services.Blobs);
         _threads = threads;
-        _thread = threads.Engine;
-        _committer = threads.Commits;
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
@@ -151,10 +147,10 @@ public sealed class TrialActor : ReceivePersistentActor
         // before that write has fenced off older attempts (preparing writes nothing the journal names).
         var state = _planned;
         var checkpoints = _checkpoints.ToList();
-        var (self, attempt, boundary, token, threads) = (Self, _attempt, _boundary.Token, _work.Token, _threads);
+        var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
         _engineBusy = true;
         _trainingEpoch = state.Phase is TrialPhase.NotStarted or TrialPhase.Training ? state.EpochsDone + 1 : 0;
-        void Start() => _thread.Run<object>(() =>
+        void Start() => _threads.Engine.Run<object>(() =>
             {
                 token.ThrowIfCancellationRequested();
                 self.Tell(new Began());
@@ -164,7 +160,7 @@ public sealed class TrialActor : ReceivePersistentActor
                 var planned = started is null ? state : TrialEvolution.Evolve(state, started);
                 var result = new EpochLoop(_bench, attempt, performed => self.Tell(performed)).Run(planned, _fenced.Task, boundary, token);
                 // Done with the engine: the slot's held trial is queued behind this work before the thread looks for more.
-                if (result is Evaluated) threads.EngineFree();
+                if (result is Evaluated) _threads.EngineFree();
                 return result;
             })
             .PipeTo(self, failure: ex => new WorkFailed(ex));
@@ -232,7 +228,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _committing = true;
         _securing = true;
         var artifacts = _artifacts;
-        _committer.Run(() =>
+        _threads.Commits.Run(() =>
             {
                 artifacts.Write(performed.Writes);
                 artifacts.SecureAsync(performed.Events, CancellationToken.None).GetAwaiter().GetResult();
@@ -260,7 +256,7 @@ public sealed class TrialActor : ReceivePersistentActor
             var (committed, observer, id) = (secured.Epoch.Committed, Observer, _assignment.TrialId);
             // The loop writes the next epoch's files only once this prune has ended. A prune that fails leaves old
             // files behind, nothing more: the commit is complete.
-            _committer.Run(() =>
+            _threads.Commits.Run(() =>
             {
                 try
                 {
@@ -383,7 +379,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _boundary.Cancel();
         _assignment.Gate?.Withdraw();
         // After the work already queued, which may still create the workbench.
-        _thread.Run(() =>
+        _threads.Engine.Run(() =>
         {
             _bench?.Dispose();
             return 0;
