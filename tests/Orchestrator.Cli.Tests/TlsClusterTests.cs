@@ -52,7 +52,10 @@ public sealed class TlsClusterTests : IDisposable
             var members = show.RootElement.GetProperty("members").EnumerateArray().Select(m => m.GetProperty("roles")[0].GetString()).ToList();
             members.Should().BeEquivalentTo(["coordinator", "worker"], "the intruder never joined: " + rig.Logs());
         }
-        intruder.Output.Should().Contain("joining").And.NotContain("error:", "it tried, with a certificate it accepts itself");
+        intruder.Output.Should().Contain("joining");
+        // Akka's refusals of its handshakes are logged ("error: ... [details: LOG]"); the command itself failed on nothing.
+        intruder.Output.Split('\n').Where(l => l.StartsWith("error:", StringComparison.Ordinal) && !l.Contains("[details: ", StringComparison.Ordinal))
+            .Should().BeEmpty("it tried, with a certificate it accepts itself");
         intruder.Output.Should().NotContain(" is up", "a node with a foreign CA's certificate cannot join");
         intruder.Output.Should().NotContain("started", "it got no trial");
         worker.Output.Should().Contain("completed: test accuracy");

@@ -33,6 +33,10 @@ public static class CommandRunner
         {
             return Fail(ex.Message, ExitCodes.Unreachable);
         }
+        catch (CoordinatorSilentException ex)
+        {
+            return Fail(ex.Message, ExitCodes.Failed);
+        }
         catch (Exception ex) when (ex is SpecException or InvalidInputException or FormatException or FileNotFoundException or DirectoryNotFoundException
             or EngineException { InvalidInput: true })
         {

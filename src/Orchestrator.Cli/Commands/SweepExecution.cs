@@ -10,6 +10,7 @@ using Orchestrator.Engine.Datasets;
 using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
 using Orchestrator.Store;
+using Orchestrator.Store.Leases;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -31,16 +32,18 @@ public static class SweepExecution
             Console.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {sweep.Spec.Data.Path}");
         SweepData.Ensure(sweep);
 
+        var observer = new ConsoleRunObserver();
+        using var datasets = new DatasetCache(PackedDataset.Open);
+        // One coordinator per store: this process hosts it, or joins the cluster of the process that does.
+        await using var lease = CoordinatorLeases.For(location);
+        await using var node = await StartNodeAsync(location, store, lease, observer, ct);
+
         var added = await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct);
         var before = await store.ListTrialsAsync(sweep.Id, ct);
         var ended = before.Count(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled);
-        var observer = new ConsoleRunObserver();
         observer.SweepPlanned(sweep.Id, before.Count, added, ended);
 
-        using var datasets = new DatasetCache(PackedDataset.Open);
         var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer, choices), observer);
-        // A one-node cluster with both roles: the same coordinator and slots as a cluster of boxes.
-        await using var node = await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, store, observer, ct);
         var final = await observer.RunAsync(before.Count, ended, () =>
             node.RunSweepAsync(store, sweep, services, slots, ct));
         var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
@@ -55,5 +58,47 @@ public static class SweepExecution
         Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed} of {final.Count} trial(s) completed" +
                           (failed > 0 ? $", {failed} failed (see `orchestrator sweep status {sweep.Id}`)" : ""));
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+    }
+
+    /// <summary>How long a run waits to be let into the cluster of the process that holds its store.</summary>
+    private static readonly TimeSpan JoinWithin = TimeSpan.FromSeconds(30);
+
+    /// <summary>A one-node cluster with both roles (the same coordinator and slots as a cluster of boxes) when this
+    /// process takes the store's coordinator lease; otherwise a node of the holder's cluster, with both roles too, so
+    /// that it hosts the coordinator when the holder leaves first.</summary>
+    /// <exception cref="InvalidInputException">Another process holds the store and this one cannot join it.</exception>
+    private static async Task<OrchestratorNode> StartNodeAsync(StoreLocation location, IOrchestratorStore store, ICoordinatorLease lease,
+        ConsoleRunObserver observer, CancellationToken ct)
+    {
+        var holder = await FindHolderAsync(lease, ct);
+        if (holder is null) return await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, store, observer, ct, lease: lease);
+        observer.Note($"the store's sweep coordinator runs in {holder}: joining its cluster to run this sweep there");
+        var options = NodeOptions.Standalone with { Seeds = [SeedAddress.Parse(holder.Address)] };
+        try
+        {
+            return await OrchestratorNode.StartAsync(location, options, store, observer, ct, lease: lease, joinWithin: JoinWithin);
+        }
+        catch (ClusterJoinException)
+        {
+            throw new InvalidInputException($"the store {lease.Store} is held by the sweep coordinator of {holder}, and this process " +
+                                            $"could not join its cluster within {JoinWithin.TotalSeconds:0} s; nothing was written " +
+                                            "(run the sweep there with `sweep launch`, stop that process, or use another --store)");
+        }
+    }
+
+    /// <summary>Null when this process took the lease; else the holder, once it has said where it can be joined.</summary>
+    private static async Task<CoordinatorHolder?> FindHolderAsync(ICoordinatorLease lease, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + JoinWithin;
+        while (true)
+        {
+            if (await lease.TryAcquireAsync(ct)) return null;
+            // A holder that has just taken the lease publishes its address once its node is up.
+            if (await lease.ReadHolderAsync(ct) is { } holder) return holder;
+            if (DateTime.UtcNow > deadline)
+                throw new InvalidInputException($"the store {lease.Store} is held by another process that has not said where its " +
+                                                $"cluster can be joined within {JoinWithin.TotalSeconds:0} s; nothing was written");
+            await Task.Delay(250, ct);
+        }
     }
 }

@@ -17,10 +17,12 @@ public sealed record SweepControlled(string SweepId, bool Cancelled, IReadOnlyDi
 
 public sealed record UnknownSweep(string SweepId);
 
-/// <summary>Answered with <see cref="SweepEnded"/> once no trial of the sweep is pending or running (at once if so already).</summary>
-public sealed record WatchSweep(string SweepId);
+/// <summary>Answered at once with <see cref="SweepState"/> (or <see cref="UnknownSweep"/>). Whoever waits for a sweep to
+/// end asks again and again: a watch kept in the coordinator's memory would be lost when the singleton moves.</summary>
+public sealed record GetSweepState(string SweepId);
 
-public sealed record SweepEnded(string SweepId, IReadOnlyDictionary<string, int> Counts);
+/// <summary><c>Ended</c>: no trial of the sweep is pending or running. <c>Counts</c>: trials by status.</summary>
+public sealed record SweepState(string SweepId, bool Ended, IReadOnlyDictionary<string, int> Counts);
 
 /// <summary>Answered with <see cref="QueueStatus"/>.</summary>
 public sealed record GetQueueStatus;

@@ -35,7 +35,6 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
     private readonly HashSet<IActorRef> _waiting = [];
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<IActorRef>> _watchers = new(StringComparer.Ordinal);
     private WorkQueue _queue = new();
     private long _snapshotSeq;
     private int _sinceSnapshot;
@@ -61,7 +60,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
         Command<LaunchSweep>(OnLaunch);
         Command<ControlSweep>(OnControl);
-        Command<WatchSweep>(OnWatch);
+        Command<GetSweepState>(OnGetState);
         Command<RegisterSlot>(OnRegister);
         Command<RequestWork>(request =>
         {
@@ -163,29 +162,20 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void OnWatch(WatchSweep watch)
+    private void OnGetState(GetSweepState query)
     {
-        if (!_queue.Knows(watch.SweepId))
+        if (!_queue.Knows(query.SweepId))
         {
-            Sender.Tell(new UnknownSweep(watch.SweepId));
+            Sender.Tell(new UnknownSweep(query.SweepId));
             return;
         }
-        if (_queue.HasEnded(watch.SweepId))
-        {
-            Sender.Tell(new SweepEnded(watch.SweepId, Counts(watch.SweepId)));
-            return;
-        }
-        if (!_watchers.TryGetValue(watch.SweepId, out var list)) _watchers[watch.SweepId] = list = [];
-        list.Add(Sender);
+        Sender.Tell(new SweepState(query.SweepId, _queue.HasEnded(query.SweepId), Counts(query.SweepId)));
     }
 
     private void NotifyIfEnded(string sweepId)
     {
         if (!_queue.HasEnded(sweepId)) return;
-        var counts = Counts(sweepId);
-        _observer.Note($"sweep {sweepId} has ended: {string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}"))}");
-        if (_watchers.Remove(sweepId, out var watchers))
-            foreach (var w in watchers) w.Tell(new SweepEnded(sweepId, counts));
+        _observer.Note($"sweep {sweepId} has ended: {string.Join(", ", Counts(sweepId).Select(kv => $"{kv.Value} {kv.Key}"))}");
     }
 
     // ---- slots ----

@@ -8,6 +8,7 @@ using Orchestrator.Runtime.Slots;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
+using Orchestrator.Store.Leases;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -24,17 +25,19 @@ public sealed class OrchestratorNode : IAsyncDisposable
     private readonly List<IActorRef> _slots = [];
     private volatile bool _leaving;
 
-    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node)
+    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node, ICoordinatorLease? ownLease)
     {
         System = system;
         Coordinator = coordinator;
         Node = node;
+        _ownLease = ownLease;
         // Made when first asked for (`sweep run` reads its trials' journals; a worker never does): the read journal's
         // start-up waits at most 5 s for the SQL plugin, which eight nodes starting at once on a loaded box exceeded.
         _journal = new Lazy<TrialJournalReader>(() => new TrialJournalReader(system));
     }
 
     private readonly Lazy<TrialJournalReader> _journal;
+    private readonly ICoordinatorLease? _ownLease;
 
     public ActorSystem System { get; }
 
@@ -53,11 +56,16 @@ public sealed class OrchestratorNode : IAsyncDisposable
         _ => !_leaving && CoordinatedShutdown.Get(System).ShutdownReason is not CoordinatedShutdown.ClusterLeavingReason, TaskScheduler.Default);
 
     /// <summary>Starts the node and joins the cluster (with no seed nodes, it forms a one-node cluster by joining
-    /// itself); returns once it is up. <paramref name="rows"/> is the store the coordinator projects its view onto.</summary>
+    /// itself); returns once it is up. <paramref name="rows"/> is the store the coordinator projects its view onto.
+    /// A coordinator node hosts the coordinator only while it holds the store's coordinator <paramref name="lease"/>
+    /// (made here and released when the node is disposed, unless the caller passes one it owns).</summary>
+    /// <exception cref="ClusterJoinException">Not up within <paramref name="joinWithin"/> (when given).</exception>
     public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
-        CancellationToken ct = default, CoordinatorSettings? settings = null)
+        CancellationToken ct = default, CoordinatorSettings? settings = null, ICoordinatorLease? lease = null, TimeSpan? joinWithin = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var ownLease = options.IsCoordinator && lease is null ? CoordinatorLeases.For(store) : null;
+        lease ??= ownLease;
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
         try
         {
@@ -69,7 +77,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             if (options.IsCoordinator)
                 system.ActorOf(ClusterSingletonManager.Props(
-                    SweepCoordinator.Supervised(rows, observer, settings ?? CoordinatorSettings.Default),
+                    CoordinatorHost.Props(lease!, rows, observer, settings ?? CoordinatorSettings.Default),
                     PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "sweep-coordinator");
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/sweep-coordinator", ClusterSingletonProxySettings.Create(system)),
                 CoordinatorProxyName);
@@ -81,13 +89,18 @@ public sealed class OrchestratorNode : IAsyncDisposable
             // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
             else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
-            if (await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
+            if (joinWithin is { } bound)
+            {
+                if (await Task.WhenAny(up.Task, Task.Delay(bound, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
+                    throw new ClusterJoinException($"not let into the cluster of {string.Join(", ", options.Seeds)} within {bound.TotalSeconds:0} s");
+            }
+            else if (await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
                 observer.Note($"not up after {JoinHintAfter.TotalSeconds:0} s: no seed node ({string.Join(", ", options.Seeds)}) has let it in; " +
                               $"still trying (`orchestrator cluster join HOST:PORT --contact {cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}` " +
                               "joins another cluster's node)");
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
             await warmup.ConfigureAwait(false);
-            var started = new OrchestratorNode(system, proxy, node);
+            var started = new OrchestratorNode(system, proxy, node, ownLease);
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
             {
@@ -99,6 +112,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         catch
         {
             await system.Terminate().ConfigureAwait(false);
+            if (ownLease is not null) await ownLease.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -117,29 +131,71 @@ public sealed class OrchestratorNode : IAsyncDisposable
     /// `sweep run` on this node: launches the sweep, runs its trials on <paramref name="slots"/> local slots that take
     /// this sweep's trials only, and returns the trial rows once every one has ended. When <paramref name="ct"/> fires,
     /// running trials stop at their epoch boundary and are handed back before <see cref="OperationCanceledException"/>.
+    /// The coordinator may move to another node or restart meanwhile: every ask is bounded and asked again.
     /// </summary>
+    /// <exception cref="CoordinatorSilentException">No coordinator answered for <see cref="CoordinatorSilenceLimit"/>.</exception>
     public async Task<IReadOnlyList<TrialRecord>> RunSweepAsync(IOrchestratorStore store, PlannedSweep sweep, TrialServices services,
         IReadOnlyList<string> slots, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(services);
-        var wait = TimeSpan.FromSeconds(60);
-        await SweepLauncher.LaunchAsync(store, sweep, m => Coordinator.Ask<object>(m, wait, ct), ct).ConfigureAwait(false);
+        var observer = services.Observer;
+        await SweepLauncher.LaunchAsync(store, sweep, m => AskCoordinatorAsync(m, "accept the launch", observer, ct), ct).ConfigureAwait(false);
         StartSlots(slots, services, store, onlySweep: sweep.Id);
         try
         {
-            await Coordinator.Ask<SweepEnded>(new WatchSweep(sweep.Id), Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            while (await AskCoordinatorAsync(new GetSweepState(sweep.Id), "report on the sweep", observer, ct).ConfigureAwait(false) is not SweepState { Ended: true })
+                await Task.Delay(SweepPollEvery, ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The epoch being committed is kept; the trial is handed back so the next run resumes it at once.
             if (!await HandBackAsync(TimeSpan.FromSeconds(50)).ConfigureAwait(false))
-                services.Observer.Note("some trials did not stop within 50 s; the next run queues them again from the journal");
+                observer.Note("some trials did not stop within 50 s; the next run queues them again from the journal");
             throw;
         }
         await HandBackAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         return await store.ListTrialsAsync(sweep.Id, CancellationToken.None).ConfigureAwait(false);
     }
+
+    /// <summary>How often `sweep run` asks whether its sweep has ended.</summary>
+    private static readonly TimeSpan SweepPollEvery = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>One ask of the coordinator: the coordinator may be moving to another node, restarting from its journal,
+    /// or waiting for its store's lease, so an ask that times out is asked again (it must be idempotent), with a line
+    /// every 30 s that says what it waits for, up to <see cref="CoordinatorSilenceLimit"/>.</summary>
+    private async Task<object> AskCoordinatorAsync(object message, string waitingFor, IRunObserver observer, CancellationToken ct)
+    {
+        var silent = global::System.Diagnostics.Stopwatch.StartNew();
+        var said = TimeSpan.Zero;
+        while (true)
+        {
+            try
+            {
+                return await Coordinator.Ask<object>(message, AskTimeout, ct).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // Not answered in time: asked again below.
+            }
+            if (silent.Elapsed >= CoordinatorSilenceLimit)
+                throw new CoordinatorSilentException(
+                    $"no sweep coordinator has answered for {CoordinatorSilenceLimit.TotalMinutes:0} min (waiting for it to {waitingFor}); " +
+                    "the trials' progress is journaled: run the same command again to resume");
+            if (silent.Elapsed - said >= SayWaitingEvery)
+            {
+                said = silent.Elapsed;
+                observer.Note($"waiting for the sweep coordinator to {waitingFor}: no answer for {silent.Elapsed.TotalSeconds:0} s " +
+                              "(it may be moving to another node, recovering its journal, or waiting for its store); still asking");
+            }
+        }
+    }
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SayWaitingEvery = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long `sweep run` waits for any answer from a coordinator before it gives up.</summary>
+    public static readonly TimeSpan CoordinatorSilenceLimit = TimeSpan.FromMinutes(10);
 
     /// <summary>Stops every slot's trial at its epoch boundary, hands it back to the coordinator, and waits for the
     /// coordinator to have written the trial rows. False when something did not finish within <paramref name="timeout"/>.</summary>
@@ -175,5 +231,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
         if (cluster.State.Members.Count > 1)
             await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await System.Terminate().ConfigureAwait(false);
+        if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);
     }
 }
+
+/// <summary>No sweep coordinator answered for a long time.</summary>
+public sealed class CoordinatorSilentException(string message) : Exception(message);
+
+/// <summary>A node that was not let into the cluster of its seed nodes in time.</summary>
+public sealed class ClusterJoinException(string message) : Exception(message);

@@ -94,14 +94,14 @@ public static class RuntimeConfig
                   stable-after = 20s
                 }
                 singleton {
-                  singleton-name = "queue-supervisor"
+                  singleton-name = "host"
                   role = "{{NodeOptions.CoordinatorRole}}"
                   hand-over-retry-interval = 1s
                 }
                 singleton-proxy {
                   # A node starts its proxy before it has joined; the warning would come on every start-up.
                   log-singleton-identification-failure = off
-                  singleton-name = "queue-supervisor"
+                  singleton-name = "host"
                   role = "{{NodeOptions.CoordinatorRole}}"
                   buffer-size = 10000
                 }
@@ -160,11 +160,14 @@ public static class RuntimeConfig
         }
         """);
 
-    /// <summary>Log level, and no dead-letter logging (a stopping trial's late messages are expected).</summary>
+    /// <summary>Log level, and no dead-letter logging (a stopping trial's late messages are expected). Events go to
+    /// <see cref="ProcessLogger"/>: one line on the terminal, the details in the process's log file.</summary>
     private static Config Logging(string level) => ConfigurationFactory.ParseString($$"""
         akka {
+          loggers = [{{JournalSettings.Quote(typeof(ProcessLogger).AssemblyQualifiedNameWithoutVersion())}}]
           loglevel = {{level}}
-          stdout-loglevel = {{level}}
+          # Akka's own stdout logger (before the loggers start, and after they stop) prints stack traces.
+          stdout-loglevel = OFF
           log-dead-letters = off
           log-dead-letters-during-shutdown = off
         }

@@ -76,5 +76,15 @@ internal static class PostgresSchema
             ALTER TABLE trials DROP COLUMN lease_epoch;
             ALTER TABLE trials DROP COLUMN lease_expires_at;
             """),
+        // Where the process that holds the coordinator lease (an advisory lock) can be joined.
+        (5, """
+            CREATE TABLE coordinator_holder (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                address TEXT NOT NULL,
+                pid     INTEGER NOT NULL,
+                host    TEXT NOT NULL,
+                since   BIGINT NOT NULL
+            );
+            """),
     ];
 }
