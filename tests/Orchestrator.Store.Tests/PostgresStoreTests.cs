@@ -76,23 +76,26 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
-    public async Task Checkpoint_blobs_round_trip_are_replaced_and_pruned_per_trial()
+    public async Task Checkpoint_blobs_round_trip_are_written_once_and_pruned_per_trial_up_to_an_attempt()
     {
         await using var store = (PostgresStore)await StoreFactory.OpenAsync(Db);
         await store.PutArtifactAsync("t1", "a.pt", "sha-a", [1, 2, 3]);
         await store.PutArtifactAsync("t1", "b.pt", "sha-b", [4]);
         await store.PutArtifactAsync("t2", "a.pt", "sha-x", [9]);
         await store.PutArtifactAsync("t1", "a.pt", "sha-a2", [5, 6]);
+        await store.PutArtifactAsync("t1", "best-a003-e0002.pt", "sha-3", [7]);
 
         var a = await store.GetArtifactAsync("t1", "a.pt");
-        a!.Value.Content.Should().Equal(5, 6);
-        a.Value.Sha256.Should().Be("sha-a2");
+        a!.Value.Content.Should().Equal([1, 2, 3], "a name is written once: a second writer of it changes nothing");
+        a.Value.Sha256.Should().Be("sha-a");
         (await store.GetArtifactAsync("t1", "nope.pt")).Should().BeNull();
 
-        (await store.PruneArtifactsAsync("t1", ["b.pt"])).Should().Be(1);
+        (await store.PruneArtifactsAsync("t1", ["b.pt"], upToAttempt: 2)).Should().Be(1);
         (await store.GetArtifactAsync("t1", "a.pt")).Should().BeNull();
         (await store.GetArtifactAsync("t1", "b.pt")).Should().NotBeNull();
+        (await store.GetArtifactAsync("t1", "best-a003-e0002.pt")).Should().NotBeNull("attempt 2 never prunes attempt 3's files");
         (await store.GetArtifactAsync("t2", "a.pt")).Should().NotBeNull("another trial's files are untouched");
+        (await store.PruneArtifactsAsync("t1", ["b.pt"], upToAttempt: 3)).Should().Be(1);
     }
 
     [PostgresFact]

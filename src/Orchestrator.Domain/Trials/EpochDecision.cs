@@ -24,12 +24,15 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
     public int Epoch => Completed.Epoch;
     public bool Stops => StopReason is not null;
 
+    /// <summary>The attempt that performs the decision: its files carry it (<see cref="CheckpointNames"/>).</summary>
+    public int Attempt { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Attempt), value, "must not be negative"); }
+
     /// <summary>The file the best weights must be saved to; null when the best did not improve.</summary>
-    public string? BestCheckpointName => Improved ? CheckpointNames.Best(Epoch) : null;
+    public string? BestCheckpointName => Improved ? CheckpointNames.Best(Attempt, Epoch) : null;
 
     /// <summary>The file the resumable checkpoint must be saved to; null when training stops (the test evaluation
     /// of the best weights follows, nothing resumes).</summary>
-    public string? CheckpointName => Stops ? null : CheckpointNames.Latest(Epoch);
+    public string? CheckpointName => Stops ? null : CheckpointNames.Latest(Attempt, Epoch);
 
     /// <summary>What the runtime must perform, in this order: the resumable checkpoint is saved last, so it holds the
     /// weights, rate and trainable groups the next epoch starts from.</summary>

@@ -77,9 +77,31 @@ public sealed record TrialState(
     public bool IsTerminal => Phase is TrialPhase.Completed or TrialPhase.Failed;
 }
 
-/// <summary>File names of checkpoints inside a trial's directory.</summary>
+/// <summary>
+/// File names of checkpoints inside a trial's directory. A name carries the attempt that wrote it, so that a stale
+/// writer (paused or cut off, and woken after its trial moved to a newer attempt) can never write over a newer
+/// attempt's file of the same epoch; and a writer deletes only names of its own attempt or older ones. Attempt 0 (no
+/// attempt journaled: journals and tests from before attempts were named) keeps the names without an attempt.
+/// </summary>
 public static class CheckpointNames
 {
-    public static string Best(int epoch) => $"best-e{epoch:D4}.pt";
-    public static string Latest(int epoch) => $"epoch-e{epoch:D4}.pt";
+    public static string Best(int attempt, int epoch) => $"best-{Attempt(attempt)}e{epoch:D4}.pt";
+    public static string Latest(int attempt, int epoch) => $"epoch-{Attempt(attempt)}e{epoch:D4}.pt";
+
+    /// <summary>The attempt a checkpoint name carries; 0 for a name without one.</summary>
+    public static int AttemptOf(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var at = name.IndexOf("-a", StringComparison.Ordinal);
+        var end = at < 0 ? -1 : name.IndexOf('-', at + 2);
+        return end > at + 2 && int.TryParse(name.AsSpan(at + 2, end - at - 2), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var attempt) ? attempt : 0;
+    }
+
+    private static string Attempt(int attempt) => attempt switch
+    {
+        < 0 => throw new ArgumentOutOfRangeException(nameof(attempt), attempt, "must not be negative"),
+        0 => "",
+        _ => $"a{attempt:D3}-",
+    };
 }

@@ -40,7 +40,7 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochP
         while (state.Phase == TrialPhase.Training && !boundary.IsCancellationRequested)
         {
             var outcome = bench.TrainEpoch(state, ct);
-            var decision = TrialDecider.Decide(state, outcome);
+            var decision = TrialDecider.Decide(state, outcome) with { Attempt = attempt };
             lastCommit.Wait(ct);
             ct.ThrowIfCancellationRequested();
             var effects = bench.Perform(decision, writeNow: decision.Stops);

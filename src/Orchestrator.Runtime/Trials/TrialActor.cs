@@ -252,7 +252,7 @@ public sealed class TrialActor : ReceivePersistentActor
             if (--left > 0) return;
             Observer.EventsJournaled(_assignment.Slot, _assignment.TrialId, events);
             var keep = new[] { _state.LatestCheckpoint, _checkpoints.Count > 1 ? _checkpoints[^2].Checkpoint : null, _state.BestCheckpoint };
-            var artifacts = _artifacts;
+            var (artifacts, attempt) = (_artifacts, _attempt);
             var (committed, observer, id) = (secured.Epoch.Committed, Observer, _assignment.TrialId);
             // The loop writes the next epoch's files only once this prune has ended. A prune that fails leaves old
             // files behind, nothing more: the commit is complete.
@@ -260,7 +260,7 @@ public sealed class TrialActor : ReceivePersistentActor
             {
                 try
                 {
-                    artifacts.PruneAsync(keep, CancellationToken.None).GetAwaiter().GetResult();
+                    artifacts.PruneAsync(keep, attempt, CancellationToken.None).GetAwaiter().GetResult();
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
                 {

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Training;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store.Files;
 using Orchestrator.Store;
 
@@ -63,16 +64,28 @@ public sealed class TrialArtifacts(string artifactRoot, string trialId, IArtifac
         }
     }
 
-    /// <summary>Deletes checkpoint files the journal no longer points at (those of earlier epochs and orphans
-    /// a crashed run wrote but never journaled). Only ever called after a successful append.</summary>
-    public async Task PruneAsync(IEnumerable<string?> keep, CancellationToken ct)
+    /// <summary>Deletes checkpoint files the journal no longer points at (those of earlier epochs, orphans a crashed
+    /// attempt wrote but never journaled, and temp files left by older attempts), of <paramref name="attempt"/> or older
+    /// attempts only: a writer woken late, whose trial has moved to a newer attempt, never deletes that attempt's files
+    /// (<see cref="CheckpointNames.AttemptOf"/>). Only ever called after a successful append.</summary>
+    public async Task PruneAsync(IEnumerable<string?> keep, int attempt, CancellationToken ct)
     {
         var names = keep.OfType<string>().ToHashSet(StringComparer.Ordinal);
         if (System.IO.Directory.Exists(Directory))
-            foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.pt"))
-                if (!names.Contains(Path.GetFileName(file))) File.Delete(file);
-        if (blobs is not null) await blobs.PruneArtifactsAsync(trialId, names, ct);
+            foreach (var file in System.IO.Directory.EnumerateFiles(Directory))
+            {
+                var name = Path.GetFileName(file);
+                var doomed = name.EndsWith(".pt", StringComparison.Ordinal)
+                    ? !names.Contains(name) && CheckpointNames.AttemptOf(name) <= attempt
+                    // A temp file of this attempt may be one being written; an older attempt's is left over.
+                    : IsTemp(name) && CheckpointNames.AttemptOf(name) < attempt;
+                if (doomed) File.Delete(file);
+            }
+        if (blobs is not null) await blobs.PruneArtifactsAsync(trialId, names, attempt, ct);
     }
+
+    private static bool IsTemp(string name) =>
+        name.EndsWith(".pt.tmp", StringComparison.Ordinal) || name.EndsWith(".pt.fetch", StringComparison.Ordinal);
 
     private static IEnumerable<(string Name, string Sha256)> Named(IEnumerable<TrialEvent> events) => events.SelectMany(e => e switch
     {

@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Trials;
+
 namespace Orchestrator.Store.Postgres;
 
 /// <summary>Checkpoint blobs (bytea, at most 1 GB each) for clusters without a shared filesystem.</summary>
@@ -7,7 +9,7 @@ public sealed partial class PostgresStore : IArtifactBlobs
         ConnectedAsync(conn => ExecAsync(conn, null,
             """
             INSERT INTO artifacts (trial_id, name, sha256, content) VALUES (@t, @n, @s, @c)
-            ON CONFLICT (trial_id, name) DO UPDATE SET sha256 = excluded.sha256, content = excluded.content;
+            ON CONFLICT (trial_id, name) DO NOTHING;
             """, ct, ("t", trialId), ("n", name), ("s", sha256), ("c", content)), ct);
 
     public Task<(byte[] Content, string Sha256)?> GetArtifactAsync(string trialId, string name, CancellationToken ct = default) =>
@@ -15,7 +17,14 @@ public sealed partial class PostgresStore : IArtifactBlobs
                 r => ((byte[])r.GetValue(0), r.GetString(1)), ct, ("t", trialId), ("n", name)).ConfigureAwait(false))
             .Select(x => ((byte[], string)?)x).SingleOrDefault(), ct);
 
-    public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, CancellationToken ct = default) =>
-        ConnectedAsync(conn => ExecAsync(conn, null, "DELETE FROM artifacts WHERE trial_id = @t AND NOT (name = ANY(@keep));", ct,
-            ("t", trialId), ("keep", keep.ToArray())), ct);
+    public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, int upToAttempt, CancellationToken ct = default) =>
+        ConnectedAsync(async conn =>
+        {
+            var stored = await QueryAsync(conn, "SELECT name FROM artifacts WHERE trial_id = @t;", r => r.GetString(0), ct, ("t", trialId))
+                .ConfigureAwait(false);
+            var doomed = stored.Where(n => !keep.Contains(n) && CheckpointNames.AttemptOf(n) <= upToAttempt).ToArray();
+            return doomed.Length == 0 ? 0
+                : await ExecAsync(conn, null, "DELETE FROM artifacts WHERE trial_id = @t AND name = ANY(@doomed);", ct,
+                    ("t", trialId), ("doomed", doomed)).ConfigureAwait(false);
+        }, ct);
 }

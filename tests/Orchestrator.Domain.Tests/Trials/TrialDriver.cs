@@ -67,9 +67,9 @@ internal sealed class TrialDriver
         new(epoch, valLoss + 0.5, valLoss, 0.5, 0.4, lr, m, patience, 1.0);
 
     public static BestImproved Best(int epoch, double valLoss) =>
-        new(epoch, valLoss, CheckpointNames.Best(epoch), Sha(CheckpointNames.Best(epoch)));
+        new(epoch, valLoss, CheckpointNames.Best(0, epoch), Sha(CheckpointNames.Best(0, epoch)));
 
     /// <summary>The resumable checkpoint of a scripted epoch that did not stop training.</summary>
     public static CheckpointSaved Checkpoint(int epoch) =>
-        new(epoch, CheckpointNames.Latest(epoch), Sha(CheckpointNames.Latest(epoch)));
+        new(epoch, CheckpointNames.Latest(0, epoch), Sha(CheckpointNames.Latest(0, epoch)));
 }

@@ -75,8 +75,13 @@ public class TrialEvolutionTests
     [Fact]
     public void Checkpoint_names_are_zero_padded()
     {
-        CheckpointNames.Best(7).Should().Be("best-e0007.pt");
-        CheckpointNames.Latest(123).Should().Be("epoch-e0123.pt");
+        CheckpointNames.Best(0, 7).Should().Be("best-e0007.pt", "names from before attempts were named stay as they were");
+        CheckpointNames.Latest(0, 123).Should().Be("epoch-e0123.pt");
+        CheckpointNames.Best(2, 7).Should().Be("best-a002-e0007.pt");
+        CheckpointNames.Latest(12, 123).Should().Be("epoch-a012-e0123.pt");
+        CheckpointNames.AttemptOf(CheckpointNames.Latest(12, 123)).Should().Be(12);
+        CheckpointNames.AttemptOf(CheckpointNames.Best(0, 7)).Should().Be(0);
+        CheckpointNames.AttemptOf("epoch-e0001.pt.tmp").Should().Be(0);
     }
 
     [Fact]

@@ -161,8 +161,8 @@ internal sealed class BenchTrial : ReceivePersistentActor
     {
         var valLoss = 1.0 / epoch;
         var events = new List<TrialEvent> { new EpochCompleted(epoch, 0.9 * valLoss, valLoss, 0.81, 0.79, 1e-3, 1, epoch % 2, 12.5) };
-        if (epoch % 2 == 1) events.Add(new BestImproved(epoch, valLoss, CheckpointNames.Best(epoch), Sha256));
-        events.Add(new CheckpointSaved(epoch, CheckpointNames.Latest(epoch), Sha256));
+        if (epoch % 2 == 1) events.Add(new BestImproved(epoch, valLoss, CheckpointNames.Best(0, epoch), Sha256));
+        events.Add(new CheckpointSaved(epoch, CheckpointNames.Latest(0, epoch), Sha256));
         return events.ConvertAll(e => e with { Attempt = Attempt });
     }
 
