@@ -1,0 +1,51 @@
+using Orchestrator.Domain.Events;
+using Orchestrator.Tests.Shared;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>
+/// The topologies the README offers heal without a person. Here: one coordinator box and two workers started as the
+/// compose file starts them (every node lists the coordinator first, then the workers, as its seeds); the coordinator
+/// is killed with SIGKILL and started again with the same command, and the workers, never restarted, carry the sweep
+/// to its end under it.
+/// </summary>
+[Collection("cluster processes")]
+public class TopologyHealingTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(150);
+
+    [PostgresFact]
+    public async Task One_coordinator_box_killed_and_restarted_with_the_same_command_takes_its_workers_back_and_the_sweep_completes()
+    {
+        await using var rig = await ClusterRig.CreateAsync();
+        int[] workerPorts = [ClusterRig.FreePort(), ClusterRig.FreePort()];
+        rig.Environment["ORCHESTRATOR_SEEDS"] = string.Join(",", new[] { rig.SeedPort }.Concat(workerPorts).Select(p => $"127.0.0.1:{p}"));
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:1.2";
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
+        var workers = workerPorts.Select((port, i) => rig.Worker($"worker-{i + 1}", 1, "--port", port.ToString())).ToList();
+        foreach (var w in workers) await rig.WaitForOutputAsync(w, "is up", Long);
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("heal", 4));
+        (await rig.RunAsync("sweep", "launch", "spec.yaml")).ExitCode.Should().Be(0, rig.Logs());
+        await rig.WaitUntilAsync("two epochs journaled", async _ => await rig.JournaledEpochsAsync() >= 2, Long);
+
+        coordinator.Kill9();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var restarted = rig.Coordinator("coordinator (restarted)");
+
+        await rig.WaitUntilAsync("the sweep completed under the restarted coordinator", ClusterRig.AllCompletedAsync, Long);
+        workers.Should().OnlyContain(w => !w.Process.HasExited, "the workers were never restarted\n" + rig.Logs());
+        restarted.Process.HasExited.Should().BeFalse(rig.Logs());
+        var show = await rig.RunAsync("cluster", "show", "--json");
+        show.ExitCode.Should().Be(0, rig.Logs());
+        foreach (var port in workerPorts.Append(rig.SeedPort)) show.Stdout.Should().Contain($"127.0.0.1:{port}", "one cluster again");
+        await using var store = await rig.OpenStoreAsync();
+        foreach (var trial in await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id))
+        {
+            var events = await rig.AssertOneHistoryAsync(trial.Id);
+            (await Journals.ReadAsync(rig.StoreUrl, trial.Id)).Should().OnlyContain(e => !e.Superseded, "no trial had two writers at once");
+            events.OfType<TrialCompleted>().Should().ContainSingle();
+            events.OfType<AttemptStarted>().Should().ContainSingle("the workers kept their trials through the outage\n" + rig.Logs());
+        }
+    }
+}
