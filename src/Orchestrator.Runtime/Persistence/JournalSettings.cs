@@ -10,6 +10,10 @@ public static class JournalSettings
 {
     public const string JournalPlugin = "akka.persistence.journal.sql";
 
+    /// <summary>The sweep coordinator's own instance of the SQL journal, on the same tables: its own write queue,
+    /// circuit breaker and recovery permits, so that no trial's write (a fenced one above all) fails or delays its own.</summary>
+    public const string CoordinatorJournalPlugin = "akka.persistence.journal.sql-coordinator";
+
     /// <summary>The HOCON of the persistence plugins. The connection string may hold a password: it lives only in
     /// the actor system's configuration, never in argv or logs.</summary>
     public static string Hocon(StoreLocation location)
@@ -26,14 +30,20 @@ public static class JournalSettings
             connection-string = {Quote(connection)}
             provider-name = {Quote(provider)}
             """;
+        var journal = $"""
+            class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+            {common}
+            auto-initialize = on
+            """;
         return $$"""
             akka.persistence {
               journal {
                 plugin = "{{JournalPlugin}}"
                 sql {
-                  class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
-                  {{common}}
-                  auto-initialize = on
+                  {{journal}}
+                  # The plugin writes the writes queued meanwhile, of any actors, in one transaction, and a fenced write
+                  # (its sequence number taken) fails that transaction and every write in it: each write goes alone.
+                  batch-size = 1
                 }
               }
               snapshot-store {
@@ -50,6 +60,9 @@ public static class JournalSettings
                 write-plugin = "{{JournalPlugin}}"
                 refresh-interval = 500ms
               }
+            }
+            {{CoordinatorJournalPlugin}} {
+              {{journal}}
             }
             """;
     }
