@@ -31,7 +31,7 @@ public static class JournalSettings
             provider-name = {Quote(provider)}
             """;
         var journal = $"""
-            class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+            class = {Quote($"{typeof(FencedWriteJournal).FullName}, {typeof(FencedWriteJournal).Assembly.GetName().Name}")}
             {common}
             auto-initialize = on
             """;
@@ -41,9 +41,6 @@ public static class JournalSettings
                 plugin = "{{JournalPlugin}}"
                 sql {
                   {{journal}}
-                  # The plugin writes the writes queued meanwhile, of any actors, in one transaction, and a fenced write
-                  # (its sequence number taken) fails that transaction and every write in it: each write goes alone.
-                  batch-size = 1
                 }
               }
               snapshot-store {
