@@ -31,7 +31,7 @@ public static class JournalSettings
             provider-name = {Quote(provider)}
             """;
         var journal = $"""
-            class = {Quote($"{typeof(FencedWriteJournal).FullName}, {typeof(FencedWriteJournal).Assembly.GetName().Name}")}
+            class = {Quote($"{typeof(SqlJournal).FullName}, {typeof(SqlJournal).Assembly.GetName().Name}")}
             {common}
             auto-initialize = on
             """;
