@@ -3,11 +3,13 @@ using Orchestrator.Store;
 namespace Orchestrator.Runtime.Persistence;
 
 /// <summary>
-/// The Akka.Persistence.Sql journal, snapshot store and read journal for a store URL: the same database as the
-/// sweep and trial rows (a SQLite file, or PostgreSQL with the password from the environment or a passfile).
+/// The Akka.Persistence.Sql journals (two instances of <see cref="SqlJournal"/> on one table), snapshot store and read
+/// journal for a store URL: the same database as the sweep and trial rows (a SQLite file, or PostgreSQL with the
+/// password from the environment or a passfile).
 /// </summary>
 public static class JournalSettings
 {
+    /// <summary>The default journal plugin: the trials' (and the node warm-up's), the one the read journal names.</summary>
     public const string JournalPlugin = "akka.persistence.journal.sql";
 
     /// <summary>The sweep coordinator's own instance of the SQL journal, on the same tables: its own write queue,
