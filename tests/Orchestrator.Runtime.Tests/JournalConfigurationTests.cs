@@ -3,6 +3,7 @@ using Akka.Persistence;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Orchestrator.Domain.Events;
+using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
@@ -13,7 +14,8 @@ namespace Orchestrator.Runtime.Tests;
 /// <summary>
 /// The product's journal configuration (Akka.Persistence.Sql, its HOCON and the event serializer), the same checks on
 /// SQLite and on a real PostgreSQL: events go in and come back in order, a journal reads with plain SQL, the
-/// (persistence id, sequence number) key refuses a second writer, and a fresh process recovers what was written.
+/// (persistence id, sequence number) key refuses a second writer and no one else, and a fresh process recovers what
+/// was written.
 /// </summary>
 public abstract class JournalConfigurationTests : IAsyncLifetime
 {
@@ -24,6 +26,9 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
         new BestImproved(1, 0.9, "best-e0001.pt", "ab12") { Attempt = 1 },
         new CheckpointSaved(1, "epoch-e0001.pt", "cd34") { Attempt = 1 },
     ];
+
+    /// <summary>What a stale writer that recovered <c>Written[..2]</c> persists next.</summary>
+    private static readonly EpochCompleted Late = new(2, 9, 9, 0, 0, 0.001, 0, 0, 1) { Attempt = 1 };
 
     protected abstract Task<string> CreateStoreUrlAsync();
 
@@ -57,8 +62,7 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
 
         // A writer recovers (it sees sequence number 2 as the last), then waits; meanwhile another takes number 3.
         var gate = new TaskCompletionSource();
-        var late = new EpochCompleted(2, 9, 9, 0, 0, 0.001, 0, 0, 1) { Attempt = 1 };
-        var (recovered, stale) = StartWriter(host.System, "t-race", [late], gate.Task);
+        var (recovered, stale) = StartWriter(host.System, JournalSettings.PersistenceIdOf("t-race"), [Late], gate.Task);
         await recovered.WaitAsync(TimeSpan.FromSeconds(20));
         await WriteAsync(host.System, "t-race", Written[2..3]);
         gate.SetResult();
@@ -69,13 +73,24 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
 
     protected async Task A_fresh_process_recovers_every_event_written()
     {
+        // Longer than the journal's replay batch (1,000 events): read in three queries.
+        var epochs = Enumerable.Range(1, 2500).Select(e => (TrialEvent)new EpochCompleted(e, 1, 1, 0, 0, 0.001, 0, 0, 1) { Attempt = 1 }).ToList();
         await using (var writer = JournalReaderHost.Start(Location))
+        {
             await WriteAsync(writer.System, "t-recover", Written);
+            await WriteAsync(writer.System, "t-recover-long", epochs);
+        }
 
         await using var reader = JournalReaderHost.Start(Location);
+        (await RecoverAsync(reader.System, "t-recover")).Should().Equal(Written);
+        (await RecoverAsync(reader.System, "t-recover-long")).Should().Equal(epochs);
+    }
+
+    private static Task<IReadOnlyList<TrialEvent>> RecoverAsync(ActorSystem system, string trialId)
+    {
         var recovered = new TaskCompletionSource<IReadOnlyList<TrialEvent>>();
-        reader.System.ActorOf(Props.Create(() => new Recoverer(JournalSettings.PersistenceIdOf("t-recover"), recovered)));
-        (await recovered.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Equal(Written);
+        system.ActorOf(Props.Create(() => new Recoverer(JournalSettings.PersistenceIdOf(trialId), recovered)));
+        return recovered.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     protected async Task The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs()
@@ -99,26 +114,86 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
             .Which.Manifest.Should().NotContain("Trial").And.NotContain("Attempt");
     }
 
-    /// <summary>A writer that recovers, waits for <paramref name="gate"/>, then persists <paramref name="events"/>; its
-    /// <c>Done</c> fails when the journal refuses the write.</summary>
-    private static (Task Recovered, Task Done) StartWriter(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events, Task gate)
+    protected async Task A_fenced_write_fails_no_other_actors_write()
+    {
+        await using var host = JournalReaderHost.Start(Location);
+        var gate = new TaskCompletionSource();
+        // Innocent writers first: the first writes to reach the journal go alone, the later ones share batches.
+        var innocent = Enumerable.Range(0, 40).Select(i => JournalSettings.PersistenceIdOf($"t-innocent-{i}"))
+            .ToDictionary(id => id, id => StartWriter(host.System, id, Written, gate.Task));
+        innocent[SweepCoordinator.Id] = StartCoordinatorWriter(host.System, gate.Task);
+        await Task.WhenAll(innocent.Values.Select(w => w.Recovered)).WaitAsync(TimeSpan.FromSeconds(30));
+        var stale = new List<Task>();
+        for (var i = 0; i < 5; i++) stale.Add(await StartFencedWriterAsync(host.System, $"t-fenced-{i}", gate.Task));
+
+        gate.SetResult();
+
+        foreach (var write in stale)
+            await FluentActions.Awaiting(() => write.WaitAsync(TimeSpan.FromSeconds(30))).Should().ThrowAsync<Exception>("its sequence number is taken");
+        await Task.WhenAll(innocent.Values.Select(w => w.Done.ContinueWith(_ => { }, TaskScheduler.Default))).WaitAsync(TimeSpan.FromSeconds(30));
+        innocent.Where(w => !w.Value.Done.IsCompletedSuccessfully).Select(w => $"{w.Key}: {w.Value.Done.Exception?.InnerException?.Message}")
+            .Should().BeEmpty("only the fenced writes break the unique key");
+    }
+
+    protected async Task Fenced_writes_in_a_row_leave_the_coordinator_writing()
+    {
+        await using var host = JournalReaderHost.Start(Location);
+        var gate = new TaskCompletionSource();
+        var coordinator = StartCoordinatorWriter(host.System, gate.Task);
+        await coordinator.Recovered.WaitAsync(TimeSpan.FromSeconds(20));
+        var gates = Enumerable.Range(0, 10).Select(_ => new TaskCompletionSource()).ToList();
+        var stale = new List<Task>();
+        for (var i = 0; i < gates.Count; i++) stale.Add(await StartFencedWriterAsync(host.System, $"t-fenced-{i}", gates[i].Task));
+        // Akka's journal circuit breaker opens after 10 failed writes in a row (circuit-breaker.max-failures).
+        for (var i = 0; i < gates.Count; i++)
+        {
+            gates[i].SetResult();
+            await FluentActions.Awaiting(() => stale[i].WaitAsync(TimeSpan.FromSeconds(30))).Should().ThrowAsync<Exception>("its sequence number is taken");
+        }
+
+        gate.SetResult();
+
+        await coordinator.Done.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>A writer of <paramref name="trialId"/> that recovered at sequence number 2 and was fenced: another took
+    /// number 3 before <paramref name="gate"/> lets it write; its task fails once it has tried.</summary>
+    private async Task<Task> StartFencedWriterAsync(ActorSystem system, string trialId, Task gate)
+    {
+        await WriteAsync(system, trialId, Written[..2]);
+        var (recovered, stale) = StartWriter(system, JournalSettings.PersistenceIdOf(trialId), [Late], gate);
+        await recovered.WaitAsync(TimeSpan.FromSeconds(20));
+        await WriteAsync(system, trialId, Written[2..3]);
+        return stale;
+    }
+
+    /// <summary>A writer that recovers, waits for <paramref name="gate"/>, then persists <paramref name="events"/> through
+    /// <paramref name="journalPluginId"/>; its <c>Done</c> fails when the journal refuses the write.</summary>
+    private static (Task Recovered, Task Done) StartWriter(ActorSystem system, string persistenceId, IReadOnlyList<TrialEvent> events, Task gate,
+        string journalPluginId = JournalSettings.JournalPlugin)
     {
         var done = new TaskCompletionSource();
         var recovered = new TaskCompletionSource();
-        system.ActorOf(Props.Create(() => new Writer(JournalSettings.PersistenceIdOf(trialId), events, gate, recovered, done)));
+        system.ActorOf(Props.Create(() => new Writer(persistenceId, journalPluginId, events, gate, recovered, done)));
         return (recovered.Task, done.Task);
     }
 
+    /// <summary>A writer of the coordinator's journal, through the plugin <see cref="SweepCoordinator"/> uses.</summary>
+    private static (Task Recovered, Task Done) StartCoordinatorWriter(ActorSystem system, Task gate) =>
+        StartWriter(system, SweepCoordinator.Id, Written, gate, JournalSettings.CoordinatorJournalPlugin);
+
     private static Task WriteAsync(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events) =>
-        StartWriter(system, trialId, events, Task.CompletedTask).Done.WaitAsync(TimeSpan.FromSeconds(30));
+        StartWriter(system, JournalSettings.PersistenceIdOf(trialId), events, Task.CompletedTask).Done.WaitAsync(TimeSpan.FromSeconds(30));
 
     private sealed class Writer : ReceivePersistentActor
     {
         private readonly TaskCompletionSource _done;
 
-        public Writer(string persistenceId, IReadOnlyList<TrialEvent> events, Task gate, TaskCompletionSource recovered, TaskCompletionSource done)
+        public Writer(string persistenceId, string journalPluginId, IReadOnlyList<TrialEvent> events, Task gate, TaskCompletionSource recovered,
+            TaskCompletionSource done)
         {
             PersistenceId = persistenceId;
+            JournalPluginId = journalPluginId;
             _done = done;
             Recover<RecoveryCompleted>(_ =>
             {
@@ -197,6 +272,8 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     [Fact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
     [Fact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
     [Fact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
+    [Fact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
+    [Fact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
 }
 
 public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
@@ -228,4 +305,6 @@ public sealed class PostgresJournalConfigurationTests : JournalConfigurationTest
     [PostgresFact] public Task A_taken_sequence_number_is_refused() => A_second_writer_at_a_taken_sequence_number_is_refused_and_the_first_write_stays();
     [PostgresFact] public Task Recovery_in_a_fresh_process() => A_fresh_process_recovers_every_event_written();
     [PostgresFact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
+    [PostgresFact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
+    [PostgresFact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
 }

@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Pattern;
 using Akka.Persistence;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 
@@ -41,6 +42,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     public SweepCoordinator(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings)
     {
+        JournalPluginId = JournalSettings.CoordinatorJournalPlugin;
         _settings = settings;
         _observer = observer;
         _cluster = Cluster.Get(Context.System);

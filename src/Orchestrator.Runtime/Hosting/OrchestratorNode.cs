@@ -76,9 +76,13 @@ public sealed class OrchestratorNode : IAsyncDisposable
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
             if (options.IsCoordinator)
+            {
+                system.ActorOf(PersistenceWarmup.Props(journalPluginId: JournalSettings.CoordinatorJournalPlugin), "coordinator-persistence-warmup")
+                    .Tell(PersistenceWarmup.Finish);
                 system.ActorOf(ClusterSingletonManager.Props(
                     CoordinatorHost.Props(lease!, rows, observer, settings ?? CoordinatorSettings.Default),
                     PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "sweep-coordinator");
+            }
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/sweep-coordinator", ClusterSingletonProxySettings.Create(system)),
                 CoordinatorProxyName);
             var node = system.ActorOf(NodeActor.Props(proxy), NodeActor.Name);

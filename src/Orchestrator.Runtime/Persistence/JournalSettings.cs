@@ -3,12 +3,18 @@ using Orchestrator.Store;
 namespace Orchestrator.Runtime.Persistence;
 
 /// <summary>
-/// The Akka.Persistence.Sql journal, snapshot store and read journal for a store URL: the same database as the
-/// sweep and trial rows (a SQLite file, or PostgreSQL with the password from the environment or a passfile).
+/// The Akka.Persistence.Sql journals (two instances of <see cref="SqlJournal"/> on one table), snapshot store and read
+/// journal for a store URL: the same database as the sweep and trial rows (a SQLite file, or PostgreSQL with the
+/// password from the environment or a passfile).
 /// </summary>
 public static class JournalSettings
 {
+    /// <summary>The default journal plugin: the trials' (and the node warm-up's), the one the read journal names.</summary>
     public const string JournalPlugin = "akka.persistence.journal.sql";
+
+    /// <summary>The sweep coordinator's own instance of the SQL journal, on the same tables: its own write queue,
+    /// circuit breaker and recovery permits, so that no trial's write (a fenced one above all) fails or delays its own.</summary>
+    public const string CoordinatorJournalPlugin = "akka.persistence.journal.sql-coordinator";
 
     /// <summary>The HOCON of the persistence plugins. The connection string may hold a password: it lives only in
     /// the actor system's configuration, never in argv or logs.</summary>
@@ -26,14 +32,17 @@ public static class JournalSettings
             connection-string = {Quote(connection)}
             provider-name = {Quote(provider)}
             """;
+        var journal = $"""
+            class = {Quote($"{typeof(SqlJournal).FullName}, {typeof(SqlJournal).Assembly.GetName().Name}")}
+            {common}
+            auto-initialize = on
+            """;
         return $$"""
             akka.persistence {
               journal {
                 plugin = "{{JournalPlugin}}"
                 sql {
-                  class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
-                  {{common}}
-                  auto-initialize = on
+                  {{journal}}
                 }
               }
               snapshot-store {
@@ -50,6 +59,9 @@ public static class JournalSettings
                 write-plugin = "{{JournalPlugin}}"
                 refresh-interval = 500ms
               }
+            }
+            {{CoordinatorJournalPlugin}} {
+              {{journal}}
             }
             """;
     }

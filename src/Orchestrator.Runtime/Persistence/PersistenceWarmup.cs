@@ -25,9 +25,10 @@ public sealed class PersistenceWarmup : ReceivePersistentActor
     private bool _finishing;
     private bool _writing;
 
-    public PersistenceWarmup(string persistenceId, bool write)
+    public PersistenceWarmup(string persistenceId, bool write, string journalPluginId)
     {
         PersistenceId = persistenceId;
+        JournalPluginId = journalPluginId;
         _write = write;
         Recover<RecoveryCompleted>(_ =>
         {
@@ -57,9 +58,10 @@ public sealed class PersistenceWarmup : ReceivePersistentActor
     public override string PersistenceId { get; }
 
     /// <summary>Recovery only, under a fresh id ("warmup-" and a GUID); with <paramref name="write"/>, also the write
-    /// and delete under <see cref="WriteId"/>.</summary>
-    public static Props Props(bool write = false) => Akka.Actor.Props.Create(() =>
-        new PersistenceWarmup(write ? WriteId : $"warmup-{Guid.NewGuid():N}", write));
+    /// and delete under <see cref="WriteId"/>. On the trials' journal plugin unless <paramref name="journalPluginId"/> says
+    /// another (<see cref="JournalSettings.CoordinatorJournalPlugin"/>).</summary>
+    public static Props Props(bool write = false, string journalPluginId = JournalSettings.JournalPlugin) => Akka.Actor.Props.Create(() =>
+        new PersistenceWarmup(write ? WriteId : $"warmup-{Guid.NewGuid():N}", write, journalPluginId));
 
     private void Written()
     {

@@ -15,8 +15,8 @@ using Orchestrator.Store;
 // TrialEventSerializer) for the events a trial really writes: AttemptStarted, TrialStarted, then per epoch one
 // PersistAll of EpochCompleted (+ BestImproved every other epoch) + CheckpointSaved, each write awaited before the next.
 const string Usage = "usage: JournalBench STORE_URL [TRIALS=100] [EPOCHS=20] [SEQUENTIAL_EPOCHS=200] "
-    + "[--batch-size N] [--parallelism N] [--buffer-size N] [--db-round-trip-max-batch-size N]";
-string[] tunables = ["batch-size", "parallelism", "buffer-size", "db-round-trip-max-batch-size"];
+    + "[--batch-size N] [--parallelism N] [--buffer-size N] [--db-round-trip-max-batch-size N] [--replay-batch-size N] [--max-concurrent-recoveries N]";
+string[] tunables = ["batch-size", "parallelism", "buffer-size", "db-round-trip-max-batch-size", "replay-batch-size", "max-concurrent-recoveries"];
 var positional = new List<string>();
 var overrides = new List<string>();
 for (var i = 0; i < args.Length; i++)
@@ -72,8 +72,10 @@ try
     Check((await Trials(warmup, 0)).Events, BenchTrial.EventsOf(5), "warm-up recovery");
     Check((await reader.ReadAsync(warmup[0])).Count, BenchTrial.EventsOf(5), "warm-up read");
 
-    // In effect: the product's HOCON and the overrides, then the plugin's reference defaults.
-    var journal = system.Settings.Config.WithFallback(SqlPersistence.Get(system).DefaultConfig).GetConfig(JournalSettings.JournalPlugin);
+    // In effect: the product's HOCON and the overrides, then the plugin's reference defaults; a plugin without its own
+    // max-concurrent-recoveries has Akka.Persistence's.
+    var journal = system.Settings.Config.WithFallback(SqlPersistence.Get(system).DefaultConfig).GetConfig(JournalSettings.JournalPlugin)
+        .WithFallback(ConfigurationFactory.ParseString($"max-concurrent-recoveries = {system.Settings.Config.GetInt("akka.persistence.max-concurrent-recoveries")}"));
     var settings = string.Join(", ", tunables.Select(t => $"{t} {journal.GetString(t)}"));
     Console.WriteLine($"store: {location.Kind} {location.DatabasePath}, run {run}; journal {settings}");
 
@@ -153,6 +155,9 @@ internal sealed class BenchTrial : ReceivePersistentActor
     }
 
     public override string PersistenceId => JournalSettings.PersistenceIdOf(_trialId);
+
+    /// <summary>As <c>TrialActor</c>: trials take no snapshots, so recovery does not ask the snapshot store.</summary>
+    public override Recovery Recovery { get; } = new(SnapshotSelectionCriteria.None);
 
     /// <summary>The events a trial of <paramref name="epochs"/> epochs writes.</summary>
     public static long EventsOf(int epochs) => 2 + 2L * epochs + (epochs + 1) / 2;
