@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Orchestrator.Domain.Strategies;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -17,7 +18,11 @@ public static partial class SweepSpecParser
     private static readonly string[] DataKeys = ["path", "synthesize"];
     private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
     private static readonly string[] HyperparameterKeys =
-        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta", "normalization"];
+        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta", "normalization", "unfreezeEvery",
+            "stageTwoRate", "discriminative"];
+
+    /// <summary>The strategies of a spec that names none: the two the paper compares.</summary>
+    private static readonly Strategy[] DefaultStrategies = [Strategy.Dynamic, Strategy.FixedTopN];
 
     [GeneratedRegex("^[a-z0-9._-]+$")]
     private static partial Regex NamePattern();
@@ -36,7 +41,7 @@ public static partial class SweepSpecParser
         var backbones = top.List("backbones", ParseString, null,
             b => Backbones.Supported.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Supported)})")
             ?? throw Fail("backbones", "is required");
-        var strategies = top.List("strategies", Choice<Strategy>("strategy"), Enum.GetValues<Strategy>(), _ => null)!;
+        var strategies = top.List("strategies", Choice<Strategy>("strategy"), DefaultStrategies, _ => null)!;
         var seeds = top.List("seeds", ParseInt, [1], _ => null)!;
 
         var inputSizes = ParseInputSizes(top.Optional("inputSize"), backbones);
@@ -177,12 +182,22 @@ public static partial class SweepSpecParser
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
         var normalization = Axis(h, "normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
+        var unfreezeEvery = Axis(h, "unfreezeEvery", ParseInt, [BuiltInSchedules.DefaultUnfreezeEvery],
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
+        var stageTwoRate = Axis(h, "stageTwoRate", ParseDouble, [BuiltInSchedules.DefaultStageTwoRate],
+            v => v > 0 ? null : Invalid(v, "must be > 0"));
+        var discriminative = Axis(h, "discriminative", ParseDouble, [BuiltInSchedules.DefaultDiscriminative],
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
 
         HyperparameterGrid GridFor(string? backbone) => new(learningRate.For(backbone), patience.For(backbone),
             step.For(backbone), decay.For(backbone), epochs.For(backbone), fixedTopN.For(backbone), minDelta,
-            normalization.For(backbone));
+            normalization.For(backbone), null, unfreezeEvery.For(backbone), stageTwoRate.For(backbone), discriminative.For(backbone));
         var all = GridFor(null);
-        var named = new[] { learningRate.Named, patience.Named, step.Named, decay.Named, epochs.Named, fixedTopN.Named, normalization.Named }
+        var named = new[]
+            {
+                learningRate.Named, patience.Named, step.Named, decay.Named, epochs.Named, fixedTopN.Named, normalization.Named,
+                unfreezeEvery.Named, stageTwoRate.Named, discriminative.Named,
+            }
             .SelectMany(n => n).Distinct().ToList();
         return named.Count == 0 ? all : all with { ByBackbone = named.ToDictionary(b => b, b => GridFor(b), StringComparer.Ordinal) };
     }

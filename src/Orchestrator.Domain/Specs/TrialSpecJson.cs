@@ -55,6 +55,9 @@ public static class TrialSpecJson
             if (spec.Normalization != Normalization.Backbone) w.WriteString("normalization", spec.Normalization.ToSpecString());
             if (spec.Augmentation != Augmentations.None) w.WriteString("augmentation", spec.Augmentation);
             if (spec.MinorityShare != 0) WriteDouble(w, "minorityShare", spec.MinorityShare);
+            if (spec.UnfreezeEvery != 0) w.WriteNumber("unfreezeEvery", spec.UnfreezeEvery);
+            if (spec.StageTwoRate != 0) WriteDouble(w, "stageTwoRate", spec.StageTwoRate);
+            if (spec.Discriminative != 0) WriteDouble(w, "discriminative", spec.Discriminative);
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)
