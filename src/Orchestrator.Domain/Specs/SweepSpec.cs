@@ -51,7 +51,8 @@ public sealed record SweepSpec(
     ClassBalance ClassBalance = ClassBalance.Sampler,
     IReadOnlyDictionary<string, string>? Weights = null,
     string Augmentation = Augmentations.None,
-    double MinorityShare = 0);
+    double MinorityShare = 0,
+    IReadOnlyList<Strategies.UserSchedule>? Schedules = null);
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<Optimizer>))]
 public enum Optimizer

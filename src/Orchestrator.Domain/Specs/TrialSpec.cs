@@ -13,6 +13,8 @@ public enum Strategy
     [JsonStringEnumMemberName("fixed-step")] FixedStep,
     [JsonStringEnumMemberName("gradual")] Gradual,
     [JsonStringEnumMemberName("chain-thaw")] ChainThaw,
+    /// <summary>A schedule the spec defines under <c>schedules:</c> (<see cref="TrialSpec.Schedule"/>).</summary>
+    [JsonStringEnumMemberName("custom")] Custom,
 }
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<StopPolicy>))]
@@ -46,7 +48,7 @@ public sealed record SynthesizeSpec(int Images, int Size, int Seed);
 /// <summary>One cell of the sweep grid: everything a worker needs to run the trial. <c>Weights</c>: the pretrained
 /// backbone weights file the trial starts from, or null for a seeded random initialisation. <c>UnfreezeEvery</c>
 /// (fixed-step), <c>StageTwoRate</c> (two-stage) and <c>Discriminative</c> (gradual) are 0 for the strategies that do
-/// not use them (see <see cref="Strategies.BuiltInSchedules"/>).</summary>
+/// not use them (see <see cref="Strategies.BuiltInSchedules"/>). <c>Schedule</c>: the user schedule of a custom trial.</summary>
 public sealed record TrialSpec(
     string Sweep,
     string Backbone,
@@ -72,4 +74,5 @@ public sealed record TrialSpec(
     double MinorityShare = 0,
     int UnfreezeEvery = 0,
     double StageTwoRate = 0,
-    double Discriminative = 0);
+    double Discriminative = 0,
+    Strategies.UserSchedule? Schedule = null);

@@ -12,7 +12,8 @@ public static class BuiltInSchedules
     public const double DefaultDiscriminative = 2.6;
     public const int DefaultUnfreezeEvery = 2;
 
-    /// <summary>The schedule of <paramref name="spec"/>'s strategy on a backbone of <paramref name="groups"/> groups.</summary>
+    /// <summary>The schedule of <paramref name="spec"/>'s strategy (or its user schedule) on a backbone of
+    /// <paramref name="groups"/> groups.</summary>
     public static PhaseSchedule For(TrialSpec spec, int groups)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -36,6 +37,7 @@ public static class BuiltInSchedules
                 .. Enumerable.Range(0, groups).Select(g => new SchedulePhase(GroupSet.Of([g]), PhaseEnd.Plateau(p), RestoreBest: true)),
                 new(GroupSet.All(groups), PhaseEnd.Plateau(p), RestoreBest: true),
             ]),
+            Strategy.Custom => (spec.Schedule ?? throw new ArgumentException("a custom trial names no schedule", nameof(spec))).For(groups, p),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Strategy, "not a built-in strategy"),
         };
     }
