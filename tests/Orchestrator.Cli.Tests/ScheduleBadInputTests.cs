@@ -39,4 +39,14 @@ public class ScheduleBadInputTests
             Directory.Exists(Path.Combine(dir, "data")).Should().BeFalse();
         }
     }
+
+    [Fact]
+    public async Task An_unknown_reference_strategy_for_the_report_is_one_line_and_exit_2()
+    {
+        var result = await Cli.RunAsync(Cli.TempDir(), TimeSpan.FromMinutes(1), "sweep", "report", "any", "--reference", "greedy");
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+            .Which.Should().StartWith("error: --reference: unknown strategy 'greedy'");
+    }
 }
