@@ -66,7 +66,7 @@ public static class TrialCommands
         var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("audit", "Check the trial's journal against its strategy's phase schedule (dynamic: Algorithm 1); exit 1 on a violation") { id, store, json };
+        var command = new Command("audit", "Check the trial's journal against its strategy's phase schedule (dynamic and fixed-top-n: Algorithm 1); exit 1 on a violation") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
@@ -82,13 +82,11 @@ public static class TrialCommands
         return command;
     }
 
+    // Journals without a schedule (dynamic and its fixed-top-n baseline) are checked as they always were, and say so.
     private static string AuditSubject(IReadOnlyList<JournaledEvent> events) =>
-        events.Select(e => e.Event).OfType<TrialStarted>().LastOrDefault() switch
-        {
-            null or { Strategy: Strategy.Dynamic } => "Algorithm 1",
-            { Schedule: { } schedule } started => $"the {started.Strategy.ToSpecString()} schedule ({schedule})",
-            var started => $"the {started.Strategy.ToSpecString()} schedule",
-        };
+        events.Select(e => e.Event).OfType<TrialStarted>().LastOrDefault() is { Schedule: { } schedule } started
+            ? $"the {started.Strategy.ToSpecString()} schedule ({schedule})"
+            : "Algorithm 1";
 
     private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
     {
