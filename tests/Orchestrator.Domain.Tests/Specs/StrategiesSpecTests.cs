@@ -7,12 +7,7 @@ namespace Orchestrator.Domain.Tests.Specs;
 /// <summary>cluster-config/sweeps/strategies.yaml: the seven backbones under every built-in strategy.</summary>
 public class StrategiesSpecTests
 {
-    private static SweepSpec Load()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
-        return SweepSpecParser.Parse(File.ReadAllText(Path.Combine(dir!.FullName, "cluster-config", "sweeps", "strategies.yaml")));
-    }
+    private static SweepSpec Load() => ShippedSpecTests.Load("strategies.yaml");
 
     [Fact]
     public void The_strategies_spec_runs_every_built_in_strategy_on_the_seven_backbones()
