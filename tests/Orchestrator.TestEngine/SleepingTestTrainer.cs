@@ -28,6 +28,9 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
     public void SetTrainable(int unfrozenGroups) { }
     public void SetLearningRate(double learningRate) { }
     public void ResetOptimizer() { }
+    // Like the libtorch engine, it takes any set of groups at any rates, and either BatchNorm policy: it trains nothing.
+    public void SetTrainableGroups(Domain.Strategies.GroupSet groups, double learningRate, double discriminative) { }
+    public void SetBatchNormUpdates(bool update) { }
 
     public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights, int batchSize,
         Action<BatchProgress>? progress, CancellationToken ct)

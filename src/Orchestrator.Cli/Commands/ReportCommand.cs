@@ -20,12 +20,20 @@ public static class ReportCommand
         var id = new Argument<string>("id") { Description = "Sweep id or name" };
         var output = new Option<string?>("--out") { Description = "Folder for the report files (default: <artifact root>/reports/<sweep id>)" };
         var png = new Option<bool>("--png") { Description = "Also write each figure as figures/<name>.png beside its SVG" };
+        var reference = new Option<string>("--reference")
+        {
+            Description = "The strategy every other one is compared with pairwise (Wilcoxon, Holm's correction)",
+            DefaultValueFactory = _ => Strategy.Dynamic.ToSpecString(),
+        };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("report", "Write a sweep's results, statistical tests and figures (report.md, report.html, results.csv, results.json, figures/)")
-            { id, output, png, store, json };
+            { id, output, png, reference, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
+            var referenceName = result.GetValue(reference)!;
+            if (!SpecSpelling<Strategy>.TryParse(referenceName, out var referenceStrategy))
+                throw new InvalidInputException($"--reference: unknown strategy '{referenceName}' (supported: {string.Join(", ", SpecSpelling<Strategy>.All)})");
             var url = result.GetValue(store)!;
             await using var session = await StoreSession.OpenExistingAsync(url, ct);
             var opened = session.Store;
@@ -34,7 +42,8 @@ public static class ReportCommand
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
             var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
             OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
-            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, result.GetValue(png), ct);
+            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, result.GetValue(png), ct,
+                ReportSettings.Default with { Reference = referenceStrategy });
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -61,9 +70,9 @@ public static class ReportCommand
     public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
 
     public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, TrialJournalReader journal,
-        SweepRecord sweep, string folder, bool png, CancellationToken ct)
+        SweepRecord sweep, string folder, bool png, CancellationToken ct, ReportSettings? settings = null)
     {
-        var report = SweepReportBuilder.Build(await LoadAsync(store, journal, sweep, ct));
+        var report = SweepReportBuilder.Build(await LoadAsync(store, journal, sweep, ct), settings);
         return (report, await ReportFiles.WriteAsync(report, folder, png, ct));
     }
 

@@ -5,6 +5,7 @@ using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 using Spectre.Console;
@@ -65,7 +66,7 @@ public static class TrialCommands
         var id = new Argument<string>("trial-id") { Description = "Trial id (t-...)" };
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
-        var command = new Command("audit", "Check the trial's journal against Algorithm 1; exit 1 on a violation") { id, store, json };
+        var command = new Command("audit", "Check the trial's journal against its strategy's phase schedule (dynamic and fixed-top-n: Algorithm 1); exit 1 on a violation") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
@@ -73,13 +74,19 @@ public static class TrialCommands
             if (result.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { trial = result.GetValue(id), events = events.Count, violations }, Tables.Json));
             else if (violations.Count == 0)
-                Console.WriteLine($"{result.GetValue(id)}: {events.Count} events, no violation of Algorithm 1");
+                Console.WriteLine($"{result.GetValue(id)}: {events.Count} events, no violation of {AuditSubject(events)}");
             else
                 foreach (var v in violations) Console.WriteLine($"{result.GetValue(id)}: {v}");
             return violations.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         }, ct));
         return command;
     }
+
+    // Journals without a schedule (dynamic and its fixed-top-n baseline) are checked as they always were, and say so.
+    private static string AuditSubject(IReadOnlyList<JournaledEvent> events) =>
+        events.Select(e => e.Event).OfType<TrialStarted>().LastOrDefault() is { Schedule: { } schedule } started
+            ? $"the {started.Strategy.ToSpecString()} schedule ({schedule})"
+            : "Algorithm 1";
 
     private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
     {

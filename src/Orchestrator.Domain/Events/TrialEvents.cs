@@ -1,4 +1,6 @@
+using System.Text.Json.Serialization;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Events;
 
@@ -24,7 +26,10 @@ public sealed record AttemptStarted(string Worker) : TrialEvent;
 
 /// <summary>First event of every trial. <c>InitialUnfrozenGroups</c> is 0 for dynamic, n for fixed-top-n.
 /// <c>MaxRounds</c> caps the rounds of the <c>algorithm-1</c> stop policy (absent in older payloads: 10).
-/// <c>Strategy</c> and <c>StopPolicy</c> travel as their spec spellings ("dynamic", "algorithm-1").</summary>
+/// <c>Strategy</c> and <c>StopPolicy</c> travel as their spec spellings ("dynamic", "algorithm-1"). <c>Schedule</c>: the
+/// phase schedule the trial follows; absent for dynamic and fixed-top-n, whose schedules follow from the other fields
+/// (<see cref="BuiltInSchedules.Dynamic"/>, <see cref="BuiltInSchedules.FixedTopN"/>), so their journals stay as
+/// they were.</summary>
 public sealed record TrialStarted(
     Strategy Strategy,
     string Backbone,
@@ -38,13 +43,15 @@ public sealed record TrialStarted(
     StopPolicy StopPolicy,
     double MinDelta,
     int Seed,
-    int MaxRounds = 10) : TrialEvent;
+    int MaxRounds = 10,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PhaseSchedule? Schedule = null) : TrialEvent;
 
 /// <summary>One epoch trained and validated. <c>LearningRate</c> and <c>UnfrozenGroups</c> are those in force
 /// during the epoch; <c>PatienceCounter</c> is the value after this epoch's improvement check (a following
 /// <see cref="GroupsUnfrozen"/> resets it to 0). <c>FeatureCacheHits</c> and <c>FeatureCacheMisses</c> count the
 /// epoch's training and validation images whose frozen-layer output came from the engine's cache or was computed
-/// (absent in older payloads: 0).</summary>
+/// (absent in older payloads: 0). <c>TrainableGroups</c>: the backbone groups that trained in the epoch (0 =
+/// shallowest); absent for dynamic and fixed-top-n, where they are always the deepest <c>UnfrozenGroups</c>.</summary>
 public sealed record EpochCompleted(
     int Epoch,
     double TrainLoss,
@@ -56,14 +63,18 @@ public sealed record EpochCompleted(
     int PatienceCounter,
     double Seconds,
     long FeatureCacheHits = 0,
-    long FeatureCacheMisses = 0) : TrialEvent;
+    long FeatureCacheMisses = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] GroupSet? TrainableGroups = null) : TrialEvent;
 
 /// <summary>Validation loss improved; the weights of this epoch are the new best, saved as <c>Checkpoint</c>.</summary>
 public sealed record BestImproved(int Epoch, double ValLoss, string Checkpoint, string Sha256) : TrialEvent;
 
-/// <summary>Plateau detected: unfrozen groups go from <c>From</c> to <c>To</c>, the new rate is <c>LearningRate</c>,
-/// the optimizer state is reset and the patience counter returns to 0.</summary>
-public sealed record GroupsUnfrozen(int Epoch, int From, int To, double LearningRate) : TrialEvent;
+/// <summary>The next phase of the schedule begins (for dynamic, a plateau was detected): the count of trainable groups
+/// goes from <c>From</c> to <c>To</c>, the new rate is <c>LearningRate</c>, the optimizer state is reset unless the
+/// phase says otherwise and the patience counter returns to 0. <c>TrainableGroups</c>: the groups of the new phase,
+/// absent for dynamic and fixed-top-n (the deepest <c>To</c>).</summary>
+public sealed record GroupsUnfrozen(int Epoch, int From, int To, double LearningRate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] GroupSet? TrainableGroups = null) : TrialEvent;
 
 /// <summary>Weights were put back to those of <c>BestEpoch</c> at the end of <c>Epoch</c>.</summary>
 public sealed record BestWeightsRestored(int Epoch, int BestEpoch) : TrialEvent;

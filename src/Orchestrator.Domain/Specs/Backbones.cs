@@ -20,6 +20,19 @@ public static class Backbones
     public static readonly IReadOnlyList<string> Paper =
         [Xception, DenseNet121, EfficientNetV2S, InceptionV3, MobileNetV2, ResNet50, Vgg16];
 
+    /// <summary>The backbone's layer groups L, as the engine cuts it (README, "Backbones"; an engine test pins each
+    /// against the engine), so that a spec's group indices are checked before anything is stored.</summary>
+    public static int GroupCount(string backbone) => backbone switch
+    {
+        LightweightCnn => 4,
+        MobileNetV2 => 7,
+        DenseNet121 or ResNet50 or Xception => 8,
+        EfficientNetV2S => 10,
+        InceptionV3 => 11,
+        Vgg16 => 13,
+        _ => throw new ArgumentException($"unknown backbone '{backbone}'", nameof(backbone)),
+    };
+
     /// <summary>The input size each backbone's ImageNet weights were trained at (timm and torchvision):
     /// 299 for Xception and InceptionV3, 384 for EfficientNetV2-S, 224 for the rest (the lightweight CNN included).</summary>
     public static int DefaultInputSize(string backbone) => backbone switch

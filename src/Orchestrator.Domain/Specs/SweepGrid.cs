@@ -6,6 +6,9 @@ public static class SweepGrid
     /// <summary>
     /// Dynamic: backbones x learningRate x patience x step x decay x epochs x seeds (FixedTopN = 0).
     /// Fixed-top-n: backbones x learningRate x patience x fixedTopN x epochs x seeds (Step = 0, Decay = 0).
+    /// Two-stage: x stageTwoRate; fixed-step: x step x unfreezeEvery; gradual: x discriminative; full, linear-probe and
+    /// chain-thaw: patience and epochs alone; custom: one trial per schedule the spec names, in spec order. The axes a
+    /// strategy does not use are 0 in its trials.
     /// Both times the normalization axis; a backbone's own lists (<see cref="HyperparameterGrid.For"/>) where the spec
     /// gives it some. Order: backbone, then strategy (both in spec order), then the hyperparameters
     /// as listed, normalization after epochs, seed innermost.
@@ -21,10 +24,16 @@ public static class SweepGrid
             foreach (var lr in h.LearningRate)
             foreach (var patience in h.Patience)
             {
+                var none = new Shape();
                 var shapes = strategy switch
                 {
-                    Strategy.Dynamic => from step in h.Step from decay in h.Decay select (Step: step, Decay: decay, TopN: 0),
-                    Strategy.FixedTopN => h.FixedTopN.Select(n => (Step: 0, Decay: 0.0, TopN: n)),
+                    Strategy.Dynamic => from step in h.Step from decay in h.Decay select none with { Step = step, Decay = decay },
+                    Strategy.FixedTopN => h.FixedTopN.Select(n => none with { TopN = n }),
+                    Strategy.TwoStage => h.StageTwoRateAxis.Select(r => none with { StageTwoRate = r }),
+                    Strategy.FixedStep => from step in h.Step from every in h.UnfreezeEveryAxis select none with { Step = step, UnfreezeEvery = every },
+                    Strategy.Gradual => h.DiscriminativeAxis.Select(d => none with { Discriminative = d }),
+                    Strategy.Custom => (spec.Schedules ?? []).Select(s => none with { Schedule = s }),
+                    _ => [none],
                 };
                 foreach (var shape in shapes)
                 foreach (var epochs in h.Epochs)
@@ -34,7 +43,8 @@ public static class SweepGrid
                     var trial = new TrialSpec(spec.Name, backbone, strategy, lr, patience, shape.Step, shape.Decay, epochs,
                         shape.TopN, h.MinDelta, spec.StopPolicy, spec.MaxRounds, spec.Optimizer, spec.BatchSize,
                         spec.InputSizes[backbone], seed, spec.Data, spec.ClassBalance,
-                        spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare);
+                        spec.Weights?.GetValueOrDefault(backbone), normalization, spec.Augmentation, spec.MinorityShare,
+                        shape.UnfreezeEvery, shape.StageTwoRate, shape.Discriminative, shape.Schedule);
                     var json = TrialSpecJson.Canonical(trial);
                     trials.Add(new PlannedTrial(Ids.TrialIdFromCanonical(json), trial, json));
                 }
@@ -42,4 +52,8 @@ public static class SweepGrid
         }
         return trials;
     }
+
+    /// <summary>A strategy's own hyperparameters in one trial; 0 where it has none.</summary>
+    private sealed record Shape(int Step = 0, double Decay = 0, int TopN = 0, int UnfreezeEvery = 0, double StageTwoRate = 0,
+        double Discriminative = 0, Strategies.UserSchedule? Schedule = null);
 }

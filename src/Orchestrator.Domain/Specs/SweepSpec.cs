@@ -12,13 +12,25 @@ public sealed record HyperparameterGrid(
     IReadOnlyList<int> FixedTopN,
     double MinDelta,
     IReadOnlyList<Normalization>? Normalization = null,
-    IReadOnlyDictionary<string, HyperparameterGrid>? ByBackbone = null)
+    IReadOnlyDictionary<string, HyperparameterGrid>? ByBackbone = null,
+    IReadOnlyList<int>? UnfreezeEvery = null,
+    IReadOnlyList<double>? StageTwoRate = null,
+    IReadOnlyList<double>? Discriminative = null)
 {
     /// <summary>The axes of a backbone's trials: these, with the lists the spec gives that backbone in their place.</summary>
     public HyperparameterGrid For(string backbone) => ByBackbone?.GetValueOrDefault(backbone) ?? this;
 
     /// <summary>The normalization axis; <see cref="Specs.Normalization.Backbone"/> alone when the spec names none.</summary>
     public IReadOnlyList<Normalization> NormalizationAxis => Normalization ?? [Specs.Normalization.Backbone];
+
+    /// <summary>Fixed-step's epochs between unfreezes; <see cref="Strategies.BuiltInSchedules.DefaultUnfreezeEvery"/> alone by default.</summary>
+    public IReadOnlyList<int> UnfreezeEveryAxis => UnfreezeEvery ?? [Strategies.BuiltInSchedules.DefaultUnfreezeEvery];
+
+    /// <summary>Two-stage's rate factor for its second stage; <see cref="Strategies.BuiltInSchedules.DefaultStageTwoRate"/> alone by default.</summary>
+    public IReadOnlyList<double> StageTwoRateAxis => StageTwoRate ?? [Strategies.BuiltInSchedules.DefaultStageTwoRate];
+
+    /// <summary>Gradual's per-group rate divisor; <see cref="Strategies.BuiltInSchedules.DefaultDiscriminative"/> alone by default.</summary>
+    public IReadOnlyList<double> DiscriminativeAxis => Discriminative ?? [Strategies.BuiltInSchedules.DefaultDiscriminative];
 }
 
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
@@ -39,7 +51,8 @@ public sealed record SweepSpec(
     ClassBalance ClassBalance = ClassBalance.Sampler,
     IReadOnlyDictionary<string, string>? Weights = null,
     string Augmentation = Augmentations.None,
-    double MinorityShare = 0);
+    double MinorityShare = 0,
+    IReadOnlyList<Strategies.UserSchedule>? Schedules = null);
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<Optimizer>))]
 public enum Optimizer

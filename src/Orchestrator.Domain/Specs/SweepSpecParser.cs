@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Orchestrator.Domain.Strategies;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -13,11 +14,17 @@ public static partial class SweepSpecParser
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters", "schedules"];
+    private static readonly string[] ScheduleKeys = ["phases", "batchNorm"];
+    private static readonly string[] PhaseKeys = ["trains", "until", "rate", "discriminative", "restoreBest", "resetOptimizer"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
     private static readonly string[] SynthesizeKeys = ["images", "size", "seed"];
     private static readonly string[] HyperparameterKeys =
-        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta", "normalization"];
+        ["learningRate", "patience", "step", "decay", "epochs", "fixedTopN", "minDelta", "normalization", "unfreezeEvery",
+            "stageTwoRate", "discriminative"];
+
+    /// <summary>The strategies of a spec that names none: the two the paper compares.</summary>
+    private static readonly Strategy[] DefaultStrategies = [Strategy.Dynamic, Strategy.FixedTopN];
 
     [GeneratedRegex("^[a-z0-9._-]+$")]
     private static partial Regex NamePattern();
@@ -36,7 +43,8 @@ public static partial class SweepSpecParser
         var backbones = top.List("backbones", ParseString, null,
             b => Backbones.Supported.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Supported)})")
             ?? throw Fail("backbones", "is required");
-        var strategies = top.List("strategies", Choice<Strategy>("strategy"), Enum.GetValues<Strategy>(), _ => null)!;
+        var defined = ParseSchedules(top.Optional("schedules"), backbones);
+        var (strategies, schedules) = ParseStrategies(top, defined);
         var seeds = top.List("seeds", ParseInt, [1], _ => null)!;
 
         var inputSizes = ParseInputSizes(top.Optional("inputSize"), backbones);
@@ -60,8 +68,122 @@ public static partial class SweepSpecParser
         var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
 
         return new SweepSpec(name, data, backbones, strategies, seeds, inputSizes, batchSize, optimizer,
-            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare);
+            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare, schedules.Count > 0 ? schedules : null);
     }
+
+    /// <summary>`strategies:` names built-in strategies and schedules defined under `schedules:`; each schedule
+    /// is a custom strategy of its own, in the order named.</summary>
+    private static (List<Strategy> Strategies, List<UserSchedule> Schedules) ParseStrategies(Section top, IReadOnlyDictionary<string, UserSchedule> defined)
+    {
+        var names = top.List("strategies", ParseString, null, _ => null);
+        if (names is null) return ([.. DefaultStrategies], []);
+        var strategies = new List<Strategy>();
+        var schedules = new List<UserSchedule>();
+        foreach (var name in names)
+        {
+            if (name != Strategy.Custom.ToSpecString() && SpecSpelling<Strategy>.TryParse(name, out var builtIn)) strategies.Add(builtIn);
+            else if (defined.TryGetValue(name, out var schedule))
+            {
+                if (!strategies.Contains(Strategy.Custom)) strategies.Add(Strategy.Custom);
+                schedules.Add(schedule);
+            }
+            else
+            {
+                var builtIns = SpecSpelling<Strategy>.All.Where(n => n != Strategy.Custom.ToSpecString());
+                var own = defined.Count > 0 ? $"; schedules: {string.Join(", ", defined.Keys)}" : "";
+                throw Fail("strategies", $"unknown strategy '{name}' (supported: {string.Join(", ", builtIns)}{own})");
+            }
+        }
+        return (strategies, schedules);
+    }
+
+    /// <summary>`schedules:` maps a name to a phase schedule; every group it names must exist in every backbone.</summary>
+    private static Dictionary<string, UserSchedule> ParseSchedules(YamlNode? node, IReadOnlyList<string> backbones)
+    {
+        var defined = new Dictionary<string, UserSchedule>(StringComparer.Ordinal);
+        if (node is null) return defined;
+        foreach (var (keyNode, value) in AsMapping(node, "schedules").Children)
+        {
+            var name = ScalarText(keyNode, "schedules");
+            var path = $"schedules.{name}";
+            if (!NamePattern().IsMatch(name) || SpecSpelling<Strategy>.TryParse(name, out _))
+                throw Fail(path, $"'{name}' is not a schedule name (lowercase letters, digits, '.', '_' and '-'; not a built-in strategy)");
+            if (defined.ContainsKey(name)) throw Fail(path, "duplicate schedule");
+            var section = new Section(AsMapping(value, path), path + ".", ScheduleKeys);
+            var batchNorm = section.Choice("batchNorm", "BatchNorm policy", BatchNormPolicy.Frozen);
+            if (section.Optional("phases") is not YamlSequenceNode { Children.Count: > 0 } phaseNodes)
+                throw Fail(path + ".phases", "is required: a list of phases, each with `trains` and `until`");
+            var phases = phaseNodes.Children.Select((p, i) => ParsePhase(p, $"{path}.phases[{i + 1}]", backbones)).ToList();
+            for (var i = 0; i < phases.Count - 1; i++)
+                if (phases[i].End.Kind == PhaseEndKind.Never)
+                    throw Fail($"{path}.phases[{i + 1}].until", "only the last phase may run until `never`: no phase would follow it");
+            defined[name] = new UserSchedule(name, phases, batchNorm);
+        }
+        return defined;
+    }
+
+    private static PhaseTemplate ParsePhase(YamlNode node, string path, IReadOnlyList<string> backbones)
+    {
+        var phase = new Section(AsMapping(node, path), path + ".", PhaseKeys);
+        var trains = ParseGroupChoice(phase.Optional("trains") ?? throw Fail(path + ".trains",
+            "is required: none, all, deepest N, group I or a list of group indices"), path + ".trains");
+        foreach (var backbone in backbones)
+            if (trains.ProblemFor(Backbones.GroupCount(backbone)) is { } problem)
+                throw Fail(path + ".trains", $"{problem} of {backbone}");
+        var until = phase.String("until") ?? throw Fail(path + ".until", "is required: the phase has no end (plateau, plateau N, epochs N or never)");
+        var end = ParsePhaseEnd(until, path + ".until");
+        var rate = phase.Optional("rate") is { } r ? ParseDouble(r, path + ".rate") : 1;
+        if (!(rate > 0)) throw Fail(path + ".rate", $"{Format(rate)} is invalid (a factor of the rate, > 0)");
+        var discriminative = phase.Optional("discriminative") is { } d ? ParseDouble(d, path + ".discriminative") : 1;
+        if (!(discriminative >= 1)) throw Fail(path + ".discriminative", $"{Format(discriminative)} is invalid (must be >= 1)");
+        return new PhaseTemplate(trains, end, rate, discriminative,
+            phase.Optional("restoreBest") is { } rb && ParseBool(rb, path + ".restoreBest"),
+            phase.Optional("resetOptimizer") is not { } ro || ParseBool(ro, path + ".resetOptimizer"));
+    }
+
+    private static GroupChoice ParseGroupChoice(YamlNode node, string path)
+    {
+        if (node is YamlSequenceNode seq)
+        {
+            var indices = seq.Children.Select(c => ParseInt(c, path)).ToList();
+            if (indices.Any(i => i < 0)) throw Fail(path, "a group index must be >= 0 (0 = shallowest)");
+            if (indices.Distinct().Count() != indices.Count) throw Fail(path, "a group is listed twice");
+            return new GroupChoice(GroupChoiceKind.Listed, Groups: GroupSet.Of(indices));
+        }
+        var words = ScalarText(node, path).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int Count(string what) => words.Length == 2 && int.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n : throw Fail(path, $"'{string.Join(' ', words)}' is invalid ({what} N, N a whole number >= 0)");
+        return words switch
+        {
+            ["none"] => new GroupChoice(GroupChoiceKind.None),
+            ["all"] => new GroupChoice(GroupChoiceKind.All),
+            ["deepest", ..] => new GroupChoice(GroupChoiceKind.Deepest, Count("deepest")),
+            ["group", ..] => new GroupChoice(GroupChoiceKind.Listed, Groups: GroupSet.Of([Count("group")])),
+            _ => throw Fail(path, $"'{string.Join(' ', words)}' is invalid (none, all, deepest N, group I or a list of group indices)"),
+        };
+    }
+
+    private static PhaseEnd ParsePhaseEnd(string text, string path)
+    {
+        var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int Count() => int.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1
+            ? n : throw Fail(path, $"'{text}' is invalid (the count must be a whole number >= 1)");
+        return words switch
+        {
+            ["plateau"] => PhaseEnd.Plateau(0),
+            ["plateau", _] => PhaseEnd.Plateau(Count()),
+            ["epochs", _] => PhaseEnd.AfterEpochs(Count()),
+            ["never"] => PhaseEnd.Never,
+            _ => throw Fail(path, $"'{text}' is not an end (plateau, plateau N, epochs N or never)"),
+        };
+    }
+
+    private static bool ParseBool(YamlNode node, string path) => ScalarText(node, path) switch
+    {
+        "true" => true,
+        "false" => false,
+        var other => throw Fail(path, $"'{other}' is not true or false"),
+    };
 
     /// <summary>`inputSize: 128` for every backbone, or a mapping of backbone (or `default`) to size; a backbone
     /// given neither takes the size its weights were trained at (<see cref="Backbones.DefaultInputSize"/>).</summary>
@@ -177,12 +299,22 @@ public static partial class SweepSpecParser
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
         var normalization = Axis(h, "normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
+        var unfreezeEvery = Axis(h, "unfreezeEvery", ParseInt, [BuiltInSchedules.DefaultUnfreezeEvery],
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
+        var stageTwoRate = Axis(h, "stageTwoRate", ParseDouble, [BuiltInSchedules.DefaultStageTwoRate],
+            v => v > 0 ? null : Invalid(v, "must be > 0"));
+        var discriminative = Axis(h, "discriminative", ParseDouble, [BuiltInSchedules.DefaultDiscriminative],
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
 
         HyperparameterGrid GridFor(string? backbone) => new(learningRate.For(backbone), patience.For(backbone),
             step.For(backbone), decay.For(backbone), epochs.For(backbone), fixedTopN.For(backbone), minDelta,
-            normalization.For(backbone));
+            normalization.For(backbone), null, unfreezeEvery.For(backbone), stageTwoRate.For(backbone), discriminative.For(backbone));
         var all = GridFor(null);
-        var named = new[] { learningRate.Named, patience.Named, step.Named, decay.Named, epochs.Named, fixedTopN.Named, normalization.Named }
+        var named = new[]
+            {
+                learningRate.Named, patience.Named, step.Named, decay.Named, epochs.Named, fixedTopN.Named, normalization.Named,
+                unfreezeEvery.Named, stageTwoRate.Named, discriminative.Named,
+            }
             .SelectMany(n => n).Distinct().ToList();
         return named.Count == 0 ? all : all with { ByBackbone = named.ToDictionary(b => b, b => GridFor(b), StringComparer.Ordinal) };
     }

@@ -7,6 +7,14 @@ public enum Strategy
 {
     [JsonStringEnumMemberName("dynamic")] Dynamic,
     [JsonStringEnumMemberName("fixed-top-n")] FixedTopN,
+    [JsonStringEnumMemberName("full")] Full,
+    [JsonStringEnumMemberName("linear-probe")] LinearProbe,
+    [JsonStringEnumMemberName("two-stage")] TwoStage,
+    [JsonStringEnumMemberName("fixed-step")] FixedStep,
+    [JsonStringEnumMemberName("gradual")] Gradual,
+    [JsonStringEnumMemberName("chain-thaw")] ChainThaw,
+    /// <summary>A schedule the spec defines under <c>schedules:</c> (<see cref="TrialSpec.Schedule"/>).</summary>
+    [JsonStringEnumMemberName("custom")] Custom,
 }
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<StopPolicy>))]
@@ -38,7 +46,9 @@ public sealed record DataSpec(string Path, SynthesizeSpec? Synthesize);
 public sealed record SynthesizeSpec(int Images, int Size, int Seed);
 
 /// <summary>One cell of the sweep grid: everything a worker needs to run the trial. <c>Weights</c>: the pretrained
-/// backbone weights file the trial starts from, or null for a seeded random initialisation.</summary>
+/// backbone weights file the trial starts from, or null for a seeded random initialisation. <c>UnfreezeEvery</c>
+/// (fixed-step), <c>StageTwoRate</c> (two-stage) and <c>Discriminative</c> (gradual) are 0 for the strategies that do
+/// not use them (see <see cref="Strategies.BuiltInSchedules"/>). <c>Schedule</c>: the user schedule of a custom trial.</summary>
 public sealed record TrialSpec(
     string Sweep,
     string Backbone,
@@ -61,4 +71,8 @@ public sealed record TrialSpec(
     string? Weights = null,
     Normalization Normalization = Normalization.Backbone,
     string Augmentation = Augmentations.None,
-    double MinorityShare = 0);
+    double MinorityShare = 0,
+    int UnfreezeEvery = 0,
+    double StageTwoRate = 0,
+    double Discriminative = 0,
+    Strategies.UserSchedule? Schedule = null);

@@ -25,6 +25,12 @@ public static class TrialSpecJson
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
 
+    // Records serialize in declaration order; doubles in their shortest round-trippable form.
+    private static readonly JsonSerializerOptions ScheduleOptions = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     public static string Canonical(TrialSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -55,6 +61,14 @@ public static class TrialSpecJson
             if (spec.Normalization != Normalization.Backbone) w.WriteString("normalization", spec.Normalization.ToSpecString());
             if (spec.Augmentation != Augmentations.None) w.WriteString("augmentation", spec.Augmentation);
             if (spec.MinorityShare != 0) WriteDouble(w, "minorityShare", spec.MinorityShare);
+            if (spec.UnfreezeEvery != 0) w.WriteNumber("unfreezeEvery", spec.UnfreezeEvery);
+            if (spec.StageTwoRate != 0) WriteDouble(w, "stageTwoRate", spec.StageTwoRate);
+            if (spec.Discriminative != 0) WriteDouble(w, "discriminative", spec.Discriminative);
+            if (spec.Schedule is not null)
+            {
+                w.WritePropertyName("schedule");
+                JsonSerializer.Serialize(w, spec.Schedule, ScheduleOptions);
+            }
             w.WriteStartObject("data");
             w.WriteString("path", spec.Data.Path);
             if (spec.Data.Synthesize is { } synth)

@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Strategies;
+
 namespace Orchestrator.Domain.Training;
 
 /// <summary>Progress inside one pass over data: batches done of total, running mean loss.</summary>
@@ -26,6 +28,30 @@ public interface ITrainer : IDisposable
     void SetTrainable(int unfrozenGroups);
     void SetLearningRate(double learningRate);
     void ResetOptimizer();
+
+    /// <summary>
+    /// <paramref name="groups"/> and the head trainable, the other groups frozen; the head at
+    /// <paramref name="learningRate"/>, group i at learningRate / discriminative^(d - i), d the deepest group that
+    /// trains. The optimizer state is kept. An engine that only freezes a prefix at one rate refuses anything else.
+    /// </summary>
+    /// <exception cref="NotSupportedException">This engine cannot train that set, or at those rates.</exception>
+    void SetTrainableGroups(GroupSet groups, double learningRate, double discriminative)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        if (!groups.IsDeepestOf(GroupCount) || discriminative != 1)
+            throw new NotSupportedException($"this engine trains only the deepest groups at one rate, not groups {groups} " +
+                $"with a discriminative factor of {discriminative}");
+        SetTrainable(groups.Count);
+        SetLearningRate(learningRate);
+    }
+
+    /// <summary>Whether BatchNorm layers update their running statistics while training (false, the default: they
+    /// stay in eval mode, as the paper trains).</summary>
+    /// <exception cref="NotSupportedException">This engine keeps them frozen.</exception>
+    void SetBatchNormUpdates(bool update)
+    {
+        if (update) throw new NotSupportedException("this engine keeps BatchNorm running statistics frozen");
+    }
 
     /// <summary>Trains one epoch over the given sample order (indices into the dataset, repeats allowed),
     /// batch by batch; returns the mean training loss. Cancellation is checked between batches.</summary>

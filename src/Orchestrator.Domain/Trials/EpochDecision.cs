@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
@@ -10,7 +11,8 @@ namespace Orchestrator.Domain.Trials;
 /// </summary>
 /// <param name="Completed">The epoch's figures: rate and unfrozen groups in force during it, patience after the check.</param>
 /// <param name="Improved">The val loss is the new best; its weights are saved as <see cref="BestCheckpointName"/>.</param>
-/// <param name="Unfreeze">A plateau with groups left: unfreeze, then restore the best weights.</param>
+/// <param name="Unfreeze">The schedule's next phase begins (dynamic: a plateau with groups left): its groups become
+/// trainable, then, if the phase says so, the best weights are put back.</param>
 /// <param name="StopReason">One of <see cref="StopReasons"/> if training ends with this epoch, else null.</param>
 /// <exception cref="ArgumentException">The combination is not one the decider makes.</exception>
 public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, string? StopReason)
@@ -42,8 +44,8 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
         if (BestCheckpointName is { } best) effects.Add(new EpochEffect.SaveBest(best));
         if (Unfreeze is { } u)
         {
-            effects.Add(new EpochEffect.Unfreeze(u.To, u.LearningRate));
-            effects.Add(new EpochEffect.RestoreBest(u.RestoreBestEpoch));
+            effects.Add(new EpochEffect.Unfreeze(u.To, u.LearningRate, u.Trainable, u.Discriminative, u.ResetsOptimizer));
+            if (u.RestoresBest) effects.Add(new EpochEffect.RestoreBest(u.RestoreBestEpoch));
         }
         if (CheckpointName is { } checkpoint) effects.Add(new EpochEffect.SaveCheckpoint(checkpoint, Epoch));
         return effects;
@@ -61,13 +63,15 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
             throw new ArgumentException($"epoch {epoch}: an epoch without improvement counts towards patience", nameof(Completed));
         if (unfreeze is not null)
         {
-            // An unfreeze follows a plateau, which an improvement in the same epoch rules out.
-            if (improved)
-                throw new ArgumentException($"epoch {epoch}: an improving epoch cannot unfreeze", nameof(Unfreeze));
+            // A phase that ends on a plateau ends on an epoch that did not improve; one that ends after a count of
+            // epochs may end on an improving one, whose weights are then the best to restore.
+            var bestEpoch = improved ? epoch : unfreeze.RestoreBestEpoch;
+            if (improved && unfreeze.RestoresBest && unfreeze.RestoreBestEpoch != epoch)
+                throw new ArgumentException($"epoch {epoch}: an improving epoch cannot restore older weights", nameof(Unfreeze));
             if (unfreeze.From != completed.UnfrozenGroups)
                 throw new ArgumentException($"epoch {epoch}: unfreeze from {unfreeze.From}, " +
                     $"but {completed.UnfrozenGroups} groups were unfrozen", nameof(Unfreeze));
-            if (unfreeze.RestoreBestEpoch >= epoch)
+            if (bestEpoch > epoch || (!improved && bestEpoch == epoch))
                 throw new ArgumentException(
                     $"epoch {epoch}: cannot restore the best weights of epoch {unfreeze.RestoreBestEpoch}", nameof(Unfreeze));
         }
@@ -77,14 +81,24 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
 }
 
 /// <summary>
-/// Unfrozen groups go from <see cref="From"/> to <see cref="To"/> with the new rate <see cref="LearningRate"/>; then the
-/// weights go back to those of <see cref="RestoreBestEpoch"/> (0: the initial weights, no epoch improved yet).
+/// The next phase begins: the count of trainable groups goes from <see cref="From"/> to <see cref="To"/> with the new
+/// rate <see cref="LearningRate"/>; then, if <see cref="RestoresBest"/>, the weights go back to those of
+/// <see cref="RestoreBestEpoch"/> (0: the initial weights, no epoch improved yet). <see cref="Trainable"/>: the groups
+/// that train, when the journal names them (null: the deepest <see cref="To"/>, as dynamic and fixed-top-n journal it);
+/// without them the count must grow. <see cref="Discriminative"/>: the new phase's per-group rate divisor.
 /// </summary>
-public sealed record GroupUnfreeze(int From, int To, double LearningRate, int RestoreBestEpoch)
+public sealed record GroupUnfreeze(int From, int To, double LearningRate, int RestoreBestEpoch, GroupSet? Trainable = null,
+    double Discriminative = 1, bool ResetsOptimizer = true, bool RestoresBest = true)
 {
     // Get-only, so that neither the constructor nor `with` makes the groups shrink or an epoch negative.
     public int From { get; } = From >= 0 ? From : throw new ArgumentOutOfRangeException(nameof(From), From, "must not be negative");
-    public int To { get; } = To > From ? To : throw new ArgumentOutOfRangeException(nameof(To), To, $"must exceed From ({From})");
+    public int To { get; } = Trainable is not null ? (Trainable.Count == To ? To
+            : throw new ArgumentOutOfRangeException(nameof(To), To, $"must be the count of {Trainable}"))
+        : To > From ? To : throw new ArgumentOutOfRangeException(nameof(To), To, $"must exceed From ({From})");
+    public GroupSet? Trainable { get; } = Trainable;
+    public double Discriminative { get; } = Discriminative;
+    public bool ResetsOptimizer { get; } = ResetsOptimizer;
+    public bool RestoresBest { get; } = RestoresBest;
     public int RestoreBestEpoch { get; } = RestoreBestEpoch >= 0 ? RestoreBestEpoch
         : throw new ArgumentOutOfRangeException(nameof(RestoreBestEpoch), RestoreBestEpoch, "must not be negative");
 }
@@ -99,8 +113,11 @@ public abstract record EpochEffect
     /// <see cref="EffectResults.Best"/>.</summary>
     public sealed record SaveBest(string Checkpoint) : EpochEffect;
 
-    /// <summary>Make <c>To</c> groups trainable, set the rate to <c>LearningRate</c> and reset the optimizer state.</summary>
-    public sealed record Unfreeze(int To, double LearningRate) : EpochEffect;
+    /// <summary>Make <c>Trainable</c> (null: the deepest <c>To</c>) groups trainable, set the rate to
+    /// <c>LearningRate</c> with <c>Discriminative</c> per-group rates, and reset the optimizer state if
+    /// <c>ResetOptimizer</c>.</summary>
+    public sealed record Unfreeze(int To, double LearningRate, GroupSet? Trainable = null, double Discriminative = 1,
+        bool ResetOptimizer = true) : EpochEffect;
 
     /// <summary>Put the remembered best weights (those of <c>BestEpoch</c>) back.</summary>
     public sealed record RestoreBest(int BestEpoch) : EpochEffect;

@@ -24,7 +24,7 @@ public static class EpochEvents
 {
     /// <summary>
     /// The epoch's events, in order: <see cref="EpochCompleted"/>; <see cref="BestImproved"/> if improved;
-    /// <see cref="GroupsUnfrozen"/> then <see cref="BestWeightsRestored"/> on an unfreeze; <see cref="TrainingStopped"/>
+    /// <see cref="GroupsUnfrozen"/> on a new phase, then <see cref="BestWeightsRestored"/> if it restores; <see cref="TrainingStopped"/>
     /// if training stops, otherwise <see cref="CheckpointSaved"/> last.
     /// </summary>
     /// <exception cref="ArgumentException">A file the decision called for is missing from <paramref name="results"/>,
@@ -42,8 +42,8 @@ public static class EpochEvents
             events.Add(new BestImproved(epoch, decision.Completed.ValLoss, best.Name, best.Sha256));
         if (decision.Unfreeze is { } u)
         {
-            events.Add(new GroupsUnfrozen(epoch, u.From, u.To, u.LearningRate));
-            events.Add(new BestWeightsRestored(epoch, u.RestoreBestEpoch));
+            events.Add(new GroupsUnfrozen(epoch, u.From, u.To, u.LearningRate, u.Trainable));
+            if (u.RestoresBest) events.Add(new BestWeightsRestored(epoch, u.RestoreBestEpoch));
         }
         if (decision.StopReason is { } reason) events.Add(new TrainingStopped(epoch, reason));
         if (checkpoint is not null) events.Add(new CheckpointSaved(epoch, checkpoint.Name, checkpoint.Sha256));

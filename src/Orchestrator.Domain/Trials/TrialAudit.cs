@@ -1,13 +1,16 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
 /// <summary>
-/// Checks a trial's journal against Algorithm 1 (design.md semantics), independently of the decider that
-/// wrote it: unfreezing only after p epochs without improvement, to = min(from + k, L), the new rate
-/// = old x (1 - decay), a restore to the best epoch at each unfreeze, the patience counter, the stop rule,
-/// and the best epoch reported at the end. Returns the violations found, empty for a sound journal.
+/// Checks a trial's journal against its own phase schedule (for dynamic, Algorithm 1 with design.md's semantics),
+/// independently of the decider that wrote it: a new phase only when the current one ends (a plateau of its
+/// patience, or its count of epochs), to the groups of the next phase (dynamic: min(from + k, L)), the new rate
+/// = old x the phase's factor (dynamic: 1 - decay), a restore to the best epoch where the phase restores, the groups
+/// that trained each epoch, the patience counter, the stop rule, and the best epoch reported at the end. Returns the
+/// violations found, empty for a sound journal.
 /// </summary>
 public static class TrialAudit
 {
@@ -27,13 +30,26 @@ public static class TrialAudit
             return problems;
         }
 
-        var dynamic = start.Strategy == Strategy.Dynamic;
+        var schedule = start.Schedule;
+        var plan = schedule ?? (start.Strategy == Strategy.Dynamic
+            ? BuiltInSchedules.Dynamic(start.Groups, start.Patience, Math.Max(start.Step, 1), start.Decay, start.StopPolicy)
+            : BuiltInSchedules.FixedTopN(start.Groups, start.InitialUnfrozenGroups, start.Patience));
+        if (plan.Problems(start.Groups) is { Count: > 0 } impossible)
+        {
+            problems.AddRange(impossible.Select(p => "schedule: " + p));
+            return problems;
+        }
+        if (start.InitialUnfrozenGroups != plan[0].Trains.Count)
+            problems.Add($"TrialStarted: initialUnfrozenGroups {start.InitialUnfrozenGroups}, the first phase trains {plan[0].Trains}");
+        var phase = 0;
+        var phaseStart = 0;
         var m = start.InitialUnfrozenGroups;
         var lr = start.LearningRate;
         var best = double.PositiveInfinity;
         var bestEpoch = 0;
         var patience = 0;
         var epoch = 0;
+        var phaseEnded = false;
         var mustStop = false;
         var stopped = false;
 
@@ -49,6 +65,7 @@ public static class TrialAudit
                     if (c.Epoch != epoch + 1) problems.Add($"epoch {c.Epoch} follows epoch {epoch}");
                     epoch = c.Epoch;
                     if (c.UnfrozenGroups != m) problems.Add($"epoch {epoch}: unfrozenGroups {c.UnfrozenGroups}, expected {m}");
+                    CheckGroups(problems, $"epoch {epoch}: trainableGroups", c.TrainableGroups, schedule, plan[phase].Trains);
                     if (!Close(c.LearningRate, lr)) problems.Add($"epoch {epoch}: learningRate {c.LearningRate}, expected {lr}");
                     var improved = c.ValLoss < best - start.MinDelta;
                     patience = improved ? 0 : patience + 1;
@@ -61,28 +78,44 @@ public static class TrialAudit
                         if (next is not BestImproved b || b.Epoch != epoch || b.ValLoss != c.ValLoss)
                             problems.Add($"epoch {epoch}: validation loss improved but no BestImproved follows");
                     }
-                    var plateau = patience >= start.Patience;
-                    var unfreezeDue = dynamic && plateau && m < start.Groups;
+                    var end = plan[phase].End;
+                    phaseEnded = end.IsReached(patience, epoch - phaseStart);
+                    var unfreezeDue = phaseEnded && phase < plan.LastPhase;
                     var unfreezes = events.Skip(i + 1).TakeWhile(x => x is not EpochCompleted).OfType<GroupsUnfrozen>().Any();
                     if (unfreezeDue != unfreezes)
                         problems.Add(unfreezeDue
-                            ? $"epoch {epoch}: {patience} epochs without improvement (p = {start.Patience}) but no unfreeze"
-                            : $"epoch {epoch}: unfreeze without a plateau (patience {patience}, p = {start.Patience}, m = {m} of {start.Groups})");
-                    mustStop = StopDue(start, epoch, m, plateau, unfreezeDue);
+                            ? $"epoch {epoch}: phase {phase + 1} ended ({end}; patience {patience}) but no unfreeze"
+                            : $"epoch {epoch}: unfreeze without a plateau or the end of a phase (patience {patience}, phase {phase + 1}: {end}, m = {m} of {start.Groups})");
+                    mustStop = StopDue(start, plan, epoch, phaseEnded && phase == plan.LastPhase, phase == plan.LastPhase);
                     break;
                 case BestImproved b when b.Epoch != epoch:
                     problems.Add($"BestImproved for epoch {b.Epoch} after epoch {epoch}");
                     break;
                 case GroupsUnfrozen u:
-                    var expectedTo = Math.Min(m + start.Step, start.Groups);
+                    if (phase == plan.LastPhase)
+                    {
+                        problems.Add($"epoch {epoch}: unfreeze after the last phase");
+                        break;
+                    }
+                    var entered = plan[phase + 1];
+                    var expectedTo = entered.Trains.Count;
                     if (u.From != m || u.To != expectedTo) problems.Add($"epoch {epoch}: unfreeze {u.From}->{u.To}, expected {m}->{expectedTo}");
-                    if (!Close(u.LearningRate, lr * (1 - start.Decay))) problems.Add($"epoch {epoch}: new rate {u.LearningRate}, expected {lr * (1 - start.Decay)}");
-                    if (i + 1 >= events.Count || events[i + 1] is not BestWeightsRestored r || r.BestEpoch != bestEpoch)
+                    CheckGroups(problems, $"epoch {epoch}: unfreeze to", u.TrainableGroups, schedule, entered.Trains);
+                    if (!Close(u.LearningRate, lr * entered.RateFactor)) problems.Add($"epoch {epoch}: new rate {u.LearningRate}, expected {lr * entered.RateFactor}");
+                    var restored = i + 1 < events.Count && events[i + 1] is BestWeightsRestored;
+                    if (entered.RestoreBest && (!restored || ((BestWeightsRestored)events[i + 1]).BestEpoch != bestEpoch))
                         problems.Add($"epoch {epoch}: unfreeze not followed by a restore to best epoch {bestEpoch}");
+                    if (!entered.RestoreBest && restored)
+                        problems.Add($"epoch {epoch}: best weights restored, which phase {phase + 2} does not do");
+                    phase++;
+                    phaseStart = epoch;
                     m = u.To;
                     lr = u.LearningRate;
                     patience = 0;
-                    mustStop = StopDue(start, epoch, m, plateau: false, unfrozeNow: true);
+                    mustStop = StopDue(start, plan, epoch, lastPhaseEnded: false, inLastPhase: phase == plan.LastPhase);
+                    break;
+                case BestWeightsRestored r when events[i - 1] is not GroupsUnfrozen:
+                    problems.Add($"epoch {r.Epoch}: best weights restored without a new phase");
                     break;
                 case TrainingStopped:
                     if (!mustStop) problems.Add($"training stopped after epoch {epoch} although the stop rule was not met");
@@ -98,15 +131,18 @@ public static class TrialAudit
         return problems;
     }
 
-    private static bool StopDue(TrialStarted start, int epoch, int m, bool plateau, bool unfrozeNow) =>
-        (start.Strategy, start.StopPolicy) switch
-        {
-            (Strategy.FixedTopN, _) => plateau || epoch >= start.MaxEpochs,
-            (Strategy.Dynamic, StopPolicy.Algorithm1) =>
-                epoch % start.MaxEpochs == 0 && (m >= start.Groups || epoch / start.MaxEpochs >= start.MaxRounds),
-            (Strategy.Dynamic, StopPolicy.PlateauAfterFullUnfreeze) =>
-                (plateau && !unfrozeNow && m >= start.Groups) || epoch >= start.MaxEpochs,
-        };
+    /// <summary>A journal that names its schedule names every group set; one that does not names none (its groups are
+    /// the deepest m, checked by the counts).</summary>
+    private static void CheckGroups(List<string> problems, string what, GroupSet? journaled, PhaseSchedule? schedule, GroupSet expected)
+    {
+        if (schedule is null && journaled is not null) problems.Add($"{what} {journaled}, which this strategy's journal does not name");
+        else if (schedule is not null && journaled != expected) problems.Add($"{what} {journaled?.ToString() ?? "absent"}, expected {expected}");
+    }
+
+    private static bool StopDue(TrialStarted start, PhaseSchedule plan, int epoch, bool lastPhaseEnded, bool inLastPhase) =>
+        plan.Stop == ScheduleStop.Algorithm1Rounds
+            ? epoch % start.MaxEpochs == 0 && (inLastPhase || epoch / start.MaxEpochs >= start.MaxRounds)
+            : lastPhaseEnded || epoch >= start.MaxEpochs;
 
     private static bool Close(double actual, double expected) =>
         Math.Abs(actual - expected) <= RelativeTolerance * Math.Max(Math.Abs(expected), 1e-300);

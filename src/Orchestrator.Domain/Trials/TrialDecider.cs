@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
@@ -11,32 +12,49 @@ public static class StopReasons
     public const string Algorithm1Complete = "algorithm-1-complete";
     public const string RoundLimit = "round-limit";
     public const string EarlyStopping = "early-stopping";
+    public const string ScheduleComplete = "schedule-complete";
+    public const string FinalPlateau = "final-phase-plateau";
 }
 
 /// <summary>
-/// The fine-tuning decisions: pure functions from (state, what the engine reported) to an <see cref="EpochDecision"/>.
-/// The runtime performs its effects, then journals the events <see cref="EpochEvents.Record"/> makes of it.
+/// The fine-tuning decisions: pure functions from (state, what the engine reported) to an <see cref="EpochDecision"/>,
+/// interpreting the trial's <see cref="PhaseSchedule"/>. The runtime performs its effects, then journals the events
+/// <see cref="EpochEvents.Record"/> makes of it.
 /// </summary>
 public static class TrialDecider
 {
     /// <summary>The first event of a trial whose backbone has <paramref name="groups"/> layer groups (L).</summary>
+    /// <exception cref="ArgumentException">The strategy's schedule cannot run on <paramref name="groups"/> groups.</exception>
     public static TrialStarted Start(TrialSpec spec, int groups)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
-        var initial = spec.Strategy switch
-        {
-            Strategy.Dynamic => 0,
-            Strategy.FixedTopN => Math.Clamp(spec.FixedTopN, 0, groups),
-        };
-        return new TrialStarted(spec.Strategy, spec.Backbone, groups, spec.LearningRate, spec.Patience, spec.Step,
-            spec.Decay, spec.MaxEpochs, initial, spec.StopPolicy, spec.MinDelta, spec.Seed, spec.MaxRounds);
+        return Start(spec, groups, BuiltInSchedules.For(spec, groups));
     }
+
+    /// <summary>The first event of a trial that follows <paramref name="schedule"/>, journaled unless the spec's
+    /// strategy is dynamic or fixed-top-n (<see cref="JournalsGroupSets"/>).</summary>
+    /// <exception cref="ArgumentException">The schedule cannot run on <paramref name="groups"/> groups.</exception>
+    public static TrialStarted Start(TrialSpec spec, int groups, PhaseSchedule schedule)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentOutOfRangeException.ThrowIfLessThan(groups, 1);
+        if (schedule.Problems(groups) is [var problem, ..]) throw new ArgumentException($"{spec.Strategy.ToSpecString()}: {problem}", nameof(spec));
+        return new TrialStarted(spec.Strategy, spec.Backbone, groups, spec.LearningRate, spec.Patience, spec.Step,
+            spec.Decay, spec.MaxEpochs, schedule[0].Trains.Count, spec.StopPolicy, spec.MinDelta, spec.Seed, spec.MaxRounds,
+            JournalsGroupSets(spec.Strategy) ? schedule : null);
+    }
+
+    /// <summary>Whether a strategy's journal names its schedule and group sets. Dynamic and fixed-top-n journals do not,
+    /// so that they stay byte for byte as they were: their groups are always the deepest m.</summary>
+    public static bool JournalsGroupSets(Strategy strategy) => strategy is not (Strategy.Dynamic or Strategy.FixedTopN);
 
     /// <summary>
     /// Decides the end of epoch <c>state.EpochsDone + 1</c>: the val loss improves on the best when it beats it by
-    /// more than MinDelta (an equal loss does not, NaN never does); for dynamic, a plateau with groups left unfreezes
-    /// and restores the best weights; the strategy's stop rule may end training.
+    /// more than MinDelta (an equal loss does not, NaN never does); when the current phase ends (a plateau of its
+    /// patience, or its count of epochs) the next one begins; the schedule's stop rule or the epoch budget may end
+    /// training.
     /// </summary>
     /// <exception cref="InvalidOperationException">The trial is not training, or its configuration is invalid.</exception>
     public static EpochDecision Decide(TrialState state, EpochOutcome outcome)
@@ -50,50 +68,37 @@ public static class TrialDecider
             throw new InvalidOperationException(
                 $"trial configuration is invalid (groups {state.Groups}, patience {state.Patience}, " +
                 $"maxEpochs {state.MaxEpochs}, maxRounds {state.MaxRounds}, step {state.Step})");
+        var plan = state.Plan();
+        var index = state.CurrentPhase(plan);
+        var phase = plan[index];
 
         var epoch = state.EpochsDone + 1;
         // Strict: an equal loss is no improvement, so the earliest of equal bests is kept. NaN never improves.
         var improved = outcome.ValLoss < state.BestValLoss - state.MinDelta;
         var patience = improved ? 0 : state.PatienceCounter + 1;
         var completed = new EpochCompleted(epoch, outcome.TrainLoss, outcome.ValLoss, outcome.ValAccuracy, outcome.ValMacroF1,
-            state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds, outcome.FeatureCache.Hits, outcome.FeatureCache.Misses);
+            state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds, outcome.FeatureCache.Hits, outcome.FeatureCache.Misses,
+            state.Schedule is null ? null : phase.Trains);
 
-        var (unfreeze, stop) = state.Strategy switch
-        {
-            Strategy.Dynamic => DecideDynamic(state, epoch, patience),
-            Strategy.FixedTopN => (null, DecideFixed(state, epoch, patience)),
-        };
-        return new EpochDecision(completed, improved, unfreeze, stop);
+        var ends = phase.End.IsReached(patience, epoch - state.PhaseStartEpoch);
+        var next = ends && index < plan.LastPhase ? Enter(state, plan[index + 1], improved ? epoch : state.BestEpoch) : null;
+        var stop = Stop(state, plan, epoch, lastPhaseEnded: ends && index == plan.LastPhase,
+            inLastPhase: (next is null ? index : index + 1) == plan.LastPhase);
+        return new EpochDecision(completed, improved, next, stop);
     }
 
-    private static (GroupUnfreeze? Unfreeze, string? Stop) DecideDynamic(TrialState s, int epoch, int patience)
-    {
-        var m = s.UnfrozenGroups;
-        var plateau = patience >= s.Patience;
-        GroupUnfreeze? unfreeze = null;
-        if (plateau && m < s.Groups)
-        {
-            // A plateau means this epoch did not improve, so the best is still the state's.
-            unfreeze = new GroupUnfreeze(m, Math.Min(m + s.Step, s.Groups), s.LearningRate * (1 - s.Decay), s.BestEpoch);
-            m = unfreeze.To;
-        }
-        return (unfreeze, DynamicStop(s, epoch, plateau, m));
-    }
+    private static GroupUnfreeze Enter(TrialState s, SchedulePhase phase, int bestEpoch) =>
+        new(s.UnfrozenGroups, phase.Trains.Count, s.LearningRate * phase.RateFactor, bestEpoch,
+            s.Schedule is null ? null : phase.Trains, phase.Discriminative, phase.ResetOptimizer, phase.RestoreBest);
 
     /// <returns>The stop reason, or null to go on.</returns>
-    private static string? DynamicStop(TrialState s, int epoch, bool plateau, int m) => s.StopPolicy switch
+    private static string? Stop(TrialState s, PhaseSchedule plan, int epoch, bool lastPhaseEnded, bool inLastPhase) => plan.Stop switch
     {
-        // s.UnfrozenGroups, not m: the plateau that triggered this epoch's unfreeze does not also stop.
-        StopPolicy.PlateauAfterFullUnfreeze when plateau && s.UnfrozenGroups == s.Groups => StopReasons.PlateauAfterFullUnfreeze,
-        StopPolicy.PlateauAfterFullUnfreeze => epoch >= s.MaxEpochs ? StopReasons.EpochBudget : null,
+        ScheduleStop.LastPhaseEnds when lastPhaseEnded => plan.LastPhaseReason(s.Groups),
+        ScheduleStop.LastPhaseEnds => epoch >= s.MaxEpochs ? StopReasons.EpochBudget : null,
         // DO { FOR t = 1..n ... } WHILE m < L: the condition is only looked at when a round of n epochs ends.
-        StopPolicy.Algorithm1 when epoch % s.MaxEpochs != 0 => null,
-        StopPolicy.Algorithm1 when m == s.Groups => StopReasons.Algorithm1Complete,
-        StopPolicy.Algorithm1 => epoch / s.MaxEpochs >= s.MaxRounds ? StopReasons.RoundLimit : null,
+        _ when epoch % s.MaxEpochs != 0 => null,
+        _ when inLastPhase => StopReasons.Algorithm1Complete,
+        _ => epoch / s.MaxEpochs >= s.MaxRounds ? StopReasons.RoundLimit : null,
     };
-
-    private static string? DecideFixed(TrialState s, int epoch, int patience) =>
-        patience >= s.Patience ? StopReasons.EarlyStopping
-        : epoch >= s.MaxEpochs ? StopReasons.EpochBudget
-        : null;
 }

@@ -42,6 +42,7 @@ public static class TrialEvolution
                 Seed = x.Seed,
                 UnfrozenGroups = x.InitialUnfrozenGroups,
                 LearningRate = x.LearningRate,
+                Schedule = x.Schedule,
             },
             EpochCompleted x => s with { EpochsDone = x.Epoch, PatienceCounter = x.PatienceCounter },
             BestImproved x => s with
@@ -52,7 +53,15 @@ public static class TrialEvolution
                 BestSha256 = x.Sha256,
                 PatienceCounter = 0,
             },
-            GroupsUnfrozen x => s with { UnfrozenGroups = x.To, LearningRate = x.LearningRate, PatienceCounter = 0 },
+            // Phases are counted only where the schedule is journaled, so older trials' states stay as they were.
+            GroupsUnfrozen x => s with
+            {
+                UnfrozenGroups = x.To,
+                LearningRate = x.LearningRate,
+                PatienceCounter = 0,
+                PhaseIndex = s.Schedule is null ? 0 : s.PhaseIndex + 1,
+                PhaseStartEpoch = s.Schedule is null ? 0 : x.Epoch,
+            },
             BestWeightsRestored x => s with { LastRestoreEpoch = x.Epoch },
             CheckpointSaved x => s with
             {

@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
@@ -12,6 +13,8 @@ public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed }
 /// <c>BestEpoch</c> 0 means no epoch improved yet (the best weights are the initial ones);
 /// <c>LastRestoreEpoch</c> is the epoch whose end last put the best weights back (0 = never). <c>Attempt</c> is the
 /// newest attempt started; events of older attempts no longer apply.
+/// <c>Schedule</c> is the one <see cref="TrialStarted"/> journaled (null for dynamic and fixed-top-n: see
+/// <see cref="Plan"/>); <c>PhaseIndex</c> and <c>PhaseStartEpoch</c> (the epoch whose end entered the phase) follow it.
 /// </summary>
 public sealed record TrialState(
     TrialPhase Phase,
@@ -42,7 +45,10 @@ public sealed record TrialState(
     TrialCompleted? Result,
     string? FailureReason,
     int FailedAttempts = 0,
-    int Attempt = 0)
+    int Attempt = 0,
+    PhaseSchedule? Schedule = null,
+    int PhaseIndex = 0,
+    int PhaseStartEpoch = 0)
 {
     public static TrialState Initial { get; } = new(
         Phase: TrialPhase.NotStarted,
@@ -72,6 +78,26 @@ public sealed record TrialState(
         StopReason: null,
         Result: null,
         FailureReason: null);
+
+    /// <summary>The schedule the trial follows: the journaled one, or that of dynamic or fixed-top-n with this state's
+    /// configuration (fixed-top-n never changes its groups, so they are its n).</summary>
+    public PhaseSchedule Plan() => Schedule ?? Strategy switch
+    {
+        Strategy.Dynamic => BuiltInSchedules.Dynamic(Groups, Patience, Step, Decay, StopPolicy),
+        Strategy.FixedTopN => BuiltInSchedules.FixedTopN(Groups, UnfrozenGroups, Patience),
+        _ => throw new InvalidOperationException($"a {Strategy.ToSpecString()} trial without its schedule"),
+    };
+
+    /// <summary>The phase the next epoch trains in. Dynamic and fixed-top-n journals do not count phases: each of
+    /// their phases trains its own number of groups.</summary>
+    public int CurrentPhase(PhaseSchedule plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (Schedule is not null) return PhaseIndex;
+        for (var i = 0; i < plan.Phases.Count; i++)
+            if (plan[i].Trains.Count == UnfrozenGroups) return i;
+        throw new InvalidOperationException($"no phase of the schedule trains {UnfrozenGroups} groups");
+    }
 
     /// <summary>The trial has its final outcome: completed or failed.</summary>
     public bool IsTerminal => Phase is TrialPhase.Completed or TrialPhase.Failed;

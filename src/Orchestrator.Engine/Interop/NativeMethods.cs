@@ -93,6 +93,13 @@ internal static unsafe partial class NativeMethods
     public static partial int ote_trainer_reset_optimizer(TrainerHandle trainer);
 
     [LibraryImport(Library)]
+    public static partial int ote_trainer_set_trainable_groups(TrainerHandle trainer, int* groups, int count, double lr,
+        double discriminative);
+
+    [LibraryImport(Library)]
+    public static partial int ote_trainer_set_batchnorm_updates(TrainerHandle trainer, int update);
+
+    [LibraryImport(Library)]
     public static partial int ote_trainer_train_epoch(TrainerHandle trainer, DatasetHandle dataset, int* order, long n,
         float* classWeights, int numWeights, int batchSize,
         delegate* unmanaged[Cdecl]<int, int, double, nint, void> progress, nint user, int* cancelFlag,

@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Interop;
 
@@ -86,6 +87,17 @@ public sealed unsafe class TorchTrainer : ITrainer
 
     public void SetTrainable(int unfrozenGroups) =>
         NativeMethods.Check(NativeMethods.ote_trainer_set_trainable(_handle, unfrozenGroups));
+
+    public void SetTrainableGroups(GroupSet groups, double learningRate, double discriminative)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        var indices = groups.Indices.ToArray();
+        fixed (int* g = indices)
+            NativeMethods.Check(NativeMethods.ote_trainer_set_trainable_groups(_handle, g, indices.Length, learningRate, discriminative));
+    }
+
+    public void SetBatchNormUpdates(bool update) =>
+        NativeMethods.Check(NativeMethods.ote_trainer_set_batchnorm_updates(_handle, update ? 1 : 0));
 
     public void SetLearningRate(double learningRate) =>
         NativeMethods.Check(NativeMethods.ote_trainer_set_lr(_handle, learningRate));

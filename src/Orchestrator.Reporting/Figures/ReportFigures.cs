@@ -55,6 +55,14 @@ public static partial class ReportFigures
                 $"Average ranks of the strategy variants over {result.Blocks} backbones ({string.Join(", ", f.Blocks)}); variants joined by a bar are not significantly different.",
                 CriticalDifferenceDiagram.Render(title, f.Treatments, result.AverageRanks, result.NemenyiCriticalDifference)));
         }
+        foreach (var c in report.StrategyComparisons ?? [])
+        {
+            if (c.Friedman.Result is not { } result) continue;
+            var title = $"Critical difference of the {c.Strategies.Count} strategies (Nemenyi, alpha {result.Alpha}): {c.Metric}";
+            figures.Add(new Figure($"cd-strategies-{Slug(c.Metric)}.svg", title,
+                $"Average ranks of the strategies over {result.Blocks} backbones ({string.Join(", ", c.Blocks)}); strategies joined by a bar are not significantly different.",
+                CriticalDifferenceDiagram.Render(title, c.Strategies.Select(StrategyName).ToArray(), result.AverageRanks, result.NemenyiCriticalDifference)));
+        }
         return figures;
     }
 

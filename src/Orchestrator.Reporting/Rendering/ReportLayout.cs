@@ -19,6 +19,7 @@ public static class ReportLayout
         Results(report, blocks);
         PerClass(report, blocks);
         Statistics(report, blocks);
+        StrategyComparisons(report, blocks);
         Calibration(report, blocks);
         Bootstrap(report, blocks);
         if (report.Figures.Count > 0)
@@ -59,11 +60,11 @@ public static class ReportLayout
             "the one with the lowest best validation loss (mean over seeds) is chosen: the traditional row is chosen on validation, never on test; the others are listed as candidates. " +
             "With several seeds a cell is mean ± sd. n: unfrozen backbone groups (fixed top-n: its n from the start; dynamic: groups unfrozen at the end) of L."));
         blocks.Add(new TableBlock(
-            ["backbone", "strategy", "row", "configuration", "seeds", "accuracy", "macro-F1", "balanced acc.", "ECE", "n (of L)", "best epoch", "epochs run", "best val loss", "model MB", "load s", "trials"],
+            ["backbone", "strategy", "row", "configuration", "seeds", "accuracy", "macro-F1", "balanced acc.", "ECE", "n (of L)", "best epoch", "epochs run", "best val loss", "model MB", "load s", "wall s", "s to best", "trials"],
             report.Rows.Select(r => Row(r.Backbone, ReportFigures.StrategyName(r.Strategy), r.Role == RowRole.Chosen ? "chosen" : "candidate", r.Variant, I(r.Trials.Count),
                 MeanSd(r.Accuracy), MeanSd(r.MacroF1), MeanSd(r.BalancedAccuracy), MeanSd(r.Ece),
                 $"{MeanSd(r.UnfrozenGroups, 1)} ({I(r.Trials[0].Groups)})", MeanSd(r.BestEpoch, 1), MeanSd(r.EpochsRun, 1), MeanSd(r.BestValLoss, 4),
-                Megabytes(r.ModelBytes), MeanSd(r.LoadSeconds, 3), string.Join(" ", r.TrialIds))).ToArray()));
+                Megabytes(r.ModelBytes), MeanSd(r.LoadSeconds, 3), MeanSd(r.WallSeconds, 1), MeanSd(r.SecondsToBest, 1), string.Join(" ", r.TrialIds))).ToArray()));
     }
 
     private static void PerClass(SweepReport report, List<DocumentBlock> blocks)
@@ -109,9 +110,7 @@ public static class ReportLayout
                 blocks.Add(new Paragraph($"{f.Metric}: not run: {f.Test.NotRun}." + (f.LeftOut.Count > 0 ? $" Left out: {string.Join("; ", f.LeftOut)}." : "")));
                 continue;
             }
-            blocks.Add(new Paragraph($"{f.Metric} over {r.Blocks} backbones ({string.Join(", ", f.Blocks)}): chi2({r.DegreesOfFreedom}) = {F(r.ChiSquare)}, p = {P(r.PValue)}; " +
-                                     $"Iman-Davenport F({r.ImanDavenportDf1}, {r.ImanDavenportDf2}) = {F(r.ImanDavenportF)}, p = {P(r.ImanDavenportPValue)}; " +
-                                     $"Nemenyi CD = {F(r.NemenyiCriticalDifference)} at alpha {r.Alpha} (rank 1 = lowest score)." +
+            blocks.Add(new Paragraph($"{f.Metric} over {r.Blocks} backbones ({string.Join(", ", f.Blocks)}): {FriedmanFigures(r)} (rank 1 = lowest score)." +
                                      (f.LeftOut.Count > 0 ? $" Left out: {string.Join("; ", f.LeftOut)}." : "")));
             blocks.Add(new TableBlock(["variant", "average rank"], f.Treatments.Select((t, i) => Row(t, F(r.AverageRanks[i], 2))).ToArray()));
             blocks.Add(new TableBlock(["pair", "rank difference", "Nemenyi p", "differ"],
@@ -129,6 +128,34 @@ public static class ReportLayout
             report.McNemar.Select(m => m.Test.Result is { } r
                 ? Row(m.Backbone, I(m.Seed), m.FirstTrial, m.SecondTrial, I(r.B), I(r.C), F(r.ChiSquare), P(r.ChiSquarePValue), P(r.ExactPValue))
                 : Row(m.Backbone, m.Seed == 0 ? "-" : I(m.Seed), m.FirstTrial, m.SecondTrial, "-", "-", "-", $"not run: {m.Test.NotRun}", "-")).ToArray()));
+    }
+
+    private static void StrategyComparisons(SweepReport report, List<DocumentBlock> blocks)
+    {
+        if (report.StrategyComparisons is not { Count: > 0 } comparisons) return;
+        blocks.Add(new Heading(2, $"The {comparisons[0].Strategies.Count} strategies compared"));
+        blocks.Add(new Paragraph("Each backbone is a block, each strategy a treatment (its chosen configuration's mean over seeds); only backbones where every strategy completed count. " +
+                                 "Friedman test with Iman-Davenport F and the Nemenyi critical difference (rank 1 = lowest score, so higher average ranks are better); " +
+                                 $"Wilcoxon signed-rank (as R's wilcox.test(paired=TRUE)) of each strategy - {comparisons[0].Reference.ToSpecString()}, with Holm's correction over those comparisons (as R's p.adjust(method=\"holm\")). " +
+                                 "Cost: epochs run, wall time of training and validation (the epochs' seconds), and the time to the best epoch, means over the backbones."));
+        foreach (var c in comparisons)
+        {
+            blocks.Add(new Heading(3, c.Metric));
+            var r = c.Friedman.Result;
+            blocks.Add(new Paragraph((r is not null
+                    ? $"Over {r.Blocks} backbones ({string.Join(", ", c.Blocks)}): {FriedmanFigures(r)}."
+                    : $"Friedman test not run: {c.Friedman.NotRun}.") +
+                (c.LeftOut.Count > 0 ? $" Left out: {string.Join("; ", c.LeftOut)}." : "")));
+            if (c.Costs.Count > 0)
+                blocks.Add(new TableBlock(["strategy", "average rank", "accuracy", "macro-F1", "epochs run", "wall s", "s to best"],
+                    c.Costs.Select((k, i) => Row(ReportFigures.StrategyName(k.Strategy), r is null ? "-" : F(r.AverageRanks[i], 2), F(k.Accuracy), F(k.MacroF1),
+                        F(k.EpochsRun, 1), F(k.WallSeconds, 1), F(k.SecondsToBest, 1))).ToArray()));
+            if (c.AgainstReference.Count > 0)
+                blocks.Add(new TableBlock([$"strategy - {c.Reference.ToSpecString()}", "V", "n", "p", "Holm p"],
+                    c.AgainstReference.Select(q => q.Wilcoxon.Result is { } w
+                        ? Row(ReportFigures.StrategyName(q.Strategy), F(w.V, 1), I(w.N), P(w.PValue), q.HolmPValue is { } h ? P(h) : "-")
+                        : Row(ReportFigures.StrategyName(q.Strategy), "-", "-", $"not run: {q.Wilcoxon.NotRun}", "-")).ToArray()));
+        }
     }
 
     private static void Calibration(SweepReport report, List<DocumentBlock> blocks)
@@ -149,15 +176,20 @@ public static class ReportLayout
         var s = report.Settings;
         blocks.Add(new Heading(2, "Every completed trial, with bootstrap 95% confidence intervals"));
         blocks.Add(new Paragraph($"Percentile bootstrap over the test images: {s.BootstrapResamples} resamples, seed {s.BootstrapSeed}, so the intervals are reproducible."));
-        blocks.Add(new TableBlock(["trial", "backbone", "variant", "seed", "accuracy [95% CI]", "macro-F1 [95% CI]", "balanced acc.", "ECE", "n (of L)", "best epoch", "epochs run"],
+        blocks.Add(new TableBlock(["trial", "backbone", "variant", "seed", "accuracy [95% CI]", "macro-F1 [95% CI]", "balanced acc.", "ECE", "n (of L)", "best epoch", "epochs run", "phases (groups, epochs)"],
             report.Completed.Select(t => Row(t.TrialId, t.Backbone, t.Variant, I(t.Seed),
                 t.Bootstrap is { } b ? Ci(b.Accuracy) : F(t.Accuracy), t.Bootstrap is { } c ? Ci(c.MacroF1) : F(t.MacroF1),
                 F(t.BalancedAccuracy), t.Calibration is { } e ? F(e.ExpectedCalibrationError) : "-", $"{I(t.UnfrozenGroups)} ({I(t.Groups)})",
-                I(t.BestEpoch), I(t.EpochsRun))).ToArray()));
+                I(t.BestEpoch), I(t.EpochsRun), t.Phases)).ToArray()));
         var noLabels = report.Completed.Where(t => t.Bootstrap is null).Select(t => t.TrialId).ToArray();
         if (noLabels.Length > 0)
             blocks.Add(new Paragraph($"No interval for {noLabels.Length} trial(s) whose journal predates per-image test labels: {string.Join(", ", noLabels)}."));
     }
+
+    private static string FriedmanFigures(FriedmanResult r) =>
+        $"chi2({r.DegreesOfFreedom}) = {F(r.ChiSquare)}, p = {P(r.PValue)}; " +
+        $"Iman-Davenport F({r.ImanDavenportDf1}, {r.ImanDavenportDf2}) = {F(r.ImanDavenportF)}, p = {P(r.ImanDavenportPValue)}; " +
+        $"Nemenyi CD = {F(r.NemenyiCriticalDifference)} at alpha {r.Alpha}";
 
     private static IReadOnlyList<string> Row(params string[] cells) => cells;
 }

@@ -84,6 +84,59 @@ public static class Comparisons
         return list;
     }
 
+    /// <summary>
+    /// The k strategies over the backbones where each has a chosen row (Demsar 2006): Friedman with Iman-Davenport
+    /// and the Nemenyi critical difference (k &gt;= 3), Wilcoxon signed-rank of every other strategy against
+    /// <paramref name="reference"/> with Holm's correction over those pairs, and each strategy's mean cost.
+    /// </summary>
+    public static IReadOnlyList<StrategyComparison> Strategies(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones,
+        IReadOnlyList<Strategy> strategies, Strategy reference, double alpha)
+    {
+        var list = new List<StrategyComparison>();
+        if (strategies.Count < 3) return list;
+        foreach (var (metric, value) in Metrics)
+        {
+            var blocks = new List<string>();
+            var leftOut = new List<string>();
+            var cells = new List<ResultRow[]>();
+            foreach (var backbone in backbones)
+            {
+                var row = strategies.Select(s => Chosen(rows, backbone, s)).ToArray();
+                var missing = strategies.Where((_, i) => row[i] is null).Select(s => s.ToSpecString()).ToArray();
+                if (missing.Length > 0)
+                {
+                    leftOut.Add($"{backbone} (no completed {string.Join(", ", missing)})");
+                    continue;
+                }
+                blocks.Add(backbone);
+                cells.Add(row!);
+            }
+            double[] Column(int s, Func<ResultRow, double> f) => cells.Select(c => f(c[s])).ToArray();
+            var friedman = blocks.Count < 2
+                ? Outcome<FriedmanResult>.Skipped($"the Friedman test needs at least 2 backbones with every strategy complete; there are {blocks.Count}")
+                : Try(() => FriedmanTest.Test(cells.Select(c => (IReadOnlyList<double>)c.Select(value).ToArray()).ToArray(), alpha));
+
+            var r = strategies.ToList().IndexOf(reference);
+            var pairs = new List<ReferencePair>();
+            if (r >= 0)
+            {
+                var tests = strategies.Select((s, i) => (Strategy: s, Test: i == r ? null
+                    : blocks.Count < 1
+                        ? Outcome<WilcoxonResult>.Skipped("no backbone has every strategy complete")
+                        : Try(() => WilcoxonSignedRank.Test(Column(i, value), Column(r, value))))).Where(t => t.Test is not null).ToArray();
+                var ran = tests.Where(t => t.Test!.Result is not null).ToArray();
+                var holm = HolmCorrection.Adjust(ran.Select(t => t.Test!.Result!.PValue).ToArray());
+                pairs.AddRange(tests.Select(t => new ReferencePair(t.Strategy, t.Test!,
+                    Array.IndexOf(ran, t) is var k and >= 0 ? holm[k] : null)));
+            }
+            var costs = blocks.Count == 0 ? [] : strategies.Select((s, i) => new StrategyCost(s,
+                Column(i, c => c.Accuracy.Mean).Average(), Column(i, c => c.MacroF1.Mean).Average(), Column(i, c => c.EpochsRun.Mean).Average(),
+                Column(i, c => c.WallSeconds?.Mean ?? 0).Average(), Column(i, c => c.SecondsToBest?.Mean ?? 0).Average())).ToArray();
+            list.Add(new StrategyComparison(metric, strategies, reference, blocks, leftOut, friedman, pairs, costs));
+        }
+        return list;
+    }
+
     /// <summary>Per backbone and seed, the chosen dynamic and traditional models on the same test images.</summary>
     public static IReadOnlyList<McNemarComparison> McNemar(IReadOnlyList<ResultRow> rows, IReadOnlyList<string> backbones, IReadOnlyList<Strategy> strategies)
     {

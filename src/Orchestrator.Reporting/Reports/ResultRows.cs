@@ -41,7 +41,8 @@ public static class ResultRows
             Of(trials, t => t.Accuracy), Of(trials, t => t.MacroF1), Of(trials, t => t.BalancedAccuracy),
             calibrated.Length > 0 ? MeanSd.Of(calibrated) : null,
             Of(trials, t => t.UnfrozenGroups), Of(trials, t => t.BestEpoch), Of(trials, t => t.EpochsRun),
-            Of(trials, t => t.BestValLoss), Of(trials, t => t.ModelBytes), Of(trials, t => t.LoadSeconds), classes);
+            Of(trials, t => t.BestValLoss), Of(trials, t => t.ModelBytes), Of(trials, t => t.LoadSeconds), classes,
+            Of(trials, t => t.WallSeconds), Of(trials, t => t.SecondsToBest));
     }
 
     private static MeanSd Of(IReadOnlyList<TrialOutcome> trials, Func<TrialOutcome, double> value) => MeanSd.Of(trials.Select(value).ToArray());

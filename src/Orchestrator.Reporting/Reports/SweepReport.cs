@@ -44,7 +44,10 @@ public sealed record TrialOutcome(
     int[]? TestLabels,
     int[] TestPredictions,
     LearningCurve Curve,
-    TrialSpec Spec);
+    TrialSpec Spec,
+    double WallSeconds = 0,
+    double SecondsToBest = 0,
+    string Phases = "");
 
 /// <summary>A trial without a test result: pending, running, failed or cancelled; <c>Reason</c> says why when known.</summary>
 public sealed record IncompleteTrial(string TrialId, string Backbone, Strategy Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
@@ -74,7 +77,9 @@ public sealed record ResultRow(
     MeanSd BestValLoss,
     MeanSd ModelBytes,
     MeanSd LoadSeconds,
-    IReadOnlyList<ClassSummary> Classes)
+    IReadOnlyList<ClassSummary> Classes,
+    MeanSd? WallSeconds = null,
+    MeanSd? SecondsToBest = null)
 {
     public IEnumerable<string> TrialIds => Trials.Select(t => t.TrialId);
 
@@ -110,6 +115,27 @@ public sealed record FriedmanComparison(
     IReadOnlyList<string> LeftOut,
     Outcome<FriedmanResult> Test);
 
+/// <summary>One strategy against the reference strategy over the comparison's backbones: Wilcoxon signed-rank of
+/// strategy - reference, and its p-value after Holm's correction over every strategy compared with the reference.</summary>
+public sealed record ReferencePair(Strategy Strategy, Outcome<WilcoxonResult> Wilcoxon, double? HolmPValue);
+
+/// <summary>What a strategy costs and scores, averaged over the backbones of the comparison (their chosen rows).</summary>
+public sealed record StrategyCost(Strategy Strategy, double Accuracy, double MacroF1, double EpochsRun, double WallSeconds,
+    double SecondsToBest);
+
+/// <summary>The k strategies (each backbone's chosen configuration of each) on one metric, over the backbones where
+/// every one completed: Friedman with Iman-Davenport and Nemenyi, Wilcoxon against the reference with Holm's
+/// correction, and each strategy's cost.</summary>
+public sealed record StrategyComparison(
+    string Metric,
+    IReadOnlyList<Strategy> Strategies,
+    Strategy Reference,
+    IReadOnlyList<string> Blocks,
+    IReadOnlyList<string> LeftOut,
+    Outcome<FriedmanResult> Friedman,
+    IReadOnlyList<ReferencePair> AgainstReference,
+    IReadOnlyList<StrategyCost> Costs);
+
 /// <summary>Dynamic and traditional models of one backbone and seed on the same test images.</summary>
 public sealed record McNemarComparison(string Backbone, int Seed, string FirstTrial, string SecondTrial, Outcome<McNemarResult> Test);
 
@@ -135,10 +161,13 @@ public sealed record SweepReport(
     IReadOnlyList<FriedmanComparison> Friedman,
     IReadOnlyList<McNemarComparison> McNemar,
     ReportSettings Settings,
-    IReadOnlyList<Figure> Figures);
+    IReadOnlyList<Figure> Figures,
+    IReadOnlyList<StrategyComparison>? StrategyComparisons = null);
 
 /// <summary>Fixed choices of a report, written into it.</summary>
-public sealed record ReportSettings(int CalibrationBins = Calibration.DefaultBins, int BootstrapResamples = 1000, ulong BootstrapSeed = 1, double Alpha = 0.05)
+/// <summary><c>Reference</c>: the strategy every other one is compared with pairwise (Wilcoxon, Holm).</summary>
+public sealed record ReportSettings(int CalibrationBins = Calibration.DefaultBins, int BootstrapResamples = 1000, ulong BootstrapSeed = 1, double Alpha = 0.05,
+    Strategy Reference = Strategy.Dynamic)
 {
     public static ReportSettings Default { get; } = new();
 }

@@ -36,7 +36,8 @@ public static class SweepReportBuilder
             Comparisons.Paired(rows, backbones, strategies),
             Comparisons.Friedman(rows, backbones, allVariants, settings.Alpha),
             Comparisons.McNemar(rows, backbones, strategies),
-            settings, []);
+            settings, [],
+            Comparisons.Strategies(rows, backbones, strategies, settings.Reference, settings.Alpha));
         return report with { Figures = ReportFigures.Build(report) };
     }
 }

@@ -65,7 +65,10 @@ public static class TrialOutcomes
             result.BestEpoch, result.EpochsRun, result.BestValLoss, result.TestLoss, result.TestAccuracy, result.TestMacroF1,
             perClass.BalancedAccuracy, names, perClass.Classes, result.ConfusionMatrix,
             PerClassMetrics.RowNormalized(result.ConfusionMatrix), result.ModelBytes, result.LoadSeconds,
-            calibration, bootstrap, labels, result.TestPredictions, curve, trial.Spec);
+            calibration, bootstrap, labels, result.TestPredictions, curve, trial.Spec,
+            run.OfType<EpochCompleted>().Sum(e => e.Seconds),
+            run.OfType<EpochCompleted>().Where(e => e.Epoch <= result.BestEpoch).Sum(e => e.Seconds),
+            PhaseHistory.Describe(run));
     }
 
     public static IncompleteTrial Incomplete(TrialResults trial, string variant, TrialState state, TrialRunState effective)

@@ -4,6 +4,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Metrics;
 using Orchestrator.Domain.Sampling;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Strategies;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
 
@@ -120,9 +121,9 @@ internal sealed class TrialWorkbench : IDisposable
                     best = Save(save.Checkpoint, Trainer.CaptureBest(), Trainer.SaveBest);
                     break;
                 case EpochEffect.Unfreeze unfreeze:
-                    Trainer.SetTrainable(unfreeze.To);
-                    Trainer.SetLearningRate(unfreeze.LearningRate);
-                    Trainer.ResetOptimizer();
+                    Trainer.SetTrainableGroups(unfreeze.Trainable ?? GroupSet.Deepest(unfreeze.To, Trainer.GroupCount),
+                        unfreeze.LearningRate, unfreeze.Discriminative);
+                    if (unfreeze.ResetOptimizer) Trainer.ResetOptimizer();
                     break;
                 case EpochEffect.RestoreBest:
                     Trainer.RestoreBest();
@@ -171,8 +172,10 @@ internal sealed class TrialWorkbench : IDisposable
     /// epoch, so no journaled epoch is repeated, and only the unreadable epoch's weight update is lost.</summary>
     private void Restore(TrialState state, IReadOnlyList<CheckpointSaved> checkpoints)
     {
-        Trainer.SetTrainable(state.UnfrozenGroups);
-        Trainer.SetLearningRate(state.LearningRate);
+        var plan = state.Plan();
+        var phase = plan[state.CurrentPhase(plan)];
+        Trainer.SetBatchNormUpdates(plan.BatchNorm == BatchNormPolicy.Updated);
+        Trainer.SetTrainableGroups(phase.Trains, state.LearningRate, phase.Discriminative);
         if (state.LatestCheckpoint is not null)
         {
             Exception? newestFailure = null;

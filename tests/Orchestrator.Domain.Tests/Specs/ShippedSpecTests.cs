@@ -5,7 +5,7 @@ namespace Orchestrator.Domain.Tests.Specs;
 /// <summary>The sweep specs shipped in cluster-config/sweeps parse and say what the README says they do.</summary>
 public class ShippedSpecTests
 {
-    private static SweepSpec Load(string name)
+    internal static SweepSpec Load(string name)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;

@@ -8,7 +8,7 @@ public class SpecSpellingTests
     [Fact]
     public void Each_choice_is_spelled_as_specs_always_spelled_it()
     {
-        SpecSpelling<Strategy>.All.Should().Equal("dynamic", "fixed-top-n");
+        SpecSpelling<Strategy>.All.Should().Equal("dynamic", "fixed-top-n", "full", "linear-probe", "two-stage", "fixed-step", "gradual", "chain-thaw", "custom");
         SpecSpelling<StopPolicy>.All.Should().Equal("plateau-after-full-unfreeze", "algorithm-1");
         SpecSpelling<Optimizer>.All.Should().Equal("adam", "sgd");
         SpecSpelling<ClassBalance>.All.Should().Equal("sampler", "loss", "both");

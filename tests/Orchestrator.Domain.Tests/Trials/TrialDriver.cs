@@ -29,9 +29,12 @@ internal sealed class TrialDriver
         new("test", Backbones.LightweightCnn, strategy, lr, p, k, decay, n, topN, minDelta, stop, maxRounds, Optimizer.Adam, 8, 32,
             seed, new DataSpec("d", null));
 
-    public static TrialDriver Run(TrialSpec spec, int groups, IEnumerable<double> losses)
+    public static TrialDriver Run(TrialSpec spec, int groups, IEnumerable<double> losses) =>
+        Run(TrialDecider.Start(spec, groups), losses);
+
+    public static TrialDriver Run(TrialStarted started, IEnumerable<double> losses)
     {
-        var driver = new TrialDriver(TrialDecider.Start(spec, groups));
+        var driver = new TrialDriver(started);
         foreach (var loss in losses)
         {
             if (driver.State.Phase != TrialPhase.Training) break;

@@ -43,6 +43,13 @@ OTE_API int32_t ote_trainer_set_trainable(ote_trainer* trainer, int32_t unfrozen
 OTE_API int32_t ote_trainer_set_lr(ote_trainer* trainer, double lr);
 OTE_API int32_t ote_trainer_get_lr(ote_trainer* trainer, double* out_lr);
 OTE_API int32_t ote_trainer_reset_optimizer(ote_trainer* trainer);
+/* Exactly groups[0..count) (indices, 0 = shallowest, any order) and the head trainable, the head at lr and group i at
+   lr / discriminative^(d - i), d the deepest of them; the optimizer state is kept unless the rate layout changes
+   (discriminative 1 and not 1). */
+OTE_API int32_t ote_trainer_set_trainable_groups(ote_trainer* trainer, const int32_t* groups, int32_t count, double lr,
+                                                 double discriminative);
+/* Nonzero: BatchNorm layers of trainable groups update their running statistics while training. */
+OTE_API int32_t ote_trainer_set_batchnorm_updates(ote_trainer* trainer, int32_t update);
 
 /* The engine and its devices. device_count is 0 without CUDA; names come from a CUDA build only. */
 typedef struct {

@@ -73,6 +73,23 @@ int32_t ote_trainer_set_trainable(ote_trainer* trainer, int32_t unfrozen_groups)
   return guard([&] { deref(trainer, "trainer").impl->set_trainable(unfrozen_groups); });
 }
 
+int32_t ote_trainer_set_trainable_groups(ote_trainer* trainer, const int32_t* groups, int32_t count, double lr,
+                                         double discriminative) {
+  return guard([&] {
+    if (count < 0) throw std::invalid_argument("group count must not be negative");
+    if (count > 0) require(groups, "groups");
+    auto& t = *deref(trainer, "trainer").impl;
+    if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
+    t.set_trainable_groups(std::vector<int>(groups, groups + count));
+    t.set_discriminative(discriminative);
+    t.set_lr(lr);
+  });
+}
+
+int32_t ote_trainer_set_batchnorm_updates(ote_trainer* trainer, int32_t update) {
+  return guard([&] { deref(trainer, "trainer").impl->set_batchnorm_updates(update != 0); });
+}
+
 int32_t ote_trainer_set_lr(ote_trainer* trainer, double lr) {
   return guard([&] { deref(trainer, "trainer").impl->set_lr(lr); });
 }

@@ -166,6 +166,11 @@ std::string checkpoint_bytes(Trainer& t, int epoch) {
   a.write("optimizer_kind", c10::IValue(static_cast<int64_t>(t.optimizer_kind())));
   a.write("unfrozen", c10::IValue(static_cast<int64_t>(t.unfrozen())));
   a.write("lr", c10::IValue(t.lr()));
+  // Written only where they differ from what older files mean: the deepest `unfrozen` groups, one rate.
+  const auto& groups = t.trainable_groups();
+  if (!groups.empty() && groups.front() != t.group_count() - static_cast<int>(groups.size()))
+    a.write("trainable", c10::IValue(std::vector<int64_t>(groups.begin(), groups.end())));
+  if (t.discriminative() != 1) a.write("discriminative", c10::IValue(t.discriminative()));
   {
     at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle sharing the default generator
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -197,6 +202,13 @@ int load_checkpoint(Trainer& t, const std::string& path) {
       throw std::runtime_error("'" + path + "' has " + std::to_string(unfrozen) + " unfrozen groups, the model has " +
                                std::to_string(t.group_count()));
     const auto lr = read_value(a, "lr", path).toDouble();
+    c10::IValue trainable, discriminative;
+    const bool named_groups = a.try_read("trainable", trainable);
+    if (named_groups && trainable.toIntVector().size() != static_cast<size_t>(unfrozen))
+      throw std::runtime_error("'" + path + "' names " + std::to_string(trainable.toIntVector().size()) +
+                               " trainable groups but counts " + std::to_string(unfrozen));
+    // The optimizer's parameter groups follow the discriminative factor: set it before its state is read.
+    t.set_discriminative(a.try_read("discriminative", discriminative) ? discriminative.toDouble() : 1.0);
     torch::Tensor rng;
     if (!a.try_read("rng", rng)) throw std::runtime_error("'" + path + "' lacks the RNG state");
     const auto tensors = read_tensors(a, t, path);
@@ -215,7 +227,12 @@ int load_checkpoint(Trainer& t, const std::string& path) {
       const auto& entries = t.entries();
       for (size_t i = 0; i < entries.size(); ++i) entries[i].tensor.copy_(tensors[i]);
     }
-    t.set_trainable(static_cast<int>(unfrozen));
+    if (named_groups) {
+      const auto groups = trainable.toIntVector();
+      t.set_trainable_groups(std::vector<int>(groups.begin(), groups.end()));
+    } else {
+      t.set_trainable(static_cast<int>(unfrozen));
+    }
     t.set_lr(lr);
     t.invalidate_features();
     return static_cast<int>(epoch);

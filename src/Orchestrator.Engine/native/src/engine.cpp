@@ -120,6 +120,9 @@ Trainer::Trainer(const std::string& arch, int num_classes, int input_size, int o
     entries_.push_back({b.key(), b.value(), group_of_name(*net_, b.key()), true});
   mean_ = torch::tensor(std::vector<float>(spec.mean.begin(), spec.mean.end())).view({1, 3, 1, 1});
   std_ = torch::tensor(std::vector<float>(spec.std.begin(), spec.std.end())).view({1, 3, 1, 1});
+  for (auto& m : net_->named_modules("", false))
+    if (auto* bn = m.value()->as<torch::nn::BatchNorm2d>())
+      batchnorms_.emplace_back(bn, bn->weight.defined() ? group_of_name(*net_, m.key() + ".weight") : net_->group_count());
   set_trainable(0);
   reset_optimizer();
 }
@@ -128,19 +131,36 @@ void Trainer::set_trainable(int m) {
   const int L = group_count();
   if (m < 0 || m > L)
     throw std::invalid_argument("unfrozen groups must be in [0, " + std::to_string(L) + "], got " + std::to_string(m));
+  std::vector<int> groups;
+  for (int g = L - m; g < L; ++g) groups.push_back(g);
+  set_trainable_groups(std::move(groups));
+}
+
+void Trainer::set_trainable_groups(std::vector<int> groups) {
+  const int L = group_count();
+  std::sort(groups.begin(), groups.end());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (groups[i] < 0 || groups[i] >= L)
+      throw std::invalid_argument("group " + std::to_string(groups[i]) + " is out of range [0, " + std::to_string(L - 1) + "]");
+    if (i > 0 && groups[i] == groups[i - 1])
+      throw std::invalid_argument("group " + std::to_string(groups[i]) + " is named twice");
+  }
+  std::vector<bool> trains(L + 1, false);
+  trains[L] = true;
+  for (int g : groups) trains[g] = true;
   for (auto& e : entries_) {
     if (e.is_buffer) continue;
-    const bool trainable = e.group == L || e.group >= L - m;
+    const bool trainable = trains[e.group];
     e.tensor.set_requires_grad(trainable);
     // A frozen parameter must carry no gradient, so that Adam/SGD skip it (they skip undefined grads).
     if (!trainable) e.tensor.mutable_grad().reset();
   }
-  unfrozen_ = m;
-  split_ = split_for(m);
+  trainable_ = std::move(groups);
+  split_ = split_for(trainable_.empty() ? L : trainable_.front());
+  set_lr(lr_);
 }
 
-size_t Trainer::split_for(int m) {
-  const int first_trainable = group_count() - m;
+size_t Trainer::split_for(int first_trainable) {
   std::unordered_map<const void*, int> group_of_tensor;
   for (const auto& e : entries_)
     if (!e.is_buffer) group_of_tensor[e.tensor.unsafeGetTensorImpl()] = e.group;
@@ -283,17 +303,49 @@ torch::Tensor Trainer::logits_of(const Dataset& data, const int32_t* order, int6
 
 void Trainer::set_lr(double lr) {
   if (!(lr > 0)) throw std::invalid_argument("learning rate must be positive");
-  for (auto& g : optimizer_->param_groups()) g.options().set_lr(lr);
   lr_ = lr;
+  if (!optimizer_) return;
+  auto& groups = optimizer_->param_groups();
+  if (groups.size() == 1) {
+    groups.front().options().set_lr(lr);
+    return;
+  }
+  // make_optimizer's layout: the head, then groups 0 .. L-1.
+  groups[0].options().set_lr(lr);
+  for (int g = 0; g < group_count(); ++g) groups[g + 1].options().set_lr(group_lr(g));
+}
+
+double Trainer::group_lr(int group) const {
+  const int deepest = trainable_.empty() ? group : trainable_.back();
+  return group >= deepest ? lr_ : lr_ / std::pow(discriminative_, deepest - group);
+}
+
+void Trainer::set_discriminative(double discriminative) {
+  if (!(discriminative >= 1) || !std::isfinite(discriminative))
+    throw std::invalid_argument("the discriminative factor must be at least 1");
+  const bool relayout = (discriminative == 1) != (discriminative_ == 1);
+  discriminative_ = discriminative;
+  if (relayout) reset_optimizer();
+  set_lr(lr_);
 }
 
 std::unique_ptr<torch::optim::Optimizer> Trainer::make_optimizer() const {
-  // All parameters are registered; frozen ones have no gradient and are skipped by step().
-  std::vector<torch::Tensor> params;
+  // All parameters are registered; frozen ones have no gradient and are skipped by step(). One parameter group
+  // unless rates differ per group: then the head's, then one per backbone group.
+  const int L = group_count();
+  std::vector<std::vector<torch::Tensor>> by_group(discriminative_ == 1 ? 1 : L + 1);
   for (auto& e : entries_)
-    if (!e.is_buffer) params.push_back(e.tensor);
-  if (optimizer_kind_ == 0) return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(lr_));
-  return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(lr_).momentum(0.9));
+    if (!e.is_buffer) by_group[by_group.size() == 1 ? 0 : (e.group == L ? 0 : e.group + 1)].push_back(e.tensor);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (size_t i = 0; i < by_group.size(); ++i) {
+    const double lr = i == 0 ? lr_ : group_lr(static_cast<int>(i) - 1);
+    if (optimizer_kind_ == 0)
+      groups.emplace_back(by_group[i], std::make_unique<torch::optim::AdamOptions>(lr));
+    else
+      groups.emplace_back(by_group[i], std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(lr).momentum(0.9)));
+  }
+  if (optimizer_kind_ == 0) return std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(lr_));
+  return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(lr_).momentum(0.9));
 }
 
 void Trainer::reset_optimizer() { optimizer_ = make_optimizer(); }
@@ -308,9 +360,10 @@ void Trainer::load_optimizer(torch::serialize::InputArchive& archive) {
 void Trainer::set_mode(bool training) {
   net_->train(training);
   if (!training) return;
-  // BatchNorm stays in eval mode for the whole run: running statistics are never updated.
-  for (auto& m : net_->modules(false))
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->eval();
+  // BatchNorm stays in eval mode (running statistics never updated), unless updates are on and its group trains.
+  const int L = group_count();
+  for (auto& [bn, group] : batchnorms_)
+    if (!bn_updates_ || !(group == L || std::binary_search(trainable_.begin(), trainable_.end(), group))) bn->eval();
 }
 
 torch::Tensor Trainer::prepare_batch(const Dataset& data, const int32_t* idx, int64_t n, bool augment,

@@ -74,12 +74,27 @@ class Trainer {
   int input_size() const { return input_size_; }
   int optimizer_kind() const { return optimizer_kind_; }
   int group_count() const { return net_->group_count(); }
-  int unfrozen() const { return unfrozen_; }
+  int unfrozen() const { return static_cast<int>(trainable_.size()); }
+  // The backbone groups that train, ascending (0 = shallowest); the head always trains.
+  const std::vector<int>& trainable_groups() const { return trainable_; }
   torch::Device device() const { return device_; }
   Net& net() { return *net_; }
 
+  // The deepest `unfrozen_groups` groups and the head trainable.
   void set_trainable(int unfrozen_groups);
+  // Exactly these groups (any set, e.g. one shallow group alone) and the head trainable; the frozen prefix the
+  // feature cache keeps ends below the shallowest of them. The optimizer state is kept.
+  void set_trainable_groups(std::vector<int> groups);
+  // Head at lr, group i at lr / discriminative^(d - i), d the deepest trainable group.
   void set_lr(double lr);
+  // Per-group rate divisor (>= 1). 1 keeps one optimizer parameter group; any other value gives the head and every
+  // group a parameter group of its own, so changing between the two layouts resets the optimizer.
+  void set_discriminative(double discriminative);
+  double discriminative() const { return discriminative_; }
+  // Whether BatchNorm layers of trainable groups update their running statistics while training; those of frozen
+  // groups never do (so the frozen prefix's cached outputs stay valid).
+  void set_batchnorm_updates(bool update) { bn_updates_ = update; }
+  bool batchnorm_updates() const { return bn_updates_; }
   double lr() const { return lr_; }
   void reset_optimizer();
   // Loads optimizer state into a fresh optimizer and swaps it in only if that succeeded.
@@ -142,7 +157,9 @@ class Trainer {
   void for_each_batch(const Dataset& data, const int32_t* idx, int64_t n, int batch_size, const ProgressSink& sink,
                       Step&& step);
   void check_indices(const Dataset& data, const int32_t* idx, int64_t n) const;
-  size_t split_for(int unfrozen_groups);
+  // The stage where the trainable part begins when the shallowest trainable group is `first_trainable` (L: none).
+  size_t split_for(int first_trainable);
+  double group_lr(int group) const;
   torch::Tensor prefix(const torch::Tensor& x);
   torch::Tensor suffix(const torch::Tensor& h);
   // Prefix outputs, by position in the pass, of the images from position begin to ahead.end (a window of whole
@@ -170,7 +187,11 @@ class Trainer {
   torch::Device device_;
   int num_classes_, input_size_, optimizer_kind_;
   double lr_;
-  int unfrozen_ = 0;
+  std::vector<int> trainable_;
+  double discriminative_ = 1;
+  bool bn_updates_ = false;
+  // Each BatchNorm layer with the group of its weight.
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, int>> batchnorms_;
   std::shared_ptr<Net> net_;
   std::vector<Entry> entries_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
