@@ -30,6 +30,10 @@ rm -f "$others"
 dotnet test tests/Orchestrator.Cli.Tests -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee -a "$log"
 cli_status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] && status=$cli_status
+# The nemesis last, alone: a few seeded rounds of faults against a real cluster of processes, then its invariants.
+dotnet test tests/nemesis/Orchestrator.Nemesis.Tests -c Release --no-build -nologo --logger "console;verbosity=normal" 2>&1 | tee -a "$log"
+nemesis_status=${PIPESTATUS[0]}
+[ "$status" -eq 0 ] && status=$nemesis_status
 
 # Each test assembly ends with "Total tests: N", "Passed: N", "Failed: N", "Skipped: N" lines.
 awk '/^Total tests:/ { t += $3 } /^ +Passed:/ { p += $2 } /^ +Failed:/ { f += $2 } /^ +Skipped:/ { s += $2 }

@@ -14,8 +14,16 @@ namespace Orchestrator.TestEngine;
 /// not libtorch. It is not part of the product: a process loads it only as an engine plugin
 /// (<c>ORCHESTRATOR_ENGINE_PLUGIN</c>, see <see cref="SleepingEngine"/>), and says so.
 /// </summary>
-public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses) : ITrainer
+public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses, string? trialId = null) : ITrainer
 {
+    /// <summary>A folder (set by the nemesis harness, tests/nemesis): every epoch this process trains appends one line
+    /// "TRIAL PID START_MS END_MS" (Unix milliseconds, wall clock) to <c>epochs-PID.log</c> in it, so that a checker can
+    /// tell whether two attempts of one trial ever trained at the same time. Unset: nothing is written.</summary>
+    public const string EpochLogVariable = "ORCHESTRATOR_TEST_ENGINE_EPOCH_LOG";
+
+    private static readonly string? EpochLog = Environment.GetEnvironmentVariable(EpochLogVariable) is { Length: > 0 } d ? d : null;
+    private static readonly Lock EpochLogLock = new();
+
     private sealed record Snapshot(int Epoch, int Weights, int Best, int BestEpoch);
 
     private int _epoch;
@@ -35,7 +43,15 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
     public double TrainEpoch(IPackedDataset data, ReadOnlySpan<int> sampleOrder, ReadOnlySpan<float> classWeights, int batchSize,
         Action<BatchProgress>? progress, CancellationToken ct)
     {
-        Sleep(epochTime, ct);
+        var started = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        try
+        {
+            Sleep(epochTime, ct);
+        }
+        finally
+        {
+            LogEpoch(started); // a cancelled epoch trained until its cancellation too
+        }
         _epoch++;
         _weights = _epoch;
         progress?.Invoke(new BatchProgress(1, 1, LossOf(_epoch)));
@@ -90,6 +106,13 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
 
     public void Dispose() { }
 
+    private void LogEpoch(long startedMs)
+    {
+        if (EpochLog is null || trialId is null) return;
+        var line = FormattableString.Invariant($"{trialId} {Environment.ProcessId} {startedMs} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n");
+        lock (EpochLogLock) File.AppendAllText(Path.Combine(EpochLog, $"epochs-{Environment.ProcessId}.log"), line);
+    }
+
     /// <summary>Sleeps <paramref name="duration"/> to within a few microseconds: a timed wait alone overshoots by up to a
     /// millisecond, which the overhead benchmark would count against the orchestrator. The last 2 ms are spun.</summary>
     private static void Sleep(TimeSpan duration, CancellationToken ct)
@@ -137,7 +160,7 @@ public sealed class SleepingEngine : ITrainerSource
     public string Description =>
         $"TEST ENGINE: epochs sleep {_settings.EpochTime.TotalSeconds:G3}s and report scripted losses; nothing is trained";
 
-    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses);
+    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses, Ids.TrialId(spec));
 
     public const string Variable = "ORCHESTRATOR_TEST_ENGINE";
 

@@ -1,0 +1,41 @@
+using Orchestrator.Nemesis;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Nemesis.Tests;
+
+/// <summary>The nemesis, a few rounds with a fixed seed: a real cluster of processes on loopback (its own PostgreSQL
+/// from scripts/pg-test-server.sh), faults from the seed's schedule, then every invariant checked. Minutes long; in the
+/// process-test collection so that it never runs beside the other cluster tests on the shared cores.</summary>
+[Collection("cluster processes")]
+public class NemesisTests(ITestOutputHelper output)
+{
+    /// <summary>Seed 23, 3 rounds: the schedule is printed first (and in the table); replay it with
+    /// `orchestrator-nemesis --rounds 3 --seed 23`.</summary>
+    public const int Seed = 23;
+    public const int Rounds = 3;
+
+    [PostgresBinariesFact]
+    public async Task A_few_seeded_rounds_of_faults_leave_every_invariant_held()
+    {
+        var report = await new NemesisRun(new Options(Rounds, Seed, null), output.WriteLine).RunAsync();
+        var table = report.ToMarkdown();
+        output.WriteLine(table);
+        report.HarnessErrors.Should().BeEmpty(table);
+        report.Violations.Values.SelectMany(v => v).Should().BeEmpty(table);
+        report.Faults.Values.Sum().Should().Be(Rounds, table);
+    }
+}
+
+/// <summary>Skipped, with the reason shown (never passed), without PostgreSQL server binaries for scripts/pg-test-server.sh.</summary>
+public sealed class PostgresBinariesFactAttribute : FactAttribute
+{
+    public override string? Skip
+    {
+        get => Available() ? base.Skip : "SKIPPED: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/pg_ctl or $PG_BIN) for scripts/pg-test-server.sh";
+        set => base.Skip = value;
+    }
+
+    private static bool Available() =>
+        Environment.GetEnvironmentVariable("PG_BIN") is { Length: > 0 }
+        || (Directory.Exists("/usr/lib/postgresql") && Directory.EnumerateFiles("/usr/lib/postgresql", "pg_ctl", SearchOption.AllDirectories).Any());
+}

@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Orchestrator.Store;
+
+namespace Orchestrator.Nemesis;
+
+/// <summary>
+/// A real cluster on loopback, as tests/Orchestrator.Cli.Tests/ClusterRig.cs builds one: a throw-away PostgreSQL
+/// (scripts/pg-test-server.sh), two coordinator nodes and three workers, all `dotnet orchestrator.dll` processes sharing
+/// one working directory (the dataset and the artifacts folder, as a shared mount would), trials on the sleeping TEST
+/// engine, failure detection sized for a test. Every node has both coordinators as its seeds, so that any node (a
+/// coordinator included) restarted with the same command joins whatever is left of the cluster.
+/// </summary>
+public sealed class Cluster : IAsyncDisposable
+{
+    public const double EpochSeconds = 0.7;
+    public const double StableAfterSeconds = 3;
+    public const double HeartbeatPauseSeconds = 2;
+    public static readonly TimeSpan Up = TimeSpan.FromSeconds(120);
+
+    private readonly List<CliProcess> _all = [];
+    private readonly Action<string> _say;
+    private readonly bool _keep;
+
+    private Cluster(string dir, string pgDir, string storeUrl, string scripts, Action<string> say, bool keep)
+    {
+        Dir = dir;
+        PgDir = pgDir;
+        StoreUrl = storeUrl;
+        Scripts = scripts;
+        _say = say;
+        _keep = keep;
+        Artifacts = Path.Combine(dir, "artifacts");
+        EpochLogs = Path.Combine(dir, "epoch-logs");
+        Logs = Path.Combine(dir, "process-logs");
+        Directory.CreateDirectory(Artifacts);
+        Directory.CreateDirectory(EpochLogs);
+        Directory.CreateDirectory(Logs);
+        // Should the harness itself be ended (SIGTERM, Ctrl+C), its processes go with it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        Console.CancelKeyPress += (_, _) => KillAll();
+        AkkaConfig = Path.Combine(dir, "akka-test.conf");
+        File.WriteAllText(AkkaConfig, FormattableString.Invariant($"""
+            akka.cluster.failure-detector.acceptable-heartbeat-pause = {HeartbeatPauseSeconds}s
+            akka.cluster.split-brain-resolver.stable-after = {StableAfterSeconds}s
+            akka.cluster.singleton.hand-over-retry-interval = 500ms
+            """));
+    }
+
+    public string Dir { get; }
+    public string PgDir { get; }
+    public string StoreUrl { get; }
+    public string Scripts { get; }
+    public string Artifacts { get; }
+    public string EpochLogs { get; }
+    public string Logs { get; }
+    public string AkkaConfig { get; }
+    public List<Node> Nodes { get; } = [];
+    public string Seeds => string.Join(",", Nodes.Where(n => n.Role == "coordinator").Select(n => $"127.0.0.1:{n.Port}"));
+
+    /// <summary>Every process started, nodes and one-shot commands alike.</summary>
+    public IReadOnlyList<CliProcess> AllProcesses => _all;
+
+    /// <summary>SIGSTOP windows (pid, from, to; Unix ms): a frozen process trains nothing meanwhile.</summary>
+    public List<(int Pid, long From, long To)> Frozen { get; } = [];
+
+    public static string FindScripts()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "scripts", "pg-test-server.sh"))) return Path.Combine(dir.FullName, "scripts");
+        throw new HarnessException($"scripts/pg-test-server.sh not found above {AppContext.BaseDirectory}");
+    }
+
+    public static async Task<Cluster> StartAsync(Action<string> say, bool keep, int slots)
+    {
+        var scripts = FindScripts();
+        var dir = Path.Combine(Path.GetTempPath(), "orch-nemesis-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var pgDir = Path.Combine(dir, "pg");
+        var url = (await ShellAsync(Path.Combine(scripts, "pg-test-server.sh"), ["start", pgDir], TimeSpan.FromSeconds(120), "PostgreSQL start")).Trim();
+        if (!url.StartsWith("postgres://", StringComparison.Ordinal)) throw new HarnessException($"pg-test-server.sh start printed no store URL: {url}");
+        say($"PostgreSQL at {url}; working directory {dir}");
+        var cluster = new Cluster(dir, pgDir, url, scripts, say, keep);
+        try
+        {
+            int[] ports = [FreePort(), FreePort(), FreePort(), FreePort(), FreePort()];
+            cluster.Nodes.Add(new Node("coordinator-1", "coordinator", ports[0], ["coordinator", "--port", ports[0].ToString(CultureInfo.InvariantCulture)]));
+            cluster.Nodes.Add(new Node("coordinator-2", "coordinator", ports[1], ["coordinator", "--port", ports[1].ToString(CultureInfo.InvariantCulture)]));
+            for (var i = 1; i <= 3; i++)
+                cluster.Nodes.Add(new Node($"worker-{i}", "worker", ports[i + 1],
+                    ["worker", "--slots", slots.ToString(CultureInfo.InvariantCulture), "--port", ports[i + 1].ToString(CultureInfo.InvariantCulture)]));
+            var first = cluster.StartNode(cluster.Nodes[0]);
+            await first.WaitForOutputAsync("coordinator on .*: recovered", Up, "the first coordinator's recovery");
+            foreach (var node in cluster.Nodes.Skip(1))
+            {
+                var p = cluster.StartNode(node);
+                await p.WaitForOutputAsync(@"node akka\.tcp://\S+ is up", Up, $"{node.Name} up");
+            }
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private int _commands;
+
+    public CliProcess Start(string name, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove("ORCHESTRATOR_TEST_PG");
+        info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
+        info.Environment["ORCHESTRATOR_ARTIFACTS"] = Artifacts;
+        info.Environment["ORCHESTRATOR_ENGINE_PLUGIN"] = Path.Combine(AppContext.BaseDirectory, "Orchestrator.TestEngine.dll");
+        info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
+        info.Environment["ORCHESTRATOR_TEST_ENGINE_EPOCH_LOG"] = EpochLogs;
+        info.Environment["ORCHESTRATOR_AKKA_CONFIG"] = AkkaConfig;
+        info.Environment["ORCHESTRATOR_SEEDS"] = Seeds;
+        var log = Path.Combine(Logs, $"{Interlocked.Increment(ref _commands):D3}-{Safe(name)}.log");
+        var process = new CliProcess(info, name, log);
+        lock (_all) _all.Add(process);
+        return process;
+    }
+
+    private static string Safe(string name) => new(name.Select(c => char.IsLetterOrDigit(c) || c == '-' ? c : '_').Take(40).ToArray());
+
+    public CliProcess StartNode(Node node)
+    {
+        node.ExitExpected = false;
+        var p = Start(node.Name, node.Args);
+        node.Lives.Add(p);
+        _say($"  started {node.Name} (pid {p.Pid})");
+        return p;
+    }
+
+    /// <summary>Runs a one-shot CLI command to its end (bounded).</summary>
+    public async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var p = Start(string.Join(' ', args), args);
+        if (!await p.WaitForExitAsync(timeout))
+        {
+            p.Kill9();
+            throw new HarnessException($"`orchestrator {string.Join(' ', args)}` ran past {timeout.TotalSeconds:F0} s: {p.Tail()}");
+        }
+        return (p.Process.ExitCode, p.Output);
+    }
+
+    /// <summary>Runs a CLI command until it exits 0, retrying while the cluster does not answer; throws, naming the
+    /// command, when it never does within <paramref name="timeout"/>.</summary>
+    public async Task<string> RunUntilOkAsync(TimeSpan timeout, params string[] args)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var (code, output) = await RunAsync(TimeSpan.FromSeconds(90), args);
+            if (code == 0) return output;
+            if (DateTime.UtcNow > deadline)
+                throw new HarnessException($"`orchestrator {string.Join(' ', args)}` never exited 0 within {timeout.TotalSeconds:F0} s; last exit {code}: {Tail(output)}");
+            await Task.Delay(2000);
+        }
+    }
+
+    public static string Tail(string output, int n = 6) =>
+        string.Join(" / ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(n).Select(l => l.Trim()));
+
+    public Task<string> PgRestartAsync() =>
+        ShellAsync(Path.Combine(Scripts, "pg-test-server.sh"), ["restart", PgDir], TimeSpan.FromSeconds(120), "PostgreSQL restart");
+
+    private static async Task<string> ShellAsync(string file, string[] args, TimeSpan timeout, string what)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new HarnessException($"{what}: ran past {timeout.TotalSeconds:F0} s");
+        }
+        if (p.ExitCode != 0) throw new HarnessException($"{what}: exit {p.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    /// <summary>The members `cluster show --json` lists: address -> (status, reachable); null when no answer.</summary>
+    public async Task<Dictionary<string, (string Status, bool Reachable)>?> MembersAsync()
+    {
+        var (code, output) = await RunAsync(TimeSpan.FromSeconds(60), "cluster", "show", "--json");
+        if (code != 0) return null;
+        try
+        {
+            var start = output.IndexOf('{');
+            using var doc = JsonDocument.Parse(output[start..]);
+            var members = new Dictionary<string, (string, bool)>();
+            foreach (var m in doc.RootElement.GetProperty("members").EnumerateArray())
+                members[m.GetProperty("address").GetString()!] = (m.GetProperty("status").GetString()!, m.GetProperty("reachable").GetBoolean());
+            return members;
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            throw new HarnessException($"`cluster show --json` printed what the harness cannot read: {Tail(output)} ({ex.Message})");
+        }
+    }
+
+    /// <summary>Trial rows of every sweep in the store.</summary>
+    public async Task<List<(SweepRecord Sweep, TrialRecord Trial)>> TrialsAsync()
+    {
+        await using var store = await StoreFactory.OpenAsync(StoreUrl);
+        var all = new List<(SweepRecord, TrialRecord)>();
+        foreach (var sweep in await store.ListSweepsAsync())
+        foreach (var trial in await store.ListTrialsAsync(sweep.Id))
+            all.Add((sweep, trial));
+        return all;
+    }
+
+    private void KillAll()
+    {
+        List<CliProcess> all;
+        lock (_all) all = [.. _all];
+        foreach (var p in all)
+        {
+            try
+            {
+                if (!p.HasExited) p.Process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception) { }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<CliProcess> all;
+        lock (_all) all = [.. _all];
+        foreach (var p in all)
+        {
+            p.Dispose(); // SIGKILL, a frozen one too
+        }
+        try
+        {
+            await ShellAsync(Path.Combine(Scripts, "pg-test-server.sh"), ["stop", PgDir], TimeSpan.FromSeconds(90), "PostgreSQL stop");
+        }
+        catch (HarnessException ex)
+        {
+            _say($"warning: {ex.Message}");
+        }
+        if (_keep)
+        {
+            _say($"kept {Dir}");
+            return;
+        }
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _say($"warning: {Dir} not removed: {ex.Message}");
+        }
+    }
+}
