@@ -120,8 +120,9 @@ public sealed class SqlJournal : SqlWriteJournal
             var rows = connection.GetTable<JournalRow>().Where(r => r.PersistenceId == id && r.SequenceNumber >= low && r.SequenceNumber <= high);
             return await AsyncExtensions.AnyAsync(rows, write.Token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is DbException or OperationCanceledException)
+        catch (Exception)
         {
+            // Whatever the look-up failed on: the write must still be answered, so it fails as it did.
             return true;
         }
     }
