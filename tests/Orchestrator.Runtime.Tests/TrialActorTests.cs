@@ -162,6 +162,60 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         (await JournalAsync("t-cancel")).Select(e => e.Event).OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2, 3);
     }
 
+    [Theory]
+    [InlineData(StopCause.NodeDowned, new[] { 1 })]
+    [InlineData(StopCause.Shutdown, new[] { 1, 2 })]
+    public async Task A_downed_node_drops_the_commit_under_way_where_a_shutdown_finishes_it(StopCause cause, int[] journaled)
+    {
+        var trialId = $"t-{cause}".ToLowerInvariant();
+        // Epoch 2's commit stops while it stores the epoch's checkpoint: under way, not journaled, when the stop comes.
+        using var blobs = new BlockingBlobs("-e0002");
+        var slot = CreateTestProbe();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss) { HangAtEpoch = 3 })
+            with { Blobs = blobs }, _threads, slot));
+        blobs.Reached.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
+
+        trial.Tell(new StopTrial(cause));
+        await Task.Delay(200);
+        blobs.Release.Set();
+
+        var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+        ended.End.Should().Be(TrialEnd.Interrupted);
+        (await JournalAsync(trialId)).Select(e => e.Event).OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(journaled);
+    }
+
+    /// <summary>Keeps blobs in memory; the first put of a name containing <c>blockOn</c> waits until released (or its
+    /// token is cancelled).</summary>
+    private sealed class BlockingBlobs(string blockOn) : IArtifactBlobs, IDisposable
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (byte[], string)> _stored = new();
+        public ManualResetEventSlim Reached { get; } = new();
+        public ManualResetEventSlim Release { get; } = new();
+
+        public Task PutArtifactAsync(string trialId, string name, string sha256, byte[] content, CancellationToken ct = default)
+        {
+            if (name.Contains(blockOn, StringComparison.Ordinal) && !Reached.IsSet)
+            {
+                Reached.Set();
+                Release.Wait(ct);
+            }
+            _stored.TryAdd($"{trialId}/{name}", (content, sha256));
+            return Task.CompletedTask;
+        }
+
+        public Task<(byte[] Content, string Sha256)?> GetArtifactAsync(string trialId, string name, CancellationToken ct = default) =>
+            Task.FromResult<(byte[] Content, string Sha256)?>(_stored.TryGetValue($"{trialId}/{name}", out var v) ? v : null);
+
+        public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, int upToAttempt, CancellationToken ct = default) =>
+            Task.FromResult(0);
+
+        public void Dispose()
+        {
+            Reached.Dispose();
+            Release.Dispose();
+        }
+    }
+
     [Fact]
     public async Task On_recovery_a_stale_attempt_s_late_events_are_ignored()
     {

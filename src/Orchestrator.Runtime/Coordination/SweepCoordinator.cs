@@ -11,7 +11,9 @@ using Orchestrator.Store;
 namespace Orchestrator.Runtime.Coordination;
 
 /// <summary>How often the coordinator snapshots its state (in events) and looks for assignments whose node is gone.</summary>
-public sealed record CoordinatorSettings(int SnapshotEvery, TimeSpan ReconcileInterval)
+/// <param name="DownedNodeMargin">How long after a node's removal its slots' trials wait before they are queued again:
+/// null, the downing provider's removal margin.</param>
+public sealed record CoordinatorSettings(int SnapshotEvery, TimeSpan ReconcileInterval, TimeSpan? DownedNodeMargin = null)
 {
     public static CoordinatorSettings Default { get; } = new(500, TimeSpan.FromSeconds(1));
 }
@@ -32,6 +34,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly IRunObserver _observer;
     private readonly IActorRef _rows;
     private readonly Cluster _cluster;
+    private readonly TimeSpan _downedNodeMargin;
     private readonly Stopwatch _recovery = Stopwatch.StartNew();
     private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
     private readonly HashSet<IActorRef> _waiting = [];
@@ -46,6 +49,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _observer = observer;
         _cluster = Cluster.Get(Context.System);
+        _downedNodeMargin = settings.DownedNodeMargin ?? _cluster.DowningProvider.DownRemovalMargin;
         _rows = Context.ActorOf(TrialRowProjector.Props(store, observer), "rows");
 
         Recover<SnapshotOffer>(offer =>
@@ -80,7 +84,12 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         });
         Command<WorkRejected>(rejected => ReleaseTrial(rejected.TrialId, rejected.Assignment, "its slot was busy"));
         Command<WorkReturned>(OnReturned);
-        Command<Terminated>(terminated => SlotGone(terminated.ActorRef));
+        Command<Terminated>(SlotGone);
+        Command<ReleaseGoneSlot>(gone =>
+        {
+            foreach (var (trialId, assignment) in gone.Assignments)
+                ReleaseTrial(trialId, assignment, $"its node left the cluster {_downedNodeMargin.TotalSeconds:0} s ago");
+        });
         Command<Reconcile>(_ => ReleaseAssignmentsOfGoneNodes());
         Command<GetQueueStatus>(_ => Sender.Tell(Status()));
         Command<FlushRows>(flush => _rows.Forward(flush));
@@ -294,8 +303,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void ReleaseTrial(string trialId, int assignment, string reason)
     {
-        _confirmed.Remove(trialId);
         if (_queue.Release(trialId, assignment, reason) is not { } released) return;
+        _confirmed.Remove(trialId);
         _queue.Apply(released);
         _observer.Note($"{trialId}: handed back ({reason}); queued again");
         var sweepId = _queue.SweepOf(trialId);
@@ -306,12 +315,25 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         });
     }
 
-    private void SlotGone(IActorRef slotRef)
+    /// <summary>A slot that stopped on a live node had its trial stopped with it: the trial is queued again at once. A
+    /// slot whose node was removed (downed, or gone) may still be finishing a commit on a node that does not know yet:
+    /// its trials wait the removal margin, by which the node has downed itself too.</summary>
+    private void SlotGone(Terminated terminated)
     {
+        var slotRef = terminated.ActorRef;
         _waiting.Remove(slotRef);
         if (!_slots.Remove(slotRef, out var slot)) return;
-        while (_queue.RunningOn(slot.Name) is { } running)
-            ReleaseTrial(running.TrialId, running.Assignment, "its slot stopped or its node left the cluster");
+        var held = _queue.AllOn(slot.Name).Select(on => (on.TrialId, on.Assignment)).ToList();
+        if (held.Count == 0) return;
+        if (terminated.AddressTerminated && _downedNodeMargin > TimeSpan.Zero)
+        {
+            _observer.Note($"{string.Join(", ", held.Select(h => h.TrialId))}: the node of {slot.Name} left the cluster; " +
+                           $"queued again in {_downedNodeMargin.TotalSeconds:0} s, once it has surely stopped");
+            Timers.StartSingleTimer($"gone:{slot.Name}", new ReleaseGoneSlot(held), _downedNodeMargin);
+            return;
+        }
+        foreach (var (trialId, assignment) in held)
+            ReleaseTrial(trialId, assignment, "its slot stopped");
     }
 
     /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members.</summary>
@@ -404,6 +426,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         public string? OnlySweep { get; } = onlySweep;
         public bool Draining { get; set; }
     }
+
+    private sealed record ReleaseGoneSlot(IReadOnlyList<(string TrialId, int Assignment)> Assignments);
 
     private sealed record Reconcile
     {

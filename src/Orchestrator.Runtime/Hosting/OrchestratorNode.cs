@@ -38,6 +38,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     private readonly Lazy<TrialJournalReader> _journal;
     private readonly ICoordinatorLease? _ownLease;
+    private PauseWatch? _pauses;
 
     public ActorSystem System { get; }
 
@@ -108,7 +109,9 @@ public sealed class OrchestratorNode : IAsyncDisposable
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
             {
-                if (started._slots.Count > 0) await started.HandBackAsync(TimeSpan.FromSeconds(25)).ConfigureAwait(false);
+                // Downed: this node may no longer hold its trials, and the commits under way are dropped.
+                var downed = CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+                if (started._slots.Count > 0) await started.HandBackAsync(TimeSpan.FromSeconds(25), downed).ConfigureAwait(false);
                 return Akka.Done.Instance;
             });
             return started;
@@ -121,10 +124,18 @@ public sealed class OrchestratorNode : IAsyncDisposable
         }
     }
 
+    /// <summary>How long this process may stand still before its trials stop: below the earliest moment the other nodes
+    /// could have downed it (the failure detector's acceptable pause, then the resolver's stable-after).</summary>
+    public static TimeSpan PauseLimit(Akka.Configuration.Config config) =>
+        config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause") +
+        config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after") / 2;
+
     /// <summary>Starts worker slots on this node (with <paramref name="onlySweep"/>, they take trials of that sweep only).</summary>
     public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, IOrchestratorStore store, string? onlySweep = null)
     {
         ArgumentNullException.ThrowIfNull(names);
+        _pauses ??= new PauseWatch(PauseLimit(System.Settings.Config));
+        services = services with { Pauses = _pauses };
         var started = names.Select(name => System.ActorOf(SlotActor.Props(Coordinator, services, store, onlySweep, RegisterEvery), name)).ToList();
         foreach (var slot in started) Node.Tell(new NodeActor.AddSlot(slot));
         _slots.AddRange(started);
@@ -203,9 +214,9 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     /// <summary>Stops every slot's trial at its epoch boundary, hands it back to the coordinator, and waits for the
     /// coordinator to have written the trial rows. False when something did not finish within <paramref name="timeout"/>.</summary>
-    public async Task<bool> HandBackAsync(TimeSpan timeout)
+    public async Task<bool> HandBackAsync(TimeSpan timeout, bool downed = false)
     {
-        var stopped = await Task.WhenAll(_slots.Select(s => s.GracefulStop(timeout, new HandBackAndStop())
+        var stopped = await Task.WhenAll(_slots.Select(s => s.GracefulStop(timeout, new HandBackAndStop(downed))
             .ContinueWith(t => t.Status == TaskStatus.RanToCompletion && t.Result, TaskScheduler.Default))).ConfigureAwait(false);
         _slots.Clear();
         return stopped.All(s => s) && await FlushRowsAsync(timeout).ConfigureAwait(false);
@@ -235,6 +246,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         if (cluster.State.Members.Count > 1)
             await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         await System.Terminate().ConfigureAwait(false);
+        _pauses?.Dispose();
         if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -9,8 +9,9 @@ namespace Orchestrator.Runtime.Slots;
 /// <summary>Drain (true) or undrain a slot: a draining slot finishes its trial and asks for no new one.</summary>
 public sealed record SetDraining(bool Draining);
 
-/// <summary>Stop the running trial at its epoch boundary, hand it back, then stop this slot.</summary>
-public sealed record HandBackAndStop;
+/// <summary>Stop the running trial at its epoch boundary, hand it back, then stop this slot. <c>Downed</c>: the node is
+/// being downed, and the commit under way is dropped too.</summary>
+public sealed record HandBackAndStop(bool Downed = false);
 
 /// <summary>
 /// One worker slot (a GPU, or a share of the CPU). It registers with the coordinator (through the singleton proxy) at
@@ -95,13 +96,13 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             }
             else if (_running is null) _coordinator.Tell(new RequestWork(_name, _onlySweep));
         });
-        Receive<HandBackAndStop>(_ =>
+        Receive<HandBackAndStop>(handBack =>
         {
             _stopping = true;
             _coordinator.Tell(new WithdrawRequest(_name));
             DropNext(TrialEnd.Interrupted);
             if (_running is null) Context.Stop(Self);
-            else _running.Trial?.Tell(new StopTrial(StopCause.Shutdown));
+            else _running.Trial?.Tell(new StopTrial(handBack.Downed ? StopCause.NodeDowned : StopCause.Shutdown));
         });
         Receive<RegisterTick>(_ => Register());
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
 
@@ -8,8 +9,9 @@ internal sealed record PerformedEffects(EffectResults Results, IReadOnlyList<Che
 
 /// <summary>An epoch trained, decided and performed on the trial's thread: the events that journal it, the files they
 /// name that the commit writes, and the commit the actor completes once the events are journaled and the superseded
-/// files pruned (or fails, when the files could not be written or made durable or the events were not journaled).</summary>
-internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, IReadOnlyList<CheckpointWrite> Writes, TaskCompletionSource Committed);
+/// files pruned (or fails, when the files could not be written or made durable or the events were not journaled).
+/// <c>Started</c>: when its training began (a <see cref="Stopwatch"/> timestamp).</summary>
+internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, IReadOnlyList<CheckpointWrite> Writes, TaskCompletionSource Committed, long Started);
 
 /// <summary>The epochs ended at a boundary the actor asked for (a stop), or training ended in a terminal state.</summary>
 internal sealed record EpochsPaused;
@@ -26,8 +28,10 @@ internal sealed record Evaluated(TrialEvent Result);
 /// commit prunes the folder by what is journaled; and the test evaluation loads the best weights from their file, so
 /// the files of the epoch that stops training are written here, on this thread, rather than by the commit (waiting
 /// for the commit thread to write them cost more).
+/// After a pause of the whole process (<see cref="PauseWatch"/>) the loop goes no further: no new epoch, no files, no
+/// evaluation; the epoch under way is cancelled.
 /// </summary>
-internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochPerformed> performed)
+internal sealed class EpochLoop(TrialWorkbench bench, int attempt, PauseWatch? pauses, Action<EpochPerformed> performed)
 {
     /// <summary>Trains from <paramref name="state"/> (the planned state: journaled, or being journaled) until training
     /// stops or <paramref name="boundary"/> asks for a stop between epochs. No file is written before
@@ -37,20 +41,49 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochP
     public object Run(TrialState state, Task fenced, CancellationToken boundary, CancellationToken ct)
     {
         var lastCommit = fenced;
+        var since = Stopwatch.GetTimestamp();
         while (state.Phase == TrialPhase.Training && !boundary.IsCancellationRequested)
         {
-            var outcome = bench.TrainEpoch(state, ct);
+            var started = Stopwatch.GetTimestamp();
+            ThrowIfPaused(since);
+            var outcome = Unpaused(token => bench.TrainEpoch(state, token), ct);
             var decision = TrialDecider.Decide(state, outcome) with { Attempt = attempt };
             lastCommit.Wait(ct);
             ct.ThrowIfCancellationRequested();
+            ThrowIfPaused(started);
             var effects = bench.Perform(decision, writeNow: decision.Stops);
             var events = EpochEvents.Record(decision, effects.Results).Select(e => e.InAttempt(attempt)).ToList();
             state = events.Aggregate(state, TrialEvolution.Evolve);
             var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lastCommit = committed.Task;
-            performed(new EpochPerformed(events, effects.Writes, committed));
+            performed(new EpochPerformed(events, effects.Writes, committed, started));
+            since = started;
         }
         if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
-        return new Evaluated(bench.Evaluate(state, ct));
+        ThrowIfPaused(since);
+        return new Evaluated(Unpaused(token => bench.Evaluate(state, token), ct));
     }
+
+    private void ThrowIfPaused(long since)
+    {
+        if (pauses?.PausedSince(since) == true) throw Paused();
+    }
+
+    /// <summary>Runs engine work that the next pause cancels.</summary>
+    private T Unpaused<T>(Func<CancellationToken, T> work, CancellationToken ct)
+    {
+        if (pauses is null) return work(ct);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, pauses.NextPause);
+        try
+        {
+            return work(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw Paused();
+        }
+    }
+
+    private NodePausedException Paused() =>
+        new($"this process stood still for more than {pauses!.Limit.TotalSeconds:0.#} s: the cluster may have given the trial to another node");
 }

@@ -27,6 +27,8 @@ public sealed class TrialActor : ReceivePersistentActor
     // _work drops the epoch under way (a shutdown, a lost assignment); _boundary stops between epochs (a cancel).
     private readonly CancellationTokenSource _work = new();
     private readonly CancellationTokenSource _boundary = new();
+    // Cancelled when this node may no longer hold the trial (downed, or it stood still): commits not yet journaled drop.
+    private readonly CancellationTokenSource _abandon = new();
     private TrialState _state = TrialState.Initial;
     private TrialState _planned = TrialState.Initial;
     // The slot's threads: the engine's work, in order; and the commits' blocking I/O (flushes, prunes), in order.
@@ -49,6 +51,9 @@ public sealed class TrialActor : ReceivePersistentActor
     private bool _atGate;
     private bool _saidFinishing;
     private bool _saidEngineDone;
+    // The epoch whose events are with the journal now, and whether the journal has refused a write of this attempt.
+    private EpochPerformed? _journaling;
+    private bool _refused;
 
     public TrialActor(TrialAssignment assignment, TrialServices services, SlotThreads threads, IActorRef slot)
     {
@@ -158,7 +163,7 @@ public sealed class TrialActor : ReceivePersistentActor
                 var started = _bench.Prepare(state, checkpoints, token);
                 self.Tell(new Prepared(started));
                 var planned = started is null ? state : TrialEvolution.Evolve(state, started);
-                var result = new EpochLoop(_bench, attempt, performed => self.Tell(performed)).Run(planned, _fenced.Task, boundary, token);
+                var result = new EpochLoop(_bench, attempt, _services.Pauses, performed => self.Tell(performed)).Run(planned, _fenced.Task, boundary, token);
                 // Done with the engine: the slot's held trial is queued behind this work before the thread looks for more.
                 if (result is Evaluated) _threads.EngineFree();
                 return result;
@@ -227,11 +232,12 @@ public sealed class TrialActor : ReceivePersistentActor
         if (LastStepBegun) SayFinishing();
         _committing = true;
         _securing = true;
-        var artifacts = _artifacts;
+        var (artifacts, abandon) = (_artifacts, _abandon.Token);
         _threads.Commits.Run(() =>
             {
+                abandon.ThrowIfCancellationRequested();
                 artifacts.Write(performed.Writes);
-                artifacts.SecureAsync(performed.Events, CancellationToken.None).GetAwaiter().GetResult();
+                artifacts.SecureAsync(performed.Events, abandon).GetAwaiter().GetResult();
                 return new Secured(performed);
             })
             .PipeTo(Self, failure: ex => new CommitFailed(performed, ex));
@@ -240,16 +246,29 @@ public sealed class TrialActor : ReceivePersistentActor
     private void OnSecured(Secured secured)
     {
         _securing = false;
+        if (_services.Pauses?.PausedSince(secured.Epoch.Started) == true) Suspend();
+        if (_abandon.IsCancellationRequested)
+        {
+            // Never journaled: this node may no longer hold the trial. Its files are orphans of this attempt.
+            secured.Epoch.Committed.TrySetCanceled();
+            _committing = false;
+            _heldResult = null;
+            Stash.UnstashAll();
+            EndWhenIdle();
+            return;
+        }
         var epochEvents = secured.Epoch.Events;
         var result = _heldResult;
         _heldResult = null;
         // A test result that is already there goes into the same write: one append ends the trial.
         IReadOnlyList<TrialEvent> events = result is null ? epochEvents : [.. epochEvents, result];
         var left = events.Count;
+        _journaling = secured.Epoch;
         PersistAll(events, e =>
         {
             Journaled(e);
             if (--left > 0) return;
+            _journaling = null;
             Observer.EventsJournaled(_assignment.Slot, _assignment.TrialId, events);
             var keep = new[] { _state.LatestCheckpoint, _checkpoints.Count > 1 ? _checkpoints[^2].Checkpoint : null, _state.BestCheckpoint };
             var (artifacts, attempt) = (_artifacts, _attempt);
@@ -314,6 +333,7 @@ public sealed class TrialActor : ReceivePersistentActor
 
     private void OnWorkFailed(WorkFailed failed)
     {
+        if (failed.Cause is NodePausedException) Suspend();
         if (_committing)
         {
             // The epoch being committed is kept whatever happens to the next one.
@@ -344,6 +364,7 @@ public sealed class TrialActor : ReceivePersistentActor
         if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
         _boundary.Cancel();
         if (Interrupted) _work.Cancel();
+        if (stop.Abandons) _abandon.Cancel();
         if (!_atGate) return;
         _assignment.Gate?.Withdraw();
         // Its work may have been queued just now, as the gate opened: it is cancelled.
@@ -352,6 +373,14 @@ public sealed class TrialActor : ReceivePersistentActor
     }
 
     private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
+
+    /// <summary>The process stood still long enough to have been downed: the trial stops at once and hands itself back.</summary>
+    private void Suspend()
+    {
+        if (_stop?.Abandons == true) return;
+        Observer.Note($"{_assignment.TrialId}: this process stood still for longer than the cluster waits; attempt {_attempt} stops unjournaled and is handed back");
+        OnStop(new StopTrial(StopCause.NodePaused));
+    }
 
     /// <summary>Ends as the journal says the trial ended: completed, or failed.</summary>
     private void EndAsJournaled() => End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
@@ -373,8 +402,35 @@ public sealed class TrialActor : ReceivePersistentActor
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
+    /// <summary>A write the journal rejected (it could not store the event; the journal is intact): the attempt fails as
+    /// if its work had broken, and is retried until the trial fails. Its epochs under way are dropped. Called for each
+    /// event of the refused write; should the journal refuse the failure itself, the attempt stops and its slot hands
+    /// the trial back.</summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        if (@event is AttemptFailed or TrialFailed)
+        {
+            Observer.Note($"{_assignment.TrialId}: journal write {sequenceNr} (the attempt's failure) rejected ({cause.Message}); handed back");
+            Context.Stop(Self);
+            return;
+        }
+        if (_refused) return;
+        _refused = true;
+        Observer.Note($"{_assignment.TrialId}: journal write {sequenceNr} rejected ({cause.GetType().Name}: {cause.Message}); this attempt fails");
+        _work.Cancel();
+        _fenced.TrySetException(cause);
+        _journaling?.Committed.TrySetException(cause);
+        _journaling = null;
+        _committing = false;
+        _securing = false;
+        _heldResult = null;
+        // Not persisted from here: Akka is still matching this write's events to their handlers.
+        Self.Tell(new WorkFailed(cause));
+    }
+
     protected override void PostStop()
     {
+        _abandon.Cancel();
         _work.Cancel();
         _boundary.Cancel();
         _assignment.Gate?.Withdraw();

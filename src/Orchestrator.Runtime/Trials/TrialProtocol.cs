@@ -72,7 +72,9 @@ public sealed record TrialFinishing(string TrialId);
 /// engine while this one journals its result.</summary>
 public sealed record TrialEngineDone(string TrialId);
 
-public enum StopCause { SweepCancelled, AssignmentLost, Shutdown }
+/// <summary>Why a trial stops. <c>NodeDowned</c> (the node is being downed) and <c>NodePaused</c> (the process stood still
+/// long enough to have been downed) drop the commit under way too: the node may no longer hold the trial.</summary>
+public enum StopCause { SweepCancelled, AssignmentLost, Shutdown, NodeDowned, NodePaused }
 
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
 /// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.
@@ -81,6 +83,9 @@ public sealed record StopTrial(StopCause Cause, string? TrialId = null)
 {
     /// <summary>How a trial that this stops ends: cancelled with its sweep, otherwise interrupted.</summary>
     public TrialEnd End => Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted;
+
+    /// <summary>Whether the commit under way is dropped rather than journaled.</summary>
+    public bool Abandons => Cause is StopCause.NodeDowned or StopCause.NodePaused;
 }
 
 public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }

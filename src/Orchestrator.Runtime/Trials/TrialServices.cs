@@ -9,7 +9,7 @@ namespace Orchestrator.Runtime.Trials;
 public delegate ITrainer TrainerFactory(TrialSpec spec, int classes, string slot);
 
 /// <summary>What every trial of a process shares: where checkpoints go, the open datasets, the engine, the
-/// observer, the retry limit and the backoff between attempts.</summary>
+/// observer, the retry limit, the backoff between attempts, and the node's <see cref="PauseWatch"/> (none outside a cluster).</summary>
 public sealed record TrialServices(
     string ArtifactRoot,
     DatasetCache Datasets,
@@ -17,7 +17,8 @@ public sealed record TrialServices(
     IRunObserver Observer,
     IArtifactBlobs? Blobs = null,
     int MaxAttempts = 3,
-    TimeSpan? MinBackoff = null)
+    TimeSpan? MinBackoff = null,
+    PauseWatch? Pauses = null)
 {
     public TimeSpan RetryBackoff => MinBackoff ?? TimeSpan.FromSeconds(1);
 }

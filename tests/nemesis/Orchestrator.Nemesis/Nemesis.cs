@@ -15,7 +15,8 @@ public enum FaultKind
     CancelResume,
 }
 
-public sealed record Options(int Rounds, int Seed, string? Out, bool Keep = false, int Slots = 1);
+/// <param name="Kinds">The kinds of fault the schedule draws from (null: all).</param>
+public sealed record Options(int Rounds, int Seed, string? Out, bool Keep = false, int Slots = 1, IReadOnlyList<FaultKind>? Kinds = null);
 
 /// <summary>One fault of the schedule, all its choices drawn up front from the seed.</summary>
 public sealed record Fault(int Round, FaultKind Kind, int Target, double DelaySeconds, double HoldSeconds)
@@ -31,10 +32,10 @@ public sealed record Fault(int Round, FaultKind Kind, int Target, double DelaySe
 /// </summary>
 public sealed class NemesisRun(Options options, Action<string> say)
 {
-    public static IReadOnlyList<Fault> Schedule(int rounds, int seed)
+    public static IReadOnlyList<Fault> Schedule(int rounds, int seed, IReadOnlyList<FaultKind>? only = null)
     {
         var random = new Random(seed);
-        var kinds = Enum.GetValues<FaultKind>();
+        var kinds = only is { Count: > 0 } ? only.ToArray() : Enum.GetValues<FaultKind>();
         return Enumerable.Range(1, rounds).Select(r => new Fault(r, kinds[random.Next(kinds.Length)], random.Next(1000),
             2 + random.NextDouble() * 4, random.NextDouble())).ToList();
     }
@@ -49,7 +50,8 @@ public sealed class NemesisRun(Options options, Action<string> say)
         var watch = Stopwatch.StartNew();
         _report.Seed = options.Seed;
         _report.Rounds = options.Rounds;
-        var schedule = Schedule(options.Rounds, options.Seed);
+        _report.Only = options.Kinds is { Count: > 0 } k ? $" --faults {string.Join(',', k)}" : "";
+        var schedule = Schedule(options.Rounds, options.Seed, options.Kinds);
         foreach (var f in schedule) say($"scheduled: {f}");
         try
         {

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Orchestrator.Nemesis;
 
-// orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--keep] [--schedule]
+// orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--keep] [--schedule]
+// --faults draws only these kinds (e.g. Freeze,KillWorker).
 // --schedule prints the faults the seed draws and exits.
 // Exit 0: every invariant held; 1: a violation or a harness error (the table says which); 2: bad arguments.
 var rounds = 3;
@@ -10,6 +11,7 @@ string? output = null;
 var keep = false;
 var slots = 1;
 var scheduleOnly = false;
+List<FaultKind>? kinds = null;
 try
 {
     for (var i = 0; i < args.Length; i++)
@@ -22,6 +24,11 @@ try
             case "--slots": slots = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
             case "--keep": keep = true; break;
             case "--schedule": scheduleOnly = true; break;
+            case "--faults":
+                kinds = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(k => Enum.TryParse<FaultKind>(k, ignoreCase: true, out var kind) ? kind
+                        : throw new FormatException($"unknown fault kind {k} (one of {string.Join(", ", Enum.GetNames<FaultKind>())})")).ToList();
+                break;
             default: throw new FormatException($"unknown argument {args[i]}");
         }
     }
@@ -29,18 +36,18 @@ try
 }
 catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or OverflowException)
 {
-    Console.Error.WriteLine($"error: {ex.Message}\nusage: orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--keep] [--schedule]");
+    Console.Error.WriteLine($"error: {ex.Message}\nusage: orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--keep] [--schedule]");
     return 2;
 }
 
 if (scheduleOnly)
 {
-    foreach (var fault in NemesisRun.Schedule(rounds, seed)) Console.WriteLine(fault);
+    foreach (var fault in NemesisRun.Schedule(rounds, seed, kinds)) Console.WriteLine(fault);
     return 0;
 }
 
 Console.WriteLine($"nemesis: {rounds} round(s), seed {seed}");
-var report = await new NemesisRun(new Options(rounds, seed, output, keep, slots), line => Console.WriteLine(line)).RunAsync();
+var report = await new NemesisRun(new Options(rounds, seed, output, keep, slots, kinds), line => Console.WriteLine(line)).RunAsync();
 var table = report.ToMarkdown();
 Console.WriteLine();
 Console.WriteLine(table);

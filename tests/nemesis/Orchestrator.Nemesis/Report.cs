@@ -21,6 +21,7 @@ public sealed class Report
 
     public int Seed { get; set; }
     public int Rounds { get; set; }
+    public string Only { get; set; } = "";
     public TimeSpan WallTime { get; set; }
     public TimeSpan? SettleTime { get; set; }
     public Dictionary<FaultKind, int> Faults { get; } = [];
@@ -55,7 +56,7 @@ public sealed class Report
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine("| nemesis | result |");
         sb.AppendLine("|---|---|");
-        sb.AppendLine(inv, $"| seed | {Seed} (replay: `dotnet orchestrator-nemesis.dll --rounds {Rounds} --seed {Seed}`) |");
+        sb.AppendLine(inv, $"| seed | {Seed} (replay: `dotnet orchestrator-nemesis.dll --rounds {Rounds} --seed {Seed}{Only}`) |");
         sb.AppendLine(inv, $"| rounds | {Rounds} |");
         sb.AppendLine(inv, $"| wall time | {WallTime:hh\\:mm\\:ss}{(SettleTime is { } s ? $" (settled {s.TotalSeconds:F0} s after the last fault)" : "")} |");
         sb.AppendLine(inv, $"| faults by kind | {(Faults.Count == 0 ? "none applied" : string.Join(", ", Enum.GetValues<FaultKind>().Where(Faults.ContainsKey).Select(k => $"{k} {Faults[k]}")))} |");
