@@ -51,6 +51,11 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, Action<EpochP
             performed(new EpochPerformed(events, effects.Writes, committed));
         }
         if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
-        return new Evaluated(bench.Evaluate(state, ct));
+        var result = bench.Evaluate(state, ct);
+        if (result is not TrialCompleted completed) return new Evaluated(result);
+        // The test outputs' file is the attempt's to write only once the attempt is journaled (a resumed trial that had
+        // stopped training evaluates at once, with no epoch commit to wait for).
+        fenced.Wait(ct);
+        return new Evaluated(bench.StoreTestOutputs(completed, attempt, ct));
     }
 }
