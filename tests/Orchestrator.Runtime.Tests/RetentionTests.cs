@@ -11,7 +11,7 @@ namespace Orchestrator.Runtime.Tests;
 /// its SHA-256, not arrays in the journal row); temp files no live writer will rename are swept, others never.</summary>
 public class RetentionTests
 {
-    private const string Grid = """
+    internal const string Grid = """
         backbones: [lightweight-cnn]
         strategies: [dynamic]
         inputSize: 16
