@@ -11,7 +11,7 @@ public interface IArtifactBlobs
     /// <summary>The file's content and recorded SHA-256, or null when it is not stored.</summary>
     Task<(byte[] Content, string Sha256)?> GetArtifactAsync(string trialId, string name, CancellationToken ct = default);
 
-    /// <summary>Deletes the trial's files not named in <paramref name="keep"/> whose names carry attempt
-    /// <paramref name="upToAttempt"/> or an older one (never a newer attempt's); returns how many.</summary>
-    Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, int upToAttempt, CancellationToken ct = default);
+    /// <summary>Deletes the trial's files whose names <paramref name="doomed"/> picks; returns how many. The caller fences
+    /// it (names carry their attempt: a writer picks only names of its own attempt or older ones).</summary>
+    Task<int> PruneArtifactsAsync(string trialId, Func<string, bool> doomed, CancellationToken ct = default);
 }

@@ -52,6 +52,9 @@ public class SweepRunTests
             var best = items.Last(e => e.GetProperty("type").GetString() == "BestImproved").GetProperty("checkpoint").GetString()!;
             completed.GetProperty("modelBytes").GetInt64().Should().Be(new FileInfo(Path.Combine(dir, ".orchestrator", "artifacts", id, best)).Length);
             completed.GetProperty("loadSeconds").GetDouble().Should().BeGreaterThan(0);
+            // Stored in a file named by its SHA-256, not in the journal row; `trial events --json` prints them inline.
+            var outputs = completed.GetProperty("testOutputs");
+            outputs.GetProperty("file").GetString().Should().Contain(outputs.GetProperty("sha256").GetString());
             var labels = completed.GetProperty("testLabels").EnumerateArray().Select(l => l.GetInt32()).ToList();
             var predictions = completed.GetProperty("testPredictions").EnumerateArray().Select(l => l.GetInt32()).ToList();
             var probabilities = completed.GetProperty("testProbabilities").EnumerateArray().ToList();
@@ -121,7 +124,8 @@ public class SweepRunTests
         var referenceEvents = (await Journals.ReadAsync("sqlite:" + Path.Combine(reference, ".orchestrator", "orchestrator.db"), trialId))
             .Select(e => e.Event).ToList();
         Figures(events).Should().Equal(Figures(referenceEvents));
-        TrialEvolution.Replay(referenceEvents).Result!.TestPredictions.Should().Equal(state.Result!.TestPredictions);
+        // The test outputs' file is named by its SHA-256: the same predictions, labels and probabilities.
+        TrialEvolution.Replay(referenceEvents).Result!.TestOutputs!.Sha256.Should().Be(state.Result!.TestOutputs!.Sha256);
     }
 
     private static IEnumerable<string> Figures(IEnumerable<TrialEvent> events) =>

@@ -1,3 +1,4 @@
+using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Sweeps;
@@ -29,7 +30,7 @@ public sealed class SweepFixture : IAsyncDisposable
     public string Artifacts => Path.Combine(Root, "artifacts");
     public string DataPath => Path.Combine(Root, "data");
 
-    public static async Task<SweepFixture> CreateAsync(string yamlBody)
+    public static async Task<SweepFixture> CreateAsync(string yamlBody, CoordinatorSettings? settings = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "orch-runtime-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -38,7 +39,7 @@ public sealed class SweepFixture : IAsyncDisposable
         var path = Path.Combine(root, "store.db");
         var store = await SqliteStore.OpenAsync(path);
         await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, CancellationToken.None);
-        var node = await OrchestratorNode.StartAsync(StoreUrl.Parse("sqlite:" + path), NodeOptions.Standalone, store, NullRunObserver.Instance);
+        var node = await OrchestratorNode.StartAsync(StoreUrl.Parse("sqlite:" + path), NodeOptions.Standalone, store, NullRunObserver.Instance, settings: settings);
         return new SweepFixture(root, store, sweep, node);
     }
 

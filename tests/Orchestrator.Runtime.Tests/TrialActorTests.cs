@@ -206,7 +206,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         public Task<(byte[] Content, string Sha256)?> GetArtifactAsync(string trialId, string name, CancellationToken ct = default) =>
             Task.FromResult<(byte[] Content, string Sha256)?>(_stored.TryGetValue($"{trialId}/{name}", out var v) ? v : null);
 
-        public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, int upToAttempt, CancellationToken ct = default) =>
+        public Task<int> PruneArtifactsAsync(string trialId, Func<string, bool> doomed, CancellationToken ct = default) =>
             Task.FromResult(0);
 
         public void Dispose()

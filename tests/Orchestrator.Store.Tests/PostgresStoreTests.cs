@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Trials;
 using Npgsql;
 using Orchestrator.Store.Postgres;
 using Orchestrator.Tests.Shared;
@@ -90,12 +91,12 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         a.Value.Sha256.Should().Be("sha-a");
         (await store.GetArtifactAsync("t1", "nope.pt")).Should().BeNull();
 
-        (await store.PruneArtifactsAsync("t1", ["b.pt"], upToAttempt: 2)).Should().Be(1);
+        (await store.PruneArtifactsAsync("t1", n => n != "b.pt" && CheckpointNames.AttemptOf(n) <= 2)).Should().Be(1);
         (await store.GetArtifactAsync("t1", "a.pt")).Should().BeNull();
         (await store.GetArtifactAsync("t1", "b.pt")).Should().NotBeNull();
         (await store.GetArtifactAsync("t1", "best-a003-e0002.pt")).Should().NotBeNull("attempt 2 never prunes attempt 3's files");
         (await store.GetArtifactAsync("t2", "a.pt")).Should().NotBeNull("another trial's files are untouched");
-        (await store.PruneArtifactsAsync("t1", ["b.pt"], upToAttempt: 3)).Should().Be(1);
+        (await store.PruneArtifactsAsync("t1", n => n != "b.pt" && CheckpointNames.AttemptOf(n) <= 3)).Should().Be(1);
     }
 
     [PostgresFact]

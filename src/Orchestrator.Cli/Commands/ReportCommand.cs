@@ -3,6 +3,7 @@ using System.Text.Json;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
@@ -42,7 +43,8 @@ public static class ReportCommand
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
             var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
             OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
-            var (report, files) = await WriteAsync(opened, session.Journal, sweep, folder, result.GetValue(png), ct,
+            var (report, files) = await WriteAsync(opened, session.Journal, TestOutputsReader.For(session.Location, opened), sweep, folder,
+                result.GetValue(png), ct,
                 ReportSettings.Default with { Reference = referenceStrategy });
             if (result.GetValue(json))
             {
@@ -70,18 +72,25 @@ public static class ReportCommand
     public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
 
     public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, TrialJournalReader journal,
-        SweepRecord sweep, string folder, bool png, CancellationToken ct, ReportSettings? settings = null)
+        TestOutputsReader outputs, SweepRecord sweep, string folder, bool png, CancellationToken ct, ReportSettings? settings = null)
     {
-        var report = SweepReportBuilder.Build(await LoadAsync(store, journal, sweep, ct), settings);
+        var report = SweepReportBuilder.Build(await LoadAsync(store, journal, outputs, sweep, ct), settings);
         return (report, await ReportFiles.WriteAsync(report, folder, png, ct));
     }
 
-    /// <summary>The sweep's trials and journals as the report reads them; the dataset manifest only for its synthetic label.</summary>
-    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, CancellationToken ct)
+    /// <summary>The sweep's trials and journals as the report reads them, each result with its per-image test outputs
+    /// (a file that is missing or damaged is said on stderr, and that trial's per-image statistics are left out); the
+    /// dataset manifest only for its synthetic label.</summary>
+    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, TestOutputsReader outputs,
+        SweepRecord sweep, CancellationToken ct)
     {
-        var trials = (await SweepViews.LoadWithEventsAsync(store, journal, sweep.Id, ct))
-            .Select(t => new TrialResults(t.View.Record.Id, t.View.Spec, State(t.View.Record.Status), [.. t.Events]))
-            .ToList();
+        var trials = new List<TrialResults>();
+        foreach (var (view, events) in await SweepViews.LoadWithEventsAsync(store, journal, sweep.Id, ct))
+        {
+            var (inlined, problem) = await outputs.InlineAsync(view.Record.Id, events, ct);
+            if (problem is not null) Console.Error.WriteLine(problem);
+            trials.Add(new TrialResults(view.Record.Id, view.Spec, State(view.Record.Status), inlined));
+        }
         var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
         return new SweepResults(sweep.Id, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
     }

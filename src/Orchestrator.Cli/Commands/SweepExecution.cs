@@ -51,7 +51,7 @@ public static class SweepExecution
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
         if (final.All(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
         {
-            var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), png: false, ct);
+            var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), png: false, ct);
             Console.WriteLine($"report: {files[0]}");
         }
         var failed = final.Count(t => t.Status != TrialStatus.Completed);

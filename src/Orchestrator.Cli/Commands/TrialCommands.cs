@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
@@ -32,7 +33,7 @@ public static class TrialCommands
         var command = new Command("events", "The trial's journal in sequence order: the events that count (its effective history)") { id, store, json, all };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var events = (await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct))
+            var events = (await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, result.GetValue(json), ct))
                 .Where(e => result.GetValue(all) || !e.Superseded).ToList();
             if (result.GetValue(json))
             {
@@ -69,7 +70,7 @@ public static class TrialCommands
         var command = new Command("audit", "Check the trial's journal against its strategy's phase schedule (dynamic and fixed-top-n: Algorithm 1); exit 1 on a violation") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, ct);
+            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, inlineOutputs: false, ct);
             var violations = TrialAudit.Violations(events.Select(e => e.Event).ToList());
             if (result.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { trial = result.GetValue(id), events = events.Count, violations }, Tables.Json));
@@ -88,11 +89,29 @@ public static class TrialCommands
             ? $"the {started.Strategy.ToSpecString()} schedule ({schedule})"
             : "Algorithm 1";
 
-    private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, CancellationToken ct)
+    /// <summary>The trial's journal; with <paramref name="inlineOutputs"/> (the JSON form, a public contract) a
+    /// <c>TrialCompleted</c> carries its per-image test outputs inline again, read from the file it names and verified
+    /// (a file that is missing or damaged is said on stderr, and the event printed as stored).</summary>
+    private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, bool inlineOutputs, CancellationToken ct)
     {
         await using var session = await StoreSession.OpenExistingAsync(storeUrl, ct);
         _ = await session.Store.GetTrialAsync(trialId, ct)
             ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-        return await session.Journal.ReadAsync(trialId, ct);
+        var events = await session.Journal.ReadAsync(trialId, ct);
+        if (!inlineOutputs) return events;
+        var outputs = TestOutputsReader.For(session.Location, session.Store);
+        var result = new List<JournaledEvent>(events.Count);
+        foreach (var e in events)
+        {
+            if (e.Event is not TrialCompleted { TestOutputs: not null })
+            {
+                result.Add(e);
+                continue;
+            }
+            var (inlined, problem) = await outputs.InlineAsync(trialId, [e.Event], ct);
+            if (problem is not null) Console.Error.WriteLine(problem);
+            result.Add(e with { Event = inlined[0] });
+        }
+        return result;
     }
 }

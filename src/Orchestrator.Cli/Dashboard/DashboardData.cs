@@ -6,6 +6,7 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Dashboard;
@@ -75,7 +76,7 @@ public sealed class DashboardData(IOrchestratorStore store, StoreLocation locati
         var file = Path.GetFullPath(Path.Combine(folder, "report.html"));
         var changed = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.UpdatedAt).DefaultIfEmpty(sweep.CreatedAt).Max();
         if (!File.Exists(file) || File.GetLastWriteTimeUtc(file) < changed.UtcDateTime)
-            await ReportCommand.WriteAsync(store, journal, sweep, folder, png: false, ct);
+            await ReportCommand.WriteAsync(store, journal, TestOutputsReader.For(location, store), sweep, folder, png: false, ct);
         return file;
     }
 }

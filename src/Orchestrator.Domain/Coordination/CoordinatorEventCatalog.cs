@@ -24,6 +24,8 @@ public static class CoordinatorEventCatalog
         [typeof(TrialAssigned)] = "TrialAssigned.v1",
         [typeof(TrialReleased)] = "TrialReleased.v1",
         [typeof(TrialFinished)] = "TrialFinished.v1",
+        [typeof(SweepRetired)] = "SweepRetired.v1",
+        [typeof(SweepRevived)] = "SweepRevived.v1",
         [typeof(WorkQueueSnapshot)] = "WorkQueueSnapshot.v1",
     };
 

@@ -26,6 +26,14 @@ public sealed record TrialReleased(string TrialId, int Assignment, string Reason
 
 public sealed record TrialFinished(string TrialId, int Assignment, WorkEnd End) : CoordinatorEvent;
 
+/// <summary>Every trial of the sweep had ended: it left the coordinator's state (its trials' outcomes are in the store's
+/// trial rows), so the state and its snapshots hold live sweeps only, whatever the history.</summary>
+public sealed record SweepRetired(string SweepId) : CoordinatorEvent;
+
+/// <summary>A retired sweep came back because it was launched again, cancelled or resumed: its ended trials, with the
+/// status their rows hold, so that it answers as if it had never left.</summary>
+public sealed record SweepRevived(string SweepId, string Name, bool Cancelled, IReadOnlyList<TrialSnapshot> Trials) : CoordinatorEvent;
+
 /// <summary>The coordinator's whole state at one point of its journal, so recovery does not replay every event.</summary>
 public sealed record WorkQueueSnapshot(IReadOnlyList<SweepSnapshot> Sweeps, IReadOnlyList<string> Pending);
 

@@ -68,6 +68,21 @@ public sealed class WorkQueue
         return added.Count == 0 && Knows(sweepId) ? null : new SweepLaunched(sweepId, name, added);
     }
 
+    /// <summary>A sweep whose every trial has ended leaves the state (null while one is pending or running).</summary>
+    public SweepRetired? Retire(string sweepId) => HasEnded(sweepId) ? new SweepRetired(sweepId) : null;
+
+    /// <summary>Brings back a retired sweep with its <paramref name="ended"/> trials (as the store's rows hold them), those
+    /// the queue does not have; null when the queue knows the sweep or none of them is new.</summary>
+    public SweepRevived? Revive(string sweepId, string name, bool cancelled, IEnumerable<(string TrialId, WorkStatus Status)> ended)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        if (Knows(sweepId)) return null;
+        var trials = ended
+            .Where(t => t.Status is WorkStatus.Completed or WorkStatus.Failed or WorkStatus.Cancelled && !_trials.ContainsKey(t.TrialId))
+            .Select(t => new TrialSnapshot(t.TrialId, t.Status, null, 0)).ToList();
+        return trials.Count == 0 ? null : new SweepRevived(sweepId, name, cancelled, trials);
+    }
+
     public SweepCancelled? Cancel(string sweepId) => Knows(sweepId) && !IsCancelled(sweepId) ? new SweepCancelled(sweepId) : null;
 
     public SweepResumed? Resume(string sweepId) => IsCancelled(sweepId) ? new SweepResumed(sweepId) : null;
@@ -111,6 +126,17 @@ public sealed class WorkQueue
                     Add(id, new Trial(launched.SweepId) { Status = sweep.Cancelled ? WorkStatus.Cancelled : WorkStatus.Pending });
                     if (!sweep.Cancelled) Enqueue(id, first: false);
                 }
+                break;
+            case SweepRetired retired when HasEnded(retired.SweepId):
+                foreach (var id in _sweeps[retired.SweepId].Trials) _trials.Remove(id);
+                _sweeps.Remove(retired.SweepId);
+                _sweepOrder.Remove(retired.SweepId);
+                break;
+            case SweepRevived revived when !Knows(revived.SweepId):
+                _sweeps[revived.SweepId] = new Sweep(revived.Name) { Cancelled = revived.Cancelled };
+                _sweepOrder.Add(revived.SweepId);
+                foreach (var t in revived.Trials.Where(t => !_trials.ContainsKey(t.Id)))
+                    Add(t.Id, new Trial(revived.SweepId) { Status = t.Status, Assignments = t.Assignments });
                 break;
             case SweepCancelled cancelled when _sweeps.TryGetValue(cancelled.SweepId, out var s):
                 s.Cancelled = true;

@@ -5,13 +5,12 @@ using System.Text.Json.Serialization;
 namespace Orchestrator.Domain.Events;
 
 /// <summary>
-/// Maps trial events to and from their stored form. Each event type is stored as "Name.v1"; a change that is
-/// not a pure addition of fields needs a new version here and an upcast of the old one.
+/// Maps trial events to and from their stored form. Each event type is stored as "Name.vN", N its current version
+/// (1 unless <see cref="Versions"/> says otherwise); a change that is not a pure addition of fields needs a new version
+/// here, and older versions stay readable into the same type.
 /// </summary>
 public static class EventCatalog
 {
-    private const string Version = "v1";
-
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
     {
         // A diverging run can report NaN or infinite losses; they travel as "NaN" / "Infinity".
@@ -27,14 +26,24 @@ public static class EventCatalog
         typeof(TrialFailed), typeof(AttemptFailed), typeof(AttemptStarted),
     ];
 
-    private static readonly Dictionary<string, Type> ByStoredName =
-        Known.ToDictionary(t => $"{t.Name}.{Version}", StringComparer.Ordinal);
+    /// <summary>Types past their first version. TrialCompleted.v2: the per-image test outputs moved out of the row into
+    /// the file <see cref="TrialCompleted.TestOutputs"/> names (v1 carries them inline, <c>testPredictions</c> required).</summary>
+    private static readonly Dictionary<Type, int> Versions = new() { [typeof(TrialCompleted)] = 2 };
+
+    private static int VersionOf(Type t) => Versions.GetValueOrDefault(t, 1);
+
+    private static readonly Dictionary<string, Type> ByStoredName = Known
+        .SelectMany(t => Enumerable.Range(1, VersionOf(t)).Select(v => (Name: $"{t.Name}.v{v}", Type: t)))
+        .ToDictionary(x => x.Name, x => x.Type, StringComparer.Ordinal);
 
     private static readonly Dictionary<Type, string> StoredNameOf =
-        Known.ToDictionary(t => t, t => $"{t.Name}.{Version}");
+        Known.ToDictionary(t => t, t => $"{t.Name}.v{VersionOf(t)}");
 
-    /// <summary>Every stored type name this catalog reads and writes.</summary>
-    public static IReadOnlyCollection<string> StoredTypes => ByStoredName.Keys;
+    /// <summary>Every stored type name this catalog writes (the current version of each type).</summary>
+    public static IReadOnlyCollection<string> StoredTypes => StoredNameOf.Values;
+
+    /// <summary>Every stored type name this catalog reads: the written ones and their older versions.</summary>
+    public static IReadOnlyCollection<string> ReadableTypes => ByStoredName.Keys;
 
     public static SerializedEvent Serialize(TrialEvent e) => new(StoredName(e), JsonSerializer.Serialize(e, e.GetType(), Options));
 
@@ -57,8 +66,11 @@ public static class EventCatalog
             throw new InvalidDataException($"unknown event type '{type}'");
         try
         {
-            return JsonSerializer.Deserialize(payload, clr, Options) as TrialEvent
+            var e = JsonSerializer.Deserialize(payload, clr, Options) as TrialEvent
                 ?? throw new InvalidDataException($"event {type}: payload is null");
+            return e is TrialCompleted { TestPredictions: null } && type == "TrialCompleted.v1"
+                ? throw new InvalidDataException($"event {type}: invalid payload: testPredictions is missing")
+                : e;
         }
         catch (JsonException ex)
         {

@@ -85,10 +85,13 @@ public sealed record CheckpointSaved(int Epoch, string Checkpoint, string Sha256
 /// <summary>Training ended after <c>Epoch</c>; the test evaluation of the best weights follows.</summary>
 public sealed record TrainingStopped(int Epoch, string Reason) : TrialEvent;
 
-/// <summary>The best weights were evaluated on the test split. Everything a report needs travels here, so reports
-/// (McNemar, bootstrap, calibration) run from the journal alone: the labels and softmax probabilities of the test
-/// images in split order, the class names, the size of the best-weights file and the time it took to load it
-/// into a fresh model for inference (the model the test figures come from). Fields added after the first
+/// <summary>The best weights were evaluated on the test split. Everything a report needs is here or in the file
+/// <c>TestOutputs</c> names, so reports (McNemar, bootstrap, calibration) run from the journal and that file: the
+/// labels, predictions and softmax probabilities of the test images in split order live in the file (megabytes on a
+/// real split; made durable before this event is journaled), the class names, the size of the best-weights file and
+/// the time it took to load it into a fresh model for inference (the model the test figures come from) live here.
+/// Journals written before the file existed carry the per-image arrays inline (<c>TestPredictions</c>,
+/// <c>TestLabels</c>, <c>TestProbabilities</c>; stored as <c>TrialCompleted.v1</c>); fields added after the first
 /// release are absent in older payloads and read as null or 0.</summary>
 public sealed record TrialCompleted(
     int BestEpoch,
@@ -98,12 +101,25 @@ public sealed record TrialCompleted(
     double TestAccuracy,
     double TestMacroF1,
     int[][] ConfusionMatrix,
-    int[] TestPredictions,
+    int[]? TestPredictions,
     int[]? TestLabels = null,
     float[][]? TestProbabilities = null,
     string[]? ClassNames = null,
     long ModelBytes = 0,
-    double LoadSeconds = 0) : TrialEvent;
+    double LoadSeconds = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] TestOutputsFile? TestOutputs = null) : TrialEvent
+{
+    /// <summary>This result with the per-image outputs inline, as journals before <c>TestOutputs</c> carried them.</summary>
+    public TrialCompleted WithOutputs(TestOutputs outputs)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        return this with { TestLabels = outputs.Labels, TestPredictions = outputs.Predictions, TestProbabilities = outputs.Probabilities };
+    }
+}
+
+/// <summary>The file of a trial's per-image test outputs, in the trial's artifact folder, and its SHA-256 (which its
+/// name contains: <see cref="Trials.CheckpointNames.TestOutputs"/>).</summary>
+public sealed record TestOutputsFile(string File, string Sha256);
 
 /// <summary>One attempt at the trial broke (an engine error, unreadable data...); it is retried from the journal
 /// until the retry limit, then ends with <see cref="TrialFailed"/>. Interruptions (kill, lost lease) are not failures.

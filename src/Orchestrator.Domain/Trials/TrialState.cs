@@ -114,6 +114,16 @@ public static class CheckpointNames
     public static string Best(int attempt, int epoch) => $"best-{Attempt(attempt)}e{epoch:D4}.pt";
     public static string Latest(int attempt, int epoch) => $"epoch-{Attempt(attempt)}e{epoch:D4}.pt";
 
+    /// <summary>The file of a trial's per-image test outputs (<see cref="Events.TestOutputs"/>), named by its content's
+    /// SHA-256: two writers of one attempt can only ever write the same bytes under one name.</summary>
+    public static string TestOutputs(int attempt, string sha256) => $"test-outputs-{Attempt(attempt)}{sha256}.json";
+
+    /// <summary>A checkpoint (weights, optimizer state) rather than a test-outputs file or a temp file.</summary>
+    public static bool IsCheckpoint(string name) => name.EndsWith(".pt", StringComparison.Ordinal);
+
+    public static bool IsTestOutputs(string name) =>
+        name.StartsWith("test-outputs-", StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal);
+
     /// <summary>The attempt a checkpoint name carries; 0 for a name without one.</summary>
     public static int AttemptOf(string name)
     {

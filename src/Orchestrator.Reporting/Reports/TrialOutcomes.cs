@@ -46,12 +46,13 @@ public static class TrialOutcomes
             ? given
             : Enumerable.Range(0, classes).Select(c => $"class {c}").ToArray();
         var perClass = PerClassMetrics.FromConfusion(result.ConfusionMatrix);
-        var labels = result.TestLabels is { Length: > 0 } l && l.Length == result.TestPredictions.Length ? l : null;
+        var predictions = result.TestPredictions ?? [];
+        var labels = result.TestLabels is { Length: > 0 } l && l.Length == predictions.Length ? l : null;
         var calibration = labels is not null && result.TestProbabilities is { } p && p.Length == labels.Length
             ? Calibration.Compute(labels, p, settings.CalibrationBins)
             : null;
         var bootstrap = labels is not null
-            ? BootstrapCi.Classification(labels, result.TestPredictions, classes, settings.BootstrapResamples, settings.BootstrapSeed)
+            ? BootstrapCi.Classification(labels, predictions, classes, settings.BootstrapResamples, settings.BootstrapSeed)
             : null;
         // Fixed top-n trains its initial n groups throughout; dynamic ends with however many it had unfrozen.
         var unfrozen = trial.Spec.Strategy == Strategy.FixedTopN && started is not null ? started.InitialUnfrozenGroups : state.UnfrozenGroups;
@@ -65,7 +66,7 @@ public static class TrialOutcomes
             result.BestEpoch, result.EpochsRun, result.BestValLoss, result.TestLoss, result.TestAccuracy, result.TestMacroF1,
             perClass.BalancedAccuracy, names, perClass.Classes, result.ConfusionMatrix,
             PerClassMetrics.RowNormalized(result.ConfusionMatrix), result.ModelBytes, result.LoadSeconds,
-            calibration, bootstrap, labels, result.TestPredictions, curve, trial.Spec,
+            calibration, bootstrap, labels, predictions, curve, trial.Spec,
             run.OfType<EpochCompleted>().Sum(e => e.Seconds),
             run.OfType<EpochCompleted>().Where(e => e.Epoch <= result.BestEpoch).Sum(e => e.Seconds),
             PhaseHistory.Describe(run));

@@ -39,6 +39,9 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
     private readonly HashSet<IActorRef> _waiting = [];
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+    // Ended sweeps whose rows are being flushed before they retire.
+    private readonly HashSet<string> _retiring = new(StringComparer.Ordinal);
+    private readonly IOrchestratorStore _store;
     private WorkQueue _queue = new();
     private long _snapshotSeq;
     private int _sinceSnapshot;
@@ -48,6 +51,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         JournalPluginId = JournalSettings.CoordinatorJournalPlugin;
         _settings = settings;
         _observer = observer;
+        _store = store;
         _cluster = Cluster.Get(Context.System);
         _downedNodeMargin = settings.DownedNodeMargin ?? _cluster.DowningProvider.DownRemovalMargin;
         _rows = Context.ActorOf(TrialRowProjector.Props(store, observer), "rows");
@@ -64,9 +68,14 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         });
         Recover<RecoveryCompleted>(_ => Recovered());
 
-        Command<LaunchSweep>(OnLaunch);
-        Command<ControlSweep>(OnControl);
+        Command<LaunchSweep>(launch => WhenKnown(launch.SweepId, launch.TrialIds, (reply, endedElsewhere) => OnLaunch(launch, reply, endedElsewhere)));
+        Command<ControlSweep>(control => WhenKnown(control.SweepId, [], (reply, _) => OnControl(control, reply)));
         Command<GetSweepState>(OnGetState);
+        Command<RetiredSweepRead>(OnRetiredSweepRead);
+        Command<RowsFlushedFor>(flushed => Retire(flushed.SweepId));
+        Command<RetireDeferred>(deferred => _retiring.Remove(deferred.SweepId));
+        Command<RowsUnreadable>(failed => _observer.Note(
+            $"coordinator: the rows of sweep {failed.SweepId} are not readable ({failed.Reason}); the request goes unanswered and is asked again"));
         Command<RegisterSlot>(OnRegister);
         Command<RequestWork>(request =>
         {
@@ -90,7 +99,11 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             foreach (var (trialId, assignment) in gone.Assignments)
                 ReleaseTrial(trialId, assignment, $"its node left the cluster {_downedNodeMargin.TotalSeconds:0} s ago");
         });
-        Command<Reconcile>(_ => ReleaseAssignmentsOfGoneNodes());
+        Command<Reconcile>(_ =>
+        {
+            ReleaseAssignmentsOfGoneNodes();
+            RetireEndedSweeps();
+        });
         Command<GetQueueStatus>(_ => Sender.Tell(Status()));
         Command<FlushRows>(flush => _rows.Forward(flush));
         Command<SaveSnapshotSuccess>(saved =>
@@ -129,10 +142,9 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     // ---- sweeps ----
 
-    private void OnLaunch(LaunchSweep launch)
+    private void OnLaunch(LaunchSweep launch, IActorRef reply, IReadOnlyCollection<string> endedElsewhere)
     {
-        var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds);
-        var reply = Sender;
+        var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds.Where(id => !endedElsewhere.Contains(id)));
         if (e is null)
         {
             reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, 0, _queue.IsCancelled(launch.SweepId)));
@@ -144,9 +156,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, e.TrialIds.Count, _queue.IsCancelled(launch.SweepId))));
     }
 
-    private void OnControl(ControlSweep control)
+    private void OnControl(ControlSweep control, IActorRef reply)
     {
-        var reply = Sender;
         if (!_queue.Knows(control.SweepId))
         {
             reply.Tell(new UnknownSweep(control.SweepId));
@@ -177,11 +188,94 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     {
         if (!_queue.Knows(query.SweepId))
         {
-            Sender.Tell(new UnknownSweep(query.SweepId));
+            // Retired (or never launched): its trial rows hold the outcome, final before it retired.
+            var id = query.SweepId;
+            // A store that fails answers "unknown": whoever polls asks again.
+            _store.ListTrialsAsync(id).PipeTo(Sender, failure: _ => new UnknownSweep(id), success: rows => rows.Count == 0
+                ? new UnknownSweep(id)
+                : new SweepState(id, rows.All(r => r.Status is not (TrialStatus.Pending or TrialStatus.Running)),
+                    rows.GroupBy(r => r.Status).OrderBy(g => g.Key)
+                        .ToDictionary(g => g.Key.ToString().ToLowerInvariant(), g => g.Count(), StringComparer.Ordinal)));
             return;
         }
         Sender.Tell(new SweepState(query.SweepId, _queue.HasEnded(query.SweepId), Counts(query.SweepId)));
     }
+
+    // ---- retirement: ended sweeps leave the state, so snapshots stay bounded by the live ones ----
+
+    /// <summary>Each ended sweep retires once its rows are written (they answer for it from then on); a flush that
+    /// fails or times out is tried again at a later tick.</summary>
+    private void RetireEndedSweeps()
+    {
+        foreach (var id in _queue.SweepIds.Where(id => _queue.HasEnded(id) && !_retiring.Contains(id)).ToList())
+        {
+            _retiring.Add(id);
+            _rows.Ask<RowsFlushed>(new FlushRows(), RowsFlushTimeout)
+                .PipeTo(Self, success: _ => new RowsFlushedFor(id), failure: _ => new RetireDeferred(id));
+        }
+    }
+
+    private static readonly TimeSpan RowsFlushTimeout = TimeSpan.FromSeconds(30);
+
+    private void Retire(string sweepId)
+    {
+        _retiring.Remove(sweepId);
+        // Launched again meanwhile: it stays.
+        if (_queue.Retire(sweepId) is not { } retired) return;
+        _queue.Apply(retired);
+        Commit([retired], () => { });
+    }
+
+    /// <summary>Runs <paramref name="then"/> with the sender once the queue knows the sweep: at once, or after a retired
+    /// sweep came back from its trial rows, with the trials of <paramref name="trialIds"/> outside the sweep's rows that
+    /// ended in another retired sweep (a launch leaves them out, as the queue left out trials it knew: a trial belongs
+    /// to the sweep that launched it first).</summary>
+    private void WhenKnown(string sweepId, IReadOnlyList<string> trialIds, Action<IActorRef, IReadOnlyCollection<string>> then)
+    {
+        if (_queue.Knows(sweepId))
+        {
+            then(Sender, []);
+            return;
+        }
+        var reply = Sender;
+        var unknown = trialIds.Where(id => _queue.StatusOf(id) is null).ToList();
+        ReadRetiredAsync(_store, sweepId, unknown).PipeTo(Self,
+            success: read => new RetiredSweepRead(read, reply, then),
+            failure: ex => new RowsUnreadable(sweepId, ex.Message));
+    }
+
+    private static async Task<RetiredSweep> ReadRetiredAsync(IOrchestratorStore store, string sweepId, IReadOnlyList<string> trialIds)
+    {
+        var sweep = await store.GetSweepAsync(sweepId).ConfigureAwait(false);
+        var rows = await store.ListTrialsAsync(sweepId).ConfigureAwait(false);
+        var own = rows.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        var endedElsewhere = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in trialIds.Where(id => !own.Contains(id)))
+            if (await store.GetTrialAsync(id).ConfigureAwait(false) is { Status: TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled })
+                endedElsewhere.Add(id);
+        return new RetiredSweep(sweepId, sweep?.Name ?? sweepId, await store.IsSweepCancelledAsync(sweepId).ConfigureAwait(false),
+            rows.Select(r => (r.Id, WorkStatusOf(r.Status))).ToList(), endedElsewhere);
+    }
+
+    private void OnRetiredSweepRead(RetiredSweepRead read)
+    {
+        var found = read.Sweep;
+        if (_queue.Revive(found.SweepId, found.Name, found.Cancelled, found.Trials) is { } revived)
+        {
+            _queue.Apply(revived);
+            Commit([revived], () => { });
+        }
+        read.Then(read.Reply, found.EndedElsewhere.Where(id => _queue.StatusOf(id) is null).ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static WorkStatus WorkStatusOf(TrialStatus status) => status switch
+    {
+        TrialStatus.Running => WorkStatus.Running,
+        TrialStatus.Completed => WorkStatus.Completed,
+        TrialStatus.Failed => WorkStatus.Failed,
+        TrialStatus.Cancelled => WorkStatus.Cancelled,
+        _ => WorkStatus.Pending,
+    };
 
     private void NotifyIfEnded(string sweepId)
     {
@@ -369,6 +463,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void Project(CoordinatorEvent e)
     {
+        // A retired sweep's rows are final already; a revived one's come from its rows.
+        if (e is SweepRetired or SweepRevived) return;
         var (trials, sweeps) = e switch
         {
             SweepLaunched l => (l.TrialIds, new[] { l.SweepId }),
@@ -428,6 +524,18 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record ReleaseGoneSlot(IReadOnlyList<(string TrialId, int Assignment)> Assignments);
+
+    /// <summary>A sweep the queue does not know, as its rows in the store have it.</summary>
+    private sealed record RetiredSweep(string SweepId, string Name, bool Cancelled, IReadOnlyList<(string TrialId, WorkStatus Status)> Trials,
+        IReadOnlySet<string> EndedElsewhere);
+
+    private sealed record RetiredSweepRead(RetiredSweep Sweep, IActorRef Reply, Action<IActorRef, IReadOnlyCollection<string>> Then);
+
+    private sealed record RowsUnreadable(string SweepId, string Reason);
+
+    private sealed record RowsFlushedFor(string SweepId);
+
+    private sealed record RetireDeferred(string SweepId);
 
     private sealed record Reconcile
     {

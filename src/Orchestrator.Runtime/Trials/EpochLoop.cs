@@ -61,7 +61,13 @@ internal sealed class EpochLoop(TrialWorkbench bench, int attempt, PauseWatch? p
         }
         if (state.Phase != TrialPhase.Stopped || boundary.IsCancellationRequested) return new EpochsPaused();
         ThrowIfPaused(since);
-        return new Evaluated(Unpaused(token => bench.Evaluate(state, token), ct));
+        var result = Unpaused(token => bench.Evaluate(state, token), ct);
+        if (result is not TrialCompleted completed) return new Evaluated(result);
+        // The test outputs' file is the attempt's to write only once the attempt is journaled (a resumed trial that had
+        // stopped training evaluates at once, with no epoch commit to wait for).
+        fenced.Wait(ct);
+        ThrowIfPaused(since);
+        return new Evaluated(bench.StoreTestOutputs(completed, attempt, ct));
     }
 
     private void ThrowIfPaused(long since)

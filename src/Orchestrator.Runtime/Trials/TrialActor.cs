@@ -391,6 +391,8 @@ public sealed class TrialActor : ReceivePersistentActor
         _ended = true;
         _trainingEpoch = 0;
         _slot.Tell(new TrialEnded(_assignment.TrialId, end, _state));
+        // Retention: after its last commit, on the same thread, a completed trial drops its resumable checkpoints.
+        if (end == TrialEnd.Completed) { var (completed, observer) = (_state, Observer); _threads.Commits.Run(() => _artifacts.RetainCompleted(completed, observer)); }
         Context.Stop(Self);
     }
 

@@ -166,6 +166,15 @@ internal sealed class TrialWorkbench : IDisposable
             _split.TestLabels, test.Probabilities, [.. _data.Manifest.Classes], new FileInfo(bestFile).Length, loadSeconds);
     }
 
+    /// <summary>Moves the result's per-image test outputs out of the event into their durable file (named by its
+    /// SHA-256), which the event names instead: the journal row stays small, and the file is there before the row.</summary>
+    public TrialCompleted StoreTestOutputs(TrialCompleted result, int attempt, CancellationToken ct)
+    {
+        if (result is not { TestLabels: { } labels, TestPredictions: { } predictions, TestProbabilities: { } probabilities }) return result;
+        var file = _artifacts.SecureTestOutputsAsync(new TestOutputs(labels, predictions, probabilities), attempt, ct).GetAwaiter().GetResult();
+        return result with { TestLabels = null, TestPredictions = null, TestProbabilities = null, TestOutputs = file };
+    }
+
     /// <summary>Puts the engine where the journal says the trial is: trainable groups, rate, weights, best weights.
     /// Each checkpoint's SHA-256 is verified by the engine before it is loaded. When the newest one is missing or
     /// unreadable, the previous verified one is loaded instead: training goes on from those weights with the next

@@ -1,8 +1,6 @@
-using Orchestrator.Domain.Trials;
-
 namespace Orchestrator.Store.Postgres;
 
-/// <summary>Checkpoint blobs (bytea, at most 1 GB each) for clusters without a shared filesystem.</summary>
+/// <summary>Checkpoint and test-outputs blobs (bytea, at most 1 GB each) for clusters without a shared filesystem.</summary>
 public sealed partial class PostgresStore : IArtifactBlobs
 {
     public Task PutArtifactAsync(string trialId, string name, string sha256, byte[] content, CancellationToken ct = default) =>
@@ -17,14 +15,14 @@ public sealed partial class PostgresStore : IArtifactBlobs
                 r => ((byte[])r.GetValue(0), r.GetString(1)), ct, ("t", trialId), ("n", name)).ConfigureAwait(false))
             .Select(x => ((byte[], string)?)x).SingleOrDefault(), ct);
 
-    public Task<int> PruneArtifactsAsync(string trialId, IReadOnlyCollection<string> keep, int upToAttempt, CancellationToken ct = default) =>
+    public Task<int> PruneArtifactsAsync(string trialId, Func<string, bool> doomed, CancellationToken ct = default) =>
         ConnectedAsync(async conn =>
         {
             var stored = await QueryAsync(conn, "SELECT name FROM artifacts WHERE trial_id = @t;", r => r.GetString(0), ct, ("t", trialId))
                 .ConfigureAwait(false);
-            var doomed = stored.Where(n => !keep.Contains(n) && CheckpointNames.AttemptOf(n) <= upToAttempt).ToArray();
-            return doomed.Length == 0 ? 0
+            var names = stored.Where(doomed).ToArray();
+            return names.Length == 0 ? 0
                 : await ExecAsync(conn, null, "DELETE FROM artifacts WHERE trial_id = @t AND name = ANY(@doomed);", ct,
-                    ("t", trialId), ("doomed", doomed)).ConfigureAwait(false);
+                    ("t", trialId), ("doomed", names)).ConfigureAwait(false);
         }, ct);
 }

@@ -20,6 +20,9 @@ public class CoordinatorEventCatalogTests
         new TrialFinished("t-0001", 4, WorkEnd.Completed),
         new TrialFinished("t-0002", 1, WorkEnd.Failed),
         new TrialFinished("t-0003", 2, WorkEnd.Cancelled),
+        new SweepRetired("sweep-1"),
+        new SweepRevived("sweep-1", "mobilenet grid", true,
+            [new TrialSnapshot("t-0001", WorkStatus.Completed, null, 0), new TrialSnapshot("t-0002", WorkStatus.Cancelled, null, 0)]),
         new WorkQueueSnapshot(
             [
                 new SweepSnapshot("sweep-1", "mobilenet grid", false,
@@ -41,7 +44,7 @@ public class CoordinatorEventCatalogTests
     private static readonly string[] StoredNames =
     [
         "SweepLaunched.v1", "SweepCancelled.v1", "SweepResumed.v1", "TrialAssigned.v1", "TrialReleased.v1", "TrialFinished.v1",
-        "WorkQueueSnapshot.v1",
+        "SweepRetired.v1", "SweepRevived.v1", "WorkQueueSnapshot.v1",
     ];
 
     private static string Json(object value) => Encoding.UTF8.GetString(CoordinatorEventCatalog.Serialize(value));

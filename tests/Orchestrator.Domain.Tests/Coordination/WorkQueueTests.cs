@@ -863,4 +863,71 @@ public class WorkQueueTests
         Drain(restored, slot).Should().Equal(order);
         Drain(recovered, slot).Should().Equal(order);
     }
+
+    // ---- retirement: ended sweeps leave the state ----
+
+    /// <summary>Runs every pending trial of <paramref name="sweep"/> to <paramref name="end"/>.</summary>
+    private static void RunToEnd(WorkQueue queue, string sweep, WorkEnd end = WorkEnd.Completed)
+    {
+        while (queue.Assign(SlotA, sweep) is { } assigned)
+        {
+            queue.Apply(assigned);
+            Do(queue, queue.Finish(assigned.TrialId, assigned.Assignment, end));
+        }
+    }
+
+    [Fact]
+    public void The_snapshot_does_not_grow_with_the_sweeps_that_ended()
+    {
+        var queue = Launched(("live", ["t-live-1", "t-live-2"]));
+        var size = System.Text.Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(queue.Snapshot()));
+        for (var n = 0; n < 200; n++)
+        {
+            var sweep = $"s-{n}";
+            Do(queue, queue.Launch(sweep, sweep, Enumerable.Range(0, 20).Select(i => $"t-{n}-{i}")));
+            RunToEnd(queue, sweep, n % 3 == 0 ? WorkEnd.Failed : WorkEnd.Completed);
+            queue.Retire("live").Should().BeNull("a sweep with pending trials stays");
+            Do(queue, queue.Retire(sweep));
+        }
+
+        queue.SweepIds.Should().Equal("live");
+        System.Text.Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(queue.Snapshot())).Should().Be(size);
+        WorkQueue.From(queue.Snapshot()).SweepIds.Should().Equal("live");
+    }
+
+    [Fact]
+    public void A_revived_sweep_answers_as_if_it_had_never_left()
+    {
+        var queue = Launched(("s", ["t1", "t2", "t3"]));
+        Do(queue, queue.Cancel("s"));
+        var before = (queue.Counts("s"), queue.IsCancelled("s"), queue.TrialsOf("s").Count);
+        Do(queue, queue.Retire("s"));
+        queue.Knows("s").Should().BeFalse();
+
+        Do(queue, queue.Revive("s", "s-name", cancelled: true, [("t1", WorkStatus.Cancelled), ("t2", WorkStatus.Cancelled), ("t3", WorkStatus.Cancelled)]));
+        (queue.Counts("s"), queue.IsCancelled("s"), queue.TrialsOf("s").Count).Should().BeEquivalentTo(before);
+        queue.Launch("s", "s-name", ["t1", "t2", "t3"]).Should().BeNull("launching the same spec again adds nothing");
+        queue.Revive("s", "s-name", true, [("t1", WorkStatus.Cancelled)]).Should().BeNull("the queue knows it again");
+
+        Do(queue, queue.Resume("s"));
+        Drain(queue).Should().BeEquivalentTo(["t1", "t2", "t3"]);
+    }
+
+    [Fact]
+    public void Retiring_waits_for_the_last_trial_and_reviving_takes_only_ended_trials_the_queue_lacks()
+    {
+        var queue = Launched(("a", ["t1", "t2"]), ("b", ["t3"]));
+        var t1 = Do(queue, queue.Assign(SlotA, "a"));
+        queue.Retire("a").Should().BeNull();
+        Do(queue, queue.Finish(t1.TrialId, t1.Assignment, WorkEnd.Completed));
+        RunToEnd(queue, "a");
+        Do(queue, queue.Retire("a"));
+
+        queue.Revive("a", "a", false, [("t1", WorkStatus.Pending), ("t3", WorkStatus.Completed)])
+            .Should().BeNull("a pending row is a new trial for the launch to add, and t3 is b's");
+        var revived = Do(queue, queue.Revive("a", "a", false, [("t1", WorkStatus.Completed), ("t2", WorkStatus.Failed)]));
+        revived.Trials.Should().HaveCount(2);
+        queue.HasEnded("a").Should().BeTrue();
+        queue.Counts("a").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Completed] = 1, [WorkStatus.Failed] = 1 });
+    }
 }

@@ -15,7 +15,8 @@ public class EventCatalogTests
         new BestWeightsRestored(4, 3),
         new CheckpointSaved(4, "epoch-e0004.pt", "def456"),
         new TrainingStopped(9, "epoch-budget"),
-        new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], [0, 1, 1, 0]),
+        new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], null, ClassNames: ["a", "b"], ModelBytes: 10, LoadSeconds: 0.5,
+            TestOutputs: new TestOutputsFile("test-outputs-a002-ab12.json", "ab12")),
         new TrialFailed("engine: out of memory"),
         new AttemptFailed(2, "IOException: disk full"),
         new AttemptStarted("slot-1") { Attempt = 3 },
@@ -35,7 +36,7 @@ public class EventCatalogTests
     {
         var stored = EventCatalog.Serialize(e);
 
-        stored.Type.Should().Be(e.GetType().Name + ".v1");
+        stored.Type.Should().Be(e.GetType().Name + (e is TrialCompleted ? ".v2" : ".v1"));
         var back = EventCatalog.Deserialize(stored.Type, stored.Payload);
         back.Should().BeOfType(e.GetType());
         back.Should().BeEquivalentTo(e, o => o.RespectingRuntimeTypes());
@@ -102,7 +103,7 @@ public class EventCatalogTests
         var completed = EventCatalog.ToPublicJson(8, Samples[7]);
         Keys(completed).Should().Equal("seq", "type", "attempt", "bestEpoch", "bestValLoss", "epochsRun", "testLoss", "testAccuracy",
             "testMacroF1", "confusionMatrix", "testPredictions", "testLabels", "testProbabilities", "classNames",
-            "modelBytes", "loadSeconds");
+            "modelBytes", "loadSeconds", "testOutputs");
         completed["type"]!.GetValue<string>().Should().Be("TrialCompleted");
         completed["confusionMatrix"]!.ToJsonString().Should().Be("[[5,1],[2,4]]");
         completed["testAccuracy"]!.GetValue<double>().Should().Be(0.75);
@@ -149,6 +150,48 @@ public class EventCatalogTests
         e.TestProbabilities.Should().BeNull();
         e.ModelBytes.Should().Be(0);
         e.LoadSeconds.Should().Be(0);
+    }
+
+    // Written before the per-image outputs moved into their own file: they read inline, and read and write back unchanged.
+    private const string InlineOutputsPayload =
+        """{"bestEpoch":2,"bestValLoss":0.5,"epochsRun":4,"testLoss":0.6,"testAccuracy":0.5,"testMacroF1":0.4,"confusionMatrix":[[1,0],[1,0]],"testPredictions":[0,0],"testLabels":[0,1],"testProbabilities":[[0.9,0.1],[0.6,0.4]],"classNames":["a","b"],"modelBytes":10,"loadSeconds":0.5,"attempt":1}""";
+
+    [Fact]
+    public void A_TrialCompleted_v1_payload_with_inline_outputs_reads_and_writes_back_unchanged()
+    {
+        var e = (TrialCompleted)EventCatalog.Deserialize("TrialCompleted.v1", InlineOutputsPayload);
+
+        e.TestPredictions.Should().Equal(0, 0);
+        e.TestLabels.Should().Equal(0, 1);
+        e.TestProbabilities![1].Should().Equal(0.6f, 0.4f);
+        e.TestOutputs.Should().BeNull();
+        EventCatalog.Serialize(e).Payload.Should().Be(InlineOutputsPayload);
+        EventCatalog.ToPublicJson(1, e).ContainsKey("testOutputs").Should().BeFalse("old events print as they did");
+        EventCatalog.ReadableTypes.Should().Contain(["TrialCompleted.v1", "TrialCompleted.v2"]);
+    }
+
+    [Fact]
+    public void A_TrialCompleted_v1_payload_without_predictions_is_invalid_data() =>
+        FluentActions.Invoking(() => EventCatalog.Deserialize("TrialCompleted.v1",
+                """{"bestEpoch":2,"bestValLoss":0.5,"epochsRun":4,"testLoss":0.6,"testAccuracy":0.7,"testMacroF1":0.6,"confusionMatrix":[[1]]}"""))
+            .Should().Throw<InvalidDataException>().WithMessage("*testPredictions*");
+
+    [Fact]
+    public void Inlined_outputs_read_from_their_file_equal_the_old_inline_event()
+    {
+        var old = (TrialCompleted)EventCatalog.Deserialize("TrialCompleted.v1", InlineOutputsPayload);
+        var outputs = new TestOutputs(old.TestLabels!, old.TestPredictions!, old.TestProbabilities!);
+        var content = outputs.ToUtf8Json();
+        var sha = TestOutputs.Sha256Of(content);
+        var moved = old with { TestLabels = null, TestPredictions = null, TestProbabilities = null, TestOutputs = new TestOutputsFile("f", sha) };
+        var stored = EventCatalog.Serialize(moved);
+        stored.Type.Should().Be("TrialCompleted.v2");
+        stored.Payload.Length.Should().BeLessThan(InlineOutputsPayload.Length + 100);
+
+        var back = ((TrialCompleted)EventCatalog.Deserialize(stored.Type, stored.Payload)).WithOutputs(TestOutputs.FromUtf8Json(content, sha));
+
+        back.Should().BeEquivalentTo(old, o => o.Excluding(c => c.TestOutputs));
+        FluentActions.Invoking(() => TestOutputs.FromUtf8Json([.. content, (byte)' '], sha)).Should().Throw<InvalidDataException>().WithMessage("*SHA-256*");
     }
 
     [Fact]

@@ -87,18 +87,27 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
 
         // Checkpoints: the product prunes the files of earlier epochs after each journaled epoch (TrialArtifacts.PruneAsync
         // keeps the latest checkpoint, the one before it and the best), so those must exist with the SHA-256 the journal
-        // gave; every other named file that still exists must match its SHA-256 too.
+        // gave; a completed trial keeps only its best weights and its test outputs (TrialArtifacts.RetainCompleted), so
+        // those must exist and no resumable checkpoint may be left. Every other named file still there must match too.
         var folder = Path.Combine(cluster.Artifacts, trial.Id);
-        var named = events.SelectMany(e => e switch
-        {
-            CheckpointSaved c => new[] { (c.Checkpoint, c.Sha256) },
-            BestImproved b => [(b.Checkpoint, b.Sha256)],
-            _ => [],
-        }).ToList();
+        var named = events.SelectMany(Named).ToList();
         var state = TrialEvolution.Replay(events);
         var saved = events.OfType<CheckpointSaved>().ToList();
-        var retained = new List<(string? Name, string? Sha)> { (state.LatestCheckpoint, state.LatestSha256), (state.BestCheckpoint, state.BestSha256) };
-        if (saved.Count > 1) retained.Add((saved[^2].Checkpoint, saved[^2].Sha256));
+        var retained = new List<(string? Name, string? Sha)> { (state.BestCheckpoint, state.BestSha256) };
+        if (state.Result is { } result)
+        {
+            retained.Add((result.TestOutputs?.File, result.TestOutputs?.Sha256));
+            foreach (var resumable in saved.Select(c => c.Checkpoint).Distinct().Where(n => File.Exists(Path.Combine(folder, n))))
+            {
+                report.Count(Checkpoints);
+                report.Violate(Checkpoints, $"seed {seed} {id}: {resumable} (resumable) is still there after the trial completed");
+            }
+        }
+        else
+        {
+            retained.Add((state.LatestCheckpoint, state.LatestSha256));
+            if (saved.Count > 1) retained.Add((saved[^2].Checkpoint, saved[^2].Sha256));
+        }
         foreach (var (name, sha) in retained)
         {
             if (name is null) continue;
@@ -119,12 +128,7 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
 
         // Orphans: files in the trial's folder that no event of its journal (superseded ones included) names.
         if (!Directory.Exists(folder)) return;
-        var allNamed = stored.Select(e => e.Event).SelectMany(e => e switch
-        {
-            CheckpointSaved c => new[] { c.Checkpoint },
-            BestImproved b => [b.Checkpoint],
-            _ => [],
-        }).ToHashSet(StringComparer.Ordinal);
+        var allNamed = stored.Select(e => e.Event).SelectMany(Named).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories))
         {
             report.Count(Orphans);
@@ -144,6 +148,15 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
             report.Violate(Orphans, $"seed {report.Seed}: artifacts/{name} belongs to no trial of the store");
         }
     }
+
+    /// <summary>The files an event names: checkpoints, and a completed trial's test outputs.</summary>
+    private static IEnumerable<(string Name, string Sha256)> Named(TrialEvent e) => e switch
+    {
+        CheckpointSaved c => [(c.Checkpoint, c.Sha256)],
+        BestImproved b => [(b.Checkpoint, b.Sha256)],
+        TrialCompleted { TestOutputs: { } o } => [(o.File, o.Sha256)],
+        _ => [],
+    };
 
     private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
