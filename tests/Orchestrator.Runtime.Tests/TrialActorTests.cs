@@ -184,6 +184,57 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         (await JournalAsync(trialId)).Select(e => e.Event).OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(journaled);
     }
 
+    [Fact]
+    public async Task A_held_trial_stopped_at_its_gate_ends_there_and_its_work_never_starts()
+    {
+        var gate = new StartGate();
+        var trainers = 0;
+        var slot = CreateTestProbe();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-gated") with { Gate = gate }, Services((_, _, _) =>
+        {
+            Interlocked.Increment(ref trainers);
+            return new ScriptedTrainer(4, Loss);
+        }), _threads, slot));
+        trial.Tell(new GetTrialStatus(), TestActor);
+        ExpectMsg<TrialStatusReport>(TimeSpan.FromSeconds(10)).TrainingEpoch.Should().Be(1, "recovered, it waits at its gate");
+
+        trial.Tell(new StopTrial(StopCause.SweepCancelled));
+
+        slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(10), "a stop at the gate does not wait for the gate").End.Should().Be(TrialEnd.Cancelled);
+        gate.Open();
+        await Task.Delay(300);
+        trainers.Should().Be(0, "its start was taken back from the gate");
+        (await JournalAsync("t-gated")).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(StopCause.Shutdown, TrialEnd.Completed, new[] { 1, 2 })]
+    [InlineData(StopCause.NodeDowned, TrialEnd.Interrupted, new[] { 1 })]
+    public async Task A_stop_while_the_last_epoch_is_committed_with_the_test_result_ends_the_trial_as_that_write_does(
+        StopCause cause, TrialEnd end, int[] journaled)
+    {
+        var trialId = $"t-last-{cause}".ToLowerInvariant();
+        // Two epochs: the second is the last; its commit waits while it stores the epoch's checkpoint, and the test
+        // evaluation runs meanwhile, so the result is held for that commit's write when the stop comes.
+        using var blobs = new BlockingBlobs("-e0002");
+        var slot = CreateTestProbe();
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId) with { Spec = _spec with { MaxEpochs = 2 } },
+            Services((_, _, _) => new ScriptedTrainer(4, Loss)) with { Blobs = blobs }, _threads, slot));
+        blobs.Reached.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
+        slot.ExpectMsg<TrialFinishing>(TimeSpan.FromSeconds(10));
+        slot.ExpectMsg<TrialEngineDone>(TimeSpan.FromSeconds(10));
+
+        trial.Tell(new StopTrial(cause));
+        await Task.Delay(200);
+        blobs.Release.Set();
+
+        var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+        ended.End.Should().Be(end);
+        var events = (await JournalAsync(trialId)).Select(e => e.Event).ToList();
+        events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(journaled);
+        events.OfType<TrialCompleted>().Should().HaveCount(end == TrialEnd.Completed ? 1 : 0);
+    }
+
     /// <summary>Keeps blobs in memory; the first put of a name containing <c>blockOn</c> waits until released (or its
     /// token is cancelled).</summary>
     private sealed class BlockingBlobs(string blockOn) : IArtifactBlobs, IDisposable

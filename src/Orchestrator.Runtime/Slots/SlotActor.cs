@@ -22,6 +22,12 @@ public sealed record HandBackAndStop(bool Downed = false);
 /// its result): the engine thread opens that gate itself, and the slot opens it when told, or when the first has
 /// ended. It holds at most that one next trial and refuses more. With <c>onlySweep</c> (a `sweep run`) it takes
 /// trials of that sweep only.
+/// <para>Its mode is its behaviour: <see cref="Idle"/> (no trial: it wants work) → <see cref="Training"/> (one
+/// trial) → <see cref="AskingAhead"/> (that trial's last step has begun: a request for the next one is out) →
+/// <see cref="Holding"/> (a next trial held behind the running one, which takes its place when it ends);
+/// <see cref="Draining"/> (it finishes its trial and takes no new one, holding none) and <see cref="Stopping"/>
+/// (it hands its trial back, then stops) from any of those. The trials themselves (the running one, the held one)
+/// are data; when one goes, the mode decides what the slot becomes and whether it wants work.</para>
 /// </summary>
 public sealed class SlotActor : ReceiveActor, IWithTimers
 {
@@ -42,11 +48,6 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private string _name = "";
     private Running? _running;
     private Running? _next;
-    // Asked for the trial after the running one; the held next one (started already) said its last step began.
-    private bool _askedAhead;
-    private bool _nextFinishing;
-    private bool _draining;
-    private bool _stopping;
 
     public SlotActor(IActorRef coordinator, TrialServices services, IOrchestratorStore store, string? onlySweep, TimeSpan registerEvery)
     {
@@ -55,56 +56,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         _store = store;
         _onlySweep = onlySweep;
         _registerEvery = registerEvery;
-
-        Receive<WorkAssigned>(OnAssigned);
-        Receive<SpecLoaded>(OnSpecLoaded);
-        Receive<TrialFinishing>(finishing =>
-        {
-            if (_draining || _stopping) return;
-            if (_next?.Ref.TrialId == finishing.TrialId)
-            {
-                // It started while the running one journals its end: it asks once it is the running one.
-                _nextFinishing = true;
-                return;
-            }
-            if (_running?.Ref.TrialId != finishing.TrialId || _next is not null || _askedAhead) return;
-            _askedAhead = true;
-            _coordinator.Tell(new RequestWork(_name, _onlySweep));
-        });
-        Receive<TrialEngineDone>(done =>
-        {
-            // The engine is free: the held trial starts while the running one journals its result (the engine thread
-            // has opened its gate already, unless the slot held it only after the engine was free).
-            if (_running?.Ref.TrialId != done.TrialId || _next is not { } next) return;
-            next.Gate.Open();
-        });
-        Receive<TrialEnded>(OnEnded);
-        Receive<Terminated>(OnTerminated);
-        Receive<StopTrial>(OnStop);
-        Receive<GetTrialStatus>(query =>
-        {
-            if (_running?.Trial is { } trial) trial.Forward(query);
-            else Sender.Tell(new Akka.Actor.Status.Failure(new InvalidOperationException($"slot {Self.Path.Name} is idle")));
-        });
-        Receive<SetDraining>(drain =>
-        {
-            _draining = drain.Draining;
-            if (_draining)
-            {
-                _coordinator.Tell(new WithdrawRequest(_name));
-                DropNext(TrialEnd.Interrupted);
-            }
-            else if (_running is null) _coordinator.Tell(new RequestWork(_name, _onlySweep));
-        });
-        Receive<HandBackAndStop>(handBack =>
-        {
-            _stopping = true;
-            _coordinator.Tell(new WithdrawRequest(_name));
-            DropNext(TrialEnd.Interrupted);
-            if (_running is null) Context.Stop(Self);
-            else _running.Trial?.Tell(new StopTrial(handBack.Downed ? StopCause.NodeDowned : StopCause.Shutdown));
-        });
-        Receive<RegisterTick>(_ => Register());
+        Idle();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -117,22 +69,167 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         // The slot's name is its full actor path: unique in the cluster, and it names the node the trial runs on.
         _name = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
         _threads = new SlotThreads(Self.Path.Name);
-        Register();
+        Register(wantsWork: true, draining: false);
         Timers.StartPeriodicTimer("register", RegisterTick.Instance, _registerEvery);
     }
 
     /// <summary>After the trial (a child) has stopped: its last queued work runs, then the threads end.</summary>
     protected override void PostStop() => _threads?.Dispose();
 
-    private void Register() => _coordinator.Tell(new RegisterSlot(_name, _running?.Ref, _received.LastOrDefault(),
-        WantsWork: _running is null && !_draining && !_stopping, _draining || _stopping, _onlySweep,
-        _next?.Ref, _returned.ToArray()));
+    /// <summary>No trial: it wants work.</summary>
+    private void Idle()
+    {
+        Receive<WorkAssigned>(work => OnAssigned(work, Training));
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining) StartDraining(Idle, ReleasedWhileWorking);
+            else AskForWork();
+        });
+        Shared(wantsWork: true, draining: false, ReleasedWhileWorking);
+    }
 
-    private void OnAssigned(WorkAssigned work)
+    /// <summary>One trial runs: its last step has not begun, or began when the slot could not ask ahead.</summary>
+    private void Training()
+    {
+        Receive<WorkAssigned>(work => OnAssigned(work, () => Holding(nextFinishing: false)));
+        Receive<TrialFinishing>(finishing =>
+        {
+            if (_running!.Ref.TrialId != finishing.TrialId) return;
+            AskForWork();
+            Become(AskingAhead);
+        });
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining) StartDraining(Training, ReleasedWhileWorking);
+        });
+        Shared(wantsWork: false, draining: false, ReleasedWhileWorking);
+    }
+
+    /// <summary>The running trial's last step has begun and the slot has asked for the next one.</summary>
+    private void AskingAhead()
+    {
+        Receive<WorkAssigned>(work => OnAssigned(work, () => Holding(nextFinishing: false)));
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining) StartDraining(AskingAhead, ReleasedWhileWorking);
+        });
+        Shared(wantsWork: false, draining: false, ReleasedWhileWorking);
+    }
+
+    /// <summary>A next trial is held behind the running one: it waits at its gate, and takes the running one's place
+    /// when that ends. <paramref name="nextFinishing"/>: it started while the running one journals its end, and its own
+    /// last step has begun already; once it is the running one, the slot asks ahead for it.</summary>
+    private void Holding(bool nextFinishing)
+    {
+        Receive<WorkAssigned>(work => OnAssigned(work, null));
+        Receive<TrialFinishing>(finishing =>
+        {
+            if (_next!.Ref.TrialId == finishing.TrialId) Become(() => Holding(nextFinishing: true));
+        });
+        Receive<TrialEngineDone>(done =>
+        {
+            // The engine is free: the held trial starts while the running one journals its result (the engine thread
+            // has opened its gate already, unless the slot held it only after the engine was free).
+            if (_running!.Ref.TrialId == done.TrialId) _next!.Gate.Open();
+        });
+        Action<Running, TrialEnd?> released = (taken, end) => ReleasedWhileWorking(taken, end, nextFinishing);
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining) StartDraining(Training, released);
+        });
+        Shared(wantsWork: false, draining: false, released);
+    }
+
+    /// <summary>It finishes the trial it runs and takes no new one, holding none. <paramref name="undrained"/>: the
+    /// mode an undrain returns to.</summary>
+    private void Draining(Action undrained)
+    {
+        // An assignment that crossed the drain is taken while the slot has no trial.
+        Receive<WorkAssigned>(work => OnAssigned(work, _running is null ? () => Draining(Training) : null));
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining)
+            {
+                _coordinator.Tell(new WithdrawRequest(_name));
+                return;
+            }
+            Become(undrained);
+            if (_running is null) AskForWork();
+        });
+        Shared(wantsWork: false, draining: true, (taken, end) =>
+        {
+            TakeOff(taken);
+            if (_running is null) Become(() => Draining(Idle));
+            Return(taken, end, wantsWork: false);
+        });
+    }
+
+    /// <summary>It hands its trial back (stopped at its epoch boundary), then stops.</summary>
+    private void Stopping()
+    {
+        Receive<WorkAssigned>(work => OnAssigned(work, null));
+        Receive<SetDraining>(drain =>
+        {
+            if (drain.Draining) _coordinator.Tell(new WithdrawRequest(_name));
+        });
+        Shared(wantsWork: false, draining: true, (taken, end) =>
+        {
+            TakeOff(taken);
+            Return(taken, end, wantsWork: false);
+            if (_running is null) Context.Stop(Self);
+        }, startTrials: false);
+    }
+
+    /// <summary>What every mode handles alike. <paramref name="released"/>: what the mode does when a trial goes (its
+    /// end reported, a spec that cannot be read, a child that stopped); <paramref name="startTrials"/>: whether a trial
+    /// whose spec has loaded starts, or goes back at once.</summary>
+    private void Shared(bool wantsWork, bool draining, Action<Running, TrialEnd?> released, bool startTrials = true)
+    {
+        Receive<SpecLoaded>(loaded => OnSpecLoaded(loaded, released, startTrials));
+        Receive<TrialEnded>(ended => OnEnded(ended, released));
+        Receive<Terminated>(terminated => OnTerminated(terminated, released));
+        Receive<StopTrial>(stop => OnStop(stop, released));
+        Receive<GetTrialStatus>(query =>
+        {
+            if (_running?.Trial is { } trial) trial.Forward(query);
+            else Sender.Tell(new Akka.Actor.Status.Failure(new InvalidOperationException($"slot {Self.Path.Name} is idle")));
+        });
+        Receive<HandBackAndStop>(handBack =>
+        {
+            _coordinator.Tell(new WithdrawRequest(_name));
+            DropNext(TrialEnd.Interrupted, released);
+            Become(Stopping);
+            if (_running is null) Context.Stop(Self);
+            else _running.Trial?.Tell(new StopTrial(handBack.Downed ? StopCause.NodeDowned : StopCause.Shutdown));
+        });
+        Receive<RegisterTick>(_ => Register(wantsWork, draining));
+        // A trial's word that this mode has no use for (it asked ahead already, it holds no next trial, it drains).
+        Receive<TrialFinishing>(_ => { });
+        Receive<TrialEngineDone>(_ => { });
+    }
+
+    private void Register(bool wantsWork, bool draining) => _coordinator.Tell(new RegisterSlot(_name, _running?.Ref, _received.LastOrDefault(),
+        WantsWork: wantsWork, draining, _onlySweep, _next?.Ref, _returned.ToArray()));
+
+    private void AskForWork() => _coordinator.Tell(new RequestWork(_name, _onlySweep));
+
+    /// <summary>The slot drains: it withdraws its request for work and hands back the next trial it holds.
+    /// <paramref name="undrained"/>: the mode an undrain returns to while the running trial runs.</summary>
+    private void StartDraining(Action undrained, Action<Running, TrialEnd?> released)
+    {
+        _coordinator.Tell(new WithdrawRequest(_name));
+        DropNext(TrialEnd.Interrupted, released);
+        Become(() => Draining(_running is null ? Idle : undrained));
+    }
+
+    /// <summary>An assignment: one sent again (after a takeover, or crossing a registration) is ignored; otherwise
+    /// the slot takes it, as its trial or as the next one, and becomes <paramref name="taking"/>, or without one
+    /// refuses it.</summary>
+    private void OnAssigned(WorkAssigned work, Action? taking)
     {
         var offered = new AssignmentRef(work.TrialId, work.Assignment);
-        if (_received.Contains(offered)) return; // sent again (after a takeover, or crossing a registration): had it
-        if (_stopping || (_running is not null && (_next is not null || _draining)))
+        if (_received.Contains(offered)) return;
+        if (taking is null)
         {
             Sender.Tell(new WorkRejected(work.TrialId, work.Assignment));
             return;
@@ -150,13 +247,13 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             _next = taken;
             _threads!.Hold(taken.Gate);
         }
-        _askedAhead = false;
+        Become(taking);
         _store.GetTrialAsync(work.TrialId).PipeTo(Self,
             success: row => new SpecLoaded(offered, row),
             failure: ex => new SpecLoaded(offered, null, ex));
     }
 
-    private void OnSpecLoaded(SpecLoaded loaded)
+    private void OnSpecLoaded(SpecLoaded loaded, Action<Running, TrialEnd?> released, bool start)
     {
         var held = _next is { Trial: null } next && next.Ref == loaded.Ref;
         if (!held && (_running is not { Trial: null } running || running.Ref != loaded.Ref)) return;
@@ -170,12 +267,12 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _services.Observer.Note($"[{Self.Path.Name}] {loaded.Ref.TrialId}: cannot read its spec ({ex.Message}); handed back");
-            Release(taken, null);
+            released(taken, null);
             return;
         }
-        if (_stopping)
+        if (!start)
         {
-            Release(taken, TrialEnd.Interrupted);
+            released(taken, TrialEnd.Interrupted);
             return;
         }
         var assignment = new TrialAssignment(loaded.Ref.TrialId, taken.SweepId, spec, Self.Path.Name, taken.Gate);
@@ -186,35 +283,35 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         else _running = taken with { Trial = trial };
     }
 
-    private void OnEnded(TrialEnded ended)
+    private void OnEnded(TrialEnded ended, Action<Running, TrialEnd?> released)
     {
         var taken = _running?.Ref.TrialId == ended.TrialId ? _running : _next?.Ref.TrialId == ended.TrialId ? _next : null;
         if (taken?.Trial is not { } trial) return;
         _services.Observer.TrialEnded(Self.Path.Name, ended.TrialId, ended.State);
         Context.Unwatch(trial);
         Context.Stop(trial);
-        Release(taken, ended.End);
+        released(taken, ended.End);
     }
 
-    private void OnTerminated(Terminated terminated)
+    private void OnTerminated(Terminated terminated, Action<Running, TrialEnd?> released)
     {
         var taken = terminated.ActorRef.Equals(_running?.Trial) ? _running : terminated.ActorRef.Equals(_next?.Trial) ? _next : null;
         if (taken is null) return;
         _services.Observer.Note($"[{Self.Path.Name}] {taken.Ref.TrialId}: stopped without finishing; handed back");
-        Release(taken, null);
+        released(taken, null);
     }
 
-    private void OnStop(StopTrial stop)
+    private void OnStop(StopTrial stop, Action<Running, TrialEnd?> released)
     {
         if (stop.TrialId is not null && _next?.Ref.TrialId == stop.TrialId)
-            DropNext(stop.End);
+            DropNext(stop.End, released);
         else if (stop.TrialId is null || _running?.Ref.TrialId == stop.TrialId)
             _running?.Trial?.Tell(stop);
     }
 
     /// <summary>The next trial goes back (a drain, a shutdown, its sweep cancelled): not started yet, or started
     /// moments ago while the running one journals its end (that attempt is then interrupted, its journal kept).</summary>
-    private void DropNext(TrialEnd end)
+    private void DropNext(TrialEnd end, Action<Running, TrialEnd?> released)
     {
         if (_next is not { } next) return;
         _threads!.Unhold(next.Gate);
@@ -223,38 +320,59 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             Context.Unwatch(trial);
             Context.Stop(trial);
         }
-        Release(next, end);
+        released(next, end);
     }
 
-    private void Release(Running taken, TrialEnd? end)
+    /// <summary>A trial goes while the slot works normally: the held next one (the running one goes on alone), or the
+    /// running one, whose place the next one takes. The request for the next trial rides on the result (the one after
+    /// a promoted trial that is finishing already, too): the coordinator journals both in one write.</summary>
+    private void ReleasedWhileWorking(Running taken, TrialEnd? end) => ReleasedWhileWorking(taken, end, nextFinishing: false);
+
+    private void ReleasedWhileWorking(Running taken, TrialEnd? end, bool nextFinishing)
+    {
+        var wasNext = ReferenceEquals(taken, _next);
+        TakeOff(taken);
+        if (_running is null)
+        {
+            Become(Idle);
+            Return(taken, end, wantsWork: true);
+        }
+        else if (wasNext || !nextFinishing)
+        {
+            Become(Training);
+            Return(taken, end, wantsWork: false);
+        }
+        else
+        {
+            Become(AskingAhead);
+            Return(taken, end, wantsWork: true);
+        }
+    }
+
+    /// <summary>Takes a trial off the slot: the held next one, or the running one, whose place the next one (if held)
+    /// takes: it starts now (or, with its spec still loading, as soon as its actor exists).</summary>
+    private void TakeOff(Running taken)
     {
         if (ReferenceEquals(taken, _next))
         {
             _threads!.Unhold(taken.Gate);
             _next = null;
-            _nextFinishing = false;
+            return;
         }
-        else
-        {
-            _running = _next;
-            _next = null;
-            _askedAhead = _running is not null && _nextFinishing;
-            _nextFinishing = false;
-            // The next trial starts now (or, with its spec still loading, as soon as its actor exists).
-            if (_running is not null)
-            {
-                _threads!.Unhold(_running.Gate);
-                _running.Gate.Open();
-            }
-        }
-        // The request for the next trial rides on the result (the one after a promoted trial that is finishing
-        // already, too): the coordinator journals both in one write.
-        var wants = !_stopping && !_draining && (_running is null || (_askedAhead && _next is null));
-        var returned = new WorkReturned(_name, taken.Ref.TrialId, taken.Ref.Assignment, end, WantsWork: wants);
+        _running = _next;
+        _next = null;
+        if (_running is null) return;
+        _threads!.Unhold(_running.Gate);
+        _running.Gate.Open();
+    }
+
+    /// <summary>Reports a trial's end (or its hand-back: no end) to the coordinator, remembered for the registrations.</summary>
+    private void Return(Running taken, TrialEnd? end, bool wantsWork)
+    {
+        var returned = new WorkReturned(_name, taken.Ref.TrialId, taken.Ref.Assignment, end, WantsWork: wantsWork);
         _returned.AddLast(returned);
         if (_returned.Count > ReturnsRemembered) _returned.RemoveFirst();
         _coordinator.Tell(returned);
-        if (_stopping && _running is null) Context.Stop(Self);
     }
 
     private sealed record Running(AssignmentRef Ref, string SweepId, IActorRef? Trial, StartGate Gate);

@@ -17,6 +17,18 @@ namespace Orchestrator.Runtime.Trials;
 /// loop trains on. When training has stopped, or its last possible epoch begins, the actor tells its slot, which asks
 /// for the next trial meanwhile. The test result goes into the same write as the last epoch's events when it is there
 /// in time.
+/// <para>Its mode is its behaviour. While its journal replays, Akka holds every command. Then:
+/// <see cref="AtGate"/> (a held next trial, its work left with its gate) →
+/// <see cref="Running"/> (the engine works; no epoch is being committed) ⇄
+/// <see cref="Committing"/> (the engine trains on while an epoch's files are made durable, then its events journaled) →
+/// <see cref="Finishing"/> (the engine is done; the last epoch is being committed with the test result in its write)
+/// or <see cref="Ending"/> (the engine is done, nothing is committing: the event that ends the trial or fails the
+/// attempt is being journaled) → <see cref="Ended"/>. While events are being journaled Akka holds commands too, so
+/// a commit's write is never interrupted. A stop is not a mode: every mode takes it at once (it cancels what it
+/// must: the boundary, the epoch under way, or, for a node that may no longer hold the trial, the commit too), and it
+/// ends the trial once the engine's work and the commit under way are over. What the engine says while a commit is
+/// under way (it paused, it failed) waits in the stash until the commit has ended, except the test result, which
+/// joins the commit's write.</para>
 /// </summary>
 public sealed class TrialActor : ReceivePersistentActor
 {
@@ -40,19 +52,12 @@ public sealed class TrialActor : ReceivePersistentActor
     // Completed once AttemptStarted is journaled: this attempt has fenced off older ones, and may write files.
     private readonly TaskCompletionSource _fenced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _trainingEpoch;
-    private bool _committing;
-    // Between an epoch's EpochPerformed and its files being durable: its events are not handed to the journal yet.
-    private bool _securing;
-    // The test result that came while the last epoch's files were being made durable: journaled with its events.
-    private TrialEvent? _heldResult;
-    private bool _engineBusy;
     private StopTrial? _stop;
-    private bool _ended;
-    private bool _atGate;
+    // Once per trial, whichever epoch first finds its last step begun.
     private bool _saidFinishing;
-    private bool _saidEngineDone;
-    // The epoch whose events are with the journal now, and whether the journal has refused a write of this attempt.
-    private EpochPerformed? _journaling;
+    // The epoch whose events are with the journal now, and the mode a refusal of that write leaves the actor in.
+    private (EpochPerformed Epoch, Action Refused)? _journaling;
+    // The journal has refused a write of this attempt: it reports each event of that write, the attempt fails once.
     private bool _refused;
 
     public TrialActor(TrialAssignment assignment, TrialServices services, SlotThreads threads, IActorRef slot)
@@ -65,26 +70,6 @@ public sealed class TrialActor : ReceivePersistentActor
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
-
-        Command<Began>(_ => OnBegan());
-        Command<Prepared>(OnPrepared);
-        Command<EpochPerformed>(OnEpochPerformed);
-        Command<Secured>(OnSecured);
-        Command<EpochsPaused>(OnEpochsPaused);
-        Command<Evaluated>(OnEvaluated);
-        Command<WorkFailed>(OnWorkFailed);
-        Command<CommitFailed>(failed =>
-        {
-            // The epoch's files could not be made durable: it is never journaled, and the attempt fails.
-            failed.Epoch.Committed.TrySetException(failed.Cause);
-            _committing = false;
-            _securing = false;
-            _heldResult = null;
-            Stash.UnstashAll();
-            OnWorkFailed(new WorkFailed(failed.Cause));
-        });
-        Command<StopTrial>(OnStop);
-        Command<GetTrialStatus>(_ => Sender.Tell(new TrialStatusReport(_assignment.TrialId, _attempt, _state, _planned, _trainingEpoch)));
     }
 
     public override string PersistenceId => JournalSettings.PersistenceIdOf(_assignment.TrialId);
@@ -103,6 +88,98 @@ public sealed class TrialActor : ReceivePersistentActor
             // Not logged by Akka: the attempt's failure is journaled and reported by the observer in one line.
             .WithSupervisorStrategy(new OneForOneStrategy(-1, -1,
                 ex => ex is TrialAttemptException ? Directive.Restart : Directive.Stop, loggingEnabled: false)));
+
+    /// <summary>The slot's held next trial: its work waits at its gate. A stop ends it here, taking its start back.</summary>
+    private void AtGate()
+    {
+        Command<Began>(_ =>
+        {
+            Become(Running);
+            OnBegan();
+        });
+        Command<StopTrial>(stop =>
+        {
+            TakeStop(stop);
+            _assignment.Gate?.Withdraw();
+            // Its work may have been queued just now, as the gate opened: it is cancelled.
+            _work.Cancel();
+            End(stop.End);
+        });
+        AnswerStatus();
+    }
+
+    /// <summary>The engine works (prepares, trains, evaluates) and no epoch is being committed.</summary>
+    private void Running()
+    {
+        Command<Began>(_ => OnBegan());
+        Command<Prepared>(OnPrepared);
+        Command<EpochPerformed>(OnEpochPerformed);
+        Command<EpochsPaused>(_ =>
+        {
+            _trainingEpoch = 0;
+            EndWhenIdle();
+        });
+        Command<Evaluated>(evaluated =>
+        {
+            EngineDone();
+            Become(Ending);
+            JournalEvent(evaluated.Result, EndAsJournaled);
+        });
+        Command<WorkFailed>(failed => FailAttempt(failed.Cause));
+        Command<StopTrial>(TakeStop);
+        AnswerStatus();
+    }
+
+    /// <summary>The engine trains on while the epoch it performed last is committed: its files made durable, then its
+    /// events journaled (the loop writes the next epoch's files only once this commit has ended). The epoch being
+    /// committed is kept whatever happens to the next one: the engine's other ends wait for the commit's.</summary>
+    private void Committing()
+    {
+        Command<Secured>(secured => JournalSecured(secured, result: null));
+        Command<CommitFailed>(OnCommitFailed);
+        Command<Evaluated>(evaluated =>
+        {
+            EngineDone();
+            // It goes into the same write as the epoch's events: one append ends the trial.
+            var result = evaluated.Result.InAttempt(_attempt);
+            _planned = TrialEvolution.Evolve(_planned, result);
+            Become(() => Finishing(result));
+        });
+        Command<EpochsPaused>(_ => Stash.Stash());
+        Command<WorkFailed>(failed =>
+        {
+            if (failed.Cause is NodePausedException) Suspend();
+            Stash.Stash();
+        });
+        // Not sent before this commit has ended (the loop waits for it); should one come, it is committed next.
+        Command<EpochPerformed>(_ => Stash.Stash());
+        Command<StopTrial>(TakeStop);
+        AnswerStatus();
+    }
+
+    /// <summary>The engine is done: the last epoch is being committed, with the test result that came meanwhile.</summary>
+    private void Finishing(TrialEvent result)
+    {
+        Command<Secured>(secured => JournalSecured(secured, result));
+        Command<CommitFailed>(OnCommitFailed);
+        Command<StopTrial>(TakeStop);
+        AnswerStatus();
+    }
+
+    /// <summary>The engine is done and nothing is committing: the event that ends the trial or fails the attempt is
+    /// being journaled, or the failure of a write the journal refused is on its way here.</summary>
+    private void Ending()
+    {
+        Command<WorkFailed>(failed => FailAttempt(failed.Cause));
+        Command<StopTrial>(TakeStop);
+        AnswerStatus();
+    }
+
+    /// <summary>Its slot has been told how it ended; it is stopping.</summary>
+    private void Ended() => AnswerStatus();
+
+    private void AnswerStatus() =>
+        Command<GetTrialStatus>(_ => Sender.Tell(new TrialStatusReport(_assignment.TrialId, _attempt, _state, _planned, _trainingEpoch)));
 
     /// <summary>An event replayed on recovery: journaled and planned alike.</summary>
     private void Apply(TrialEvent e)
@@ -144,6 +221,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _attempt = _state.Attempt;
         if (_state.FailedAttempts >= _services.MaxAttempts)
         {
+            Become(Ending);
             JournalEvent(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)"), () => End(TrialEnd.Failed));
             return;
         }
@@ -153,7 +231,6 @@ public sealed class TrialActor : ReceivePersistentActor
         var state = _planned;
         var checkpoints = _checkpoints.ToList();
         var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
-        _engineBusy = true;
         _trainingEpoch = state.Phase is TrialPhase.NotStarted or TrialPhase.Training ? state.EpochsDone + 1 : 0;
         void Start() => _threads.Engine.Run<object>(() =>
             {
@@ -171,17 +248,18 @@ public sealed class TrialActor : ReceivePersistentActor
             .PipeTo(self, failure: ex => new WorkFailed(ex));
         if (_assignment.Gate is not { } gate)
         {
+            Become(Running);
             Start();
             return;
         }
-        _atGate = !gate.IsOpen;
+        if (gate.IsOpen) Become(Running);
+        else Become(AtGate);
         gate.WhenOpen(Start);
     }
 
     /// <summary>The trial's work has begun on the engine thread: its attempt is journaled meanwhile.</summary>
     private void OnBegan()
     {
-        _atGate = false;
         Observer.TrialClaimed(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _state);
         JournalEvent(new AttemptStarted(_assignment.Slot), () => _fenced.TrySetResult());
     }
@@ -194,13 +272,13 @@ public sealed class TrialActor : ReceivePersistentActor
         if (LastStepBegun) SayFinishing();
     }
 
-    /// <summary>Ends the trial once a stop, or a terminal state, is all that is left: after the engine's work and the
-    /// commit under way (a stop never cuts a commit short).</summary>
+    /// <summary>The engine's work has ended and nothing is committing: the trial ends as the stop asked, or as its
+    /// journal says. (The loop pauses only at a stop's boundary or in a terminal state.)</summary>
     private void EndWhenIdle()
     {
-        if (_committing || _engineBusy) return;
         if (_stop is not null) End(_stop.End);
         else if (_planned.IsTerminal) EndAsJournaled();
+        else Become(Ending);
     }
 
     /// <summary>Training has stopped (the test evaluation and the last commit are left), or its last possible epoch
@@ -214,6 +292,14 @@ public sealed class TrialActor : ReceivePersistentActor
         if (_saidFinishing) return;
         _saidFinishing = true;
         _slot.Tell(new TrialFinishing(_assignment.TrialId));
+    }
+
+    /// <summary>The test evaluation has run: the slot may start its next trial on the engine (told once: no mode
+    /// that takes a test result comes back).</summary>
+    private void EngineDone()
+    {
+        _slot.Tell(new TrialEngineDone(_assignment.TrialId));
+        _trainingEpoch = 0;
     }
 
     /// <summary>An epoch the loop performed: its files are made durable off the actor thread, then its events are
@@ -230,8 +316,7 @@ public sealed class TrialActor : ReceivePersistentActor
         _planned = performed.Events.Aggregate(_planned, TrialEvolution.Evolve);
         _trainingEpoch = _planned.Phase == TrialPhase.Training && _stop is null ? _planned.EpochsDone + 1 : 0;
         if (LastStepBegun) SayFinishing();
-        _committing = true;
-        _securing = true;
+        Become(Committing);
         var (artifacts, abandon) = (_artifacts, _abandon.Token);
         _threads.Commits.Run(() =>
             {
@@ -243,27 +328,24 @@ public sealed class TrialActor : ReceivePersistentActor
             .PipeTo(Self, failure: ex => new CommitFailed(performed, ex));
     }
 
-    private void OnSecured(Secured secured)
+    /// <summary>The epoch's files are durable: its events are journaled, with the test result when there is one
+    /// (<see cref="Finishing"/>); then the mode goes on as the engine stands: running, or ended.</summary>
+    private void JournalSecured(Secured secured, TrialEvent? result)
     {
-        _securing = false;
         if (_services.Pauses?.PausedSince(secured.Epoch.Started) == true) Suspend();
         if (_abandon.IsCancellationRequested)
         {
             // Never journaled: this node may no longer hold the trial. Its files are orphans of this attempt.
             secured.Epoch.Committed.TrySetCanceled();
-            _committing = false;
-            _heldResult = null;
             Stash.UnstashAll();
-            EndWhenIdle();
+            if (result is null) Become(Running);
+            else EndWhenIdle();
             return;
         }
         var epochEvents = secured.Epoch.Events;
-        var result = _heldResult;
-        _heldResult = null;
-        // A test result that is already there goes into the same write: one append ends the trial.
         IReadOnlyList<TrialEvent> events = result is null ? epochEvents : [.. epochEvents, result];
         var left = events.Count;
-        _journaling = secured.Epoch;
+        _journaling = (secured.Epoch, result is null ? Running : Ending);
         PersistAll(events, e =>
         {
             Journaled(e);
@@ -291,85 +373,51 @@ public sealed class TrialActor : ReceivePersistentActor
                 }
                 return 0;
             });
-            _committing = false;
             Stash.UnstashAll();
-            if (result is not null) EndAsJournaled();
-            else if (_stop is not null || _planned.IsTerminal) EndWhenIdle();
+            if (result is null) Become(Running);
+            else EndAsJournaled();
         });
     }
 
-    /// <summary>The epochs stopped at the boundary a stop asked for, or training ended in a terminal state.</summary>
-    private void OnEpochsPaused(EpochsPaused paused)
+    /// <summary>The epoch's files could not be made durable: it is never journaled, and the attempt fails.</summary>
+    private void OnCommitFailed(CommitFailed failed)
     {
-        if (_committing)
-        {
-            Stash.Stash();
-            return;
-        }
-        _engineBusy = false;
-        _trainingEpoch = 0;
-        EndWhenIdle();
+        failed.Epoch.Committed.TrySetException(failed.Cause);
+        Stash.UnstashAll();
+        FailAttempt(failed.Cause);
     }
 
-    private void OnEvaluated(Evaluated evaluated)
+    /// <summary>The attempt's work broke (or its commit, or a write the journal refused): it is journaled as failed
+    /// and the supervisor retries it, unless a stop asked for the trial meanwhile, which it then obeys.</summary>
+    private void FailAttempt(Exception cause)
     {
-        if (!_saidEngineDone) _slot.Tell(new TrialEngineDone(_assignment.TrialId));
-        _saidEngineDone = true;
-        _engineBusy = false;
+        if (cause is NodePausedException) Suspend();
         _trainingEpoch = 0;
-        if (_securing)
-        {
-            _heldResult = evaluated.Result.InAttempt(_attempt);
-            _planned = TrialEvolution.Evolve(_planned, _heldResult);
-            return;
-        }
-        if (_committing)
-        {
-            Stash.Stash();
-            return;
-        }
-        JournalEvent(evaluated.Result, EndAsJournaled);
-    }
-
-    private void OnWorkFailed(WorkFailed failed)
-    {
-        if (failed.Cause is NodePausedException) Suspend();
-        if (_committing)
-        {
-            // The epoch being committed is kept whatever happens to the next one.
-            Stash.Stash();
-            return;
-        }
-        _engineBusy = false;
-        _trainingEpoch = 0;
+        Become(Ending);
         if (_stop is not null)
         {
-            EndWhenIdle();
+            End(_stop.End);
             return;
         }
-        var reason = $"{failed.Cause.GetType().Name}: {failed.Cause.Message}";
+        var reason = $"{cause.GetType().Name}: {cause.Message}";
         JournalEvent(new AttemptFailed(_attempt, reason), () =>
         {
             Observer.Note(_state.FailedAttempts < _services.MaxAttempts
                 ? $"{_assignment.TrialId}: attempt failed ({_state.FailedAttempts} of {_services.MaxAttempts}): {reason}; it will be retried"
                 : $"{_assignment.TrialId}: attempt failed ({_state.FailedAttempts} of {_services.MaxAttempts}): {reason}");
-            throw new TrialAttemptException(reason, failed.Cause);
+            throw new TrialAttemptException(reason, cause);
         });
     }
 
     /// <summary>A cancelled sweep lets the epoch under way finish and be journaled, then stops; a shutdown or a lost
-    /// lease drops that epoch at once (nothing of it is journaled).</summary>
-    private void OnStop(StopTrial stop)
+    /// lease drops that epoch at once (nothing of it is journaled); a node that may no longer hold the trial drops the
+    /// commit under way too. The trial ends once the engine's work and the commit under way are over.</summary>
+    private void TakeStop(StopTrial stop)
     {
         if (_stop is null || stop.Cause != StopCause.SweepCancelled) _stop = stop;
         _boundary.Cancel();
         if (Interrupted) _work.Cancel();
         if (stop.Abandons) _abandon.Cancel();
-        if (!_atGate) return;
-        _assignment.Gate?.Withdraw();
-        // Its work may have been queued just now, as the gate opened: it is cancelled.
-        _work.Cancel();
-        End(stop.End);
     }
 
     private bool Interrupted => _stop is { Cause: not StopCause.SweepCancelled };
@@ -379,7 +427,7 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         if (_stop?.Abandons == true) return;
         Observer.Note($"{_assignment.TrialId}: this process stood still for longer than the cluster waits; attempt {_attempt} stops unjournaled and is handed back");
-        OnStop(new StopTrial(StopCause.NodePaused));
+        TakeStop(new StopTrial(StopCause.NodePaused));
     }
 
     /// <summary>Ends as the journal says the trial ended: completed, or failed.</summary>
@@ -387,12 +435,15 @@ public sealed class TrialActor : ReceivePersistentActor
 
     private void End(TrialEnd end)
     {
-        if (_ended) return;
-        _ended = true;
+        Become(Ended);
         _trainingEpoch = 0;
         _slot.Tell(new TrialEnded(_assignment.TrialId, end, _state));
         // Retention: after its last commit, on the same thread, a completed trial drops its resumable checkpoints.
-        if (end == TrialEnd.Completed) { var (completed, observer) = (_state, Observer); _threads.Commits.Run(() => _artifacts.RetainCompleted(completed, observer)); }
+        if (end == TrialEnd.Completed)
+        {
+            var (artifacts, completed, observer) = (_artifacts, _state, Observer);
+            _threads.Commits.Run(() => artifacts.RetainCompleted(completed, observer));
+        }
         Context.Stop(Self);
     }
 
@@ -421,11 +472,13 @@ public sealed class TrialActor : ReceivePersistentActor
         Observer.Note($"{_assignment.TrialId}: journal write {sequenceNr} rejected ({cause.GetType().Name}: {cause.Message}); this attempt fails");
         _work.Cancel();
         _fenced.TrySetException(cause);
-        _journaling?.Committed.TrySetException(cause);
-        _journaling = null;
-        _committing = false;
-        _securing = false;
-        _heldResult = null;
+        if (_journaling is { } write)
+        {
+            // The commit has ended, unjournaled: the engine is as it was, working or done.
+            write.Epoch.Committed.TrySetException(cause);
+            _journaling = null;
+            Become(write.Refused);
+        }
         // Not persisted from here: Akka is still matching this write's events to their handlers.
         Self.Tell(new WorkFailed(cause));
     }
