@@ -238,13 +238,17 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _leaving = true;
-        // The proxy would warn, as the system stops, that it lost the singleton.
-        await Coordinator.GracefulStop(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        // Leaving tells the other members first (a coordinator hands the singleton over); alone, no one to tell.
-        var cluster = Cluster.Get(System);
-        if (cluster.State.Members.Count > 1)
-            await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        // A downed node's system has terminated already: nothing is left to stop, no one to tell (a leave would wait out its bound).
+        if (!System.WhenTerminated.IsCompleted)
+        {
+            _leaving = true;
+            // The proxy would warn, as the system stops, that it lost the singleton.
+            await Coordinator.GracefulStop(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            // Leaving tells the other members first (a coordinator hands the singleton over); alone, no one to tell.
+            var cluster = Cluster.Get(System);
+            if (cluster.State.Members.Count > 1)
+                await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        }
         await System.Terminate().ConfigureAwait(false);
         _pauses?.Dispose();
         if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);
