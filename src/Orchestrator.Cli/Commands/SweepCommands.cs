@@ -26,14 +26,15 @@ public static class SweepCommands
         var store = CommonOptions.Store();
         var workers = CommonOptions.Workers();
         var engine = new EngineOptions();
-        var command = new Command("run", "Run a sweep to the end in this process (resumes where it stopped)") { spec, store, workers };
+        var host = CommonOptions.Host();
+        var command = new Command("run", "Run a sweep to the end in this process (resumes where it stopped)") { spec, store, workers, host };
         engine.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             return await SweepExecution.RunAsync(await File.ReadAllTextAsync(file.FullName, ct), result.GetValue(store)!, result.GetValue(workers),
-                slots => engine.Read(result, slots), ct);
+                slots => engine.Read(result, slots), ct, result.GetValue(host)!);
         }, ct));
         return command;
     }

@@ -19,7 +19,7 @@ namespace Orchestrator.Cli.Commands;
 public static class SweepExecution
 {
     public static async Task<int> RunAsync(string yaml, string storeUrl, int workers, Func<IReadOnlyList<string>, EngineChoices> engine,
-        CancellationToken ct)
+        CancellationToken ct, string host = "127.0.0.1")
     {
         if (workers < 1) throw new InvalidInputException($"--workers: {workers} is invalid (must be >= 1)");
         var slots = Enumerable.Range(0, workers).Select(i => $"slot-{i}").ToList();
@@ -36,7 +36,7 @@ public static class SweepExecution
         using var datasets = new DatasetCache(PackedDataset.Open);
         // One coordinator per store: this process hosts it, or joins the cluster of the process that does.
         await using var lease = CoordinatorLeases.For(location);
-        await using var node = await StartNodeAsync(location, store, lease, observer, ct);
+        await using var node = await StartNodeAsync(location, NodeOptions.Standalone with { Host = host }, store, lease, observer, ct);
 
         var added = await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct);
         var before = await store.ListTrialsAsync(sweep.Id, ct);
@@ -67,13 +67,13 @@ public static class SweepExecution
     /// process takes the store's coordinator lease; otherwise a node of the holder's cluster, with both roles too, so
     /// that it hosts the coordinator when the holder leaves first.</summary>
     /// <exception cref="InvalidInputException">Another process holds the store and this one cannot join it.</exception>
-    private static async Task<OrchestratorNode> StartNodeAsync(StoreLocation location, IOrchestratorStore store, ICoordinatorLease lease,
-        ConsoleRunObserver observer, CancellationToken ct)
+    private static async Task<OrchestratorNode> StartNodeAsync(StoreLocation location, NodeOptions standalone, IOrchestratorStore store,
+        ICoordinatorLease lease, ConsoleRunObserver observer, CancellationToken ct)
     {
         var holder = await FindHolderAsync(lease, ct);
-        if (holder is null) return await OrchestratorNode.StartAsync(location, NodeOptions.Standalone, store, observer, ct, lease: lease);
+        if (holder is null) return await OrchestratorNode.StartAsync(location, standalone, store, observer, ct, lease: lease);
         observer.Note($"the store's sweep coordinator runs in {holder}: joining its cluster to run this sweep there");
-        var options = NodeOptions.Standalone with { Seeds = [SeedAddress.Parse(holder.Address)] };
+        var options = standalone with { Seeds = [SeedAddress.Parse(holder.Address)] };
         try
         {
             return await OrchestratorNode.StartAsync(location, options, store, observer, ct, lease: lease, joinWithin: JoinWithin);

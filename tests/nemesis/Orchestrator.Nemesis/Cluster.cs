@@ -12,7 +12,8 @@ namespace Orchestrator.Nemesis;
 /// (scripts/pg-test-server.sh), two coordinator nodes and three workers, all `dotnet orchestrator.dll` processes sharing
 /// one working directory (the dataset and the artifacts folder, as a shared mount would), trials on the sleeping TEST
 /// engine, failure detection sized for a test. Every node has both coordinators as its seeds, so that any node (a
-/// coordinator included) restarted with the same command joins whatever is left of the cluster.
+/// coordinator included) restarted with the same command joins whatever is left of the cluster. With a
+/// <see cref="NetworkLab"/> every node runs in a network namespace of its own, so that a partition can cut it off.
 /// </summary>
 public sealed class Cluster : IAsyncDisposable
 {
@@ -25,8 +26,9 @@ public sealed class Cluster : IAsyncDisposable
     private readonly Action<string> _say;
     private readonly bool _keep;
 
-    private Cluster(string dir, string pgDir, string storeUrl, string scripts, Action<string> say, bool keep)
+    private Cluster(string dir, string pgDir, string storeUrl, string scripts, Action<string> say, bool keep, NetworkLab? lab)
     {
+        Lab = lab;
         Dir = dir;
         PgDir = pgDir;
         StoreUrl = storeUrl;
@@ -58,11 +60,18 @@ public sealed class Cluster : IAsyncDisposable
     public string EpochLogs { get; }
     public string Logs { get; }
     public string AkkaConfig { get; }
+    public NetworkLab? Lab { get; }
+
+    /// <summary>The address the harness's own commands bind to, for the nodes' answers.</summary>
+    public string ClientHost => Lab?.RootAddress ?? "127.0.0.1";
     public List<Node> Nodes { get; } = [];
-    public string Seeds => string.Join(",", Nodes.Where(n => n.Role == "coordinator").Select(n => $"127.0.0.1:{n.Port}"));
+    public string Seeds => string.Join(",", Nodes.Where(n => n.Role == "coordinator").Select(n => $"{n.Host}:{n.Port}"));
 
     /// <summary>Every process started, nodes and one-shot commands alike.</summary>
     public IReadOnlyList<CliProcess> AllProcesses => _all;
+
+    /// <summary>When the last partition was healed (UTC), if any.</summary>
+    public DateTime? LastHeal { get; set; }
 
     /// <summary>SIGSTOP windows (pid, from, to; Unix ms): a frozen process trains nothing meanwhile.</summary>
     public List<(int Pid, long From, long To)> Frozen { get; } = [];
@@ -74,24 +83,42 @@ public sealed class Cluster : IAsyncDisposable
         throw new HarnessException($"scripts/pg-test-server.sh not found above {AppContext.BaseDirectory}");
     }
 
-    public static async Task<Cluster> StartAsync(Action<string> say, bool keep, int slots)
+    public static async Task<Cluster> StartAsync(Action<string> say, bool keep, int slots, bool netns = false)
     {
         var scripts = FindScripts();
         var dir = Path.Combine(Path.GetTempPath(), "orch-nemesis-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         var pgDir = Path.Combine(dir, "pg");
-        var url = (await ShellAsync(Path.Combine(scripts, "pg-test-server.sh"), ["start", pgDir], TimeSpan.FromSeconds(120), "PostgreSQL start")).Trim();
-        if (!url.StartsWith("postgres://", StringComparison.Ordinal)) throw new HarnessException($"pg-test-server.sh start printed no store URL: {url}");
-        say($"PostgreSQL at {url}; working directory {dir}");
-        var cluster = new Cluster(dir, pgDir, url, scripts, say, keep);
+        // Lab members, in the order of their addresses: c1 .2, c2 .3, w1 .4, w2 .5, w3 .6 (the harness .1).
+        string[] members = ["c1", "c2", "w1", "w2", "w3"];
+        var lab = netns ? await NetworkLab.UpAsync(scripts, members) : null;
+        Dictionary<string, string>? listen = lab is null ? null : new() { ["PG_LISTEN"] = $"127.0.0.1,{lab.RootAddress}" };
+        string url;
         try
         {
-            int[] ports = [FreePort(), FreePort(), FreePort(), FreePort(), FreePort()];
-            cluster.Nodes.Add(new Node("coordinator-1", "coordinator", ports[0], ["coordinator", "--port", ports[0].ToString(CultureInfo.InvariantCulture)]));
-            cluster.Nodes.Add(new Node("coordinator-2", "coordinator", ports[1], ["coordinator", "--port", ports[1].ToString(CultureInfo.InvariantCulture)]));
+            url = (await ShellAsync(Path.Combine(scripts, "pg-test-server.sh"), ["start", pgDir], TimeSpan.FromSeconds(120), "PostgreSQL start", listen)).Trim();
+        }
+        catch
+        {
+            if (lab is not null) await lab.DisposeAsync();
+            throw;
+        }
+        if (!url.StartsWith("postgres://", StringComparison.Ordinal)) throw new HarnessException($"pg-test-server.sh start printed no store URL: {url}");
+        if (lab is not null) url = url.Replace("@127.0.0.1:", $"@{lab.RootAddress}:", StringComparison.Ordinal);
+        say($"PostgreSQL at {url}; working directory {dir}" + (lab is null ? "" : $"; nodes in network namespaces {lab.Prefix}-*"));
+        var cluster = new Cluster(dir, pgDir, url, scripts, say, keep, lab);
+        try
+        {
+            Node Make(int i, string name, string role, params string[] args)
+            {
+                var port = FreePort();
+                var host = lab?.AddressOf(members[i]) ?? "127.0.0.1";
+                return new Node(name, role, host, port, [.. args, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture)], lab?.NamespaceOf(members[i]), members[i]);
+            }
+            cluster.Nodes.Add(Make(0, "coordinator-1", "coordinator", "coordinator"));
+            cluster.Nodes.Add(Make(1, "coordinator-2", "coordinator", "coordinator"));
             for (var i = 1; i <= 3; i++)
-                cluster.Nodes.Add(new Node($"worker-{i}", "worker", ports[i + 1],
-                    ["worker", "--slots", slots.ToString(CultureInfo.InvariantCulture), "--port", ports[i + 1].ToString(CultureInfo.InvariantCulture)]));
+                cluster.Nodes.Add(Make(i + 1, $"worker-{i}", "worker", "worker", "--slots", slots.ToString(CultureInfo.InvariantCulture)));
             var first = cluster.StartNode(cluster.Nodes[0]);
             await first.WaitForOutputAsync("coordinator on .*: recovered", Up, "the first coordinator's recovery");
             foreach (var node in cluster.Nodes.Skip(1))
@@ -117,15 +144,18 @@ public sealed class Cluster : IAsyncDisposable
 
     private int _commands;
 
-    public CliProcess Start(string name, params string[] args)
+    /// <summary>Starts `dotnet orchestrator.dll ARGS`, in <paramref name="netns"/> when given (else the harness's namespace).</summary>
+    public CliProcess Start(string name, string[] args, string? netns = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(netns is null ? "dotnet" : "ip")
         {
             WorkingDirectory = Dir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+            foreach (var a in new[] { "netns", "exec", netns, "dotnet" }) info.ArgumentList.Add(a); // ip execs dotnet: one pid
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orchestrator.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("ORCHESTRATOR_TEST_PG");
@@ -147,16 +177,16 @@ public sealed class Cluster : IAsyncDisposable
     public CliProcess StartNode(Node node)
     {
         node.ExitExpected = false;
-        var p = Start(node.Name, node.Args);
+        var p = Start(node.Name, node.Args, node.Namespace);
         node.Lives.Add(p);
         _say($"  started {node.Name} (pid {p.Pid})");
         return p;
     }
 
-    /// <summary>Runs a one-shot CLI command to its end (bounded).</summary>
+    /// <summary>Runs a one-shot CLI command that asks the cluster to its end (bounded).</summary>
     public async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] args)
     {
-        using var p = Start(string.Join(' ', args), args);
+        using var p = Start(string.Join(' ', args), [.. args, "--host", ClientHost]);
         if (!await p.WaitForExitAsync(timeout))
         {
             p.Kill9();
@@ -186,10 +216,11 @@ public sealed class Cluster : IAsyncDisposable
     public Task<string> PgRestartAsync() =>
         ShellAsync(Path.Combine(Scripts, "pg-test-server.sh"), ["restart", PgDir], TimeSpan.FromSeconds(120), "PostgreSQL restart");
 
-    private static async Task<string> ShellAsync(string file, string[] args, TimeSpan timeout, string what)
+    public static async Task<string> ShellAsync(string file, string[] args, TimeSpan timeout, string what, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -250,6 +281,7 @@ public sealed class Cluster : IAsyncDisposable
             }
             catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception) { }
         }
+        Lab?.TearDownNow();
     }
 
     public async ValueTask DisposeAsync()
@@ -267,6 +299,17 @@ public sealed class Cluster : IAsyncDisposable
         catch (HarnessException ex)
         {
             _say($"warning: {ex.Message}");
+        }
+        if (Lab is not null)
+        {
+            try
+            {
+                await Lab.DisposeAsync();
+            }
+            catch (HarnessException ex)
+            {
+                _say($"warning: {ex.Message}");
+            }
         }
         if (_keep)
         {

@@ -13,10 +13,14 @@ public enum FaultKind
     ClusterLeave,
     ClusterDown,
     CancelResume,
+    /// <summary>One node cut off from the others and the database, then plugged back in (with --netns only).</summary>
+    Partition,
 }
 
-/// <param name="Kinds">The kinds of fault the schedule draws from (null: all).</param>
-public sealed record Options(int Rounds, int Seed, string? Out, bool Keep = false, int Slots = 1, IReadOnlyList<FaultKind>? Kinds = null);
+/// <param name="Kinds">The kinds of fault the schedule draws from (null: all that the run can apply).</param>
+/// <param name="Netns">Every node in a network namespace of its own (root only), so that partitions can be drawn.</param>
+public sealed record Options(int Rounds, int Seed, string? Out, bool Keep = false, int Slots = 1, IReadOnlyList<FaultKind>? Kinds = null,
+    bool Netns = false);
 
 /// <summary>One fault of the schedule, all its choices drawn up front from the seed.</summary>
 public sealed record Fault(int Round, FaultKind Kind, int Target, double DelaySeconds, double HoldSeconds)
@@ -32,10 +36,13 @@ public sealed record Fault(int Round, FaultKind Kind, int Target, double DelaySe
 /// </summary>
 public sealed class NemesisRun(Options options, Action<string> say)
 {
-    public static IReadOnlyList<Fault> Schedule(int rounds, int seed, IReadOnlyList<FaultKind>? only = null)
+    /// <summary>Without <paramref name="netns"/> a partition cannot be applied and is never drawn (a seed's schedule on
+    /// loopback is what it was before partitions existed).</summary>
+    public static IReadOnlyList<Fault> Schedule(int rounds, int seed, IReadOnlyList<FaultKind>? only = null, bool netns = false)
     {
         var random = new Random(seed);
-        var kinds = only is { Count: > 0 } ? only.ToArray() : Enum.GetValues<FaultKind>();
+        var kinds = only is { Count: > 0 } ? only.ToArray() : Enum.GetValues<FaultKind>().Where(k => netns || k != FaultKind.Partition).ToArray();
+        if (!netns && kinds.Contains(FaultKind.Partition)) throw new ArgumentException("a partition needs --netns", nameof(only));
         return Enumerable.Range(1, rounds).Select(r => new Fault(r, kinds[random.Next(kinds.Length)], random.Next(1000),
             2 + random.NextDouble() * 4, random.NextDouble())).ToList();
     }
@@ -50,12 +57,12 @@ public sealed class NemesisRun(Options options, Action<string> say)
         var watch = Stopwatch.StartNew();
         _report.Seed = options.Seed;
         _report.Rounds = options.Rounds;
-        _report.Only = options.Kinds is { Count: > 0 } k ? $" --faults {string.Join(',', k)}" : "";
-        var schedule = Schedule(options.Rounds, options.Seed, options.Kinds);
+        _report.Only = (options.Kinds is { Count: > 0 } k ? $" --faults {string.Join(',', k)}" : "") + (options.Netns ? " --netns" : "");
+        var schedule = Schedule(options.Rounds, options.Seed, options.Kinds, options.Netns);
         foreach (var f in schedule) say($"scheduled: {f}");
         try
         {
-            _cluster = await Cluster.StartAsync(say, options.Keep, options.Slots);
+            _cluster = await Cluster.StartAsync(say, options.Keep, options.Slots, options.Netns);
         }
         catch (HarnessException ex)
         {
@@ -177,7 +184,7 @@ public sealed class NemesisRun(Options options, Action<string> say)
                 var file = Path.Combine(_cluster.Dir, $"{name}.yaml");
                 await File.WriteAllTextAsync(file, Spec(name, 3, $"data-{name}"));
                 _sweepNames.Add(name);
-                using var run = _cluster.Start($"sweep run {name}", "sweep", "run", file, "--workers", "1");
+                using var run = _cluster.Start($"sweep run {name}", ["sweep", "run", file, "--workers", "1", "--host", _cluster.ClientHost]);
                 say($"  `sweep run {name}.yaml --workers 1` (pid {run.Pid})");
                 if (!await run.WaitForExitAsync(TimeSpan.FromMinutes(5)))
                 {
@@ -224,9 +231,47 @@ public sealed class NemesisRun(Options options, Action<string> say)
                 say($"  sweep resume {name}: {Cluster.Tail(resume, 1)}");
                 break;
             }
+            case FaultKind.Partition:
+            {
+                var node = Pick(_cluster.Nodes, fault.Target);
+                var lab = _cluster.Lab ?? throw new HarnessException("a partition without a network lab (--netns)");
+                var p = node.Current!;
+                // From a blip the failure detector forgives to well past the resolver's stable-after.
+                var hold = 1 + fault.HoldSeconds * (Cluster.HeartbeatPauseSeconds + Cluster.StableAfterSeconds + 6);
+                node.ExitExpected = true; // cut off long enough, it downs itself and exits 1
+                await lab.CutAsync(node.LabName);
+                say(FormattableString.Invariant($"  cut {node.Name} off (pid {p.Pid}) for {hold:F1} s"));
+                await Task.Delay(TimeSpan.FromSeconds(hold));
+                await lab.HealAsync(node.LabName);
+                _cluster.LastHeal = DateTime.UtcNow;
+                var exited = await ExitedOrBackAsync(node, p, fault.Round);
+                say(exited ? $"  {node.Name} exited {p.Process.ExitCode} after the heal" : $"  {node.Name} is up and reachable again");
+                if (exited && p.Process.ExitCode != 1)
+                    _report.Note($"round {fault.Round}: {node.Name} cut off then plugged back in exited {p.Process.ExitCode} (1 expected): {p.Tail(3)}");
+                if (!exited) node.ExitExpected = false;
+                break;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault.Kind, null);
         }
+    }
+
+    /// <summary>After a partition heals, a node either exits (downed) or is an up and reachable member again, seen so
+    /// twice in a row: a node that does neither within a minute is a zombie (a violation). True when it exited.</summary>
+    private async Task<bool> ExitedOrBackAsync(Node node, CliProcess p, int round)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var seen = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await p.WaitForExitAsync(TimeSpan.FromSeconds(2))) return true;
+            var members = await _cluster.MembersAsync();
+            seen = members is not null && members.TryGetValue(node.Address, out var m) && m.Status == "up" && m.Reachable ? seen + 1 : 0;
+            if (seen == 2) return false;
+        }
+        _report.Violate("processes exited or healthy",
+            $"seed {options.Seed} round {round}: {node.Name} (pid {p.Pid}), cut off then plugged back in, neither exited nor was an up and reachable member within 60 s: {p.Tail(3)}");
+        return false;
     }
 
     /// <summary>Every node the fault took down is started again with its command; an exit the harness did not cause is
@@ -237,7 +282,9 @@ public sealed class NemesisRun(Options options, Action<string> say)
         {
             var p = node.Current!;
             if (!p.HasExited) continue;
-            if (!node.ExitExpected)
+            if (!node.ExitExpected && node.DownedAfterPartition(_cluster.LastHeal, TimeSpan.FromSeconds(90)))
+                say($"  {node.Name} was downed after its partition healed; exited {p.Process.ExitCode}");
+            else if (!node.ExitExpected)
                 _report.UnpromptedExits.Add($"{when}: {node.Name} (pid {p.Pid}) exited {p.Process.ExitCode} unprompted: {p.Tail(3)}");
             var again = _cluster.StartNode(node);
             await again.WaitForOutputAsync(@"node akka\.tcp://\S+ is up", Cluster.Up, $"{node.Name} up again {when}");

@@ -129,13 +129,18 @@ public sealed class CliProcess : IDisposable
 public sealed class HarnessException(string message) : Exception(message);
 
 /// <summary>A cluster node the harness keeps alive: the same command each time it is (re)started.</summary>
-public sealed class Node(string name, string role, int port, string[] args)
+/// <param name="Namespace">Its network namespace, with a <see cref="NetworkLab"/>; null on loopback.</param>
+/// <param name="LabName">Its name in the lab, for a partition to cut it off.</param>
+public sealed class Node(string name, string role, string host, int port, string[] args, string? @namespace, string labName)
 {
     public string Name { get; } = name;
     public string Role { get; } = role;
+    public string Host { get; } = host;
     public int Port { get; } = port;
     public string[] Args { get; } = args;
-    public string Address => $"akka.tcp://orchestrator@127.0.0.1:{Port}";
+    public string? Namespace { get; } = @namespace;
+    public string LabName { get; } = labName;
+    public string Address => $"akka.tcp://orchestrator@{Host}:{Port}";
 
     /// <summary>Every process this node has been, oldest first.</summary>
     public List<CliProcess> Lives { get; } = [];
@@ -143,4 +148,10 @@ public sealed class Node(string name, string role, int port, string[] args)
 
     /// <summary>Set when the harness made the current process exit (kill -9, leave, down, frozen past the resolver).</summary>
     public bool ExitExpected { get; set; }
+
+    /// <summary>The current process exited as a node the cluster removed, within <paramref name="within"/> of the heal of a
+    /// partition: a decision taken while the network was split (on this node, or on a node that saw this one only
+    /// through others: the resolver downs indirectly connected nodes) may reach it once the network is whole again.</summary>
+    public bool DownedAfterPartition(DateTime? lastHeal, TimeSpan within) =>
+        lastHeal is { } healed && DateTime.UtcNow - healed < within && Current!.Output.Contains("this node was removed from the cluster", StringComparison.Ordinal);
 }
