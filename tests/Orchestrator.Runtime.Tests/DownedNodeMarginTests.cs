@@ -30,12 +30,8 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
     [Fact]
     public async Task A_downed_node_s_trial_is_queued_again_only_once_the_removal_margin_has_passed()
     {
-        await using var store = await SqliteStore.OpenAsync(_store.DatabasePath);
-        var now = DateTimeOffset.UtcNow;
-        await store.RegisterSweepAsync(new SweepRecord("sw-margin", "margin", "", now), [new TrialRecord("t-1", "sw-margin", "{}", TrialStatus.Pending, null, 0, now)]);
-        var cluster = Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(20));
+        await using var store = await StoreWithOneTrialAsync("sw-margin", "margin");
+        var cluster = await UpAsync();
         var coordinator = Sys.ActorOf(SweepCoordinator.Props(store, NullRunObserver.Instance,
             CoordinatorSettings.Default with { DownedNodeMargin = Margin }), "coordinator");
 
@@ -62,6 +58,53 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         // The test sees the removal a little after the coordinator does, on a loaded box up to about a second.
         removed.Elapsed.Should().BeGreaterThanOrEqualTo(Margin - TimeSpan.FromSeconds(1),
             "a downed node's trial must wait the removal margin after the node's removal before another slot gets it");
+    }
+
+    /// <summary>A coordinator that recovers (the singleton moved or restarted) cannot know when a node that is gone
+    /// was removed: it may have been a moment before. It waits the margin, from its recovery, before it queues a trial
+    /// assigned to such a node again.</summary>
+    [Fact]
+    public async Task A_recovered_coordinator_queues_a_gone_node_s_trial_again_only_after_the_margin()
+    {
+        await using var store = await StoreWithOneTrialAsync("sw-recovered", "recovered");
+        var cluster = await UpAsync();
+        var settings = CoordinatorSettings.Default with { DownedNodeMargin = Margin, ReconcileInterval = TimeSpan.FromMilliseconds(200) };
+        var first = Sys.ActorOf(SweepCoordinator.Props(store, NullRunObserver.Instance, settings), "coordinator-a");
+        var gone = CreateTestProbe();
+        // A slot of a node that is no member (any more): its assignment is journaled; the first coordinator saw the slot.
+        gone.Send(first, new RequestWork("akka.tcp://orchestrator@127.0.0.1:9/user/slot-0", null));
+        first.Tell(new LaunchSweep("sw-recovered", "recovered", ["t-1"]), TestActor);
+        ExpectMsg<SweepLaunchAccepted>(TimeSpan.FromSeconds(10));
+        gone.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(10)).TrialId.Should().Be("t-1");
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first, TimeSpan.FromSeconds(10));
+
+        var second = Sys.ActorOf(SweepCoordinator.Props(store, NullRunObserver.Instance, settings), "coordinator-b");
+        var started = Stopwatch.StartNew();
+        var local = CreateTestProbe();
+        local.Send(second, new RequestWork($"{cluster.SelfAddress}/user/slot-1", null));
+        local.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(30)).TrialId.Should().Be("t-1");
+        started.Elapsed.Should().BeGreaterThanOrEqualTo(Margin,
+            "the recovered coordinator cannot tell how long ago the node was removed, so it waits the whole margin");
+    }
+
+    /// <summary>The store, with a sweep of one pending trial, t-1.</summary>
+    private async Task<SqliteStore> StoreWithOneTrialAsync(string sweepId, string name)
+    {
+        var store = await SqliteStore.OpenAsync(_store.DatabasePath);
+        var now = DateTimeOffset.UtcNow;
+        await store.RegisterSweepAsync(new SweepRecord(sweepId, name, "", now), [new TrialRecord("t-1", sweepId, "{}", TrialStatus.Pending, null, 0, now)]);
+        return store;
+    }
+
+    /// <summary>The test kit's system as a one-node cluster, up.</summary>
+    private async Task<Cluster> UpAsync()
+    {
+        var cluster = Cluster.Get(Sys);
+        cluster.Join(cluster.SelfAddress);
+        await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(20));
+        return cluster;
     }
 
     protected override void Dispose(bool disposing)

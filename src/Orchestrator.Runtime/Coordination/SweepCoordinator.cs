@@ -39,6 +39,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
     private readonly HashSet<IActorRef> _waiting = [];
     private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+    private readonly Stopwatch _sinceRecovered = new();
     // Ended sweeps whose rows are being flushed before they retire.
     private readonly HashSet<string> _retiring = new(StringComparer.Ordinal);
     private readonly IOrchestratorStore _store;
@@ -137,6 +138,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         _rows.Tell(new RowsChanged(
             _queue.SweepIds.SelectMany(_queue.TrialsOf).Select(Row).ToList(),
             _queue.SweepIds.ToDictionary(id => id, _queue.IsCancelled, StringComparer.Ordinal)));
+        _sinceRecovered.Restart();
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
     }
 
@@ -430,9 +432,12 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             ReleaseTrial(trialId, assignment, "its slot stopped");
     }
 
-    /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members.</summary>
+    /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members, once
+    /// the removal margin has passed since this coordinator recovered: it cannot know when such a node was removed (a
+    /// moment before, perhaps), and a downed node may still be finishing a commit within the margin.</summary>
     private void ReleaseAssignmentsOfGoneNodes()
     {
+        if (_sinceRecovered.Elapsed < _downedNodeMargin) return;
         var members = _cluster.State.Members
             .Where(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving or MemberStatus.Exiting)
             .Select(m => m.Address).ToHashSet();
