@@ -1,6 +1,6 @@
-namespace Orchestrator.Store;
+using Orchestrator.Domain.Trials;
 
-public enum TrialStatus { Pending, Running, Completed, Failed, Cancelled }
+namespace Orchestrator.Store;
 
 public sealed record SweepRecord(string Id, string Name, string SpecYaml, DateTimeOffset CreatedAt);
 

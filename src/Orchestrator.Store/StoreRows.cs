@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Store;
 

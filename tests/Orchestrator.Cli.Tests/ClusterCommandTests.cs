@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 using System.Text.Json;
 

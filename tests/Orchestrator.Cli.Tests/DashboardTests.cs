@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Tests;

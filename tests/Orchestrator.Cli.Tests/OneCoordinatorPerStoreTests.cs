@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 using Orchestrator.Tests.Shared;
 

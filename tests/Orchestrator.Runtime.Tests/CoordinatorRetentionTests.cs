@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Microsoft.Data.Sqlite;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;

@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime.Tests;
@@ -70,7 +71,7 @@ public sealed class PersistRejectionTests : Akka.TestKit.Xunit2.TestKit, IDispos
 
         var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(30), "a refused write must not leave the slot busy for ever");
 
-        ended.End.Should().Be(TrialEnd.Failed);
+        ended.Exit.Should().Be(TrialExit.Ended(TrialEnd.Failed));
         ended.State.FailedAttempts.Should().Be(2);
         ended.State.FailureReason.Should().Contain("epoch 2 cannot be stored");
         ended.State.EpochsDone.Should().Be(1, "the refused epoch is not in the journal");

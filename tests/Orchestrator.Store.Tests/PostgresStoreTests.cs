@@ -77,6 +77,29 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     }
 
     [PostgresFact]
+    public async Task A_status_is_stored_as_its_name_on_insert_and_on_update()
+    {
+        await using var store = await StoreFactory.OpenAsync(Db);
+        var statuses = Enum.GetValues<TrialStatus>();
+        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0),
+            statuses.Select((s, i) => new TrialRecord($"t{i}", "s1", "{}", s, null, 0, T0)).ToList());
+
+        (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled");
+        await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate($"t{i}", statuses[^(i + 1)], null, 1, T0)).ToList());
+        (await StoredStatusesAsync()).Should().Equal("Cancelled", "Failed", "Completed", "Running", "Pending");
+    }
+
+    private async Task<List<string>> StoredStatusesAsync()
+    {
+        await using var conn = await OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT status FROM trials ORDER BY id;", conn);
+        var stored = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) stored.Add(reader.GetString(0));
+        return stored;
+    }
+
+    [PostgresFact]
     public async Task Checkpoint_blobs_round_trip_are_written_once_and_pruned_per_trial_up_to_an_attempt()
     {
         await using var store = (PostgresStore)await StoreFactory.OpenAsync(Db);

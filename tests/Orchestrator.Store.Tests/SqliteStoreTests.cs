@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store.Sqlite;
 
 namespace Orchestrator.Store.Tests;
@@ -118,6 +119,29 @@ public sealed class SqliteStoreTests : IDisposable
                 await s.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task A_status_is_stored_as_its_name_on_insert_and_on_update()
+    {
+        await using var store = await SqliteStore.OpenAsync(_dir.File("store.db"));
+        var statuses = Enum.GetValues<TrialStatus>();
+        await store.RegisterSweepAsync(Sweep(), statuses.Select((s, i) => Trial(i) with { Status = s }).ToList());
+        await using var conn = await store.OpenConnectionAsync(CancellationToken.None);
+
+        (await StoredStatusesAsync(conn)).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled");
+        await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate(Trial(i).Id, statuses[^(i + 1)], null, 1, T0)).ToList());
+        (await StoredStatusesAsync(conn)).Should().Equal("Cancelled", "Failed", "Completed", "Running", "Pending");
+    }
+
+    private static async Task<List<string>> StoredStatusesAsync(SqliteConnection conn)
+    {
+        using var cmd = conn.CreateCommand();
+        cmd.CommandText = "SELECT status FROM trials ORDER BY id;";
+        var stored = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) stored.Add(reader.GetString(0));
+        return stored;
     }
 
     [Fact]

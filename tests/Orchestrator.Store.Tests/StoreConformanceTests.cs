@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Trials;
+
 namespace Orchestrator.Store.Tests;
 
 /// <summary>

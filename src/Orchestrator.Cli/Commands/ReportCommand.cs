@@ -89,20 +89,11 @@ public static class ReportCommand
         {
             var (inlined, problem) = await outputs.InlineAsync(view.Record.Id, events, ct);
             if (problem is not null) Console.Error.WriteLine(problem);
-            trials.Add(new TrialResults(view.Record.Id, view.Spec, State(view.Record.Status), inlined));
+            trials.Add(new TrialResults(view.Record.Id, view.Spec, view.Record.Status, inlined));
         }
         var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
         return new SweepResults(sweep.Id, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
     }
-
-    private static TrialRunState State(TrialStatus status) => status switch
-    {
-        TrialStatus.Pending => TrialRunState.Pending,
-        TrialStatus.Running => TrialRunState.Running,
-        TrialStatus.Completed => TrialRunState.Completed,
-        TrialStatus.Failed => TrialRunState.Failed,
-        _ => TrialRunState.Cancelled,
-    };
 
     private static bool? ReadSynthetic(string dataPath)
     {

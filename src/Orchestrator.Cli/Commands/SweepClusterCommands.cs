@@ -8,6 +8,7 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 using Spectre.Console;
 
@@ -134,7 +135,7 @@ public static class SweepClusterCommands
                 Console.WriteLine(Describe(progress));
                 foreach (var t in running) Console.WriteLine($"live: {LiveTrialsQuery.Describe(t)}");
             }
-            var open = trials.Any(t => t.Record.Status is TrialStatus.Pending or TrialStatus.Running);
+            var open = trials.Any(t => !t.Record.Status.HasEnded());
             if (!watch || !open) return ExitCodes.Ok;
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
         }

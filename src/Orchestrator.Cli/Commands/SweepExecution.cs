@@ -6,6 +6,7 @@ using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
@@ -40,7 +41,7 @@ public static class SweepExecution
 
         var added = await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct);
         var before = await store.ListTrialsAsync(sweep.Id, ct);
-        var ended = before.Count(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled);
+        var ended = before.Count(t => t.Status.HasEnded());
         observer.SweepPlanned(sweep.Id, before.Count, added, ended);
 
         var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer, choices), observer);
@@ -49,7 +50,7 @@ public static class SweepExecution
         var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
-        if (final.All(t => t.Status is TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled))
+        if (final.All(t => t.Status.HasEnded()))
         {
             var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), png: false, ct);
             Console.WriteLine($"report: {files[0]}");

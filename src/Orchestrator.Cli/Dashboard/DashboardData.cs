@@ -14,7 +14,7 @@ namespace Orchestrator.Cli.Dashboard;
 /// <summary>A sweep as the dashboard shows it: its trials, their progress and ETA (as `sweep status` computes them).</summary>
 public sealed record SweepPage(SweepRecord Sweep, bool Cancelled, IReadOnlyList<TrialView> Trials, SweepProgress Progress)
 {
-    public bool Ended => Trials.All(t => t.Record.Status is not (TrialStatus.Pending or TrialStatus.Running));
+    public bool Ended => Trials.All(t => t.Record.Status.HasEnded());
 }
 
 /// <summary>A trial with its journal, and where it runs now when the cluster says so.</summary>

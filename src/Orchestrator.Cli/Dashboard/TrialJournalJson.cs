@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Cli.Dashboard;
 
@@ -40,7 +41,7 @@ public static class TrialJournalJson
                 return new { seq = e.Seq, attempt = e.Event.Attempt, type = EventCatalog.PublicName(e.Event), superseded = e.Superseded, details = body.ToJsonString() };
             }),
             live = trial.Live is { } l ? new { node = Commands.ClusterCommands.Short(l.Node), slot = l.Slot, epoch = l.Epoch, training = l.Training } : null,
-            note = v.Record.Status == Orchestrator.Store.TrialStatus.Running && !trial.ClusterAnswered ? "no cluster answered: node and slot unknown" : null,
+            note = v.Record.Status == TrialStatus.Running && !trial.ClusterAnswered ? "no cluster answered: node and slot unknown" : null,
         }, Options);
     }
 

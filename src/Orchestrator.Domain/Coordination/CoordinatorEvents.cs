@@ -1,10 +1,6 @@
+using Orchestrator.Domain.Trials;
+
 namespace Orchestrator.Domain.Coordination;
-
-/// <summary>Where a trial stands in the sweep coordinator's queue (its journal says how far it got).</summary>
-public enum WorkStatus { Pending, Running, Completed, Failed, Cancelled }
-
-/// <summary>How an assignment ended, as its slot reported it.</summary>
-public enum WorkEnd { Completed, Failed, Cancelled }
 
 /// <summary>What the sweep coordinator journals: launches, cancellations, and every assignment of a trial to a slot
 /// and its end. Stored under versioned names (<see cref="CoordinatorEventCatalog"/>).</summary>
@@ -24,7 +20,7 @@ public sealed record TrialAssigned(string TrialId, string Slot, int Assignment) 
 /// is queued again, first in line.</summary>
 public sealed record TrialReleased(string TrialId, int Assignment, string Reason) : CoordinatorEvent;
 
-public sealed record TrialFinished(string TrialId, int Assignment, WorkEnd End) : CoordinatorEvent;
+public sealed record TrialFinished(string TrialId, int Assignment, TrialEnd End) : CoordinatorEvent;
 
 /// <summary>Every trial of the sweep had ended: it left the coordinator's state (its trials' outcomes are in the store's
 /// trial rows), so the state and its snapshots hold live sweeps only, whatever the history.</summary>
@@ -39,4 +35,4 @@ public sealed record WorkQueueSnapshot(IReadOnlyList<SweepSnapshot> Sweeps, IRea
 
 public sealed record SweepSnapshot(string Id, string Name, bool Cancelled, IReadOnlyList<TrialSnapshot> Trials);
 
-public sealed record TrialSnapshot(string Id, WorkStatus Status, string? Slot, int Assignments);
+public sealed record TrialSnapshot(string Id, TrialStatus Status, string? Slot, int Assignments);

@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Trials;
+
 namespace Orchestrator.Domain.Coordination;
 
 /// <summary>
@@ -28,13 +30,13 @@ public sealed class WorkQueue
 
     public IReadOnlyList<string> TrialsOf(string sweepId) => _sweeps.TryGetValue(sweepId, out var s) ? s.Trials : [];
 
-    public WorkStatus? StatusOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Status : null;
+    public TrialStatus? StatusOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Status : null;
 
     public string SweepOf(string trialId) => _trials[trialId].SweepId;
 
     /// <summary>The trial's current assignment (slot and number), or null when it does not run.</summary>
     public (string Slot, int Assignment)? AssignmentOf(string trialId) =>
-        _trials.TryGetValue(trialId, out var t) && t.Status == WorkStatus.Running ? (t.Slot!, t.Assignments) : null;
+        _trials.TryGetValue(trialId, out var t) && t.Status == TrialStatus.Running ? (t.Slot!, t.Assignments) : null;
 
     public int AssignmentsOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Assignments : 0;
 
@@ -52,11 +54,11 @@ public sealed class WorkQueue
         _runningBySlot.TryGetValue(slot, out var ids) ? ids.Select(id => (id, _trials[id].Assignments)).ToList() : [];
 
     /// <summary>Trials by status (those with at least one); a sweep is over when none is pending or running.</summary>
-    public IReadOnlyDictionary<WorkStatus, int> Counts(string sweepId) =>
-        _sweeps.TryGetValue(sweepId, out var s) ? s.Counts.Where(kv => kv.Value > 0).ToDictionary() : new Dictionary<WorkStatus, int>();
+    public IReadOnlyDictionary<TrialStatus, int> Counts(string sweepId) =>
+        _sweeps.TryGetValue(sweepId, out var s) ? s.Counts.Where(kv => kv.Value > 0).ToDictionary() : new Dictionary<TrialStatus, int>();
 
     public bool HasEnded(string sweepId) =>
-        _sweeps.TryGetValue(sweepId, out var s) && s.CountOf(WorkStatus.Pending) == 0 && s.CountOf(WorkStatus.Running) == 0;
+        _sweeps.TryGetValue(sweepId, out var s) && s.CountOf(TrialStatus.Pending) == 0 && s.CountOf(TrialStatus.Running) == 0;
 
     // ---- decisions ----
 
@@ -73,12 +75,12 @@ public sealed class WorkQueue
 
     /// <summary>Brings back a retired sweep with its <paramref name="ended"/> trials (as the store's rows hold them), those
     /// the queue does not have; null when the queue knows the sweep or none of them is new.</summary>
-    public SweepRevived? Revive(string sweepId, string name, bool cancelled, IEnumerable<(string TrialId, WorkStatus Status)> ended)
+    public SweepRevived? Revive(string sweepId, string name, bool cancelled, IEnumerable<(string TrialId, TrialStatus Status)> ended)
     {
         ArgumentNullException.ThrowIfNull(ended);
         if (Knows(sweepId)) return null;
         var trials = ended
-            .Where(t => t.Status is WorkStatus.Completed or WorkStatus.Failed or WorkStatus.Cancelled && !_trials.ContainsKey(t.TrialId))
+            .Where(t => t.Status.HasEnded() && !_trials.ContainsKey(t.TrialId))
             .Select(t => new TrialSnapshot(t.TrialId, t.Status, null, 0)).ToList();
         return trials.Count == 0 ? null : new SweepRevived(sweepId, name, cancelled, trials);
     }
@@ -101,11 +103,11 @@ public sealed class WorkQueue
     public TrialReleased? Release(string trialId, int assignment, string reason) =>
         IsCurrent(trialId, assignment) ? new TrialReleased(trialId, assignment, reason) : null;
 
-    public TrialFinished? Finish(string trialId, int assignment, WorkEnd end) =>
+    public TrialFinished? Finish(string trialId, int assignment, TrialEnd end) =>
         IsCurrent(trialId, assignment) ? new TrialFinished(trialId, assignment, end) : null;
 
     private bool IsCurrent(string trialId, int assignment) =>
-        _trials.TryGetValue(trialId, out var t) && t.Status == WorkStatus.Running && t.Assignments == assignment;
+        _trials.TryGetValue(trialId, out var t) && t.Status == TrialStatus.Running && t.Assignments == assignment;
 
     // ---- evolution ----
 
@@ -123,7 +125,7 @@ public sealed class WorkQueue
                 foreach (var id in launched.TrialIds)
                 {
                     if (_trials.ContainsKey(id)) continue;
-                    Add(id, new Trial(launched.SweepId) { Status = sweep.Cancelled ? WorkStatus.Cancelled : WorkStatus.Pending });
+                    Add(id, new Trial(launched.SweepId) { Status = sweep.Cancelled ? TrialStatus.Cancelled : TrialStatus.Pending });
                     if (!sweep.Cancelled) Enqueue(id, first: false);
                 }
                 break;
@@ -140,55 +142,50 @@ public sealed class WorkQueue
                 break;
             case SweepCancelled cancelled when _sweeps.TryGetValue(cancelled.SweepId, out var s):
                 s.Cancelled = true;
-                foreach (var id in s.Trials.Where(id => _trials[id].Status == WorkStatus.Pending))
+                foreach (var id in s.Trials.Where(id => _trials[id].Status == TrialStatus.Pending))
                 {
-                    Move(id, WorkStatus.Cancelled, null);
+                    Move(id, TrialStatus.Cancelled, null);
                     Dequeue(id);
                 }
                 break;
             case SweepResumed resumed when _sweeps.TryGetValue(resumed.SweepId, out var s):
                 s.Cancelled = false;
-                foreach (var id in s.Trials.Where(id => _trials[id].Status == WorkStatus.Cancelled))
+                foreach (var id in s.Trials.Where(id => _trials[id].Status == TrialStatus.Cancelled))
                 {
-                    Move(id, WorkStatus.Pending, null);
+                    Move(id, TrialStatus.Pending, null);
                     Enqueue(id, first: false);
                 }
                 break;
-            case TrialAssigned assigned when _trials.TryGetValue(assigned.TrialId, out var t) && t.Status == WorkStatus.Pending:
+            case TrialAssigned assigned when _trials.TryGetValue(assigned.TrialId, out var t) && t.Status == TrialStatus.Pending:
                 t.Assignments = assigned.Assignment;
-                Move(assigned.TrialId, WorkStatus.Running, assigned.Slot);
+                Move(assigned.TrialId, TrialStatus.Running, assigned.Slot);
                 Dequeue(assigned.TrialId);
                 break;
             case TrialReleased released when IsCurrent(released.TrialId, released.Assignment):
             {
                 if (_sweeps[_trials[released.TrialId].SweepId].Cancelled)
                 {
-                    Move(released.TrialId, WorkStatus.Cancelled, null);
+                    Move(released.TrialId, TrialStatus.Cancelled, null);
                 }
                 else
                 {
-                    Move(released.TrialId, WorkStatus.Pending, null);
+                    Move(released.TrialId, TrialStatus.Pending, null);
                     Enqueue(released.TrialId, first: true);
                 }
                 break;
             }
             case TrialFinished finished when IsCurrent(finished.TrialId, finished.Assignment):
             {
-                if (finished.End == WorkEnd.Cancelled && !_sweeps[_trials[finished.TrialId].SweepId].Cancelled)
+                if (finished.End == TrialEnd.Cancelled && !_sweeps[_trials[finished.TrialId].SweepId].Cancelled)
                 {
                     // Stopped for a cancellation that was withdrawn (resumed) before the stop arrived: the trial is
                     // wanted again, so it is queued like one handed back. A cancelled trial outside a cancelled sweep
                     // would never run again, since only resuming a cancelled sweep queues its cancelled trials.
-                    Move(finished.TrialId, WorkStatus.Pending, null);
+                    Move(finished.TrialId, TrialStatus.Pending, null);
                     Enqueue(finished.TrialId, first: true);
                     break;
                 }
-                Move(finished.TrialId, finished.End switch
-                {
-                    WorkEnd.Completed => WorkStatus.Completed,
-                    WorkEnd.Failed => WorkStatus.Failed,
-                    _ => WorkStatus.Cancelled,
-                }, null);
+                Move(finished.TrialId, finished.End.Status(), null);
                 break;
             }
         }
@@ -201,20 +198,20 @@ public sealed class WorkQueue
         var sweep = _sweeps[trial.SweepId];
         sweep.Trials.Add(id);
         sweep.Count(trial.Status, +1);
-        if (trial.Status == WorkStatus.Running) Index(id, trial.Slot!);
+        if (trial.Status == TrialStatus.Running) Index(id, trial.Slot!);
     }
 
     /// <summary>Every status change goes through here, which keeps the counts and the running index.</summary>
-    private void Move(string id, WorkStatus status, string? slot)
+    private void Move(string id, TrialStatus status, string? slot)
     {
         var trial = _trials[id];
         var sweep = _sweeps[trial.SweepId];
         sweep.Count(trial.Status, -1);
-        if (trial.Status == WorkStatus.Running) Unindex(id, trial.Slot!);
+        if (trial.Status == TrialStatus.Running) Unindex(id, trial.Slot!);
         trial.Status = status;
         trial.Slot = slot;
         sweep.Count(status, +1);
-        if (status == WorkStatus.Running) Index(id, slot!);
+        if (status == TrialStatus.Running) Index(id, slot!);
     }
 
     private void Index(string id, string slot)
@@ -273,17 +270,17 @@ public sealed class WorkQueue
         public string Name { get; } = name;
         public bool Cancelled { get; set; }
         public List<string> Trials { get; } = [];
-        public Dictionary<WorkStatus, int> Counts { get; } = [];
+        public Dictionary<TrialStatus, int> Counts { get; } = [];
 
-        public int CountOf(WorkStatus status) => Counts.GetValueOrDefault(status);
+        public int CountOf(TrialStatus status) => Counts.GetValueOrDefault(status);
 
-        public void Count(WorkStatus status, int change) => Counts[status] = CountOf(status) + change;
+        public void Count(TrialStatus status, int change) => Counts[status] = CountOf(status) + change;
     }
 
     private sealed class Trial(string sweepId)
     {
         public string SweepId { get; } = sweepId;
-        public WorkStatus Status { get; set; }
+        public TrialStatus Status { get; set; }
         public string? Slot { get; set; }
         public int Assignments { get; set; }
     }

@@ -99,8 +99,17 @@ public sealed record TrialState(
         throw new InvalidOperationException($"no phase of the schedule trains {UnfrozenGroups} groups");
     }
 
+    /// <summary>How the journal says the trial ended (completed or failed); null while it has not. The one place a phase
+    /// becomes an end, and so a status.</summary>
+    public TrialEnd? End => Phase switch
+    {
+        TrialPhase.Completed => TrialEnd.Completed,
+        TrialPhase.Failed => TrialEnd.Failed,
+        _ => null,
+    };
+
     /// <summary>The trial has its final outcome: completed or failed.</summary>
-    public bool IsTerminal => Phase is TrialPhase.Completed or TrialPhase.Failed;
+    public bool IsTerminal => End is not null;
 }
 
 /// <summary>

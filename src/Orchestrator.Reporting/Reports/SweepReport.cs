@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Metrics;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Reporting.Figures;
 using Orchestrator.Reporting.Statistics;
 
@@ -50,7 +51,7 @@ public sealed record TrialOutcome(
     string Phases = "");
 
 /// <summary>A trial without a test result: pending, running, failed or cancelled; <c>Reason</c> says why when known.</summary>
-public sealed record IncompleteTrial(string TrialId, string Backbone, Strategy Strategy, string Variant, int Seed, TrialRunState State, int EpochsDone, string? Reason, TrialSpec Spec);
+public sealed record IncompleteTrial(string TrialId, string Backbone, Strategy Strategy, string Variant, int Seed, TrialStatus State, int EpochsDone, string? Reason, TrialSpec Spec);
 
 public enum RowRole { Chosen, Candidate }
 

@@ -22,7 +22,7 @@ public static class SweepReportBuilder
             var state = TrialEvolution.Replay(trial.Events);
             var effective = TrialOutcomes.EffectiveState(trial, state);
             var variant = variants.Label(trial.Spec);
-            if (effective == TrialRunState.Completed) completed.Add(TrialOutcomes.Read(trial, variant, state, settings));
+            if (effective == TrialStatus.Completed) completed.Add(TrialOutcomes.Read(trial, variant, state, settings));
             else incomplete.Add(TrialOutcomes.Incomplete(trial, variant, state, effective));
         }
 

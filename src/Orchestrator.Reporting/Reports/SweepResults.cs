@@ -1,13 +1,11 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Reporting.Reports;
 
-/// <summary>Where a trial stands, as its store row and journal say together.</summary>
-public enum TrialRunState { Pending, Running, Completed, Failed, Cancelled }
-
-/// <summary>One trial as a report reads it: its id, spec, state and journal (in sequence order).</summary>
-public sealed record TrialResults(string Id, TrialSpec Spec, TrialRunState State, IReadOnlyList<TrialEvent> Events);
+/// <summary>One trial as a report reads it: its id, spec, status (its store row's) and journal (in sequence order).</summary>
+public sealed record TrialResults(string Id, TrialSpec Spec, TrialStatus State, IReadOnlyList<TrialEvent> Events);
 
 /// <summary>
 /// Everything a sweep report is computed from. <c>Synthetic</c> is what the dataset's manifest says, or null when

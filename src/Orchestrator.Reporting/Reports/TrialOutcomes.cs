@@ -19,18 +19,13 @@ public static class TrialOutcomes
         return start <= 0 ? events : events.Skip(start).ToArray();
     }
 
-    /// <summary>The state the journal and the store agree on: the journal's final outcome wins over the row.</summary>
-    public static TrialRunState EffectiveState(TrialResults trial, TrialState state)
+    /// <summary>The state the journal and the store agree on: the journal's final outcome wins over the row, and a row
+    /// that says completed without one is failed.</summary>
+    public static TrialStatus EffectiveState(TrialResults trial, TrialState state)
     {
         ArgumentNullException.ThrowIfNull(trial);
         ArgumentNullException.ThrowIfNull(state);
-        return state.Phase switch
-        {
-            TrialPhase.Completed => TrialRunState.Completed,
-            TrialPhase.Failed => TrialRunState.Failed,
-            _ when trial.State == TrialRunState.Completed => TrialRunState.Failed,
-            _ => trial.State,
-        };
+        return state.End?.Status() ?? (trial.State == TrialStatus.Completed ? TrialStatus.Failed : trial.State);
     }
 
     public static TrialOutcome Read(TrialResults trial, string variant, TrialState state, ReportSettings settings)
@@ -72,18 +67,18 @@ public static class TrialOutcomes
             PhaseHistory.Describe(run));
     }
 
-    public static IncompleteTrial Incomplete(TrialResults trial, string variant, TrialState state, TrialRunState effective)
+    public static IncompleteTrial Incomplete(TrialResults trial, string variant, TrialState state, TrialStatus effective)
     {
         ArgumentNullException.ThrowIfNull(trial);
         ArgumentNullException.ThrowIfNull(state);
         var reason = effective switch
         {
-            TrialRunState.Failed when state.FailureReason is { } r => r,
-            TrialRunState.Failed when trial.State == TrialRunState.Completed => "the store marks it completed but its journal has no TrialCompleted event",
-            TrialRunState.Pending when state.EpochsDone == 0 => "not started yet",
-            TrialRunState.Pending => $"interrupted after epoch {state.EpochsDone}; waiting to be resumed",
-            TrialRunState.Running => $"running: {state.EpochsDone} epoch(s) journaled" + (state.FailureReason is { } a ? $" (last failed attempt: {a})" : ""),
-            TrialRunState.Cancelled => "cancelled",
+            TrialStatus.Failed when state.FailureReason is { } r => r,
+            TrialStatus.Failed when trial.State == TrialStatus.Completed => "the store marks it completed but its journal has no TrialCompleted event",
+            TrialStatus.Pending when state.EpochsDone == 0 => "not started yet",
+            TrialStatus.Pending => $"interrupted after epoch {state.EpochsDone}; waiting to be resumed",
+            TrialStatus.Running => $"running: {state.EpochsDone} epoch(s) journaled" + (state.FailureReason is { } a ? $" (last failed attempt: {a})" : ""),
+            TrialStatus.Cancelled => "cancelled",
             _ => state.FailureReason,
         };
         return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason, trial.Spec);

@@ -67,5 +67,5 @@ public sealed record WorkAssigned(string TrialId, string SweepId, int Assignment
 /// <summary>A slot that already runs another trial refuses one; the coordinator queues it again.</summary>
 public sealed record WorkRejected(string TrialId, int Assignment);
 
-/// <summary>A slot's trial ended (<c>End</c> null: it stopped without a last word, e.g. a journal write refused).</summary>
-public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialEnd? End, bool WantsWork);
+/// <summary>A slot's trial left it (<c>Exit</c> null: it stopped without a last word, e.g. a journal write refused).</summary>
+public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialExit? Exit, bool WantsWork);

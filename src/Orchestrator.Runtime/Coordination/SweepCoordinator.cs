@@ -4,6 +4,7 @@ using Akka.Cluster;
 using Akka.Pattern;
 using Akka.Persistence;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
@@ -195,7 +196,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             // A store that fails answers "unknown": whoever polls asks again.
             _store.ListTrialsAsync(id).PipeTo(Sender, failure: _ => new UnknownSweep(id), success: rows => rows.Count == 0
                 ? new UnknownSweep(id)
-                : new SweepState(id, rows.All(r => r.Status is not (TrialStatus.Pending or TrialStatus.Running)),
+                : new SweepState(id, rows.All(r => r.Status.HasEnded()),
                     rows.GroupBy(r => r.Status).OrderBy(g => g.Key)
                         .ToDictionary(g => g.Key.ToString().ToLowerInvariant(), g => g.Count(), StringComparer.Ordinal)));
             return;
@@ -253,10 +254,10 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         var own = rows.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
         var endedElsewhere = new HashSet<string>(StringComparer.Ordinal);
         foreach (var id in trialIds.Where(id => !own.Contains(id)))
-            if (await store.GetTrialAsync(id).ConfigureAwait(false) is { Status: TrialStatus.Completed or TrialStatus.Failed or TrialStatus.Cancelled })
+            if (await store.GetTrialAsync(id).ConfigureAwait(false) is { } row && row.Status.HasEnded())
                 endedElsewhere.Add(id);
         return new RetiredSweep(sweepId, sweep?.Name ?? sweepId, await store.IsSweepCancelledAsync(sweepId).ConfigureAwait(false),
-            rows.Select(r => (r.Id, WorkStatusOf(r.Status))).ToList(), endedElsewhere);
+            rows.Select(r => (r.Id, r.Status)).ToList(), endedElsewhere);
     }
 
     private void OnRetiredSweepRead(RetiredSweepRead read)
@@ -269,15 +270,6 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         }
         read.Then(read.Reply, found.EndedElsewhere.Where(id => _queue.StatusOf(id) is null).ToHashSet(StringComparer.Ordinal));
     }
-
-    private static WorkStatus WorkStatusOf(TrialStatus status) => status switch
-    {
-        TrialStatus.Running => WorkStatus.Running,
-        TrialStatus.Completed => WorkStatus.Completed,
-        TrialStatus.Failed => WorkStatus.Failed,
-        TrialStatus.Cancelled => WorkStatus.Cancelled,
-        _ => WorkStatus.Pending,
-    };
 
     private void NotifyIfEnded(string sweepId)
     {
@@ -370,18 +362,12 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private void OnReturned(WorkReturned returned)
     {
-        WorkEnd? end = returned.End switch
-        {
-            TrialEnd.Completed => WorkEnd.Completed,
-            TrialEnd.Failed => WorkEnd.Failed,
-            TrialEnd.Cancelled => WorkEnd.Cancelled,
-            _ => null,
-        };
+        var end = returned.Exit?.End;
         var current = _queue.AssignmentOf(returned.TrialId) is { } now && now.Slot == returned.Slot && now.Assignment == returned.Assignment;
         if (current) _confirmed.Remove(returned.TrialId);
         TrialFinished? finished = null;
         if (current && end is null)
-            ReleaseTrial(returned.TrialId, returned.Assignment, returned.End is null ? "it stopped without finishing" : "it was interrupted");
+            ReleaseTrial(returned.TrialId, returned.Assignment, returned.Exit is null ? "it stopped without finishing" : "it was interrupted");
         else if (current && _queue.Finish(returned.TrialId, returned.Assignment, end!.Value) is { } decided)
             _queue.Apply(finished = decided);
         // A report that is no longer current (applied already from a registration, or outdated) changes nothing; and a
@@ -485,15 +471,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private TrialRowUpdate Row(string trialId)
     {
-        var status = _queue.StatusOf(trialId) switch
-        {
-            WorkStatus.Running => TrialStatus.Running,
-            WorkStatus.Completed => TrialStatus.Completed,
-            WorkStatus.Failed => TrialStatus.Failed,
-            WorkStatus.Cancelled => TrialStatus.Cancelled,
-            _ => TrialStatus.Pending,
-        };
-        return new TrialRowUpdate(trialId, status, _queue.AssignmentOf(trialId)?.Slot, _queue.AssignmentsOf(trialId), DateTimeOffset.UtcNow);
+        return new TrialRowUpdate(trialId, _queue.StatusOf(trialId) ?? TrialStatus.Pending, _queue.AssignmentOf(trialId)?.Slot, _queue.AssignmentsOf(trialId), DateTimeOffset.UtcNow);
     }
 
     private IReadOnlyDictionary<string, int> Counts(string sweepId) =>
@@ -531,7 +509,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private sealed record ReleaseGoneSlot(IReadOnlyList<(string TrialId, int Assignment)> Assignments);
 
     /// <summary>A sweep the queue does not know, as its rows in the store have it.</summary>
-    private sealed record RetiredSweep(string SweepId, string Name, bool Cancelled, IReadOnlyList<(string TrialId, WorkStatus Status)> Trials,
+    private sealed record RetiredSweep(string SweepId, string Name, bool Cancelled, IReadOnlyList<(string TrialId, TrialStatus Status)> Trials,
         IReadOnlySet<string> EndedElsewhere);
 
     private sealed record RetiredSweepRead(RetiredSweep Sweep, IActorRef Reply, Action<IActorRef, IReadOnlyCollection<string>> Then);

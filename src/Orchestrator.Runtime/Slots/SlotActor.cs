@@ -132,7 +132,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             // has opened its gate already, unless the slot held it only after the engine was free).
             if (_running!.Ref.TrialId == done.TrialId) _next!.Gate.Open();
         });
-        Action<Running, TrialEnd?> released = (taken, end) => ReleasedWhileWorking(taken, end, nextFinishing);
+        Action<Running, TrialExit?> released = (taken, exit) => ReleasedWhileWorking(taken, exit, nextFinishing);
         Receive<SetDraining>(drain =>
         {
             if (drain.Draining) StartDraining(Training, released);
@@ -156,11 +156,11 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             Become(undrained);
             if (_running is null) AskForWork();
         });
-        Shared(wantsWork: false, draining: true, (taken, end) =>
+        Shared(wantsWork: false, draining: true, (taken, exit) =>
         {
             TakeOff(taken);
             if (_running is null) Become(() => Draining(Idle));
-            Return(taken, end, wantsWork: false);
+            Return(taken, exit, wantsWork: false);
         });
     }
 
@@ -172,10 +172,10 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         {
             if (drain.Draining) _coordinator.Tell(new WithdrawRequest(_name));
         });
-        Shared(wantsWork: false, draining: true, (taken, end) =>
+        Shared(wantsWork: false, draining: true, (taken, exit) =>
         {
             TakeOff(taken);
-            Return(taken, end, wantsWork: false);
+            Return(taken, exit, wantsWork: false);
             if (_running is null) Context.Stop(Self);
         }, startTrials: false);
     }
@@ -183,7 +183,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     /// <summary>What every mode handles alike. <paramref name="released"/>: what the mode does when a trial goes (its
     /// end reported, a spec that cannot be read, a child that stopped); <paramref name="startTrials"/>: whether a trial
     /// whose spec has loaded starts, or goes back at once.</summary>
-    private void Shared(bool wantsWork, bool draining, Action<Running, TrialEnd?> released, bool startTrials = true)
+    private void Shared(bool wantsWork, bool draining, Action<Running, TrialExit?> released, bool startTrials = true)
     {
         Receive<SpecLoaded>(loaded => OnSpecLoaded(loaded, released, startTrials));
         Receive<TrialEnded>(ended => OnEnded(ended, released));
@@ -197,7 +197,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         Receive<HandBackAndStop>(handBack =>
         {
             _coordinator.Tell(new WithdrawRequest(_name));
-            DropNext(TrialEnd.Interrupted, released);
+            DropNext(TrialExit.Interrupted, released);
             Become(Stopping);
             if (_running is null) Context.Stop(Self);
             else _running.Trial?.Tell(new StopTrial(handBack.Downed ? StopCause.NodeDowned : StopCause.Shutdown));
@@ -215,10 +215,10 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
 
     /// <summary>The slot drains: it withdraws its request for work and hands back the next trial it holds.
     /// <paramref name="undrained"/>: the mode an undrain returns to while the running trial runs.</summary>
-    private void StartDraining(Action undrained, Action<Running, TrialEnd?> released)
+    private void StartDraining(Action undrained, Action<Running, TrialExit?> released)
     {
         _coordinator.Tell(new WithdrawRequest(_name));
-        DropNext(TrialEnd.Interrupted, released);
+        DropNext(TrialExit.Interrupted, released);
         Become(() => Draining(_running is null ? Idle : undrained));
     }
 
@@ -253,7 +253,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             failure: ex => new SpecLoaded(offered, null, ex));
     }
 
-    private void OnSpecLoaded(SpecLoaded loaded, Action<Running, TrialEnd?> released, bool start)
+    private void OnSpecLoaded(SpecLoaded loaded, Action<Running, TrialExit?> released, bool start)
     {
         var held = _next is { Trial: null } next && next.Ref == loaded.Ref;
         if (!held && (_running is not { Trial: null } running || running.Ref != loaded.Ref)) return;
@@ -272,7 +272,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         }
         if (!start)
         {
-            released(taken, TrialEnd.Interrupted);
+            released(taken, TrialExit.Interrupted);
             return;
         }
         var assignment = new TrialAssignment(loaded.Ref.TrialId, taken.SweepId, spec, Self.Path.Name, taken.Gate);
@@ -283,17 +283,17 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         else _running = taken with { Trial = trial };
     }
 
-    private void OnEnded(TrialEnded ended, Action<Running, TrialEnd?> released)
+    private void OnEnded(TrialEnded ended, Action<Running, TrialExit?> released)
     {
         var taken = _running?.Ref.TrialId == ended.TrialId ? _running : _next?.Ref.TrialId == ended.TrialId ? _next : null;
         if (taken?.Trial is not { } trial) return;
         _services.Observer.TrialEnded(Self.Path.Name, ended.TrialId, ended.State);
         Context.Unwatch(trial);
         Context.Stop(trial);
-        released(taken, ended.End);
+        released(taken, ended.Exit);
     }
 
-    private void OnTerminated(Terminated terminated, Action<Running, TrialEnd?> released)
+    private void OnTerminated(Terminated terminated, Action<Running, TrialExit?> released)
     {
         var taken = terminated.ActorRef.Equals(_running?.Trial) ? _running : terminated.ActorRef.Equals(_next?.Trial) ? _next : null;
         if (taken is null) return;
@@ -301,17 +301,17 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         released(taken, null);
     }
 
-    private void OnStop(StopTrial stop, Action<Running, TrialEnd?> released)
+    private void OnStop(StopTrial stop, Action<Running, TrialExit?> released)
     {
         if (stop.TrialId is not null && _next?.Ref.TrialId == stop.TrialId)
-            DropNext(stop.End, released);
+            DropNext(stop.Exit, released);
         else if (stop.TrialId is null || _running?.Ref.TrialId == stop.TrialId)
             _running?.Trial?.Tell(stop);
     }
 
     /// <summary>The next trial goes back (a drain, a shutdown, its sweep cancelled): not started yet, or started
     /// moments ago while the running one journals its end (that attempt is then interrupted, its journal kept).</summary>
-    private void DropNext(TrialEnd end, Action<Running, TrialEnd?> released)
+    private void DropNext(TrialExit exit, Action<Running, TrialExit?> released)
     {
         if (_next is not { } next) return;
         _threads!.Unhold(next.Gate);
@@ -320,32 +320,32 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             Context.Unwatch(trial);
             Context.Stop(trial);
         }
-        released(next, end);
+        released(next, exit);
     }
 
     /// <summary>A trial goes while the slot works normally: the held next one (the running one goes on alone), or the
     /// running one, whose place the next one takes. The request for the next trial rides on the result (the one after
     /// a promoted trial that is finishing already, too): the coordinator journals both in one write.</summary>
-    private void ReleasedWhileWorking(Running taken, TrialEnd? end) => ReleasedWhileWorking(taken, end, nextFinishing: false);
+    private void ReleasedWhileWorking(Running taken, TrialExit? exit) => ReleasedWhileWorking(taken, exit, nextFinishing: false);
 
-    private void ReleasedWhileWorking(Running taken, TrialEnd? end, bool nextFinishing)
+    private void ReleasedWhileWorking(Running taken, TrialExit? exit, bool nextFinishing)
     {
         var wasNext = ReferenceEquals(taken, _next);
         TakeOff(taken);
         if (_running is null)
         {
             Become(Idle);
-            Return(taken, end, wantsWork: true);
+            Return(taken, exit, wantsWork: true);
         }
         else if (wasNext || !nextFinishing)
         {
             Become(Training);
-            Return(taken, end, wantsWork: false);
+            Return(taken, exit, wantsWork: false);
         }
         else
         {
             Become(AskingAhead);
-            Return(taken, end, wantsWork: true);
+            Return(taken, exit, wantsWork: true);
         }
     }
 
@@ -366,10 +366,10 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         _running.Gate.Open();
     }
 
-    /// <summary>Reports a trial's end (or its hand-back: no end) to the coordinator, remembered for the registrations.</summary>
-    private void Return(Running taken, TrialEnd? end, bool wantsWork)
+    /// <summary>Reports how a trial left (null: without a last word) to the coordinator, remembered for the registrations.</summary>
+    private void Return(Running taken, TrialExit? exit, bool wantsWork)
     {
-        var returned = new WorkReturned(_name, taken.Ref.TrialId, taken.Ref.Assignment, end, WantsWork: wantsWork);
+        var returned = new WorkReturned(_name, taken.Ref.TrialId, taken.Ref.Assignment, exit, WantsWork: wantsWork);
         _returned.AddLast(returned);
         if (_returned.Count > ReturnsRemembered) _returned.RemoveFirst();
         _coordinator.Tell(returned);

@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Sweeps;

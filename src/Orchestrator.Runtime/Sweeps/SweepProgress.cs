@@ -20,7 +20,7 @@ public sealed record SweepProgress(
     public static SweepProgress Estimate(IReadOnlyList<TrialView> trials, IReadOnlyList<double> epochSeconds, int slots)
     {
         var byStatus = trials.GroupBy(StatusOf).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count());
-        var open = trials.Where(t => t.Record.Status is TrialStatus.Pending or TrialStatus.Running && !t.State.IsTerminal).ToList();
+        var open = trials.Where(t => !t.Record.Status.HasEnded() && !t.State.IsTerminal).ToList();
         var left = open.Sum(t => Math.Max(0, t.Spec.MaxEpochs - t.State.EpochsDone));
         double? mean = epochSeconds.Count > 0 ? epochSeconds.Average() : null;
         TimeSpan? eta = open.Count == 0 ? TimeSpan.Zero
@@ -28,12 +28,8 @@ public sealed record SweepProgress(
         return new SweepProgress(byStatus, trials.Sum(t => t.State.EpochsDone), left, mean, slots, eta);
     }
 
-    public static string StatusOf(TrialView t) => t.State.Phase switch
-    {
-        TrialPhase.Completed => "completed",
-        TrialPhase.Failed => "failed",
-        _ => t.Record.Status.ToString().ToLowerInvariant(),
-    };
+    /// <summary>The journal's final outcome wins over the row.</summary>
+    public static string StatusOf(TrialView t) => (t.State.End?.Status() ?? t.Record.Status).ToString().ToLowerInvariant();
 
     /// <summary>Reads the sweep's trials and journals once. The slots at work on the sweep are those its running trials
     /// occupy (counted from the same rows, without asking the cluster).</summary>

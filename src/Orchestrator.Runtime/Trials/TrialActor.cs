@@ -103,7 +103,7 @@ public sealed class TrialActor : ReceivePersistentActor
             _assignment.Gate?.Withdraw();
             // Its work may have been queued just now, as the gate opened: it is cancelled.
             _work.Cancel();
-            End(stop.End);
+            Exit(stop.Exit);
         });
         AnswerStatus();
     }
@@ -222,7 +222,7 @@ public sealed class TrialActor : ReceivePersistentActor
         if (_state.FailedAttempts >= _services.MaxAttempts)
         {
             Become(Ending);
-            JournalEvent(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)"), () => End(TrialEnd.Failed));
+            JournalEvent(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)"), () => Exit(TrialExit.Ended(TrialEnd.Failed)));
             return;
         }
         _attempt = _state.Attempt + 1;
@@ -276,7 +276,7 @@ public sealed class TrialActor : ReceivePersistentActor
     /// journal says. (The loop pauses only at a stop's boundary or in a terminal state.)</summary>
     private void EndWhenIdle()
     {
-        if (_stop is not null) End(_stop.End);
+        if (_stop is not null) Exit(_stop.Exit);
         else if (_planned.IsTerminal) EndAsJournaled();
         else Become(Ending);
     }
@@ -396,7 +396,7 @@ public sealed class TrialActor : ReceivePersistentActor
         Become(Ending);
         if (_stop is not null)
         {
-            End(_stop.End);
+            Exit(_stop.Exit);
             return;
         }
         var reason = $"{cause.GetType().Name}: {cause.Message}";
@@ -431,15 +431,15 @@ public sealed class TrialActor : ReceivePersistentActor
     }
 
     /// <summary>Ends as the journal says the trial ended: completed, or failed.</summary>
-    private void EndAsJournaled() => End(_state.Phase == TrialPhase.Completed ? TrialEnd.Completed : TrialEnd.Failed);
+    private void EndAsJournaled() => Exit(TrialExit.Ended(_state.End ?? TrialEnd.Failed));
 
-    private void End(TrialEnd end)
+    private void Exit(TrialExit exit)
     {
         Become(Ended);
         _trainingEpoch = 0;
-        _slot.Tell(new TrialEnded(_assignment.TrialId, end, _state));
+        _slot.Tell(new TrialEnded(_assignment.TrialId, exit, _state));
         // Retention: after its last commit, on the same thread, a completed trial drops its resumable checkpoints.
-        if (end == TrialEnd.Completed)
+        if (exit.End == TrialEnd.Completed)
         {
             var (artifacts, completed, observer) = (_artifacts, _state, Observer);
             _threads.Commits.Run(() => artifacts.RetainCompleted(completed, observer));

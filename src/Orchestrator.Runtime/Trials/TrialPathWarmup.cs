@@ -83,10 +83,10 @@ public static class TrialPathWarmup
         new WorkRejected("t-warm-up", 1),
         new RequestWork("warm-up", null),
         new WithdrawRequest("warm-up"),
-        new WorkReturned("warm-up", "t-warm-up", 1, TrialEnd.Completed, true),
+        new WorkReturned("warm-up", "t-warm-up", 1, TrialExit.Ended(TrialEnd.Completed), true),
         new RegisterSlot("warm-up", new AssignmentRef("t-warm-up", 1), new AssignmentRef("t-warm-up", 1), false, false, null,
             // An array, as the slot sends: the type travels with the message and must be one the receiver can make.
-            new AssignmentRef("t-warm-up", 2), new[] { new WorkReturned("warm-up", "t-warm-up", 1, TrialEnd.Completed, true) }),
+            new AssignmentRef("t-warm-up", 2), new[] { new WorkReturned("warm-up", "t-warm-up", 1, TrialExit.Ended(TrialEnd.Completed), true) }),
         new StopTrial(StopCause.Shutdown, "t-warm-up"),
     ];
 

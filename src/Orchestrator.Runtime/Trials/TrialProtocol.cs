@@ -81,17 +81,24 @@ public enum StopCause { SweepCancelled, AssignmentLost, Shutdown, NodeDowned, No
 /// <c>TrialId</c> names the trial when its slot may hold two (the running one and the next); null: the running one.</summary>
 public sealed record StopTrial(StopCause Cause, string? TrialId = null)
 {
-    /// <summary>How a trial that this stops ends: cancelled with its sweep, otherwise interrupted.</summary>
-    public TrialEnd End => Cause == StopCause.SweepCancelled ? TrialEnd.Cancelled : TrialEnd.Interrupted;
+    /// <summary>How a trial that this stops leaves its slot: cancelled with its sweep, otherwise interrupted.</summary>
+    public TrialExit Exit => Cause == StopCause.SweepCancelled ? TrialExit.Ended(TrialEnd.Cancelled) : TrialExit.Interrupted;
 
     /// <summary>Whether the commit under way is dropped rather than journaled.</summary>
     public bool Abandons => Cause is StopCause.NodeDowned or StopCause.NodePaused;
 }
 
-public enum TrialEnd { Completed, Failed, Cancelled, Interrupted }
+/// <summary>How a trial left its slot: with the end it reached, or interrupted (<c>End</c> null: stopped before its end,
+/// its journal kept, to be queued again).</summary>
+public sealed record TrialExit(TrialEnd? End)
+{
+    public static TrialExit Interrupted { get; } = new((TrialEnd?)null);
+
+    public static TrialExit Ended(TrialEnd end) => new(end);
+}
 
 /// <summary>The trial actor's last word to its slot before it stops.</summary>
-public sealed record TrialEnded(string TrialId, TrialEnd End, TrialState State);
+public sealed record TrialEnded(string TrialId, TrialExit Exit, TrialState State);
 
 /// <summary>Asks a running trial where it stands; answered with <see cref="TrialStatusReport"/> even mid-epoch.</summary>
 public sealed record GetTrialStatus;

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Coordination;
 
@@ -17,22 +18,22 @@ public class CoordinatorEventCatalogTests
         new SweepResumed("sweep-1"),
         new TrialAssigned("t-0001", Slot, 3),
         new TrialReleased("t-0001", 3, "its slot stopped or its node left the cluster"),
-        new TrialFinished("t-0001", 4, WorkEnd.Completed),
-        new TrialFinished("t-0002", 1, WorkEnd.Failed),
-        new TrialFinished("t-0003", 2, WorkEnd.Cancelled),
+        new TrialFinished("t-0001", 4, TrialEnd.Completed),
+        new TrialFinished("t-0002", 1, TrialEnd.Failed),
+        new TrialFinished("t-0003", 2, TrialEnd.Cancelled),
         new SweepRetired("sweep-1"),
         new SweepRevived("sweep-1", "mobilenet grid", true,
-            [new TrialSnapshot("t-0001", WorkStatus.Completed, null, 0), new TrialSnapshot("t-0002", WorkStatus.Cancelled, null, 0)]),
+            [new TrialSnapshot("t-0001", TrialStatus.Completed, null, 0), new TrialSnapshot("t-0002", TrialStatus.Cancelled, null, 0)]),
         new WorkQueueSnapshot(
             [
                 new SweepSnapshot("sweep-1", "mobilenet grid", false,
                 [
-                    new TrialSnapshot("t-0001", WorkStatus.Running, Slot, 2),
-                    new TrialSnapshot("t-0002", WorkStatus.Pending, null, 1),
-                    new TrialSnapshot("t-0003", WorkStatus.Completed, null, 1),
-                    new TrialSnapshot("t-0004", WorkStatus.Failed, null, 3),
+                    new TrialSnapshot("t-0001", TrialStatus.Running, Slot, 2),
+                    new TrialSnapshot("t-0002", TrialStatus.Pending, null, 1),
+                    new TrialSnapshot("t-0003", TrialStatus.Completed, null, 1),
+                    new TrialSnapshot("t-0004", TrialStatus.Failed, null, 3),
                 ]),
-                new SweepSnapshot("sweep-2", "cancelled", true, [new TrialSnapshot("t-0005", WorkStatus.Cancelled, null, 0)]),
+                new SweepSnapshot("sweep-2", "cancelled", true, [new TrialSnapshot("t-0005", TrialStatus.Cancelled, null, 0)]),
                 new SweepSnapshot("sweep-3", "empty", false, []),
             ],
             ["t-0002"]),
@@ -104,17 +105,44 @@ public class CoordinatorEventCatalogTests
         Json(new SweepResumed("s1")).Should().Be("""{"sweepId":"s1"}""");
         Json(new TrialAssigned("t1", "slot-a", 2)).Should().Be("""{"trialId":"t1","slot":"slot-a","assignment":2}""");
         Json(new TrialReleased("t1", 2, "gone")).Should().Be("""{"trialId":"t1","assignment":2,"reason":"gone"}""");
-        Json(new TrialFinished("t1", 2, WorkEnd.Completed)).Should().Be("""{"trialId":"t1","assignment":2,"end":"completed"}""");
-        Json(new TrialFinished("t1", 2, WorkEnd.Cancelled)).Should().Be("""{"trialId":"t1","assignment":2,"end":"cancelled"}""");
-        Json(new WorkQueueSnapshot([new SweepSnapshot("s1", "grid", true, [new TrialSnapshot("t1", WorkStatus.Running, "slot-a", 1)])], ["t2"]))
+        Json(new TrialFinished("t1", 2, TrialEnd.Completed)).Should().Be("""{"trialId":"t1","assignment":2,"end":"completed"}""");
+        Json(new TrialFinished("t1", 2, TrialEnd.Cancelled)).Should().Be("""{"trialId":"t1","assignment":2,"end":"cancelled"}""");
+        Json(new WorkQueueSnapshot([new SweepSnapshot("s1", "grid", true, [new TrialSnapshot("t1", TrialStatus.Running, "slot-a", 1)])], ["t2"]))
             .Should().Be("""{"sweeps":[{"id":"s1","name":"grid","cancelled":true,"trials":[{"id":"t1","status":"running","slot":"slot-a","assignments":1}]}],"pending":["t2"]}""");
+    }
+
+    [Theory]
+    [InlineData(TrialEnd.Completed, "completed")]
+    [InlineData(TrialEnd.Failed, "failed")]
+    [InlineData(TrialEnd.Cancelled, "cancelled")]
+    public void An_end_is_stored_under_this_name(TrialEnd end, string stored)
+    {
+        var json = $$"""{"trialId":"t1","assignment":1,"end":"{{stored}}"}""";
+
+        Json(new TrialFinished("t1", 1, end)).Should().Be(json);
+        Read("TrialFinished.v1", json).Should().Be(new TrialFinished("t1", 1, end));
+    }
+
+    [Theory]
+    [InlineData(TrialStatus.Pending, "pending")]
+    [InlineData(TrialStatus.Running, "running")]
+    [InlineData(TrialStatus.Completed, "completed")]
+    [InlineData(TrialStatus.Failed, "failed")]
+    [InlineData(TrialStatus.Cancelled, "cancelled")]
+    public void A_status_is_stored_under_this_name(TrialStatus status, string stored)
+    {
+        var json = $$"""{"sweepId":"s1","name":"g","cancelled":false,"trials":[{"id":"t1","status":"{{stored}}","slot":null,"assignments":0}]}""";
+
+        Json(new SweepRevived("s1", "g", false, [new TrialSnapshot("t1", status, null, 0)])).Should().Be(json);
+        ((SweepRevived)Read("SweepRevived.v1", json)).Trials.Should().Equal(new TrialSnapshot("t1", status, null, 0));
     }
 
     [Fact]
     public void Stored_payloads_read_back_as_written()
     {
         Read("TrialFinished.v1", """{"trialId":"t1","assignment":3,"end":"failed"}""")
-            .Should().Be(new TrialFinished("t1", 3, WorkEnd.Failed));
+            .Should().Be(new TrialFinished("t1", 3, TrialEnd.Failed));
+
         Read("TrialAssigned.v1", """{"trialId":"t1","slot":"slot-a","assignment":1}""")
             .Should().Be(new TrialAssigned("t1", "slot-a", 1));
         Read("SweepLaunched.v1", """{"sweepId":"s1","name":"grid","trialIds":["t2","t1"]}""")
@@ -135,7 +163,7 @@ public class CoordinatorEventCatalogTests
         queue.Apply(queue.Assign(Slot)!);
         queue.Apply(queue.Assign(Slot)!);
         queue.Apply(queue.Release("t2", 1, "gone")!);
-        queue.Apply(queue.Finish("t1", 1, WorkEnd.Failed)!);
+        queue.Apply(queue.Finish("t1", 1, TrialEnd.Failed)!);
         queue.Apply(queue.Cancel("s2")!);
         var snapshot = queue.Snapshot();
 
@@ -144,7 +172,7 @@ public class CoordinatorEventCatalogTests
 
         restored.Snapshot().Should().BeEquivalentTo(snapshot, o => o.WithStrictOrdering());
         restored.IsCancelled("s2").Should().BeTrue();
-        restored.StatusOf("t1").Should().Be(WorkStatus.Failed);
+        restored.StatusOf("t1").Should().Be(TrialStatus.Failed);
         restored.Assign(Slot).Should().Be(new TrialAssigned("t2", Slot, 2));
     }
 
@@ -190,7 +218,7 @@ public class CoordinatorEventCatalogTests
     public void Other_values_are_not_coordinator_events()
     {
         CoordinatorEventCatalog.Handles("a string").Should().BeFalse();
-        CoordinatorEventCatalog.Handles(new TrialSnapshot("t1", WorkStatus.Pending, null, 0)).Should().BeFalse("only whole snapshots are stored");
+        CoordinatorEventCatalog.Handles(new TrialSnapshot("t1", TrialStatus.Pending, null, 0)).Should().BeFalse("only whole snapshots are stored");
 
         var act = () => CoordinatorEventCatalog.StoredName(42);
         act.Should().Throw<ArgumentException>().WithMessage("Int32 is not a coordinator event*");

@@ -1,5 +1,6 @@
 using System.Text;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Coordination;
 
@@ -48,10 +49,10 @@ public class WorkQueueTests
         queue.RunningOn(SlotA).Should().Be(("t1", 1));
         queue.RunningOn(SlotB).Should().Be(("t2", 1));
         queue.RunningCount.Should().Be(2);
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Running] = 2, [WorkStatus.Pending] = 1 });
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Running] = 2, [TrialStatus.Pending] = 1 });
 
         Do(queue, queue.Release("t1", 1, "gone"));
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
         queue.RunningOn(SlotA).Should().BeNull();
         queue.RunningOn(SlotB).Should().BeNull();
         Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned("t1", SlotB, 2), "a trial handed back is first in line");
@@ -59,13 +60,13 @@ public class WorkQueueTests
         var restored = WorkQueue.From(queue.Snapshot());
         restored.RunningOn(SlotB).Should().Be(("t1", 2));
         restored.Counts("s1").Should().BeEquivalentTo(queue.Counts("s1"));
-        Do(restored, restored.Finish("t1", 2, WorkEnd.Failed));
+        Do(restored, restored.Finish("t1", 2, TrialEnd.Failed));
         Do(restored, restored.Assign(SlotA));
         restored.HasEnded("s1").Should().BeFalse();
-        Do(restored, restored.Finish("t3", 1, WorkEnd.Completed));
+        Do(restored, restored.Finish("t3", 1, TrialEnd.Completed));
         restored.HasEnded("s1").Should().BeTrue();
         restored.RunningCount.Should().Be(0);
-        restored.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Completed] = 2, [WorkStatus.Failed] = 1 });
+        restored.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 2, [TrialStatus.Failed] = 1 });
         restored.Counts("nope").Should().BeEmpty();
     }
 
@@ -78,7 +79,7 @@ public class WorkQueueTests
         queue.AllOn(SlotA).Should().BeEquivalentTo([("t1", 1), ("t2", 1)]);
         queue.AllOn(SlotB).Should().BeEmpty();
 
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
         queue.AllOn(SlotA).Should().Equal([("t2", 1)]);
         queue.RunningOn(SlotA).Should().Be(("t2", 1));
         WorkQueue.From(queue.Snapshot()).AllOn(SlotA).Should().Equal([("t2", 1)]);
@@ -99,7 +100,7 @@ public class WorkQueueTests
         queue.SweepIds.Should().Equal("s1");
         queue.TrialsOf("s1").Should().Equal("t3", "t1", "t2");
         queue.PendingCount.Should().Be(3);
-        queue.StatusOf("t1").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
         queue.SweepOf("t1").Should().Be("s1");
         queue.AssignmentsOf("t1").Should().Be(0);
         queue.AssignmentOf("t1").Should().BeNull();
@@ -196,7 +197,7 @@ public class WorkQueueTests
         var first = Do(queue, queue.Assign(SlotA));
 
         first.Should().Be(new TrialAssigned("z2", SlotA, 1));
-        queue.StatusOf("z2").Should().Be(WorkStatus.Running);
+        queue.StatusOf("z2").Should().Be(TrialStatus.Running);
         queue.AssignmentOf("z2").Should().Be((SlotA, 1));
         queue.AssignmentsOf("z2").Should().Be(1);
         queue.PendingCount.Should().Be(4);
@@ -224,7 +225,7 @@ public class WorkQueueTests
         queue.Assign(SlotB).Should().Be(new TrialAssigned("t1", SlotB, 1));
 
         State(queue).Should().Be(before);
-        queue.StatusOf("t1").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
     }
 
     [Fact]
@@ -262,7 +263,7 @@ public class WorkQueueTests
         var released = Do(queue, queue.Release("t2", 1, "its slot stopped"));
 
         released.Should().Be(new TrialReleased("t2", 1, "its slot stopped"));
-        queue.StatusOf("t2").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t2").Should().Be(TrialStatus.Pending);
         queue.AssignmentOf("t2").Should().BeNull();
         queue.AssignmentsOf("t2").Should().Be(1);
         queue.PendingCount.Should().Be(2);
@@ -307,16 +308,16 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotB)).Assignment.Should().Be(2);
 
         queue.Release("t1", 1, "late").Should().BeNull("assignment 1 ended already");
-        queue.Finish("t1", 1, WorkEnd.Completed).Should().BeNull();
+        queue.Finish("t1", 1, TrialEnd.Completed).Should().BeNull();
         queue.Release("t1", 3, "future").Should().BeNull();
-        queue.Finish("t1", 0, WorkEnd.Failed).Should().BeNull();
+        queue.Finish("t1", 0, TrialEnd.Failed).Should().BeNull();
         queue.Release("t2", 1, "never assigned").Should().BeNull("t2 is pending");
-        queue.Finish("t2", 0, WorkEnd.Completed).Should().BeNull();
+        queue.Finish("t2", 0, TrialEnd.Completed).Should().BeNull();
         queue.Release("nope", 1, "unknown").Should().BeNull();
-        queue.Finish("nope", 1, WorkEnd.Completed).Should().BeNull();
+        queue.Finish("nope", 1, TrialEnd.Completed).Should().BeNull();
 
         queue.Release("t1", 2, "current").Should().Be(new TrialReleased("t1", 2, "current"));
-        queue.Finish("t1", 2, WorkEnd.Completed).Should().Be(new TrialFinished("t1", 2, WorkEnd.Completed));
+        queue.Finish("t1", 2, TrialEnd.Completed).Should().Be(new TrialFinished("t1", 2, TrialEnd.Completed));
     }
 
     [Fact]
@@ -324,9 +325,9 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
 
-        queue.Finish("t1", 1, WorkEnd.Completed).Should().BeNull();
+        queue.Finish("t1", 1, TrialEnd.Completed).Should().BeNull();
         queue.Release("t1", 1, "late").Should().BeNull();
         queue.Assign(SlotA).Should().BeNull();
     }
@@ -339,23 +340,23 @@ public class WorkQueueTests
         Do(queue, queue.Release("t1", 1, "gone"));
         Do(queue, queue.Assign(SlotA)); // t1, assignment 2
         Do(queue, queue.Assign(SlotB)); // t2, assignment 1
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
         var before = State(queue);
 
         CoordinatorEvent[] stale =
         [
             new TrialReleased("t1", 1, "late"),
-            new TrialFinished("t1", 1, WorkEnd.Failed),
+            new TrialFinished("t1", 1, TrialEnd.Failed),
             new TrialReleased("t1", 3, "future"),
             new TrialAssigned("t1", SlotB, 3), // t1 runs already
             new TrialAssigned("t2", SlotB, 2), // t2 completed
             new TrialReleased("t2", 1, "late"),
-            new TrialFinished("t2", 1, WorkEnd.Failed),
+            new TrialFinished("t2", 1, TrialEnd.Failed),
             new TrialReleased("t3", 0, "never assigned"),
-            new TrialFinished("t3", 1, WorkEnd.Completed),
+            new TrialFinished("t3", 1, TrialEnd.Completed),
             new TrialAssigned("nope", SlotA, 1),
             new TrialReleased("nope", 1, "unknown"),
-            new TrialFinished("nope", 1, WorkEnd.Completed),
+            new TrialFinished("nope", 1, TrialEnd.Completed),
             new SweepCancelled("unknown"),
             new SweepResumed("unknown"),
             new SweepResumed("s1"), // not cancelled, and no trial of it is
@@ -364,17 +365,17 @@ public class WorkQueueTests
 
         State(queue).Should().Be(before);
         queue.AssignmentOf("t1").Should().Be((SlotA, 2));
-        queue.StatusOf("t2").Should().Be(WorkStatus.Completed);
-        queue.StatusOf("t3").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t2").Should().Be(TrialStatus.Completed);
+        queue.StatusOf("t3").Should().Be(TrialStatus.Pending);
         queue.StatusOf("nope").Should().BeNull();
     }
 
     // ---- finishing ----
 
     [Theory]
-    [InlineData(WorkEnd.Completed, WorkStatus.Completed)]
-    [InlineData(WorkEnd.Failed, WorkStatus.Failed)]
-    public void A_finished_trial_ends_as_its_slot_reported(WorkEnd end, WorkStatus status)
+    [InlineData(TrialEnd.Completed, TrialStatus.Completed)]
+    [InlineData(TrialEnd.Failed, TrialStatus.Failed)]
+    public void A_finished_trial_ends_as_its_slot_reported(TrialEnd end, TrialStatus status)
     {
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
@@ -402,27 +403,27 @@ public class WorkQueueTests
 
         queue.IsCancelled("s1").Should().BeTrue();
         queue.IsCancelled("s2").Should().BeFalse();
-        queue.StatusOf("t1").Should().Be(WorkStatus.Running);
-        queue.StatusOf("t2").Should().Be(WorkStatus.Running);
-        queue.StatusOf("t3").Should().Be(WorkStatus.Cancelled);
-        queue.StatusOf("t4").Should().Be(WorkStatus.Cancelled);
-        queue.StatusOf("u1").Should().Be(WorkStatus.Pending, "another sweep is not touched");
+        queue.StatusOf("t1").Should().Be(TrialStatus.Running);
+        queue.StatusOf("t2").Should().Be(TrialStatus.Running);
+        queue.StatusOf("t3").Should().Be(TrialStatus.Cancelled);
+        queue.StatusOf("t4").Should().Be(TrialStatus.Cancelled);
+        queue.StatusOf("u1").Should().Be(TrialStatus.Pending, "another sweep is not touched");
         queue.PendingCount.Should().Be(1);
         queue.Assign(SlotA, "s1").Should().BeNull();
         queue.HasEnded("s1").Should().BeFalse("two of its trials still run");
         queue.Cancel("s1").Should().BeNull("it is cancelled already");
         queue.Cancel("unknown").Should().BeNull();
 
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Cancelled));
-        queue.StatusOf("t1").Should().Be(WorkStatus.Cancelled);
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Cancelled));
+        queue.StatusOf("t1").Should().Be(TrialStatus.Cancelled);
         queue.HasEnded("s1").Should().BeFalse();
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Completed));
-        queue.StatusOf("t2").Should().Be(WorkStatus.Completed, "it finished before it could be stopped");
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        queue.StatusOf("t2").Should().Be(TrialStatus.Completed, "it finished before it could be stopped");
         queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int>
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
-            [WorkStatus.Cancelled] = 3,
-            [WorkStatus.Completed] = 1,
+            [TrialStatus.Cancelled] = 3,
+            [TrialStatus.Completed] = 1,
         });
         Drain(queue).Should().Equal("u1");
     }
@@ -436,12 +437,12 @@ public class WorkQueueTests
 
         Do(queue, queue.Release("t1", 1, "its node left"));
 
-        queue.StatusOf("t1").Should().Be(WorkStatus.Cancelled);
+        queue.StatusOf("t1").Should().Be(TrialStatus.Cancelled);
         queue.AssignmentOf("t1").Should().BeNull();
         queue.PendingCount.Should().Be(0);
         queue.Assign(SlotA).Should().BeNull();
         queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Cancelled] = 2 });
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Cancelled] = 2 });
     }
 
     [Fact]
@@ -452,7 +453,7 @@ public class WorkQueueTests
 
         Do(queue, queue.Launch("s1", "grid", ["t1", "t2"])).TrialIds.Should().Equal("t2");
 
-        queue.StatusOf("t2").Should().Be(WorkStatus.Cancelled);
+        queue.StatusOf("t2").Should().Be(TrialStatus.Cancelled);
         queue.PendingCount.Should().Be(0);
         queue.Assign(SlotA).Should().BeNull();
 
@@ -468,23 +469,23 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotA)); // t2
         Do(queue, queue.Assign(SlotA)); // t3
         Do(queue, queue.Assign(SlotB)); // t4
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Completed));
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Failed));
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Failed));
         Do(queue, queue.Cancel("s1"));
-        Do(queue, queue.Finish("t3", 1, WorkEnd.Cancelled));
+        Do(queue, queue.Finish("t3", 1, TrialEnd.Cancelled));
         queue.Resume("s2").Should().BeNull("s2 is not cancelled");
         queue.Resume("unknown").Should().BeNull();
 
         Do(queue, queue.Resume("s1")).Should().Be(new SweepResumed("s1"));
 
         queue.IsCancelled("s1").Should().BeFalse();
-        queue.StatusOf("t1").Should().Be(WorkStatus.Completed);
-        queue.StatusOf("t2").Should().Be(WorkStatus.Failed);
-        queue.StatusOf("t3").Should().Be(WorkStatus.Pending);
-        queue.StatusOf("t4").Should().Be(WorkStatus.Running, "it ran through the cancellation");
+        queue.StatusOf("t1").Should().Be(TrialStatus.Completed);
+        queue.StatusOf("t2").Should().Be(TrialStatus.Failed);
+        queue.StatusOf("t3").Should().Be(TrialStatus.Pending);
+        queue.StatusOf("t4").Should().Be(TrialStatus.Running, "it ran through the cancellation");
         queue.AssignmentOf("t4").Should().Be((SlotB, 1));
-        queue.StatusOf("t5").Should().Be(WorkStatus.Pending);
-        queue.StatusOf("t6").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t5").Should().Be(TrialStatus.Pending);
+        queue.StatusOf("t6").Should().Be(TrialStatus.Pending);
         queue.PendingCount.Should().Be(4);
         queue.Resume("s1").Should().BeNull("it runs already");
         queue.HasEnded("s1").Should().BeFalse();
@@ -505,9 +506,9 @@ public class WorkQueueTests
         Do(queue, queue.Cancel("s1"));
         Do(queue, queue.Resume("s1"));
 
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Cancelled));
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Cancelled));
 
-        queue.StatusOf("t1").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
         queue.AssignmentOf("t1").Should().BeNull();
         queue.HasEnded("s1").Should().BeFalse();
         queue.Resume("s1").Should().BeNull();
@@ -525,7 +526,7 @@ public class WorkQueueTests
 
         Do(queue, queue.Release("t1", 1, "gone"));
 
-        queue.StatusOf("t1").Should().Be(WorkStatus.Pending);
+        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
         Drain(queue).Should().Equal("t1", "t2");
     }
 
@@ -535,34 +536,34 @@ public class WorkQueueTests
     public void Counts_and_HasEnded_follow_the_trials()
     {
         var queue = Launched(("s1", ["t1", "t2", "t3", "t4"]));
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Pending] = 4 });
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Pending] = 4 });
         queue.Counts("unknown").Should().BeEmpty();
         queue.HasEnded("unknown").Should().BeFalse();
 
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
         Do(queue, queue.Assign(SlotB));
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Failed));
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int>
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Failed));
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
-            [WorkStatus.Running] = 2,
-            [WorkStatus.Failed] = 1,
-            [WorkStatus.Pending] = 1,
+            [TrialStatus.Running] = 2,
+            [TrialStatus.Failed] = 1,
+            [TrialStatus.Pending] = 1,
         });
         queue.HasEnded("s1").Should().BeFalse();
 
-        Do(queue, queue.Finish("t1", 1, WorkEnd.Completed));
-        Do(queue, queue.Finish("t3", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
+        Do(queue, queue.Finish("t3", 1, TrialEnd.Completed));
         queue.HasEnded("s1").Should().BeFalse("t4 is pending");
         Do(queue, queue.Assign(SlotA));
         queue.HasEnded("s1").Should().BeFalse("t4 runs");
-        Do(queue, queue.Finish("t4", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t4", 1, TrialEnd.Completed));
 
         queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<WorkStatus, int>
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
-            [WorkStatus.Completed] = 3,
-            [WorkStatus.Failed] = 1,
+            [TrialStatus.Completed] = 3,
+            [TrialStatus.Failed] = 1,
         });
     }
 
@@ -576,7 +577,7 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotB)); // t1 #2
         Do(queue, queue.Assign(SlotA)); // t2 #1
         Do(queue, queue.Assign(SlotA, "s2")); // u1 #1
-        Do(queue, queue.Finish("t2", 1, WorkEnd.Completed));
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
 
         queue.Running.Should().BeEquivalentTo(new[] { ("t1", SlotB, 2), ("u1", SlotA, 1) });
         queue.AssignmentOf("t1").Should().Be((SlotB, 2));
@@ -596,7 +597,7 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotB)); // t2
         Do(queue, queue.Release("t2", 1, "gone")); // t2 first in line
         Do(queue, queue.Assign(SlotB, "s2")); // u1
-        Do(queue, queue.Finish("u1", 1, WorkEnd.Failed));
+        Do(queue, queue.Finish("u1", 1, TrialEnd.Failed));
         Do(queue, queue.Assign(SlotB, "s3")); // v1
         Do(queue, queue.Cancel("s3"));
         Do(queue, queue.Launch("s1", "grid", ["t4"]));
@@ -614,7 +615,7 @@ public class WorkQueueTests
             restored.HasEnded(sweep).Should().Be(queue.HasEnded(sweep));
         }
         restored.Release("t1", 1, "x").Should().Be(queue.Release("t1", 1, "x"));
-        restored.Finish("v1", 1, WorkEnd.Completed).Should().Be(queue.Finish("v1", 1, WorkEnd.Completed));
+        restored.Finish("v1", 1, TrialEnd.Completed).Should().Be(queue.Finish("v1", 1, TrialEnd.Completed));
         restored.Resume("s3").Should().Be(queue.Resume("s3"));
         Drain(restored).Should().Equal(Drain(queue)).And.Equal("t2", "t3", "u2", "t4");
         restored.AssignmentOf("t2").Should().Be((SlotA, 2));
@@ -649,7 +650,7 @@ public class WorkQueueTests
     private sealed record ResumeOp(string Sweep) : Op;
     private sealed record AssignOp(string Slot, string? OnlySweep) : Op;
     private sealed record ReleaseOp(string Trial, int Assignment) : Op;
-    private sealed record FinishOp(string Trial, int Assignment, WorkEnd End) : Op;
+    private sealed record FinishOp(string Trial, int Assignment, TrialEnd End) : Op;
 
     private static Op RandomOp(Random rng, WorkQueue live)
     {
@@ -681,7 +682,7 @@ public class WorkQueueTests
         }
         return roll < 76
             ? new ReleaseOp(trial, assignment)
-            : new FinishOp(trial, assignment, (WorkEnd)rng.Next(3));
+            : new FinishOp(trial, assignment, (TrialEnd)rng.Next(3));
     }
 
     private static CoordinatorEvent? Decide(WorkQueue queue, Op op) => op switch
@@ -714,7 +715,7 @@ public class WorkQueueTests
         {
             lines.Add($"running {trial} {slot} {assignment} {queue.AssignmentOf(trial)} {queue.SweepOf(trial)}");
             lines.Add($"  {queue.Release(trial, assignment, "r")} {queue.Release(trial, assignment - 1, "r")} " +
-                      $"{queue.Finish(trial, assignment, WorkEnd.Failed)} {queue.Finish(trial, assignment + 1, WorkEnd.Completed)}");
+                      $"{queue.Finish(trial, assignment, TrialEnd.Failed)} {queue.Finish(trial, assignment + 1, TrialEnd.Completed)}");
         }
         foreach (var trial in TrialPool)
             lines.Add($"{trial} {queue.StatusOf(trial)} {queue.AssignmentsOf(trial)} {queue.AssignmentOf(trial)}");
@@ -727,16 +728,16 @@ public class WorkQueueTests
     {
         var all = queue.SweepIds.SelectMany(queue.TrialsOf).ToList();
         all.Should().OnlyHaveUniqueItems("a trial belongs to one sweep");
-        all.Count(t => queue.StatusOf(t) == WorkStatus.Pending).Should().Be(queue.PendingCount);
+        all.Count(t => queue.StatusOf(t) == TrialStatus.Pending).Should().Be(queue.PendingCount);
         foreach (var sweep in queue.SweepIds.Where(queue.IsCancelled))
-            queue.TrialsOf(sweep).Should().NotContain(t => queue.StatusOf(t) == WorkStatus.Pending, "a cancelled sweep queues nothing");
+            queue.TrialsOf(sweep).Should().NotContain(t => queue.StatusOf(t) == TrialStatus.Pending, "a cancelled sweep queues nothing");
         foreach (var t in all)
         {
             queue.SweepIds.Should().Contain(queue.SweepOf(t));
-            (queue.StatusOf(t) == WorkStatus.Running).Should().Be(queue.AssignmentOf(t) is not null);
-            if (queue.StatusOf(t) is WorkStatus.Running or WorkStatus.Completed or WorkStatus.Failed)
+            (queue.StatusOf(t) == TrialStatus.Running).Should().Be(queue.AssignmentOf(t) is not null);
+            if (queue.StatusOf(t) is TrialStatus.Running or TrialStatus.Completed or TrialStatus.Failed)
                 queue.AssignmentsOf(t).Should().BeGreaterThan(0, "{0} ran", t);
-            if (queue.StatusOf(t) == WorkStatus.Cancelled)
+            if (queue.StatusOf(t) == TrialStatus.Cancelled)
                 queue.IsCancelled(queue.SweepOf(t)).Should().BeTrue("{0} is cancelled, so its sweep must be: a resumed sweep has no cancelled trial", t);
         }
         foreach (var (trial, slot, assignment) in queue.Running)
@@ -867,7 +868,7 @@ public class WorkQueueTests
     // ---- retirement: ended sweeps leave the state ----
 
     /// <summary>Runs every pending trial of <paramref name="sweep"/> to <paramref name="end"/>.</summary>
-    private static void RunToEnd(WorkQueue queue, string sweep, WorkEnd end = WorkEnd.Completed)
+    private static void RunToEnd(WorkQueue queue, string sweep, TrialEnd end = TrialEnd.Completed)
     {
         while (queue.Assign(SlotA, sweep) is { } assigned)
         {
@@ -885,7 +886,7 @@ public class WorkQueueTests
         {
             var sweep = $"s-{n}";
             Do(queue, queue.Launch(sweep, sweep, Enumerable.Range(0, 20).Select(i => $"t-{n}-{i}")));
-            RunToEnd(queue, sweep, n % 3 == 0 ? WorkEnd.Failed : WorkEnd.Completed);
+            RunToEnd(queue, sweep, n % 3 == 0 ? TrialEnd.Failed : TrialEnd.Completed);
             queue.Retire("live").Should().BeNull("a sweep with pending trials stays");
             Do(queue, queue.Retire(sweep));
         }
@@ -904,10 +905,10 @@ public class WorkQueueTests
         Do(queue, queue.Retire("s"));
         queue.Knows("s").Should().BeFalse();
 
-        Do(queue, queue.Revive("s", "s-name", cancelled: true, [("t1", WorkStatus.Cancelled), ("t2", WorkStatus.Cancelled), ("t3", WorkStatus.Cancelled)]));
+        Do(queue, queue.Revive("s", "s-name", cancelled: true, [("t1", TrialStatus.Cancelled), ("t2", TrialStatus.Cancelled), ("t3", TrialStatus.Cancelled)]));
         (queue.Counts("s"), queue.IsCancelled("s"), queue.TrialsOf("s").Count).Should().BeEquivalentTo(before);
         queue.Launch("s", "s-name", ["t1", "t2", "t3"]).Should().BeNull("launching the same spec again adds nothing");
-        queue.Revive("s", "s-name", true, [("t1", WorkStatus.Cancelled)]).Should().BeNull("the queue knows it again");
+        queue.Revive("s", "s-name", true, [("t1", TrialStatus.Cancelled)]).Should().BeNull("the queue knows it again");
 
         Do(queue, queue.Resume("s"));
         Drain(queue).Should().BeEquivalentTo(["t1", "t2", "t3"]);
@@ -919,15 +920,15 @@ public class WorkQueueTests
         var queue = Launched(("a", ["t1", "t2"]), ("b", ["t3"]));
         var t1 = Do(queue, queue.Assign(SlotA, "a"));
         queue.Retire("a").Should().BeNull();
-        Do(queue, queue.Finish(t1.TrialId, t1.Assignment, WorkEnd.Completed));
+        Do(queue, queue.Finish(t1.TrialId, t1.Assignment, TrialEnd.Completed));
         RunToEnd(queue, "a");
         Do(queue, queue.Retire("a"));
 
-        queue.Revive("a", "a", false, [("t1", WorkStatus.Pending), ("t3", WorkStatus.Completed)])
+        queue.Revive("a", "a", false, [("t1", TrialStatus.Pending), ("t3", TrialStatus.Completed)])
             .Should().BeNull("a pending row is a new trial for the launch to add, and t3 is b's");
-        var revived = Do(queue, queue.Revive("a", "a", false, [("t1", WorkStatus.Completed), ("t2", WorkStatus.Failed)]));
+        var revived = Do(queue, queue.Revive("a", "a", false, [("t1", TrialStatus.Completed), ("t2", TrialStatus.Failed)]));
         revived.Trials.Should().HaveCount(2);
         queue.HasEnded("a").Should().BeTrue();
-        queue.Counts("a").Should().BeEquivalentTo(new Dictionary<WorkStatus, int> { [WorkStatus.Completed] = 1, [WorkStatus.Failed] = 1 });
+        queue.Counts("a").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 1, [TrialStatus.Failed] = 1 });
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Reporting.Reports;
 using Orchestrator.Reporting.Statistics;
 using static Orchestrator.Reporting.Tests.Reports.TrialStreams;
@@ -46,7 +47,7 @@ public class SweepReportBuilderTests
         Report.TotalTrials.Should().Be(14);
         Report.Completed.Should().HaveCount(10);
         Report.Incomplete.Select(t => (t.TrialId, t.State)).Should().Equal(
-            ("t-b-dyn-2", TrialRunState.Failed), ("t-b-n1-2", TrialRunState.Running), ("t-b-n2-1", TrialRunState.Pending), ("t-c-n1-1", TrialRunState.Failed));
+            ("t-b-dyn-2", TrialStatus.Failed), ("t-b-n1-2", TrialStatus.Running), ("t-b-n2-1", TrialStatus.Pending), ("t-c-n1-1", TrialStatus.Failed));
         Report.Incomplete[0].Reason.Should().Be("engine error: out of memory");
         Report.Incomplete[1].Reason.Should().Contain("2 epoch(s)");
         Report.Incomplete[1].EpochsDone.Should().Be(2);
@@ -255,8 +256,8 @@ public class SweepReportBuilderTests
     [Fact]
     public void The_journal_decides_over_the_store_row()
     {
-        var finished = Completed("t-1", Spec(A, Dyn, 1), 0.3, All) with { State = TrialRunState.Running };
-        var hollow = Running("t-2", Spec(A, Dyn, 2), 1) with { State = TrialRunState.Completed };
+        var finished = Completed("t-1", Spec(A, Dyn, 1), 0.3, All) with { State = TrialStatus.Running };
+        var hollow = Running("t-2", Spec(A, Dyn, 2), 1) with { State = TrialStatus.Completed };
         var report = SweepReportBuilder.Build(new SweepResults("sw", "x", "d", null, [finished, hollow]));
         report.Completed.Select(t => t.TrialId).Should().Equal("t-1");
         report.Incomplete.Single().Reason.Should().Contain("no TrialCompleted");

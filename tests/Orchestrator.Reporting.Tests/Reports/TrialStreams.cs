@@ -1,6 +1,7 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Metrics;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Reporting.Reports;
 
 namespace Orchestrator.Reporting.Tests.Reports;
@@ -37,18 +38,18 @@ public static class TrialStreams
             withImages ? Labels : null,
             withImages ? predictions.Select(p => Enumerable.Range(0, 3).Select(c => c == p ? 0.7f : 0.15f).ToArray()).ToArray() : null,
             withImages ? Classes : null, 1_500_000, 0.25));
-        return new TrialResults(id, spec, TrialRunState.Completed, events);
+        return new TrialResults(id, spec, TrialStatus.Completed, events);
     }
 
     public static TrialResults Failed(string id, TrialSpec spec, string reason) =>
-        new(id, spec, TrialRunState.Failed,
+        new(id, spec, TrialStatus.Failed,
         [
             Started(spec), new AttemptFailed(1, reason), new AttemptFailed(2, reason), new AttemptFailed(3, reason), new TrialFailed(reason),
         ]);
 
     public static TrialResults Running(string id, TrialSpec spec, int epochs) =>
-        new(id, spec, TrialRunState.Running,
+        new(id, spec, TrialStatus.Running,
             [Started(spec), .. Enumerable.Range(1, epochs).Select(e => new EpochCompleted(e, 1, 1, 0.5, 0.5, 0.001, spec.FixedTopN, 0, 1))]);
 
-    public static TrialResults Pending(string id, TrialSpec spec) => new(id, spec, TrialRunState.Pending, []);
+    public static TrialResults Pending(string id, TrialSpec spec) => new(id, spec, TrialStatus.Pending, []);
 }

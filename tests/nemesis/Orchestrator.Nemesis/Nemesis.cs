@@ -302,7 +302,7 @@ public sealed class NemesisRun(Options options, Action<string> say)
         {
             await HealAsync("while settling");
             var rows = await _cluster.TrialsAsync();
-            var open = rows.Where(r => r.Trial.Status is not (Orchestrator.Store.TrialStatus.Completed or Orchestrator.Store.TrialStatus.Failed)).ToList();
+            var open = rows.Where(r => r.Trial.Status is not (Orchestrator.Domain.Trials.TrialStatus.Completed or Orchestrator.Domain.Trials.TrialStatus.Failed)).ToList();
             if (open.Count == 0)
             {
                 _report.Count("every trial ended once the faults stopped", rows.Count);
