@@ -2,6 +2,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
+using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime;
 
@@ -12,7 +13,8 @@ public interface IRunObserver
     void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state);
     void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress);
     void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events);
-    void TrialEnded(string slot, string trialId, TrialState state);
+    /// <summary>A trial left its slot: ended (<paramref name="exit"/> says how) or stopped and handed back.</summary>
+    void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state);
     void Note(string message);
 }
 
@@ -23,6 +25,6 @@ public sealed class NullRunObserver : IRunObserver
     public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state) { }
     public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress) { }
     public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events) { }
-    public void TrialEnded(string slot, string trialId, TrialState state) { }
+    public void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state) { }
     public void Note(string message) { }
 }

@@ -17,7 +17,7 @@ public sealed class NoteRecorder : IRunObserver
     public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state) { }
     public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress) { }
     public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events) { }
-    public void TrialEnded(string slot, string trialId, TrialState state) { }
+    public void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state) { }
     public void Note(string message) => Notes.Enqueue(message);
 }
 

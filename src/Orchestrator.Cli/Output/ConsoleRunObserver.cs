@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Orchestrator.Runtime;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
@@ -70,15 +71,24 @@ public sealed class ConsoleRunObserver : IRunObserver
         if (_live is null) Console.WriteLine($"[{slot}] {trialId} {EpochLine.Describe(events)}");
     }
 
-    public void TrialEnded(string slot, string trialId, TrialState state)
+    public void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state)
     {
         _total?.Increment(1);
-        var result = state.Result is { } r
-            ? $"completed: test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}, best epoch {r.BestEpoch} of {r.EpochsRun}"
-            : $"failed: {state.FailureReason}";
+        var result = Describe(exit, state);
         if (_live is null) Console.WriteLine($"[{slot}] {trialId} {result}");
         else if (_slotTasks.TryGetValue(slot, out var task)) task.Description = Markup.Escape($"{slot} {trialId} {result}");
     }
+
+    /// <summary>What a slot's line says of a trial that left it.</summary>
+    public static string Describe(TrialExit exit, TrialState state) => exit.End switch
+    {
+        TrialEnd.Completed when state.Result is { } r =>
+            $"completed: test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}, best epoch {r.BestEpoch} of {r.EpochsRun}",
+        TrialEnd.Completed => "completed",
+        TrialEnd.Failed => $"failed: {state.FailureReason ?? "no reason journaled"}",
+        TrialEnd.Cancelled => $"cancelled after epoch {state.EpochsDone}; its journal is kept for `sweep resume`",
+        null => $"stopped after epoch {state.EpochsDone} and handed back; it resumes from its journal",
+    };
 
     public void Note(string message)
     {

@@ -287,7 +287,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     {
         var taken = _running?.Ref.TrialId == ended.TrialId ? _running : _next?.Ref.TrialId == ended.TrialId ? _next : null;
         if (taken?.Trial is not { } trial) return;
-        _services.Observer.TrialEnded(Self.Path.Name, ended.TrialId, ended.State);
+        _services.Observer.TrialEnded(Self.Path.Name, ended.TrialId, ended.Exit, ended.State);
         Context.Unwatch(trial);
         Context.Stop(trial);
         released(taken, ended.Exit);

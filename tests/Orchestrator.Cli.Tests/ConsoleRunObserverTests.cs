@@ -1,0 +1,27 @@
+using Orchestrator.Cli.Output;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Trials;
+
+namespace Orchestrator.Cli.Tests;
+
+/// <summary>The line a slot prints when a trial leaves it. A trial that stopped without an end (its node downed or
+/// leaving) or was cancelled printed "failed: " with nothing after it.</summary>
+public class ConsoleRunObserverTests
+{
+    private static readonly TrialState AfterThreeEpochs = TrialState.Initial with { EpochsDone = 3 };
+
+    [Fact]
+    public void A_trial_handed_back_is_said_to_resume_not_to_have_failed() =>
+        ConsoleRunObserver.Describe(TrialExit.Interrupted, AfterThreeEpochs)
+            .Should().Be("stopped after epoch 3 and handed back; it resumes from its journal");
+
+    [Fact]
+    public void A_cancelled_trial_is_said_to_be_cancelled() =>
+        ConsoleRunObserver.Describe(TrialExit.Ended(TrialEnd.Cancelled), AfterThreeEpochs)
+            .Should().Be("cancelled after epoch 3; its journal is kept for `sweep resume`");
+
+    [Fact]
+    public void A_failed_trial_gives_its_reason() =>
+        ConsoleRunObserver.Describe(TrialExit.Ended(TrialEnd.Failed), AfterThreeEpochs with { FailureReason = "loss diverged" })
+            .Should().Be("failed: loss diverged");
+}
