@@ -24,7 +24,8 @@ public sealed class Cluster : IAsyncDisposable
 
     private readonly List<CliProcess> _all = [];
     private readonly Action<string> _say;
-    private readonly bool _keep;
+    /// <summary>Whether the working directory (logs, journals' database, artifacts) stays after the run.</summary>
+    public bool Keep { get; set; }
 
     private Cluster(string dir, string pgDir, string storeUrl, string scripts, Action<string> say, bool keep, NetworkLab? lab)
     {
@@ -34,7 +35,7 @@ public sealed class Cluster : IAsyncDisposable
         StoreUrl = storeUrl;
         Scripts = scripts;
         _say = say;
-        _keep = keep;
+        Keep = keep;
         Artifacts = Path.Combine(dir, "artifacts");
         EpochLogs = Path.Combine(dir, "epoch-logs");
         Logs = Path.Combine(dir, "process-logs");
@@ -311,7 +312,7 @@ public sealed class Cluster : IAsyncDisposable
                 _say($"warning: {ex.Message}");
             }
         }
-        if (_keep)
+        if (Keep)
         {
             _say($"kept {Dir}");
             return;

@@ -103,6 +103,8 @@ public sealed class NemesisRun(Options options, Action<string> say)
                 _report.HarnessErrors.Add($"checker: {ex.GetType().Name}: {ex.Message}");
                 say($"checker error: {ex}");
             }
+            // A failure is read in the processes' logs: they stay (the folder is named as the run ends).
+            if (_report.Failed) _cluster.Keep = true;
         }
         _report.WallTime = watch.Elapsed;
         return _report;
