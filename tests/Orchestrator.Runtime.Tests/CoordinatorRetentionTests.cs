@@ -86,8 +86,12 @@ public class CoordinatorRetentionTests
     private static async Task WaitUntilRetiredAsync(SweepFixture fx, string sweepId)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await LatestSnapshotAsync(fx) is { } s && s.Sweeps.Any(x => x.Id == sweepId) && DateTime.UtcNow < deadline) await Task.Delay(100);
-        (await LatestSnapshotAsync(fx))!.Sweeps.Should().NotContain(x => x.Id == sweepId, "an ended sweep retires");
+        // No snapshot yet (the first is written after the events it follows) counts as not retired yet.
+        WorkQueueSnapshot? latest;
+        while (((latest = await LatestSnapshotAsync(fx)) is null || latest.Sweeps.Any(x => x.Id == sweepId)) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        latest.Should().NotBeNull("the coordinator snapshots after every event here");
+        latest!.Sweeps.Should().NotContain(x => x.Id == sweepId, "an ended sweep retires");
     }
 
     private static async Task<WorkQueueSnapshot?> LatestSnapshotAsync(SweepFixture fx)
