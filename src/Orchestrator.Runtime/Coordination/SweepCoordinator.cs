@@ -398,8 +398,10 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     }
 
     /// <summary>A slot that stopped on a live node had its trial stopped with it: the trial is queued again at once. A
-    /// slot whose node was removed (downed, or gone) may still be finishing a commit on a node that does not know yet:
-    /// its trials wait the removal margin, by which the node has downed itself too.</summary>
+    /// slot whose node was removed, downed or cut off may still be finishing a commit on a node that does not know yet:
+    /// its trials wait the removal margin, by which the node has downed itself too. A downed node's slots may also stop
+    /// in its own shutdown, which reaches the coordinator as an ordinary stop: the node's membership decides, not how
+    /// the death was heard of.</summary>
     private void SlotGone(Terminated terminated)
     {
         var slotRef = terminated.ActorRef;
@@ -407,7 +409,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         if (!_slots.Remove(slotRef, out var slot)) return;
         var held = _queue.AllOn(slot.Name).Select(on => (on.TrialId, on.Assignment)).ToList();
         if (held.Count == 0) return;
-        if (terminated.AddressTerminated && _downedNodeMargin > TimeSpan.Zero)
+        if (_downedNodeMargin > TimeSpan.Zero && (terminated.AddressTerminated || NodeIsGoing(slotRef.Path.Address)))
         {
             _observer.Note($"{string.Join(", ", held.Select(h => h.TrialId))}: the node of {slot.Name} left the cluster; " +
                            $"queued again in {_downedNodeMargin.TotalSeconds:0} s, once it has surely stopped");
@@ -416,6 +418,15 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         }
         foreach (var (trialId, assignment) in held)
             ReleaseTrial(trialId, assignment, "its slot stopped");
+    }
+
+    /// <summary>A remote node that is no member, is down, or is unreachable.</summary>
+    private bool NodeIsGoing(Address address)
+    {
+        if (address.HasLocalScope || address == _cluster.SelfAddress) return false;
+        var state = _cluster.State;
+        return state.Members.FirstOrDefault(m => m.Address == address) is not { Status: not MemberStatus.Down } ||
+               state.Unreachable.Any(m => m.Address == address);
     }
 
     /// <summary>Recovered assignments no slot has confirmed, on nodes that are not (or no longer) cluster members, once
