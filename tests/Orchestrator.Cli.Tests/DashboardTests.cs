@@ -14,9 +14,9 @@ public class DashboardTests
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(40);
 
     /// <summary>Starts the dashboard on a free port of loopback (or <paramref name="host"/>) and returns it with its URL.</summary>
-    private static async Task<(RunningCli Process, Uri Url)> StartDashboardAsync(ClusterRig rig, string host = "127.0.0.1")
+    private static async Task<(RunningCli Process, Uri Url)> StartDashboardAsync(ClusterRig rig, string host = "127.0.0.1", params string[] more)
     {
-        var dashboard = rig.Start("dashboard", "dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", host);
+        var dashboard = rig.Start("dashboard", ["dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", host, .. more]);
         await rig.WaitForOutputAsync(dashboard, @"dashboard: http://\S+/", StartWait);
         var url = System.Text.RegularExpressions.Regex.Match(dashboard.Output, @"dashboard: (http://\S+/)").Groups[1].Value;
         // 0.0.0.0 listens on every interface; ask it on loopback.
@@ -131,8 +131,9 @@ public class DashboardTests
             await Orchestrator.Runtime.Sweeps.SweepPlanner.RegisterAsync(store, planned, DateTimeOffset.UtcNow, CancellationToken.None);
         var (_, url) = await StartDashboardAsync(rig);
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = url };
+        var csrf = CsrfToken(await http.GetStringAsync($"sweeps/{planned.Id}"));
 
-        using var cancel = await http.PostAsync($"sweeps/{planned.Id}/cancel", null);
+        using var cancel = await http.PostAsync($"sweeps/{planned.Id}/cancel", Form(csrf));
         cancel.StatusCode.Should().Be(HttpStatusCode.Redirect);
         cancel.Headers.Location!.OriginalString.Should().Be($"/sweeps/{planned.Id}?notice=no-cluster");
         var page = WebUtility.HtmlDecode(await http.GetStringAsync(cancel.Headers.Location.OriginalString));
@@ -141,6 +142,7 @@ public class DashboardTests
 
         using var forged = new HttpRequestMessage(HttpMethod.Post, $"sweeps/{planned.Id}/cancel");
         forged.Headers.Add("Origin", "http://elsewhere.example");
+        forged.Content = Form(csrf);
         (await http.SendAsync(forged)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         await using var after = await StoreFactory.OpenAsync(rig.StoreUrl);
         (await after.IsSweepCancelledAsync(planned.Id)).Should().BeFalse();
@@ -165,27 +167,134 @@ public class DashboardTests
         var dashboard = rig.Start("dashboard", "dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", "0.0.0.0", "--token-file", "token");
         await rig.WaitForOutputAsync(dashboard, @"dashboard: http://\S+/", StartWait);
         var port = System.Text.RegularExpressions.Regex.Match(dashboard.Output, @":(\d+)/").Groups[1].Value;
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
 
         (await http.GetAsync("")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         (await http.GetAsync("trials/nope")).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "no page, not even a 404, without the token");
-        (await http.GetAsync("?token=wrong")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        using (var wrong = await http.GetAsync("?token=wrong"))
+        {
+            wrong.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+            wrong.Headers.Contains("Set-Cookie").Should().BeFalse();
+            (await wrong.Content.ReadAsStringAsync()).TrimEnd('\n').Should().NotContain("\n").And.NotContain("wrong");
+        }
 
         using var bearer = new HttpRequestMessage(HttpMethod.Get, "");
         bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         (await http.SendAsync(bearer)).StatusCode.Should().Be(HttpStatusCode.OK);
 
-        using var once = await http.GetAsync($"?token={token}");
-        once.StatusCode.Should().Be(HttpStatusCode.OK);
+        // The address bar and the history keep no token: the login answers with the same URL without it.
+        using var once = await http.GetAsync($"trials/nope?part=live&token={token}");
+        once.StatusCode.Should().Be(HttpStatusCode.SeeOther);
+        once.Headers.Location!.OriginalString.Should().Be("/trials/nope?part=live");
         var cookie = once.Headers.GetValues("Set-Cookie").Single();
-        cookie.Should().Contain("httponly").And.Contain("samesite=strict");
-        using var withCookie = new HttpRequestMessage(HttpMethod.Get, "");
+        cookie.Should().Contain("httponly").And.Contain("samesite=strict").And.NotContain("secure");
+        using var withCookie = new HttpRequestMessage(HttpMethod.Get, once.Headers.Location.OriginalString);
         withCookie.Headers.Add("Cookie", cookie.Split(';')[0]);
-        (await http.SendAsync(withCookie)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.SendAsync(withCookie)).StatusCode.Should().Be(HttpStatusCode.NotFound, "past the login, to the page itself");
 
         dashboard.Signal("TERM");
         await dashboard.Process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
         dashboard.Process.ExitCode.Should().Be(0);
         dashboard.Output.Should().Contain("dashboard stopped").And.NotContain(token);
     }
+
+    [Fact]
+    public async Task Under_a_foreign_host_name_or_without_the_pages_csrf_token_a_request_is_403_and_Cancel_changes_nothing()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("rebind", seeds: 2));
+        using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
+        await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).SingleOrDefault() is { } sweep
+            && (await s.ListTrialsAsync(sweep.Id)).Any(t => t.Status == TrialStatus.Running), StartWait);
+        var (dashboard, url) = await StartDashboardAsync(rig);
+        await using var store = await rig.OpenStoreAsync();
+        var sweepId = (await store.ListSweepsAsync()).Single().Id;
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = url };
+
+        // DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1. Reading is the leak already.
+        var foreign = $"evil.example:{url.Port}";
+        using var read = new HttpRequestMessage(HttpMethod.Get, $"sweeps/{sweepId}");
+        read.Headers.Host = foreign;
+        using (var refused = await http.SendAsync(read))
+        {
+            refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            refused.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+            (await refused.Content.ReadAsStringAsync()).Should().NotContain(sweepId);
+        }
+        foreach (var local in new[] { $"localhost:{url.Port}", $"[::1]:{url.Port}" })
+        {
+            using var named = new HttpRequestMessage(HttpMethod.Get, "");
+            named.Headers.Host = local;
+            (await http.SendAsync(named)).StatusCode.Should().Be(HttpStatusCode.OK, $"{local} is this loopback dashboard too");
+        }
+
+        var csrf = CsrfToken(await http.GetStringAsync($"sweeps/{sweepId}"));
+        var cancel = $"sweeps/{sweepId}/cancel";
+        using var rebound = new HttpRequestMessage(HttpMethod.Post, cancel) { Content = Form(csrf) };
+        rebound.Headers.Host = foreign;
+        rebound.Headers.Add("Origin", $"http://{foreign}");
+        (await http.SendAsync(rebound)).StatusCode.Should().Be(HttpStatusCode.Forbidden, "even with a token read elsewhere");
+        (await http.PostAsync(cancel, null)).StatusCode.Should().Be(HttpStatusCode.Forbidden, "no CSRF token");
+        (await http.PostAsync(cancel, Form(csrf[..^2] + (csrf.EndsWith("AA", StringComparison.Ordinal) ? "BB" : "AA"))))
+            .StatusCode.Should().Be(HttpStatusCode.Forbidden, "a wrong CSRF token");
+        using (var bare = new HttpClient { BaseAddress = url })
+            (await bare.PostAsync(cancel, Form(csrf))).StatusCode.Should().Be(HttpStatusCode.Forbidden, "the token of another session");
+        (await store.IsSweepCancelledAsync(sweepId)).Should().BeFalse();
+        (await store.ListTrialsAsync(sweepId)).Should().NotContain(t => t.Status == TrialStatus.Cancelled);
+
+        // The form as the page has it: the session's cookie and its token.
+        using var pressed = await http.PostAsync(cancel, Form(csrf));
+        pressed.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        pressed.Headers.Location!.OriginalString.Should().Be($"/sweeps/{sweepId}?notice=cancelled");
+        await rig.WaitUntilAsync("the sweep cancelled", s => s.IsSweepCancelledAsync(sweepId), TimeSpan.FromSeconds(30));
+        dashboard.Output.Should().NotContain("Exception");
+    }
+
+    [Fact]
+    public async Task Behind_a_tls_proxy_its_public_name_is_answered_and_the_cookie_is_secure()
+    {
+        await using var rig = await EmptyStoreAsync();
+        const string token = "proxied-dashboard-token";
+        rig.Environment["ORCHESTRATOR_DASHBOARD_TOKEN"] = token;
+        var (_, url) = await StartDashboardAsync(rig, "127.0.0.1", "--public-url", "https://dash.example.com", "--behind-tls-proxy");
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = url };
+
+        using var login = new HttpRequestMessage(HttpMethod.Get, $"?token={token}");
+        login.Headers.Host = "dash.example.com";
+        using var once = await http.SendAsync(login);
+        once.StatusCode.Should().Be(HttpStatusCode.SeeOther);
+        once.Headers.Location!.OriginalString.Should().Be("/");
+        once.Headers.GetValues("Set-Cookie").Single().Should().Contain("secure").And.Contain("httponly").And.Contain("samesite=strict");
+
+        using var other = new HttpRequestMessage(HttpMethod.Get, $"?token={token}");
+        other.Headers.Host = "dash.example.org";
+        (await http.SendAsync(other)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_malformed_public_url_or_a_tls_proxy_without_an_https_one_is_one_line_and_exit_2()
+    {
+        await using var rig = await EmptyStoreAsync();
+        foreach (var (args, error) in new[]
+                 {
+                     (new[] { "--public-url", "dash.example.com" }, "error: --public-url: "),
+                     (["--public-url", "ftp://dash.example.com"], "error: --public-url: "),
+                     (["--public-url", "https://dash.example.com/dashboard?x=1"], "error: --public-url: "),
+                     (["--behind-tls-proxy"], "error: --behind-tls-proxy: "),
+                     (["--behind-tls-proxy", "--public-url", "http://dash.example.com"], "error: --behind-tls-proxy: "),
+                 })
+        {
+            var result = await rig.RunAsync(["dashboard", "--port", ClusterRig.FreePort().ToString(), .. args]);
+            result.ExitCode.Should().Be(2, string.Join(' ', args));
+            result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle().Which.Should().StartWith(error);
+        }
+    }
+
+    /// <summary>The CSRF token of a page's forms, as a browser submits it.</summary>
+    private static string CsrfToken(string page) =>
+        System.Text.RegularExpressions.Regex.Match(page, "name=\"csrf\" value=\"([^\"]+)\"") is { Success: true } m
+            ? m.Groups[1].Value
+            : throw new InvalidOperationException($"no CSRF token in the page:\n{page}");
+
+    private static FormUrlEncodedContent Form(string csrf) => new([new KeyValuePair<string, string>("csrf", csrf)]);
 }

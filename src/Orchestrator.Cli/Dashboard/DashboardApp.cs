@@ -25,12 +25,7 @@ public static class DashboardApp
         }));
         app.Use(async (context, next) =>
         {
-            if (access.Check(context) is { } refused)
-                await Page(context, refused, DashboardPages.Message(refused == StatusCodes.Status401Unauthorized ? "unauthorized" : "forbidden",
-                    refused == StatusCodes.Status401Unauthorized
-                        ? "This dashboard needs its token (an Authorization: Bearer header, or ?token= once)."
-                        : "This request came from another site's page and was refused."));
-            else await next(context);
+            if (await access.AdmitAsync(context)) await next(context);
         });
 
         app.MapGet("/", async (HttpContext context, CancellationToken ct) =>
@@ -40,7 +35,8 @@ public static class DashboardApp
         });
         app.MapGet("/sweeps/{id}", async (string id, string? notice, HttpContext context, CancellationToken ct) =>
             await data.SweepAsync(id, ct) is { } sweep
-                ? Live(context, $"sweep {sweep.Sweep.Name}", DashboardPages.SweepControls(sweep, NoticeText(notice)), DashboardPages.SweepLive(sweep))
+                ? Live(context, $"sweep {sweep.Sweep.Name}", DashboardPages.SweepControls(sweep, NoticeText(notice), access.CsrfToken(context)),
+                    DashboardPages.SweepLive(sweep))
                 : NotFound($"There is no sweep '{id}' in this store."));
         app.MapPost("/sweeps/{id}/cancel", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: true, ct));
         app.MapPost("/sweeps/{id}/resume", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: false, ct));

@@ -24,12 +24,21 @@ public static class DashboardCommand
             DefaultValueFactory = _ => "127.0.0.1",
         };
         var tokenFile = new Option<FileInfo?>("--token-file") { Description = "File holding the token every request must carry (Authorization: Bearer, or ?token= once)" };
+        var publicUrls = new Option<string[]>("--public-url")
+        {
+            Description = "An address browsers reach the dashboard at through a proxy or a port mapping (e.g. https://dash.example.com), " +
+                          "repeatable; requests naming any other host than these and its own address are refused",
+        };
+        var behindTlsProxy = new Option<bool>("--behind-tls-proxy")
+        {
+            Description = "Browsers reach it through a TLS proxy, at an https --public-url: its cookies are Secure",
+        };
         var store = CommonOptions.Store();
         var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to ask (then the nodes the store's running trials are on)");
         var timeout = CommonOptions.Seconds("--timeout", 3, "Seconds a page waits for the cluster to answer");
         var command = new Command("dashboard", "A live dashboard in the browser: the cluster, the sweeps, each trial's learning curves; Cancel and Resume")
         {
-            port, host, tokenFile, store, contacts, timeout,
+            port, host, tokenFile, publicUrls, behindTlsProxy, store, contacts, timeout,
         };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -39,7 +48,11 @@ public static class DashboardCommand
                 : throw new InvalidInputException($"--host: '{hostText}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
             var listenPort = result.GetValue(port);
             if (listenPort is < 0 or > 65535) throw new InvalidInputException($"--port: {listenPort} is invalid (0..65535)");
-            var access = DashboardAccess.Resolve(address, hostText, result.GetValue(tokenFile));
+            var proxied = (result.GetValue(publicUrls) ?? []).Select(PublicUrl).ToList();
+            var tlsProxy = result.GetValue(behindTlsProxy);
+            if (tlsProxy && !proxied.Any(u => u.Scheme == Uri.UriSchemeHttps))
+                throw new InvalidInputException("--behind-tls-proxy: give the proxy's https address with --public-url (e.g. https://dash.example.com)");
+            var access = DashboardAccess.Resolve(address, hostText, result.GetValue(tokenFile), DashboardHosts.For(address, proxied), tlsProxy);
             var wait = CommonOptions.PositiveSeconds(result, timeout);
             var cluster = CommonOptions.ResolveAddresses(result, contacts);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
@@ -51,6 +64,15 @@ public static class DashboardCommand
         }, ct));
         return command;
     }
+
+    /// <summary>The root of the dashboard as a proxy serves it: its pages link to absolute paths, so no path of its own.
+    /// The text is not echoed: it might hold a password.</summary>
+    private static Uri PublicUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+        && url.UserInfo.Length == 0 && url.AbsolutePath == "/" && url.Query.Length == 0 && url.Fragment.Length == 0
+            ? url
+            : throw new InvalidInputException("--public-url: not the http(s) address of the dashboard's root, with no path, query or user " +
+                                              "(e.g. https://dash.example.com)");
 
     private static async Task<int> ServeAsync(IPAddress address, int port, DashboardData data, DashboardAccess access, CancellationToken ct)
     {

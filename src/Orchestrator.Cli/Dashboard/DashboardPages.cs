@@ -71,12 +71,17 @@ public static class DashboardPages
     }
 
     /// <summary>The sweep page's controls: outside the live part, so that a refresh does not undo their disabled state.</summary>
-    public static string SweepControls(SweepPage sweep, string? notice) => $"""
+    public static string SweepControls(SweepPage sweep, string? notice, string csrf) => $"""
         <p>{H(sweep.Sweep.Id)}, created {H(sweep.Sweep.CreatedAt.ToString("u", Invariant))}</p>
         {(notice is null ? "" : $"<p class=\"note\" id=\"notice\">{H(notice)}</p>")}
-        <form method="post" action="/sweeps/{Url(sweep.Sweep.Id)}/cancel" class="control" style="display:inline"><button id="cancel">Cancel</button></form>
-        <form method="post" action="/sweeps/{Url(sweep.Sweep.Id)}/resume" class="control" style="display:inline"><button id="resume">Resume</button></form>
+        {Control(sweep, "cancel", "Cancel", csrf)}
+        {Control(sweep, "resume", "Resume", csrf)}
         """;
+
+    /// <summary>A button that posts to the sweep's <paramref name="action"/>, with the session's CSRF token.</summary>
+    private static string Control(SweepPage sweep, string action, string label, string csrf) =>
+        $"<form method=\"post\" action=\"/sweeps/{Url(sweep.Sweep.Id)}/{action}\" class=\"control\" style=\"display:inline\">" +
+        $"<input type=\"hidden\" name=\"{CsrfTokens.Field}\" value=\"{H(csrf)}\"><button id=\"{action}\">{label}</button></form>";
 
     public static string SweepLive(SweepPage sweep)
     {

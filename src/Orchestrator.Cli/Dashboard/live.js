@@ -3,7 +3,6 @@
   const live = document.getElementById('live');
   const url = new URL(location.href);
   url.searchParams.set('part', 'live');
-  url.searchParams.delete('token');
   // Each fetch waits for the one before (a slow answer must not pile requests up).
   const tick = async () => {
     try {
