@@ -226,8 +226,8 @@ public sealed class TrialActor : ReceivePersistentActor
             return;
         }
         _attempt = _state.Attempt + 1;
-        // The model is prepared and the first epoch trains while the attempt is journaled: the loop writes no file
-        // before that write has fenced off older attempts (preparing writes nothing the journal names).
+        // The model is prepared while the attempt is journaled: the loop trains no epoch and writes no file before
+        // that write has fenced off older attempts (preparing writes nothing the journal names).
         var state = _planned;
         var checkpoints = _checkpoints.ToList();
         var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
