@@ -84,7 +84,13 @@ public sealed class ClusterRig : IAsyncDisposable
             """);
         Environment["ORCHESTRATOR_AKKA_CONFIG"] = overrides;
         Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{SeedPort}";
+        // Every node checks, and every command signs with, the rig's control key (README: Security).
+        KeyFile = ControlKeyFile.Create(dir);
+        Environment[ControlKey.FileVariable] = KeyFile;
     }
+
+    /// <summary>The control key file every process of the rig is given (through the environment).</summary>
+    public string KeyFile { get; }
 
     /// <summary>The first coordinator's port: every process of the rig has it as its seed and contact point.</summary>
     public int SeedPort { get; }

@@ -1,12 +1,28 @@
 using System.CommandLine;
 using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>What every command that asks the running cluster takes: contact points, a timeout, and the address the
-/// CLI's own client binds to (loopback unless told).</summary>
-public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<double> Timeout, Option<string> Host)
+/// CLI's own client binds to (loopback unless told); and, for the commands that change the cluster, the control key.</summary>
+public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<double> Timeout, Option<string> Host, Option<FileInfo?>? KeyFile = null)
 {
+    /// <summary>A command that changes the cluster: it takes --key-file too, and signs what it sends.</summary>
+    public static ClusterClientOptions AddCommandTo(Command command, string contactsDescription = "Cluster nodes to ask")
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var options = AddTo(command, contactsDescription) with { KeyFile = CommonOptions.KeyFile("signs the command") };
+        command.Options.Add(options.KeyFile!);
+        return options;
+    }
+
+    /// <summary>The control key, required: read before anything is done, so that a command without one changes nothing.</summary>
+    /// <exception cref="InvalidInputException">No key configured, or an unusable one.</exception>
+    public ControlKey RequireKey(ParseResult result) =>
+        (KeyFile is null ? null : CommonOptions.LoadKey(result, KeyFile))
+        ?? throw new InvalidInputException($"no control key: commands that change the cluster are signed with it; {ControlKey.HowToConfigure}");
+
     public static ClusterClientOptions AddTo(Command command, string contactsDescription = "Cluster nodes to ask")
     {
         var options = new ClusterClientOptions(CommonOptions.Addresses("--contact", contactsDescription), CommonOptions.Timeout(),
@@ -25,7 +41,7 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
 
     /// <summary>A client to the contact points; parse errors in them are bad input before anything starts.</summary>
     public OperationsClient Start(ParseResult result) =>
-        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!);
+        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!, KeyFile is null ? null : RequireKey(result));
 
     /// <summary>Starts a client, asks, stops it; an answer of another type than <typeparamref name="T"/> is an error.</summary>
     public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)

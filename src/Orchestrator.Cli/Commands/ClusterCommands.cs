@@ -81,11 +81,11 @@ public static class ClusterCommands
         var address = new Argument<string>("address") { Description = "The member's address (akka.tcp://orchestrator@host:port, or host:port)" };
         var json = CommonOptions.Json();
         var command = new Command(verb, description) { address, json };
-        var client = ClusterClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddCommandTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var target = ValidAddress(result.GetValue(address)!);
-            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.AskNodeAsync(new MemberCommand(verb, target), wait, ct));
+            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.CommandAsync(new MemberCommand(verb, target), wait, ct));
             return PrintMemberCommand(done, result.GetValue(json));
         }, ct));
         return command;
@@ -95,10 +95,10 @@ public static class ClusterCommands
     {
         var json = CommonOptions.Json();
         var command = new Command("down-unreachable", "Down every member the cluster sees as unreachable (without waiting for the split-brain resolver)") { json };
-        var client = ClusterClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddCommandTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.AskNodeAsync(new MemberCommand("down", null), wait, ct));
+            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.CommandAsync(new MemberCommand("down", null), wait, ct));
             return PrintMemberCommand(done, result.GetValue(json));
         }, ct));
         return command;
@@ -112,7 +112,7 @@ public static class ClusterCommands
         {
             seed, json,
         };
-        var client = ClusterClientOptions.AddTo(command, "The node that joins (exactly one)");
+        var client = ClusterClientOptions.AddCommandTo(command, "The node that joins (exactly one)");
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var target = ValidAddress(result.GetValue(seed)!);
@@ -122,7 +122,7 @@ public static class ClusterCommands
             var wait = client.Wait(result);
             // The node waits a second less than the client, so that its "not up yet" answer arrives in time.
             var joinWait = Math.Max(1, wait.TotalSeconds - 1);
-            var done = await client.AskAsync<JoinResult>(result, (c, w) => c.AskContactNodeAsync(new JoinCluster(target, joinWait), w, ct));
+            var done = await client.AskAsync<JoinResult>(result, (c, w) => c.CommandContactNodeAsync(new JoinCluster(target, joinWait), w, ct));
             if (done.Refused is not null) throw new InvalidInputException(done.Refused);
             if (done.Outcome == "joining")
                 throw new ClusterUnreachableException($"node {done.Node} asked {done.Seed} to join but was not up within {joinWait:0.#} s " +
@@ -256,7 +256,7 @@ public static class ClusterCommands
         var undo = new Option<bool>("--undo") { Description = "Lift the drain: the node's slots ask for work again" };
         var json = CommonOptions.Json();
         var command = new Command("drain", "The node finishes its running trials and takes no new ones") { address, undo, json };
-        var client = ClusterClientOptions.AddTo(command);
+        var client = ClusterClientOptions.AddCommandTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var target = ValidAddress(result.GetValue(address)!);
@@ -267,7 +267,7 @@ public static class ClusterCommands
                 var view = (ClusterView)await c.AskNodeAsync(new GetClusterView(), wait, ct);
                 if (!view.Members.Any(m => NodeActor.Names(target, Akka.Actor.Address.Parse(m.Address))))
                     throw new InvalidInputException($"no member {target} in the cluster (members: {string.Join(", ", view.Members.Select(m => m.Address))})");
-                return await c.AskEveryNodeAsync(new DrainNode(target, draining), wait, ct);
+                return await c.CommandAsync(new DrainNode(target, draining), wait, ct, everyNode: true);
             });
             if (result.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { address = drained.Address, draining = drained.Draining, slots = drained.Slots }, Tables.Json));

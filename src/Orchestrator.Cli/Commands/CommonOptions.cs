@@ -19,6 +19,15 @@ public static class CommonOptions
 
     public const string SeedsVariable = "ORCHESTRATOR_SEEDS";
 
+    /// <summary>The control key's file: what signs (CLI) or checks (node) the commands that change the cluster.</summary>
+    public static Option<FileInfo?> KeyFile(string what) => new("--key-file")
+    {
+        Description = $"File holding the control key that {what}; default ${ControlKey.FileVariable}, or the key in ${ControlKey.KeyVariable} (README: Security)",
+    };
+
+    /// <exception cref="InvalidInputException">A key file that cannot be read, or a key too short.</exception>
+    public static ControlKey? LoadKey(ParseResult result, Option<FileInfo?> option) => ControlKey.Load(result.GetValue(option)?.FullName);
+
     /// <summary>Seed nodes (for a node) or contact points (for the CLI): `host:port`, repeatable.</summary>
     public static Option<string[]> Addresses(string name, string what) => new(name)
     {

@@ -34,19 +34,20 @@ public static class SweepClusterCommands
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command("launch", "Launch a sweep on the running cluster (idempotent: only new trials are added)") { spec, store, json };
-        var cluster = ClusterClientOptions.AddTo(command, ReachCoordinator);
+        var cluster = ClusterClientOptions.AddCommandTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
+            cluster.RequireKey(result); // before the store is touched: a command without its key changes nothing
             var wait = cluster.Wait(result);
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
                 Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
             SweepData.Ensure(planned);
             await using var client = cluster.Start(result);
-            var accepted = await SweepLauncher.LaunchAsync(opened, planned, m => client.AskCoordinatorAsync(m, wait, ct), ct);
+            var accepted = await SweepLauncher.LaunchAsync(opened, planned, m => client.CommandAsync(m, wait, ct), ct);
             if (result.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -68,15 +69,16 @@ public static class SweepClusterCommands
         var store = CommonOptions.Store();
         var json = CommonOptions.Json();
         var command = new Command(name, description) { id, store, json };
-        var cluster = ClusterClientOptions.AddTo(command, ReachCoordinator);
+        var cluster = ClusterClientOptions.AddCommandTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
+            cluster.RequireKey(result);
             var wait = cluster.Wait(result);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var sweep = await SweepViews.FindAsync(session.Store, result.GetValue(id)!, ct)
                 ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
             await using var client = cluster.Start(result);
-            var answer = await client.AskCoordinatorAsync(new ControlSweep(sweep.Id, cancel), wait, ct);
+            var answer = await client.CommandAsync(new ControlSweep(sweep.Id, cancel), wait, ct);
             if (answer is not SweepControlled controlled)
                 throw new InvalidInputException($"sweep {sweep.Name} ({sweep.Id}) was never launched on this cluster (`orchestrator sweep launch` it)");
             if (result.GetValue(json))

@@ -15,9 +15,10 @@ public static class WorkerCommand
         var port = new Option<int>("--port") { Description = "Cluster port (default 0: a free one)", DefaultValueFactory = _ => 0 };
         var seeds = CommonOptions.Addresses("--seed", "Seed nodes of the cluster");
         var exitWhenIdle = new Option<bool>("--exit-when-idle") { Description = "Exit once the coordinator has had work and holds no pending or running trial (a worker started before the launch waits for it)" };
+        var keyFile = CommonOptions.KeyFile("commands to this node must be signed with (none: it takes no command that changes the cluster)");
         var command = new Command("worker", "Join the cluster as a worker node: its slots ask the coordinator for trials and train them (Ctrl+C hands them back)")
         {
-            store, slots, gpus, host, port, seeds, exitWhenIdle,
+            store, slots, gpus, host, port, seeds, exitWhenIdle, keyFile,
         };
         var engine = new EngineOptions();
         engine.AddTo(command, withDevice: false);
@@ -25,7 +26,8 @@ public static class WorkerCommand
         {
             var names = NodeCommand.SlotNames(result.GetValue(slots), result.GetValue(gpus), 1);
             var options = new NodeOptions(result.GetValue(host)!, NodeCommand.Port(result.GetValue(port)), [NodeOptions.WorkerRole],
-                CommonOptions.ResolveAddresses(result, seeds));
+                CommonOptions.ResolveAddresses(result, seeds))
+                { ControlKey = CommonOptions.LoadKey(result, keyFile) };
             return await NodeCommand.RunAsync(result.GetValue(store)!, options, names, engine.Read(result, names), result.GetValue(exitWhenIdle), ct);
         }, ct));
         return command;

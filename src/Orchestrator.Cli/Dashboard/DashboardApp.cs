@@ -71,6 +71,7 @@ public static class DashboardApp
         {
             ControlOutcome.Done => cancel ? "cancelled" : "resumed",
             ControlOutcome.NeverLaunched => "unlaunched",
+            ControlOutcome.Refused => "refused",
             _ => "no-cluster",
         };
         // Post, then redirect, then get: a reload of the page does not post again.
@@ -83,6 +84,8 @@ public static class DashboardApp
         "cancelled" => "Cancelled: pending trials are cancelled, running ones stop at their next epoch boundary.",
         "resumed" => "Resumed: the cancelled trials are pending again and continue from their journals.",
         "unlaunched" => "The coordinator does not know this sweep: it was never launched on this cluster (`orchestrator sweep launch` it).",
+        "refused" => "The cluster refused the command, so nothing was changed: the dashboard signs cancel and resume with the control key " +
+                     "(--key-file or $" + ControlKey.FileVariable + "; README: Security).",
         "no-cluster" => "No cluster answered, so nothing was changed: cancel and resume are commands to the running coordinator.",
         _ => null,
     };

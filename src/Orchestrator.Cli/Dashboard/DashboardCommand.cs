@@ -36,9 +36,10 @@ public static class DashboardCommand
         var store = CommonOptions.Store();
         var contacts = CommonOptions.Addresses("--contact", "Cluster nodes to ask (then the nodes the store's running trials are on)");
         var timeout = CommonOptions.Seconds("--timeout", 3, "Seconds a page waits for the cluster to answer");
+        var keyFile = CommonOptions.KeyFile("signs Cancel and Resume");
         var command = new Command("dashboard", "A live dashboard in the browser: the cluster, the sweeps, each trial's learning curves; Cancel and Resume")
         {
-            port, host, tokenFile, publicUrls, behindTlsProxy, store, contacts, timeout,
+            port, host, tokenFile, publicUrls, behindTlsProxy, store, contacts, timeout, keyFile,
         };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -55,10 +56,11 @@ public static class DashboardCommand
             var access = DashboardAccess.Resolve(address, hostText, result.GetValue(tokenFile), DashboardHosts.For(address, proxied), tlsProxy);
             var wait = CommonOptions.PositiveSeconds(result, timeout);
             var cluster = CommonOptions.ResolveAddresses(result, contacts);
+            var key = CommonOptions.LoadKey(result, keyFile);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             // The cluster's answers come back to where the dashboard listens: loopback, or the interface it was told.
             var clientHost = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : address.ToString();
-            await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store);
+            await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store, key);
             var data = new DashboardData(session.Store, session.Location, session.Journal, probe);
             return await ServeAsync(address, listenPort, data, access, ct);
         }, ct));

@@ -21,7 +21,7 @@ public sealed record SweepPage(SweepRecord Sweep, bool Cancelled, IReadOnlyList<
 public sealed record TrialPage(TrialView View, IReadOnlyList<JournaledEvent> Journal, LiveTrial? Live, bool ClusterAnswered);
 
 /// <summary>What the control buttons of a sweep page lead to.</summary>
-public enum ControlOutcome { Done, NeverLaunched, NoCluster }
+public enum ControlOutcome { Done, NeverLaunched, NoCluster, Refused }
 
 /// <summary>The dashboard's reads of the store, the trials' journals and the cluster, for the lifetime of the app.</summary>
 public sealed class DashboardData(IOrchestratorStore store, StoreLocation location, TrialJournalReader journal, ClusterProbe cluster)
@@ -61,13 +61,22 @@ public sealed class DashboardData(IOrchestratorStore store, StoreLocation locati
 
     /// <summary>What `sweep cancel` / `sweep resume` do: ask the coordinator. The coordinator makes it idempotent (a second
     /// cancel of a cancelled sweep changes nothing).</summary>
-    public async Task<ControlOutcome> ControlAsync(SweepRecord sweep, bool cancel, CancellationToken ct) =>
-        (await cluster.AskCoordinatorAsync(new ControlSweep(sweep.Id, cancel), ct)).Answer switch
+    public async Task<ControlOutcome> ControlAsync(SweepRecord sweep, bool cancel, CancellationToken ct)
+    {
+        try
         {
-            SweepControlled => ControlOutcome.Done,
-            null => ControlOutcome.NoCluster,
-            _ => ControlOutcome.NeverLaunched,
-        };
+            return (await cluster.CommandAsync(new ControlSweep(sweep.Id, cancel), ct)).Answer switch
+            {
+                SweepControlled => ControlOutcome.Done,
+                null => ControlOutcome.NoCluster,
+                _ => ControlOutcome.NeverLaunched,
+            };
+        }
+        catch (InvalidInputException)
+        {
+            return ControlOutcome.Refused; // no control key, or the cluster refused it (the node's audit log says why)
+        }
+    }
 
     /// <summary>The report.html `sweep report` writes, written again when a trial changed after it (or never written).</summary>
     public async Task<string> ReportAsync(SweepRecord sweep, CancellationToken ct)

@@ -7,9 +7,11 @@ using Orchestrator.Runtime.Trials;
 namespace Orchestrator.Runtime.Hosting;
 
 /// <summary>
-/// This node's operations actor, registered with the ClusterClient receptionist at <c>/user/node</c> so the CLI can ask
-/// the running cluster (not the database) what it is doing and tell it what to do: the cluster view (each member says
-/// its version and age), leave and down, drain, the actor tree, the trials running on every node.
+/// This node's operations actor at <c>/user/node</c>: what the CLI asks of the running cluster (not the database) and
+/// tells it to do: the cluster view (each member says its version and age), leave and down, drain, join, the actor
+/// tree, the trials running on every node. Not registered with the ClusterClient receptionist: the CLI reaches its
+/// queries through <see cref="QueryEndpoint"/> and its commands through <see cref="ControlFacade"/>; a command that
+/// changes anything is taken only from an actor of this node (the facade), never straight from the network.
 /// </summary>
 public sealed class NodeActor : ReceiveActor
 {
@@ -30,6 +32,8 @@ public sealed class NodeActor : ReceiveActor
     public NodeActor(IActorRef coordinator)
     {
         _coordinator = coordinator;
+        Receive<object>(message => IsCommand(message) && !Sender.Path.Address.HasLocalScope, message =>
+            Sender.Tell(new ControlRefused($"{message.GetType().Name}: commands reach a node through its /user/{ControlFacade.Name}, signed")));
         Receive<AddSlot>(add =>
         {
             _slots.Add(add.Slot);
@@ -69,6 +73,8 @@ public sealed class NodeActor : ReceiveActor
             ActorTreeAsync(collectors, _slots.ToList()).PipeTo(Sender);
         });
     }
+
+    private static bool IsCommand(object message) => message is AddSlot or DrainNode or MemberCommand or JoinCluster;
 
     private NodeInfo Info => new(_cluster.SelfAddress.ToString(), AppVersion, _startedAt);
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using System.Collections.Immutable;
 using Akka.Cluster.Tools.Client;
+using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -16,40 +17,62 @@ public sealed class OperationsClient : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private readonly IReadOnlyList<SeedAddress> _contacts;
+    private readonly ControlKey? _key;
 
-    private OperationsClient(ActorSystem system, IActorRef client, IReadOnlyList<SeedAddress> contacts)
+    private OperationsClient(ActorSystem system, IActorRef client, IReadOnlyList<SeedAddress> contacts, ControlKey? key)
     {
+        _key = key;
         _system = system;
         _client = client;
         _contacts = contacts;
     }
 
-    public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1")
+    /// <param name="key">Signs the commands that change the cluster (null: only queries can be asked).</param>
+    public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1", ControlKey? key = null)
     {
         ArgumentNullException.ThrowIfNull(contacts);
         var system = ActorSystem.Create($"{RuntimeConfig.SystemName}-cli", RuntimeConfig.Setup(RuntimeConfig.Client(host)));
         var paths = contacts.Select(c => ActorPath.Parse($"{c.AkkaAddress}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(paths)), "client");
-        return new OperationsClient(system, client, contacts);
+        return new OperationsClient(system, client, contacts, key);
     }
 
-    /// <summary>Asks the coordinator singleton (through the proxy of whichever node the client reached).</summary>
-    public Task<object> AskCoordinatorAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(new ClusterClient.Send($"/user/{OrchestratorNode.CoordinatorProxyName}", message, localAffinity: true), timeout, ct);
-
-    /// <summary>Asks the operations actor of one node: the contact point's own (local affinity), not one picked at
-    /// random, which may be a node that died and has not been removed yet.</summary>
+    /// <summary>Asks the read-only query endpoint of one node: the contact point's own (local affinity), not one picked
+    /// at random, which may be a node that died and has not been removed yet.</summary>
     public Task<object> AskNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(new ClusterClient.Send($"/user/{NodeActor.Name}", message, localAffinity: true), timeout, ct);
+        AskAsync(new ClusterClient.Send($"/user/{QueryEndpoint.Name}", message, localAffinity: true), timeout, ct);
 
-    /// <summary>Tells every node's operations actor; the first answer comes back.</summary>
+    /// <summary>Tells every node's query endpoint; the first answer comes back.</summary>
     public Task<object> AskEveryNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(new ClusterClient.SendToAll($"/user/{NodeActor.Name}", message), timeout, ct);
+        AskAsync(new ClusterClient.SendToAll($"/user/{QueryEndpoint.Name}", message), timeout, ct);
 
-    /// <summary>Asks the operations actor of the one contact point straight over remoting, not through a receptionist:
-    /// a node that is in no cluster yet (still trying seeds that never answered) has no receptionist contacts to give.</summary>
-    public Task<object> AskContactNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
-        AskAsync(() => _system.ActorSelection($"{_contacts[0].AkkaAddress}/user/{NodeActor.Name}").Ask<object>(message, timeout, ct), timeout);
+    /// <summary>A command that changes the cluster, signed with the control key, to the control facade of the contact
+    /// point's node (or, <paramref name="everyNode"/>, of every node: the first answer comes back). A refusal is bad input.</summary>
+    /// <exception cref="InvalidInputException">No key, or the cluster refused the command.</exception>
+    public async Task<object> CommandAsync(object command, TimeSpan timeout, CancellationToken ct, bool everyNode = false)
+    {
+        var path = $"/user/{ControlFacade.Name}";
+        var signed = Sign(command);
+        return Accepted(await AskAsync(everyNode ? new ClusterClient.SendToAll(path, signed) : (object)new ClusterClient.Send(path, signed, localAffinity: true),
+            timeout, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>A signed command to the control facade of the one contact point straight over remoting, not through a
+    /// receptionist: a node that is in no cluster yet (still trying seeds that never answered) has no receptionist
+    /// contacts to give.</summary>
+    public async Task<object> CommandContactNodeAsync(object command, TimeSpan timeout, CancellationToken ct)
+    {
+        var signed = Sign(command);
+        return Accepted(await AskAsync(() => _system.ActorSelection($"{_contacts[0].AkkaAddress}/user/{ControlFacade.Name}").Ask<object>(signed, timeout, ct),
+            timeout).ConfigureAwait(false));
+    }
+
+    private SignedCommand Sign(object command) =>
+        (_key ?? throw new InvalidInputException($"no control key: commands that change the cluster are signed with it; {ControlKey.HowToConfigure}"))
+        .Sign(command, ControlKey.Caller, DateTimeOffset.UtcNow);
+
+    private static object Accepted(object answer) =>
+        answer is ControlRefused refused ? throw new InvalidInputException($"the cluster refused the command: {refused.Reason}") : answer;
 
     private Task<object> AskAsync(object envelope, TimeSpan timeout, CancellationToken ct) =>
         AskAsync(() => _client.Ask<object>(envelope, timeout, ct), timeout);

@@ -25,8 +25,9 @@ public sealed class OrchestratorNode : IAsyncDisposable
     private readonly List<IActorRef> _slots = [];
     private volatile bool _leaving;
 
-    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node, ICoordinatorLease? ownLease)
+    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node, ICoordinatorLease? ownLease, AuditLog audit)
     {
+        _audit = audit;
         System = system;
         Coordinator = coordinator;
         Node = node;
@@ -38,6 +39,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
 
     private readonly Lazy<TrialJournalReader> _journal;
     private readonly ICoordinatorLease? _ownLease;
+    private readonly AuditLog _audit;
     private PauseWatch? _pauses;
 
     public ActorSystem System { get; }
@@ -68,6 +70,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         var ownLease = options.IsCoordinator && lease is null ? CoordinatorLeases.For(store) : null;
         lease ??= ownLease;
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
+        AuditLog? audit = null;
         try
         {
             system.ActorOf(PersistenceWarmup.Props(write: true), "persistence-warmup").Tell(PersistenceWarmup.Finish);
@@ -87,9 +90,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
             var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/sweep-coordinator", ClusterSingletonProxySettings.Create(system)),
                 CoordinatorProxyName);
             var node = system.ActorOf(NodeActor.Props(proxy), NodeActor.Name);
+            // What a ClusterClient may reach: the queries, and the commands signed with the control key. Not the
+            // coordinator's proxy, not the operations actor: slots reach the coordinator inside the cluster only.
+            audit = new AuditLog(AuditLog.DefaultPath);
             var receptionist = ClusterClientReceptionist.Get(system);
-            receptionist.RegisterService(proxy);
-            receptionist.RegisterService(node);
+            receptionist.RegisterService(system.ActorOf(QueryEndpoint.Props(node), QueryEndpoint.Name));
+            receptionist.RegisterService(system.ActorOf(ControlFacade.Props(node, proxy, options.ControlKey, audit, cluster.SelfAddress.ToString()), ControlFacade.Name));
             // Not the Async joins: they give up after seed-node-timeout (5 s), which eight nodes starting at once on a
             // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
@@ -105,7 +111,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
                               "joins another cluster's node)");
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
             await warmup.ConfigureAwait(false);
-            var started = new OrchestratorNode(system, proxy, node, ownLease);
+            var started = new OrchestratorNode(system, proxy, node, ownLease, audit);
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
             {
@@ -119,6 +125,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         catch
         {
             await system.Terminate().ConfigureAwait(false);
+            if (audit is not null) await audit.DisposeAsync().ConfigureAwait(false);
             if (ownLease is not null) await ownLease.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -251,6 +258,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         }
         await System.Terminate().ConfigureAwait(false);
         _pauses?.Dispose();
+        await _audit.DisposeAsync().ConfigureAwait(false);
         if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);
     }
 }

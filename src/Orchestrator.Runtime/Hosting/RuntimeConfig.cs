@@ -18,6 +18,9 @@ public sealed record NodeOptions(string Host, int Port, IReadOnlyList<string> Ro
     /// <summary>A laptop run: a one-node cluster with both roles on loopback, on a free port, joining itself.</summary>
     public static NodeOptions Standalone { get; } = new("127.0.0.1", 0, [CoordinatorRole, WorkerRole], []);
 
+    /// <summary>The key that commands changing the cluster must be signed with; null: this node takes none.</summary>
+    public ControlKey? ControlKey { get; init; }
+
     public bool IsCoordinator => Roles.Contains(CoordinatorRole);
     public bool IsWorker => Roles.Contains(WorkerRole);
 }

@@ -45,6 +45,8 @@ public sealed class Cluster : IAsyncDisposable
         // Should the harness itself be ended (SIGTERM, Ctrl+C), its processes go with it.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
         Console.CancelKeyPress += (_, _) => KillAll();
+        // The control key every node checks and every command of the harness signs with (README: Security).
+        ControlKey = Orchestrator.Tests.Shared.ControlKeyFile.Create(dir);
         AkkaConfig = Path.Combine(dir, "akka-test.conf");
         File.WriteAllText(AkkaConfig, FormattableString.Invariant($"""
             akka.cluster.failure-detector.acceptable-heartbeat-pause = {HeartbeatPauseSeconds}s
@@ -61,6 +63,7 @@ public sealed class Cluster : IAsyncDisposable
     public string EpochLogs { get; }
     public string Logs { get; }
     public string AkkaConfig { get; }
+    public string ControlKey { get; }
     public NetworkLab? Lab { get; }
 
     /// <summary>The address the harness's own commands bind to, for the nodes' answers.</summary>
@@ -167,6 +170,7 @@ public sealed class Cluster : IAsyncDisposable
         info.Environment["ORCHESTRATOR_TEST_ENGINE_EPOCH_LOG"] = EpochLogs;
         info.Environment["ORCHESTRATOR_AKKA_CONFIG"] = AkkaConfig;
         info.Environment["ORCHESTRATOR_SEEDS"] = Seeds;
+        info.Environment["ORCHESTRATOR_CONTROL_KEY_FILE"] = ControlKey;
         var log = Path.Combine(Logs, $"{Interlocked.Increment(ref _commands):D3}-{Safe(name)}.log");
         var process = new CliProcess(info, name, log);
         lock (_all) _all.Add(process);
