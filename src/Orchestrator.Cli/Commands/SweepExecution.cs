@@ -35,9 +35,10 @@ public static class SweepExecution
 
         var observer = new ConsoleRunObserver();
         using var datasets = new DatasetCache(PackedDataset.Open);
-        // One coordinator per store: this process hosts it, or joins the cluster of the process that does.
+        // One coordinator per store: this process hosts it, or joins the cluster of the process that does. Its node takes
+        // commands signed with the control key of the environment, if one is configured (the dashboard's Cancel, `sweep cancel`).
         await using var lease = CoordinatorLeases.For(location);
-        await using var node = await StartNodeAsync(location, NodeOptions.Standalone with { Host = host }, store, lease, observer, ct);
+        await using var node = await StartNodeAsync(location, NodeOptions.Standalone with { Host = host, ControlKey = ControlKey.Load() }, store, lease, observer, ct);
 
         var added = await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct);
         var before = await store.ListTrialsAsync(sweep.Id, ct);
