@@ -24,4 +24,10 @@ public class ConsoleRunObserverTests
     public void A_failed_trial_gives_its_reason() =>
         ConsoleRunObserver.Describe(TrialExit.Ended(TrialEnd.Failed), AfterThreeEpochs with { FailureReason = "loss diverged" })
             .Should().Be("failed: loss diverged");
+
+    [Fact]
+    public void A_diverged_trial_gives_its_epoch_and_reason() =>
+        ConsoleRunObserver.Describe(TrialExit.Ended(TrialEnd.Diverged),
+                AfterThreeEpochs with { Phase = TrialPhase.Diverged, Divergence = new Domain.Events.TrialDiverged(3, "val loss is NaN") })
+            .Should().Be("diverged at epoch 3: val loss is NaN");
 }

@@ -9,7 +9,8 @@ namespace Orchestrator.Runtime.Tests;
 public sealed class TrialExitWireTests : Akka.TestKit.Xunit2.TestKit
 {
     public static TheoryData<TrialExit?> Exits => new(
-        TrialExit.Ended(TrialEnd.Completed), TrialExit.Ended(TrialEnd.Failed), TrialExit.Ended(TrialEnd.Cancelled), TrialExit.Interrupted, null);
+        TrialExit.Ended(TrialEnd.Completed), TrialExit.Ended(TrialEnd.Failed), TrialExit.Ended(TrialEnd.Cancelled), TrialExit.Ended(TrialEnd.Diverged),
+        TrialExit.Interrupted, null);
 
     private T RoundTrip<T>(T message) where T : notnull
     {

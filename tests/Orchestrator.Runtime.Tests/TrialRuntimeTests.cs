@@ -101,6 +101,39 @@ public class TrialRuntimeTests
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2);
     }
 
+    [Theory]
+    [InlineData(8424.0)]
+    [InlineData(double.NaN)]
+    public async Task A_trial_whose_val_loss_blows_up_ends_diverged_keeps_its_best_weights_and_its_slot_runs_the_rest(double blowUp)
+    {
+        await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]"));
+        var diverging = fx.Sweep.Trials.Single(t => t.Spec.Backbone == "mobilenet_v2").Id;
+        var trainers = new System.Collections.Concurrent.ConcurrentBag<(string Backbone, ScriptedTrainer Trainer)>();
+        TrainerFactory factory = (spec, _, _) =>
+        {
+            var t = new ScriptedTrainer(4, spec.Backbone == "mobilenet_v2" ? e => e == 5 ? blowUp : Loss(e) : Loss);
+            trainers.Add((spec.Backbone, t));
+            return t;
+        };
+
+        var final = await fx.RunAsync(factory, workers: 1);
+
+        final.Single(t => t.Id == diverging).Status.Should().Be(TrialStatus.Diverged, "its row says so");
+        final.Single(t => t.Id != diverging).Status.Should().Be(TrialStatus.Completed, "its slot went on to the other trial");
+        var events = await fx.EffectiveAsync(diverging);
+        events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2, 3, 4, 5);
+        events.Last().Should().BeOfType<TrialDiverged>().Which.Should().Be(new TrialDiverged(5, double.IsNaN(blowUp)
+            ? "val loss is NaN"
+            : "val loss 8424 exceeds 20, 10 x 2 (the floor of the reference loss)") { Attempt = 1 });
+        events.Should().NotContain(e => e is TrialCompleted || e is TrainingStopped || e is AttemptFailed);
+        TrialAudit.Violations(events).Should().BeEmpty();
+        trainers.Where(t => t.Backbone == "mobilenet_v2").Should().ContainSingle("no test evaluation loads a model for it")
+            .Which.Trainer.Calls.Should().NotContain(c => c.StartsWith("load"));
+        var state = TrialEvolution.Replay(events);
+        Directory.GetFiles(Path.Combine(fx.Artifacts, diverging)).Select(Path.GetFileName)
+            .Should().Equal([state.BestCheckpoint], "a diverged trial keeps its best weights and drops its resumable checkpoints");
+    }
+
     [Fact]
     public async Task A_trial_that_fails_once_is_retried_from_its_journal_and_completes()
     {

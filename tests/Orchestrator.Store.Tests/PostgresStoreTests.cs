@@ -84,9 +84,9 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0),
             statuses.Select((s, i) => new TrialRecord($"t{i}", "s1", "{}", s, null, 0, T0)).ToList());
 
-        (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled");
+        (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
         await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate($"t{i}", statuses[^(i + 1)], null, 1, T0)).ToList());
-        (await StoredStatusesAsync()).Should().Equal("Cancelled", "Failed", "Completed", "Running", "Pending");
+        (await StoredStatusesAsync()).Should().Equal("Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
     }
 
     private async Task<List<string>> StoredStatusesAsync()

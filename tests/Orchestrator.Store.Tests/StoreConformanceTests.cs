@@ -360,6 +360,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         await using (var store = await legacy.OpenStoreAsync())
         {
+            // Listed in the order registered, through the rebuild of the trials table that let a trial end diverged.
             (await store.GetSweepAsync("old")).Should().Be(sweep);
             (await store.IsSweepCancelledAsync("old")).Should().BeTrue("the sweep_controls rows are kept");
             (await store.ListTrialsAsync("old")).Should().Equal(
@@ -377,7 +378,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
                 "only the new step ran, once");
 
             // The migrated database is a working store.
-            await store.UpdateTrialsAsync([new TrialRowUpdate("old-1", TrialStatus.Completed, null, 3, Odd(5))]);
+            await store.UpdateTrialsAsync([new TrialRowUpdate("old-1", TrialStatus.Completed, null, 3, Odd(5)),
+                new TrialRowUpdate("old-3", TrialStatus.Diverged, null, 1, Odd(5))]);
             (await store.RegisterSweepAsync(sweep, [Trial("old-5", "old")])).Should().Be(1);
             (await store.SetSweepCancelledAsync("old", false, Odd(6))).Should().BeTrue();
             await store.MigrateAsync();
@@ -385,7 +387,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         await using var reopened = await legacy.OpenStoreAsync();
         (await reopened.ListTrialsAsync("old")).Select(t => (t.Id, t.Status, t.AssignedTo)).Should().Equal(
-            ("old-1", TrialStatus.Completed, null), ("old-2", TrialStatus.Completed, null), ("old-3", TrialStatus.Pending, null),
+            ("old-1", TrialStatus.Completed, null), ("old-2", TrialStatus.Completed, null), ("old-3", TrialStatus.Diverged, null),
             ("old-4", TrialStatus.Failed, "n2/slot-1"), ("old-5", TrialStatus.Pending, null));
         (await reopened.IsSweepCancelledAsync("old")).Should().BeFalse();
         (await legacy.SchemaVersionsAsync()).Should().HaveCount(legacy.LatestVersion);

@@ -56,9 +56,13 @@ public static class SweepExecution
             var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), png: false, ct);
             Console.WriteLine($"report: {files[0]}");
         }
-        var failed = final.Count(t => t.Status != TrialStatus.Completed);
-        Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed} of {final.Count} trial(s) completed" +
-                          (failed > 0 ? $", {failed} failed (see `orchestrator sweep status {sweep.Id}`)" : ""));
+        // A diverged trial is a result (its training blew up), not a failure of the run.
+        var diverged = final.Count(t => t.Status == TrialStatus.Diverged);
+        var failed = final.Count(t => t.Status is not (TrialStatus.Completed or TrialStatus.Diverged));
+        Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed - diverged} of {final.Count} trial(s) completed" +
+                          (diverged > 0 ? $", {diverged} diverged" : "") +
+                          (failed > 0 ? $", {failed} failed" : "") +
+                          (failed + diverged > 0 ? $" (see `orchestrator sweep status {sweep.Id}`)" : ""));
         return failed == 0 ? ExitCodes.Ok : ExitCodes.Failed;
     }
 

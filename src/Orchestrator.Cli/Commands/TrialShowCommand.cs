@@ -56,6 +56,7 @@ public static class TrialShowCommand
             if (s.Result is { } r)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}"));
             if (s.FailureReason is { } f) Console.WriteLine($"failed: {f}");
+            if (s.Divergence is { } d) Console.WriteLine(Divergence.Describe(d));
             if (live is not null) Console.WriteLine(running is null ? "live: not running on any node" : $"live: {LiveTrialsQuery.Describe(running)}");
             return ExitCodes.Ok;
         }, ct));

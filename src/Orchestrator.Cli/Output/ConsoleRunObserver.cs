@@ -86,6 +86,7 @@ public sealed class ConsoleRunObserver : IRunObserver
             $"completed: test accuracy {r.TestAccuracy:P1}, macro-F1 {r.TestMacroF1:F3}, best epoch {r.BestEpoch} of {r.EpochsRun}",
         TrialEnd.Completed => "completed",
         TrialEnd.Failed => $"failed: {state.FailureReason ?? "no reason journaled"}",
+        TrialEnd.Diverged => state.Divergence is { } d ? Divergence.Describe(d) : "diverged",
         TrialEnd.Cancelled => $"cancelled after epoch {state.EpochsDone}; its journal is kept for `sweep resume`",
         null => $"stopped after epoch {state.EpochsDone} and handed back; it resumes from its journal",
     };

@@ -74,6 +74,7 @@ public static class Tables
         modelBytes = t.State.Result?.ModelBytes,
         loadSeconds = t.State.Result?.LoadSeconds,
         failure = t.State.FailureReason,
+        divergence = t.State.Divergence is { } d ? new { epoch = d.Epoch, reason = d.Reason } : null,
         spec = t.Spec,
     };
 }

@@ -136,3 +136,8 @@ public sealed record AttemptFailed : TrialEvent
 }
 
 public sealed record TrialFailed(string Reason) : TrialEvent;
+
+/// <summary>The losses of <c>Epoch</c> (journaled just before) say training blew up (<see cref="Trials.Divergence"/>):
+/// the trial ends here, a result rather than a failure, with no test evaluation of weights that are not a valid model
+/// and no retry. <c>Reason</c> names the loss and the bound it broke.</summary>
+public sealed record TrialDiverged(int Epoch, string Reason) : TrialEvent;

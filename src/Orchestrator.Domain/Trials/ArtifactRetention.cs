@@ -26,7 +26,8 @@ public static class ArtifactRetention
     }
 
     /// <summary>What a completed trial keeps: its best weights (`model export`, the model size and load time the
-    /// report quotes) and its test outputs (the report's per-image statistics).</summary>
+    /// report quotes) and its test outputs (the report's per-image statistics). A diverged trial, which has no test
+    /// outputs, keeps its best weights, those of the epochs before it blew up.</summary>
     public static IReadOnlySet<string> KeptAfterCompletion(TrialState completed)
     {
         ArgumentNullException.ThrowIfNull(completed);

@@ -14,17 +14,22 @@ namespace Orchestrator.Domain.Trials;
 /// <param name="Unfreeze">The schedule's next phase begins (dynamic: a plateau with groups left): its groups become
 /// trainable, then, if the phase says so, the best weights are put back.</param>
 /// <param name="StopReason">One of <see cref="StopReasons"/> if training ends with this epoch, else null.</param>
+/// <param name="Divergence">Why the epoch's losses say training blew up (<see cref="Trials.Divergence"/>), else null:
+/// the trial ends with it, and nothing of the epoch is saved (no best, no phase, no stop, no checkpoint).</param>
 /// <exception cref="ArgumentException">The combination is not one the decider makes.</exception>
-public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, string? StopReason)
+public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, string? StopReason,
+    string? Divergence = null)
 {
     // Get-only, so that `with` cannot get round the checks.
-    public EpochCompleted Completed { get; } = Checked(Completed, Improved, Unfreeze, StopReason);
+    public EpochCompleted Completed { get; } = Checked(Completed, Improved, Unfreeze, StopReason, Divergence);
     public bool Improved { get; } = Improved;
     public GroupUnfreeze? Unfreeze { get; } = Unfreeze;
     public string? StopReason { get; } = StopReason;
+    public string? Divergence { get; } = Divergence;
 
     public int Epoch => Completed.Epoch;
     public bool Stops => StopReason is not null;
+    public bool Diverges => Divergence is not null;
 
     /// <summary>The attempt that performs the decision: its files carry it (<see cref="CheckpointNames"/>).</summary>
     public int Attempt { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(Attempt), value, "must not be negative"); }
@@ -33,8 +38,8 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
     public string? BestCheckpointName => Improved ? CheckpointNames.Best(Attempt, Epoch) : null;
 
     /// <summary>The file the resumable checkpoint must be saved to; null when training stops (the test evaluation
-    /// of the best weights follows, nothing resumes).</summary>
-    public string? CheckpointName => Stops ? null : CheckpointNames.Latest(Attempt, Epoch);
+    /// of the best weights follows, nothing resumes) or diverges (the trial ends).</summary>
+    public string? CheckpointName => Stops || Diverges ? null : CheckpointNames.Latest(Attempt, Epoch);
 
     /// <summary>What the runtime must perform, in this order: the resumable checkpoint is saved last, so it holds the
     /// weights, rate and trainable groups the next epoch starts from.</summary>
@@ -51,7 +56,8 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
         return effects;
     }
 
-    private static EpochCompleted Checked(EpochCompleted completed, bool improved, GroupUnfreeze? unfreeze, string? stopReason)
+    private static EpochCompleted Checked(EpochCompleted completed, bool improved, GroupUnfreeze? unfreeze, string? stopReason,
+        string? divergence)
     {
         ArgumentNullException.ThrowIfNull(completed, nameof(Completed));
         var epoch = completed.Epoch;
@@ -76,6 +82,12 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
                     $"epoch {epoch}: cannot restore the best weights of epoch {unfreeze.RestoreBestEpoch}", nameof(Unfreeze));
         }
         if (stopReason is not null) ArgumentException.ThrowIfNullOrWhiteSpace(stopReason, nameof(StopReason));
+        if (divergence is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(divergence, nameof(Divergence));
+            if (improved || unfreeze is not null || stopReason is not null)
+                throw new ArgumentException($"epoch {epoch}: a diverging epoch neither improves, begins a phase nor stops", nameof(Divergence));
+        }
         return completed;
     }
 }

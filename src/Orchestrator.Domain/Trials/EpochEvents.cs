@@ -25,7 +25,8 @@ public static class EpochEvents
     /// <summary>
     /// The epoch's events, in order: <see cref="EpochCompleted"/>; <see cref="BestImproved"/> if improved;
     /// <see cref="GroupsUnfrozen"/> on a new phase, then <see cref="BestWeightsRestored"/> if it restores; <see cref="TrainingStopped"/>
-    /// if training stops, otherwise <see cref="CheckpointSaved"/> last.
+    /// if training stops, otherwise <see cref="CheckpointSaved"/> last; an epoch that diverged is its
+    /// <see cref="EpochCompleted"/> and the <see cref="TrialDiverged"/> that ends the trial.
     /// </summary>
     /// <exception cref="ArgumentException">A file the decision called for is missing from <paramref name="results"/>,
     /// or has another name than the decision gave it, or a file it did not call for is there.</exception>
@@ -46,6 +47,7 @@ public static class EpochEvents
             if (u.RestoresBest) events.Add(new BestWeightsRestored(epoch, u.RestoreBestEpoch));
         }
         if (decision.StopReason is { } reason) events.Add(new TrainingStopped(epoch, reason));
+        if (decision.Divergence is { } why) events.Add(new TrialDiverged(epoch, why));
         if (checkpoint is not null) events.Add(new CheckpointSaved(epoch, checkpoint.Name, checkpoint.Sha256));
         return events;
     }

@@ -9,8 +9,11 @@ namespace Orchestrator.Domain.Trials;
 /// independently of the decider that wrote it: a new phase only when the current one ends (a plateau of its
 /// patience, or its count of epochs), to the groups of the next phase (dynamic: min(from + k, L)), the new rate
 /// = old x the phase's factor (dynamic: 1 - decay), a restore to the best epoch where the phase restores, the groups
-/// that trained each epoch, the patience counter, the stop rule, and the best epoch reported at the end. Returns the
-/// violations found, empty for a sound journal.
+/// that trained each epoch, the patience counter, the stop rule, and the best epoch reported at the end. A journal may
+/// end with <see cref="TrialDiverged"/> straight after the epoch it names, whose losses must break the bound of
+/// <see cref="Divergence"/>; that epoch neither improves nor begins a phase, and nothing follows it. An epoch that
+/// would break the bound but did not end its trial is no violation: journals written before the rule are sound.
+/// Returns the violations found, empty for a sound journal.
 /// </summary>
 public static class TrialAudit
 {
@@ -52,12 +55,15 @@ public static class TrialAudit
         var phaseEnded = false;
         var mustStop = false;
         var stopped = false;
+        var diverged = false;
+        var firstEpochLoss = 0.0;
 
         for (var i = 1; i < events.Count; i++)
         {
             var e = events[i];
             if (stopped && e is not TrialCompleted and not TrialFailed and not AttemptFailed)
                 problems.Add($"event {i} ({e.GetType().Name}) after TrainingStopped");
+            if (diverged) problems.Add($"event {i} ({e.GetType().Name}) after TrialDiverged");
             switch (e)
             {
                 case EpochCompleted c:
@@ -67,10 +73,19 @@ public static class TrialAudit
                     if (c.UnfrozenGroups != m) problems.Add($"epoch {epoch}: unfrozenGroups {c.UnfrozenGroups}, expected {m}");
                     CheckGroups(problems, $"epoch {epoch}: trainableGroups", c.TrainableGroups, schedule, plan[phase].Trains);
                     if (!Close(c.LearningRate, lr)) problems.Add($"epoch {epoch}: learningRate {c.LearningRate}, expected {lr}");
-                    var improved = c.ValLoss < best - start.MinDelta;
+                    var next = i + 1 < events.Count ? events[i + 1] : null;
+                    var diverges = next is TrialDiverged;
+                    if (diverges && Divergence.Reason(c.TrainLoss, c.ValLoss, firstEpochLoss) is null)
+                        problems.Add($"epoch {epoch}: TrialDiverged, but its losses (train {c.TrainLoss}, val {c.ValLoss}) are within the bound");
+                    if (epoch == 1) firstEpochLoss = Divergence.FirstEpochLoss(c.TrainLoss, c.ValLoss);
+                    var improved = !diverges && c.ValLoss < best - start.MinDelta;
                     patience = improved ? 0 : patience + 1;
                     if (c.PatienceCounter != patience) problems.Add($"epoch {epoch}: patienceCounter {c.PatienceCounter}, expected {patience}");
-                    var next = i + 1 < events.Count ? events[i + 1] : null;
+                    if (diverges)
+                    {
+                        mustStop = false;
+                        break;
+                    }
                     if (improved)
                     {
                         best = c.ValLoss;
@@ -121,6 +136,11 @@ public static class TrialAudit
                     if (!mustStop) problems.Add($"training stopped after epoch {epoch} although the stop rule was not met");
                     stopped = true;
                     mustStop = false;
+                    break;
+                case TrialDiverged d:
+                    if (events[i - 1] is not EpochCompleted before || before.Epoch != d.Epoch)
+                        problems.Add($"TrialDiverged for epoch {d.Epoch} does not follow that epoch's EpochCompleted");
+                    diverged = true;
                     break;
                 case TrialCompleted done when done.BestEpoch != bestEpoch:
                     problems.Add($"TrialCompleted names best epoch {done.BestEpoch}, the lowest validation loss was at epoch {bestEpoch}");

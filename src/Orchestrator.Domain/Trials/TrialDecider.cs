@@ -54,7 +54,8 @@ public static class TrialDecider
     /// Decides the end of epoch <c>state.EpochsDone + 1</c>: the val loss improves on the best when it beats it by
     /// more than MinDelta (an equal loss does not, NaN never does); when the current phase ends (a plateau of its
     /// patience, or its count of epochs) the next one begins; the schedule's stop rule or the epoch budget may end
-    /// training.
+    /// training. Before all that, an epoch whose losses diverged (<see cref="Divergence"/>) ends the trial: it neither
+    /// improves (its weights are no valid result) nor ends a phase.
     /// </summary>
     /// <exception cref="InvalidOperationException">The trial is not training, or its configuration is invalid.</exception>
     public static EpochDecision Decide(TrialState state, EpochOutcome outcome)
@@ -73,12 +74,14 @@ public static class TrialDecider
         var phase = plan[index];
 
         var epoch = state.EpochsDone + 1;
+        var divergence = Divergence.Reason(outcome.TrainLoss, outcome.ValLoss, state.FirstEpochLoss);
         // Strict: an equal loss is no improvement, so the earliest of equal bests is kept. NaN never improves.
-        var improved = outcome.ValLoss < state.BestValLoss - state.MinDelta;
+        var improved = divergence is null && outcome.ValLoss < state.BestValLoss - state.MinDelta;
         var patience = improved ? 0 : state.PatienceCounter + 1;
         var completed = new EpochCompleted(epoch, outcome.TrainLoss, outcome.ValLoss, outcome.ValAccuracy, outcome.ValMacroF1,
             state.LearningRate, state.UnfrozenGroups, patience, outcome.Seconds, outcome.FeatureCache.Hits, outcome.FeatureCache.Misses,
             state.Schedule is null ? null : phase.Trains);
+        if (divergence is not null) return new EpochDecision(completed, Improved: false, Unfreeze: null, StopReason: null, divergence);
 
         var ends = phase.End.IsReached(patience, epoch - state.PhaseStartEpoch);
         var next = ends && index < plan.LastPhase ? Enter(state, plan[index + 1], improved ? epoch : state.BestEpoch) : null;

@@ -44,7 +44,12 @@ public static class TrialEvolution
                 LearningRate = x.LearningRate,
                 Schedule = x.Schedule,
             },
-            EpochCompleted x => s with { EpochsDone = x.Epoch, PatienceCounter = x.PatienceCounter },
+            EpochCompleted x => s with
+            {
+                EpochsDone = x.Epoch,
+                PatienceCounter = x.PatienceCounter,
+                FirstEpochLoss = x.Epoch == 1 ? Divergence.FirstEpochLoss(x.TrainLoss, x.ValLoss) : s.FirstEpochLoss,
+            },
             BestImproved x => s with
             {
                 BestEpoch = x.Epoch,
@@ -72,6 +77,7 @@ public static class TrialEvolution
             TrainingStopped x => s with { Phase = TrialPhase.Stopped, StopReason = x.Reason },
             TrialCompleted x => s with { Phase = TrialPhase.Completed, Result = x },
             TrialFailed x => s with { Phase = TrialPhase.Failed, FailureReason = x.Reason },
+            TrialDiverged x => s with { Phase = TrialPhase.Diverged, Divergence = x },
             AttemptFailed x => s with { FailedAttempts = s.FailedAttempts + 1, FailureReason = x.Reason },
             _ => throw new ArgumentException($"unknown event type {e.GetType().Name}", nameof(e)),
         };

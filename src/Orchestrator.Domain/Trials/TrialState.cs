@@ -4,7 +4,7 @@ using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
-public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed }
+public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed, Diverged }
 
 /// <summary>
 /// Everything a trial's events say about it; rebuilt by <see cref="TrialEvolution.Replay"/>.
@@ -15,6 +15,8 @@ public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed }
 /// newest attempt started; events of older attempts no longer apply.
 /// <c>Schedule</c> is the one <see cref="TrialStarted"/> journaled (null for dynamic and fixed-top-n: see
 /// <see cref="Plan"/>); <c>PhaseIndex</c> and <c>PhaseStartEpoch</c> (the epoch whose end entered the phase) follow it.
+/// <c>FirstEpochLoss</c>: the larger finite loss of epoch 1, the scale <see cref="Trials.Divergence"/> bounds later
+/// epochs by (0 before it). <c>Divergence</c>: the event that ended a diverged trial.
 /// </summary>
 public sealed record TrialState(
     TrialPhase Phase,
@@ -48,7 +50,9 @@ public sealed record TrialState(
     int Attempt = 0,
     PhaseSchedule? Schedule = null,
     int PhaseIndex = 0,
-    int PhaseStartEpoch = 0)
+    int PhaseStartEpoch = 0,
+    double FirstEpochLoss = 0,
+    TrialDiverged? Divergence = null)
 {
     public static TrialState Initial { get; } = new(
         Phase: TrialPhase.NotStarted,
@@ -99,16 +103,17 @@ public sealed record TrialState(
         throw new InvalidOperationException($"no phase of the schedule trains {UnfrozenGroups} groups");
     }
 
-    /// <summary>How the journal says the trial ended (completed or failed); null while it has not. The one place a phase
-    /// becomes an end, and so a status.</summary>
+    /// <summary>How the journal says the trial ended (completed, failed or diverged); null while it has not. The one
+    /// place a phase becomes an end, and so a status.</summary>
     public TrialEnd? End => Phase switch
     {
         TrialPhase.Completed => TrialEnd.Completed,
         TrialPhase.Failed => TrialEnd.Failed,
+        TrialPhase.Diverged => TrialEnd.Diverged,
         _ => null,
     };
 
-    /// <summary>The trial has its final outcome: completed or failed.</summary>
+    /// <summary>The trial has its final outcome: completed, failed or diverged.</summary>
     public bool IsTerminal => End is not null;
 }
 

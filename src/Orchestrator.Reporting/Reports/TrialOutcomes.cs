@@ -79,6 +79,7 @@ public static class TrialOutcomes
             TrialStatus.Pending => $"interrupted after epoch {state.EpochsDone}; waiting to be resumed",
             TrialStatus.Running => $"running: {state.EpochsDone} epoch(s) journaled" + (state.FailureReason is { } a ? $" (last failed attempt: {a})" : ""),
             TrialStatus.Cancelled => "cancelled",
+            TrialStatus.Diverged when state.Divergence is { } d => Divergence.Describe(d),
             _ => state.FailureReason,
         };
         return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason, trial.Spec);

@@ -13,7 +13,8 @@ internal sealed record PerformedEffects(EffectResults Results, IReadOnlyList<Che
 /// <c>Started</c>: when its training began (a <see cref="Stopwatch"/> timestamp).</summary>
 internal sealed record EpochPerformed(IReadOnlyList<TrialEvent> Events, IReadOnlyList<CheckpointWrite> Writes, TaskCompletionSource Committed, long Started);
 
-/// <summary>The epochs ended at a boundary the actor asked for (a stop), or training ended in a terminal state.</summary>
+/// <summary>The epochs ended at a boundary the actor asked for (a stop), or training ended in a terminal state (an
+/// epoch diverged: nothing is evaluated).</summary>
 internal sealed record EpochsPaused;
 
 /// <summary>Training stopped and the test evaluation ran: the event that ends the trial.</summary>

@@ -281,9 +281,10 @@ public sealed class TrialActor : ReceivePersistentActor
         else Become(Ending);
     }
 
-    /// <summary>Training has stopped (the test evaluation and the last commit are left), or its last possible epoch
-    /// is under way.</summary>
-    private bool LastStepBegun => _planned.Phase == TrialPhase.Stopped || (_trainingEpoch > 0 && _trainingEpoch >= _planned.MaxEpochs);
+    /// <summary>Training has stopped (the test evaluation and the last commit are left) or diverged (the last commit is
+    /// left), or its last possible epoch is under way.</summary>
+    private bool LastStepBegun => _planned.Phase is TrialPhase.Stopped or TrialPhase.Diverged
+                                  || (_trainingEpoch > 0 && _trainingEpoch >= _planned.MaxEpochs);
 
     /// <summary>Once per trial, when its last step has begun: its slot may ask for the next trial meanwhile, which
     /// recovers its journal and waits at its gate.</summary>
@@ -430,7 +431,7 @@ public sealed class TrialActor : ReceivePersistentActor
         TakeStop(new StopTrial(StopCause.NodePaused));
     }
 
-    /// <summary>Ends as the journal says the trial ended: completed, or failed.</summary>
+    /// <summary>Ends as the journal says the trial ended: completed, diverged, or failed.</summary>
     private void EndAsJournaled() => Exit(TrialExit.Ended(_state.End ?? TrialEnd.Failed));
 
     private void Exit(TrialExit exit)
@@ -438,8 +439,8 @@ public sealed class TrialActor : ReceivePersistentActor
         Become(Ended);
         _trainingEpoch = 0;
         _slot.Tell(new TrialEnded(_assignment.TrialId, exit, _state));
-        // Retention: after its last commit, on the same thread, a completed trial drops its resumable checkpoints.
-        if (exit.End == TrialEnd.Completed)
+        // Retention: after its last commit, on the same thread, a completed or diverged trial drops its resumable checkpoints.
+        if (exit.End?.IsResult() == true)
         {
             var (artifacts, completed, observer) = (_artifacts, _state, Observer);
             _threads.Commits.Run(() => artifacts.RetainCompleted(completed, observer));

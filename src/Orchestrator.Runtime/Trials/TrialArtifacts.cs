@@ -104,8 +104,9 @@ public sealed class TrialArtifacts(string artifactRoot, string trialId, IArtifac
     }
 
     /// <summary>A completed trial keeps its best weights and its test outputs (<see cref="ArtifactRetention.KeptAfterCompletion"/>)
-    /// and drops the rest: resumable checkpoints, files and blobs, and temp files. Called once its
-    /// <c>TrialCompleted</c> is journaled, after its attempt's last commit (on the same commit thread), so no write of
+    /// and drops the rest: resumable checkpoints, files and blobs, and temp files; a diverged one likewise keeps its
+    /// best weights, if an epoch improved, since nothing resumes it. Called once its <c>TrialCompleted</c> (or
+    /// <c>TrialDiverged</c>) is journaled, after its attempt's last commit (on the same commit thread), so no write of
     /// that attempt is under way any more and its own temp files are left over too. Fenced by the attempt that
     /// completed it: a newer attempt's names (there should be none) are never touched. Returns how many files went;
     /// a failure leaves files behind, nothing more, and is noted.</summary>

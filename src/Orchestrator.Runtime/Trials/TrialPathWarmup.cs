@@ -73,6 +73,7 @@ public static class TrialPathWarmup
         yield return new TrialCompleted(1, 0.9, 5, 0.9, 0.5, 0.5, [[1, 0], [0, 1]], [0, 1], [0, 1], [[1f, 0f], [0f, 1f]], ["a", "b"], 1, 0.1);
         yield return new AttemptFailed(1, "warm-up");
         yield return new TrialFailed("warm-up");
+        yield return new TrialDiverged(1, "warm-up");
     }
 
     private static SavedFile? Saved(string? name) => name is null ? null : new SavedFile(name, new string('0', 64));

@@ -86,5 +86,11 @@ internal static class PostgresSchema
                 since   BIGINT NOT NULL
             );
             """),
+        // A trial may end diverged.
+        (6, """
+            ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+            ALTER TABLE trials ADD CONSTRAINT trials_status_check
+                CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled', 'Diverged'));
+            """),
     ];
 }

@@ -61,5 +61,23 @@ internal static class SqliteSchema
             ALTER TABLE trials DROP COLUMN lease_epoch;
             ALTER TABLE trials DROP COLUMN lease_expires_at;
             """),
+        // A trial may end diverged. SQLite cannot change a CHECK in place: the table is rebuilt, keeping each row's
+        // rowid (rows of a sweep are listed in that order).
+        (4, """
+            CREATE TABLE trials_v4 (
+                id          TEXT PRIMARY KEY,
+                sweep_id    TEXT NOT NULL REFERENCES sweeps (id),
+                spec_json   TEXT NOT NULL,
+                status      TEXT NOT NULL CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled', 'Diverged')),
+                assigned_to TEXT,
+                attempts    INTEGER NOT NULL DEFAULT 0,
+                updated_at  TEXT NOT NULL
+            );
+            INSERT INTO trials_v4 (rowid, id, sweep_id, spec_json, status, assigned_to, attempts, updated_at)
+                SELECT rowid, id, sweep_id, spec_json, status, assigned_to, attempts, updated_at FROM trials;
+            DROP TABLE trials;
+            ALTER TABLE trials_v4 RENAME TO trials;
+            CREATE INDEX IF NOT EXISTS trials_by_sweep_status ON trials (sweep_id, status);
+            """),
     ];
 }

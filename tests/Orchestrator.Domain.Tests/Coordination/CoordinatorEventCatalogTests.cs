@@ -115,6 +115,7 @@ public class CoordinatorEventCatalogTests
     [InlineData(TrialEnd.Completed, "completed")]
     [InlineData(TrialEnd.Failed, "failed")]
     [InlineData(TrialEnd.Cancelled, "cancelled")]
+    [InlineData(TrialEnd.Diverged, "diverged")]
     public void An_end_is_stored_under_this_name(TrialEnd end, string stored)
     {
         var json = $$"""{"trialId":"t1","assignment":1,"end":"{{stored}}"}""";
@@ -129,6 +130,7 @@ public class CoordinatorEventCatalogTests
     [InlineData(TrialStatus.Completed, "completed")]
     [InlineData(TrialStatus.Failed, "failed")]
     [InlineData(TrialStatus.Cancelled, "cancelled")]
+    [InlineData(TrialStatus.Diverged, "diverged")]
     public void A_status_is_stored_under_this_name(TrialStatus status, string stored)
     {
         var json = $$"""{"sweepId":"s1","name":"g","cancelled":false,"trials":[{"id":"t1","status":"{{stored}}","slot":null,"assignments":0}]}""";

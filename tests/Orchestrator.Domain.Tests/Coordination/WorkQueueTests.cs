@@ -71,6 +71,24 @@ public class WorkQueueTests
     }
 
     [Fact]
+    public void A_diverged_trial_has_ended_frees_its_slot_and_is_not_queued_again()
+    {
+        var queue = Launched(("s1", ["t1", "t2"]));
+        Do(queue, queue.Assign(SlotA));
+
+        Do(queue, queue.Finish("t1", 1, TrialEnd.Diverged));
+
+        queue.StatusOf("t1").Should().Be(TrialStatus.Diverged);
+        queue.RunningOn(SlotA).Should().BeNull();
+        Do(queue, queue.Assign(SlotA)).TrialId.Should().Be("t2", "the slot takes other work; the diverged trial is a result");
+        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        queue.Assign(SlotA).Should().BeNull();
+        queue.HasEnded("s1").Should().BeTrue();
+        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Diverged] = 1, [TrialStatus.Completed] = 1 });
+        WorkQueue.From(queue.Snapshot()).StatusOf("t1").Should().Be(TrialStatus.Diverged);
+    }
+
+    [Fact]
     public void A_slot_holding_its_next_trial_has_both_on_it_and_keeps_the_second_when_the_first_ends()
     {
         var queue = Launched(("s1", ["t1", "t2", "t3"]));

@@ -20,6 +20,7 @@ public class EventCatalogTests
         new TrialFailed("engine: out of memory"),
         new AttemptFailed(2, "IOException: disk full"),
         new AttemptStarted("slot-1") { Attempt = 3 },
+        new TrialDiverged(5, "val loss 8424 exceeds 20 (10 x the reference loss 2)"),
     ];
 
     public static TheoryData<TrialEvent> Each => new(Samples);
@@ -48,6 +49,14 @@ public class EventCatalogTests
     {
         EventCatalog.Serialize(new BestImproved(3, 0.5, "best-e0003.pt", "ff")).Payload
             .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff","attempt":0}""");
+    }
+
+    [Fact]
+    public void A_divergence_is_stored_under_its_own_name_with_its_epoch_and_reason()
+    {
+        var stored = EventCatalog.Serialize(new TrialDiverged(5, "val loss is NaN") { Attempt = 2 });
+
+        (stored.Type, stored.Payload).Should().Be(("TrialDiverged.v1", """{"epoch":5,"reason":"val loss is NaN","attempt":2}"""));
     }
 
     [Fact]

@@ -144,11 +144,11 @@ public class DynamicDeciderTests
     }
 
     [Fact]
-    public void No_best_yet_restores_the_initial_weights()
+    public void A_first_epoch_with_no_loss_diverges_rather_than_unfreezing_with_no_best_to_restore()
     {
-        var d = Run(Spec(p: 1, k: 1), 2, [double.NaN]);
-        d.Epochs[0].Should().Equal(Completed(1, double.NaN, 0.01, 0, 1), new GroupsUnfrozen(1, 0, 1, 0.01 * 0.9),
-            new BestWeightsRestored(1, 0), Checkpoint(1));
+        var d = Run(Spec(p: 1, k: 1), 2, [double.NaN, 1.0]);
+        d.Epochs.Should().ContainSingle().Which.Should().Equal(Completed(1, double.NaN, 0.01, 0, 1),
+            new Orchestrator.Domain.Events.TrialDiverged(1, "train loss is NaN"));
     }
 
     [Fact]

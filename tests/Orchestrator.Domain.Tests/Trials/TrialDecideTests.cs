@@ -118,16 +118,17 @@ public class TrialDecideTests
     }
 
     [Fact]
-    public void A_nan_loss_never_improves()
+    public void A_nan_loss_never_improves_it_diverges()
     {
+        // Before divergence was a result, a NaN first epoch ended its phase on a plateau with no best to restore.
         var first = DecideAfter(Spec(p: 1, k: 1), 2, [], double.NaN);
-        first.Should().Be(new EpochDecision(Completed(1, double.NaN, 0.01, 0, 1), Improved: false,
-            new GroupUnfreeze(0, 1, 0.01 * (1 - 0.1), RestoreBestEpoch: 0), StopReason: null));
-        first.Effects().Should().Equal(new EpochEffect.Unfreeze(1, 0.01 * (1 - 0.1)), new EpochEffect.RestoreBest(0),
-            new EpochEffect.SaveCheckpoint("epoch-e0001.pt", 1));
+        first.Should().Be(new EpochDecision(Completed(1, double.NaN, 0.01, 0, 1), Improved: false, Unfreeze: null, StopReason: null,
+            Divergence: "train loss is NaN"));
+        first.Effects().Should().BeEmpty();
 
         var later = DecideAfter(Spec(p: 3), 2, [1.0], double.NaN);
-        later.Should().Be(new EpochDecision(Completed(2, double.NaN, 0.01, 0, 1), Improved: false, Unfreeze: null, StopReason: null));
+        later.Should().Be(new EpochDecision(Completed(2, double.NaN, 0.01, 0, 1), Improved: false, Unfreeze: null, StopReason: null,
+            Divergence: "train loss is NaN"));
     }
 
     [Fact]

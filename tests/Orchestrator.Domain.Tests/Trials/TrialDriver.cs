@@ -45,9 +45,11 @@ internal sealed class TrialDriver
 
     public static EpochOutcome Outcome(double valLoss) => new(valLoss + 0.5, valLoss, 0.5, 0.4, 1.0);
 
-    public IReadOnlyList<TrialEvent> Step(double valLoss)
+    public IReadOnlyList<TrialEvent> Step(double valLoss) => Step(Outcome(valLoss));
+
+    public IReadOnlyList<TrialEvent> Step(EpochOutcome outcome)
     {
-        var decision = TrialDecider.Decide(State, Outcome(valLoss));
+        var decision = TrialDecider.Decide(State, outcome);
         var events = EpochEvents.Record(decision, Perform(decision.Effects()));
         foreach (var e in events) State = TrialEvolution.Evolve(State, e);
         Decisions.Add(decision);

@@ -50,6 +50,7 @@ public class TrialEvolutionTests
             LatestSha256 = "cc",
             LatestCheckpointEpoch = 3,
             LastRestoreEpoch = 3,
+            FirstEpochLoss = 1,
         });
     }
 

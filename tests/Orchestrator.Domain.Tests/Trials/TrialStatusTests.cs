@@ -8,6 +8,7 @@ public class TrialStatusTests
     [InlineData(TrialEnd.Completed, TrialStatus.Completed)]
     [InlineData(TrialEnd.Failed, TrialStatus.Failed)]
     [InlineData(TrialEnd.Cancelled, TrialStatus.Cancelled)]
+    [InlineData(TrialEnd.Diverged, TrialStatus.Diverged)]
     public void An_end_leads_to_the_status_of_its_name(TrialEnd end, TrialStatus status) => end.Status().Should().Be(status);
 
     [Fact]
@@ -20,6 +21,7 @@ public class TrialStatusTests
     [InlineData(TrialPhase.Stopped, null)]
     [InlineData(TrialPhase.Completed, TrialEnd.Completed)]
     [InlineData(TrialPhase.Failed, TrialEnd.Failed)]
+    [InlineData(TrialPhase.Diverged, TrialEnd.Diverged)]
     public void A_state_has_an_end_once_its_phase_is_final(TrialPhase phase, TrialEnd? end)
     {
         var state = TrialState.Initial with { Phase = phase };
@@ -32,7 +34,11 @@ public class TrialStatusTests
     public void The_values_keep_their_names_and_order()
     {
         // Stored by name (store rows, journaled events and snapshots) and ordered by value in counts.
-        Enum.GetNames<TrialStatus>().Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled");
-        Enum.GetNames<TrialEnd>().Should().Equal("Completed", "Failed", "Cancelled");
+        Enum.GetNames<TrialStatus>().Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
+        Enum.GetNames<TrialEnd>().Should().Equal("Completed", "Failed", "Cancelled", "Diverged");
     }
+
+    [Fact]
+    public void Only_a_completed_or_diverged_trial_ends_with_a_result() =>
+        Enum.GetValues<TrialEnd>().Where(e => e.IsResult()).Should().Equal(TrialEnd.Completed, TrialEnd.Diverged);
 }

@@ -55,6 +55,29 @@ public class SweepReportBuilderTests
     }
 
     [Fact]
+    public void A_diverged_trial_is_listed_with_its_reason_and_left_out_of_every_comparison()
+    {
+        var report = SweepReportBuilder.Build(new SweepResults("sw-div", "test", "no-such-data", null,
+        [
+            Completed("t-a-dyn-1", Spec(A, Dyn, 1), 0.30, All),
+            Completed("t-a-dyn-2", Spec(A, Dyn, 2), 0.32, Seven),
+            Completed("t-a-n1-1", Spec(A, Fix, 1, 1), 0.50, Six),
+            Diverged("t-a-n1-2", Spec(A, Fix, 2, 1)),
+            Completed("t-b-dyn-1", Spec(B, Dyn, 1), 0.30, Seven),
+            Completed("t-b-n1-1", Spec(B, Fix, 1, 1), 0.45, Five),
+        ]));
+
+        report.Completed.Select(t => t.TrialId).Should().NotContain("t-a-n1-2");
+        report.Incomplete.Should().ContainSingle().Which.Should().Match<IncompleteTrial>(t =>
+            t.TrialId == "t-a-n1-2" && t.State == TrialStatus.Diverged && t.EpochsDone == 3
+            && t.Reason == "diverged at epoch 3: train loss 1136 exceeds 20, 10 x 2 (the floor of the reference loss)");
+        var accuracy = report.Paired.Single(p => p.Metric == "accuracy");
+        accuracy.Blocks.Should().OnlyContain(b => !b.SecondTrials.Contains("t-a-n1-2") && !b.FirstTrials.Contains("t-a-n1-2"));
+        accuracy.Blocks.Single(b => b.Backbone == A).Second.Should().Be(0.75, "fixed top-n on A is its one completed trial (6/8)");
+        report.Rows.SelectMany(r => r.TrialIds).Should().NotContain("t-a-n1-2");
+    }
+
+    [Fact]
     public void Seeds_are_averaged_with_their_sample_sd_and_the_traditional_row_is_chosen_on_validation_not_test()
     {
         var rows = Report.Rows.Where(r => r.Backbone == A).ToList();

@@ -47,6 +47,17 @@ public static class TrialStreams
             Started(spec), new AttemptFailed(1, reason), new AttemptFailed(2, reason), new AttemptFailed(3, reason), new TrialFailed(reason),
         ]);
 
+    /// <summary>A trial whose third epoch blew up (as the demo's EfficientNetV2-S trial did): journaled as diverged.</summary>
+    public static TrialResults Diverged(string id, TrialSpec spec) =>
+        new(id, spec, TrialStatus.Diverged,
+        [
+            Started(spec),
+            new EpochCompleted(1, 1.1, 0.9, 0.5, 0.4, 0.001, spec.FixedTopN, 0, 1), new BestImproved(1, 0.9, "best-e0001.pt", "aa"),
+            new EpochCompleted(2, 0.9, 0.8, 0.6, 0.5, 0.001, spec.FixedTopN, 0, 1), new BestImproved(2, 0.8, "best-e0002.pt", "bb"),
+            new EpochCompleted(3, 1136, 8424, 0.3, 0.2, 0.001, spec.FixedTopN, 1, 1),
+            new TrialDiverged(3, "train loss 1136 exceeds 20, 10 x 2 (the floor of the reference loss)"),
+        ]);
+
     public static TrialResults Running(string id, TrialSpec spec, int epochs) =>
         new(id, spec, TrialStatus.Running,
             [Started(spec), .. Enumerable.Range(1, epochs).Select(e => new EpochCompleted(e, 1, 1, 0.5, 0.5, 0.001, spec.FixedTopN, 0, 1))]);

@@ -77,12 +77,12 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
 
         // Ended exactly once, and as the trial row says.
         report.Count(Ended);
-        var ends = events.Count(e => e is TrialCompleted or TrialFailed);
+        var ends = events.Count(IsEnd);
         if (ends != 1)
-            report.Violate(Ended, $"seed {seed} {id}: {ends} TrialCompleted/TrialFailed in the effective history (row {trial.Status}, {attempts.Distinct().Count()} attempt(s))");
-        else if (events.Last() is not (TrialCompleted or TrialFailed))
+            report.Violate(Ended, $"seed {seed} {id}: {ends} TrialCompleted/TrialFailed/TrialDiverged in the effective history (row {trial.Status}, {attempts.Distinct().Count()} attempt(s))");
+        else if (!IsEnd(events.Last()))
             report.Violate(Ended, $"seed {seed} {id}: events after its end: {events.Last().GetType().Name}");
-        else if ((events.OfType<TrialCompleted>().Any() ? TrialStatus.Completed : TrialStatus.Failed) != trial.Status)
+        else if (TrialEvolution.Replay(events).End?.Status() != trial.Status)
             report.Violate(Ended, $"seed {seed} {id}: journal ends {events.Last().GetType().Name}, row says {trial.Status}");
 
         // Checkpoints: the product prunes the files of earlier epochs after each journaled epoch (TrialArtifacts.PruneAsync
@@ -94,13 +94,13 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
         var state = TrialEvolution.Replay(events);
         var saved = events.OfType<CheckpointSaved>().ToList();
         var retained = new List<(string? Name, string? Sha)> { (state.BestCheckpoint, state.BestSha256) };
-        if (state.Result is { } result)
+        if (state.End?.IsResult() == true)
         {
-            retained.Add((result.TestOutputs?.File, result.TestOutputs?.Sha256));
+            retained.Add((state.Result?.TestOutputs?.File, state.Result?.TestOutputs?.Sha256));
             foreach (var resumable in saved.Select(c => c.Checkpoint).Distinct().Where(n => File.Exists(Path.Combine(folder, n))))
             {
                 report.Count(Checkpoints);
-                report.Violate(Checkpoints, $"seed {seed} {id}: {resumable} (resumable) is still there after the trial completed");
+                report.Violate(Checkpoints, $"seed {seed} {id}: {resumable} (resumable) is still there after the trial ended with its result");
             }
         }
         else
@@ -150,6 +150,9 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
     }
 
     /// <summary>The files an event names: checkpoints, and a completed trial's test outputs.</summary>
+    /// <summary>An event that ends the trial (<see cref="TrialState.End"/>).</summary>
+    private static bool IsEnd(TrialEvent e) => e is TrialCompleted or TrialFailed or TrialDiverged;
+
     private static IEnumerable<(string Name, string Sha256)> Named(TrialEvent e) => e switch
     {
         CheckpointSaved c => [(c.Checkpoint, c.Sha256)],
