@@ -49,6 +49,28 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
     private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId) => new TrialJournalReader(Sys).ReadAsync(trialId);
 
+    /// <summary>Issue 23, the nemesis's freeze test (2026-12-05 16:22): a worker thawed after it was downed started the
+    /// trial it held, journaled that attempt before the trial's new node did, and trained beside it for 0.55 s. A trial
+    /// whose process stood still after it was assigned starts nothing, journals nothing, and goes back.</summary>
+    [Fact]
+    public async Task A_held_trial_whose_process_stood_still_since_its_assignment_starts_nothing_and_goes_back()
+    {
+        var trained = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var slot = CreateTestProbe();
+        // A limit below the watch's own tick (100 ms): every tick counts as a pause, as a thaw after a SIGSTOP would.
+        using var pauses = new PauseWatch(TimeSpan.FromMilliseconds(10));
+        var services = Services((_, _, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = trained.Enqueue }) with { Pauses = pauses };
+        var gate = new StartGate();
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-held") with { Gate = gate }, services, _threads, slot));
+        await Task.Delay(TimeSpan.FromMilliseconds(400));
+
+        gate.Open();
+
+        slot.FishForMessage<TrialEnded>(_ => true, TimeSpan.FromSeconds(20)).Exit.Should().Be(TrialExit.Interrupted);
+        trained.Should().BeEmpty();
+        (await JournalAsync("t-held")).Should().BeEmpty("a stale attempt must not even take a sequence number");
+    }
+
     [Fact]
     public async Task A_slot_trains_one_trial_at_a_time_holds_one_next_trial_refuses_a_third_and_ignores_an_assignment_sent_again_even_once_ended()
     {

@@ -51,6 +51,9 @@ public sealed class TrialActor : ReceivePersistentActor
     private int _attempt;
     // Completed once AttemptStarted is journaled: this attempt has fenced off older ones, and may write files.
     private readonly TaskCompletionSource _fenced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // When the slot gave it this trial: a process that stood still since then may have lost the assignment meanwhile
+    // (a held trial, started by a node thawed after it was downed), and starts nothing.
+    private readonly long _assignedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private int _trainingEpoch;
     private StopTrial? _stop;
     // Once per trial, whichever epoch first finds its last step begun.
@@ -97,6 +100,7 @@ public sealed class TrialActor : ReceivePersistentActor
             Become(Running);
             OnBegan();
         });
+        Command<WorkFailed>(failed => FailAttempt(failed.Cause));
         Command<StopTrial>(stop =>
         {
             TakeStop(stop);
@@ -230,11 +234,14 @@ public sealed class TrialActor : ReceivePersistentActor
         // that write has fenced off older attempts (preparing writes nothing the journal names).
         var state = _planned;
         var checkpoints = _checkpoints.ToList();
-        var (self, attempt, boundary, token) = (Self, _attempt, _boundary.Token, _work.Token);
+        var (self, attempt, boundary, token, pauses, assignedAt) = (Self, _attempt, _boundary.Token, _work.Token, _services.Pauses, _assignedAt);
         _trainingEpoch = state.Phase is TrialPhase.NotStarted or TrialPhase.Training ? state.EpochsDone + 1 : 0;
         void Start() => _threads.Engine.Run<object>(() =>
             {
                 token.ThrowIfCancellationRequested();
+                // Checked before the attempt is journaled: a stale attempt must not even take a sequence number.
+                if (pauses?.PausedSince(assignedAt) == true)
+                    throw new NodePausedException("this process stood still after the trial was assigned to it: the cluster may have given it to another node");
                 self.Tell(new Began());
                 _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
                 var started = _bench.Prepare(state, checkpoints, token);
