@@ -30,7 +30,7 @@ public static class TrialJournalJson
             failure = s.FailureReason,
             epochs = counted.OfType<EpochCompleted>().Select(e => new
             {
-                epoch = e.Epoch, trainLoss = e.TrainLoss, valLoss = e.ValLoss, valAccuracy = e.ValAccuracy, unfrozen = e.UnfrozenGroups,
+                epoch = e.Epoch, trainLoss = Finite(e.TrainLoss), valLoss = Finite(e.ValLoss), valAccuracy = e.ValAccuracy, unfrozen = e.UnfrozenGroups,
                 learningRate = e.LearningRate, patienceCounter = e.PatienceCounter, seconds = e.Seconds,
             }),
             marks = counted.Select(Mark).OfType<object>(),
@@ -44,6 +44,9 @@ public static class TrialJournalJson
             note = v.Record.Status == TrialStatus.Running && !trial.ClusterAnswered ? "no cluster answered: node and slot unknown" : null,
         }, Options);
     }
+
+    /// <summary>A loss as the page draws it: null where it is NaN or infinite (a diverged epoch), which JSON cannot hold.</summary>
+    private static double? Finite(double loss) => double.IsFinite(loss) ? loss : null;
 
     private static object? Mark(TrialEvent e) => e switch
     {

@@ -15,7 +15,8 @@
     const svg = document.getElementById('curve');
     svg.replaceChildren();
     const W = 760, H = 330, L = 55, R = 20, T = 20, B = 40;
-    const losses = j.epochs.flatMap(e => [e.trainLoss, e.valLoss]);
+    // A diverged epoch's NaN or infinite loss comes as null: it is left out of the axis and the curve.
+    const losses = j.epochs.flatMap(e => [e.trainLoss, e.valLoss]).filter(v => v !== null);
     const lastEpoch = Math.max(j.maxEpochs, 1);
     let lo = Math.min(...losses, Infinity), hi = Math.max(...losses, -Infinity);
     if (!isFinite(lo)) { lo = 0; hi = 1; }
@@ -35,9 +36,10 @@
                  el('text', { x: x(m.epoch) + 3, y: T + 10 + (m.kind === 'unfreeze' ? 0 : 14), fill: colour }, m.label));
     }
     for (const [key, colour, name] of [['trainLoss', '#1f77b4', 'train loss'], ['valLoss', '#ff7f0e', 'validation loss']]) {
-      const pts = j.epochs.map(e => `${x(e.epoch)},${y(e[key])}`).join(' ');
+      const drawn = j.epochs.filter(e => e[key] !== null);
+      const pts = drawn.map(e => `${x(e.epoch)},${y(e[key])}`).join(' ');
       svg.append(el('polyline', { points: pts, fill: 'none', stroke: colour, 'stroke-width': 2 }));
-      for (const e of j.epochs) {
+      for (const e of drawn) {
         const c = el('circle', { cx: x(e.epoch), cy: y(e[key]), r: 3.5, fill: colour, class: 'point ' + key });
         c.append(el('title', {}, `${name}, epoch ${e.epoch}: ${e[key].toFixed(4)}`));
         svg.append(c);
