@@ -218,7 +218,8 @@ public class OperationsCommandTests
         await rig.WaitForOutputAsync(worker, " is up", Long);
         await MembersUntilAsync(rig, m => m.Count == 2 && m.All(x => x.GetProperty("status").GetString() == "up"), "the joined worker up");
         await rig.WaitUntilAsync("the launched trial completed on the joined worker", ClusterRig.AllCompletedAsync, Long);
-        worker.Output.Should().Contain("completed: test accuracy");
+        // The row can be written before the worker's output reader has its line: waited for, not read at once.
+        await rig.WaitForOutputAsync(worker, "completed: test accuracy", Long);
 
         var again = await rig.RunAsync("cluster", "join", seed, "--contact", contact);
         again.ExitCode.Should().Be(0, again.Stdout);
