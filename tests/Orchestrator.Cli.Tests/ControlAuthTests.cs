@@ -81,7 +81,7 @@ public class ControlAuthTests
     public async Task A_forged_WorkReturned_through_the_receptionist_cannot_end_a_running_trial()
     {
         await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:1.5";
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:4";  // seven epochs: still training when the forged reports are checked, ~10 s after epoch 1
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("forged", 1));
