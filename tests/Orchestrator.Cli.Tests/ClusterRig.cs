@@ -95,6 +95,15 @@ public sealed class ClusterRig : IAsyncDisposable
     /// <summary>The first coordinator's port: every process of the rig has it as its seed and contact point.</summary>
     public int SeedPort { get; }
 
+    /// <summary>How many members `cluster show` lists (the command must succeed).</summary>
+    public async Task<int> MemberCountAsync()
+    {
+        var show = await RunAsync("cluster", "show", "--json");
+        show.ExitCode.Should().Be(0, show.Stdout);
+        using var document = System.Text.Json.JsonDocument.Parse(show.Stdout);
+        return document.RootElement.GetProperty("members").GetArrayLength();
+    }
+
     public static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

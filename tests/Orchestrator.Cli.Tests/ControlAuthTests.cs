@@ -23,14 +23,6 @@ public class ControlAuthTests
     private static string AddressOf(RunningCli node) =>
         System.Text.RegularExpressions.Regex.Match(node.Output, @"node (akka\.tcp://\S+) is up").Groups[1].Value;
 
-    private static async Task<int> MembersAsync(ClusterRig rig)
-    {
-        var show = await rig.RunAsync("cluster", "show", "--json");
-        show.ExitCode.Should().Be(0, show.Stdout);
-        using var document = JsonDocument.Parse(show.Stdout);
-        return document.RootElement.GetProperty("members").GetArrayLength();
-    }
-
     [Fact]
     public async Task A_command_without_the_key_or_with_a_wrong_one_is_refused_and_changes_nothing_queries_stay_open()
     {
@@ -43,7 +35,7 @@ public class ControlAuthTests
 
         // Queries need no key.
         rig.Environment.Remove(ControlKey.FileVariable);
-        (await MembersAsync(rig)).Should().Be(2);
+        (await rig.MemberCountAsync()).Should().Be(2);
         (await rig.RunAsync("cluster", "leader")).ExitCode.Should().Be(0);
 
         var none = await rig.RunAsync("cluster", "down", AddressOf(worker));
@@ -58,7 +50,7 @@ public class ControlAuthTests
         wrong.ExitCode.Should().Be(2, wrong.Stdout);
         wrong.Stdout.Should().Contain("the cluster refused the command: wrong control key");
         await Task.Delay(2000);
-        (await MembersAsync(rig)).Should().Be(2, "a refused down changes nothing");
+        (await rig.MemberCountAsync()).Should().Be(2, "a refused down changes nothing");
         worker.Process.HasExited.Should().BeFalse();
 
         rig.Environment[ControlKey.FileVariable] = key;
