@@ -84,7 +84,7 @@ public sealed class ClusterRig : IAsyncDisposable
             """);
         Environment["ORCHESTRATOR_AKKA_CONFIG"] = overrides;
         Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{SeedPort}";
-        // Every node checks, and every command signs with, the rig's control key (README: Security).
+        // Every node checks, and every command signs with, the rig's control key (docs/security.md, "Control key").
         KeyFile = ControlKeyFile.Create(dir);
         Environment[ControlKey.FileVariable] = KeyFile;
     }

@@ -62,7 +62,7 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
         {
             var asked = clock.Elapsed;
             await client.DisposeAsync();
-            // ORCHESTRATOR_TIMING=1: what the client's own actor system costs a query (README: operations commands).
+            // ORCHESTRATOR_TIMING=1: what the client's own actor system costs a query (docs/operations.md, "Operating the live cluster").
             if (Environment.GetEnvironmentVariable("ORCHESTRATOR_TIMING") == "1")
                 Console.Error.WriteLine(FormattableString.Invariant(
                     $"timing: client start {started.TotalMilliseconds:F0} ms, ask {(asked - started).TotalMilliseconds:F0} ms, client stop {(clock.Elapsed - asked).TotalMilliseconds:F0} ms"));

@@ -45,7 +45,7 @@ public sealed class Cluster : IAsyncDisposable
         // Should the harness itself be ended (SIGTERM, Ctrl+C), its processes go with it.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
         Console.CancelKeyPress += (_, _) => KillAll();
-        // The control key every node checks and every command of the harness signs with (README: Security).
+        // The control key every node checks and every command of the harness signs with (docs/security.md, "Control key").
         ControlKey = Orchestrator.Tests.Shared.ControlKeyFile.Create(dir);
         AkkaConfig = Path.Combine(dir, "akka-test.conf");
         File.WriteAllText(AkkaConfig, FormattableString.Invariant($"""
