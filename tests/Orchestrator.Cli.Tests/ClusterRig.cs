@@ -5,7 +5,7 @@ using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -104,12 +104,7 @@ public sealed class ClusterRig : IAsyncDisposable
         return document.RootElement.GetProperty("members").GetArrayLength();
     }
 
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => Processes.FreePort();
 
     public string Dir { get; }
     public string StoreUrl { get; }

@@ -6,7 +6,7 @@ using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -1,6 +1,6 @@
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -54,18 +54,12 @@ public sealed class OperatorCertificateTests(TlsCertificates certs) : IClassFixt
     [Fact]
     public void Each_kind_of_signature_needs_its_own_trust_on_the_node()
     {
-        var dir = Directory.CreateTempSubdirectory("operator-").FullName;
-        try
-        {
-            var key = ControlKey.Load(ControlKeyFile.Create(dir))!;
-            Gate().Check(key.Sign(Down, T0)).Refused.Should().Contain("no control key");
-            Gate(key).Check(key.Sign(Down, T0)).Refused.Should().BeNull("a node may take both");
-            Gate(key).Check(SignedBy("operator")).Refused.Should().BeNull();
-            new ControlGate(key, () => T0).Check(SignedBy("operator")).Refused.Should().Contain("TLS is off");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var temp = new TempDir("operator-");
+        var dir = temp.Path;
+        var key = ControlKey.Load(ControlKeyFile.Create(dir))!;
+        Gate().Check(key.Sign(Down, T0)).Refused.Should().Contain("no control key");
+        Gate(key).Check(key.Sign(Down, T0)).Refused.Should().BeNull("a node may take both");
+        Gate(key).Check(SignedBy("operator")).Refused.Should().BeNull();
+        new ControlGate(key, () => T0).Check(SignedBy("operator")).Refused.Should().Contain("TLS is off");
     }
 }

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using Orchestrator.Runtime.Hosting;
 
-namespace Orchestrator.Tests.Shared;
+namespace Orchestrator.Testing;
 
 /// <summary>
 /// A private CA with two node certificates and two client certificates (OU=operator, OU=read-only), and a foreign CA
@@ -12,9 +12,10 @@ public sealed class TlsCertificates : IDisposable
 {
     public const string PfxPassword = "pfx-Secret-7431";
 
+    private readonly TempDir _dir = new("orchestrator-tls-");
+
     public TlsCertificates()
     {
-        Directory.CreateDirectory(Dir);
         MakeCa("ca");
         MakeCa("foreign-ca");
         MakeNode("node1", "ca");
@@ -25,7 +26,7 @@ public sealed class TlsCertificates : IDisposable
         MakeNode("rogue-operator", "foreign-ca", "operator");
     }
 
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "orchestrator-tls-" + Guid.NewGuid().ToString("N"));
+    public string Dir => _dir.Path;
     public string CaPem => Path.Combine(Dir, "ca.pem");
     public string Pfx(string name) => Path.Combine(Dir, name + ".pfx");
 
@@ -44,11 +45,7 @@ public sealed class TlsCertificates : IDisposable
 
     public X509Certificate2 Load(string name) => X509CertificateLoader.LoadPkcs12FromFile(Pfx(name), PfxPassword);
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Dir, recursive: true); }
-        catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 
     private void MakeCa(string name) =>
         OpenSsl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
