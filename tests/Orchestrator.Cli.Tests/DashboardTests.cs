@@ -206,7 +206,9 @@ public class DashboardTests
         using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
         await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).SingleOrDefault() is { } sweep
             && (await s.ListTrialsAsync(sweep.Id)).Any(t => t.Status == TrialStatus.Running), StartWait);
-        var (dashboard, url) = await StartDashboardAsync(rig);
+        // The Cancel asks the rig's seed port first (nothing there: the sweep run is on a port of its own), then the
+        // node the store names: 10 s each by default, which a loaded box (CI, 2026-12-06: load 17) ran past.
+        var (dashboard, url) = await StartDashboardAsync(rig, "127.0.0.1", "--timeout", "30");
         await using var store = await rig.OpenStoreAsync();
         var sweepId = (await store.ListSweepsAsync()).Single().Id;
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = url };
