@@ -16,7 +16,7 @@ public static class GraphCompiler
     public static readonly IReadOnlySet<string> BackboneOperators = new HashSet<string>(StringComparer.Ordinal)
     {
         "Conv", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Mul", "Add", "Concat", "MaxPool", "AveragePool",
-        "GlobalAveragePool", "Identity", "Dropout",
+        "GlobalAveragePool", "Identity", "Dropout", "Pad",
     };
 
     /// <summary>Accepted after the feature map only: the classifier the import replaces with its own head.</summary>
@@ -276,6 +276,10 @@ public static class GraphCompiler
                     else if (inputs.Length != 2) throw new ModelImportException($"{node.Describe()}: expected two operands");
                     break;
                 }
+                case "Pad":
+                    Attr("pads", [.. Padding.Of(graph, node).Select(v => (double)v)]);
+                    Attr("value", Padding.Value(graph, node));
+                    break;
                 case "Concat":
                     Attr("axis", OnnxShapes.Axis(node, node.Int("axis") ?? 1, 4));
                     if (attrs[^1].Value[0] == 0) throw new ModelImportException($"{node.Describe()}: concatenation along the batch axis is not supported");

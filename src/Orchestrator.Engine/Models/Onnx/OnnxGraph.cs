@@ -51,6 +51,9 @@ public sealed record OnnxGraph(string InputName, long?[] InputDims, string Outpu
                 n.Attribute.ToDictionary(a => a.Name, a => a, StringComparer.Ordinal));
             if (n.OpType == "Constant" && n.Output.Count == 1 && node.Attributes.TryGetValue("value", out var value) && value.T is { } t)
                 constants[n.Output[0]] = ReadTensor(t, path);
+            // PyTorch's exporter shares equal initializers (e.g. folded biases) through Identity nodes.
+            else if (n.OpType == "Identity" && constants.TryGetValue(n.Input[0], out var shared))
+                constants[n.Output[0]] = shared;
             nodes.Add(node);
         }
         var input = graph.Input.FirstOrDefault(i => !constants.ContainsKey(i.Name))

@@ -52,7 +52,7 @@ public static class OnnxShapes
         foreach (var (name, c) in graph.Constants) shapes[name] = c.Dims;
         foreach (var node in nodes)
         {
-            if (node.Op == "Constant") continue;
+            if (node.Op == "Constant" || graph.Constants.ContainsKey(node.Outputs[0])) continue;
             long[] In(int i) => i < node.Inputs.Count && shapes.TryGetValue(node.Inputs[i], out var s)
                 ? s
                 : throw new ModelImportException($"{node.Describe()}: input {i + 1} has no known shape");
@@ -78,6 +78,12 @@ public static class OnnxShapes
             {
                 var x = Spatial(node, input(0));
                 return Window.Of(node, x, node.Ints("kernel_shape") ?? throw new ModelImportException($"{node.Describe()}: no kernel_shape")).Output(node, x, x[1]);
+            }
+            case "Pad":
+            {
+                var x = Spatial(node, input(0));
+                var p = Padding.Of(graph, node);
+                return [x[0], x[1], x[2] + p[0] + p[2], x[3] + p[1] + p[3]];
             }
             case "GlobalAveragePool":
             {
@@ -178,4 +184,21 @@ public static class OnnxShapes
         }
         return result;
     }
+}
+
+/// <summary>A Pad node's constant padding of H and W, as [top, left, bottom, right].</summary>
+public static class Padding
+{
+    public static long[] Of(OnnxGraph graph, OnnxNode node)
+    {
+        if ((node.String("mode") ?? "constant") != "constant")
+            throw new ModelImportException($"{node.Describe()}: only constant padding is supported, not {node.String("mode")}");
+        var pads = node.Ints("pads") ?? [.. OnnxShapes.Constant(graph, node, 1).Values.Select(v => (long)v)];
+        if (pads.Length != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0)
+            throw new ModelImportException($"{node.Describe()}: only padding of H and W is supported (pads {string.Join(",", pads)})");
+        return [pads[2], pads[3], pads[6], pads[7]];
+    }
+
+    public static float Value(OnnxGraph graph, OnnxNode node) =>
+        node.Float("value") ?? (node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? OnnxShapes.Constant(graph, node, 2).Values[0] : 0f);
 }

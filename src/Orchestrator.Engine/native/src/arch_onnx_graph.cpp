@@ -169,6 +169,11 @@ std::pair<std::shared_ptr<nn::Module>, Op> build_node(const GraphNode& n) {
     const double lo = n.attr("min").at(0), hi = n.attr("max").at(0);
     return {nullptr, [lo, hi](const std::vector<torch::Tensor>& x) { return torch::clamp(x[0], lo, hi); }};
   }
+  if (op == "Pad") {
+    const auto tp = torch_pads(n.ints("pads"));
+    const double value = n.attr("value").at(0);
+    return {nullptr, [tp, value](const std::vector<torch::Tensor>& x) { return torch::constant_pad_nd(x[0], tp, value); }};
+  }
   if (op == "Concat") {
     const int64_t axis = n.int_attr("axis");
     return {nullptr, [axis](const std::vector<torch::Tensor>& x) { return torch::cat(x, axis); }};
