@@ -116,23 +116,22 @@ public sealed partial class ModelLibrary(string root)
     /// names an architecture.</summary>
     public static void EnsureEngineKnows()
     {
-        ModelLibrary? library;
+        // Held while registering: slots creating their trainers at once must all wait for the registration.
         lock (Gate)
         {
-            library = _pending;
+            if (_pending is not { } library) return;
+            foreach (var m in library.List())
+            {
+                try
+                {
+                    Register(m.Name, library.PathOf(m.Name));
+                }
+                catch (EngineException e)
+                {
+                    throw new EngineException($"imported backbone '{m.Name}' in {library.Root}: {e.Message}", e.InvalidInput);
+                }
+            }
             _pending = null;
-        }
-        if (library is null) return;
-        foreach (var m in library.List())
-        {
-            try
-            {
-                Register(m.Name, library.PathOf(m.Name));
-            }
-            catch (EngineException e)
-            {
-                throw new EngineException($"imported backbone '{m.Name}' in {library.Root}: {e.Message}", e.InvalidInput);
-            }
         }
     }
 
