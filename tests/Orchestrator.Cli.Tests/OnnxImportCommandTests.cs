@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Engine.Tests;
 
 namespace Orchestrator.Cli.Tests;
@@ -109,5 +111,41 @@ public sealed class OnnxImportCommandTests(OnnxModels models) : IClassFixture<On
             audit.Stdout.Should().Contain("no violation of Algorithm 1");
         }
         hits.Should().BeGreaterThan(0, "the frozen prefix of the graph backbone is served from the feature cache");
+    }
+
+    [Fact]
+    public async Task A_sweep_on_resnet18_imagenet_killed_mid_epoch_resumes_to_the_same_figures()
+    {
+        const string spec = """
+            name: pretrained-crash
+            data: { path: data, synthesize: { images: 84, size: 32, seed: 2 } }
+            backbones: [resnet18-imagenet]
+            strategies: [dynamic]
+            inputSize: 32
+            batchSize: 16
+            hyperparameters: { patience: [1], step: [2], decay: [0.1], epochs: [4] }
+            """;
+        var dir = Cli.TempDir();
+        (await Cli.RunAsync(dir, Timeout, "model", "pretrained")).ExitCode.Should().Be(0);
+        await File.WriteAllTextAsync(Path.Combine(dir, "spec.yaml"), spec);
+        var storeUrl = "sqlite:" + Path.Combine(dir, ".orchestrator", "orchestrator.db");
+
+        await Journals.KillMidEpochThenResumeAsync(dir, storeUrl, 2, TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(5));
+
+        var reference = Cli.TempDir();
+        (await Cli.RunAsync(reference, Timeout, "model", "pretrained")).ExitCode.Should().Be(0);
+        await File.WriteAllTextAsync(Path.Combine(reference, "spec.yaml"), spec);
+        (await Cli.RunAsync(reference, TimeSpan.FromMinutes(5), "sweep", "run", "spec.yaml", "--workers", "1")).ExitCode.Should().Be(0);
+
+        var status = await Cli.RunAsync(dir, Timeout, "sweep", "status", "pretrained-crash", "--json");
+        using var doc = JsonDocument.Parse(status.Stdout);
+        var id = doc.RootElement.GetProperty("trials").EnumerateArray().Single().GetProperty("id").GetString()!;
+        var events = (await Journals.ReadAsync(storeUrl, id)).Select(e => e.Event).ToList();
+        events.OfType<AttemptStarted>().Select(e => e.Attempt).Should().Equal(1, 2);
+        TrialAudit.Violations(events).Should().BeEmpty();
+        var referenceEvents = (await Journals.ReadAsync("sqlite:" + Path.Combine(reference, ".orchestrator", "orchestrator.db"), id))
+            .Select(e => e.Event).ToList();
+        SweepRunTests.Figures(events).Should().Equal(SweepRunTests.Figures(referenceEvents),
+            "the resumed run picked up the graph backbone's weights, optimizer state and groups where the journal left them");
     }
 }

@@ -49,7 +49,8 @@ public sealed partial class ModelLibrary(string root)
 
     public bool Contains(string name) => File.Exists(Path.Combine(PathOf(name), ImportedModel.FileName));
 
-    /// <summary>The backbones in the folder, by name; a folder without a readable model.json is skipped.</summary>
+    /// <summary>The backbones in the folder, by name; a folder without a readable model.json, or named as no import can
+    /// be (a built-in backbone, say), is skipped.</summary>
     public IReadOnlyList<ImportedModel> List()
     {
         if (!Directory.Exists(Root)) return [];
@@ -57,13 +58,14 @@ public sealed partial class ModelLibrary(string root)
         foreach (var dir in Directory.EnumerateDirectories(Root).Order(StringComparer.Ordinal))
         {
             var file = Path.Combine(dir, ImportedModel.FileName);
-            if (!File.Exists(file)) continue;
+            var name = Path.GetFileName(dir);
+            if (!File.Exists(file) || !NamePattern().IsMatch(name) || Backbones.Supported.Contains(name)) continue;
             try
             {
-                if (JsonSerializer.Deserialize<ImportedModel>(File.ReadAllText(file), Json) is { } m && m.Name == Path.GetFileName(dir))
+                if (JsonSerializer.Deserialize<ImportedModel>(File.ReadAllText(file), Json) is { } m && m.Name == name)
                     models.Add(m);
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
             {
             }
         }
@@ -88,7 +90,8 @@ public sealed partial class ModelLibrary(string root)
             File.WriteAllText(Path.Combine(temp, "graph.txt"), graph.GraphText());
             using (var weights = File.Create(Path.Combine(temp, "weights.bin"))) graph.WriteWeights(weights);
             File.WriteAllText(Path.Combine(temp, ImportedModel.FileName), JsonSerializer.Serialize(model, Json));
-            // The engine builds it once before it is published: a graph it cannot run is refused here, not in a trial.
+            // The engine builds it (and keeps its tensors) before it is published: a graph it cannot run is refused
+            // here, not in a trial.
             Register(name, temp);
             Directory.Move(temp, PathOf(name));
         }
@@ -97,7 +100,6 @@ public sealed partial class ModelLibrary(string root)
             Directory.Delete(temp, recursive: true);
             throw;
         }
-        Register(name, PathOf(name));
         return model;
     }
 
