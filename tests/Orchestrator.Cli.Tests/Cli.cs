@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -9,37 +10,13 @@ public static class Cli
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
 
-    public static Process Start(string workDir, params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Dll);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment.Remove("ORCHESTRATOR_STORE");
-        return Process.Start(info)!;
-    }
+    public static Process Start(string workDir, params string[] args) => Process.Start(StartInfo(workDir, args))!;
 
     public static async Task<CliResult> RunAsync(string workDir, TimeSpan timeout, params string[] args)
     {
-        using var process = Start(workDir, args);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"orchestrator {string.Join(' ', args)} ran past {timeout}: {await stdout}");
-        }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        var result = await Processes.RunAsync(StartInfo(workDir, args), timeout);
+        if (result.TimedOut) throw new TimeoutException($"orchestrator {string.Join(' ', args)} ran past {timeout}: {result.Stdout}");
+        return new CliResult(result.ExitCode, result.Stdout, result.Stderr);
     }
 
     public static string TempDir()
@@ -47,5 +24,13 @@ public static class Cli
         var dir = Path.Combine(Path.GetTempPath(), "orch-cli-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    private static ProcessStartInfo StartInfo(string workDir, string[] args)
+    {
+        var info = Processes.StartInfo("dotnet", [Dll, .. args]);
+        info.WorkingDirectory = workDir;
+        info.Environment.Remove("ORCHESTRATOR_STORE");
+        return info;
     }
 }

@@ -1,6 +1,6 @@
 using Orchestrator.Domain.Events;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -5,7 +5,7 @@ using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -84,7 +84,7 @@ public sealed class ClusterRig : IAsyncDisposable
             """);
         Environment["ORCHESTRATOR_AKKA_CONFIG"] = overrides;
         Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{SeedPort}";
-        // Every node checks, and every command signs with, the rig's control key (README: Security).
+        // Every node checks, and every command signs with, the rig's control key (docs/security.md, "Control key").
         KeyFile = ControlKeyFile.Create(dir);
         Environment[ControlKey.FileVariable] = KeyFile;
     }
@@ -95,12 +95,16 @@ public sealed class ClusterRig : IAsyncDisposable
     /// <summary>The first coordinator's port: every process of the rig has it as its seed and contact point.</summary>
     public int SeedPort { get; }
 
-    public static int FreePort()
+    /// <summary>How many members `cluster show` lists (the command must succeed).</summary>
+    public async Task<int> MemberCountAsync()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var show = await RunAsync("cluster", "show", "--json");
+        show.ExitCode.Should().Be(0, show.Stdout);
+        using var document = System.Text.Json.JsonDocument.Parse(show.Stdout);
+        return document.RootElement.GetProperty("members").GetArrayLength();
     }
+
+    public static int FreePort() => Processes.FreePort();
 
     public string Dir { get; }
     public string StoreUrl { get; }

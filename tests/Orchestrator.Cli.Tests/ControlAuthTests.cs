@@ -6,7 +6,7 @@ using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -23,14 +23,6 @@ public class ControlAuthTests
     private static string AddressOf(RunningCli node) =>
         System.Text.RegularExpressions.Regex.Match(node.Output, @"node (akka\.tcp://\S+) is up").Groups[1].Value;
 
-    private static async Task<int> MembersAsync(ClusterRig rig)
-    {
-        var show = await rig.RunAsync("cluster", "show", "--json");
-        show.ExitCode.Should().Be(0, show.Stdout);
-        using var document = JsonDocument.Parse(show.Stdout);
-        return document.RootElement.GetProperty("members").GetArrayLength();
-    }
-
     [Fact]
     public async Task A_command_without_the_key_or_with_a_wrong_one_is_refused_and_changes_nothing_queries_stay_open()
     {
@@ -43,7 +35,7 @@ public class ControlAuthTests
 
         // Queries need no key.
         rig.Environment.Remove(ControlKey.FileVariable);
-        (await MembersAsync(rig)).Should().Be(2);
+        (await rig.MemberCountAsync()).Should().Be(2);
         (await rig.RunAsync("cluster", "leader")).ExitCode.Should().Be(0);
 
         var none = await rig.RunAsync("cluster", "down", AddressOf(worker));
@@ -58,7 +50,7 @@ public class ControlAuthTests
         wrong.ExitCode.Should().Be(2, wrong.Stdout);
         wrong.Stdout.Should().Contain("the cluster refused the command: wrong control key");
         await Task.Delay(2000);
-        (await MembersAsync(rig)).Should().Be(2, "a refused down changes nothing");
+        (await rig.MemberCountAsync()).Should().Be(2, "a refused down changes nothing");
         worker.Process.HasExited.Should().BeFalse();
 
         rig.Environment[ControlKey.FileVariable] = key;
@@ -81,7 +73,7 @@ public class ControlAuthTests
     public async Task A_forged_WorkReturned_through_the_receptionist_cannot_end_a_running_trial()
     {
         await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:1.5";
+        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:4";  // seven epochs: still training when the forged reports are checked, ~10 s after epoch 1
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
         await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("forged", 1));

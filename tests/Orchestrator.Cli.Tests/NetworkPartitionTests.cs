@@ -1,5 +1,5 @@
 using Orchestrator.Domain.Events;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

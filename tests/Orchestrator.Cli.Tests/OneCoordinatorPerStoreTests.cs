@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -55,7 +55,7 @@ public class StrategyRunTests
         (await File.ReadAllTextAsync(report)).Should().Contain("## The 7 strategies compared").And.Contain("phases (groups, epochs)");
     }
 
-    /// <summary>What each strategy's definition (README) says its journal must show: the groups of every epoch, which
+    /// <summary>What each strategy's definition (docs/strategies.md) says its journal must show: the groups of every epoch, which
     /// phase changes restore the best weights, and the rates.</summary>
     private static void CheckDefinition(string strategy, List<JsonElement> events)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -67,5 +67,42 @@ public sealed class TlsClusterTests : IDisposable
         Present(rig, null);
         var plain = await rig.RunAsync("cluster", "show", "--timeout", "3");
         plain.ExitCode.Should().Be(3, plain.Stdout);
+    }
+
+    /// <summary>The CLI needs no node certificate and no shared key: a client certificate of the cluster's CA marked
+    /// OU=operator signs commands, one marked read-only (or a node's, unmarked) only queries.</summary>
+    [Fact]
+    public async Task An_operator_certificate_commands_a_read_only_one_only_queries()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        rig.Environment.Remove(ControlKey.FileVariable); // no shared key anywhere: certificates only
+        Present(rig, "node1");
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on akka.ssl.tcp://.*: recovered", Long);
+        coordinator.Output.Should().Contain("signed with an operator certificate of the cluster's CA");
+        Present(rig, "node2");
+        var worker = rig.Worker("worker");
+        await rig.WaitForOutputAsync(worker, " is up", Long);
+        var address = System.Text.RegularExpressions.Regex.Match(worker.Output, @"node (akka\.ssl\.tcp://\S+) is up").Groups[1].Value;
+
+        Present(rig, "reader");
+        (await rig.MemberCountAsync()).Should().Be(2, "queries are open to a read-only certificate");
+        var refused = await rig.RunAsync("cluster", "down", address);
+        refused.ExitCode.Should().Be(2, refused.Stdout);
+        refused.Stdout.Trim().Split('\n').Should().ContainSingle().Which.Should().Be(
+            "error: the cluster refused the command: certificate OU=read-only, CN=reader is marked read-only, not operator (OU=operator): it may query the cluster, not change it");
+        Present(rig, "node2");
+        (await rig.RunAsync("cluster", "down", address)).Stdout.Should().Contain("CN=node2 is not marked operator", "a node's certificate does not command either");
+        await Task.Delay(2000);
+        (await rig.MemberCountAsync()).Should().Be(2, "a refused down changes nothing");
+        worker.Process.HasExited.Should().BeFalse();
+
+        Present(rig, "operator");
+        var down = await rig.RunAsync("cluster", "down", address);
+        down.ExitCode.Should().Be(0, down.Stdout + rig.Logs());
+        using (var exit = new CancellationTokenSource(Long))
+            await worker.Process.WaitForExitAsync(exit.Token);
+        var log = await rig.RunAsync("audit", "log");
+        log.Stdout.Should().Contain("refused MemberCommand").And.Contain("accepted MemberCommand").And.Contain("OU=operator, CN=operator");
     }
 }

@@ -1,10 +1,10 @@
 using Orchestrator.Domain.Events;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
 /// <summary>
-/// The topologies the README offers heal without a person. Here: one coordinator box and two workers started as the
+/// The topologies docs/runtime.md offers ("A cluster of several boxes") heal without a person. Here: one coordinator box and two workers started as the
 /// compose file starts them (every node lists the coordinator first, then the workers, as its seeds); the coordinator
 /// is killed with SIGKILL and started again with the same command, and the workers, never restarted, carry the sweep
 /// to its end under it.

@@ -91,31 +91,24 @@ public sealed class GroupSetTrainingTests() : TinyDataTests(trainPerClass: 16, v
     [Fact]
     public void A_checkpoint_keeps_a_named_group_set_and_its_rates()
     {
-        var dir = Path.Combine(Path.GetTempPath(), "ote-groupset-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            using var original = TorchTrainer.Create(TinyData.Options());
-            original.SetTrainableGroups(GroupSet.Of([1]), 5e-4, 2.6);
-            original.TrainEpoch(Data, Train[..16], TinyData.BalancedWeights, 8, null, default);
-            var path = Path.Combine(dir, "c.pt");
-            var sha = original.SaveCheckpoint(path, 3);
+        using var temp = new TempDir("ote-groupset-");
+        var dir = temp.Path;
+        using var original = TorchTrainer.Create(TinyData.Options());
+        original.SetTrainableGroups(GroupSet.Of([1]), 5e-4, 2.6);
+        original.TrainEpoch(Data, Train[..16], TinyData.BalancedWeights, 8, null, default);
+        var path = Path.Combine(dir, "c.pt");
+        var sha = original.SaveCheckpoint(path, 3);
 
-            using var resumed = TorchTrainer.Create(TinyData.Options(seed: 99));
-            resumed.LoadCheckpoint(path, sha).Should().Be(3);
+        using var resumed = TorchTrainer.Create(TinyData.Options(seed: 99));
+        resumed.LoadCheckpoint(path, sha).Should().Be(3);
 
-            resumed.TrainableParameterCount.Should().Be(original.TrainableParameterCount);
-            resumed.FrozenPrefix.Should().Be(original.FrozenPrefix);
-            resumed.LearningRate.Should().Be(5e-4);
-            var before = Enumerable.Range(0, 5).Select(resumed.ParameterChecksum).ToArray();
-            before.Should().Equal(Enumerable.Range(0, 5).Select(original.ParameterChecksum));
-            resumed.TrainEpoch(Data, Train[16..32], TinyData.BalancedWeights, 8, null, default);
-            Enumerable.Range(0, 5).Select(g => resumed.ParameterChecksum(g) != before[g]).Should().Equal(false, true, false, false, true);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        resumed.TrainableParameterCount.Should().Be(original.TrainableParameterCount);
+        resumed.FrozenPrefix.Should().Be(original.FrozenPrefix);
+        resumed.LearningRate.Should().Be(5e-4);
+        var before = Enumerable.Range(0, 5).Select(resumed.ParameterChecksum).ToArray();
+        before.Should().Equal(Enumerable.Range(0, 5).Select(original.ParameterChecksum));
+        resumed.TrainEpoch(Data, Train[16..32], TinyData.BalancedWeights, 8, null, default);
+        Enumerable.Range(0, 5).Select(g => resumed.ParameterChecksum(g) != before[g]).Should().Equal(false, true, false, false, true);
     }
 
     [Fact]

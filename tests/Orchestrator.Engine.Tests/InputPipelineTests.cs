@@ -5,7 +5,7 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
 
-/// <summary>The input pipeline against the definitions in the README ("Input pipeline"), computed here independently.</summary>
+/// <summary>The input pipeline against the definitions in docs/engine.md ("Input pipeline"), computed here independently.</summary>
 public sealed class InputPipelineTests : IDisposable
 {
     private const int Size = 20;

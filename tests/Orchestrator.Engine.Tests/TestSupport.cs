@@ -8,23 +8,6 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Engine.Tests;
 
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ote-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-}
-
 /// <summary>Builds tiny packed datasets of easily separable patterns: horizontal stripes, vertical stripes, flat.</summary>
 internal static class TinyData
 {

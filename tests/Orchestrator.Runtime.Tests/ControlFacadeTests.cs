@@ -2,7 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -11,11 +11,11 @@ namespace Orchestrator.Runtime.Tests;
 public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly DateTimeOffset T0 = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
-    private readonly string _dir = Directory.CreateTempSubdirectory("control-").FullName;
+    private readonly TempDir _temp = new("control-");
     private readonly ControlKey _key;
     private DateTimeOffset _clock = T0;
 
-    public ControlFacadeTests() => _key = ControlKey.Load(ControlKeyFile.Create(_dir))!;
+    public ControlFacadeTests() => _key = ControlKey.Load(ControlKeyFile.Create(_temp.Path))!;
 
     private ControlGate Gate(ControlKey? key = null) => new(key ?? _key, () => _clock);
 
@@ -34,7 +34,7 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     public void A_wrong_key_a_changed_field_a_stale_or_future_time_and_a_node_without_a_key_are_refused()
     {
         var signed = _key.Sign(new MemberCommand("down", "127.0.0.1:4053"), "ana@box", T0);
-        var other = ControlKey.Load(ControlKeyFile.Create(_dir, "other.key"))!;
+        var other = ControlKey.Load(ControlKeyFile.Create(_temp.Path, "other.key"))!;
         Gate().Check(other.Sign(new MemberCommand("down", "127.0.0.1:4053"), "ana@box", T0)).Refused.Should().StartWith("wrong control key");
         Gate().Check(signed with { Body = signed.Body.Replace("4053", "4054", StringComparison.Ordinal) }).Refused.Should().StartWith("wrong control key");
         Gate().Check(signed with { Caller = "root@box" }).Refused.Should().StartWith("wrong control key");
@@ -57,7 +57,7 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_key_file_too_short_is_bad_input_and_no_key_configured_is_null()
     {
-        var path = Path.Combine(_dir, "short.key");
+        var path = Path.Combine(_temp.Path, "short.key");
         File.WriteAllText(path, "secret");
         var act = () => ControlKey.Load(path);
         act.Should().Throw<Runtime.Sweeps.InvalidInputException>().WithMessage("*at least 32*").Which.Message.Should().NotContain("secret");
@@ -70,7 +70,7 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     {
         var node = CreateTestProbe();
         var coordinator = CreateTestProbe();
-        var auditPath = Path.Combine(_dir, "audit.jsonl");
+        var auditPath = Path.Combine(_temp.Path, "audit.jsonl");
         var audit = new AuditLog(auditPath);
         var facade = Sys.ActorOf(ControlFacade.Props(node.Ref, coordinator.Ref, _key, audit, "akka.tcp://orchestrator@127.0.0.1:4053", () => _clock));
 
@@ -101,6 +101,6 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        _temp.Dispose();
     }
 }

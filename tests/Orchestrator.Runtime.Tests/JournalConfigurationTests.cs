@@ -7,7 +7,7 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -241,13 +241,9 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
 
 public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests, IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "orch-journal-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly TempDir _dir = new("orch-journal-");
 
-    protected override Task<string> CreateStoreUrlAsync()
-    {
-        Directory.CreateDirectory(_dir);
-        return Task.FromResult($"sqlite:{Path.Combine(_dir, "journal.db")}");
-    }
+    protected override Task<string> CreateStoreUrlAsync() => Task.FromResult($"sqlite:{_dir.File("journal.db")}");
 
     protected override async Task<IReadOnlyList<(string Manifest, int Identifier, string Message)>> ReadRowsAsync(string persistenceId)
     {
@@ -265,7 +261,7 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        _dir.Dispose();
     }
 
     [Fact] public Task Events_round_trip() => Events_come_back_in_order_through_the_read_journal_and_read_with_plain_sql();

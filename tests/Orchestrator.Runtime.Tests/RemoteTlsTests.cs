@@ -9,7 +9,7 @@ using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 

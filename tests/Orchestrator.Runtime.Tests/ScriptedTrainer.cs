@@ -1,23 +1,16 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using Orchestrator.Domain.Training;
+using Orchestrator.TestEngine;
 
 namespace Orchestrator.Runtime.Tests;
 
 /// <summary>
-/// A test double for the engine: validation losses come from a script indexed by epoch, "weights" are a
-/// version number, and checkpoints are small JSON files with real SHA-256 checks. It records every call so
-/// tests can check what the runner asked the engine to do.
+/// A test double for the engine: validation losses come from a script indexed by epoch; "weights" and checkpoints
+/// are the fake engines' (<see cref="FakeCheckpointTrainer"/>, as the sleeping test engine's). It records every call
+/// so tests can check what the runner asked the engine to do.
 /// </summary>
-public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch) : ITrainer
+public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch) : FakeCheckpointTrainer, ITrainer
 {
-    private sealed record Snapshot(int Epoch, int Weights, int Best, int BestEpoch, int Unfrozen, double Lr);
-
     public int GroupCount => groups;
-    public int Epoch { get; private set; }
-    public int Weights { get; private set; }
-    public int BestWeights { get; private set; } = -1;
-    public int BestEpoch { get; private set; }
     public int Unfrozen { get; private set; }
     public double LearningRate { get; private set; }
     public List<string> Calls { get; } = [];
@@ -67,49 +60,11 @@ public sealed class ScriptedTrainer(int groups, Func<int, double> valLossOfEpoch
 
     public int LoadBackboneWeights(string path) { Calls.Add($"pretrained {Path.GetFileName(path)}"); return 1; }
 
-    public void RememberBest() { BestWeights = Weights; BestEpoch = Epoch; Calls.Add($"remember {Epoch}"); }
-    public void RestoreBest() { Weights = BestWeights; Calls.Add($"restore {BestEpoch}"); }
+    public override CheckpointImage? CaptureCheckpoint(int epoch) => Captures ? base.CaptureCheckpoint(epoch) : null;
 
-    public string SaveCheckpoint(string path, int epoch) => Write(path, new Snapshot(epoch, Weights, BestWeights, BestEpoch, Unfrozen, LearningRate));
-    public string SaveBest(string path) => Write(path, new Snapshot(BestEpoch, BestWeights, BestWeights, BestEpoch, Unfrozen, LearningRate));
+    public override CheckpointImage? CaptureBest() => Captures ? base.CaptureBest() : null;
 
-    public int LoadCheckpoint(string path, string expectedSha256)
-    {
-        var s = Read(path, expectedSha256);
-        Epoch = s.Epoch;
-        Weights = s.Weights;
-        Calls.Add($"load {s.Epoch}");
-        return s.Epoch;
-    }
-
-    public void LoadBest(string path, string expectedSha256)
-    {
-        var s = Read(path, expectedSha256);
-        BestWeights = s.Best;
-        BestEpoch = s.BestEpoch;
-        Calls.Add($"load-best {s.BestEpoch}");
-    }
-
-    public CheckpointImage? CaptureCheckpoint(int epoch) =>
-        Captures ? new(JsonSerializer.SerializeToUtf8Bytes(new Snapshot(epoch, Weights, BestWeights, BestEpoch, Unfrozen, LearningRate))) : null;
-
-    public CheckpointImage? CaptureBest() =>
-        Captures ? new(JsonSerializer.SerializeToUtf8Bytes(new Snapshot(BestEpoch, BestWeights, BestWeights, BestEpoch, Unfrozen, LearningRate))) : null;
+    protected override void Record(string call) => Calls.Add(call);
 
     public void Dispose() { }
-
-    private static string Write(string path, Snapshot snapshot)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(snapshot);
-        File.WriteAllBytes(path, bytes);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
-    }
-
-    private static Snapshot Read(string path, string sha)
-    {
-        var bytes = File.ReadAllBytes(path);
-        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != sha)
-            throw new InvalidDataException($"checkpoint {path}: SHA-256 mismatch");
-        return JsonSerializer.Deserialize<Snapshot>(bytes)!;
-    }
 }

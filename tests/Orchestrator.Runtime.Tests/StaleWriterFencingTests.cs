@@ -3,7 +3,7 @@ using Orchestrator.Domain.Training;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -19,38 +19,31 @@ public class StaleWriterFencingTests
     [Fact]
     public async Task A_stale_writer_resumed_after_its_trial_moved_cannot_overwrite_or_prune_the_newer_attempt_s_files()
     {
-        var root = Directory.CreateTempSubdirectory("fence-").FullName;
-        try
-        {
-            await StaleWriterLeavesTheNewerAttemptIntactAsync(root, blobs: null);
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        using var temp = new TempDir("fence-");
+        var root = temp.Path;
+        await StaleWriterLeavesTheNewerAttemptIntactAsync(root, blobs: null);
     }
 
     [PostgresFact]
     public async Task Without_a_shared_filesystem_a_stale_writer_cannot_overwrite_or_prune_the_newer_attempt_s_blobs()
     {
         var url = await PostgresTestServer.CreateDatabaseAsync("fence");
-        var root = Directory.CreateTempSubdirectory("fence-").FullName;
+        using var temp = new TempDir("fence-");
+        var root = temp.Path;
         try
         {
             await using var store = await StoreFactory.OpenAsync(url);
             await StaleWriterLeavesTheNewerAttemptIntactAsync(root, (IArtifactBlobs)store);
             // Each box's cache empty: what the newer attempt needs comes from the store, intact.
-            var fresh = Directory.CreateTempSubdirectory("fence-").FullName;
-            var artifacts = new TrialArtifacts(fresh, TrialId, (IArtifactBlobs)store);
+            using var fresh = new TempDir("fence-");
+            var artifacts = new TrialArtifacts(fresh.Path, TrialId, (IArtifactBlobs)store);
             artifacts.EnsureExists();
             var named = new[] { CheckpointNames.Best(2, 3), CheckpointNames.Latest(2, 3) };
             await artifacts.FetchAsync(named.Select(n => (n, Sha(Bytes(2, n)))), CancellationToken.None);
             foreach (var name in named) Sha(File.ReadAllBytes(artifacts.PathOf(name))).Should().Be(Sha(Bytes(2, name)));
-            Directory.Delete(fresh, recursive: true);
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
             await PostgresTestServer.DropDatabaseAsync(url);
         }
     }

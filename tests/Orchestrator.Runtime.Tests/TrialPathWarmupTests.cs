@@ -3,14 +3,16 @@ using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 using Orchestrator.Store.Sqlite;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
 public sealed class TrialPathWarmupTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "orch-warmup-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly TempDir _temp = new("orch-warmup-");
+    private readonly string _dir;
 
-    public TrialPathWarmupTests() => Directory.CreateDirectory(_dir);
+    public TrialPathWarmupTests() => _dir = _temp.Path;
 
     [Fact]
     public async Task Runs_every_path_through_the_product_s_serializers_and_stores_nothing()
@@ -47,6 +49,6 @@ public sealed class TrialPathWarmupTests : IDisposable
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+        _temp.Dispose();
     }
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 using Orchestrator.Store.Leases;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Store.Tests;
 
@@ -13,16 +13,8 @@ public sealed class CoordinatorLeaseTests
     [Fact]
     public async Task Sqlite_store_one_holder_at_a_time_with_its_contact_released_on_dispose()
     {
-        var dir = Directory.CreateTempSubdirectory("lease-").FullName;
-        var location = StoreUrl.Parse("sqlite:" + Path.Combine(dir, "store.db"));
-        try
-        {
-            await OneHolderAtATimeAsync(location);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var dir = new TempDir("lease-");
+        await OneHolderAtATimeAsync(StoreUrl.Parse("sqlite:" + dir.File("store.db")));
     }
 
     [PostgresFact]

@@ -246,7 +246,7 @@ internal sealed class PostgresLegacyDatabase : LegacyDatabase
 
     public static async Task<PostgresLegacyDatabase> CreateAsync(SweepRecord sweep, IReadOnlyList<LegacyTrial> trials, bool cancelled)
     {
-        var db = new PostgresLegacyDatabase(await Orchestrator.Tests.Shared.PostgresTestServer.CreateDatabaseAsync("legacy"));
+        var db = new PostgresLegacyDatabase(await Orchestrator.Testing.PostgresTestServer.CreateDatabaseAsync("legacy"));
         await using var conn = await db.OpenRawAsync();
         await using var tx = await conn.BeginTransactionAsync();
         await ExecAsync(conn, tx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);");
@@ -292,7 +292,7 @@ internal sealed class PostgresLegacyDatabase : LegacyDatabase
     public override async Task<IReadOnlyList<long>> SchemaVersionsAsync() =>
         await QueryAsync("SELECT version::bigint FROM schema_version ORDER BY version;", r => r.GetInt64(0));
 
-    public override async ValueTask DisposeAsync() => await Orchestrator.Tests.Shared.PostgresTestServer.DropDatabaseAsync(_url);
+    public override async ValueTask DisposeAsync() => await Orchestrator.Testing.PostgresTestServer.DropDatabaseAsync(_url);
 
     private async Task<NpgsqlConnection> OpenRawAsync()
     {

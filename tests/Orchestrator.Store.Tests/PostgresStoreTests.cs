@@ -1,7 +1,7 @@
 using Orchestrator.Domain.Trials;
 using Npgsql;
 using Orchestrator.Store.Postgres;
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Store.Tests;
 

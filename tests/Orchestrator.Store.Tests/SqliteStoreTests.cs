@@ -1,34 +1,13 @@
 using Microsoft.Data.Sqlite;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Store.Sqlite;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Store.Tests;
 
-/// <summary>A directory under the system temp directory, deleted with its contents on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "orchestrator-store-tests", Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A leftover temp directory is not worth failing a test over.
-        }
-    }
-}
-
 public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDir _dir = new("orchestrator-store-tests-");
 
     protected override async Task<IOrchestratorStore> CreateStoreAsync() => await SqliteStore.OpenAsync(_dir.File("store.db"));
 
@@ -45,7 +24,7 @@ public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 public sealed class SqliteStoreTests : IDisposable
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDir _dir = new();
+    private readonly TempDir _dir = new("orchestrator-store-tests-");
 
     public void Dispose() => _dir.Dispose();
 
@@ -232,7 +211,7 @@ public sealed class SqliteStoreTests : IDisposable
 
 public sealed class StoreUrlTests : IDisposable
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDir _dir = new("orchestrator-store-tests-");
 
     public void Dispose() => _dir.Dispose();
 

@@ -1,4 +1,4 @@
-using Orchestrator.Tests.Shared;
+using Orchestrator.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 

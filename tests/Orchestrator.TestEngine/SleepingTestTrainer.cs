@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Training;
 
@@ -9,12 +7,13 @@ namespace Orchestrator.TestEngine;
 
 /// <summary>
 /// TEST ENGINE, never for real sweeps: trains nothing. Each epoch only sleeps, then reports a validation loss
-/// from a fixed script; "weights" are a version number; checkpoints are small JSON files with real SHA-256 checks.
+/// from a fixed script; "weights" and checkpoints are the fake engines' (<see cref="FakeCheckpointTrainer"/>).
 /// The fault tests and the orchestration-overhead benchmark use it, so that they measure the orchestrator and
 /// not libtorch. It is not part of the product: a process loads it only as an engine plugin
 /// (<c>ORCHESTRATOR_ENGINE_PLUGIN</c>, see <see cref="SleepingEngine"/>), and says so.
 /// </summary>
-public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses, string? trialId = null) : ITrainer
+public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnlyList<double> losses, string? trialId = null)
+    : FakeCheckpointTrainer, ITrainer
 {
     /// <summary>A folder (set by the nemesis harness, tests/nemesis): every epoch this process trains appends one line
     /// "TRIAL PID START_MS END_MS" (Unix milliseconds, wall clock) to <c>epochs-PID.log</c> in it, so that a checker can
@@ -23,13 +22,6 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
 
     private static readonly string? EpochLog = Environment.GetEnvironmentVariable(EpochLogVariable) is { Length: > 0 } d ? d : null;
     private static readonly Lock EpochLogLock = new();
-
-    private sealed record Snapshot(int Epoch, int Weights, int Best, int BestEpoch);
-
-    private int _epoch;
-    private int _weights;
-    private int _best = -1;
-    private int _bestEpoch;
 
     public int GroupCount => groups;
 
@@ -52,10 +44,10 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
         {
             LogEpoch(started); // a cancelled epoch trained until its cancellation too
         }
-        _epoch++;
-        _weights = _epoch;
-        progress?.Invoke(new BatchProgress(1, 1, LossOf(_epoch)));
-        return LossOf(_epoch) + 0.1;
+        Epoch++;
+        Weights = Epoch;
+        progress?.Invoke(new BatchProgress(1, 1, LossOf(Epoch)));
+        return LossOf(Epoch) + 0.1;
     }
 
     public EvaluationResult Evaluate(IPackedDataset data, ReadOnlySpan<int> indices, ReadOnlySpan<float> classWeights, int batchSize,
@@ -69,7 +61,7 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
             probabilities[i] = new float[classWeights.Length];
             probabilities[i][predictions[i]] = 1f;
         }
-        return new EvaluationResult(LossOf(_epoch), predictions, probabilities);
+        return new EvaluationResult(LossOf(Epoch), predictions, probabilities);
     }
 
     public void CalibrateBatchNorm(IPackedDataset data, ReadOnlySpan<int> indices, int batchSize, Action<BatchProgress>? progress, CancellationToken ct) { }
@@ -77,32 +69,6 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
     /// <summary>Checks the file is there, as the real engine would fail on a missing one; loads nothing.</summary>
     public int LoadBackboneWeights(string path) =>
         File.Exists(path) ? 0 : throw new FileNotFoundException($"pretrained weights not found: {path}", path);
-
-    public void RememberBest() { _best = _weights; _bestEpoch = _epoch; }
-    public void RestoreBest() => _weights = _best;
-
-    public string SaveCheckpoint(string path, int epoch) => Write(path, CheckpointOf(epoch));
-    public string SaveBest(string path) => Write(path, BestOf());
-
-    // Taken in memory like the real engine's, so that the slot writes the files off the engine thread as it does there.
-    public CheckpointImage CaptureCheckpoint(int epoch) => new(JsonSerializer.SerializeToUtf8Bytes(CheckpointOf(epoch)));
-    public CheckpointImage CaptureBest() => new(JsonSerializer.SerializeToUtf8Bytes(BestOf()));
-
-    private Snapshot CheckpointOf(int epoch) => new(epoch, _weights, _best, _bestEpoch);
-    private Snapshot BestOf() => new(_bestEpoch, _best, _best, _bestEpoch);
-
-    public int LoadCheckpoint(string path, string expectedSha256)
-    {
-        var s = Read(path, expectedSha256);
-        (_epoch, _weights) = (s.Epoch, s.Weights);
-        return s.Epoch;
-    }
-
-    public void LoadBest(string path, string expectedSha256)
-    {
-        var s = Read(path, expectedSha256);
-        (_best, _bestEpoch) = (s.Best, s.BestEpoch);
-    }
 
     public void Dispose() { }
 
@@ -130,24 +96,6 @@ public sealed class SleepingTestTrainer(int groups, TimeSpan epochTime, IReadOnl
 
     /// <summary>The scripted loss of an epoch (1-based); the last value repeats.</summary>
     private double LossOf(int epoch) => epoch <= 0 ? double.NaN : losses[Math.Min(epoch, losses.Count) - 1];
-
-    private static string Write(string path, Snapshot snapshot)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(snapshot);
-        var temp = path + ".tmp";
-        // Not flushed here, like the real engine's checkpoints: the trial runner flushes them before journaling.
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
-    }
-
-    private static Snapshot Read(string path, string sha)
-    {
-        var bytes = File.ReadAllBytes(path);
-        if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != sha)
-            throw new InvalidDataException($"checkpoint {path}: SHA-256 mismatch");
-        return JsonSerializer.Deserialize<Snapshot>(bytes) ?? throw new InvalidDataException($"checkpoint {path}: empty");
-    }
 }
 
 /// <summary>The plugin: its epochs sleep and report scripted losses, as <c>ORCHESTRATOR_TEST_ENGINE=sleep:SECONDS[:LOSS,LOSS,...]</c>

@@ -9,7 +9,7 @@ using Orchestrator.Engine.Training;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary><c>bench loader</c>, run by hand (figures in the README): the input pipeline against training.</summary>
+/// <summary><c>bench loader</c>, run by hand (figures in docs/benchmarks.md): the input pipeline against training.</summary>
 public static class BenchLoaderCommand
 {
     public static Command Create()

@@ -5,7 +5,7 @@ using Orchestrator.Runtime.Sweeps;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>What every command that asks the running cluster takes: contact points, a timeout, and the address the
-/// CLI's own client binds to (loopback unless told); and, for the commands that change the cluster, the control key.</summary>
+/// CLI's own client binds to (loopback unless told); and, for the commands that change the cluster, what signs them.</summary>
 public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<double> Timeout, Option<string> Host, Option<FileInfo?>? KeyFile = null)
 {
     /// <summary>A command that changes the cluster: it takes --key-file too, and signs what it sends.</summary>
@@ -17,11 +17,14 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
         return options;
     }
 
-    /// <summary>The control key, required: read before anything is done, so that a command without one changes nothing.</summary>
-    /// <exception cref="InvalidInputException">No key configured, or an unusable one.</exception>
-    public ControlKey RequireKey(ParseResult result) =>
+    /// <summary>What signs the command, required: the control key (--key-file or the environment), else the TLS client
+    /// certificate (a node checks that it is marked operator). Read before anything is done, so that a command without
+    /// either changes nothing.</summary>
+    /// <exception cref="InvalidInputException">Neither configured, or an unusable one.</exception>
+    public ICommandSigner RequireSigner(ParseResult result) =>
         (KeyFile is null ? null : CommonOptions.LoadKey(result, KeyFile))
-        ?? throw new InvalidInputException($"no control key: commands that change the cluster are signed with it; {ControlKey.HowToConfigure}");
+        ?? (ICommandSigner?)OperatorCertificate.FromEnvironment()
+        ?? throw new InvalidInputException($"no control key and no TLS client certificate: commands that change the cluster are signed with one; {ControlKey.HowToConfigure}");
 
     public static ClusterClientOptions AddTo(Command command, string contactsDescription = "Cluster nodes to ask")
     {
@@ -41,7 +44,7 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
 
     /// <summary>A client to the contact points; parse errors in them are bad input before anything starts.</summary>
     public OperationsClient Start(ParseResult result) =>
-        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!, KeyFile is null ? null : RequireKey(result));
+        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!, KeyFile is null ? null : RequireSigner(result));
 
     /// <summary>Starts a client, asks, stops it; an answer of another type than <typeparamref name="T"/> is an error.</summary>
     public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)
@@ -59,7 +62,7 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
         {
             var asked = clock.Elapsed;
             await client.DisposeAsync();
-            // ORCHESTRATOR_TIMING=1: what the client's own actor system costs a query (README: operations commands).
+            // ORCHESTRATOR_TIMING=1: what the client's own actor system costs a query (docs/operations.md, "Operating the live cluster").
             if (Environment.GetEnvironmentVariable("ORCHESTRATOR_TIMING") == "1")
                 Console.Error.WriteLine(FormattableString.Invariant(
                     $"timing: client start {started.TotalMilliseconds:F0} ms, ask {(asked - started).TotalMilliseconds:F0} ms, client stop {(clock.Elapsed - asked).TotalMilliseconds:F0} ms"));

@@ -22,7 +22,7 @@ public static class CommonOptions
     /// <summary>The control key's file: what signs (CLI) or checks (node) the commands that change the cluster.</summary>
     public static Option<FileInfo?> KeyFile(string what) => new("--key-file")
     {
-        Description = $"File holding the control key that {what}; default ${ControlKey.FileVariable}, or the key in ${ControlKey.KeyVariable} (README: Security)",
+        Description = $"File holding the control key that {what}; default ${ControlKey.FileVariable}, or the key in ${ControlKey.KeyVariable} (docs/security.md)",
     };
 
     /// <exception cref="InvalidInputException">A key file that cannot be read, or a key too short.</exception>

@@ -25,9 +25,14 @@ public static class NodeCommand
                           $"; joining {(options.Seeds.Count == 0 ? "itself" : string.Join(", ", options.Seeds))}");
         await using var node = await OrchestratorNode.StartAsync(location, options, store, observer, ct);
         Console.WriteLine($"node {node.Address} is up");
-        Console.WriteLine(options.ControlKey is { } key
-            ? $"control: commands that change the cluster are taken when signed with the key of {key.Source}; audit log {AuditLog.DefaultPath}"
-            : $"control: no control key, so this node takes no command that changes the cluster ({ControlKey.HowToConfigure})");
+        var tls = Environment.GetEnvironmentVariable(RemoteTlsSettings.CertificateVariable) is { Length: > 0 };
+        Console.WriteLine((options.ControlKey, tls) switch
+        {
+            ({ } key, _) => $"control: commands that change the cluster are taken when signed with the key of {key.Source}" +
+                            (tls ? " or an operator certificate of the cluster's CA" : "") + $"; audit log {AuditLog.DefaultPath}",
+            (null, true) => $"control: commands that change the cluster are taken when signed with an operator certificate of the cluster's CA; audit log {AuditLog.DefaultPath}",
+            (null, false) => $"control: no control key, so this node takes no command that changes the cluster ({ControlKey.HowToConfigure})",
+        });
         if (slots.Count > 0)
         {
             var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(slots.Count, observer, engine), observer,

@@ -40,7 +40,7 @@ public static class SweepClusterCommands
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
-            cluster.RequireKey(result); // before the store is touched: a command without its key changes nothing
+            cluster.RequireSigner(result); // before the store is touched: a command without its key changes nothing
             var wait = cluster.Wait(result);
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
@@ -72,7 +72,7 @@ public static class SweepClusterCommands
         var cluster = ClusterClientOptions.AddCommandTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            cluster.RequireKey(result);
+            cluster.RequireSigner(result);
             var wait = cluster.Wait(result);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var sweep = await SweepViews.FindAsync(session.Store, result.GetValue(id)!, ct)

@@ -16,14 +16,14 @@ public sealed record ClusterAnswer<T>(T? Answer, IReadOnlyList<SeedAddress> Cont
 /// the dashboard's lifetime, since a page poll should not start an actor system.
 /// </summary>
 public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string clientHost, TimeSpan timeout, IOrchestratorStore store,
-    ControlKey? key = null) : IAsyncDisposable
+    ICommandSigner? signer = null) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<OperationsClient>> _clients = new(StringComparer.Ordinal);
 
     public Task<ClusterAnswer<T>> AskNodeAsync<T>(object message, CancellationToken ct) where T : class =>
         AskAsync<T>((c, w) => c.AskNodeAsync(message, w, ct), ct);
 
-    /// <summary>A command that changes the cluster, signed with the control key.</summary>
+    /// <summary>A command that changes the cluster, signed with the control key or an operator certificate.</summary>
     /// <exception cref="Runtime.Sweeps.InvalidInputException">No key, or the cluster refused the command.</exception>
     public Task<ClusterAnswer<object>> CommandAsync(object command, CancellationToken ct) =>
         AskAsync<object>((c, w) => c.CommandAsync(command, w, ct), ct);
@@ -61,7 +61,7 @@ public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string cli
     }
 
     private OperationsClient Client(IReadOnlyList<SeedAddress> at) =>
-        _clients.GetOrAdd(string.Join(",", at), _ => new Lazy<OperationsClient>(() => OperationsClient.Start(at, clientHost, key))).Value;
+        _clients.GetOrAdd(string.Join(",", at), _ => new Lazy<OperationsClient>(() => OperationsClient.Start(at, clientHost, signer))).Value;
 
     public async ValueTask DisposeAsync()
     {

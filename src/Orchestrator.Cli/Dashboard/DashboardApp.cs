@@ -85,7 +85,7 @@ public static class DashboardApp
         "resumed" => "Resumed: the cancelled trials are pending again and continue from their journals.",
         "unlaunched" => "The coordinator does not know this sweep: it was never launched on this cluster (`orchestrator sweep launch` it).",
         "refused" => "The cluster refused the command, so nothing was changed: the dashboard signs cancel and resume with the control key " +
-                     "(--key-file or $" + ControlKey.FileVariable + "; README: Security).",
+                     "(--key-file or $" + ControlKey.FileVariable + ") or, with TLS, its certificate if marked OU=operator (docs/security.md).",
         "no-cluster" => "No cluster answered, so nothing was changed: cancel and resume are commands to the running coordinator.",
         _ => null,
     };

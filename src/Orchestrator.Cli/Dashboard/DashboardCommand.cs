@@ -56,11 +56,12 @@ public static class DashboardCommand
             var access = DashboardAccess.Resolve(address, hostText, result.GetValue(tokenFile), DashboardHosts.For(address, proxied), tlsProxy);
             var wait = CommonOptions.PositiveSeconds(result, timeout);
             var cluster = CommonOptions.ResolveAddresses(result, contacts);
-            var key = CommonOptions.LoadKey(result, keyFile);
+            // Cancel and Resume are signed with the key, else (TLS on) with the dashboard's certificate if marked operator.
+            var signer = (ICommandSigner?)CommonOptions.LoadKey(result, keyFile) ?? OperatorCertificate.FromEnvironment();
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             // The cluster's answers come back to where the dashboard listens: loopback, or the interface it was told.
             var clientHost = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : address.ToString();
-            await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store, key);
+            await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store, signer);
             var data = new DashboardData(session.Store, session.Location, session.Journal, probe);
             return await ServeAsync(address, listenPort, data, access, ct);
         }, ct));

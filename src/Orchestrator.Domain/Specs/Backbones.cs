@@ -42,7 +42,7 @@ public static class Backbones
     public static readonly IReadOnlyList<string> Paper =
         [Xception, DenseNet121, EfficientNetV2S, InceptionV3, MobileNetV2, ResNet50, Vgg16];
 
-    /// <summary>The backbone's layer groups L, as the engine cuts it (README, "Backbones"; an engine test pins each
+    /// <summary>The backbone's layer groups L, as the engine cuts it (docs/engine.md, "Backbones"; an engine test pins each
     /// against the engine), so that a spec's group indices are checked before anything is stored.</summary>
     public static int GroupCount(string backbone) => backbone switch
     {

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Orchestrator.Domain.Specs;
 
-/// <summary>How images are normalized before the network (a sweep axis; definitions in the README, "Input pipeline").</summary>
+/// <summary>How images are normalized before the network (a sweep axis; definitions in docs/engine.md, "Input pipeline").</summary>
 [JsonConverter(typeof(SpecSpellingJsonConverter<Normalization>))]
 public enum Normalization
 {

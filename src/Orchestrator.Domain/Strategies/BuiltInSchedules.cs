@@ -3,7 +3,7 @@ using Orchestrator.Domain.Specs;
 namespace Orchestrator.Domain.Strategies;
 
 /// <summary>
-/// The built-in strategies as phase schedules for a backbone of L groups (README, "Fine-tuning strategies").
+/// The built-in strategies as phase schedules for a backbone of L groups (docs/strategies.md, "Fine-tuning strategies").
 /// Every one stops after the trial's epoch budget at the latest, and trains with BatchNorm statistics frozen.
 /// </summary>
 public static class BuiltInSchedules

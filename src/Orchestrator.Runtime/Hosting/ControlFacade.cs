@@ -16,9 +16,13 @@ public sealed class ControlFacade : ReceiveActor
     private static readonly TimeSpan PassOnFor = TimeSpan.FromMinutes(5);
 
     /// <param name="self">This node's address, for the audit log.</param>
-    public ControlFacade(IActorRef node, IActorRef coordinator, ControlKey? key, AuditLog audit, string self, Func<DateTimeOffset> clock)
+    /// <param name="operators">Checks commands signed with a certificate (null: TLS is off, only the key signs); the
+    /// facade owns it.</param>
+    public ControlFacade(IActorRef node, IActorRef coordinator, ControlKey? key, AuditLog audit, string self, Func<DateTimeOffset> clock,
+        OperatorTrust? operators)
     {
-        var gate = new ControlGate(key, clock);
+        _operators = operators;
+        var gate = new ControlGate(key, clock, operators);
         Receive<SignedCommand>(signed =>
         {
             var (command, refused) = gate.Check(signed);
@@ -41,14 +45,19 @@ public sealed class ControlFacade : ReceiveActor
         {
             audit.Write(new AuditEntry(clock(), self, "refused", other.GetType().Name, null, null, null, Sender.Path.ToString(), "not signed"));
             Sender.Tell(new ControlRefused(
-                $"{other.GetType().Name} is not a signed command: commands that change the cluster need the control key ({ControlKey.HowToConfigure})"));
+                $"{other.GetType().Name} is not a signed command: commands that change the cluster are signed with the control key or an operator certificate ({ControlKey.HowToConfigure})"));
         });
     }
 
+    private readonly OperatorTrust? _operators;
+
+    protected override void PostStop() => _operators?.Dispose();
+
     private static string Shorten(string body) => body.Length <= 400 ? body : body[..400] + "…";
 
-    public static Props Props(IActorRef node, IActorRef coordinator, ControlKey? key, AuditLog audit, string self, Func<DateTimeOffset>? clock = null) =>
-        Akka.Actor.Props.Create(() => new ControlFacade(node, coordinator, key, audit, self, clock ?? (() => DateTimeOffset.UtcNow)));
+    public static Props Props(IActorRef node, IActorRef coordinator, ControlKey? key, AuditLog audit, string self, Func<DateTimeOffset>? clock = null,
+        OperatorTrust? operators = null) =>
+        Akka.Actor.Props.Create(() => new ControlFacade(node, coordinator, key, audit, self, clock ?? (() => DateTimeOffset.UtcNow), operators));
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace Orchestrator.Runtime.Hosting;
 /// (<see cref="SignedCommand"/>). Read from <c>--key-file</c>, else the file named by <see cref="FileVariable"/>, else
 /// the key itself in <see cref="KeyVariable"/>; never from argv, never logged. The key is the file's text, trimmed.
 /// </summary>
-public sealed class ControlKey
+public sealed class ControlKey : ICommandSigner
 {
     public const string FileVariable = "ORCHESTRATOR_CONTROL_KEY_FILE";
     public const string KeyVariable = "ORCHESTRATOR_CONTROL_KEY";
@@ -19,9 +19,9 @@ public sealed class ControlKey
 
     /// <summary>What a command or a node without a key is told.</summary>
     public const string HowToConfigure =
-        $"give --key-file FILE or set {FileVariable} (create one: head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE; README: Security)";
+        $"give --key-file FILE or set {FileVariable} (create one: head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE), " +
+        "or with TLS a client certificate marked OU=operator (docs/security.md)";
 
-    private const string Version = "orchestrator-control-v1";
     private readonly byte[] _key;
 
     private ControlKey(byte[] key) => _key = key;
@@ -63,14 +63,12 @@ public sealed class ControlKey
     /// with a fresh random nonce.</summary>
     public SignedCommand Sign(object command, string caller, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(command);
-        var type = command.GetType().Name;
-        if (!ControlCommands.Types.ContainsKey(type)) throw new ArgumentException($"{type} is not a control command", nameof(command));
-        var body = JsonSerializer.Serialize(command, command.GetType());
-        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        var unsigned = new SignedCommand(type, body, now.ToUnixTimeMilliseconds(), nonce, caller, "");
+        var unsigned = SignedCommand.Unsigned(command, caller, now);
         return unsigned with { Mac = Mac(unsigned) };
     }
+
+    /// <summary>Signs as the local user (<see cref="Caller"/>).</summary>
+    public SignedCommand Sign(object command, DateTimeOffset now) => Sign(command, Caller, now);
 
     /// <summary>Whether the command's MAC is this key's, compared in constant time.</summary>
     public bool Verifies(SignedCommand signed)
@@ -88,10 +86,7 @@ public sealed class ControlKey
         return CryptographicOperations.FixedTimeEquals(given, Convert.FromBase64String(Mac(signed)));
     }
 
-    /// <summary>HMAC-SHA256 over the version, type, time, nonce, caller and body, one per line (the body last: it is the
-    /// only field that may hold a newline, and its length is fixed by the message's end).</summary>
-    private string Mac(SignedCommand c) => Convert.ToBase64String(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(string.Join('\n',
-        Version, c.Type, c.IssuedAtUnixMs.ToString(CultureInfo.InvariantCulture), c.Nonce, c.Caller, c.Body))));
+    private string Mac(SignedCommand c) => Convert.ToBase64String(HMACSHA256.HashData(_key, c.SignedText()));
 
     /// <summary>Who signs, as the audit log records it: the local user and host (claimed by the key's holder).</summary>
     public static string Caller => $"{Environment.UserName}@{Environment.MachineName}";

@@ -17,24 +17,24 @@ public sealed class OperationsClient : IAsyncDisposable
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private readonly IReadOnlyList<SeedAddress> _contacts;
-    private readonly ControlKey? _key;
+    private readonly ICommandSigner? _signer;
 
-    private OperationsClient(ActorSystem system, IActorRef client, IReadOnlyList<SeedAddress> contacts, ControlKey? key)
+    private OperationsClient(ActorSystem system, IActorRef client, IReadOnlyList<SeedAddress> contacts, ICommandSigner? signer)
     {
-        _key = key;
+        _signer = signer;
         _system = system;
         _client = client;
         _contacts = contacts;
     }
 
-    /// <param name="key">Signs the commands that change the cluster (null: only queries can be asked).</param>
-    public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1", ControlKey? key = null)
+    /// <param name="signer">Signs the commands that change the cluster (null: only queries can be asked).</param>
+    public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1", ICommandSigner? signer = null)
     {
         ArgumentNullException.ThrowIfNull(contacts);
         var system = ActorSystem.Create($"{RuntimeConfig.SystemName}-cli", RuntimeConfig.Setup(RuntimeConfig.Client(host)));
         var paths = contacts.Select(c => ActorPath.Parse($"{c.AkkaAddress}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(paths)), "client");
-        return new OperationsClient(system, client, contacts, key);
+        return new OperationsClient(system, client, contacts, signer);
     }
 
     /// <summary>Asks the read-only query endpoint of one node: the contact point's own (local affinity), not one picked
@@ -46,7 +46,7 @@ public sealed class OperationsClient : IAsyncDisposable
     public Task<object> AskEveryNodeAsync(object message, TimeSpan timeout, CancellationToken ct) =>
         AskAsync(new ClusterClient.SendToAll($"/user/{QueryEndpoint.Name}", message), timeout, ct);
 
-    /// <summary>A command that changes the cluster, signed with the control key, to the control facade of the contact
+    /// <summary>A command that changes the cluster, signed with the control key or operator certificate, to the control facade of the contact
     /// point's node (or, <paramref name="everyNode"/>, of every node: the first answer comes back). A refusal is bad input.</summary>
     /// <exception cref="InvalidInputException">No key, or the cluster refused the command.</exception>
     public async Task<object> CommandAsync(object command, TimeSpan timeout, CancellationToken ct, bool everyNode = false)
@@ -68,8 +68,8 @@ public sealed class OperationsClient : IAsyncDisposable
     }
 
     private SignedCommand Sign(object command) =>
-        (_key ?? throw new InvalidInputException($"no control key: commands that change the cluster are signed with it; {ControlKey.HowToConfigure}"))
-        .Sign(command, ControlKey.Caller, DateTimeOffset.UtcNow);
+        (_signer ?? throw new InvalidInputException($"no control key: commands that change the cluster are signed with it; {ControlKey.HowToConfigure}"))
+        .Sign(command, DateTimeOffset.UtcNow);
 
     private static object Accepted(object answer) =>
         answer is ControlRefused refused ? throw new InvalidInputException($"the cluster refused the command: {refused.Reason}") : answer;

@@ -95,7 +95,8 @@ public sealed class OrchestratorNode : IAsyncDisposable
             audit = new AuditLog(AuditLog.DefaultPath);
             var receptionist = ClusterClientReceptionist.Get(system);
             receptionist.RegisterService(system.ActorOf(QueryEndpoint.Props(node), QueryEndpoint.Name));
-            receptionist.RegisterService(system.ActorOf(ControlFacade.Props(node, proxy, options.ControlKey, audit, cluster.SelfAddress.ToString()), ControlFacade.Name));
+            receptionist.RegisterService(system.ActorOf(ControlFacade.Props(node, proxy, options.ControlKey, audit, cluster.SelfAddress.ToString(),
+                operators: OperatorTrust.FromEnvironment()), ControlFacade.Name));
             // Not the Async joins: they give up after seed-node-timeout (5 s), which eight nodes starting at once on a
             // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);

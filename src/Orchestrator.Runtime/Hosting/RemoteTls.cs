@@ -99,6 +99,9 @@ public sealed record RemoteTlsSettings(string CertificatePath, string? Password,
     public ActorSystemSetup Setup(Config config) =>
         BootstrapSetup.Create().WithConfig(Hocon().WithFallback(config)).And(SslSetup());
 
+    /// <summary>This process's own certificate with its private key (the CLI signs its commands with it).</summary>
+    public X509Certificate2 OwnCertificate() => LoadCertificate(CertificatePath, Password);
+
     /// <summary>Opens the files and checks they fit together; disposes what it loaded.</summary>
     internal void Check()
     {

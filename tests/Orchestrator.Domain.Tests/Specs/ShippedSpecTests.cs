@@ -2,7 +2,7 @@ using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Domain.Tests.Specs;
 
-/// <summary>The sweep specs shipped in cluster-config/sweeps parse and say what the README says they do.</summary>
+/// <summary>The sweep specs shipped in cluster-config/sweeps parse and say what docs/sweeps.md and docs/strategies.md say they do.</summary>
 public class ShippedSpecTests
 {
     internal static SweepSpec Load(string name)

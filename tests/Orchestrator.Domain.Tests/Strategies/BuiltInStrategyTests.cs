@@ -6,7 +6,7 @@ using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Strategies;
 
-/// <summary>Each built-in strategy's journal, epoch by epoch, against its definition (README, "Fine-tuning strategies").</summary>
+/// <summary>Each built-in strategy's journal, epoch by epoch, against its definition (docs/strategies.md, "Fine-tuning strategies").</summary>
 public class BuiltInStrategyTests
 {
     // Improves at epochs 1, 2 and 5, ties or worsens elsewhere: with p = 2, plateaus at epochs 4 and 7, 9, 11, ...

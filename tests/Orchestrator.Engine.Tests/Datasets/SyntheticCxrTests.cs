@@ -96,7 +96,7 @@ public class SyntheticCxrTests
         // differ only inside the lungs, so most pixels are identical.
         var a = SyntheticCxr.Render(0, 64, 5);
         var b = SyntheticCxr.Render(1, 64, 5);
-        a.Zip(b).Count(p => p.First == p.Second).Should().BeGreaterThan(a.Length / 2);
+        a.Zip(b, (x, y) => x == y).Count(same => same).Should().BeGreaterThan(a.Length / 2);
     }
 
     [Fact]

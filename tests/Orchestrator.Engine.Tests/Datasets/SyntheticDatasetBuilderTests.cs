@@ -5,11 +5,12 @@ namespace Orchestrator.Engine.Tests.Datasets;
 
 public sealed class SyntheticDatasetBuilderTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"synth-tests-{Guid.NewGuid():N}");
+    private readonly TempDir _temp = new("synth-tests-");
+    private readonly string _root;
 
-    public SyntheticDatasetBuilderTests() => Directory.CreateDirectory(_root);
+    public SyntheticDatasetBuilderTests() => _root = _temp.Path;
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _temp.Dispose();
 
     private sealed class Recorder : IProgress<int>
     {

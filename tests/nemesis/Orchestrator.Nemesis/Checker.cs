@@ -214,12 +214,33 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
         }
     }
 
+    /// <summary>The cluster's members once every running node is up and reachable in them, or the last view seen when
+    /// <see cref="MembershipSettle"/> runs out (null when the cluster never answered).</summary>
+    private async Task<Dictionary<string, (string Status, bool Reachable)>?> SettledMembersAsync()
+    {
+        var deadline = DateTime.UtcNow + MembershipSettle;
+        while (true)
+        {
+            var members = await cluster.MembersAsync();
+            var settled = members is not null && cluster.Nodes
+                .Where(n => n.Current is { HasExited: false })
+                .All(n => members.TryGetValue(n.Address, out var m) && m.Status == "up" && m.Reachable);
+            if (settled || DateTime.UtcNow > deadline) return members;
+            await Task.Delay(2000);
+        }
+    }
+
     private static string T(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
-    /// <summary>Every node process has exited or is a member that is up and reachable; every one-shot command exited.</summary>
+    /// <summary>How long membership may take to settle after the last restart: a node started just before the trials
+    /// ended is let in once the cluster converges (gossip, then the leader), which an unreachable member delays.</summary>
+    private static readonly TimeSpan MembershipSettle = TimeSpan.FromSeconds(60);
+
+    /// <summary>Every node process has exited or is, within <see cref="MembershipSettle"/>, a member that is up and
+    /// reachable; every one-shot command exited.</summary>
     private async Task CheckProcessesAsync()
     {
-        var members = await cluster.MembersAsync();
+        var members = await SettledMembersAsync();
         foreach (var node in cluster.Nodes)
         foreach (var p in node.Lives)
         {

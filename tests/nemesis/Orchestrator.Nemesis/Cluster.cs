@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Orchestrator.Store;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Nemesis;
 
@@ -27,11 +26,11 @@ public sealed class Cluster : IAsyncDisposable
     /// <summary>Whether the working directory (logs, journals' database, artifacts) stays after the run.</summary>
     public bool Keep { get; set; }
 
-    private Cluster(string dir, string pgDir, string storeUrl, string scripts, Action<string> say, bool keep, NetworkLab? lab)
+    private Cluster(string dir, PgServer pg, string storeUrl, string scripts, Action<string> say, bool keep, NetworkLab? lab)
     {
         Lab = lab;
         Dir = dir;
-        PgDir = pgDir;
+        Pg = pg;
         StoreUrl = storeUrl;
         Scripts = scripts;
         _say = say;
@@ -45,8 +44,8 @@ public sealed class Cluster : IAsyncDisposable
         // Should the harness itself be ended (SIGTERM, Ctrl+C), its processes go with it.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
         Console.CancelKeyPress += (_, _) => KillAll();
-        // The control key every node checks and every command of the harness signs with (README: Security).
-        ControlKey = Orchestrator.Tests.Shared.ControlKeyFile.Create(dir);
+        // The control key every node checks and every command of the harness signs with (docs/security.md, "Control key").
+        ControlKey = ControlKeyFile.Create(dir);
         AkkaConfig = Path.Combine(dir, "akka-test.conf");
         File.WriteAllText(AkkaConfig, FormattableString.Invariant($"""
             akka.cluster.failure-detector.acceptable-heartbeat-pause = {HeartbeatPauseSeconds}s
@@ -56,7 +55,8 @@ public sealed class Cluster : IAsyncDisposable
     }
 
     public string Dir { get; }
-    public string PgDir { get; }
+    /// <summary>The cluster's own PostgreSQL (scripts/pg-test-server.sh), its data in the working directory.</summary>
+    public PgServer Pg { get; }
     public string StoreUrl { get; }
     public string Scripts { get; }
     public string Artifacts { get; }
@@ -97,25 +97,25 @@ public sealed class Cluster : IAsyncDisposable
         string[] members = ["c1", "c2", "w1", "w2", "w3"];
         var lab = netns ? await NetworkLab.UpAsync(scripts, members) : null;
         Dictionary<string, string>? listen = lab is null ? null : new() { ["PG_LISTEN"] = $"127.0.0.1,{lab.RootAddress}" };
-        string url;
+        PgServer pg;
         try
         {
-            url = (await ShellAsync(Path.Combine(scripts, "pg-test-server.sh"), ["start", pgDir], TimeSpan.FromSeconds(120), "PostgreSQL start", listen)).Trim();
+            pg = await Harnessed(() => PgServer.StartAsync(pgDir, listen));
         }
         catch
         {
             if (lab is not null) await lab.DisposeAsync();
             throw;
         }
-        if (!url.StartsWith("postgres://", StringComparison.Ordinal)) throw new HarnessException($"pg-test-server.sh start printed no store URL: {url}");
+        var url = pg.Url;
         if (lab is not null) url = url.Replace("@127.0.0.1:", $"@{lab.RootAddress}:", StringComparison.Ordinal);
         say($"PostgreSQL at {url}; working directory {dir}" + (lab is null ? "" : $"; nodes in network namespaces {lab.Prefix}-*"));
-        var cluster = new Cluster(dir, pgDir, url, scripts, say, keep, lab);
+        var cluster = new Cluster(dir, pg, url, scripts, say, keep, lab);
         try
         {
             Node Make(int i, string name, string role, params string[] args)
             {
-                var port = FreePort();
+                var port = Processes.FreePort();
                 var host = lab?.AddressOf(members[i]) ?? "127.0.0.1";
                 return new Node(name, role, host, port, [.. args, "--host", host, "--port", port.ToString(CultureInfo.InvariantCulture)], lab?.NamespaceOf(members[i]), members[i]);
             }
@@ -137,13 +137,6 @@ public sealed class Cluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private int _commands;
@@ -218,29 +211,22 @@ public sealed class Cluster : IAsyncDisposable
     public static string Tail(string output, int n = 6) =>
         string.Join(" / ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(n).Select(l => l.Trim()));
 
-    public Task<string> PgRestartAsync() =>
-        ShellAsync(Path.Combine(Scripts, "pg-test-server.sh"), ["restart", PgDir], TimeSpan.FromSeconds(120), "PostgreSQL restart");
+    public Task<string> PgRestartAsync() => Harnessed(Pg.RestartAsync);
 
-    public static async Task<string> ShellAsync(string file, string[] args, TimeSpan timeout, string what, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Runs a script to its end (bounded); its stdout. A failure is the harness's (<see cref="HarnessException"/>).</summary>
+    public static Task<string> ShellAsync(string file, string[] args, TimeSpan timeout, string what, IReadOnlyDictionary<string, string>? environment = null) =>
+        Harnessed(() => RepoScripts.RunAsync(file, args, timeout, what, environment));
+
+    private static async Task<T> Harnessed<T>(Func<Task<T>> script)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
-        using var p = Process.Start(info)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            await p.WaitForExitAsync(cts.Token);
+            return await script();
         }
-        catch (OperationCanceledException)
+        catch (ScriptFailedException ex)
         {
-            p.Kill(entireProcessTree: true);
-            throw new HarnessException($"{what}: ran past {timeout.TotalSeconds:F0} s");
+            throw new HarnessException(ex.Message);
         }
-        if (p.ExitCode != 0) throw new HarnessException($"{what}: exit {p.ExitCode}: {await stderr}");
-        return await stdout;
     }
 
     /// <summary>The members `cluster show --json` lists: address -> (status, reachable); null when no answer.</summary>
@@ -299,7 +285,7 @@ public sealed class Cluster : IAsyncDisposable
         }
         try
         {
-            await ShellAsync(Path.Combine(Scripts, "pg-test-server.sh"), ["stop", PgDir], TimeSpan.FromSeconds(90), "PostgreSQL stop");
+            await Harnessed(Pg.StopAsync);
         }
         catch (HarnessException ex)
         {

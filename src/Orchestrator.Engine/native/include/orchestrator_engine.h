@@ -210,7 +210,7 @@ typedef struct ote_image_info {
 OTE_API int32_t ote_image_decode(const uint8_t* data, int64_t length, int32_t size, int32_t intensity, uint8_t* out,
                                  ote_image_info* info);
 
-/* Training input pipeline (definitions in the README, "Input pipeline"). normalization: OTE_NORM_*; zscore mean/std
+/* Training input pipeline (definitions in docs/engine.md, "Input pipeline"). normalization: OTE_NORM_*; zscore mean/std
  * of the training pixels in [0, 1] (OTE_NORM_ZSCORE only); augment_classes: num_classes flags, non-zero = augment
  * that class in training (num_classes 0: none). Augmentation draws are keyed by (seed, epoch, position, image). */
 enum { OTE_NORM_BACKBONE = 0, OTE_NORM_SCALING = 1, OTE_NORM_ZSCORE = 2, OTE_NORM_ADAPTIVE = 3 };

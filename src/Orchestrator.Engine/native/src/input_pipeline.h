@@ -1,6 +1,6 @@
 #pragma once
 // The training input pipeline after the packed store: minority-class augmentation on the uint8 images, resize to the
-// backbone's input size, normalization, gray to 3 channels. Definitions in the project README ("Input pipeline").
+// backbone's input size, normalization, gray to 3 channels. Definitions in docs/engine.md ("Input pipeline").
 #include <torch/torch.h>
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 using Npgsql;
+using Xunit;
 
-namespace Orchestrator.Tests.Shared;
+namespace Orchestrator.Testing;
 
 /// <summary>
 /// The real PostgreSQL server the tests run against: scripts/test.sh starts one on loopback and passes its URL

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Orchestrator.Runtime.Hosting;
 
-namespace Orchestrator.Tests.Shared;
+namespace Orchestrator.Testing;
 
 /// <summary>A control key file for a test cluster: 32 random bytes in base64, mode 600, as the README makes one; the
 /// processes get it through <see cref="ControlKey.FileVariable"/>.</summary>
