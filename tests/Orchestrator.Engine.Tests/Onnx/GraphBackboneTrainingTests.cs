@@ -30,8 +30,8 @@ public sealed class GraphBackboneTrainingTests() : TinyDataTests(trainPerClass: 
         trainer.TrainEpoch(Data, Train, TinyData.BalancedWeights, 8, null, default).Should().BePositive();
 
         groups.Select(trainer.BatchNormStatisticsChecksum).Should().Equal(statistics, "BatchNorm stays in eval mode");
-        groups.Select(trainer.ParameterChecksum).Zip(weights).Should()
-            .OnlyContain(p => p.First != p.Second && double.IsFinite(p.First), "every group's weights moved");
+        groups.Select(trainer.ParameterChecksum).Zip(weights, (after, before) => (After: after, Before: before)).Should()
+            .OnlyContain(p => p.After != p.Before && double.IsFinite(p.After), "every group's weights moved");
 
         var checkpoint = Tmp.File("epoch-1.pt");
         var sha = trainer.SaveCheckpoint(checkpoint, 1);
