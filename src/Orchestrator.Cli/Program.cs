@@ -38,6 +38,9 @@ if (parsed.Errors.Count > 0)
         message = message.Replace(arg, Orchestrator.Store.Postgres.PostgresTarget.Redact(arg), StringComparison.Ordinal);
     return CommandRunner.Fail($"{message} (see `{string.Join(' ', CommandPath(parsed.CommandResult))} --help`)", ExitCodes.BadInput);
 }
+// Backbones imported with `model import --onnx` (the models folder beside the default store, or $ORCHESTRATOR_MODELS):
+// known to the spec parser now, to the engine on its first use.
+Orchestrator.Engine.Models.Onnx.ModelLibrary.RegisterInstalled(Orchestrator.Engine.Models.Onnx.ModelLibrary.Default());
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) });
 
 // "orchestrator sweep launch": the names from the root down to the command the parse ended in.

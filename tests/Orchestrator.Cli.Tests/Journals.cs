@@ -16,6 +16,32 @@ public static class Journals
         return await host.Journal.ReadAsync(trialId);
     }
 
+    /// <summary>Runs `orchestrator sweep run spec.yaml --workers 1` in <paramref name="dir"/> until the store has
+    /// journaled <paramref name="epochs"/> epochs, lets it go <paramref name="into"/> the next one's batches, kills it with
+    /// SIGKILL (no cleanup runs), then runs the same command again: it must resume after the last journaled epoch.</summary>
+    public static async Task KillMidEpochThenResumeAsync(string dir, string storeUrl, int epochs, TimeSpan into, TimeSpan timeout)
+    {
+        string[] args = ["sweep", "run", "spec.yaml", "--workers", "1"];
+        using (var process = Cli.Start(dir, args))
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (await EpochsAsync(storeUrl) < epochs)
+            {
+                process.HasExited.Should().BeFalse("the sweep must still be running when it is killed");
+                DateTime.UtcNow.Should().BeBefore(deadline);
+                await Task.Delay(100);
+            }
+            await Task.Delay(into);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+        var epochsBefore = await EpochsAsync(storeUrl);
+
+        var second = await Cli.RunAsync(dir, timeout, args);
+        second.ExitCode.Should().Be(0, second.Stderr + second.Stdout);
+        second.Stdout.Should().Contain($"resuming after epoch {epochsBefore}");
+    }
+
     /// <summary>Epochs journaled so far over every trial (superseded ones included); 0 before the journal exists.</summary>
     public static async Task<int> EpochsAsync(string storeUrl)
     {

@@ -82,24 +82,7 @@ public class SweepRunTests
         var dbPath = Path.Combine(dir, ".orchestrator", "orchestrator.db");
         var storeUrl = "sqlite:" + dbPath;
 
-        using (var first = Cli.Start(dir, "sweep", "run", "spec.yaml", "--workers", "1"))
-        {
-            var deadline = DateTime.UtcNow.AddMinutes(5);
-            while (await Journals.EpochsAsync(storeUrl) < 2)
-            {
-                first.HasExited.Should().BeFalse("the sweep must still be running when it is killed");
-                DateTime.UtcNow.Should().BeBefore(deadline);
-                await Task.Delay(200);
-            }
-            await Task.Delay(700); // into the next epoch's batches
-            first.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
-            await first.WaitForExitAsync();
-        }
-        var epochsBefore = await Journals.EpochsAsync(storeUrl);
-
-        var second = await Cli.RunAsync(dir, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1");
-        second.ExitCode.Should().Be(0, second.Stderr + second.Stdout);
-        second.Stdout.Should().Contain($"resuming after epoch {epochsBefore}");
+        await Journals.KillMidEpochThenResumeAsync(dir, storeUrl, 2, TimeSpan.FromMilliseconds(700), TimeSpan.FromMinutes(10));
 
         await using var store = await SqliteStore.OpenAsync(dbPath);
         var sweep = (await store.ListSweepsAsync()).Single();
@@ -128,6 +111,6 @@ public class SweepRunTests
         TrialEvolution.Replay(referenceEvents).Result!.TestOutputs!.Sha256.Should().Be(state.Result!.TestOutputs!.Sha256);
     }
 
-    private static IEnumerable<string> Figures(IEnumerable<TrialEvent> events) =>
+    internal static IEnumerable<string> Figures(IEnumerable<TrialEvent> events) =>
         events.OfType<EpochCompleted>().Select(e => $"{e.Epoch} {e.TrainLoss:R} {e.ValLoss:R} {e.UnfrozenGroups} {e.LearningRate:R}");
 }

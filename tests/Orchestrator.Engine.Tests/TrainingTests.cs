@@ -184,7 +184,7 @@ public sealed class TrainingTests() : TinyDataTests(trainPerClass: 32, valPerCla
     {
         var act = () => TorchTrainer.Create(TinyData.Options("resnet9000"));
         act.Should().Throw<EngineException>()
-            .WithMessage($"unknown architecture 'resnet9000' (supported: {string.Join(", ", Orchestrator.Domain.Specs.Backbones.Supported.Order(StringComparer.Ordinal))})",
+            .WithMessage($"unknown architecture 'resnet9000' (supported: {string.Join(", ", Orchestrator.Domain.Specs.Backbones.Known.Order(StringComparer.Ordinal))})",
                 "the engine implements exactly the backbones a spec may name");
     }
 

@@ -1,8 +1,30 @@
 namespace Orchestrator.Domain.Specs;
 
-/// <summary>Backbone architecture names a sweep spec may use; the engine implements each.</summary>
+/// <summary>A backbone imported into this installation (`model import --onnx`): what a spec needs to know of it.</summary>
+public sealed record ImportedBackbone(string Name, int Groups, int DefaultInputSize, int MinInputSize);
+
+/// <summary>Backbone architecture names a sweep spec may use; the engine implements each. Besides the built-in ones,
+/// the backbones imported into this installation, registered when the process starts (the spec parser is static and
+/// what is installed is a property of the machine, like the engine itself).</summary>
 public static class Backbones
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, ImportedBackbone> ImportedByName = new(StringComparer.Ordinal);
+
+    /// <summary>Adds (or replaces) an imported backbone. A built-in name is refused.</summary>
+    public static void Register(ImportedBackbone backbone)
+    {
+        ArgumentNullException.ThrowIfNull(backbone);
+        if (Supported.Contains(backbone.Name))
+            throw new ArgumentException($"'{backbone.Name}' is a built-in backbone", nameof(backbone));
+        ImportedByName[backbone.Name] = backbone;
+    }
+
+    /// <summary>The imported backbones registered in this process, by name.</summary>
+    public static IReadOnlyList<ImportedBackbone> Imported => [.. ImportedByName.Values.OrderBy(b => b.Name, StringComparer.Ordinal)];
+
+    /// <summary>Every backbone a spec may name: the built-in ones, then the imported ones.</summary>
+    public static IReadOnlyList<string> Known => [.. Supported, .. Imported.Select(b => b.Name)];
+
     public const string LightweightCnn = "lightweight-cnn";
     public const string MobileNetV2 = "mobilenet_v2";
     public const string Xception = "xception";
@@ -30,6 +52,7 @@ public static class Backbones
         EfficientNetV2S => 10,
         InceptionV3 => 11,
         Vgg16 => 13,
+        _ when ImportedByName.TryGetValue(backbone, out var imported) => imported.Groups,
         _ => throw new ArgumentException($"unknown backbone '{backbone}'", nameof(backbone)),
     };
 
@@ -39,6 +62,7 @@ public static class Backbones
     {
         Xception or InceptionV3 => 299,
         EfficientNetV2S => 384,
+        _ when ImportedByName.TryGetValue(backbone, out var imported) => imported.DefaultInputSize,
         _ => 224,
     };
 
@@ -48,6 +72,7 @@ public static class Backbones
     {
         InceptionV3 => 75,
         Vgg16 or DenseNet121 => 32,
+        _ when ImportedByName.TryGetValue(backbone, out var imported) => imported.MinInputSize,
         _ => 16,
     };
 }

@@ -41,7 +41,7 @@ public static partial class SweepSpecParser
         var data = ParseData(top.Required("data"));
 
         var backbones = top.List("backbones", ParseString, null,
-            b => Backbones.Supported.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Supported)})")
+            b => Backbones.Known.Contains(b) ? null : $"unknown backbone '{b}' (supported: {string.Join(", ", Backbones.Known)})")
             ?? throw Fail("backbones", "is required");
         var defined = ParseSchedules(top.Optional("schedules"), backbones);
         var (strategies, schedules) = ParseStrategies(top, defined);
@@ -193,9 +193,9 @@ public static partial class SweepSpecParser
         var perBackbone = new Dictionary<string, int>(StringComparer.Ordinal);
         if (node is YamlMappingNode)
         {
-            var section = new Section(AsMapping(node, "inputSize"), "inputSize.", [.. Backbones.Supported, "default"]);
+            var section = new Section(AsMapping(node, "inputSize"), "inputSize.", [.. Backbones.Known, "default"]);
             all = section.Optional("default") is { } d ? ParseInt(d, "inputSize.default") : null;
-            foreach (var backbone in Backbones.Supported)
+            foreach (var backbone in Backbones.Known)
                 if (section.Optional(backbone) is { } size)
                     perBackbone[backbone] = ParseInt(size, "inputSize." + backbone);
         }
@@ -335,8 +335,8 @@ public static partial class SweepSpecParser
     {
         var perBackbone = new Dictionary<string, IReadOnlyList<T>>(StringComparer.Ordinal);
         if (h.Optional(key) is not YamlMappingNode map) return new(h.List(key, parse, fallback, check)!, perBackbone);
-        var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Supported, "default"]);
-        foreach (var backbone in Backbones.Supported)
+        var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Known, "default"]);
+        foreach (var backbone in Backbones.Known)
             if (section.List(backbone, parse, null, check) is { } list)
                 perBackbone[backbone] = list;
         return new(section.List("default", parse, fallback, check)!, perBackbone);

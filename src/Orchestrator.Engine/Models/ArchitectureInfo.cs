@@ -21,6 +21,7 @@ public sealed record ArchitectureInfo(
     public static unsafe ArchitectureInfo Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
+        Onnx.ModelLibrary.EnsureEngineKnows();
         NativeMethods.Check(NativeMethods.ote_architecture_info(name, out var info));
         return new ArchitectureInfo(name, info.Groups, info.DefaultSize, info.MinSize,
             [info.Mean[0], info.Mean[1], info.Mean[2]], [info.Std[0], info.Std[1], info.Std[2]],
@@ -30,6 +31,7 @@ public sealed record ArchitectureInfo(
     /// <summary>Every registered architecture, by name.</summary>
     public static IReadOnlyList<ArchitectureInfo> All()
     {
+        Onnx.ModelLibrary.EnsureEngineKnows();
         NativeMethods.Check(NativeMethods.ote_architecture_count(out var count));
         var all = new List<ArchitectureInfo>(count);
         for (var i = 0; i < count; i++)

@@ -39,6 +39,7 @@ public sealed class BackboneWeights : IDisposable
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(path);
+        Onnx.ModelLibrary.EnsureEngineKnows();
         NativeMethods.Check(NativeMethods.ote_weights_open(architecture, Path.GetFullPath(path), out var handle));
         try
         {

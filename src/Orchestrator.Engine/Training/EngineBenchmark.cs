@@ -23,6 +23,7 @@ public static class EngineBenchmark
     {
         ArgumentNullException.ThrowIfNull(architecture);
         EngineInfo.SetThreads(threads);
+        Models.Onnx.ModelLibrary.EnsureEngineKnows();
         NativeMethods.Check(NativeMethods.ote_bench_engine(architecture, size, batch, steps, warmup, out var r));
         return new EngineBenchmarkResult(architecture, size, batch, threads, steps, r.TrainAllImagesPerSecond,
             r.TrainHeadImagesPerSecond, r.InferenceImagesPerSecond, r.PeakRssKib);
@@ -53,6 +54,7 @@ public sealed record EpochBenchmarkResult(
         EngineInfo.SetThreads(threads);
         var names = new byte[1 << 20];
         NativeMethods.BenchEpochNative r;
+        Models.Onnx.ModelLibrary.EnsureEngineKnows();
         fixed (byte* n = names)
             NativeMethods.Check(NativeMethods.ote_bench_epochs(architecture, size, batch, train, val, unfrozen, featureCache ? 1 : 0,
                 epochs, out r, n, names.Length));

@@ -38,6 +38,7 @@ public sealed unsafe class TorchTrainer : ITrainer
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.Architecture);
         UseOwnThreadCount(options);
+        Models.Onnx.ModelLibrary.EnsureEngineKnows();
         NativeMethods.Check(NativeMethods.ote_trainer_create(options.Architecture, options.NumClasses, options.InputSize,
             options.Optimizer.Native(), options.LearningRate, options.Seed, options.Device.ToString(), out var handle));
         try

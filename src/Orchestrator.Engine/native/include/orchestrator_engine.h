@@ -166,6 +166,12 @@ OTE_API int32_t ote_weights_save(ote_weights* weights, const char* path);
 OTE_API int32_t ote_weights_forward(ote_weights* weights, const char* input_path, const char* output_path,
                                     int64_t* out_n);
 
+/* Graph backbones (c_api_graph.cpp): registers the CNN stored in model_dir (graph.txt + weights.bin, written by
+ * `orchestrator model import --onnx`; format in native/README.md) as architecture `name`, replacing an earlier graph
+ * of that name; the net is built once to check its tensors. OTE_INVALID_INPUT for a built-in name or a folder that
+ * is not a graph backbone. Register before creating trainers of that architecture. */
+OTE_API int32_t ote_graph_register(const char* name, const char* model_dir);
+
 /* Images per second of the trainer's own passes on random data; peak_rss_kib is the process's VmHWM. */
 typedef struct {
   double train_all_images_per_s;

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "raw_tensors.h"
 #include "torch_compat.h"
 
 namespace F = torch::nn::functional;
@@ -512,16 +513,6 @@ torch::Tensor Trainer::features(const torch::Tensor& input) {
   return net_->pooled(input.to(device_).contiguous(torch::MemoryFormat::ChannelsLast)).to(torch::kCPU);
 }
 
-namespace {
-
-uint32_t read_u32(std::ifstream& in, const std::string& path) {
-  uint32_t v = 0;
-  if (!in.read(reinterpret_cast<char*>(&v), sizeof v)) throw std::runtime_error("'" + path + "' is truncated");
-  return v;
-}
-
-}  // namespace
-
 int Trainer::load_backbone(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open '" + path + "'");
@@ -540,28 +531,14 @@ int Trainer::load_backbone(const std::string& path) {
   return loaded;
 }
 
-// Raw tensor file: "OTERAW01", u32 count, then per tensor: u32 name length, name, u32 dtype (0 float32,
-// 1 int64), u32 ndim, int64 dims[ndim], little-endian data.
+// Raw tensor file (raw_tensors.h).
 int Trainer::load_raw_backbone(std::ifstream& in, const std::string& path) {
-  const uint32_t count = read_u32(in, path);
   std::map<std::string, const Entry*> by_name;
   for (auto& e : entries_)
     if (e.group < group_count()) by_name[e.name] = &e;
   std::set<std::string> loaded;
   torch::NoGradGuard no_grad;
-  for (uint32_t i = 0; i < count; ++i) {
-    std::string name(read_u32(in, path), '\0');
-    if (!in.read(name.data(), static_cast<std::streamsize>(name.size())))
-      throw std::runtime_error("'" + path + "' is truncated");
-    const uint32_t dtype = read_u32(in, path);
-    const uint32_t ndim = read_u32(in, path);
-    std::vector<int64_t> dims(ndim);
-    if (!in.read(reinterpret_cast<char*>(dims.data()), static_cast<std::streamsize>(ndim * sizeof(int64_t))))
-      throw std::runtime_error("'" + path + "' is truncated");
-    if (dtype > 1) throw std::runtime_error("'" + path + "': tensor '" + name + "' has unknown dtype");
-    auto t = torch::empty(dims, dtype == 0 ? torch::kFloat32 : torch::kInt64);
-    if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes())))
-      throw std::runtime_error("'" + path + "' is truncated in tensor '" + name + "'");
+  for (const auto& [name, t] : read_raw_tensors(in, path)) {
     const std::string key = net_->canonical_name(name);
     auto it = by_name.find(key);
     if (it == by_name.end())

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <deque>
 #include <mutex>
 #include <stdexcept>
 
@@ -69,9 +70,22 @@ void init_weights(nn::Module& root) {
 
 namespace {
 
-std::vector<Architecture>& registry() {
-  static std::vector<Architecture> architectures;
+// A deque: references handed out (architecture(), ote_architecture_name) stay valid when a graph backbone is added.
+std::deque<Architecture>& registry() {
+  static std::deque<Architecture> architectures;
   return architectures;
+}
+
+// Guards the registry against run-time registration (register_runtime_architecture).
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Names registered when the library loaded.
+std::vector<std::string>& built_in_names() {
+  static std::vector<std::string> names;
+  return names;
 }
 
 std::mutex& build_mutex() {
@@ -82,17 +96,40 @@ std::mutex& build_mutex() {
 }  // namespace
 
 const Architecture& architecture(const std::string& name) {
-  for (const auto& a : registry())
-    if (a.name == name) return a;
+  {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    for (const auto& a : registry())
+      if (a.name == name) return a;
+  }
   std::string supported;
   for (const auto& n : architecture_names()) supported += (supported.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown architecture '" + name + "' (supported: " + supported + ")");
 }
 
-ArchitectureRegistration::ArchitectureRegistration(Architecture arch) { registry().push_back(std::move(arch)); }
+ArchitectureRegistration::ArchitectureRegistration(Architecture arch) {
+  built_in_names().push_back(arch.name);
+  registry().push_back(std::move(arch));
+}
+
+void register_runtime_architecture(Architecture arch) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  const auto& built_in = built_in_names();
+  if (std::find(built_in.begin(), built_in.end(), arch.name) != built_in.end())
+    throw std::invalid_argument("'" + arch.name + "' is a built-in architecture");
+  for (auto& a : registry())
+    if (a.name == arch.name) {  // the name's string stays: ote_architecture_name handed it out
+      a.groups = arch.groups;
+      a.make = std::move(arch.make);
+      a.input = arch.input;
+      a.classifier = std::move(arch.classifier);
+      return;
+    }
+  registry().push_back(std::move(arch));
+}
 
 std::vector<std::string> architecture_names() {
   std::vector<std::string> names;
+  std::lock_guard<std::mutex> lock(registry_mutex());
   for (const auto& a : registry()) names.push_back(a.name);
   std::sort(names.begin(), names.end());
   return names;

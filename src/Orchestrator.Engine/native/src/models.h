@@ -107,6 +107,10 @@ struct ArchitectureRegistration {
   explicit ArchitectureRegistration(Architecture arch);
 };
 
+// An architecture added while the process runs (a graph backbone, arch_onnx_graph.h); replaces an earlier one of the
+// same name. Throws std::invalid_argument for a built-in name. Register before building nets of that name.
+void register_runtime_architecture(Architecture arch);
+
 // Throws std::invalid_argument naming the supported architectures.
 const Architecture& architecture(const std::string& name);
 std::shared_ptr<Net> make_net(const std::string& arch, int num_classes);

@@ -1,4 +1,6 @@
 #include "state_dict.h"
+
+#include "raw_tensors.h"
 #include "torch_compat.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -196,6 +198,11 @@ int64_t BackboneWeights::classes() const {
 
 BackboneWeights read_weights(const std::string& arch_name, Net& layout, const std::string& path) {
   const auto& arch = architecture(arch_name);
+  if (is_raw_tensor_file(path)) {  // e.g. a graph backbone's own weights.bin
+    auto w = match(arch, layout, read_raw_tensor_file(path), path);
+    w.from_state_dict = true;
+    return w;
+  }
   const auto root = load_pickle(path);
   if (root.isGenericDict()) {
     const auto dict = root.toGenericDict();
