@@ -25,6 +25,8 @@ public static class TrialAudit
     {
         ArgumentNullException.ThrowIfNull(journal);
         var events = TrialEvolution.Effective(journal).Where(e => e is not AttemptStarted).ToList();
+        // Attempts that failed before any began the trial (a start that threw) leave only their markers.
+        events = events.SkipWhile(e => e is AttemptFailed).ToList();
         var problems = new List<string>();
         if (events.Count == 0) return problems;
         if (events[0] is not TrialStarted start)

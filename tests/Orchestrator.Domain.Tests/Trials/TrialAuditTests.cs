@@ -24,6 +24,23 @@ public class TrialAuditTests
         TrialAudit.Violations(run.All).Should().BeEmpty();
     }
 
+    [Fact]
+    public void An_attempt_that_failed_before_the_trial_started_is_no_violation()
+    {
+        // The first attempt could not start (e.g. its backbone was not registered yet); the second ran the trial.
+        var events = new List<TrialEvent> { new AttemptStarted("slot-a"), new AttemptFailed(1, "unknown architecture"), new AttemptStarted("slot-b") };
+        events.AddRange(Journal().Where(e => e is not AttemptStarted));
+
+        TrialAudit.Violations(events).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_journal_whose_first_trial_event_is_not_TrialStarted_is_reported()
+    {
+        var events = Journal().Where(e => e is not TrialStarted).ToList();
+        TrialAudit.Violations(events).Should().ContainSingle().Which.Should().Be("the first event is not TrialStarted");
+    }
+
     private static List<TrialEvent> Journal()
     {
         // p = 1, k = 2, L = 3: epoch 2 plateaus and unfreezes 0 -> 2, epoch 3 plateaus and unfreezes 2 -> 3.
