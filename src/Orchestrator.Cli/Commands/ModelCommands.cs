@@ -112,23 +112,27 @@ public static class ModelCommands
             $"Import the ImageNet ResNet-18 the build bundles (NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18, MIT) as the backbone {PretrainedName}, once");
         command.SetAction((result, ct) => CommandRunner.RunAsync(() =>
         {
-            var library = ModelLibrary.Default();
-            if (library.Contains(PretrainedName))
-            {
-                Console.WriteLine($"{PretrainedName} is already imported ({library.PathOf(PretrainedName)})");
-                return Task.FromResult(ExitCodes.Ok);
-            }
-            var folder = Path.Combine(AppContext.BaseDirectory, "pretrained");
-            var network = Path.Combine(folder, "ResNet18.onnx");
-            var preprocess = Path.Combine(folder, "ResNetPreprocess.onnx");
-            if (!File.Exists(network) || !File.Exists(preprocess))
-                throw new InvalidInputException($"this build lacks {folder}/ResNet18.onnx and ResNetPreprocess.onnx (they come with the build, from NuGet)");
-            var (mean, std) = MeanImagePreprocessing.Read(preprocess);
-            var model = ImportOnnx(network, PretrainedName, new ImportOptions(Mean: mean, Std: std));
-            Console.WriteLine(Describe(model));
+            if (!EnsurePretrained(Console.WriteLine))
+                Console.WriteLine($"{PretrainedName} is already imported ({ModelLibrary.Default().PathOf(PretrainedName)})");
             return Task.FromResult(ExitCodes.Ok);
         }, ct));
         return command;
+    }
+
+    /// <summary>Imports the bundled ResNet-18 as <see cref="PretrainedName"/> unless it is there; true when it imported
+    /// it now (and said so through <paramref name="say"/>). The backbone is then known to this process too.</summary>
+    public static bool EnsurePretrained(Action<string> say)
+    {
+        ArgumentNullException.ThrowIfNull(say);
+        if (ModelLibrary.Default().Contains(PretrainedName)) return false;
+        var folder = Path.Combine(AppContext.BaseDirectory, "pretrained");
+        var network = Path.Combine(folder, "ResNet18.onnx");
+        var preprocess = Path.Combine(folder, "ResNetPreprocess.onnx");
+        if (!File.Exists(network) || !File.Exists(preprocess))
+            throw new InvalidInputException($"this build lacks {folder}/ResNet18.onnx and ResNetPreprocess.onnx (they come with the build, from NuGet)");
+        var (mean, std) = MeanImagePreprocessing.Read(preprocess);
+        say(Describe(ImportOnnx(network, PretrainedName, new ImportOptions(Mean: mean, Std: std))));
+        return true;
     }
 
     private static ImportedModel ImportOnnx(string file, string name, ImportOptions options)
