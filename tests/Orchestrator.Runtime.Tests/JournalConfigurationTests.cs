@@ -86,6 +86,16 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
         (await RecoverAsync(reader.System, "t-recover-long")).Should().Equal(epochs);
     }
 
+    protected async Task Processes_starting_at_once_on_a_fresh_store_all_get_their_tables()
+    {
+        // Every process makes the tables before its plugins start: eight at once, on a database nobody used yet.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => JournalSchema.EnsureAsync(Location)))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        await using var host = JournalReaderHost.Start(Location);
+        await WriteAsync(host.System, "t-fresh", Written);
+        (await host.Journal.ReadAsync("t-fresh")).Select(e => e.Event).Should().Equal(Written);
+    }
+
     private static Task<IReadOnlyList<TrialEvent>> RecoverAsync(ActorSystem system, string trialId)
     {
         var recovered = new TaskCompletionSource<IReadOnlyList<TrialEvent>>();
@@ -270,6 +280,7 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     [Fact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
     [Fact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
     [Fact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
+    [Fact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
 }
 
 public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
@@ -303,4 +314,5 @@ public sealed class PostgresJournalConfigurationTests : JournalConfigurationTest
     [PostgresFact] public Task Warm_up_leaves_one_row() => The_node_warm_up_writes_under_one_id_and_leaves_one_row_however_often_it_runs();
     [PostgresFact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
     [PostgresFact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
+    [PostgresFact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
 }

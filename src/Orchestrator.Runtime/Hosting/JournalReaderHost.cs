@@ -17,8 +17,12 @@ public sealed class JournalReaderHost : IAsyncDisposable
 
     public TrialJournalReader Journal { get; }
 
-    public static JournalReaderHost Start(StoreLocation store) =>
-        new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
+    /// <summary>Not on an actor's thread: it waits for the journal's tables to be made (<see cref="JournalSchema"/>).</summary>
+    public static JournalReaderHost Start(StoreLocation store)
+    {
+        JournalSchema.EnsureAsync(store).GetAwaiter().GetResult();
+        return new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
+    }
 
     public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
 }

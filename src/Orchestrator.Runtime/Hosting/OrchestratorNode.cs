@@ -67,6 +67,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         CancellationToken ct = default, CoordinatorSettings? settings = null, ICoordinatorLease? lease = null, TimeSpan? joinWithin = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        await JournalSchema.EnsureAsync(store, ct).ConfigureAwait(false);
         var ownLease = options.IsCoordinator && lease is null ? CoordinatorLeases.For(store) : null;
         lease ??= ownLease;
         var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));

@@ -16,6 +16,9 @@ public static class JournalSettings
     /// circuit breaker and recovery permits, so that no trial's write (a fenced one above all) fails or delays its own.</summary>
     public const string CoordinatorJournalPlugin = "akka.persistence.journal.sql-coordinator";
 
+    /// <summary>The snapshot store (the coordinator's snapshots).</summary>
+    public const string SnapshotPlugin = "akka.persistence.snapshot-store.sql";
+
     /// <summary>The HOCON of the persistence plugins. The connection string may hold a password: it lives only in
     /// the actor system's configuration, never in argv or logs.</summary>
     public static string Hocon(StoreLocation location)
@@ -46,7 +49,7 @@ public static class JournalSettings
                 }
               }
               snapshot-store {
-                plugin = "akka.persistence.snapshot-store.sql"
+                plugin = "{{SnapshotPlugin}}"
                 sql {
                   class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
                   {{common}}
