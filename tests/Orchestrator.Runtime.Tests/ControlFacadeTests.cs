@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Testing;
@@ -60,7 +61,7 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
         var path = Path.Combine(_temp.Path, "short.key");
         File.WriteAllText(path, "secret");
         var act = () => ControlKey.Load(path);
-        act.Should().Throw<Runtime.Sweeps.InvalidInputException>().WithMessage("*at least 32*").Which.Message.Should().NotContain("secret");
+        act.Should().Throw<InvalidInputException>().WithMessage("*at least 32*").Which.Message.Should().NotContain("secret");
         if (Environment.GetEnvironmentVariable(ControlKey.FileVariable) is null && Environment.GetEnvironmentVariable(ControlKey.KeyVariable) is null)
             ControlKey.Load().Should().BeNull();
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Spectre.Console;

@@ -1,3 +1,4 @@
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Planning;
 using System.CommandLine;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Runtime.Hosting;
