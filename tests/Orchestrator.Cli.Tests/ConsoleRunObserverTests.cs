@@ -30,4 +30,9 @@ public class ConsoleRunObserverTests
         ConsoleRunObserver.Describe(TrialExit.Ended(TrialEnd.Diverged),
                 AfterThreeEpochs with { Phase = TrialPhase.Diverged, Divergence = new Domain.Events.TrialDiverged(3, "val loss is NaN") })
             .Should().Be("diverged at epoch 3: val loss is NaN");
+
+    [Fact]
+    public void An_epoch_line_spells_the_stop_reason_as_journals_do() =>
+        EpochLine.Describe([new Domain.Events.BestImproved(4, 0.5, "best-a001-e0004.pt", "ab"), new Domain.Events.TrainingStopped(4, Domain.Events.StopReason.RoundLimit)])
+            .Should().Be("best; stopped: round-limit");
 }

@@ -105,7 +105,7 @@ public class ControlAuthTests
         foreach (var path in new[] { "/user/coordinator", "/user/node", "/user/control", "/user/query" })
             foreach (var assignment in Enumerable.Range(1, 3))
                 client.Tell(new ClusterClient.Send(path, new WorkReturned(slot, trial.Id, assignment, new TrialExit(TrialEnd.Completed), false)));
-        (await Answered("/user/control", new MemberCommand("down", AddressOf(worker)))).Should().BeOfType<ControlRefused>();
+        (await Answered("/user/control", new MemberCommand(MembershipVerb.Down, AddressOf(worker)))).Should().BeOfType<ControlRefused>();
         await Task.Delay(3000);
 
         (await store.ListTrialsAsync(trial.SweepId)).Single().Status.Should().Be(TrialStatus.Running, "a forged report ends nothing: " + rig.Logs());

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Testing;
@@ -33,9 +34,9 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_wrong_key_a_changed_field_a_stale_or_future_time_and_a_node_without_a_key_are_refused()
     {
-        var signed = _key.Sign(new MemberCommand("down", "127.0.0.1:4053"), "ana@box", T0);
+        var signed = _key.Sign(new MemberCommand(MembershipVerb.Down, "127.0.0.1:4053"), "ana@box", T0);
         var other = ControlKey.Load(ControlKeyFile.Create(_temp.Path, "other.key"))!;
-        Gate().Check(other.Sign(new MemberCommand("down", "127.0.0.1:4053"), "ana@box", T0)).Refused.Should().StartWith("wrong control key");
+        Gate().Check(other.Sign(new MemberCommand(MembershipVerb.Down, "127.0.0.1:4053"), "ana@box", T0)).Refused.Should().StartWith("wrong control key");
         Gate().Check(signed with { Body = signed.Body.Replace("4053", "4054", StringComparison.Ordinal) }).Refused.Should().StartWith("wrong control key");
         Gate().Check(signed with { Caller = "root@box" }).Refused.Should().StartWith("wrong control key");
         Gate().Check(signed with { Mac = "" }).Refused.Should().StartWith("wrong control key");
@@ -60,7 +61,7 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
         var path = Path.Combine(_temp.Path, "short.key");
         File.WriteAllText(path, "secret");
         var act = () => ControlKey.Load(path);
-        act.Should().Throw<Runtime.Sweeps.InvalidInputException>().WithMessage("*at least 32*").Which.Message.Should().NotContain("secret");
+        act.Should().Throw<InvalidInputException>().WithMessage("*at least 32*").Which.Message.Should().NotContain("secret");
         if (Environment.GetEnvironmentVariable(ControlKey.FileVariable) is null && Environment.GetEnvironmentVariable(ControlKey.KeyVariable) is null)
             ControlKey.Load().Should().BeNull();
     }
@@ -74,14 +75,14 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
         var audit = new AuditLog(auditPath);
         var facade = Sys.ActorOf(ControlFacade.Props(node.Ref, coordinator.Ref, _key, audit, "akka.tcp://orchestrator@127.0.0.1:4053", () => _clock));
 
-        var down = _key.Sign(new MemberCommand("down", "127.0.0.1:4054"), "ana@box", T0);
+        var down = _key.Sign(new MemberCommand(MembershipVerb.Down, "127.0.0.1:4054"), "ana@box", T0);
         var answer = facade.Ask<object>(down, TimeSpan.FromSeconds(5));
         node.ExpectMsg<MemberCommand>().Address.Should().Be("127.0.0.1:4054");
-        node.Reply(new MemberCommandResult("down", new[] { "127.0.0.1:4054" }, null));
+        node.Reply(new MemberCommandResult(MembershipVerb.Down, new[] { "127.0.0.1:4054" }, null));
         (await answer).Should().BeOfType<MemberCommandResult>();
 
         (await facade.Ask<object>(down, TimeSpan.FromSeconds(5))).Should().BeOfType<ControlRefused>().Which.Reason.Should().StartWith("replayed");
-        (await facade.Ask<object>(new MemberCommand("down", null), TimeSpan.FromSeconds(5))).Should().BeOfType<ControlRefused>()
+        (await facade.Ask<object>(new MemberCommand(MembershipVerb.Down, null), TimeSpan.FromSeconds(5))).Should().BeOfType<ControlRefused>()
             .Which.Reason.Should().Contain("not a signed command");
         var cancel = facade.Ask<object>(_key.Sign(new ControlSweep("s1", true), "ana@box", T0), TimeSpan.FromSeconds(5));
         coordinator.ExpectMsg<ControlSweep>().SweepId.Should().Be("s1");

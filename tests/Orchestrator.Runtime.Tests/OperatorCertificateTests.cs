@@ -9,7 +9,7 @@ namespace Orchestrator.Runtime.Tests;
 public sealed class OperatorCertificateTests(TlsCertificates certs) : IClassFixture<TlsCertificates>
 {
     private static readonly DateTimeOffset T0 = DateTimeOffset.UtcNow;
-    private static readonly MemberCommand Down = new("down", "127.0.0.1:4053");
+    private static readonly MemberCommand Down = new(MembershipVerb.Down, "127.0.0.1:4053");
 
     private ControlGate Gate(ControlKey? key = null) => new(key, () => T0, new OperatorTrust(certs.Settings("node1").Validator()));
 

@@ -305,7 +305,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
             new AttemptStarted("slot-b") { Attempt = 2 },
             Epoch(2, 0.8, 2),
             Epoch(2, 0.1, 1),
-            new TrainingStopped(2, "late") { Attempt = 1 });
+            new TrainingStopped(2, StopReason.EpochBudget) { Attempt = 1 });
 
         var slot = CreateTestProbe();
         using var hold = new ManualResetEventSlim();

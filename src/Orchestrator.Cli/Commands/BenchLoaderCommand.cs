@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Datasets;

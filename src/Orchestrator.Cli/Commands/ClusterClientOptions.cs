@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 
@@ -42,9 +43,12 @@ public sealed record ClusterClientOptions(Option<string[]> Contacts, Option<doub
 
     public TimeSpan Wait(ParseResult result) => CommonOptions.PositiveSeconds(result, Timeout);
 
-    /// <summary>A client to the contact points; parse errors in them are bad input before anything starts.</summary>
-    public OperationsClient Start(ParseResult result) =>
-        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!, KeyFile is null ? null : RequireSigner(result));
+    /// <summary>A client to the contact points; parse errors in them are bad input before anything starts. A command
+    /// that changes the cluster signs with <paramref name="signer"/> when it read one already (<see cref="RequireSigner"/>),
+    /// so its key file or certificate is read once.</summary>
+    public OperationsClient Start(ParseResult result, ICommandSigner? signer = null) =>
+        OperationsClient.Start(CommonOptions.ResolveAddresses(result, Contacts), result.GetValue(Host)!,
+            KeyFile is null ? null : signer ?? RequireSigner(result));
 
     /// <summary>Starts a client, asks, stops it; an answer of another type than <typeparamref name="T"/> is an error.</summary>
     public async Task<T> AskAsync<T>(ParseResult result, Func<OperationsClient, TimeSpan, Task<object>> ask)

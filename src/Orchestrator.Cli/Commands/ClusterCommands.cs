@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Spectre.Console;
@@ -15,8 +17,8 @@ public static class ClusterCommands
         var cluster = new Command("cluster", "Ask the running cluster about its members and leaders");
         cluster.Subcommands.Add(Show());
         cluster.Subcommands.Add(Leader());
-        cluster.Subcommands.Add(Membership("leave", "The member leaves the cluster gracefully: a worker hands its trials back first, then exits"));
-        cluster.Subcommands.Add(Membership("down", "Down the member: the cluster removes it at once (its trials are queued again); use for a box that is gone"));
+        cluster.Subcommands.Add(Membership(MembershipVerb.Leave, "The member leaves the cluster gracefully: a worker hands its trials back first, then exits"));
+        cluster.Subcommands.Add(Membership(MembershipVerb.Down, "Down the member: the cluster removes it at once (its trials are queued again); use for a box that is gone"));
         cluster.Subcommands.Add(DownUnreachable());
         cluster.Subcommands.Add(Join());
         return cluster;
@@ -72,15 +74,15 @@ public static class ClusterCommands
         if (done.Refused is not null) throw new InvalidInputException(done.Refused + " (see `orchestrator cluster show`)");
         if (json) Console.WriteLine(JsonSerializer.Serialize(new { verb = done.Verb, members = done.Members }, Tables.Json));
         else if (done.Members.Count == 0) Console.WriteLine("no unreachable member: nothing to down");
-        else foreach (var m in done.Members) Console.WriteLine(done.Verb == "leave" ? $"{m}: leaving" : $"{m}: downed");
+        else foreach (var m in done.Members) Console.WriteLine(done.Verb == MembershipVerb.Leave ? $"{m}: leaving" : $"{m}: downed");
         return ExitCodes.Ok;
     }
 
-    private static Command Membership(string verb, string description)
+    private static Command Membership(MembershipVerb verb, string description)
     {
         var address = new Argument<string>("address") { Description = "The member's address (akka.tcp://orchestrator@host:port, or host:port)" };
         var json = CommonOptions.Json();
-        var command = new Command(verb, description) { address, json };
+        var command = new Command(SpecSpelling<MembershipVerb>.Of(verb), description) { address, json };
         var client = ClusterClientOptions.AddCommandTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -98,7 +100,7 @@ public static class ClusterCommands
         var client = ClusterClientOptions.AddCommandTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.CommandAsync(new MemberCommand("down", null), wait, ct));
+            var done = await client.AskAsync<MemberCommandResult>(result, (c, wait) => c.CommandAsync(new MemberCommand(MembershipVerb.Down, null), wait, ct));
             return PrintMemberCommand(done, result.GetValue(json));
         }, ct));
         return command;

@@ -1,3 +1,4 @@
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Specs;

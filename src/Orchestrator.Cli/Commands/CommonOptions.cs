@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;

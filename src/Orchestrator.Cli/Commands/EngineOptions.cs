@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Orchestrator.Domain.Training;
+using Orchestrator.Domain;
 using Orchestrator.Engine;
 using Orchestrator.Engine.Interop;
 using Orchestrator.Runtime.Sweeps;

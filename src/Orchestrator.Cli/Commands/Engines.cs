@@ -1,5 +1,6 @@
 using System.Runtime.Loader;
 using Orchestrator.Domain.Training;
+using Orchestrator.Domain;
 using Orchestrator.Engine.Training;
 using Orchestrator.Runtime;
 using Orchestrator.Runtime.Sweeps;

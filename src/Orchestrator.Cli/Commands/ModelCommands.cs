@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Engine.Interop;
 using Orchestrator.Engine.Models;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Akka.Actor;
 using Orchestrator.Cli.Output;
+using Orchestrator.Domain;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
@@ -85,20 +86,20 @@ public static class NodeCommand
     /// <summary>`--slots N` or `--gpus 0,1,...` as slot names.</summary>
     public static IReadOnlyList<string> SlotNames(int? slots, string? gpus, int defaultSlots)
     {
-        if (slots is not null && gpus is not null) throw new Runtime.Sweeps.InvalidInputException("--slots and --gpus: give one of them");
+        if (slots is not null && gpus is not null) throw new InvalidInputException("--slots and --gpus: give one of them");
         if (gpus is not null)
         {
             var ids = gpus.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             if (ids.Length == 0 || ids.Any(g => !int.TryParse(g, NumberStyles.None, CultureInfo.InvariantCulture, out _)) || ids.Distinct().Count() != ids.Length)
-                throw new Runtime.Sweeps.InvalidInputException($"--gpus: '{gpus}' is not a list of distinct GPU indices such as 0,1");
+                throw new InvalidInputException($"--gpus: '{gpus}' is not a list of distinct GPU indices such as 0,1");
             return ids.Select(g => $"gpu-{g}").ToList();
         }
         var count = slots ?? defaultSlots;
-        if (count < 0 || (count == 0 && defaultSlots > 0)) throw new Runtime.Sweeps.InvalidInputException($"--slots: {count} is invalid (must be >= 1)");
+        if (count < 0 || (count == 0 && defaultSlots > 0)) throw new InvalidInputException($"--slots: {count} is invalid (must be >= 1)");
         return Enumerable.Range(0, count).Select(i => $"slot-{i}").ToList();
     }
 
-    /// <exception cref="Runtime.Sweeps.InvalidInputException">A port outside 0..65535.</exception>
+    /// <exception cref="InvalidInputException">A port outside 0..65535.</exception>
     public static int Port(int port) => port is >= 0 and <= 65535 ? port
-        : throw new Runtime.Sweeps.InvalidInputException($"--port: {port} is invalid (0..65535; 0 takes a free one)");
+        : throw new InvalidInputException($"--port: {port} is invalid (0..65535; 0 takes a free one)");
 }

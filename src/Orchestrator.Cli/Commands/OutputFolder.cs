@@ -1,3 +1,4 @@
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Cli.Commands;

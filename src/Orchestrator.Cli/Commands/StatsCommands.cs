@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Orchestrator.Cli.Output;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Reporting.Statistics;
 using Orchestrator.Reporting.Tables;

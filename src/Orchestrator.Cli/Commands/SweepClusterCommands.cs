@@ -1,3 +1,4 @@
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Planning;
 using System.CommandLine;
@@ -40,13 +41,13 @@ public static class SweepClusterCommands
             var file = result.GetValue(spec)!;
             if (!file.Exists) throw new InvalidInputException($"spec: file not found: {file.FullName}");
             var planned = SweepData.Plan(await File.ReadAllTextAsync(file.FullName, ct));
-            cluster.RequireSigner(result); // before the store is touched: a command without its key changes nothing
+            var signer = cluster.RequireSigner(result); // before the store is touched: a command without its key changes nothing
             var wait = cluster.Wait(result);
             await using var opened = await StoreFactory.OpenAsync(result.GetValue(store)!, ct);
             if (planned.Spec.Data.Synthesize is { } synth && !File.Exists(Path.Combine(planned.Spec.Data.Path, DatasetManifest.FileName)))
                 Console.Error.WriteLine($"synthesizing a SYNTHETIC chest X-ray-like set: {synth.Images} images of {synth.Size}x{synth.Size} -> {planned.Spec.Data.Path}");
             SweepData.Ensure(planned);
-            await using var client = cluster.Start(result);
+            await using var client = cluster.Start(result, signer);
             var accepted = await SweepLauncher.LaunchAsync(opened, planned, m => client.CommandAsync(m, wait, ct), ct);
             if (result.GetValue(json))
             {
@@ -72,12 +73,12 @@ public static class SweepClusterCommands
         var cluster = ClusterClientOptions.AddCommandTo(command, ReachCoordinator);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            cluster.RequireSigner(result);
+            var signer = cluster.RequireSigner(result);
             var wait = cluster.Wait(result);
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var sweep = await SweepViews.FindAsync(session.Store, result.GetValue(id)!, ct)
                 ?? throw new InvalidInputException($"no sweep '{result.GetValue(id)}' in this store (see `orchestrator sweep status`)");
-            await using var client = cluster.Start(result);
+            await using var client = cluster.Start(result, signer);
             var answer = await client.CommandAsync(new ControlSweep(sweep.Id, cancel), wait, ct);
             if (answer is not SweepControlled controlled)
                 throw new InvalidInputException($"sweep {sweep.Name} ({sweep.Id}) was never launched on this cluster (`orchestrator sweep launch` it)");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;

@@ -1,5 +1,6 @@
 using Orchestrator.Cli.Planning;
 using Orchestrator.Cli.Output;
+using Orchestrator.Domain;
 using Orchestrator.Runtime;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Cli.Output;

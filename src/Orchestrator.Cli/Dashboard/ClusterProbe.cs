@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Orchestrator.Cli.Commands;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Store;
 
@@ -24,7 +25,7 @@ public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string cli
         AskAsync<T>((c, w) => c.AskNodeAsync(message, w, ct), ct);
 
     /// <summary>A command that changes the cluster, signed with the control key or an operator certificate.</summary>
-    /// <exception cref="Runtime.Sweeps.InvalidInputException">No key, or the cluster refused the command.</exception>
+    /// <exception cref="InvalidInputException">No key, or the cluster refused the command.</exception>
     public Task<ClusterAnswer<object>> CommandAsync(object command, CancellationToken ct) =>
         AskAsync<object>((c, w) => c.CommandAsync(command, w, ct), ct);
 

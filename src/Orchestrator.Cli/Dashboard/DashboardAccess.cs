@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Cli.Dashboard;

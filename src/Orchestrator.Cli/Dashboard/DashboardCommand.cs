@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Cli.Commands;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Hosting;
 

@@ -27,7 +27,7 @@ public static class EpochLine
                     parts.Add($"restored epoch {r.BestEpoch}");
                     break;
                 case TrainingStopped s:
-                    parts.Add($"stopped: {s.Reason}");
+                    parts.Add($"stopped: {s.Reason.ToSpecString()}");
                     break;
             }
         }

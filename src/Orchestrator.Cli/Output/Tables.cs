@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Trials;
@@ -68,7 +69,7 @@ public static class Tables
         learningRate = t.State.LearningRate,
         bestEpoch = t.State.BestEpoch,
         bestValLoss = t.State.BestEpoch > 0 ? t.State.BestValLoss : (double?)null,
-        stopReason = t.State.StopReason,
+        stopReason = t.State.StopReason?.ToSpecString(),
         testAccuracy = t.State.Result?.TestAccuracy,
         testMacroF1 = t.State.Result?.TestMacroF1,
         modelBytes = t.State.Result?.ModelBytes,

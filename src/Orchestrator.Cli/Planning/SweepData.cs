@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Domain;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Runtime.Sweeps;
 

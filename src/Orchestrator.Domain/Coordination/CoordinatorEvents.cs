@@ -4,7 +4,11 @@ namespace Orchestrator.Domain.Coordination;
 
 /// <summary>What the sweep coordinator journals: launches, cancellations, and every assignment of a trial to a slot
 /// and its end. Stored under versioned names (<see cref="CoordinatorEventCatalog"/>).</summary>
-public abstract record CoordinatorEvent;
+public abstract record CoordinatorEvent
+{
+    // Closed: the events of this file are the vocabulary; no other assembly adds to it.
+    private protected CoordinatorEvent() { }
+}
 
 /// <summary>A sweep was launched or extended: <c>TrialIds</c> are the trials it did not have before.</summary>
 public sealed record SweepLaunched(string SweepId, string Name, IReadOnlyList<string> TrialIds) : CoordinatorEvent;

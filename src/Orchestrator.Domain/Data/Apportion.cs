@@ -1,7 +1,7 @@
 namespace Orchestrator.Domain.Data;
 
 /// <summary>Hamilton's largest-remainder method: integer parts of a total in given proportions.</summary>
-internal static class Apportion
+public static class Apportion
 {
     /// <summary>
     /// Splits <paramref name="total"/> into integers proportional to <paramref name="weights"/>, summing to

@@ -11,6 +11,9 @@ namespace Orchestrator.Domain.Events;
 /// </summary>
 public abstract record TrialEvent
 {
+    // Closed: the events of this file are the vocabulary; no other assembly adds to it.
+    private protected TrialEvent() { }
+
     /// <summary>The attempt that wrote this event (see <see cref="AttemptStarted"/>); 0 in journals written before
     /// attempts were numbered.</summary>
     public int Attempt { get; init; }
@@ -83,7 +86,7 @@ public sealed record BestWeightsRestored(int Epoch, int BestEpoch) : TrialEvent;
 public sealed record CheckpointSaved(int Epoch, string Checkpoint, string Sha256) : TrialEvent;
 
 /// <summary>Training ended after <c>Epoch</c>; the test evaluation of the best weights follows.</summary>
-public sealed record TrainingStopped(int Epoch, string Reason) : TrialEvent;
+public sealed record TrainingStopped(int Epoch, StopReason Reason) : TrialEvent;
 
 /// <summary>The best weights were evaluated on the test split. Everything a report needs is here or in the file
 /// <c>TestOutputs</c> names, so reports (McNemar, bootstrap, calibration) run from the journal and that file: the

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Domain.Strategies;
@@ -86,11 +87,11 @@ public sealed record PhaseSchedule(IReadOnlyList<SchedulePhase> Phases, Schedule
 
     /// <summary>The reason a trial stops when its last phase ends: early stopping for a one-phase schedule; a plateau
     /// after the full unfreeze when the last phase trains every group; else the schedule's end.</summary>
-    public string LastPhaseReason(int groups) =>
-        Phases.Count == 1 ? Trials.StopReasons.EarlyStopping
-        : Phases[^1].End.Kind != PhaseEndKind.Plateau ? Trials.StopReasons.ScheduleComplete
-        : Phases[^1].Trains.Count == groups ? Trials.StopReasons.PlateauAfterFullUnfreeze
-        : Trials.StopReasons.FinalPlateau;
+    public StopReason LastPhaseReason(int groups) =>
+        Phases.Count == 1 ? StopReason.EarlyStopping
+        : Phases[^1].End.Kind != PhaseEndKind.Plateau ? StopReason.ScheduleComplete
+        : Phases[^1].Trains.Count == groups ? StopReason.PlateauAfterFullUnfreeze
+        : StopReason.FinalPlateau;
 
     /// <summary>The problems that make this schedule impossible to run on a backbone of <paramref name="groups"/>
     /// groups, one line each; empty when it can run.</summary>

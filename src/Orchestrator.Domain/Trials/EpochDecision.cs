@@ -13,18 +13,18 @@ namespace Orchestrator.Domain.Trials;
 /// <param name="Improved">The val loss is the new best; its weights are saved as <see cref="BestCheckpointName"/>.</param>
 /// <param name="Unfreeze">The schedule's next phase begins (dynamic: a plateau with groups left): its groups become
 /// trainable, then, if the phase says so, the best weights are put back.</param>
-/// <param name="StopReason">One of <see cref="StopReasons"/> if training ends with this epoch, else null.</param>
+/// <param name="StopReason">Why training ends with this epoch, if it does, training ends with this epoch, else null.</param>
 /// <param name="Divergence">Why the epoch's losses say training blew up (<see cref="Trials.Divergence"/>), else null:
 /// the trial ends with it, and nothing of the epoch is saved (no best, no phase, no stop, no checkpoint).</param>
 /// <exception cref="ArgumentException">The combination is not one the decider makes.</exception>
-public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, string? StopReason,
+public sealed record EpochDecision(EpochCompleted Completed, bool Improved, GroupUnfreeze? Unfreeze, StopReason? StopReason,
     string? Divergence = null)
 {
     // Get-only, so that `with` cannot get round the checks.
     public EpochCompleted Completed { get; } = Checked(Completed, Improved, Unfreeze, StopReason, Divergence);
     public bool Improved { get; } = Improved;
     public GroupUnfreeze? Unfreeze { get; } = Unfreeze;
-    public string? StopReason { get; } = StopReason;
+    public StopReason? StopReason { get; } = StopReason;
     public string? Divergence { get; } = Divergence;
 
     public int Epoch => Completed.Epoch;
@@ -56,7 +56,7 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
         return effects;
     }
 
-    private static EpochCompleted Checked(EpochCompleted completed, bool improved, GroupUnfreeze? unfreeze, string? stopReason,
+    private static EpochCompleted Checked(EpochCompleted completed, bool improved, GroupUnfreeze? unfreeze, StopReason? stopReason,
         string? divergence)
     {
         ArgumentNullException.ThrowIfNull(completed, nameof(Completed));
@@ -81,7 +81,6 @@ public sealed record EpochDecision(EpochCompleted Completed, bool Improved, Grou
                 throw new ArgumentException(
                     $"epoch {epoch}: cannot restore the best weights of epoch {unfreeze.RestoreBestEpoch}", nameof(Unfreeze));
         }
-        if (stopReason is not null) ArgumentException.ThrowIfNullOrWhiteSpace(stopReason, nameof(StopReason));
         if (divergence is not null)
         {
             ArgumentException.ThrowIfNullOrWhiteSpace(divergence, nameof(Divergence));

@@ -4,18 +4,6 @@ using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
-/// <summary>Stop reasons carried by <see cref="TrainingStopped"/>.</summary>
-public static class StopReasons
-{
-    public const string PlateauAfterFullUnfreeze = "plateau-after-full-unfreeze";
-    public const string EpochBudget = "epoch-budget";
-    public const string Algorithm1Complete = "algorithm-1-complete";
-    public const string RoundLimit = "round-limit";
-    public const string EarlyStopping = "early-stopping";
-    public const string ScheduleComplete = "schedule-complete";
-    public const string FinalPlateau = "final-phase-plateau";
-}
-
 /// <summary>
 /// The fine-tuning decisions: pure functions from (state, what the engine reported) to an <see cref="EpochDecision"/>,
 /// interpreting the trial's <see cref="PhaseSchedule"/>. The runtime performs its effects, then journals the events
@@ -95,13 +83,13 @@ public static class TrialDecider
             s.Schedule is null ? null : phase.Trains, phase.Discriminative, phase.ResetOptimizer, phase.RestoreBest);
 
     /// <returns>The stop reason, or null to go on.</returns>
-    private static string? Stop(TrialState s, PhaseSchedule plan, int epoch, bool lastPhaseEnded, bool inLastPhase) => plan.Stop switch
+    private static StopReason? Stop(TrialState s, PhaseSchedule plan, int epoch, bool lastPhaseEnded, bool inLastPhase) => plan.Stop switch
     {
         ScheduleStop.LastPhaseEnds when lastPhaseEnded => plan.LastPhaseReason(s.Groups),
-        ScheduleStop.LastPhaseEnds => epoch >= s.MaxEpochs ? StopReasons.EpochBudget : null,
+        ScheduleStop.LastPhaseEnds => epoch >= s.MaxEpochs ? StopReason.EpochBudget : null,
         // DO { FOR t = 1..n ... } WHILE m < L: the condition is only looked at when a round of n epochs ends.
         _ when epoch % s.MaxEpochs != 0 => null,
-        _ when inLastPhase => StopReasons.Algorithm1Complete,
-        _ => epoch / s.MaxEpochs >= s.MaxRounds ? StopReasons.RoundLimit : null,
+        _ when inLastPhase => StopReason.Algorithm1Complete,
+        _ => epoch / s.MaxEpochs >= s.MaxRounds ? StopReason.RoundLimit : null,
     };
 }

@@ -43,7 +43,7 @@ public sealed record TrialState(
     string? LatestSha256,
     int LatestCheckpointEpoch,
     int LastRestoreEpoch,
-    string? StopReason,
+    StopReason? StopReason,
     TrialCompleted? Result,
     string? FailureReason,
     int FailedAttempts = 0,

@@ -5,7 +5,11 @@ namespace Orchestrator.Reporting.Rendering;
 /// <summary>A report laid out as a sequence of blocks, rendered alike to Markdown and HTML.</summary>
 public sealed record ReportDocument(string Title, IReadOnlyList<DocumentBlock> Blocks);
 
-public abstract record DocumentBlock;
+public abstract record DocumentBlock
+{
+    // Closed: the renderers handle exactly the blocks of this file.
+    private protected DocumentBlock() { }
+}
 
 public sealed record Heading(int Level, string Text) : DocumentBlock;
 

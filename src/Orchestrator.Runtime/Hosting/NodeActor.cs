@@ -134,7 +134,7 @@ public sealed class NodeActor : ReceiveActor
         var member = state.Members.FirstOrDefault(m => Names(command.Address, m.Address));
         if (member is null)
             return new MemberCommandResult(command.Verb, Array.Empty<string>(), $"no member {command.Address} in the cluster");
-        if (command.Verb == "leave") _cluster.Leave(member.Address);
+        if (command.Verb == MembershipVerb.Leave) _cluster.Leave(member.Address);
         else _cluster.Down(member.Address);
         // Arrays and lists, never collection expressions: these records cross the network (Newtonsoft cannot make the
         // compiler's read-only list types).

@@ -1,5 +1,8 @@
 // The operations actor's messages (NodeActor): plain records that cross the network with Akka's default serializer;
 // arrays and lists only, never collection expressions (Newtonsoft cannot make the compiler's read-only list types).
+using System.Text.Json.Serialization;
+using Orchestrator.Domain.Specs;
+
 namespace Orchestrator.Runtime.Hosting;
 
 /// <summary>Drain (or undrain) the node at <c>Address</c> (every node hears it through ClusterClient's SendToAll; the
@@ -30,10 +33,19 @@ public sealed record NodeInfo(string Address, string AppVersion, DateTimeOffset 
 
 /// <summary>A membership command to the cluster, through the node that receives it: leave or down a member, or down
 /// every unreachable one (<c>Address</c> null).</summary>
-public sealed record MemberCommand(string Verb, string? Address);
+public sealed record MemberCommand(MembershipVerb Verb, string? Address);
+
+/// <summary>What a <see cref="MemberCommand"/> does to a member; spelled as the CLI's subcommand (in signed command
+/// bodies and JSON output).</summary>
+[JsonConverter(typeof(SpecSpellingJsonConverter<MembershipVerb>))]
+public enum MembershipVerb
+{
+    [JsonStringEnumMemberName("leave")] Leave,
+    [JsonStringEnumMemberName("down")] Down,
+}
 
 /// <summary>The answer to a <see cref="MemberCommand"/>: the members it applied to, or why it did nothing.</summary>
-public sealed record MemberCommandResult(string Verb, IReadOnlyList<string> Members, string? Refused);
+public sealed record MemberCommandResult(MembershipVerb Verb, IReadOnlyList<string> Members, string? Refused);
 
 /// <summary>The actor tree of the node at <c>Node</c> (SendToAll; the named one answers; null: the node that receives
 /// it), from <c>Path</c> down <c>Depth</c> levels.</summary>

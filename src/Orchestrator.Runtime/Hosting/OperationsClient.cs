@@ -1,6 +1,7 @@
 using Akka.Actor;
 using System.Collections.Immutable;
 using Akka.Cluster.Tools.Client;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Runtime.Hosting;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Runtime.Hosting;
@@ -92,8 +93,8 @@ public sealed class OperatorTrust : IDisposable
 
     internal OperatorTrust(PeerCertificateValidator validator) => _validator = validator;
 
-    public static OperatorTrust? FromEnvironment() =>
-        RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable) is { } tls ? new OperatorTrust(tls.Validator()) : null;
+    /// <summary>The trust of a node with these TLS settings; null where TLS is off.</summary>
+    public static OperatorTrust? For(RemoteTlsSettings? tls) => tls is null ? null : new OperatorTrust(tls.Validator());
 
     /// <summary>Why <paramref name="signed"/> is refused, or null when its certificate may command and signed it.</summary>
     public string? Refusal(SignedCommand signed)

@@ -70,7 +70,9 @@ public sealed class OrchestratorNode : IAsyncDisposable
         await JournalSchema.EnsureAsync(store, ct).ConfigureAwait(false);
         var ownLease = options.IsCoordinator && lease is null ? CoordinatorLeases.For(store) : null;
         lease ??= ownLease;
-        var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options)));
+        // Read once: the remoting's TLS and the check of operators' certificates use the same settings.
+        var tls = RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+        var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options), tls));
         AuditLog? audit = null;
         try
         {
@@ -97,7 +99,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             var receptionist = ClusterClientReceptionist.Get(system);
             receptionist.RegisterService(system.ActorOf(QueryEndpoint.Props(node), QueryEndpoint.Name));
             receptionist.RegisterService(system.ActorOf(ControlFacade.Props(node, proxy, options.ControlKey, audit, cluster.SelfAddress.ToString(),
-                operators: OperatorTrust.FromEnvironment()), ControlFacade.Name));
+                operators: OperatorTrust.For(tls)), ControlFacade.Name));
             // Not the Async joins: they give up after seed-node-timeout (5 s), which eight nodes starting at once on a
             // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);

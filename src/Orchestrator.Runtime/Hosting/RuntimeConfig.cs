@@ -59,7 +59,10 @@ public static class RuntimeConfig
 
     /// <summary>The actor system's setup: <paramref name="config"/> plus, when configured, mutual TLS on the cluster port.</summary>
     public static Akka.Actor.Setup.ActorSystemSetup Setup(Config config) =>
-        RemoteTls.Bootstrap(config, RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable));
+        Setup(config, RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable));
+
+    /// <summary>The actor system's setup with the TLS settings the caller read (null: TLS off).</summary>
+    public static Akka.Actor.Setup.ActorSystemSetup Setup(Config config, RemoteTlsSettings? tls) => RemoteTls.Bootstrap(config, tls);
 
     /// <summary>A file of HOCON that overrides any of the settings below (failure detector, split-brain resolver, ...):
     /// the same file on every node.</summary>

@@ -1,15 +1,13 @@
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Domain;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Sweeps;
 
 /// <summary>A spec that is valid and whose data is ready, with its grid expanded.</summary>
 public sealed record PlannedSweep(string Id, SweepSpec Spec, string Yaml, IReadOnlyList<PlannedTrial> Trials);
-
-/// <summary>Input the user must fix before anything runs: one line, shown as is.</summary>
-public sealed class InvalidInputException(string message) : Exception(message);
 
 /// <summary>From spec text to registered trials: parse, check the data, expand, register (idempotently).</summary>
 public static class SweepPlanner

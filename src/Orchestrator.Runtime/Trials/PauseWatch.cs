@@ -25,6 +25,11 @@ public sealed class PauseLog(TimeSpan limit, long startedAt)
     /// ticks have not resumed yet: this thread is the first to run after it).</summary>
     public bool PausedSince(long since, long now) =>
         now - Interlocked.Read(ref _lastTick) > _limit || Interlocked.Read(ref _lastPauseEnd) > since;
+
+    /// <summary>Whether a pause ended less than the limit before <paramref name="received"/>, or after it: a message
+    /// received just after a thaw may have been sent while the process stood still (it waited in the socket), by a
+    /// sender that has since given up on this node.</summary>
+    public bool PausedAround(long received, long now) => PausedSince(received - _limit, now);
 }
 
 /// <summary>
@@ -56,6 +61,9 @@ public sealed class PauseWatch : IDisposable
     public CancellationToken NextPause => Volatile.Read(ref _next).Token;
 
     public bool PausedSince(long since) => _log.PausedSince(since, Stopwatch.GetTimestamp());
+
+    /// <summary>See <see cref="PauseLog.PausedAround"/>.</summary>
+    public bool PausedAround(long received) => _log.PausedAround(received, Stopwatch.GetTimestamp());
 
     private void Run()
     {

@@ -240,8 +240,8 @@ public sealed class TrialActor : ReceivePersistentActor
             {
                 token.ThrowIfCancellationRequested();
                 // Checked before the attempt is journaled: a stale attempt must not even take a sequence number.
-                if (pauses?.PausedSince(assignedAt) == true)
-                    throw new NodePausedException("this process stood still after the trial was assigned to it: the cluster may have given it to another node");
+                if (pauses?.PausedAround(assignedAt) == true)
+                    throw new NodePausedException("this process stood still around the trial's assignment: the cluster may have given it to another node");
                 self.Tell(new Began());
                 _bench = new TrialWorkbench(_assignment.Slot, _assignment.TrialId, _assignment.Spec, _services, _artifacts);
                 var started = _bench.Prepare(state, checkpoints, token);

@@ -14,7 +14,7 @@ public class EventCatalogTests
         new GroupsUnfrozen(4, 0, 3, 0.00081),
         new BestWeightsRestored(4, 3),
         new CheckpointSaved(4, "epoch-e0004.pt", "def456"),
-        new TrainingStopped(9, "epoch-budget"),
+        new TrainingStopped(9, StopReason.EpochBudget),
         new TrialCompleted(3, 0.8, 9, 0.85, 0.75, 0.7, [[5, 1], [2, 4]], null, ClassNames: ["a", "b"], ModelBytes: 10, LoadSeconds: 0.5,
             TestOutputs: new TestOutputsFile("test-outputs-a002-ab12.json", "ab12")),
         new TrialFailed("engine: out of memory"),
@@ -51,6 +51,22 @@ public class EventCatalogTests
             .Should().Be("""{"epoch":3,"valLoss":0.5,"checkpoint":"best-e0003.pt","sha256":"ff","attempt":0}""");
     }
 
+    [Theory]
+    [InlineData("plateau-after-full-unfreeze", StopReason.PlateauAfterFullUnfreeze)]
+    [InlineData("epoch-budget", StopReason.EpochBudget)]
+    [InlineData("algorithm-1-complete", StopReason.Algorithm1Complete)]
+    [InlineData("round-limit", StopReason.RoundLimit)]
+    [InlineData("early-stopping", StopReason.EarlyStopping)]
+    [InlineData("schedule-complete", StopReason.ScheduleComplete)]
+    [InlineData("final-phase-plateau", StopReason.FinalPlateau)]
+    public void A_stop_reason_reads_and_writes_as_journals_have_always_spelled_it(string spelled, StopReason reason)
+    {
+        var payload = $$"""{"epoch":3,"reason":"{{spelled}}","attempt":1}""";
+
+        EventCatalog.Deserialize("TrainingStopped.v1", payload).Should().Be(new TrainingStopped(3, reason) { Attempt = 1 });
+        EventCatalog.Serialize(new TrainingStopped(3, reason) { Attempt = 1 }).Payload.Should().Be(payload);
+    }
+
     [Fact]
     public void A_divergence_is_stored_under_its_own_name_with_its_epoch_and_reason()
     {
@@ -82,6 +98,8 @@ public class EventCatalogTests
     [InlineData("TrainingStopped.v1", "{not json")]
     [InlineData("TrainingStopped.v1", """{"epoch":1}""")]
     [InlineData("TrainingStopped.v1", "null")]
+    [InlineData("TrainingStopped.v1", """{"epoch":1,"reason":"bored"}""")]
+    [InlineData("TrainingStopped.v1", """{"epoch":1,"reason":3}""")]
     public void Unknown_types_and_bad_payloads_are_invalid_data(string type, string payload)
     {
         var act = () => EventCatalog.Deserialize(type, payload);

@@ -34,7 +34,7 @@ public class BuiltInStrategyTests
         var run = Run(Strategy.Full);
         Groups(run).Should().Equal(Enumerable.Repeat("{0,1,2}", 4));
         Phases(run).Should().BeEmpty();
-        run.State.StopReason.Should().Be(StopReasons.EarlyStopping);
+        run.State.StopReason.Should().Be(StopReason.EarlyStopping);
         run.Started.InitialUnfrozenGroups.Should().Be(3);
     }
 
@@ -43,7 +43,7 @@ public class BuiltInStrategyTests
     {
         var run = Run(Strategy.LinearProbe);
         Groups(run).Should().Equal(Enumerable.Repeat("{}", 4));
-        run.State.StopReason.Should().Be(StopReasons.EarlyStopping);
+        run.State.StopReason.Should().Be(StopReason.EarlyStopping);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public class BuiltInStrategyTests
         Phases(run).Should().Equal((4, "{0,1,2}", 0.01 * 0.1, true));
         run.All.OfType<BestWeightsRestored>().Single().BestEpoch.Should().Be(2);
         run.All.OfType<EpochCompleted>().Skip(4).Should().AllSatisfy(c => c.LearningRate.Should().Be(0.001));
-        run.State.StopReason.Should().Be(StopReasons.PlateauAfterFullUnfreeze);
+        run.State.StopReason.Should().Be(StopReason.PlateauAfterFullUnfreeze);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class BuiltInStrategyTests
         var run = Run(Strategy.FixedStep, tweak: s => s with { Step = 2, UnfreezeEvery = 3 });
         Groups(run).Should().StartWith(["{}", "{}", "{}", "{1,2}", "{1,2}", "{1,2}", "{0,1,2}"]);
         Phases(run).Should().Equal((3, "{1,2}", 0.01, false), (6, "{0,1,2}", 0.01, false));
-        run.State.StopReason.Should().Be(StopReasons.PlateauAfterFullUnfreeze);
+        run.State.StopReason.Should().Be(StopReason.PlateauAfterFullUnfreeze);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public class BuiltInStrategyTests
         Phases(run).Select(p => p.Epoch).Should().Equal(1, 2, 3, 4);
         Phases(run).Should().AllSatisfy(p => p.Restores.Should().BeFalse());
         run.Started.Schedule!.Phases.Should().AllSatisfy(p => p.Discriminative.Should().Be(2.6));
-        run.State.StopReason.Should().Be(StopReasons.PlateauAfterFullUnfreeze);
+        run.State.StopReason.Should().Be(StopReason.PlateauAfterFullUnfreeze);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public class BuiltInStrategyTests
         Phases(run).Should().AllSatisfy(p => p.Restores.Should().BeTrue());
         Groups(run).Should().Equal("{}", "{}", "{}", "{}", "{0}", "{0}", "{0}", "{1}", "{1}", "{0,1}", "{0,1}");
         run.All.OfType<GroupsUnfrozen>().Select(u => (u.From, u.To)).Should().Equal((0, 1), (1, 1), (1, 2));
-        run.State.StopReason.Should().Be(StopReasons.PlateauAfterFullUnfreeze);
+        run.State.StopReason.Should().Be(StopReason.PlateauAfterFullUnfreeze);
     }
 
     [Theory]

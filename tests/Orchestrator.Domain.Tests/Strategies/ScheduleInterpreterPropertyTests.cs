@@ -65,8 +65,8 @@ public class ScheduleInterpreterPropertyTests
     public void The_generated_cases_reach_every_kind_of_phase_end_and_both_stops()
     {
         var runs = Enumerable.Range(0, 300).Select(RandomCase).Select(c => TrialDriver.Run(c.Started, c.Losses)).ToList();
-        runs.Select(r => r.State.StopReason).Distinct().Should().Contain([StopReasons.EpochBudget, StopReasons.EarlyStopping,
-            StopReasons.ScheduleComplete, StopReasons.FinalPlateau, StopReasons.PlateauAfterFullUnfreeze]);
+        runs.Select(r => r.State.StopReason).Distinct().Should().Contain([StopReason.EpochBudget, StopReason.EarlyStopping,
+            StopReason.ScheduleComplete, StopReason.FinalPlateau, StopReason.PlateauAfterFullUnfreeze]);
         runs.Count(r => r.All.OfType<GroupsUnfrozen>().Count() >= 3).Should().BeGreaterThan(20);
         runs.Count(r => r.All.OfType<GroupsUnfrozen>().Any(u => !r.All.OfType<BestWeightsRestored>().Any(b => b.Epoch == u.Epoch))).Should().BeGreaterThan(20);
     }

@@ -58,7 +58,7 @@ public class UserScheduleSpecTests
             "{}", "{}", "{}", "{}", "{}", "{}", "{2,3}", "{2,3}", "{2,3}", "{0,2}", "{0,2}");
         run.All.OfType<GroupsUnfrozen>().Select(u => (u.Epoch, u.LearningRate)).Should().Equal((6, 0.001 * 0.5), (9, 0.001 * 0.5));
         run.All.OfType<BestWeightsRestored>().Select(r => (r.Epoch, r.BestEpoch)).Should().Equal((6, 2));
-        run.State.StopReason.Should().Be(StopReasons.FinalPlateau);
+        run.State.StopReason.Should().Be(StopReason.FinalPlateau);
         TrialAudit.Violations(run.All).Should().BeEmpty();
     }
 

@@ -66,7 +66,7 @@ internal static class Algorithm1InvariantChecker
             var reason = ExpectedStop(s, dynamic, epoch, patience, mBefore, m);
             if (reason is not null)
             {
-                events[at++].Should().Be(new TrainingStopped(epoch, reason), because);
+                events[at++].Should().Be(new TrainingStopped(epoch, reason.Value), because);
                 stopped = true;
             }
             else events[at++].Should().Be(TrialDriver.Checkpoint(epoch), "a resumable checkpoint unless stopped ({0})", because);
@@ -98,19 +98,19 @@ internal static class Algorithm1InvariantChecker
         }
     }
 
-    private static string? ExpectedStop(TrialStarted s, bool dynamic, int epoch, int patience, int mBefore, int mAfter)
+    private static StopReason? ExpectedStop(TrialStarted s, bool dynamic, int epoch, int patience, int mBefore, int mAfter)
     {
         if (!dynamic)
-            return patience >= s.Patience ? "early-stopping" : epoch >= s.MaxEpochs ? "epoch-budget" : null;
+            return patience >= s.Patience ? StopReason.EarlyStopping : epoch >= s.MaxEpochs ? StopReason.EpochBudget : null;
         if (s.StopPolicy == StopPolicy.PlateauAfterFullUnfreeze)
         {
             // patience was reset by an unfreeze, and an unfreeze only happens while mBefore < L.
-            if (mBefore == s.Groups && patience >= s.Patience) return "plateau-after-full-unfreeze";
-            return epoch >= s.MaxEpochs ? "epoch-budget" : null;
+            if (mBefore == s.Groups && patience >= s.Patience) return StopReason.PlateauAfterFullUnfreeze;
+            return epoch >= s.MaxEpochs ? StopReason.EpochBudget : null;
         }
         if (epoch % s.MaxEpochs != 0) return null;
-        if (mAfter == s.Groups) return "algorithm-1-complete";
-        return epoch / s.MaxEpochs == s.MaxRounds ? "round-limit" : null;
+        if (mAfter == s.Groups) return StopReason.Algorithm1Complete;
+        return epoch / s.MaxEpochs == s.MaxRounds ? StopReason.RoundLimit : null;
     }
 
     private static int EpochOf(TrialEvent e) => e switch

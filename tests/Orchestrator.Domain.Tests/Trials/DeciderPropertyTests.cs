@@ -21,7 +21,7 @@ public class DeciderPropertyTests
     {
         var runs = Enumerable.Range(0, 400).Select(RandomCase).Select(c => TrialDriver.Run(c.Spec, c.Groups, c.Losses)).ToList();
         runs.Select(r => r.State.StopReason).Distinct().Should().BeEquivalentTo(
-            ["plateau-after-full-unfreeze", "epoch-budget", "algorithm-1-complete", "round-limit", "early-stopping"]);
+            [StopReason.PlateauAfterFullUnfreeze, StopReason.EpochBudget, StopReason.Algorithm1Complete, StopReason.RoundLimit, StopReason.EarlyStopping]);
         runs.Count(r => r.All.OfType<GroupsUnfrozen>().Count() >= 2).Should().BeGreaterThan(20);
     }
 

@@ -94,7 +94,7 @@ public class DivergenceTests
 
         var decision = run.Decisions[^1];
         decision.Diverges.Should().BeTrue();
-        (decision.Improved, decision.Unfreeze, decision.StopReason, decision.CheckpointName).Should().Be((false, (GroupUnfreeze?)null, (string?)null, (string?)null));
+        (decision.Improved, decision.Unfreeze, decision.StopReason, decision.CheckpointName).Should().Be((false, (GroupUnfreeze?)null, (StopReason?)null, (string?)null));
         decision.Effects().Should().BeEmpty("weights that blew up are neither the best nor worth resuming");
         run.Epochs[^1].Should().Equal(
             new EpochCompleted(3, 1136, 8424, 0.5, 0.4, 0.01, 0, 1, 1.0),
@@ -133,7 +133,7 @@ public class DivergenceTests
     {
         var completed = Completed(3, 0.1, 0.01, 0, 0);
         FluentActions.Invoking(() => new EpochDecision(completed, true, null, null, "val loss is NaN")).Should().Throw<ArgumentException>();
-        FluentActions.Invoking(() => new EpochDecision(completed with { PatienceCounter = 1 }, false, null, StopReasons.EpochBudget, "val loss is NaN"))
+        FluentActions.Invoking(() => new EpochDecision(completed with { PatienceCounter = 1 }, false, null, StopReason.EpochBudget, "val loss is NaN"))
             .Should().Throw<ArgumentException>();
     }
 

@@ -47,9 +47,9 @@ public class DynamicDeciderTests
             new BestWeightsRestored(7, 5), Checkpoint(7));
         d.Step(0.79).Should().Equal(Completed(8, 0.79, lr2, 3, 0), Best(8, 0.79), Checkpoint(8));
         d.Step(0.8).Should().Equal(Completed(9, 0.8, lr2, 3, 1), Checkpoint(9));
-        d.Step(0.8).Should().Equal(Completed(10, 0.8, lr2, 3, 2), new TrainingStopped(10, "plateau-after-full-unfreeze"));
+        d.Step(0.8).Should().Equal(Completed(10, 0.8, lr2, 3, 2), new TrainingStopped(10, StopReason.PlateauAfterFullUnfreeze));
 
-        d.State.Should().Match<TrialState>(s => s.Phase == TrialPhase.Stopped && s.StopReason == "plateau-after-full-unfreeze"
+        d.State.Should().Match<TrialState>(s => s.Phase == TrialPhase.Stopped && s.StopReason == StopReason.PlateauAfterFullUnfreeze
             && s.BestEpoch == 8 && s.BestValLoss == 0.79 && s.BestCheckpoint == "best-e0008.pt" && s.EpochsDone == 10);
         TrialEvolution.Replay(d.All).Should().Be(d.State);
         var act = () => TrialDecider.Decide(d.State, Outcome(0.1));
@@ -82,7 +82,7 @@ public class DynamicDeciderTests
     {
         var d = Run(Spec(p: 2, n: 4), 3, [1.0, 0.9, 0.8, 0.7, 0.6]);
         d.Epochs.Should().HaveCount(4);
-        d.Epochs[3].Should().Equal(Completed(4, 0.7, 0.01, 0, 0), Best(4, 0.7), new TrainingStopped(4, "epoch-budget"));
+        d.Epochs[3].Should().Equal(Completed(4, 0.7, 0.01, 0, 0), Best(4, 0.7), new TrainingStopped(4, StopReason.EpochBudget));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public class DynamicDeciderTests
     {
         var d = Run(Spec(p: 1, k: 1, n: 2), 3, [1.0, 1.1]);
         d.Epochs[1].Should().Equal(Completed(2, 1.1, 0.01, 0, 1), new GroupsUnfrozen(2, 0, 1, 0.01 * 0.9),
-            new BestWeightsRestored(2, 1), new TrainingStopped(2, "epoch-budget"));
+            new BestWeightsRestored(2, 1), new TrainingStopped(2, StopReason.EpochBudget));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public class DynamicDeciderTests
         var d = Run(Spec(p: 1, k: 5), 2, [1.0, 1.1, 1.2]);
         d.Epochs[1].Should().Equal(Completed(2, 1.1, 0.01, 0, 1), new GroupsUnfrozen(2, 0, 2, 0.01 * 0.9),
             new BestWeightsRestored(2, 1), Checkpoint(2));
-        d.Epochs[2].Should().Equal(Completed(3, 1.2, 0.01 * 0.9, 2, 1), new TrainingStopped(3, "plateau-after-full-unfreeze"));
+        d.Epochs[2].Should().Equal(Completed(3, 1.2, 0.01 * 0.9, 2, 1), new TrainingStopped(3, StopReason.PlateauAfterFullUnfreeze));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class DynamicDeciderTests
             new BestWeightsRestored(4, 1), Checkpoint(4));
         // All groups trainable, patience reached, but the round is not over: training goes on.
         d.Epochs[4].Should().Equal(Completed(5, 1.4, lr[3], 3, 1), Checkpoint(5));
-        d.Epochs[5].Should().Equal(Completed(6, 1.5, lr[3], 3, 2), new TrainingStopped(6, "algorithm-1-complete"));
+        d.Epochs[5].Should().Equal(Completed(6, 1.5, lr[3], 3, 2), new TrainingStopped(6, StopReason.Algorithm1Complete));
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public class DynamicDeciderTests
         var d = Run(Spec(p: 1, k: 1, n: 2, stop: StopPolicy.Algorithm1), 1, [1.0, 1.1, 1.2]);
         d.Epochs.Should().HaveCount(2);
         d.Epochs[1].Should().Equal(Completed(2, 1.1, 0.01, 0, 1), new GroupsUnfrozen(2, 0, 1, 0.01 * 0.9),
-            new BestWeightsRestored(2, 1), new TrainingStopped(2, "algorithm-1-complete"));
+            new BestWeightsRestored(2, 1), new TrainingStopped(2, StopReason.Algorithm1Complete));
     }
 
     [Fact]
@@ -138,8 +138,8 @@ public class DynamicDeciderTests
         var d = Run(Spec(p: 5, k: 1, n: 3, stop: StopPolicy.Algorithm1, maxRounds: 2), 10, [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]);
         d.Epochs.Should().HaveCount(6);
         d.Epochs[2].Should().Equal(Completed(3, 0.8, 0.01, 0, 0), Best(3, 0.8), Checkpoint(3));
-        d.Epochs[5].Should().Equal(Completed(6, 0.5, 0.01, 0, 0), Best(6, 0.5), new TrainingStopped(6, "round-limit"));
-        d.State.StopReason.Should().Be("round-limit");
+        d.Epochs[5].Should().Equal(Completed(6, 0.5, 0.01, 0, 0), Best(6, 0.5), new TrainingStopped(6, StopReason.RoundLimit));
+        d.State.StopReason.Should().Be(StopReason.RoundLimit);
         d.State.UnfrozenGroups.Should().Be(0);
     }
 

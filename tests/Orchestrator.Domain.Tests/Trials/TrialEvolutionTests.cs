@@ -58,9 +58,9 @@ public class TrialEvolutionTests
     public void Stop_complete_and_fail_set_the_phase()
     {
         var completed = new TrialCompleted(1, 0.9, 3, 0.8, 0.7, 0.6, [[1]], [0]);
-        var stopped = TrialEvolution.Replay([Started, new TrainingStopped(3, "round-limit")]);
+        var stopped = TrialEvolution.Replay([Started, new TrainingStopped(3, StopReason.RoundLimit)]);
         stopped.Phase.Should().Be(TrialPhase.Stopped);
-        stopped.StopReason.Should().Be("round-limit");
+        stopped.StopReason.Should().Be(StopReason.RoundLimit);
         stopped.IsTerminal.Should().BeFalse();
 
         var done = TrialEvolution.Evolve(stopped, completed);
@@ -93,7 +93,7 @@ public class TrialEvolutionTests
         var epoch1 = new EpochCompleted(1, 1, 0.9, 0.5, 0.4, 0.01, 0, 0, 2) { Attempt = 1 };
         var epoch2 = new EpochCompleted(2, 1, 0.8, 0.5, 0.4, 0.01, 0, 0, 2) { Attempt = 2 };
         var lateEpoch2 = new EpochCompleted(2, 1, 0.1, 0.5, 0.4, 0.01, 0, 0, 2) { Attempt = 1 };
-        var lateStop = new TrainingStopped(2, "late") { Attempt = 1 };
+        var lateStop = new TrainingStopped(2, StopReason.EpochBudget) { Attempt = 1 };
         var staleStart = new AttemptStarted("slot-a") { Attempt = 1 };
         var journal = new TrialEvent[] { attempt1, Started with { Attempt = 1 }, epoch1, attempt2, epoch2, lateEpoch2, lateStop, staleStart };
 

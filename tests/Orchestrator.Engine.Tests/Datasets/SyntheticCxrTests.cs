@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Data;
+using Orchestrator.Engine.Datasets;
 
 namespace Orchestrator.Engine.Tests.Datasets;
 

@@ -32,7 +32,7 @@ public static class TrialStreams
         events.Add(new EpochCompleted(2, 1.0, bestValLoss, 0.6, 0.5, 0.001, dynamic ? 1 : spec.FixedTopN, 0, 1));
         events.Add(new EpochCompleted(3, 0.9, bestValLoss + 0.1, 0.6, 0.5, 0.001, dynamic ? 1 : spec.FixedTopN, 1, 1));
         if (dynamic) events.AddRange([new GroupsUnfrozen(3, 1, 3, 0.00081), new BestWeightsRestored(3, 2)]);
-        events.Add(new TrainingStopped(3, "budget"));
+        events.Add(new TrainingStopped(3, StopReason.EpochBudget));
         var m = ClassificationMetrics.Compute(Labels, predictions, 3);
         events.Add(new TrialCompleted(2, bestValLoss, 3, 0.8, m.Accuracy, m.MacroF1, m.ConfusionMatrix, predictions,
             withImages ? Labels : null,

@@ -1,6 +1,7 @@
+using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Randomness;
 
-namespace Orchestrator.Domain.Data;
+namespace Orchestrator.Engine.Datasets;
 
 /// <summary>
 /// Draws synthetic, CXR-like grayscale images (frontal view, image left = patient right) with one sign of each of
