@@ -11,14 +11,22 @@ public sealed class JournalReaderHost : IAsyncDisposable
     {
         System = system;
         Journal = new TrialJournalReader(system);
+        Watch = new JournalWatch(system);
     }
 
     public ActorSystem System { get; }
 
     public TrialJournalReader Journal { get; }
 
+    /// <summary>Live watches of the journals (the dashboard's pushed updates).</summary>
+    public JournalWatch Watch { get; }
+
     public static JournalReaderHost Start(StoreLocation store) =>
         new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
 
-    public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        Watch.Dispose();
+        await System.Terminate().ConfigureAwait(false);
+    }
 }
