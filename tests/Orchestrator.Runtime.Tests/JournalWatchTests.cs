@@ -7,20 +7,18 @@ using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
 
-/// <summary>The dashboard's live watches of journals (<see cref="JournalWatch"/>) on a SQLite store: an event journaled
-/// under a followed id wakes its watchers, one query serves every watcher of an id, and a watcher that goes leaves no
-/// query running.</summary>
-public sealed class JournalWatchTests : IDisposable
+/// <summary>The dashboard's live watches of journals (<see cref="JournalWatch"/>), on SQLite and on a real PostgreSQL:
+/// an event journaled under a followed id wakes its watchers, one query serves every watcher of an id, and a watcher
+/// that goes leaves no query running.</summary>
+public abstract class JournalWatchTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private readonly TempDir _dir = new("orch-watch-");
 
     private static TrialEvent Epoch(int epoch) => new EpochCompleted(epoch, 1.5, 1.2, 0.5, 0.4, 0.001, 0, 0, 2) { Attempt = 1 };
 
-    [Fact]
-    public async Task A_new_event_wakes_the_watchers_of_its_id_only_and_a_watcher_that_goes_stops_its_query()
+    protected async Task New_events_wake_the_watchers_of_their_id_only_and_a_watcher_that_goes_stops_its_query(string storeUrl)
     {
-        await using var host = JournalReaderHost.Start(StoreUrl.Parse($"sqlite:{_dir.File("store.db")}"));
+        await using var host = JournalReaderHost.Start(StoreUrl.Parse(storeUrl));
         // Events journaled before the watch began are not news.
         await JournalConfigurationTests.WriteAsync(host.System, "t-a", [new AttemptStarted("slot-0") { Attempt = 1 }, Epoch(1)]);
         var watch = host.Watch;
@@ -52,9 +50,36 @@ public sealed class JournalWatchTests : IDisposable
         await FluentActions.Awaiting(() => late.WaitAsync(Wait, cancelled.Token)).Should().ThrowAsync<OperationCanceledException>();
     }
 
+}
+
+public sealed class SqliteJournalWatchTests : JournalWatchTests, IDisposable
+{
+    private readonly TempDir _dir = new("orch-watch-");
+
+    [Fact]
+    public Task New_events_wake_their_watchers() => New_events_wake_the_watchers_of_their_id_only_and_a_watcher_that_goes_stops_its_query(
+        $"sqlite:{_dir.File("store.db")}");
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
         _dir.Dispose();
+    }
+}
+
+public sealed class PostgresJournalWatchTests : JournalWatchTests
+{
+    [PostgresFact]
+    public async Task New_events_wake_their_watchers()
+    {
+        var url = await PostgresTestServer.CreateDatabaseAsync("watch");
+        try
+        {
+            await New_events_wake_the_watchers_of_their_id_only_and_a_watcher_that_goes_stops_its_query(url);
+        }
+        finally
+        {
+            await PostgresTestServer.DropDatabaseAsync(url);
+        }
     }
 }
