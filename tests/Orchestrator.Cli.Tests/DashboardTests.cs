@@ -240,7 +240,9 @@ public class DashboardTests
     [Fact]
     public async Task Under_a_foreign_host_name_or_without_the_pages_csrf_token_a_request_is_403_and_Cancel_changes_nothing()
     {
-        await using var rig = await RunningSweepAsync("rebind", seeds: 2);
+        // 2 s epochs: the sweep still runs when Cancel is pressed, after the refused requests (at 0.7 s, on a box at load
+        // 15, it had ended and no cluster answered).
+        await using var rig = await RunningSweepAsync("rebind", seeds: 2, "sleep:2");
         // The Cancel asks the rig's seed port first (nothing there: the sweep run is on a port of its own), then the
         // node the store names: 10 s each by default, which a loaded box (CI, 2026-12-06: load 17) ran past.
         var (dashboard, url) = await StartDashboardAsync(rig, "127.0.0.1", "--timeout", "30");
