@@ -12,7 +12,7 @@ ARG LIBTORCH_URL=https://download.pytorch.org/libtorch/cu124/libtorch-cxx11-abi-
 FROM ${CUDA_BUILD_IMAGE} AS build
 ARG LIBTORCH_URL
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        cmake g++ make unzip curl ca-certificates libopencv-dev libdcmtk-dev dotnet-sdk-10.0 \
+        cmake g++ make unzip curl ca-certificates libopencv-dev libdcmtk-dev dotnet-sdk-10.0 nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 RUN curl -fsSL "$LIBTORCH_URL" -o /tmp/libtorch.zip && unzip -q /tmp/libtorch.zip -d /opt && rm /tmp/libtorch.zip
 WORKDIR /src

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the orchestrator needs on Debian 12 (bookworm): the native toolchain, libtorch, OpenCV and DCMTK,
-# and fontconfig with the DejaVu fonts, which the report's figures are measured and drawn with.
+# fontconfig with the DejaVu fonts, which the report's figures are measured and drawn with, and Node.js with npm, with
+# which the build installs the dashboard's charting library (build/dashboard-assets.targets).
 # With --test it also installs what the test suite needs (Debian's PyTorch and torchvision as a reference
 # oracle, and Debian's chromium, in which a test opens a sweep report headless; PostgreSQL for the cluster tests,
 # which start their own throw-away server on loopback; never used by the product).
@@ -11,6 +12,10 @@ sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(cmake g++ make pkg-config libtorch-dev libopencv-dev libdcmtk-dev fontconfig fonts-dejavu-core)
+# Debian's nodejs and npm, unless an npm is there already (NodeSource's nodejs brings its own).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [ "${1:-}" = "--test" ]; then
   packages+=(python3-torch python3-torchvision python3-pil python3-numpy chromium postgresql)
 fi
@@ -32,4 +37,4 @@ if ! command -v dotnet >/dev/null 2>&1; then
     exit 1
   }
 fi
-echo "dependencies ready: $(dotnet --version) .NET SDK, libtorch $(dpkg-query -W -f='${Version}' libtorch-dev)"
+echo "dependencies ready: $(dotnet --version) .NET SDK, libtorch $(dpkg-query -W -f='${Version}' libtorch-dev), npm $(npm --version)"

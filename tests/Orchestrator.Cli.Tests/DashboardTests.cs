@@ -12,6 +12,11 @@ namespace Orchestrator.Cli.Tests;
 public class DashboardTests
 {
     private static readonly TimeSpan StartWait = TimeSpan.FromSeconds(40);
+    private const string TokenVariable = "ORCHESTRATOR_DASHBOARD_TOKEN";
+
+    /// <summary>A client as a script is: no cookies kept, no redirect followed, no time limit (the event streams stay open).</summary>
+    private static HttpClient Script(Uri url) =>
+        new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
 
     /// <summary>Starts the dashboard on a free port of loopback (or <paramref name="host"/>) and returns it with its URL.</summary>
     private static async Task<(RunningCli Process, Uri Url)> StartDashboardAsync(ClusterRig rig, string host = "127.0.0.1", params string[] more)
@@ -23,9 +28,48 @@ public class DashboardTests
         return (dashboard, new Uri(url.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)));
     }
 
-    private static async Task<ClusterRig> EmptyStoreAsync()
+    /// <summary>A rig whose `sweep run` (one worker, on the sleeping test engine: <paramref name="engine"/>, or the rig's
+    /// default) has a trial running.</summary>
+    private static async Task<ClusterRig> RunningSweepAsync(string name, int seeds, string? engine = null)
     {
         var rig = ClusterRig.CreateSqlite();
+        try
+        {
+            if (engine is not null) rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = engine;
+            await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec(name, seeds));
+            rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
+            await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).SingleOrDefault() is { } sweep
+                && (await s.ListTrialsAsync(sweep.Id)).Any(t => t.Status == TrialStatus.Running), StartWait);
+            return rig;
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A running trial with at most 3 of its epochs done, as the dashboard reads its journal.</summary>
+    private static async Task<string> EarlyRunningTrialAsync(ClusterRig rig, HttpClient http, IOrchestratorStore store, string sweepId)
+    {
+        var deadline = DateTime.UtcNow + StartWait;
+        while (DateTime.UtcNow < deadline)
+        {
+            foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
+            {
+                using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
+                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 3) return t.Id;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"no trial early in its run\n{rig.Logs()}");
+    }
+
+    /// <summary>A rig over an empty store; with <paramref name="token"/>, the dashboard's token in its environment.</summary>
+    private static async Task<ClusterRig> EmptyStoreAsync(string? token = null)
+    {
+        var rig = ClusterRig.CreateSqlite();
+        if (token is not null) rig.Environment[TokenVariable] = token;
         await using (await StoreFactory.OpenAsync(rig.StoreUrl)) { }
         return rig;
     }
@@ -33,11 +77,7 @@ public class DashboardTests
     [ChromiumFact]
     public async Task A_trial_page_gains_a_point_as_an_epoch_lands_without_a_reload_and_Cancel_on_the_sweep_page_stops_the_sweep()
     {
-        await using var rig = ClusterRig.CreateSqlite();
-        rig.Environment["ORCHESTRATOR_TEST_ENGINE"] = "sleep:2.5";
-        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("dash", seeds: 3));
-        using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
-        await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).Count == 1, StartWait);
+        await using var rig = await RunningSweepAsync("dash", seeds: 3, "sleep:2.5");
         var (dashboard, url) = await StartDashboardAsync(rig);
         using var http = new HttpClient { BaseAddress = url };
         await using var store = await rig.OpenStoreAsync();
@@ -50,25 +90,20 @@ public class DashboardTests
             ExecutablePath = ChromiumFactAttribute.Browser, Headless = true, Args = ["--no-sandbox", "--disable-gpu"],
         });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 1000 } });
-        var requests = new List<string>();
-        page.Request += (_, r) => requests.Add(r.Url);
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, r) => requests.Enqueue(r.Url);
+        var scriptErrors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.PageError += (_, e) => scriptErrors.Enqueue(e);
 
         // A trial with several epochs still to come (the test engine's trials stop at epoch 7), at least 7.5 s of them.
-        string? trialId = null;
-        var deadline = DateTime.UtcNow + StartWait;
-        while (trialId is null)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no trial early in its run\n{rig.Logs()}");
-            foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
-            {
-                using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
-                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 3) trialId = t.Id;
-            }
-            if (trialId is null) await Task.Delay(200);
-        }
+        var trialId = await EarlyRunningTrialAsync(rig, http, store, sweepId);
         var trialUrl = new Uri(url, $"trials/{trialId}").AbsoluteUri;
         await page.GotoAsync(trialUrl);
         await page.EvaluateAsync("() => { window.loadedOnce = 'yes'; }");
+        // Loaded, and its event stream open: from here on the page asks for nothing.
+        await page.WaitForFunctionAsync("() => window.dashboardStream && window.dashboardStream.readyState === EventSource.OPEN", null,
+            new PageWaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 });
+        var requestsAtLoad = requests.ToArray();
         var before = await page.EvaluateAsync<int>("() => document.querySelectorAll('#epochs tr').length");
         try
         {
@@ -82,10 +117,14 @@ public class DashboardTests
         }
         (await page.EvaluateAsync<string>("() => window.loadedOnce")).Should().Be("yes", "the new epoch arrives without a reload");
         page.Url.Should().Be(trialUrl);
-        var points = await page.EvaluateAsync<int>("() => document.querySelectorAll('#curve circle.point.valLoss').length");
+        requests.ToArray().Should().Equal(requestsAtLoad, "the new epoch was pushed by the server: the page asked for nothing");
+        var points = await page.EvaluateAsync<int>("() => Number(document.getElementById('curve').dataset.points)");
         var rows = await page.EvaluateAsync<int>("() => document.querySelectorAll('#epochs tr').length");
-        points.Should().Be(rows, "the curve has a validation-loss point per epoch in the table");
+        points.Should().Be(rows, "the chart has a point per epoch in the table");
+        (await page.EvaluateAsync<int>("() => document.querySelectorAll('#curve canvas').length")).Should().BeGreaterThan(0, "uPlot drew the chart");
         requests.Should().OnlyContain(r => r.StartsWith(url.AbsoluteUri, StringComparison.Ordinal), "the page fetches nothing from outside");
+        requests.Should().Contain(new Uri(url, "assets/uPlot.iife.min.js").AbsoluteUri, "the charting library is served by the dashboard itself");
+        scriptErrors.Should().BeEmpty();
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-trial.png"), FullPage = true });
 
         await page.GotoAsync(new Uri(url, $"sweeps/{sweepId}").AbsoluteUri);
@@ -167,7 +206,7 @@ public class DashboardTests
         var dashboard = rig.Start("dashboard", "dashboard", "--port", ClusterRig.FreePort().ToString(), "--host", "0.0.0.0", "--token-file", "token");
         await rig.WaitForOutputAsync(dashboard, @"dashboard: http://\S+/", StartWait);
         var port = System.Text.RegularExpressions.Regex.Match(dashboard.Output, @":(\d+)/").Groups[1].Value;
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+        using var http = Script(new Uri($"http://127.0.0.1:{port}/"));
 
         (await http.GetAsync("")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
         (await http.GetAsync("trials/nope")).StatusCode.Should().Be(HttpStatusCode.Unauthorized, "no page, not even a 404, without the token");
@@ -201,11 +240,9 @@ public class DashboardTests
     [Fact]
     public async Task Under_a_foreign_host_name_or_without_the_pages_csrf_token_a_request_is_403_and_Cancel_changes_nothing()
     {
-        await using var rig = ClusterRig.CreateSqlite();
-        await File.WriteAllTextAsync(Path.Combine(rig.Dir, "spec.yaml"), ClusterRig.Spec("rebind", seeds: 2));
-        using var run = rig.Start("sweep run", "sweep", "run", "spec.yaml", "--workers", "1");
-        await rig.WaitUntilAsync("a trial running", async s => (await s.ListSweepsAsync()).SingleOrDefault() is { } sweep
-            && (await s.ListTrialsAsync(sweep.Id)).Any(t => t.Status == TrialStatus.Running), StartWait);
+        // 2 s epochs: the sweep still runs when Cancel is pressed, after the refused requests (at 0.7 s, on a box at load
+        // 15, it had ended and no cluster answered).
+        await using var rig = await RunningSweepAsync("rebind", seeds: 2, "sleep:2");
         // The Cancel asks the rig's seed port first (nothing there: the sweep run is on a port of its own), then the
         // node the store names: 10 s each by default, which a loaded box (CI, 2026-12-06: load 17) ran past.
         var (dashboard, url) = await StartDashboardAsync(rig, "127.0.0.1", "--timeout", "30");
@@ -255,11 +292,10 @@ public class DashboardTests
     [Fact]
     public async Task Behind_a_tls_proxy_its_public_name_is_answered_and_the_cookie_is_secure()
     {
-        await using var rig = await EmptyStoreAsync();
         const string token = "proxied-dashboard-token";
-        rig.Environment["ORCHESTRATOR_DASHBOARD_TOKEN"] = token;
+        await using var rig = await EmptyStoreAsync(token);
         var (_, url) = await StartDashboardAsync(rig, "127.0.0.1", "--public-url", "https://dash.example.com", "--behind-tls-proxy");
-        using var http = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = url };
+        using var http = Script(url);
 
         using var login = new HttpRequestMessage(HttpMethod.Get, $"?token={token}");
         login.Headers.Host = "dash.example.com";
@@ -289,6 +325,120 @@ public class DashboardTests
             var result = await rig.RunAsync(["dashboard", "--port", ClusterRig.FreePort().ToString(), .. args]);
             result.ExitCode.Should().Be(2, string.Join(' ', args));
             result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle().Which.Should().StartWith(error);
+        }
+    }
+
+    [Fact]
+    public async Task The_event_streams_push_a_trials_new_epoch_and_the_sweeps_progress_over_one_open_request()
+    {
+        await using var rig = await RunningSweepAsync("push", seeds: 3, "sleep:1.5");
+        var (dashboard, url) = await StartDashboardAsync(rig);
+        using var http = new HttpClient { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
+        await using var store = await rig.OpenStoreAsync();
+        var sweepId = (await store.ListSweepsAsync()).Single().Id;
+        var trialId = await EarlyRunningTrialAsync(rig, http, store, sweepId);
+
+        await using var trial = await EventStream.OpenAsync(http, $"trials/{trialId}/events");
+        await using var sweep = await EventStream.OpenAsync(http, $"sweeps/{sweepId}/events");
+        int EpochsDone(string data)
+        {
+            using var json = JsonDocument.Parse(data);
+            return json.RootElement.GetProperty("epochsDone").GetInt32();
+        }
+        var first = EpochsDone(await trial.NextAsync());
+        var table = await sweep.NextAsync();
+        table.Should().Contain("id=\"trials\"").And.Contain(trialId);
+
+        // The trial's next epoch, journaled by the sweep run, comes down the same response; nothing asked for it.
+        string next;
+        do next = await trial.NextAsync(); while (EpochsDone(next) <= first);
+        (await sweep.NextAsync()).Should().NotBe(table, "the sweep's table changed with the epoch");
+        dashboard.Output.Should().NotContain("Exception");
+    }
+
+    [Fact]
+    public async Task An_event_stream_needs_the_token_and_an_allowed_host_like_the_pages_and_ends_when_the_dashboard_stops()
+    {
+        const string token = "stream-dashboard-token";
+        await using var rig = await EmptyStoreAsync(token);
+        var (dashboard, url) = await StartDashboardAsync(rig);
+        using var http = Script(url);
+
+        foreach (var path in new[] { "events", "trials/nope/events", "sweeps/nope/events" })
+        {
+            using var anonymous = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead);
+            anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized, path);
+            anonymous.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
+
+            using var rebound = new HttpRequestMessage(HttpMethod.Get, path);
+            rebound.Headers.Host = $"evil.example:{url.Port}";
+            rebound.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var foreign = await http.SendAsync(rebound, HttpCompletionOption.ResponseHeadersRead);
+            foreign.StatusCode.Should().Be(HttpStatusCode.Forbidden, path);
+            (await foreign.Content.ReadAsStringAsync()).Should().NotContain("data:");
+        }
+        using (var unknown = new HttpRequestMessage(HttpMethod.Get, "trials/nope/events"))
+        {
+            unknown.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            (await http.SendAsync(unknown)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        }
+
+        // With the token: the home page's live part, then the stream stays open until the dashboard stops.
+        await using var home = await EventStream.OpenAsync(http, "events", token);
+        (await home.NextAsync()).Should().Contain("no sweep in this store yet");
+        dashboard.Signal("TERM");
+        await home.EndAsync(TimeSpan.FromSeconds(15));
+        await dashboard.Process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        dashboard.Process.ExitCode.Should().Be(0);
+        dashboard.Output.Should().Contain("dashboard stopped").And.NotContain("Exception");
+    }
+
+    /// <summary>A server-sent event stream read as a browser's EventSource reads it: each event's data lines joined.</summary>
+    private sealed class EventStream : IAsyncDisposable
+    {
+        private static readonly TimeSpan EventWait = TimeSpan.FromSeconds(30);
+        private readonly HttpResponseMessage _response;
+        private readonly StreamReader _reader;
+
+        private EventStream(HttpResponseMessage response, StreamReader reader) => (_response, _reader) = (response, reader);
+
+        public static async Task<EventStream> OpenAsync(HttpClient http, string path, string? token = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, path);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+            return new EventStream(response, new StreamReader(await response.Content.ReadAsStreamAsync()));
+        }
+
+        /// <summary>The next event's data (comments and the retry field skipped), within 30 s.</summary>
+        public async Task<string> NextAsync()
+        {
+            using var limit = new CancellationTokenSource(EventWait);
+            var data = new List<string>();
+            while (true)
+            {
+                var line = await _reader.ReadLineAsync(limit.Token)
+                    ?? throw new EndOfStreamException("the event stream ended");
+                if (line.Length == 0 && data.Count > 0) return string.Join('\n', data);
+                if (line.StartsWith("data: ", StringComparison.Ordinal)) data.Add(line["data: ".Length..]);
+            }
+        }
+
+        /// <summary>Reads until the server ends the stream, within <paramref name="wait"/>.</summary>
+        public async Task EndAsync(TimeSpan wait)
+        {
+            using var limit = new CancellationTokenSource(wait);
+            while (await _reader.ReadLineAsync(limit.Token) is not null) { }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            _reader.Dispose();
+            _response.Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -192,7 +192,7 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
     private static (Task Recovered, Task Done) StartCoordinatorWriter(ActorSystem system, Task gate) =>
         StartWriter(system, SweepCoordinator.Id, Written, gate, JournalSettings.CoordinatorJournalPlugin);
 
-    private static Task WriteAsync(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events) =>
+    internal static Task WriteAsync(ActorSystem system, string trialId, IReadOnlyList<TrialEvent> events) =>
         StartWriter(system, JournalSettings.PersistenceIdOf(trialId), events, Task.CompletedTask).Done.WaitAsync(TimeSpan.FromSeconds(30));
 
     private sealed class Writer : ReceivePersistentActor

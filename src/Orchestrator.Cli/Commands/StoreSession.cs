@@ -23,6 +23,8 @@ public sealed class StoreSession : IAsyncDisposable
 
     public TrialJournalReader Journal => _reader.Value.Journal;
 
+    public JournalWatch Watch => _reader.Value.Watch;
+
     /// <summary>Opens a store for a query; a query never creates one.</summary>
     public static async Task<StoreSession> OpenExistingAsync(string url, CancellationToken ct) =>
         new(await CommonOptions.OpenExistingStoreAsync(url, ct), StoreUrl.Parse(url));

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Persistence;
 
 namespace Orchestrator.Cli.Dashboard;
 
@@ -28,16 +30,24 @@ public static class DashboardApp
             if (await access.AdmitAsync(context)) await next(context);
         });
 
-        app.MapGet("/", async (HttpContext context, CancellationToken ct) =>
-        {
-            var live = DashboardPages.Home(await data.Cluster.AskNodeAsync<ClusterView>(new GetClusterView(), ct), await data.SweepsAsync(ct));
-            return Live(context, "cluster and sweeps", "", live);
-        });
+        var stopping = app.Lifetime.ApplicationStopping;
+        app.MapGet("/", async (CancellationToken ct) =>
+            Results.Content(DashboardPages.LivePage("cluster and sweeps", "", (await HomeAsync(data, ct)).Data), Html));
+        Func<CancellationToken, Task<LiveFrame>> home = ct => HomeAsync(data, ct);
+        app.MapGet("/events", (HttpContext context) => DashboardStream.ServeAsync(context, data.Watch, home, app.Logger, stopping));
         app.MapGet("/sweeps/{id}", async (string id, string? notice, HttpContext context, CancellationToken ct) =>
             await data.SweepAsync(id, ct) is { } sweep
-                ? Live(context, $"sweep {sweep.Sweep.Name}", DashboardPages.SweepControls(sweep, NoticeText(notice), access.CsrfToken(context)),
-                    DashboardPages.SweepLive(sweep))
+                ? Results.Content(DashboardPages.LivePage($"sweep {sweep.Sweep.Name}",
+                    DashboardPages.SweepControls(sweep, NoticeText(notice), access.CsrfToken(context)), DashboardPages.SweepLive(sweep)), Html)
                 : NotFound($"There is no sweep '{id}' in this store."));
+        app.MapGet("/sweeps/{id}/events", async (string id, HttpContext context, CancellationToken ct) =>
+        {
+            if (await data.SweepAsync(id, ct) is not { } sweep) return NotFound($"There is no sweep '{id}' in this store.");
+            await DashboardStream.ServeAsync(context, data.Watch, async c => await data.SweepAsync(sweep.Sweep.Id, c) is { } now
+                ? new LiveFrame(DashboardPages.SweepLive(now), DashboardData.Followed([now]))
+                : new LiveFrame("<p class=\"note\">this sweep is no longer in the store</p>", []), app.Logger, stopping);
+            return Results.Empty;
+        });
         app.MapPost("/sweeps/{id}/cancel", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: true, ct));
         app.MapPost("/sweeps/{id}/resume", (string id, CancellationToken ct) => ControlAsync(data, id, cancel: false, ct));
         app.MapGet("/sweeps/{id}/report", async (string id, CancellationToken ct) =>
@@ -56,12 +66,27 @@ public static class DashboardApp
             await data.TrialAsync(id, ct) is { } trial
                 ? Results.Content(TrialJournalJson.Serialize(trial), "application/json")
                 : Results.NotFound());
+        app.MapGet("/trials/{id}/events", async (string id, HttpContext context, CancellationToken ct) =>
+        {
+            if (await data.TrialAsync(id, ct) is null) return Results.NotFound();
+            // The trial's own journal (its epochs), and the coordinator's (its assignment, cancel, end).
+            var follow = new[] { JournalSettings.PersistenceIdOf(id), SweepCoordinator.Id };
+            await DashboardStream.ServeAsync(context, data.Watch, async c => new LiveFrame(
+                await data.TrialAsync(id, c) is { } now ? TrialJournalJson.Serialize(now) : "null", follow), app.Logger, stopping);
+            return Results.Empty;
+        });
+        app.MapGet("/assets/{name}", (string name) => DashboardAssets.Find(name) is { } asset
+            ? Results.Bytes(asset.Content, asset.ContentType)
+            : Results.NotFound());
         app.MapFallback(() => NotFound("There is no such page on this dashboard."));
     }
 
-    /// <summary>The whole page, or (?part=live, the page's own refresh) only its live part.</summary>
-    private static IResult Live(HttpContext context, string title, string before, string live) =>
-        Results.Content(context.Request.Query["part"] == "live" ? live : DashboardPages.LivePage(title, before, live), Html);
+    /// <summary>The home page's live part: the cluster and every sweep.</summary>
+    private static async Task<LiveFrame> HomeAsync(DashboardData data, CancellationToken ct)
+    {
+        var sweeps = await data.SweepsAsync(ct);
+        return new LiveFrame(DashboardPages.Home(await data.Cluster.AskNodeAsync<ClusterView>(new GetClusterView(), ct), sweeps), DashboardData.Followed(sweeps));
+    }
 
     private static async Task<IResult> ControlAsync(DashboardData data, string id, bool cancel, CancellationToken ct)
     {

@@ -63,7 +63,7 @@ public static class DashboardCommand
             // The cluster's answers come back to where the dashboard listens: loopback, or the interface it was told.
             var clientHost = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : address.ToString();
             await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store, signer);
-            var data = new DashboardData(session.Store, session.Location, session.Journal, probe);
+            var data = new DashboardData(session.Store, session.Location, session.Journal, session.Watch, probe);
             return await ServeAsync(address, listenPort, data, access, ct);
         }, ct));
         return command;

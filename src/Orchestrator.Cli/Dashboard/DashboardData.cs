@@ -25,9 +25,12 @@ public sealed record TrialPage(TrialView View, IReadOnlyList<JournaledEvent> Jou
 public enum ControlOutcome { Done, NeverLaunched, NoCluster, Refused }
 
 /// <summary>The dashboard's reads of the store, the trials' journals and the cluster, for the lifetime of the app.</summary>
-public sealed class DashboardData(IOrchestratorStore store, StoreLocation location, TrialJournalReader journal, ClusterProbe cluster)
+public sealed class DashboardData(IOrchestratorStore store, StoreLocation location, TrialJournalReader journal, JournalWatch watch, ClusterProbe cluster)
 {
     public IOrchestratorStore Store => store;
+
+    /// <summary>The journals' live queries, which the pages' event streams follow.</summary>
+    public JournalWatch Watch => watch;
 
     public ClusterProbe Cluster => cluster;
 
@@ -47,6 +50,14 @@ public sealed class DashboardData(IOrchestratorStore store, StoreLocation locati
         var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, ct);
         return new SweepPage(sweep, await store.IsSweepCancelledAsync(sweep.Id, ct), trials, progress);
     }
+
+    /// <summary>The journals whose next event changes what the sweeps' pages show: the coordinator's (trials assigned,
+    /// ended, cancelled) and each running trial's (its epochs).</summary>
+    public static IReadOnlyCollection<string> Followed(IEnumerable<SweepPage> sweeps) =>
+    [
+        SweepCoordinator.Id,
+        .. sweeps.SelectMany(s => s.Trials).Where(t => t.Record.Status == TrialStatus.Running).Select(t => JournalSettings.PersistenceIdOf(t.Record.Id)),
+    ];
 
     /// <summary>Null for an id the store does not know.</summary>
     public async Task<TrialPage?> TrialAsync(string trialId, CancellationToken ct)

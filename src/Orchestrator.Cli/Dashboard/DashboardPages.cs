@@ -10,7 +10,8 @@ using Orchestrator.Store;
 
 namespace Orchestrator.Cli.Dashboard;
 
-/// <summary>The dashboard's HTML, rendered on the server; the live parts are refreshed by the page's own inline script.</summary>
+/// <summary>The dashboard's HTML, rendered on the server; the live parts are kept up to date by the page's own inline
+/// script from the server's pushed events (<see cref="DashboardStream"/>).</summary>
 public static class DashboardPages
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
@@ -19,20 +20,20 @@ public static class DashboardPages
         body{font:14px/1.45 system-ui,sans-serif;margin:1.5em auto;max-width:1100px;padding:0 1em;color:#222}
         a{color:#1558b0}table{border-collapse:collapse;margin:.5em 0}td,th{padding:.2em .7em;border-bottom:1px solid #ddd;text-align:left}
         th{background:#f3f3f3}.note{color:#8a5300}.muted{color:#777}nav{margin-bottom:1em}
-        button{padding:.3em 1em;margin-right:.5em}svg text{font:11px system-ui,sans-serif}
+        button{padding:.3em 1em;margin-right:.5em}#curve{margin:.5em 0}
         """;
 
-    public static string Layout(string title, string body, string? script = null) => $$"""
+    public static string Layout(string title, string body, string? script = null, string head = "") => $$"""
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-        <title>{{H(title)}} - orchestrator</title><style>{{Style}}</style></head>
+        <title>{{H(title)}} - orchestrator</title><style>{{Style}}</style>{{head}}</head>
         <body><nav><a href="/">orchestrator dashboard</a></nav><h1>{{H(title)}}</h1>
         {{body}}
         {{(script is null ? "" : $"<script>{script}</script>")}}
         </body></html>
         """;
 
-    /// <summary>A page whose #live part is fetched again every 2 s (its URL with ?part=live).</summary>
+    /// <summary>A page whose #live part the server pushes again as it changes (its URL + /events).</summary>
     public static string LivePage(string title, string before, string live) =>
         Layout(title, $"{before}<div id=\"live\">{live}</div>", Script("live.js"));
 
@@ -107,16 +108,18 @@ public static class DashboardPages
         return Layout($"trial {v.Record.Id}", $"""
             <p>sweep <a href="/sweeps/{Url(v.Record.SweepId)}">{H(v.Record.SweepId)}</a>: {H(v.Spec.Backbone)}/{H(v.Spec.Strategy.ToSpecString())}, seed {v.Spec.Seed}</p>
             <p id="facts"></p>
-            <svg id="curve" width="760" height="330" viewBox="0 0 760 330" role="img" aria-label="train and validation loss per epoch"></svg>
+            <div id="curve" role="img" aria-label="train and validation loss and validation accuracy per epoch"></div>
             <h2>Epochs</h2>
             <table><thead><tr><th>epoch</th><th>train loss</th><th>val loss</th><th>val accuracy</th><th>m of L</th><th>lr</th><th>patience</th><th>seconds</th></tr></thead><tbody id="epochs"></tbody></table>
             <h2>Events</h2>
             <table><thead><tr><th>seq</th><th>attempt</th><th>event</th><th>details</th></tr></thead><tbody id="events"></tbody></table>
             <script type="application/json" id="journal">{json}</script>
-            """, Script("trial.js"));
+            <script src="{DashboardAssets.ChartScript}"></script>
+            """, Script("trial.js"), $"<link rel=\"stylesheet\" href=\"{DashboardAssets.ChartStyle}\">");
     }
 
-    /// <summary>One of the dashboard's scripts (embedded resources: the page fetches nothing but itself and its JSON).</summary>
+    /// <summary>One of the dashboard's own scripts, inline (embedded resources; the pages fetch nothing but the dashboard's
+    /// own URLs).</summary>
     private static string Script(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream($"dashboard/{name}")

@@ -11,11 +11,15 @@ public sealed class JournalReaderHost : IAsyncDisposable
     {
         System = system;
         Journal = new TrialJournalReader(system);
+        Watch = new JournalWatch(system);
     }
 
     public ActorSystem System { get; }
 
     public TrialJournalReader Journal { get; }
+
+    /// <summary>Live watches of the journals (the dashboard's pushed updates).</summary>
+    public JournalWatch Watch { get; }
 
     /// <summary>Not on an actor's thread: it waits for the journal's tables to be made (<see cref="JournalSchema"/>).</summary>
     public static JournalReaderHost Start(StoreLocation store)
@@ -24,5 +28,9 @@ public sealed class JournalReaderHost : IAsyncDisposable
         return new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
     }
 
-    public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        Watch.Dispose();
+        await System.Terminate().ConfigureAwait(false);
+    }
 }
