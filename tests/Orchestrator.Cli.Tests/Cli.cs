@@ -12,9 +12,17 @@ public static class Cli
 
     public static Process Start(string workDir, params string[] args) => Process.Start(StartInfo(workDir, args))!;
 
-    public static async Task<CliResult> RunAsync(string workDir, TimeSpan timeout, params string[] args)
+    public static Task<CliResult> RunAsync(string workDir, TimeSpan timeout, params string[] args) =>
+        RunAsync(workDir, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>With these environment variables set for the process.</summary>
+    public static async Task<CliResult> RunAsync(string workDir, TimeSpan timeout, IReadOnlyDictionary<string, string> environment,
+        params string[] args)
     {
-        var result = await Processes.RunAsync(StartInfo(workDir, args), timeout);
+        ArgumentNullException.ThrowIfNull(environment);
+        var info = StartInfo(workDir, args);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        var result = await Processes.RunAsync(info, timeout);
         if (result.TimedOut) throw new TimeoutException($"orchestrator {string.Join(' ', args)} ran past {timeout}: {result.Stdout}");
         return new CliResult(result.ExitCode, result.Stdout, result.Stderr);
     }

@@ -13,7 +13,9 @@ internal static class TinyData
 {
     public const int Classes = 3;
 
-    public static string Create(string directory, int trainPerClass, int valPerClass, int size, int seed)
+    /// <param name="noise">Every pixel drawn uniformly instead of the class patterns: images that keep every BatchNorm
+    /// channel of a deep net busy (the export round trips estimate BatchNorm statistics from them).</param>
+    public static string Create(string directory, int trainPerClass, int valPerClass, int size, int seed, bool noise = false)
     {
         var rng = new Random(seed);
         var items = new List<ManifestItem>();
@@ -23,7 +25,7 @@ internal static class TinyData
                 for (var c = 0; c < Classes; c++)
                 {
                     items.Add(new ManifestItem(items.Count, c, $"p{items.Count}", split, $"synthetic-{items.Count}"));
-                    pixels.Add(Pattern(c, size, rng));
+                    pixels.Add(noise ? Noise(size, rng) : Pattern(c, size, rng));
                 }
 
         Directory.CreateDirectory(directory);
@@ -33,6 +35,13 @@ internal static class TinyData
             size, size, "images.u8", ["horizontal", "vertical", "flat"], items, "test", "engine-tests");
         System.IO.File.WriteAllText(System.IO.Path.Combine(directory, DatasetManifest.FileName), ManifestJson.Serialize(manifest));
         return directory;
+    }
+
+    private static byte[] Noise(int size, Random rng)
+    {
+        var image = new byte[size * size];
+        rng.NextBytes(image);
+        return image;
     }
 
     private static byte[] Pattern(int cls, int size, Random rng)

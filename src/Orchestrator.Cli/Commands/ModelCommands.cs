@@ -12,7 +12,7 @@ using Spectre.Console;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>Backbone architectures and their weights: list, import a PyTorch state dict or an ONNX CNN, import the
-/// bundled ImageNet ResNet-18, forward an input.</summary>
+/// bundled ImageNet ResNet-18, forward an input, export a trial's best weights (<see cref="ModelExportCommand"/>).</summary>
 public static class ModelCommands
 {
     public static Command Create()
@@ -22,6 +22,7 @@ public static class ModelCommands
         model.Subcommands.Add(Import());
         model.Subcommands.Add(Forward());
         model.Subcommands.Add(Pretrained());
+        model.Subcommands.Add(ModelExportCommand.Create());
         return model;
     }
 

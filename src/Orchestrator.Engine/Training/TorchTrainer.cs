@@ -229,18 +229,58 @@ public sealed unsafe class TorchTrainer : ITrainer
     private static CheckpointImage? Captured(int status, nint native)
     {
         NativeMethods.Check(status);
+        return Taken(native) is { } bytes ? new CheckpointImage(bytes) : null;
+    }
+
+    /// <summary>The engine's bytes copied into managed memory, then freed; null past the largest managed array.</summary>
+    private static byte[]? Taken(nint native)
+    {
         try
         {
             var size = NativeMethods.ote_bytes_size(native);
             if (size > Array.MaxLength) return null;
             var bytes = new byte[size];
             Marshal.Copy(NativeMethods.ote_bytes_data(native), bytes, 0, (int)size);
-            return new CheckpointImage(bytes);
+            return bytes;
         }
         finally
         {
             NativeMethods.ote_bytes_free(native);
         }
+    }
+
+    /// <summary>The eval-mode forward (normalized N x 3 x InputSize x InputSize input to N x NumClasses logits) as ONNX
+    /// operators, traced by the engine: the text of native/README.md ("Export") and the initializers it names, a raw
+    /// tensor file (OTERAW01). <see cref="Models.Onnx.OnnxExport"/> writes them as an ONNX model.</summary>
+    public (string Graph, byte[] Tensors) ExportGraph()
+    {
+        NativeMethods.Check(NativeMethods.ote_trainer_export_graph(_handle, out var graph, out var tensors));
+        var text = Taken(graph);
+        var raw = Taken(tensors);
+        return text is null || raw is null
+            ? throw new InvalidOperationException("the exported model is larger than 2 GB")
+            : (System.Text.Encoding.UTF8.GetString(text), raw);
+    }
+
+    /// <summary>Why torchvision has no model that <c>torchvision.models.ARCH(num_classes=C)</c> builds with exactly this
+    /// architecture's tensors and forward; null when it has one (then <see cref="ExportStateDict"/> works).</summary>
+    public static string? TorchvisionRefusal(string architecture)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        Models.Onnx.ModelLibrary.EnsureEngineKnows();
+        var buffer = stackalloc byte[1024];
+        NativeMethods.Check(NativeMethods.ote_torchvision_refusal(architecture, buffer, 1024));
+        var why = new string((sbyte*)buffer);
+        return why.Length == 0 ? null : why;
+    }
+
+    /// <summary>Every tensor under torchvision's name (the head as torchvision's classifier): the bytes of a file
+    /// torch.load reads as a dict; refused (<see cref="EngineException"/> with InvalidInput) where
+    /// <see cref="TorchvisionRefusal"/> says why.</summary>
+    public byte[] ExportStateDict()
+    {
+        NativeMethods.Check(NativeMethods.ote_trainer_export_state_dict(_handle, out var bytes));
+        return Taken(bytes) ?? throw new InvalidOperationException("the state dict is larger than 2 GB");
     }
 
     public void LoadBest(string path, string expectedSha256)
@@ -264,14 +304,24 @@ public sealed unsafe class TorchTrainer : ITrainer
 
     /// <summary>Eval-mode backbone + global average pooling of an already normalized N x 3 x H x W input;
     /// returns N x <see cref="FeatureDimension"/> values, row-major.</summary>
-    public float[] Features(ReadOnlySpan<float> input, int n, int height, int width)
+    public float[] Features(ReadOnlySpan<float> input, int n, int height, int width) =>
+        Forward(input, n, height, width, logits: false);
+
+    /// <summary>Eval-mode logits of the whole net (backbone, pooling, head) on an already normalized N x 3 x H x W
+    /// input; returns N x NumClasses values, row-major.</summary>
+    public float[] Logits(ReadOnlySpan<float> input, int n, int height, int width) =>
+        Forward(input, n, height, width, logits: true);
+
+    private float[] Forward(ReadOnlySpan<float> input, int n, int height, int width, bool logits)
     {
         if (input.Length != n * 3 * height * width)
             throw new ArgumentException($"input has {input.Length} values, expected {n} x 3 x {height} x {width}", nameof(input));
-        var output = new float[n * FeatureDimension];
+        var output = new float[n * (logits ? Options.NumClasses : FeatureDimension)];
         fixed (float* i = input)
         fixed (float* o = output)
-            NativeMethods.Check(NativeMethods.ote_trainer_features(_handle, i, n, 3, height, width, o));
+            NativeMethods.Check(logits
+                ? NativeMethods.ote_trainer_logits(_handle, i, n, 3, height, width, o)
+                : NativeMethods.ote_trainer_features(_handle, i, n, 3, height, width, o));
         return output;
     }
 

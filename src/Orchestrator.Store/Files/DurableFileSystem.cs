@@ -33,6 +33,33 @@ public static partial class DurableFileSystem
         }
     }
 
+    /// <summary>Writes a file as a whole or not at all: <paramref name="write"/> fills a temporary file beside
+    /// <paramref name="path"/>, which is fsynced and renamed over it, and the directory fsynced; on any failure the
+    /// temporary file is removed and <paramref name="path"/> is as it was.</summary>
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+        FsyncDirectory(directory);
+    }
+
     /// <summary>
     /// Renames directory <paramref name="from"/> to <paramref name="to"/>, failing if <paramref name="to"/> exists.
     /// On Linux renameat2(RENAME_NOREPLACE) makes the check and the rename one step; where the file system lacks

@@ -166,6 +166,20 @@ OTE_API int32_t ote_weights_save(ote_weights* weights, const char* path);
 OTE_API int32_t ote_weights_forward(ote_weights* weights, const char* input_path, const char* output_path,
                                     int64_t* out_n);
 
+/* Export for deployment (c_api_export.cpp, docs/onnx.md). The trainer's eval-mode forward (normalized N x 3 x S x S
+ * input, S its input size -> N x classes logits) as ONNX operators: out_graph the text of native/README.md
+ * ("Export"), out_tensors the initializers it names as a raw tensor file; both freed with ote_bytes_free. */
+OTE_API int32_t ote_trainer_export_graph(ote_trainer* trainer, ote_bytes** out_graph, ote_bytes** out_tensors);
+/* Why torchvision has no exact counterpart of arch (NUL-terminated, cut to capacity bytes); "" when it has one. */
+OTE_API int32_t ote_torchvision_refusal(const char* arch, char* out, int32_t capacity);
+/* Every tensor under torchvision's name (the head as torchvision's classifier): the bytes of a dict as torch.save
+ * writes it (torch.load reads them), freed with ote_bytes_free. OTE_INVALID_INPUT where ote_torchvision_refusal
+ * refuses. */
+OTE_API int32_t ote_trainer_export_state_dict(ote_trainer* trainer, ote_bytes** out_bytes);
+/* Eval-mode logits of the whole net on an already normalized NCHW float input: out holds n * classes floats. */
+OTE_API int32_t ote_trainer_logits(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h,
+                                   int32_t w, float* out);
+
 /* Graph backbones (c_api_graph.cpp): registers the CNN stored in model_dir (graph.txt + weights.bin, written by
  * `orchestrator model import --onnx`; format in native/README.md) as architecture `name`, replacing an earlier graph
  * of that name; the net is built once to check its tensors. OTE_INVALID_INPUT for a built-in name or a folder that

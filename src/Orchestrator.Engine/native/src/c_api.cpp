@@ -244,10 +244,6 @@ int32_t ote_trainer_save_best(ote_trainer* trainer, const char* path) {
   });
 }
 
-struct ote_bytes {
-  std::string value;
-};
-
 int32_t ote_trainer_capture_checkpoint(ote_trainer* trainer, int32_t epoch, ote_bytes** out_bytes) {
   return guard([&] {
     require(out_bytes, "out_bytes");
@@ -292,17 +288,32 @@ int32_t ote_trainer_feature_dim(ote_trainer* trainer, int32_t* out_dim) {
   });
 }
 
-int32_t ote_trainer_features(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h, int32_t w,
-                             float* out) {
+namespace {
+
+// Eval forward of an N x 3 x H x W input into out: pooled features, or logits.
+int32_t eval_forward(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h, int32_t w, float* out,
+                     bool logits) {
   return guard([&] {
     require(input, "input");
     require(out, "out");
-    if (n <= 0 || c != 3 || h <= 0 || w <= 0) throw std::invalid_argument("features: input must be N x 3 x H x W");
+    if (n <= 0 || c != 3 || h <= 0 || w <= 0) throw std::invalid_argument("forward: input must be N x 3 x H x W");
     auto& t = *deref(trainer, "trainer").impl;
     const auto x = torch::from_blob(const_cast<float*>(input), {n, c, h, w}, torch::kFloat32);
-    const auto f = t.features(x).contiguous();
-    std::memcpy(out, f.data_ptr<float>(), static_cast<size_t>(f.numel()) * sizeof(float));
+    const auto y = (logits ? t.logits(x) : t.features(x)).contiguous();
+    std::memcpy(out, y.data_ptr<float>(), static_cast<size_t>(y.numel()) * sizeof(float));
   });
+}
+
+}  // namespace
+
+int32_t ote_trainer_features(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h, int32_t w,
+                             float* out) {
+  return eval_forward(trainer, input, n, c, h, w, out, false);
+}
+
+int32_t ote_trainer_logits(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h, int32_t w,
+                           float* out) {
+  return eval_forward(trainer, input, n, c, h, w, out, true);
 }
 
 int32_t ote_trainer_param_checksum(ote_trainer* trainer, int32_t group, double* out) {

@@ -16,6 +16,9 @@ struct ote_dataset {
 struct ote_trainer {
   std::unique_ptr<ote::Trainer> impl;
 };
+struct ote_bytes {
+  std::string value;
+};
 
 namespace ote::capi {
 

@@ -507,10 +507,11 @@ void Trainer::restore_best() {
   invalidate_features();
 }
 
-torch::Tensor Trainer::features(const torch::Tensor& input) {
+torch::Tensor Trainer::eval_forward(const torch::Tensor& input, bool logits) {
   set_mode(false);
   torch::NoGradGuard no_grad;
-  return net_->pooled(input.to(device_).contiguous(torch::MemoryFormat::ChannelsLast)).to(torch::kCPU);
+  const auto x = input.to(device_).contiguous(torch::MemoryFormat::ChannelsLast);
+  return (logits ? net_->forward(x) : net_->pooled(x)).to(torch::kCPU);
 }
 
 int Trainer::load_backbone(const std::string& path) {

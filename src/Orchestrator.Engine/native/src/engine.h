@@ -142,7 +142,9 @@ class Trainer {
   // The weights of the frozen prefix (or the input pipeline) changed: cached prefix outputs are stale.
   void invalidate_features() { cache_.clear(); }
 
-  torch::Tensor features(const torch::Tensor& input);
+  // Eval mode, no gradients: the globally pooled backbone output, or the logits of the whole net.
+  torch::Tensor features(const torch::Tensor& input) { return eval_forward(input, false); }
+  torch::Tensor logits(const torch::Tensor& input) { return eval_forward(input, true); }
   // A raw tensor file (OTERAW01), an imported weights file or a PyTorch state dict; returns the tensors loaded.
   int load_backbone(const std::string& path);
   double param_checksum(int group) const;
@@ -151,6 +153,7 @@ class Trainer {
 
  private:
   std::unique_ptr<torch::optim::Optimizer> make_optimizer() const;
+  torch::Tensor eval_forward(const torch::Tensor& input, bool logits);
   void set_mode(bool training);
   torch::Tensor class_weights(const float* weights, int num_weights) const;
   template <typename Step>

@@ -52,4 +52,27 @@ NamedTensors read_raw_tensor_file(const std::string& path) {
   return read_raw_tensors(in, path);
 }
 
+std::string raw_tensor_bytes(const NamedTensors& tensors) {
+  std::string out("OTERAW01");
+  auto put = [&out](const void* data, size_t size) { out.append(static_cast<const char*>(data), size); };
+  auto put_u32 = [&put](size_t v) {
+    const auto u = static_cast<uint32_t>(v);
+    put(&u, sizeof u);
+  };
+  put_u32(tensors.size());
+  for (const auto& [name, tensor] : tensors) {
+    const auto t = tensor.detach().to(torch::kCPU).contiguous();
+    if (t.scalar_type() != torch::kFloat32 && t.scalar_type() != torch::kInt64)
+      throw std::invalid_argument("tensor '" + name + "' is " + c10::toString(t.scalar_type()) +
+                                  "; a raw tensor file holds float32 and int64");
+    put_u32(name.size());
+    put(name.data(), name.size());
+    put_u32(t.scalar_type() == torch::kFloat32 ? 0 : 1);
+    put_u32(static_cast<size_t>(t.dim()));
+    for (const auto d : t.sizes()) put(&d, sizeof d);
+    put(t.data_ptr(), t.nbytes());
+  }
+  return out;
+}
+
 }  // namespace ote

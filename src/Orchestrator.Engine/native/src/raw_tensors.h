@@ -19,5 +19,7 @@ NamedTensors read_raw_tensors(std::istream& in, const std::string& path);
 bool is_raw_tensor_file(const std::string& path);
 // The whole file, magic included; std::invalid_argument when it is not a raw tensor file.
 NamedTensors read_raw_tensor_file(const std::string& path);
+// The file's bytes, magic included, for float32 and int64 CPU tensors (others: std::invalid_argument).
+std::string raw_tensor_bytes(const NamedTensors& tensors);
 
 }  // namespace ote

@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Engine.Datasets;
+using Orchestrator.Engine.Models.Onnx;
+using Orchestrator.Engine.Training;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Engine.Tests.Onnx;
+
+/// <summary>
+/// Export for deployment, judged by implementations this project did not write: ONNX Runtime on the exported model, and
+/// torchvision (python3-torch) with the exported state dict, against the engine's own eval forward of the same net on
+/// the same 64 inputs: relative difference (max |a - b| over max |b|) at most 1e-4, and the same top-1 everywhere. The
+/// inputs are 64 images of uniform noise as the input pipeline hands them to the net, and every net has its BatchNorm
+/// statistics estimated from those images first: they are not the identity, and the net stays well conditioned (with
+/// statistics from a few striped or flat images, or from other inputs than those compared, efficientnet_v2_s's logits
+/// reached 1e4 to 1e5 and every implementation rounded differently).
+/// </summary>
+public sealed class OnnxExportRoundTripTests(ITestOutputHelper output) : IDisposable
+{
+    private const double Tolerance = 1e-4;
+    private const int Images = 64;
+    private const int Classes = TinyData.Classes;
+    private readonly string _dir = Directory.CreateTempSubdirectory("onnx-export-").FullName;
+
+    public void Dispose()
+    {
+        _data?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("lightweight-cnn", 32, false)]
+    [InlineData("resnet50", 32, false)]
+    [InlineData("densenet121", 32, false)]
+    [InlineData("vgg16", 32, false)]
+    [InlineData("inception_v3", 75, true)]
+    [InlineData("xception", 32, false)]
+    [InlineData("mobilenet_v2", 32, false)]
+    [InlineData("efficientnet_v2_s", 64, false)]
+    public void The_exported_onnx_model_computes_the_engines_logits(string arch, int side, bool uniformInputs)
+    {
+        using var trainer = Calibrated(arch, side);
+        RoundTrip(trainer, arch, uniformInputs);
+    }
+
+    [Fact]
+    public void An_imported_onnx_backbone_exports_too()
+    {
+        var library = new ModelLibrary(Path.Combine(_dir, "models"));
+        library.Import(OnnxExports.ResNet18ImageNet, "export-resnet18-imagenet", new ImportOptions(), DateTimeOffset.UtcNow);
+        using var trainer = Calibrated("export-resnet18-imagenet", 32);
+        RoundTrip(trainer, "resnet18-imagenet");
+    }
+
+    [Fact]
+    public void The_export_carries_the_metadata_it_is_given_and_a_dynamic_batch()
+    {
+        using var trainer = TorchTrainer.Create(TinyData.Options("lightweight-cnn", 32));
+        var (graph, tensors) = trainer.ExportGraph();
+        var path = Path.Combine(_dir, "meta.onnx");
+        OnnxExport.Save(OnnxExport.Build(graph, tensors, TinyData.Classes, new Dictionary<string, string>
+        {
+            ["class_names"] = """["horizontal","vertical","flat"]""",
+            ["mean"] = "0.485,0.456,0.406",
+        }), path);
+
+        using var session = new InferenceSession(path);
+        session.ModelMetadata.CustomMetadataMap.Should().Contain("class_names", """["horizontal","vertical","flat"]""")
+            .And.Contain("mean", "0.485,0.456,0.406");
+        session.InputMetadata[OnnxExport.InputName].Dimensions.Should().Equal(-1, 3, 32, 32);
+        session.OutputMetadata[OnnxExport.OutputName].Dimensions.Should().Equal(-1, TinyData.Classes);
+        Directory.GetFiles(_dir).Should().Equal([path], "the temporary file was renamed into place");
+    }
+
+    [TorchvisionFact]
+    public void Torchvision_loads_the_exported_state_dicts_and_computes_the_engines_logits()
+    {
+        (string Arch, int Side)[] supported = [("resnet50", 32), ("densenet121", 32), ("mobilenet_v2", 32), ("efficientnet_v2_s", 64)];
+        var engine = new Dictionary<string, float[]>();
+        foreach (var (arch, side) in supported)
+        {
+            using var trainer = Calibrated(arch, side);
+            File.WriteAllBytes(Path.Combine(_dir, arch + ".pt"), trainer.ExportStateDict());
+            var input = Input(trainer);
+            File.WriteAllBytes(Path.Combine(_dir, arch + ".f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
+            engine[arch] = trainer.Logits(input, Images, side, side);
+        }
+        var script = Path.Combine(_dir, "torchvision_logits.py");
+        File.WriteAllText(script, $$"""
+            import json, sys, torch, torchvision
+            torch.set_num_threads(2)
+            d = sys.argv[1]
+            out = {}
+            for arg in sys.argv[2:]:
+                arch, side = arg.split(":")
+                side = int(side)
+                x = torch.from_file(f"{d}/{arch}.f32", size={{Images}} * 3 * side * side, dtype=torch.float32).view({{Images}}, 3, side, side)
+                model = getattr(torchvision.models, arch)(num_classes={{Classes}})
+                model.load_state_dict(torch.load(f"{d}/{arch}.pt"))
+                with torch.no_grad():
+                    out[arch] = model.eval()(x).flatten().tolist()
+            print(json.dumps(out))
+            """);
+        var args = string.Join(' ', supported.Select(s => $"{s.Arch}:{s.Side}"));
+        var (code, text) = ReferencePython.Run($"\"{script}\" \"{_dir}\" {args}", TimeSpan.FromMinutes(3));
+        code.Should().Be(0, text);
+        using var doc = JsonDocument.Parse(text[text.IndexOf('{', StringComparison.Ordinal)..]);
+        foreach (var (arch, _) in supported)
+        {
+            var reference = doc.RootElement.GetProperty(arch).EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+            Agree(arch + " (torchvision)", engine[arch], reference);
+        }
+    }
+
+    [Theory]
+    [InlineData("vgg16", "three Linear layers")]
+    [InlineData("inception_v3", "auxiliary classifier")]
+    [InlineData("xception", "torchvision has no xception")]
+    [InlineData("lightweight-cnn", "not in torchvision")]
+    public void Architectures_without_a_torchvision_counterpart_are_refused_saying_why(string arch, string why)
+    {
+        TorchTrainer.TorchvisionRefusal(arch).Should().Contain(why);
+        using var trainer = TorchTrainer.Create(TinyData.Options(arch, arch == "inception_v3" ? 75 : 32));
+        trainer.Invoking(t => t.ExportStateDict()).Should().Throw<Orchestrator.Engine.Interop.EngineException>()
+            .Where(e => e.InvalidInput && e.Message.Contains(why, StringComparison.Ordinal));
+    }
+
+    private PackedDataset Data => _data ??= PackedDataset.Open(
+        TinyData.Create(Path.Combine(_dir, "data"), trainPerClass: (Images + 2) / 3, valPerClass: 1, size: 32, seed: 3, noise: true));
+
+    private PackedDataset? _data;
+
+    /// <summary>A trainer of <paramref name="arch"/> whose BatchNorm statistics come from the images <see cref="Input"/> gives.</summary>
+    private TorchTrainer Calibrated(string arch, int side)
+    {
+        var trainer = TorchTrainer.Create(TinyData.Options(arch, side));
+        trainer.CalibrateBatchNorm(Data, Enumerable.Range(0, Images).ToArray(), Images / 2, null, CancellationToken.None);
+        return trainer;
+    }
+
+    /// <summary>The 64 noise images as the trainer's input pipeline hands them to the net (evaluation).</summary>
+    private float[] Input(TorchTrainer trainer) => trainer.PrepareBatch(Data, Enumerable.Range(0, Images).ToArray(), augment: false);
+
+    /// <param name="uniformInputs">Inputs uniform in [-2, 2] rather than the noise images themselves: the random
+    /// inception_v3, whose statistics come from those images, rounds its logits to 1.0e-4 (75 px) and 1.4e-4 (96 px)
+    /// relative in both ONNX Runtime and the engine on them, and to 4e-6 on these.</param>
+    private void RoundTrip(TorchTrainer trainer, string name, bool uniformInputs = false)
+    {
+        var side = trainer.Options.InputSize;
+        var (graph, tensors) = trainer.ExportGraph();
+        var path = Path.Combine(_dir, name + ".onnx");
+        OnnxExport.Save(OnnxExport.Build(graph, tensors, trainer.Options.NumClasses, new Dictionary<string, string>()), path);
+        var input = uniformInputs ? Uniform(side) : Input(trainer);
+        var engine = trainer.Logits(input, Images, side, side);
+
+        // The graph as exported: ORT's optimizer would fold BatchNorm into the convolutions, which rounds differently.
+        using var options = new SessionOptions { IntraOpNumThreads = 2, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(path, options);
+        var tensor = new DenseTensor<float>(input, [Images, 3, side, side]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, tensor)]);
+        Agree($"{name} (ONNX Runtime, {side}x{side})", engine, results.First().AsEnumerable<float>().ToArray());
+    }
+
+    private static float[] Uniform(int side)
+    {
+        var random = new Random(9);
+        var input = new float[Images * 3 * side * side];
+        for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 4 - 2);
+        return input;
+    }
+
+    /// <summary>Relative difference at most <see cref="Tolerance"/> and the same top-1 for every image.</summary>
+    private void Agree(string what, float[] engine, float[] reference)
+    {
+        reference.Should().HaveCount(engine.Length, what);
+        var classes = engine.Length / Images;
+        var largest = reference.Max(Math.Abs);
+        var difference = engine.Zip(reference, (a, b) => Math.Abs(a - b)).Max();
+        static int Top1(float[] logits, int image, int classes) =>
+            Enumerable.Range(0, classes).MaxBy(c => logits[image * classes + c]);
+        var same = Enumerable.Range(0, Images).Count(i => Top1(engine, i, classes) == Top1(reference, i, classes));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{what}: {Images} images, {classes} classes, max |difference| {difference:E3}, largest |logit| {largest:E3}, relative {difference / largest:E3}, same top-1 {same}/{Images}"));
+        ((double)difference / largest).Should().BeLessThanOrEqualTo(Tolerance, what);
+        same.Should().Be(Images, what);
+    }
+}
