@@ -7,11 +7,15 @@ namespace Orchestrator.Runtime.Hosting;
 /// <summary>For the query commands: an actor system with no remoting and no cluster, only the read journal.</summary>
 public sealed class JournalReaderHost : IAsyncDisposable
 {
+    private readonly Lazy<JournalWatch> _watch;
+
     private JournalReaderHost(ActorSystem system)
     {
         System = system;
         Journal = new TrialJournalReader(system);
-        Watch = new JournalWatch(system);
+        // Made on first use: only the dashboard watches; the query commands would pay for its read journal and
+        // materializer at start for nothing.
+        _watch = new Lazy<JournalWatch>(() => new JournalWatch(system));
     }
 
     public ActorSystem System { get; }
@@ -19,7 +23,7 @@ public sealed class JournalReaderHost : IAsyncDisposable
     public TrialJournalReader Journal { get; }
 
     /// <summary>Live watches of the journals (the dashboard's pushed updates).</summary>
-    public JournalWatch Watch { get; }
+    public JournalWatch Watch => _watch.Value;
 
     /// <summary>Not on an actor's thread: it waits for the journal's tables to be made (<see cref="JournalSchema"/>).</summary>
     public static JournalReaderHost Start(StoreLocation store)
@@ -30,7 +34,7 @@ public sealed class JournalReaderHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Watch.Dispose();
+        if (_watch.IsValueCreated) _watch.Value.Dispose();
         await System.Terminate().ConfigureAwait(false);
     }
 }
