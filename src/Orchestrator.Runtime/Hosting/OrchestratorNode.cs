@@ -61,12 +61,46 @@ public sealed class OrchestratorNode : IAsyncDisposable
     /// <summary>Starts the node and joins the cluster (with no seed nodes, it forms a one-node cluster by joining
     /// itself); returns once it is up. <paramref name="rows"/> is the store the coordinator projects its view onto.
     /// A coordinator node hosts the coordinator only while it holds the store's coordinator <paramref name="lease"/>
-    /// (made here and released when the node is disposed, unless the caller passes one it owns).</summary>
+    /// (made here and released when the node is disposed, unless the caller passes one it owns). Without
+    /// <paramref name="joinWithin"/>, a node not let in within <see cref="FreshStartAfter"/> starts afresh, and again.</summary>
     /// <exception cref="ClusterJoinException">Not up within <paramref name="joinWithin"/> (when given).</exception>
     public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
         CancellationToken ct = default, CoordinatorSettings? settings = null, ICoordinatorLease? lease = null, TimeSpan? joinWithin = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(observer);
+        if (joinWithin is not null || options.Seeds.Count == 0)
+            return await StartOnceAsync(store, options, rows, observer, ct, settings, lease, joinWithin, freshStart: false).ConfigureAwait(false);
+        // A node restarted at its old address is sometimes never answered by a peer that knew the old incarnation: the
+        // seeds log the InitJoinAck they send, the new node never receives one (nemesis, docs/runtime.md). A new actor
+        // system is a new incarnation with new connections, which the peers take in afresh.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(store, options, rows, observer, ct, settings, lease, null, freshStart: true).ConfigureAwait(false);
+            }
+            catch (ClusterJoinException e) when (!ct.IsCancellationRequested)
+            {
+                observer.Note($"{e.Message} (start {attempt}); starting afresh as a new incarnation of this node");
+                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>How long a node may wait to be let in before it starts afresh: twice the time in which the cluster
+    /// removes an old incarnation at this address (the failure detector's acceptable pause, then the resolver's
+    /// stable-after), and a margin for a loaded box.</summary>
+    public static TimeSpan FreshStartAfter(Akka.Configuration.Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return 2 * (config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause") +
+                    config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after")) + TimeSpan.FromSeconds(10);
+    }
+
+    private static async Task<OrchestratorNode> StartOnceAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
+        CancellationToken ct, CoordinatorSettings? settings, ICoordinatorLease? lease, TimeSpan? joinWithin, bool freshStart)
+    {
         await JournalSchema.EnsureAsync(store, ct).ConfigureAwait(false);
         var ownLease = options.IsCoordinator && lease is null ? CoordinatorLeases.For(store) : null;
         lease ??= ownLease;
@@ -101,18 +135,21 @@ public sealed class OrchestratorNode : IAsyncDisposable
             receptionist.RegisterService(system.ActorOf(ControlFacade.Props(node, proxy, options.ControlKey, audit, cluster.SelfAddress.ToString(),
                 operators: OperatorTrust.For(tls)), ControlFacade.Name));
             // Not the Async joins: they give up after seed-node-timeout (5 s), which eight nodes starting at once on a
-            // loaded box exceeded; these keep trying until the node is up (or the command is interrupted).
+            // loaded box exceeded; these keep trying until the node is up, the bound passes (a fresh start, above,
+            // or the caller's), or the command is interrupted.
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
             else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
-            if (joinWithin is { } bound)
-            {
-                if (await Task.WhenAny(up.Task, Task.Delay(bound, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
-                    throw new ClusterJoinException($"not let into the cluster of {string.Join(", ", options.Seeds)} within {bound.TotalSeconds:0} s");
-            }
-            else if (await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
+            var bound = joinWithin ?? (freshStart ? FreshStartAfter(system.Settings.Config) : null);
+            var givenUp = bound is null ? Task.Delay(Timeout.Infinite, ct) : Task.Delay(bound.Value, ct);
+            if (joinWithin is null && await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
                 observer.Note($"not up after {JoinHintAfter.TotalSeconds:0} s: no seed node ({string.Join(", ", options.Seeds)}) has let it in; " +
                               $"still trying (`orchestrator cluster join HOST:PORT --contact {cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}` " +
                               "joins another cluster's node)");
+            if (await Task.WhenAny(up.Task, givenUp).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
+            {
+                _ = warmup.ContinueWith(t => t.Exception, TaskScheduler.Default); // the warm-up may fail with the system it ran on
+                throw new ClusterJoinException($"not let into the cluster of {string.Join(", ", options.Seeds)} within {bound!.Value.TotalSeconds:0} s");
+            }
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
             await warmup.ConfigureAwait(false);
             var started = new OrchestratorNode(system, proxy, node, ownLease, audit);

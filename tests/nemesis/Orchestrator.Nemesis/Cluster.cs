@@ -51,6 +51,9 @@ public sealed class Cluster : IAsyncDisposable
             akka.cluster.failure-detector.acceptable-heartbeat-pause = {HeartbeatPauseSeconds}s
             akka.cluster.split-brain-resolver.stable-after = {StableAfterSeconds}s
             akka.cluster.singleton.hand-over-retry-interval = 500ms
+            # Cluster membership at INFO in each node's log file (the terminal still shows warnings only): a
+            # violation's replay then shows who asked to join, who answered, and who downed whom.
+            akka.loglevel = INFO
             """));
     }
 
