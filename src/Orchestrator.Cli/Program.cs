@@ -25,7 +25,7 @@ root.Subcommands.Add(ClusterCommands.Create());
 root.Subcommands.Add(ClusterCommands.CreateNode());
 root.Subcommands.Add(ClusterCommands.CreateActor());
 root.Subcommands.Add(AuditCommand.Create());
-root.Subcommands.Add(Orchestrator.Cli.Dashboard.DashboardCommand.Create());
+root.Subcommands.Add(DashboardCommand.Create());
 // Ctrl+C / SIGTERM cancel the command's token; a run then stops its trials at the epoch boundary, keeps the commit
 // under way and hands its trials back, which can take longer than System.CommandLine's default grace of 2 s.
 var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -1,6 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Http;
-using Orchestrator.Cli.Dashboard;
+using Orchestrator.Dashboard;
 
 namespace Orchestrator.Cli.Tests;
 

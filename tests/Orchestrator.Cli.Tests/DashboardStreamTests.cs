@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
-using Orchestrator.Cli.Dashboard;
+using Orchestrator.Dashboard;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Store;

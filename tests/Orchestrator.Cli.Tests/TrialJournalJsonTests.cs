@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Orchestrator.Cli.Dashboard;
+using Orchestrator.Dashboard;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;

@@ -42,7 +42,7 @@ public static class AuditCommand
                 return ExitCodes.Ok;
             }
             foreach (var e in entries)
-                Console.WriteLine($"{e.Time:u} {ClusterCommands.Short(e.Node)} {e.Outcome} {e.Command}{(e.Body is null ? "" : " " + e.Body)} " +
+                Console.WriteLine($"{e.Time:u} {SeedAddress.HostPortOf(e.Node)} {e.Outcome} {e.Command}{(e.Body is null ? "" : " " + e.Body)} " +
                                   $"by {e.Caller ?? "?"}{(e.Reason is null ? "" : $": {e.Reason}")}");
             Console.WriteLine($"{entries.Count} command(s) from {path}");
             return ExitCodes.Ok;

@@ -31,9 +31,6 @@ public static class ClusterCommands
         return actor;
     }
 
-    /// <summary>host:port of an Akka address, for tables that must fit 80 columns.</summary>
-    internal static string Short(string address) => address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..];
-
     private static string Age(double? seconds) => seconds switch
     {
         null => "?",
@@ -217,15 +214,15 @@ public static class ClusterCommands
             // Fits 80 columns: host:port instead of the whole address, no borders.
             var table = new Table().Border(TableBorder.None).AddColumns("member", "roles", "status", "reach", "slots", "busy", "version", "age");
             foreach (var m in view.Members)
-                table.AddRow(Markup.Escape(Short(m.Address)), string.Join(",", m.Roles), m.Status + (m.Draining > 0 ? "/drain" : ""),
+                table.AddRow(Markup.Escape(SeedAddress.HostPortOf(m.Address)), string.Join(",", m.Roles), m.Status + (m.Draining > 0 ? "/drain" : ""),
                     m.Reachable ? "yes" : "NO", m.Slots.ToString(), m.Busy.ToString(), Markup.Escape(m.AppVersion ?? "?"), Age(m.AgeSeconds));
             AnsiConsole.Write(table);
             var up = view.Members.Count(m => m.Status == "up");
             var unreachable = view.Members.Where(m => !m.Reachable).ToList();
             Console.WriteLine($"{view.Members.Count} member(s), {up} up, {unreachable.Count} unreachable");
-            Console.WriteLine($"coordinator {(view.Coordinator is null ? "not reachable" : Short(view.Coordinator))}: " +
+            Console.WriteLine($"coordinator {(view.Coordinator is null ? "not reachable" : SeedAddress.HostPortOf(view.Coordinator))}: " +
                               $"{view.Pending} pending, {view.Running} running trial(s)");
-            if (unreachable.Count > 0) Console.WriteLine($"unreachable: {string.Join(", ", unreachable.Select(m => Short(m.Address)))}");
+            if (unreachable.Count > 0) Console.WriteLine($"unreachable: {string.Join(", ", unreachable.Select(m => SeedAddress.HostPortOf(m.Address)))}");
             return ExitCodes.Ok;
         }, ct));
         return command;

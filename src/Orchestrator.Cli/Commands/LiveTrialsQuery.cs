@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using Orchestrator.Runtime.Hosting;
 
 namespace Orchestrator.Cli.Commands;
@@ -12,7 +11,7 @@ public static class LiveTrialsQuery
     {
         var contacts = CommonOptions.ResolveAddresses(result, cluster.Contacts);
         // No listener at any contact point: no need to wait out --timeout for the client to give up.
-        if (!await AnyListeningAsync(contacts, ct)) return null;
+        if (!await OperationsClient.AnyListeningAsync(contacts, ct)) return null;
         try
         {
             return await cluster.AskAsync<LiveTrials>(result, (c, wait) => c.AskNodeAsync(new GetLiveTrials(), wait, ct));
@@ -28,7 +27,7 @@ public static class LiveTrialsQuery
         $"note: no cluster answered at {string.Join(", ", CommonOptions.ResolveAddresses(result, cluster.Contacts))}: shown from the journal";
 
     public static string Describe(LiveTrial t) =>
-        $"{t.TrialId} on {ClusterCommands.Short(t.Node)} {t.Slot}: epoch {t.Epoch} of {t.MaxEpochs}" +
+        $"{t.TrialId} on {SeedAddress.HostPortOf(t.Node)} {t.Slot}: epoch {t.Epoch} of {t.MaxEpochs}" +
         $"{(t.Training ? " (training)" : "")}, m={t.Unfrozen}/{t.Groups}, patience {t.PatienceCounter}/{t.Patience}, attempt {t.Attempt}";
 
     public static object Json(LiveTrial t) => new
@@ -37,29 +36,4 @@ public static class LiveTrialsQuery
         maxEpochs = t.MaxEpochs, unfrozen = t.Unfrozen, groups = t.Groups, patienceCounter = t.PatienceCounter, patience = t.Patience,
         attempt = t.Attempt,
     };
-
-    /// <summary>Whether anything listens at one of the contact points (a second each at most).</summary>
-    internal static async Task<bool> AnyListeningAsync(IReadOnlyList<SeedAddress> contacts, CancellationToken ct)
-    {
-        foreach (var contact in contacts)
-        {
-            using var tcp = new TcpClient();
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            wait.CancelAfter(TimeSpan.FromSeconds(1));
-            try
-            {
-                await tcp.ConnectAsync(contact.Host, contact.Port, wait.Token);
-                return true;
-            }
-            catch (SocketException)
-            {
-                // Refused or unresolvable: try the next.
-            }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // No answer within a second: try the next.
-            }
-        }
-        return false;
-    }
 }

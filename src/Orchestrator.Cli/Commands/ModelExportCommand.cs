@@ -9,10 +9,10 @@ using Orchestrator.Engine.Datasets;
 using Orchestrator.Engine.Models;
 using Orchestrator.Engine.Models.Onnx;
 using Orchestrator.Engine.Training;
+using Orchestrator.Files;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
-using Orchestrator.Store.Files;
 
 namespace Orchestrator.Cli.Commands;
 

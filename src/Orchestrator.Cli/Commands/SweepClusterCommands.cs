@@ -144,16 +144,5 @@ public static class SweepClusterCommands
         }
     }
 
-    private static string Describe(SweepProgress p) => $"{Counts(p)}; {p.EpochsDone} epoch(s) done; {Eta(p)}";
-
-    public static string Counts(SweepProgress p) => string.Join(", ", p.TrialsByStatus.Select(kv => $"{kv.Value} {kv.Key}"));
-
-    /// <summary>"ETA at most 1:20 (...)", "ETA unknown (...)" or "nothing left to run", as `sweep status` prints it.</summary>
-    public static string Eta(SweepProgress p) => p.Eta switch
-    {
-        null => "ETA unknown (no live worker slots or no epoch timed yet)",
-        { } e when e == TimeSpan.Zero => "nothing left to run",
-        { } e => $"ETA at most {e.ToString(e.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture)} " +
-                 $"({p.EpochsLeftAtMost} epoch(s) left at most, {p.MeanEpochSeconds:F1}s each, {p.Slots} live slot(s))",
-    };
+    private static string Describe(SweepProgress p) => $"{p.DescribeCounts()}; {p.EpochsDone} epoch(s) done; {p.DescribeEta()}";
 }

@@ -1,6 +1,6 @@
-using Orchestrator.Store.Files;
 using System.Security.Cryptography;
 using Orchestrator.Domain.Data;
+using Orchestrator.Files;
 
 namespace Orchestrator.Engine.Datasets;
 

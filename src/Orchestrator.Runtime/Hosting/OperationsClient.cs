@@ -1,5 +1,6 @@
-using Akka.Actor;
 using System.Collections.Immutable;
+using System.Net.Sockets;
+using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using Orchestrator.Domain;
 using Orchestrator.Runtime.Sweeps;
@@ -10,8 +11,8 @@ namespace Orchestrator.Runtime.Hosting;
 public sealed class ClusterUnreachableException(string message) : Exception(message);
 
 /// <summary>
-/// The CLI's way into a running cluster: a ClusterClient (not a member: it joins nothing, takes part in no vote) to the
-/// receptionists of the contact points, with a small actor system of its own on loopback.
+/// The CLI's and the dashboard's way into a running cluster: a ClusterClient (not a member: it joins nothing, takes
+/// part in no vote) to the receptionists of the contact points, with a small actor system of its own on loopback.
 /// </summary>
 public sealed class OperationsClient : IAsyncDisposable
 {
@@ -26,6 +27,31 @@ public sealed class OperationsClient : IAsyncDisposable
         _system = system;
         _client = client;
         _contacts = contacts;
+    }
+
+    /// <summary>Whether anything listens at one of the contact points (a second each at most).</summary>
+    public static async Task<bool> AnyListeningAsync(IReadOnlyList<SeedAddress> contacts, CancellationToken ct)
+    {
+        foreach (var contact in contacts)
+        {
+            using var tcp = new TcpClient();
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(TimeSpan.FromSeconds(1));
+            try
+            {
+                await tcp.ConnectAsync(contact.Host, contact.Port, wait.Token);
+                return true;
+            }
+            catch (SocketException)
+            {
+                // Refused or unresolvable: try the next.
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // No answer within a second: try the next.
+            }
+        }
+        return false;
     }
 
     /// <param name="signer">Signs the commands that change the cluster (null: only queries can be asked).</param>

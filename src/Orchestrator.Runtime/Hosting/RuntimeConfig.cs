@@ -33,6 +33,13 @@ public sealed record SeedAddress(string Host, int Port)
 
     public override string ToString() => $"{Host}:{Port}";
 
+    /// <summary>host:port of an Akka address (the inverse of <see cref="AkkaAddress"/>), for tables and pages that must stay narrow.</summary>
+    public static string HostPortOf(string akkaAddress)
+    {
+        ArgumentNullException.ThrowIfNull(akkaAddress);
+        return akkaAddress[(akkaAddress.IndexOf('@', StringComparison.Ordinal) + 1)..];
+    }
+
     /// <exception cref="FormatException">Not host:port with a port in 1..65535.</exception>
     public static SeedAddress Parse(string text)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
@@ -27,6 +28,18 @@ public sealed record SweepProgress(
             : mean is { } m && slots > 0 ? TimeSpan.FromSeconds(left * m / Math.Min(slots, open.Count)) : null;
         return new SweepProgress(byStatus, trials.Sum(t => t.State.EpochsDone), left, mean, slots, eta);
     }
+
+    /// <summary>"2 completed, 1 running", as `sweep status` and the dashboard print it.</summary>
+    public string DescribeCounts() => string.Join(", ", TrialsByStatus.Select(kv => $"{kv.Value} {kv.Key}"));
+
+    /// <summary>"ETA at most 1:20 (...)", "ETA unknown (...)" or "nothing left to run", as `sweep status` prints it.</summary>
+    public string DescribeEta() => Eta switch
+    {
+        null => "ETA unknown (no live worker slots or no epoch timed yet)",
+        { } e when e == TimeSpan.Zero => "nothing left to run",
+        { } e => $"ETA at most {e.ToString(e.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", CultureInfo.InvariantCulture)} " +
+                 $"({EpochsLeftAtMost} epoch(s) left at most, {MeanEpochSeconds:F1}s each, {Slots} live slot(s))",
+    };
 
     /// <summary>The journal's final outcome wins over the row.</summary>
     public static string StatusOf(TrialView t) => (t.State.End?.Status() ?? t.Record.Status).ToString().ToLowerInvariant();

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Training;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store.Files;
+using Orchestrator.Files;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Trials;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Google.Protobuf;
 using Onnx;
-using Orchestrator.Store.Files;
+using Orchestrator.Files;
 
 namespace Orchestrator.Engine.Models.Onnx;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using Microsoft.AspNetCore.Http;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>
 /// The names the dashboard answers to: its own address at its port (and, on loopback or every interface, localhost,

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Orchestrator.Store.Files;
+namespace Orchestrator.Files;
 
 /// <summary>The two POSIX calls .NET does not expose: fsync of a directory, and a rename that never replaces; and
-/// fsync of a file, for symmetry. Datasets and trial checkpoints use them before anything points at their files.</summary>
+/// fsync of a file, for symmetry. Datasets, model exports and trial checkpoints use them before anything points at their files.</summary>
 public static partial class DurableFileSystem
 {
     private const int AtFdCwd = -100;
@@ -80,7 +80,7 @@ public static partial class DurableFileSystem
     }
 
     public static IOException AlreadyExists(string path) =>
-        new($"'{path}' already exists; refusing to overwrite a dataset (remove it or choose another directory)");
+        new($"'{path}' already exists; refusing to overwrite it (remove it or choose another path)");
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>
 /// The CSRF token of a browser session. The session is a random id in a cookie of its own; the token its pages' forms

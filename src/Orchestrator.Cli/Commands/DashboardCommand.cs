@@ -1,17 +1,12 @@
 using System.CommandLine;
 using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Orchestrator.Cli.Commands;
+using Orchestrator.Dashboard;
 using Orchestrator.Domain;
-using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Trials;
+using Orchestrator.Store;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Cli.Commands;
 
 /// <summary>`orchestrator dashboard`: the store, the journals and the cluster in a browser, until Ctrl+C / SIGTERM.</summary>
 public static class DashboardCommand
@@ -63,8 +58,9 @@ public static class DashboardCommand
             // The cluster's answers come back to where the dashboard listens: loopback, or the interface it was told.
             var clientHost = IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : address.ToString();
             await using var probe = new ClusterProbe(cluster, clientHost, wait, session.Store, signer);
-            var data = new DashboardData(session.Store, session.Location, session.Journal, session.Watch, probe);
-            return await ServeAsync(address, listenPort, data, access, ct);
+            var data = new DashboardData(session.Store, session.Journal, session.Watch, probe, new SessionReports(session));
+            await DashboardServer.ServeAsync(address, listenPort, data, access, ct);
+            return ExitCodes.Ok;
         }, ct));
         return command;
     }
@@ -78,52 +74,13 @@ public static class DashboardCommand
             : throw new InvalidInputException("--public-url: not the http(s) address of the dashboard's root, with no path, query or user " +
                                               "(e.g. https://dash.example.com)");
 
-    private static async Task<int> ServeAsync(IPAddress address, int port, DashboardData data, DashboardAccess access, CancellationToken ct)
+    /// <summary>The report `sweep report` writes by default, for the sweep pages' report links.</summary>
+    private sealed class SessionReports(StoreSession session) : ISweepReports
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = [], ContentRootPath = AppContext.BaseDirectory,
-            // Never Development, whose exception page would show a stack trace to the browser.
-            EnvironmentName = Microsoft.Extensions.Hosting.Environments.Production,
-        });
-        builder.WebHost.UseKestrel(k => k.Listen(address, port));
-        // Errors only, to stderr: a request line at Information would carry a ?token= in its URL.
-        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true)
-            .AddFilter("Microsoft", LogLevel.Error).SetMinimumLevel(LogLevel.Warning);
-        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        // System.CommandLine owns Ctrl+C and SIGTERM (the command's token); the host's own handlers would race it.
-        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, CommandLifetime>();
-        await using var app = builder.Build();
-        DashboardApp.Map(app, data, access);
-        try
-        {
-            await app.StartAsync(ct);
-        }
-        catch (IOException ex)
-        {
-            throw new InvalidInputException($"--host/--port: cannot listen on {address}:{port} ({ex.Message})");
-        }
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-        var url = bound is null ? DashboardApp.UrlOf(address, port) : bound.TrimEnd('/') + "/";
-        Console.WriteLine($"dashboard: {url}{(access.RequiresToken ? " (every request needs the token)" : "")}; Ctrl+C stops it");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, ct);
-        }
-        catch (OperationCanceledException)
-        {
-            // Ctrl+C or SIGTERM: stop below.
-        }
-        await app.StopAsync(CancellationToken.None);
-        Console.WriteLine("dashboard stopped");
-        return ExitCodes.Ok;
-    }
+        public string FolderOf(string sweepId) => ReportCommand.DefaultFolder(session.Location, sweepId);
 
-    /// <summary>A host lifetime that leaves the process's signals to System.CommandLine.</summary>
-    private sealed class CommandLifetime : Microsoft.Extensions.Hosting.IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public async Task WriteAsync(SweepRecord sweep, string folder, CancellationToken ct) =>
+            await ReportCommand.WriteAsync(session.Store, session.Journal, TestOutputsReader.For(session.Location, session.Store), sweep, folder,
+                png: false, ct);
     }
 }

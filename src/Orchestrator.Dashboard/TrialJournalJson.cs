@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Hosting;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>The JSON the trial page draws from: the state, the epochs, the unfreeze and restore marks, every event.</summary>
 public static class TrialJournalJson
@@ -40,7 +41,7 @@ public static class TrialJournalJson
                 foreach (var key in new[] { "seq", "type", "attempt", "testPredictions" }) body.Remove(key);
                 return new { seq = e.Seq, attempt = e.Event.Attempt, type = EventCatalog.PublicName(e.Event), superseded = e.Superseded, details = body.ToJsonString() };
             }),
-            live = trial.Live is { } l ? new { node = Commands.ClusterCommands.Short(l.Node), slot = l.Slot, epoch = l.Epoch, training = l.Training } : null,
+            live = trial.Live is { } l ? new { node = SeedAddress.HostPortOf(l.Node), slot = l.Slot, epoch = l.Epoch, training = l.Training } : null,
             note = v.Record.Status == TrialStatus.Running && !trial.ClusterAnswered ? "no cluster answered: node and slot unknown" : null,
         }, Options);
     }

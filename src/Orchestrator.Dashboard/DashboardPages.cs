@@ -2,13 +2,12 @@ using System.Globalization;
 using System.Net;
 using System.Reflection;
 using System.Text;
-using Orchestrator.Cli.Commands;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Store;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>The dashboard's HTML, rendered on the server; the live parts are kept up to date by the page's own inline
 /// script from the server's pushed events (<see cref="DashboardStream"/>).</summary>
@@ -49,12 +48,12 @@ public static class DashboardPages
                    "the sweeps below are shown from the store and the journal</p>";
         var rows = new StringBuilder();
         foreach (var m in view.Members)
-            rows.Append(Row(ClusterCommands.Short(m.Address), string.Join(", ", m.Roles), m.Status + (m.Draining > 0 ? " (draining)" : ""),
+            rows.Append(Row(SeedAddress.HostPortOf(m.Address), string.Join(", ", m.Roles), m.Status + (m.Draining > 0 ? " (draining)" : ""),
                 m.Reachable ? "yes" : "NO", m.Busy.ToString(Invariant), (m.Slots - m.Busy).ToString(Invariant), m.AppVersion ?? "?"));
-        var unreachable = view.Members.Where(m => !m.Reachable).Select(m => ClusterCommands.Short(m.Address)).ToList();
+        var unreachable = view.Members.Where(m => !m.Reachable).Select(m => SeedAddress.HostPortOf(m.Address)).ToList();
         return $"""
             <h2>Cluster</h2>
-            <p>coordinator on {H(view.Coordinator is null ? "no reachable node" : ClusterCommands.Short(view.Coordinator))}: {view.Pending} pending,
+            <p>coordinator on {H(view.Coordinator is null ? "no reachable node" : SeedAddress.HostPortOf(view.Coordinator))}: {view.Pending} pending,
             {view.Running} running trial(s); {view.Members.Count} member(s), unreachable: {H(unreachable.Count == 0 ? "none" : string.Join(", ", unreachable))}</p>
             <table id="members"><tr><th>member</th><th>roles</th><th>status</th><th>reachable</th><th>busy slots</th><th>free slots</th><th>version</th></tr>{rows}</table>
             """;
@@ -66,8 +65,8 @@ public static class DashboardPages
         var rows = new StringBuilder();
         foreach (var s in sweeps)
             rows.Append("<tr>").Append(Cell($"<a href=\"/sweeps/{Url(s.Sweep.Id)}\">{H(s.Sweep.Name)}</a>"))
-                .Append(Row(s.Sweep.Id, s.Cancelled ? "cancelled" : s.Ended ? "ended" : "open", SweepClusterCommands.Counts(s.Progress),
-                    $"{s.Progress.EpochsDone} done, at most {s.Progress.EpochsLeftAtMost} left", SweepClusterCommands.Eta(s.Progress))[4..]);
+                .Append(Row(s.Sweep.Id, s.Cancelled ? "cancelled" : s.Ended ? "ended" : "open", s.Progress.DescribeCounts(),
+                    $"{s.Progress.EpochsDone} done, at most {s.Progress.EpochsLeftAtMost} left", s.Progress.DescribeEta())[4..]);
         return $"<h2>Sweeps</h2><table id=\"sweeps\"><tr><th>sweep</th><th>id</th><th>state</th><th>trials</th><th>epochs</th><th>time left</th></tr>{rows}</table>";
     }
 
@@ -96,7 +95,7 @@ public static class DashboardPages
         }
         var report = sweep.Ended ? $"<p><a id=\"report\" href=\"/sweeps/{Url(sweep.Sweep.Id)}/report\">the sweep's report</a></p>" : "";
         return $"""
-            <p id="progress">{(sweep.Cancelled ? "<b>CANCELLED</b>; " : "")}{H(SweepClusterCommands.Counts(sweep.Progress))}; {sweep.Progress.EpochsDone} epoch(s) done; {H(SweepClusterCommands.Eta(sweep.Progress))}</p>
+            <p id="progress">{(sweep.Cancelled ? "<b>CANCELLED</b>; " : "")}{H(sweep.Progress.DescribeCounts())}; {sweep.Progress.EpochsDone} epoch(s) done; {H(sweep.Progress.DescribeEta())}</p>
             {report}
             <table id="trials"><tr><th>trial</th><th>backbone</th><th>strategy</th><th>state</th><th>epoch</th><th>m of L</th><th>patience</th><th>best val loss</th></tr>{rows}</table>
             """;

@@ -1,14 +1,14 @@
 using System.Collections.Frozen;
 using System.Reflection;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>A file the dashboard serves at /assets/NAME.</summary>
 public sealed record DashboardAsset(byte[] Content, string ContentType);
 
 /// <summary>
 /// The charting library's files (uPlot, MIT), served by the dashboard itself at /assets/NAME: npm installs the version
-/// pinned in Dashboard/package-lock.json at build time and the build embeds them (build/dashboard-assets.targets), so
+/// pinned in package-lock.json at build time and the build embeds them (build/dashboard-assets.targets), so
 /// nothing is fetched from anywhere at run time.
 /// </summary>
 public static class DashboardAssets

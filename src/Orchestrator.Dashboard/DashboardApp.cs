@@ -7,7 +7,7 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>The dashboard's routes. Unknown ids are a 404 page; anything thrown is a 500 page of one line, its details in
 /// the server's log only.</summary>

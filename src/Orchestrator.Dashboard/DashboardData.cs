@@ -1,4 +1,3 @@
-using Orchestrator.Cli.Commands;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
@@ -7,10 +6,9 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Runtime.Trials;
 using Orchestrator.Store;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>A sweep as the dashboard shows it: its trials, their progress and ETA (as `sweep status` computes them).</summary>
 public sealed record SweepPage(SweepRecord Sweep, bool Cancelled, IReadOnlyList<TrialView> Trials, SweepProgress Progress)
@@ -25,7 +23,7 @@ public sealed record TrialPage(TrialView View, IReadOnlyList<JournaledEvent> Jou
 public enum ControlOutcome { Done, NeverLaunched, NoCluster, Refused }
 
 /// <summary>The dashboard's reads of the store, the trials' journals and the cluster, for the lifetime of the app.</summary>
-public sealed class DashboardData(IOrchestratorStore store, StoreLocation location, TrialJournalReader journal, JournalWatch watch, ClusterProbe cluster)
+public sealed class DashboardData(IOrchestratorStore store, TrialJournalReader journal, JournalWatch watch, ClusterProbe cluster, ISweepReports reports)
 {
     public IOrchestratorStore Store => store;
 
@@ -93,11 +91,11 @@ public sealed class DashboardData(IOrchestratorStore store, StoreLocation locati
     /// <summary>The report.html `sweep report` writes, written again when a trial changed after it (or never written).</summary>
     public async Task<string> ReportAsync(SweepRecord sweep, CancellationToken ct)
     {
-        var folder = ReportCommand.DefaultFolder(location, sweep.Id);
+        var folder = reports.FolderOf(sweep.Id);
         var file = Path.GetFullPath(Path.Combine(folder, "report.html"));
         var changed = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.UpdatedAt).DefaultIfEmpty(sweep.CreatedAt).Max();
         if (!File.Exists(file) || File.GetLastWriteTimeUtc(file) < changed.UtcDateTime)
-            await ReportCommand.WriteAsync(store, journal, TestOutputsReader.For(location, store), sweep, folder, png: false, ct);
+            await reports.WriteAsync(sweep, folder, ct);
         return file;
     }
 }

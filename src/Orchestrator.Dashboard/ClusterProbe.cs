@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using Orchestrator.Cli.Commands;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Store;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>A question to the cluster and where it was asked: the answer, or null when no contact point answered.</summary>
 public sealed record ClusterAnswer<T>(T? Answer, IReadOnlyList<SeedAddress> Contacts) where T : class;
@@ -38,7 +37,7 @@ public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string cli
 
     private async Task<T?> TryAskAsync<T>(IReadOnlyList<SeedAddress> at, Func<OperationsClient, TimeSpan, Task<object>> ask, CancellationToken ct) where T : class
     {
-        if (at.Count == 0 || !await LiveTrialsQuery.AnyListeningAsync(at, ct)) return null;
+        if (at.Count == 0 || !await OperationsClient.AnyListeningAsync(at, ct)) return null;
         try
         {
             return await ask(Client(at), timeout) as T;

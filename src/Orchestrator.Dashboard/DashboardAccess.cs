@@ -4,9 +4,8 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Extensions;
 using Orchestrator.Domain;
-using Orchestrator.Runtime.Sweeps;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>
 /// Who may use the dashboard. Every request must name an allowed host (<see cref="DashboardHosts"/>). On loopback anyone

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Runtime.Persistence;
 
-namespace Orchestrator.Cli.Dashboard;
+namespace Orchestrator.Dashboard;
 
 /// <summary>What a live page shows now (the data of one server-sent event), and the journals whose next event may change it.</summary>
 public sealed record LiveFrame(string Data, IReadOnlyCollection<string> Follow);
