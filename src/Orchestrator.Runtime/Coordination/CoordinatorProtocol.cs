@@ -1,44 +1,45 @@
 using Orchestrator.Runtime.Trials;
+using Orchestrator.Runtime.Wire;
 
 namespace Orchestrator.Runtime.Coordination;
 
 // Messages to the sweep coordinator singleton, from the CLI (through ClusterClient or the node's proxy) and from slots.
-// Plain records: they cross the network with Akka's default serializer and are never journaled.
+// Records that cross the network (IWireMessage: WireSerializer, under the names WireMessages gives them); never journaled.
 
 /// <summary>Launch or extend a sweep whose trial rows are registered in the store; answered with <see cref="SweepLaunchAccepted"/>.</summary>
-public sealed record LaunchSweep(string SweepId, string Name, IReadOnlyList<string> TrialIds);
+public sealed record LaunchSweep(string SweepId, string Name, IReadOnlyList<string> TrialIds) : IWireMessage;
 
-public sealed record SweepLaunchAccepted(string SweepId, int Trials, int Added, bool Cancelled);
+public sealed record SweepLaunchAccepted(string SweepId, int Trials, int Added, bool Cancelled) : IWireMessage;
 
 /// <summary>Cancel (true) or resume (false) a sweep; answered with <see cref="SweepControlled"/> or <see cref="UnknownSweep"/>.</summary>
-public sealed record ControlSweep(string SweepId, bool Cancel);
+public sealed record ControlSweep(string SweepId, bool Cancel) : IWireMessage;
 
-public sealed record SweepControlled(string SweepId, bool Cancelled, IReadOnlyDictionary<string, int> Counts);
+public sealed record SweepControlled(string SweepId, bool Cancelled, IReadOnlyDictionary<string, int> Counts) : IWireMessage;
 
-public sealed record UnknownSweep(string SweepId);
+public sealed record UnknownSweep(string SweepId) : IWireMessage;
 
 /// <summary>Answered at once with <see cref="SweepState"/> (or <see cref="UnknownSweep"/>). Whoever waits for a sweep to
 /// end asks again and again: a watch kept in the coordinator's memory would be lost when the singleton moves.</summary>
-public sealed record GetSweepState(string SweepId);
+public sealed record GetSweepState(string SweepId) : IWireMessage;
 
 /// <summary><c>Ended</c>: no trial of the sweep is pending or running. <c>Counts</c>: trials by status.</summary>
-public sealed record SweepState(string SweepId, bool Ended, IReadOnlyDictionary<string, int> Counts);
+public sealed record SweepState(string SweepId, bool Ended, IReadOnlyDictionary<string, int> Counts) : IWireMessage;
 
 /// <summary>Answered with <see cref="QueueStatus"/>.</summary>
-public sealed record GetQueueStatus;
+public sealed record GetQueueStatus : IWireMessage;
 
 /// <summary>The queue as the coordinator holds it now: pending trials, where each running one runs, and the slots
 /// registered per node address.</summary>
-public sealed record QueueStatus(string Node, int Pending, IReadOnlyList<RunningAssignment> Running, IReadOnlyList<SlotSummary> Slots);
+public sealed record QueueStatus(string Node, int Pending, IReadOnlyList<RunningAssignment> Running, IReadOnlyList<SlotSummary> Slots) : IWireMessage;
 
 public sealed record RunningAssignment(string TrialId, string SweepId, string Slot, int Assignment);
 
 public sealed record SlotSummary(string Slot, string Node, bool Busy, bool Draining);
 
 /// <summary>Answered with <see cref="RowsFlushed"/> once every change so far is written to the trial rows.</summary>
-public sealed record FlushRows;
+public sealed record FlushRows : IWireMessage;
 
-public sealed record RowsFlushed;
+public sealed record RowsFlushed : IWireMessage;
 
 // ---- slots ----
 
@@ -51,21 +52,21 @@ public sealed record AssignmentRef(string TrialId, int Assignment);
 /// trials of, and the last results it reported (<c>Returned</c>: sent again, since a report may still be on its way or
 /// have gone to a coordinator that died; the coordinator applies whichever comes first, the other is a no-op).</summary>
 public sealed record RegisterSlot(string Slot, AssignmentRef? Running, AssignmentRef? LastReceived, bool WantsWork, bool Draining, string? OnlySweep,
-    AssignmentRef? Next = null, IReadOnlyList<WorkReturned>? Returned = null);
+    AssignmentRef? Next = null, IReadOnlyList<WorkReturned>? Returned = null) : IWireMessage;
 
 /// <summary>A slot with nothing to run, or whose trial has begun its last step, asks for a trial (work pulling; the
 /// coordinator gives a slot at most one trial beyond the one it runs).</summary>
-public sealed record RequestWork(string Slot, string? OnlySweep);
+public sealed record RequestWork(string Slot, string? OnlySweep) : IWireMessage;
 
 /// <summary>A draining slot takes back its request for work.</summary>
-public sealed record WithdrawRequest(string Slot);
+public sealed record WithdrawRequest(string Slot) : IWireMessage;
 
 /// <summary>The coordinator's answer to a request: run this trial under this assignment. Sent again after a takeover
 /// when the slot has not seen it; a slot ignores one it already has.</summary>
-public sealed record WorkAssigned(string TrialId, string SweepId, int Assignment);
+public sealed record WorkAssigned(string TrialId, string SweepId, int Assignment) : IWireMessage;
 
 /// <summary>A slot that already runs another trial refuses one; the coordinator queues it again.</summary>
-public sealed record WorkRejected(string TrialId, int Assignment);
+public sealed record WorkRejected(string TrialId, int Assignment) : IWireMessage;
 
 /// <summary>A slot's trial left it (<c>Exit</c> null: it stopped without a last word, e.g. a journal write refused).</summary>
-public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialExit? Exit, bool WantsWork);
+public sealed record WorkReturned(string Slot, string TrialId, int Assignment, TrialExit? Exit, bool WantsWork) : IWireMessage;

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Orchestrator.Runtime.Coordination;
+using Orchestrator.Runtime.Wire;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -11,7 +12,7 @@ namespace Orchestrator.Runtime.Hosting;
 /// <c>Mac</c> either an HMAC-SHA256 over all of them with the operator's <see cref="ControlKey"/> or, when
 /// <c>Certificate</c> (base64 DER) is given, a signature with that certificate's private key
 /// (<see cref="OperatorCertificate"/>).</summary>
-public sealed record SignedCommand(string Type, string Body, long IssuedAtUnixMs, string Nonce, string Caller, string Mac, string Certificate = "")
+public sealed record SignedCommand(string Type, string Body, long IssuedAtUnixMs, string Nonce, string Caller, string Mac, string Certificate = "") : IWireMessage
 {
     private const string Version = "orchestrator-control-v2";
 
@@ -42,7 +43,7 @@ public interface ICommandSigner
 }
 
 /// <summary>The facade's answer to a command it did not pass on: <c>Reason</c> is one line for the operator.</summary>
-public sealed record ControlRefused(string Reason);
+public sealed record ControlRefused(string Reason) : IWireMessage;
 
 /// <summary>The commands the facade passes on, by type name, and where each goes.</summary>
 public static class ControlCommands

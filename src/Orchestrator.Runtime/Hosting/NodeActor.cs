@@ -98,7 +98,7 @@ public sealed class NodeActor : ReceiveActor
                 report.TrainingEpoch > 0 ? report.TrainingEpoch : state.EpochsDone, report.TrainingEpoch > 0, state.MaxEpochs,
                 state.UnfrozenGroups, state.Groups, state.PatienceCounter, state.Patience, report.Attempt);
         }).ToList();
-        return new LiveTrials(live, Array.Empty<string>());
+        return new LiveTrials(live, []);
     }
 
     private async Task<LiveTrials> LiveTrialsAsync(ActorSystem system)
@@ -133,12 +133,10 @@ public sealed class NodeActor : ReceiveActor
         }
         var member = state.Members.FirstOrDefault(m => Names(command.Address, m.Address));
         if (member is null)
-            return new MemberCommandResult(command.Verb, Array.Empty<string>(), $"no member {command.Address} in the cluster");
+            return new MemberCommandResult(command.Verb, [], $"no member {command.Address} in the cluster");
         if (command.Verb == MembershipVerb.Leave) _cluster.Leave(member.Address);
         else _cluster.Down(member.Address);
-        // Arrays and lists, never collection expressions: these records cross the network (Newtonsoft cannot make the
-        // compiler's read-only list types).
-        return new MemberCommandResult(command.Verb, new[] { member.Address.ToString() }, null);
+        return new MemberCommandResult(command.Verb, [member.Address.ToString()], null);
     }
 
     /// <summary>Asks the cluster to join <paramref name="text"/>'s cluster, or says why not: a node that is already a

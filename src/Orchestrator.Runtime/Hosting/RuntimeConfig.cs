@@ -1,9 +1,11 @@
 using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Events;
 using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Wire;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Hosting;
@@ -132,7 +134,8 @@ public static class RuntimeConfig
             .WithFallback(Serialization())
             .WithFallback(ConfigurationFactory.ParseString(JournalSettings.Hocon(store)))
             .WithFallback(ClusterSingleton.DefaultConfig())
-            .WithFallback(ClusterClientReceptionist.DefaultConfig());
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            .WithFallback(DistributedPubSub.DefaultConfig());
     }
 
     /// <summary>The CLI talking to a running cluster: remoting on loopback (or <paramref name="host"/>) and a free port,
@@ -148,7 +151,10 @@ public static class RuntimeConfig
             """))
             .WithFallback(Remoting(host, 0))
             .WithFallback(Logging("ERROR"))
-            .WithFallback(ClusterClientReceptionist.DefaultConfig());
+            .WithFallback(WireSerialization())
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            // The client wraps each message in the receptionist's pub-sub Send / SendToAll: their binding is here.
+            .WithFallback(DistributedPubSub.DefaultConfig());
 
     /// <summary>A process that only reads journals (the CLI's query commands): no remoting, no cluster.</summary>
     public static Config Reader(StoreLocation store) =>
@@ -158,6 +164,10 @@ public static class RuntimeConfig
 
     /// <summary>Akka.Remote bound to <paramref name="host"/>: what nodes and the CLI's client share.</summary>
     private static Config Remoting(string host, int port) => ConfigurationFactory.ParseString($$"""
+        # A type with no serializer binding of its own is refused on a remote send (an error naming it, the association
+        # kept) instead of travelling through Akka's JSON serializer for System.Object: ours are IWireMessages, and
+        # Akka's own messages (remoting, cluster, singleton, ClusterClient, persistence) and strings have their bindings.
+        akka.actor.serialization-settings.allow-unregistered-types = false
         akka.remote {
           # A CLI client disconnecting is normal, not an error to print.
           log-remote-lifecycle-events = off
@@ -194,6 +204,21 @@ public static class RuntimeConfig
         return ConfigurationFactory.ParseString(File.ReadAllText(path));
     }
 
+    /// <summary>The messages that cross the network (<see cref="IWireMessage"/>) through <see cref="WireSerializer"/>;
+    /// first, every such type must be registered (<see cref="WireMessages.EnsureComplete"/>).</summary>
+    private static Config WireSerialization()
+    {
+        WireMessages.EnsureComplete();
+        var serializer = typeof(WireSerializer).AssemblyQualifiedNameWithoutVersion();
+        var messages = typeof(IWireMessage).AssemblyQualifiedNameWithoutVersion();
+        return ConfigurationFactory.ParseString($$"""
+            akka.actor {
+              serializers.wire = {{JournalSettings.Quote(serializer)}}
+              serialization-bindings { {{JournalSettings.Quote(messages)}} = wire }
+            }
+            """);
+    }
+
     private static Config Serialization()
     {
         var trialSerializer = typeof(TrialEventSerializer).AssemblyQualifiedNameWithoutVersion();
@@ -213,7 +238,7 @@ public static class RuntimeConfig
                 {{JournalSettings.Quote(snapshot)}} = coordinator-events
               }
             }
-            """);
+            """).WithFallback(WireSerialization());
     }
 
     private static string AssemblyQualifiedNameWithoutVersion(this Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";

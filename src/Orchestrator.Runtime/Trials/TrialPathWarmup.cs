@@ -6,7 +6,7 @@ using Orchestrator.Domain.Metrics;
 using Orchestrator.Domain.Sampling;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Runtime.Coordination;
+using Orchestrator.Runtime.Wire;
 using Orchestrator.Store;
 
 namespace Orchestrator.Runtime.Trials;
@@ -14,8 +14,9 @@ namespace Orchestrator.Runtime.Trials;
 /// <summary>
 /// Runs once at node start, while the node joins the cluster, what a trial's start does for the first time in a
 /// process and pays for then: reading a spec's JSON, writing and reading each kind of trial event as the journal does,
-/// the slot-coordinator messages through Akka's serializer (both directions, so on both roles), a trial row query on
-/// the store's connection pool, reading a dataset manifest's JSON, an epoch's sample plan and its metrics. Measured on
+/// every message type that crosses the network (the sample <see cref="WireMessages"/> registers with it) through the
+/// serializer the system binds it to, out and back so on both roles, a trial row query on the store's connection
+/// pool, reading a dataset manifest's JSON, an epoch's sample plan and its metrics. Measured on
 /// a busy 2-core box: the first trial of a standing worker started 0.2 to 0.25 s after its sweep was launched, of
 /// which these were about 0.2 s (the spec's JSON alone 76 to 124 ms), and its first epoch took some 80 ms longer
 /// than the next (the manifest alone about 50 ms). It writes nothing: what it reads and round-trips is made for it in
@@ -30,7 +31,7 @@ public static class TrialPathWarmup
         try
         {
             var spec = TrialSpecJson.Deserialize(TrialSpecJson.Canonical(Sample));
-            foreach (var message in Events(spec).Concat(SlotMessages)) RoundTrip(system, message);
+            foreach (var message in Events(spec).Concat<object>(WireMessages.All.Select(t => t.Sample))) RoundTrip(system, message);
             var manifest = ManifestJson.Deserialize(ManifestJson.Serialize(SampleManifest));
             int[] indices = [0, 1, 2, 3], labels = [0, 1, 0, 1];
             foreach (var balance in Enum.GetValues<ClassBalance>()) EpochPlan.For(balance, indices, labels, manifest.Classes.Count, 1, 1);
@@ -77,19 +78,6 @@ public static class TrialPathWarmup
     }
 
     private static SavedFile? Saved(string? name) => name is null ? null : new SavedFile(name, new string('0', 64));
-
-    private static readonly object[] SlotMessages =
-    [
-        new WorkAssigned("t-warm-up", "s-warm-up", 1),
-        new WorkRejected("t-warm-up", 1),
-        new RequestWork("warm-up", null),
-        new WithdrawRequest("warm-up"),
-        new WorkReturned("warm-up", "t-warm-up", 1, TrialExit.Ended(TrialEnd.Completed), true),
-        new RegisterSlot("warm-up", new AssignmentRef("t-warm-up", 1), new AssignmentRef("t-warm-up", 1), false, false, null,
-            // An array, as the slot sends: the type travels with the message and must be one the receiver can make.
-            new AssignmentRef("t-warm-up", 2), new[] { new WorkReturned("warm-up", "t-warm-up", 1, TrialExit.Ended(TrialEnd.Completed), true) }),
-        new StopTrial(StopCause.Shutdown, "t-warm-up"),
-    ];
 
     private static void RoundTrip(ActorSystem system, object message)
     {

@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Wire;
 
 namespace Orchestrator.Runtime.Trials;
 
@@ -79,7 +80,7 @@ public enum StopCause { SweepCancelled, AssignmentLost, Shutdown, NodeDowned, No
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
 /// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.
 /// <c>TrialId</c> names the trial when its slot may hold two (the running one and the next); null: the running one.</summary>
-public sealed record StopTrial(StopCause Cause, string? TrialId = null)
+public sealed record StopTrial(StopCause Cause, string? TrialId = null) : IWireMessage
 {
     /// <summary>How a trial that this stops leaves its slot: cancelled with its sweep, otherwise interrupted.</summary>
     public TrialExit Exit => Cause == StopCause.SweepCancelled ? TrialExit.Ended(TrialEnd.Cancelled) : TrialExit.Interrupted;
