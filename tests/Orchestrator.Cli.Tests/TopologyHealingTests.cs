@@ -64,4 +64,26 @@ public class TopologyHealingTests
         await rig.WaitForOutputAsync(worker, @"node akka\.tcp://\S+ is up", Long);
         (await rig.MemberCountAsync()).Should().Be(2, rig.Logs());
     }
+
+    /// <summary>A node first in its own seed list would join itself when no other seed answers: while another process
+    /// holds the store's coordinator lease (a live coordinator elsewhere), it leaves itself out and forms no island;
+    /// once the lease is free, its fresh start may form the cluster.</summary>
+    [PostgresFact]
+    public async Task A_first_seed_forms_no_cluster_of_its_own_while_a_coordinator_of_its_store_lives_elsewhere()
+    {
+        await using var rig = await ClusterRig.CreateAsync();
+        rig.Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{rig.SeedPort},127.0.0.1:{ClusterRig.FreePort()}";
+        await (await rig.OpenStoreAsync()).DisposeAsync(); // the schema, as a coordinator elsewhere would have made it
+        var lease = Orchestrator.Store.Leases.CoordinatorLeases.For(Orchestrator.Store.StoreUrl.Parse(rig.StoreUrl));
+        (await lease.TryAcquireAsync()).Should().BeTrue();
+        await lease.PublishAsync(new Orchestrator.Store.Leases.CoordinatorHolder("127.0.0.1:1", 1, "elsewhere", DateTimeOffset.UtcNow));
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "a coordinator of this store runs elsewhere .*elsewhere.*never forming one of its own", Long);
+        await Task.Delay(TimeSpan.FromSeconds(10)); // twice the seed-node-timeout after which it would have joined itself
+        coordinator.Output.Should().NotMatchRegex(@"node akka\.tcp://\S+ is up", "no island beside the live coordinator\n" + rig.Logs());
+
+        await lease.DisposeAsync();
+        await rig.WaitForOutputAsync(coordinator, @"node akka\.tcp://\S+ is up", Long);
+        coordinator.Output.Should().Contain("starting afresh");
+    }
 }

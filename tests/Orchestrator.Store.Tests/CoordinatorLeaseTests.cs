@@ -65,8 +65,11 @@ public sealed class CoordinatorLeaseTests
         var first = CoordinatorLeases.For(location);
         await using var second = CoordinatorLeases.For(location);
 
+        (await second.HeldByAnotherAsync()).Should().BeFalse("no one holds it yet");
         (await first.TryAcquireAsync()).Should().BeTrue();
         (await first.TryAcquireAsync()).Should().BeTrue("taking a lease it holds is a no-op");
+        (await second.HeldByAnotherAsync()).Should().BeTrue("a live coordinator holds it elsewhere");
+        (await first.HeldByAnotherAsync()).Should().BeFalse("the holder itself");
         (await first.ReadHolderAsync()).Should().BeNull("no contact until the holder publishes one");
         await first.PublishAsync(new CoordinatorHolder("127.0.0.1:41234", 4242, "box-a", T0));
 
@@ -78,6 +81,7 @@ public sealed class CoordinatorLeaseTests
         await publish.Should().ThrowAsync<InvalidOperationException>("only the holder says where the coordinator runs");
 
         await first.DisposeAsync();
+        (await second.HeldByAnotherAsync()).Should().BeFalse("the holder let go");
         (await second.ReadHolderAsync()).Should().BeNull("a holder that let go leaves no contact behind");
         (await second.TryAcquireAsync()).Should().BeTrue();
         (await second.ReadHolderAsync()).Should().BeNull();

@@ -138,7 +138,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             // loaded box exceeded; these keep trying until the node is up, the bound passes (a fresh start, above,
             // or the caller's), or the command is interrupted.
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-            else cluster.JoinSeedNodes(options.Seeds.Select(s => Address.Parse(s.AkkaAddress)));
+            else cluster.JoinSeedNodes(await SeedsToJoinAsync(store, options, cluster.SelfAddress, lease, observer, ct).ConfigureAwait(false));
             var bound = joinWithin ?? (freshStart ? FreshStartAfter(system.Settings.Config) : null);
             var givenUp = bound is null ? Task.Delay(Timeout.Infinite, ct) : Task.Delay(bound.Value, ct);
             if (joinWithin is null && await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
@@ -169,6 +169,36 @@ public sealed class OrchestratorNode : IAsyncDisposable
             if (audit is not null) await audit.DisposeAsync().ConfigureAwait(false);
             if (ownLease is not null) await ownLease.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The seeds to join through. A node first in its own seed list joins itself when no other seed answers
+    /// within seed-node-timeout; while another process holds the store's coordinator lease, a cluster with a live
+    /// coordinator exists, and a cluster of its own would be an island beside it (the nemesis saw one form when the
+    /// other seeds' answers were lost), so it leaves itself out and keeps asking the others.</summary>
+    private static async Task<IReadOnlyList<Address>> SeedsToJoinAsync(StoreLocation store, NodeOptions options, Address self,
+        ICoordinatorLease? lease, IRunObserver observer, CancellationToken ct)
+    {
+        var seeds = options.Seeds.Select(s => Address.Parse(s.AkkaAddress)).ToList();
+        if (seeds.Count < 2 || seeds[0] != self) return seeds;
+        var probe = lease ?? CoordinatorLeases.For(store);
+        try
+        {
+            if (!await probe.HeldByAnotherAsync(ct).ConfigureAwait(false)) return seeds;
+            var holder = await probe.ReadHolderAsync(ct).ConfigureAwait(false);
+            observer.Note($"a coordinator of this store runs elsewhere ({holder?.ToString() ?? "its contact not yet published"}): " +
+                          "joining its cluster through the other seeds, never forming one of its own");
+            return seeds.Skip(1).ToList();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A store out of reach cannot say; the node joins as before, and its fresh start asks again.
+            observer.Note($"could not ask the store whether a coordinator runs elsewhere ({e.Message}); joining through every seed");
+            return seeds;
+        }
+        finally
+        {
+            if (lease is null) await probe.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -37,6 +37,9 @@ public interface ICoordinatorLease : IAsyncDisposable
     /// <summary>The holder as last published, or null when none has published since the lease was last taken.</summary>
     Task<CoordinatorHolder?> ReadHolderAsync(CancellationToken ct = default);
 
+    /// <summary>Whether another process holds the lease now (a live coordinator of this store elsewhere). Takes nothing.</summary>
+    Task<bool> HeldByAnotherAsync(CancellationToken ct = default);
+
     /// <summary>For a held lease: false when it has been lost (a database session that ended, and another process has
     /// taken the lease since). Takes it again when the session ended and no one else holds it.</summary>
     Task<bool> ConfirmAsync(CancellationToken ct = default);

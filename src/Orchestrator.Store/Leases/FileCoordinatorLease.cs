@@ -44,6 +44,21 @@ public sealed class FileCoordinatorLease(string databasePath) : ICoordinatorLeas
         }
     }
 
+    /// <summary>Probes with a shared lock, which the holder's exclusive one refuses; the probe lasts microseconds.</summary>
+    public Task<bool> HeldByAnotherAsync(CancellationToken ct = default)
+    {
+        if (_lock is not null || !File.Exists(_lockPath)) return Task.FromResult(false);
+        try
+        {
+            using var probe = new FileStream(_lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return Task.FromResult(false);
+        }
+        catch (IOException)
+        {
+            return Task.FromResult(true);
+        }
+    }
+
     public async Task PublishAsync(CoordinatorHolder holder, CancellationToken ct = default)
     {
         if (_lock is null) throw new InvalidOperationException($"{Store}: this process does not hold the coordinator lease");

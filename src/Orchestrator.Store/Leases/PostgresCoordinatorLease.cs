@@ -81,6 +81,22 @@ public sealed class PostgresCoordinatorLease(PostgresTarget target) : ICoordinat
         await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
+    /// <summary>Reads pg_locks: a bigint advisory key shows as its high and low 32 bits, objsubid 1.</summary>
+    public async Task<bool> HeldByAnotherAsync(CancellationToken ct = default)
+    {
+        await using var conn = new NpgsqlConnection(target.ConnectionString());
+        await conn.OpenAsync(ct).ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                           WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = @hi AND l.objid::bigint = @lo AND l.objsubid = 1
+                             AND d.datname = current_database() AND l.pid <> pg_backend_pid());
+            """, conn);
+        cmd.Parameters.AddWithValue("hi", (long)(LockKey >> 32));
+        cmd.Parameters.AddWithValue("lo", LockKey & 0xFFFFFFFFL);
+        var others = (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        return others && _session is null;
+    }
+
     public async Task<CoordinatorHolder?> ReadHolderAsync(CancellationToken ct = default)
     {
         await using var conn = new NpgsqlConnection(target.ConnectionString());
