@@ -53,7 +53,7 @@ public sealed class FileCoordinatorLease(string databasePath) : ICoordinatorLeas
             using var probe = new FileStream(_lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             return Task.FromResult(false);
         }
-        catch (IOException)
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException))
         {
             return Task.FromResult(true);
         }

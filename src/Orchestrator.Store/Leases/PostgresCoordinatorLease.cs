@@ -84,6 +84,7 @@ public sealed class PostgresCoordinatorLease(PostgresTarget target) : ICoordinat
     /// <summary>Reads pg_locks: a bigint advisory key shows as its high and low 32 bits, objsubid 1.</summary>
     public async Task<bool> HeldByAnotherAsync(CancellationToken ct = default)
     {
+        if (_session is not null) return false;
         await using var conn = new NpgsqlConnection(target.ConnectionString());
         await conn.OpenAsync(ct).ConfigureAwait(false);
         await using var cmd = new NpgsqlCommand("""
@@ -93,8 +94,7 @@ public sealed class PostgresCoordinatorLease(PostgresTarget target) : ICoordinat
             """, conn);
         cmd.Parameters.AddWithValue("hi", (long)(LockKey >> 32));
         cmd.Parameters.AddWithValue("lo", LockKey & 0xFFFFFFFFL);
-        var others = (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-        return others && _session is null;
+        return (bool)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
     public async Task<CoordinatorHolder?> ReadHolderAsync(CancellationToken ct = default)
