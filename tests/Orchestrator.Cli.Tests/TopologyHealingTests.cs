@@ -67,7 +67,9 @@ public class TopologyHealingTests
 
     /// <summary>A node first in its own seed list would join itself when no other seed answers: while another process
     /// holds the store's coordinator lease (a live coordinator elsewhere), it leaves itself out and forms no island;
-    /// once the lease is free, its fresh start may form the cluster.</summary>
+    /// once the lease is free, its fresh start may form the cluster. The store here is slow to answer (its holder
+    /// table locked for longer than seed-node-timeout), as a loaded CI box's was when the node joined itself before
+    /// the store had said anything.</summary>
     [PostgresFact]
     public async Task A_first_seed_forms_no_cluster_of_its_own_while_a_coordinator_of_its_store_lives_elsewhere()
     {
@@ -77,7 +79,11 @@ public class TopologyHealingTests
         var lease = Orchestrator.Store.Leases.CoordinatorLeases.For(Orchestrator.Store.StoreUrl.Parse(rig.StoreUrl));
         (await lease.TryAcquireAsync()).Should().BeTrue();
         await lease.PublishAsync(new Orchestrator.Store.Leases.CoordinatorHolder("127.0.0.1:1", 1, "elsewhere", DateTimeOffset.UtcNow));
+        var slowStore = await LockHolderTableAsync(rig.StoreUrl);
         var coordinator = rig.Coordinator();
+        await Task.Delay(TimeSpan.FromSeconds(9));
+        coordinator.Output.Should().NotMatchRegex(@"node akka\.tcp://\S+ is up", "no node joins itself before its store has answered\n" + rig.Logs());
+        await slowStore.DisposeAsync(); // the lock goes with the session
         await rig.WaitForOutputAsync(coordinator, "a coordinator of this store runs elsewhere .*elsewhere.*never forming one of its own", Long);
         await Task.Delay(TimeSpan.FromSeconds(10)); // twice the seed-node-timeout after which it would have joined itself
         coordinator.Output.Should().NotMatchRegex(@"node akka\.tcp://\S+ is up", "no island beside the live coordinator\n" + rig.Logs());
@@ -85,5 +91,14 @@ public class TopologyHealingTests
         await lease.DisposeAsync();
         await rig.WaitForOutputAsync(coordinator, @"node akka\.tcp://\S+ is up", Long);
         coordinator.Output.Should().Contain("starting afresh");
+    }
+
+    private static async Task<Npgsql.NpgsqlConnection> LockHolderTableAsync(string storeUrl)
+    {
+        var session = new Npgsql.NpgsqlConnection(Orchestrator.Store.StoreUrl.Parse(storeUrl).Postgres!.ConnectionString());
+        await session.OpenAsync();
+        await using var lockTable = new Npgsql.NpgsqlCommand("BEGIN; LOCK TABLE coordinator_holder IN ACCESS EXCLUSIVE MODE;", session);
+        await lockTable.ExecuteNonQueryAsync();
+        return session;
     }
 }

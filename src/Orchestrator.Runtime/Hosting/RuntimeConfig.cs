@@ -82,7 +82,6 @@ public static class RuntimeConfig
     {
         ArgumentNullException.ThrowIfNull(node);
         var roles = string.Join(", ", node.Roles.Select(JournalSettings.Quote));
-        var seeds = string.Join(", ", node.Seeds.Select(s => JournalSettings.Quote(s.AkkaAddress)));
         return Overrides()
             .WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
@@ -90,7 +89,10 @@ public static class RuntimeConfig
               extensions = ["Akka.Cluster.Tools.Client.ClusterClientReceptionistExtensionProvider, Akka.Cluster.Tools"]
               cluster {
                 roles = [{{roles}}]
-                seed-nodes = [{{seeds}}]
+                # No seed-nodes: the cluster would join them itself as the system starts, and a first seed would join
+                # itself after seed-node-timeout while the node still asks its store whether that makes an island.
+                # OrchestratorNode joins the seeds once it knows which.
+                seed-nodes = []
                 # A downed node's actor system terminates; the process then exits non-zero for its supervisor.
                 run-coordinated-shutdown-when-down = on
                 # Training runs on threads of its own, never on the dispatchers the heartbeats use; the pause
