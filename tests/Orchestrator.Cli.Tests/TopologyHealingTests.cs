@@ -6,8 +6,8 @@ namespace Orchestrator.Cli.Tests;
 /// <summary>
 /// The topologies docs/runtime.md offers ("A cluster of several boxes") heal without a person. Here: one coordinator box and two workers started as the
 /// compose file starts them (every node lists the coordinator first, then the workers, as its seeds); the coordinator
-/// is killed with SIGKILL and started again with the same command, and the workers, never restarted, carry the sweep
-/// to its end under it.
+/// is killed with SIGKILL and started again with the same command (2 s later, before the workers have removed it: it
+/// waits until they have), and the workers, never restarted, carry the sweep to its end under it.
 /// </summary>
 [Collection("cluster processes")]
 public class TopologyHealingTests
@@ -34,6 +34,8 @@ public class TopologyHealingTests
         var restarted = rig.Coordinator("coordinator (restarted)");
 
         await rig.WaitUntilAsync("the sweep completed under the restarted coordinator", ClusterRig.AllCompletedAsync, Long);
+        restarted.Output.Should().MatchRegex(@"a node at 127\.0\.0\.1:\d+ stopped \d+\.\d s ago without leaving; waiting \d+ s for the cluster to remove it",
+            "a peer that still counts the old incarnation a member does not associate with the new one\n" + rig.Logs());
         workers.Should().OnlyContain(w => !w.Process.HasExited, "the workers were never restarted\n" + rig.Logs());
         restarted.Process.HasExited.Should().BeFalse(rig.Logs());
         var show = await rig.RunAsync("cluster", "show", "--json");
@@ -85,7 +87,8 @@ public class TopologyHealingTests
         coordinator.Output.Should().NotMatchRegex(@"node akka\.tcp://\S+ is up", "no node joins itself before its store has answered\n" + rig.Logs());
         await slowStore.DisposeAsync(); // the lock goes with the session
         await rig.WaitForOutputAsync(coordinator, "a coordinator of this store runs elsewhere .*elsewhere.*never forming one of its own", Long);
-        await Task.Delay(TimeSpan.FromSeconds(10)); // twice the seed-node-timeout after which it would have joined itself
+        // Past the seed-node-timeout after which a first seed would have joined itself.
+        await Task.Delay(Orchestrator.Runtime.Hosting.RuntimeConfig.FirstSeedTimeout + TimeSpan.FromSeconds(3));
         coordinator.Output.Should().NotMatchRegex(@"node akka\.tcp://\S+ is up", "no island beside the live coordinator\n" + rig.Logs());
 
         await lease.DisposeAsync();

@@ -41,6 +41,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
     private readonly ICoordinatorLease? _ownLease;
     private readonly AuditLog _audit;
     private PauseWatch? _pauses;
+    private AddressMark? _mark;
 
     public ActorSystem System { get; }
 
@@ -71,21 +72,56 @@ public sealed class OrchestratorNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(observer);
         if (joinWithin is not null || options.Seeds.Count == 0)
             return await StartOnceAsync(store, options, rows, observer, ct, settings, lease, joinWithin, freshStart: false).ConfigureAwait(false);
-        // A node restarted at its old address is sometimes never answered by a peer that knew the old incarnation: the
-        // seeds log the InitJoinAck they send, the new node never receives one (nemesis, docs/runtime.md). A new actor
-        // system is a new incarnation with new connections, which the peers take in afresh.
-        for (var attempt = 1; ; attempt++)
+        var mark = options.Port == 0 ? null : await MarkAddressAsync(store, options, observer, ct).ConfigureAwait(false);
+        try
         {
-            try
+            // A node restarted at its old address is sometimes never answered by a peer that knew the old incarnation:
+            // the seeds log the InitJoinAck they send, the new node never receives one (nemesis, docs/runtime.md). A
+            // new actor system is a new incarnation with new connections, which the peers take in afresh.
+            for (var attempt = 1; ; attempt++)
             {
-                return await StartOnceAsync(store, options, rows, observer, ct, settings, lease, null, freshStart: true).ConfigureAwait(false);
-            }
-            catch (ClusterJoinException e) when (!ct.IsCancellationRequested)
-            {
-                observer.Note($"{e.Message} (start {attempt}); starting afresh as a new incarnation of this node");
-                await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                try
+                {
+                    var node = await StartOnceAsync(store, options, rows, observer, ct, settings, lease, null, freshStart: true).ConfigureAwait(false);
+                    node._mark = mark;
+                    return node;
+                }
+                catch (ClusterJoinException e) when (!ct.IsCancellationRequested)
+                {
+                    observer.Note($"{e.Message} (start {attempt}); starting afresh as a new incarnation of this node");
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+                }
             }
         }
+        catch
+        {
+            if (mark is not null) await mark.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Waits, when a node at this address crashed a short while ago, until the cluster has removed it (see
+    /// <see cref="AddressMark"/>); then marks the address as this process's.</summary>
+    private static async Task<AddressMark> MarkAddressAsync(StoreLocation store, NodeOptions options, IRunObserver observer, CancellationToken ct)
+    {
+        var path = AddressMark.PathFor(AddressMark.DefaultDirectory, options.Host, options.Port);
+        var wait = AddressMark.WaitBeforeJoin(AddressMark.LastTouched(path), DateTime.UtcNow, RemovalAfter(RuntimeConfig.Node(store, options)));
+        if (wait > TimeSpan.Zero)
+        {
+            observer.Note($"a node at {options.Host}:{options.Port} stopped {(DateTime.UtcNow - AddressMark.LastTouched(path)!.Value).TotalSeconds:0.0} s ago " +
+                          $"without leaving; waiting {wait.TotalSeconds:0} s for the cluster to remove it before joining");
+            await Task.Delay(wait, ct).ConfigureAwait(false);
+        }
+        return AddressMark.Hold(path);
+    }
+
+    /// <summary>How long after its last sign of life the cluster has removed a crashed node: the failure detector's
+    /// acceptable pause, the resolver's stable-after, and a margin for the leader's removal.</summary>
+    public static TimeSpan RemovalAfter(Akka.Configuration.Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause") +
+               config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after") + TimeSpan.FromSeconds(5);
     }
 
     /// <summary>How long a node may wait to be let in before it starts afresh: twice the time in which the cluster
@@ -331,6 +367,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         _pauses?.Dispose();
         await _audit.DisposeAsync().ConfigureAwait(false);
         if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);
+        if (_mark is not null) await _mark.DisposeAsync().ConfigureAwait(false);
     }
 }
 

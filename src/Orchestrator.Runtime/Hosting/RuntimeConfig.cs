@@ -23,6 +23,10 @@ public sealed record NodeOptions(string Host, int Port, IReadOnlyList<string> Ro
     /// <summary>The key that commands changing the cluster must be signed with; null: this node takes none.</summary>
     public ControlKey? ControlKey { get; init; }
 
+    /// <summary>First in its own seed list, beside other seeds: the node that may form the cluster when no other answers.</summary>
+    public bool IsFirstOfSeveralSeeds => Seeds.Count > 1 && Port != 0 && Seeds[0].Port == Port &&
+                                         string.Equals(Seeds[0].Host, Host, StringComparison.OrdinalIgnoreCase);
+
     public bool IsCoordinator => Roles.Contains(CoordinatorRole);
     public bool IsWorker => Roles.Contains(WorkerRole);
 }
@@ -77,6 +81,11 @@ public static class RuntimeConfig
     /// the same file on every node.</summary>
     public const string OverridesVariable = "ORCHESTRATOR_AKKA_CONFIG";
 
+    /// <summary>seed-node-timeout of a node first in its seed list: three gate windows of the other seeds' remoting.</summary>
+    public static readonly TimeSpan FirstSeedTimeout = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan OtherSeedTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>A cluster node: remoting bound to <paramref name="node"/>'s host, the SQL journal of <paramref name="store"/>.</summary>
     public static Config Node(StoreLocation store, NodeOptions node)
     {
@@ -93,6 +102,14 @@ public static class RuntimeConfig
                 # itself after seed-node-timeout while the node still asks its store whether that makes an island.
                 # OrchestratorNode joins the seeds once it knows which.
                 seed-nodes = []
+                # How long a first seed asks the other seeds (again every second) before it forms a cluster of its
+                # own. Restarted at its old address, it is refused answers for a while: each other seed's remoting
+                # gates that address for retry-gate-closed-for (5 s) after every failed association, and they fail
+                # until the old incarnation is downed. Akka's 5 s let a restarted sole coordinator form an island
+                # beside its workers. Other seeds never join themselves and ask again after this long, so only a
+                # first seed waits longer; it still joins at once when every other seed answers that it is not in
+                # a cluster yet.
+                seed-node-timeout = {{(node.IsFirstOfSeveralSeeds ? FirstSeedTimeout : OtherSeedTimeout).TotalSeconds}}s
                 # A downed node's actor system terminates; the process then exits non-zero for its supervisor.
                 run-coordinated-shutdown-when-down = on
                 # Training runs on threads of its own, never on the dispatchers the heartbeats use; the pause
