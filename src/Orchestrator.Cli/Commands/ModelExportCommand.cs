@@ -26,7 +26,7 @@ public static class ModelExportCommand
         var onnx = new Option<string>("--onnx") { Description = "ONNX file to write: the eval-mode network, input N x 3 x S x S normalized, output logits" };
         var stateDict = new Option<string>("--state-dict")
         {
-            Description = "PyTorch file to write: torchvision's parameter names (resnet50, densenet121, mobilenet_v2, efficientnet_v2_s)",
+            Description = "PyTorch file to write: torchvision's parameter names (resnet50, densenet121, mobilenet_v2, efficientnet_v2_s, inception_v3, vgg16)",
         };
         var store = CommonOptions.Store();
         var command = new Command("export", "Write a trial's best weights (backbone and head) as ONNX and/or a torchvision state dict")
@@ -42,7 +42,7 @@ public static class ModelExportCommand
 
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var trial = await BestOf(session, trialId, ct);
-            if (ptFile is not null && TorchTrainer.TorchvisionRefusal(trial.Spec.Backbone) is { } why)
+            if (ptFile is not null && TorchTrainer.TorchvisionRefusal(trial.Spec.Backbone, trial.Spec.InputSize) is { } why)
                 throw new InvalidInputException($"--state-dict: no torchvision counterpart of {trial.Spec.Backbone}: {why}; nothing was written");
             foreach (var file in new[] { onnxFile, ptFile }.OfType<string>()) EnsureWritable(file);
 
@@ -50,10 +50,9 @@ public static class ModelExportCommand
             using var trainer = TorchTrainer.Create(new TrainerOptions(trial.Spec.Backbone, classes.Count, trial.Spec.InputSize,
                 trial.Spec.Optimizer, trial.Spec.LearningRate, (ulong)trial.Spec.Seed));
             trainer.LoadBest(trial.BestFile, trial.State.BestSha256!);
-            var pt = ptFile is null ? null : trainer.ExportStateDict();
             var model = onnxFile is null ? null : OnnxModel(trainer, trialId, trial, classes);
+            if (ptFile is not null) Written(ptFile, () => DurableFileSystem.WriteAtomically(ptFile, trainer.ExportStateDict));
             if (model is not null) Written(onnxFile!, () => OnnxExport.Save(model, onnxFile!));
-            if (pt is not null) Written(ptFile!, () => DurableFileSystem.WriteAtomically(ptFile!, s => s.Write(pt)));
             var what = string.Join(" and ", new[] { onnxFile, ptFile }.OfType<string>());
             Console.WriteLine($"exported trial {trialId} ({trial.Spec.Backbone}, {classes.Count} classes, best epoch {trial.State.BestEpoch}, input {trial.Spec.InputSize}x{trial.Spec.InputSize}) -> {what}");
             return ExitCodes.Ok;

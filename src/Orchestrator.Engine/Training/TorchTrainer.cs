@@ -262,25 +262,28 @@ public sealed unsafe class TorchTrainer : ITrainer
             : (System.Text.Encoding.UTF8.GetString(text), raw);
     }
 
-    /// <summary>Why torchvision has no model that <c>torchvision.models.ARCH(num_classes=C)</c> builds with exactly this
-    /// architecture's tensors and forward; null when it has one (then <see cref="ExportStateDict"/> works).</summary>
-    public static string? TorchvisionRefusal(string architecture)
+    /// <summary>Why torchvision has no model that <c>torchvision.models.ARCH(num_classes=C)</c> builds to compute
+    /// exactly this architecture's eval forward on inputs of side <paramref name="inputSize"/>; null when it has one
+    /// (then <see cref="ExportStateDict"/> works).</summary>
+    public static string? TorchvisionRefusal(string architecture, int inputSize)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         Models.Onnx.ModelLibrary.EnsureEngineKnows();
         var buffer = stackalloc byte[1024];
-        NativeMethods.Check(NativeMethods.ote_torchvision_refusal(architecture, buffer, 1024));
+        NativeMethods.Check(NativeMethods.ote_torchvision_refusal(architecture, inputSize, buffer, 1024));
         var why = new string((sbyte*)buffer);
         return why.Length == 0 ? null : why;
     }
 
-    /// <summary>Every tensor under torchvision's name (the head as torchvision's classifier): the bytes of a file
-    /// torch.load reads as a dict; refused (<see cref="EngineException"/> with InvalidInput) where
-    /// <see cref="TorchvisionRefusal"/> says why.</summary>
-    public byte[] ExportStateDict()
+    /// <summary>Writes to <paramref name="destination"/>, as the engine produces it, a file torch.load reads as a
+    /// dict: every tensor under torchvision's name (the head as torchvision's classifier, torchvision's layers the net
+    /// lacks set so that its eval forward is the net's). Refused (<see cref="EngineException"/> with InvalidInput)
+    /// where <see cref="TorchvisionRefusal"/> says why. vgg16's file is about 540 MB, mostly its classifier.</summary>
+    public void ExportStateDict(Stream destination)
     {
-        NativeMethods.Check(NativeMethods.ote_trainer_export_state_dict(_handle, out var bytes));
-        return Taken(bytes) ?? throw new InvalidOperationException("the state dict is larger than 2 GB");
+        ArgumentNullException.ThrowIfNull(destination);
+        using var sink = new NativeSink(destination);
+        sink.Complete(NativeMethods.ote_trainer_export_state_dict(_handle, &NativeSink.Write, sink.User));
     }
 
     public void LoadBest(string path, string expectedSha256)
@@ -372,6 +375,54 @@ public sealed unsafe class TorchTrainer : ITrainer
     private static PackedDataset Native(IPackedDataset data) =>
         data as PackedDataset ?? throw new ArgumentException(
             $"the native trainer needs a {nameof(PackedDataset)}, got {data?.GetType().Name ?? "null"}", nameof(data));
+
+    /// <summary>A stream the engine writes a file to (reached through a GCHandle passed as user data); an exception
+    /// of the stream stops the export and is rethrown after it returns.</summary>
+    private sealed class NativeSink : IDisposable
+    {
+        private readonly Stream _stream;
+        private readonly GCHandle _self;
+        private Exception? _error;
+
+        public NativeSink(Stream stream)
+        {
+            _stream = stream;
+            _self = GCHandle.Alloc(this);
+        }
+
+        public nint User => GCHandle.ToIntPtr(_self);
+
+        public void Complete(int status)
+        {
+            if (_error is not null) ExceptionDispatchInfo.Capture(_error).Throw();
+            NativeMethods.Check(status);
+        }
+
+        public void Dispose() => _self.Free();
+
+        [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+        public static int Write(byte* data, long size, nint user)
+        {
+            var sink = (NativeSink)GCHandle.FromIntPtr(user).Target!;
+            if (sink._error is not null) return 1;
+            try
+            {
+                for (long done = 0; done < size;)
+                {
+                    var chunk = (int)Math.Min(size - done, int.MaxValue);
+                    sink._stream.Write(new ReadOnlySpan<byte>(data + done, chunk));
+                    done += chunk;
+                }
+                return 0;
+            }
+            catch (Exception e)
+            {
+                // Exceptions must not unwind through native frames.
+                sink._error = e;
+                return 1;
+            }
+        }
+    }
 
     /// <summary>
     /// State of one native call: the progress callback (reached through a GCHandle passed as user data), and a

@@ -170,12 +170,16 @@ OTE_API int32_t ote_weights_forward(ote_weights* weights, const char* input_path
  * input, S its input size -> N x classes logits) as ONNX operators: out_graph the text of native/README.md
  * ("Export"), out_tensors the initializers it names as a raw tensor file; both freed with ote_bytes_free. */
 OTE_API int32_t ote_trainer_export_graph(ote_trainer* trainer, ote_bytes** out_graph, ote_bytes** out_tensors);
-/* Why torchvision has no exact counterpart of arch (NUL-terminated, cut to capacity bytes); "" when it has one. */
-OTE_API int32_t ote_torchvision_refusal(const char* arch, char* out, int32_t capacity);
-/* Every tensor under torchvision's name (the head as torchvision's classifier): the bytes of a dict as torch.save
- * writes it (torch.load reads them), freed with ote_bytes_free. OTE_INVALID_INPUT where ote_torchvision_refusal
- * refuses. */
-OTE_API int32_t ote_trainer_export_state_dict(ote_trainer* trainer, ote_bytes** out_bytes);
+/* Why torchvision has no exact counterpart of arch at input side input_size (NUL-terminated, cut to capacity bytes);
+ * "" when it has one. */
+OTE_API int32_t ote_torchvision_refusal(const char* arch, int32_t input_size, char* out, int32_t capacity);
+/* Takes the next size bytes of a file being written; returns 0 to go on, anything else to stop the export. */
+typedef int32_t (*ote_write_fn)(const void* data, int64_t size, void* user);
+/* Every tensor under torchvision's name (the head as torchvision's classifier, torchvision's layers the net lacks
+ * set so that its eval forward is the net's): a dict as torch.save writes it (torch.load reads it), handed to write
+ * as it is written. OTE_INVALID_INPUT where ote_torchvision_refusal refuses at the trainer's input size; an error
+ * where write stops it. */
+OTE_API int32_t ote_trainer_export_state_dict(ote_trainer* trainer, ote_write_fn write, void* user);
 /* Eval-mode logits of the whole net on an already normalized NCHW float input: out holds n * classes floats. */
 OTE_API int32_t ote_trainer_logits(ote_trainer* trainer, const float* input, int32_t n, int32_t c, int32_t h,
                                    int32_t w, float* out);

@@ -203,17 +203,9 @@ struct InceptionV3 : Net {
     if (input.size(2) < 75 || input.size(3) < 75)
       throw std::invalid_argument("inception_v3 needs inputs of at least 75x75, got " + std::to_string(input.size(2)) +
                                   "x" + std::to_string(input.size(3)));
-    auto x = input;
-    if (transform_input) {
-      // Undo the ImageNet normalization, then scale to [-1, 1]: (x * std + mean - 0.5) / 0.5.
-      // Constants computed in double and then rounded, as torchvision's Python floats are: a shift computed in
-      // float differs in the last bit and moved random-weight ImageNet logits by 1.3e-4 relative.
-      const auto scale = torch::tensor({float(0.229 / 0.5), float(0.224 / 0.5), float(0.225 / 0.5)}).view({1, 3, 1, 1});
-      const auto shift = torch::tensor({float((0.485 - 0.5) / 0.5), float((0.456 - 0.5) / 0.5), float((0.406 - 0.5) / 0.5)})
-                             .view({1, 3, 1, 1});
-      x = (x * scale + shift).contiguous(input.suggest_memory_format());
-    }
-    return x;
+    if (!transform_input) return input;
+    const auto transform = inception_input_transform();
+    return (input * transform.scale + transform.shift).contiguous(input.suggest_memory_format());
   }
 };
 
@@ -222,4 +214,14 @@ const ArchitectureRegistration inception_v3{
      {{"fc"}, {"AuxLogits."}}}};
 
 }  // namespace
+
+ChannelAffine inception_input_transform() {
+  // Undo the ImageNet normalization, then scale to [-1, 1]: (x * std + mean - 0.5) / 0.5.
+  // Constants computed in double and then rounded, as torchvision's Python floats are: a shift computed in
+  // float differs in the last bit and moved random-weight ImageNet logits by 1.3e-4 relative.
+  return {torch::tensor({float(0.229 / 0.5), float(0.224 / 0.5), float(0.225 / 0.5)}).view({1, 3, 1, 1}),
+          torch::tensor({float((0.485 - 0.5) / 0.5), float((0.456 - 0.5) / 0.5), float((0.406 - 0.5) / 0.5)})
+              .view({1, 3, 1, 1})};
+}
+
 }  // namespace ote

@@ -1,10 +1,11 @@
-// C ABI of the export for deployment (export.h).
+// C ABI of the export for deployment (export.h, torchvision_export.h).
 #include <torch/torch.h>
 
 #include <cstdio>
 
 #include "c_api_support.h"
 #include "export.h"
+#include "torchvision_export.h"
 
 using namespace ote::capi;
 
@@ -25,22 +26,23 @@ int32_t ote_trainer_export_graph(ote_trainer* trainer, ote_bytes** out_graph, ot
   });
 }
 
-int32_t ote_torchvision_refusal(const char* arch, char* out, int32_t capacity) {
+int32_t ote_torchvision_refusal(const char* arch, int32_t input_size, char* out, int32_t capacity) {
   return guard([&] {
     require(arch, "arch");
     require(out, "out");
     if (capacity <= 0) throw std::invalid_argument("capacity must be positive");
     ote::architecture(arch);  // an unknown name is refused as such
-    std::snprintf(out, static_cast<size_t>(capacity), "%s", ote::torchvision_refusal(arch).c_str());
+    std::snprintf(out, static_cast<size_t>(capacity), "%s", ote::torchvision_refusal(arch, input_size).c_str());
   });
 }
 
-int32_t ote_trainer_export_state_dict(ote_trainer* trainer, ote_bytes** out_bytes) {
+int32_t ote_trainer_export_state_dict(ote_trainer* trainer, ote_write_fn write, void* user) {
   return guard([&] {
-    require(out_bytes, "out_bytes");
-    *out_bytes = nullptr;
+    if (write == nullptr) throw std::invalid_argument("write is null");
     auto& t = *deref(trainer, "trainer").impl;
-    *out_bytes = new ote_bytes{ote::torchvision_state_dict(t.arch(), t.net())};
+    ote::write_torchvision_state_dict(t.arch(), t.net(), t.input_size(), [&](const char* data, size_t size) {
+      return write(data, static_cast<int64_t>(size), user) == 0;
+    });
   });
 }
 

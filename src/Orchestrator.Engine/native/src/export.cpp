@@ -254,46 +254,4 @@ ExportedGraph export_graph(Net& net, int input_size) {
   return out;
 }
 
-namespace {
-
-// torchvision's name of the classifier of the architectures whose torchvision model (num_classes=C) is the engine's
-// net: one Linear on the globally pooled features.
-const std::map<std::string, std::string>& torchvision_heads() {
-  static const std::map<std::string, std::string> heads = {
-      {"resnet50", "fc"}, {"densenet121", "classifier"}, {"mobilenet_v2", "classifier.1"},
-      {"efficientnet_v2_s", "classifier.1"}};
-  return heads;
-}
-
-}  // namespace
-
-std::string torchvision_refusal(const std::string& arch) {
-  static const std::map<std::string, std::string> refusals = {
-      {"vgg16", "torchvision's vgg16(num_classes=C) classifies the 7x7-pooled map with three Linear layers "
-                "(25088-4096-4096-C), the engine's head is one Linear on the globally pooled 512 features"},
-      {"inception_v3", "torchvision's inception_v3(num_classes=C) has an auxiliary classifier (AuxLogits) the engine "
-                       "lacks and does not transform its input as the engine does"},
-      {"xception", "torchvision has no xception (the engine's is timm's legacy_xception)"},
-      {"lightweight-cnn", "lightweight-cnn is the project's own network, not in torchvision"},
-  };
-  if (auto it = refusals.find(arch); it != refusals.end()) return it->second;
-  if (torchvision_heads().count(arch) == 0) return arch + " is not a torchvision architecture (an imported ONNX backbone)";
-  return "";
-}
-
-std::string torchvision_state_dict(const std::string& arch, Net& net) {
-  if (const auto why = torchvision_refusal(arch); !why.empty())
-    throw std::invalid_argument("no torchvision state dict for " + arch + ": " + why);
-  const std::string& head = torchvision_heads().at(arch);
-  c10::Dict<std::string, torch::Tensor> dict;
-  auto add = [&](const std::string& name, const torch::Tensor& t) {
-    const bool is_head = name.rfind("head.", 0) == 0;
-    dict.insert(is_head ? head + name.substr(4) : name, t.detach().to(torch::kCPU).contiguous());
-  };
-  for (const auto& p : net.named_parameters(true)) add(p.key(), p.value());
-  for (const auto& b : net.named_buffers(true)) add(b.key(), b.value());
-  const auto bytes = torch::pickle_save(dict);
-  return std::string(bytes.begin(), bytes.end());
-}
-
 }  // namespace ote

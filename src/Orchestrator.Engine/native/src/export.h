@@ -1,6 +1,6 @@
 #pragma once
 // Export of a trained net for deployment (docs/onnx.md, "Exporting a trial"): its eval-mode forward as a list of ONNX
-// operators for the C# side to write as an ONNX model, and its tensors as a torchvision state dict.
+// operators for the C# side to write as an ONNX model (torchvision_export.h writes a torchvision state dict).
 #include <torch/torch.h>
 
 #include <string>
@@ -18,13 +18,5 @@ struct ExportedGraph {
   NamedTensors tensors;
 };
 ExportedGraph export_graph(Net& net, int input_size);
-
-// Why torchvision (0.14) has no model that `torchvision.models.<arch>(num_classes=C)` builds with exactly this net's
-// tensors and forward; "" when it has one.
-std::string torchvision_refusal(const std::string& arch);
-
-// Every tensor of `net` under torchvision's name (the head under the torchvision classifier's): the bytes torch.save
-// of a dict writes (torch.load reads them). std::invalid_argument for an architecture torchvision_refusal refuses.
-std::string torchvision_state_dict(const std::string& arch, Net& net);
 
 }  // namespace ote

@@ -94,6 +94,12 @@ struct ReferenceClassifier {
   std::vector<std::string> ignored;  // name prefixes of reference tensors that are dropped, e.g. {"AuxLogits."}
 };
 
+// inception_v3's transform_input (arch_inception_v3.cpp): x * scale + shift, scale and shift 1 x 3 x 1 x 1 (float).
+struct ChannelAffine {
+  torch::Tensor scale, shift;
+};
+ChannelAffine inception_input_transform();
+
 // Every architecture registers itself (see ArchitectureRegistration) in the file that defines it.
 struct Architecture {
   std::string name;
