@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Orchestrator.Engine.Tests;
+using Orchestrator.Testing;
 using Xunit.Abstractions;
 
 namespace Orchestrator.Cli.Tests;

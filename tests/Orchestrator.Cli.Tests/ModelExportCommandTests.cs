@@ -4,6 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Engine.Training;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -42,6 +43,47 @@ public sealed class ModelExportCommandTests(ExportedSweep sweep) : IClassFixture
         var relative = engine.Zip(onnx, (a, b) => Math.Abs(a - b)).Max() / onnx.Max(Math.Abs);
         ((double)relative).Should().BeLessThanOrEqualTo(1e-4);
         Enumerable.Range(0, 64).Should().OnlyContain(i => Top1(engine, i) == Top1(onnx, i));
+    }
+
+    /// <summary>The user's check: <c>torchvision.models.mobilenet_v2(num_classes=7).load_state_dict(torch.load(FILE))</c>
+    /// works, and the model in eval mode computes the engine's logits from the trial's best weights.</summary>
+    [TorchvisionFact]
+    public async Task A_state_dict_export_loads_into_torchvision_and_computes_the_engines_logits()
+    {
+        var (trialId, bestFile, bestSha256) = sweep.TorchvisionTrial;
+        var dir = Path.Combine(sweep.Directory, "tv");
+        Directory.CreateDirectory(dir);
+        var result = await Cli.RunAsync(sweep.Directory, Timeout, "model", "export", trialId, "--state-dict", "tv/model.pt");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Contain($"exported trial {trialId} (mobilenet_v2, 7 classes").And.Contain("tv/model.pt");
+        Directory.GetFiles(dir).Should().ContainSingle("no temporary file is left");
+
+        const int images = 16;
+        var random = new Random(5);
+        var input = new float[images * 3 * 32 * 32];
+        for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 4 - 2);
+        await File.WriteAllBytesAsync(Path.Combine(dir, "input.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
+        using var trainer = TorchTrainer.Create(new TrainerOptions("mobilenet_v2", 7, 32, Optimizer.Adam, 1e-3, 1, Threads: 2));
+        trainer.LoadBest(bestFile, bestSha256);
+        var engine = trainer.Logits(input, images, 32, 32);
+        var script = Path.Combine(dir, "load.py");
+        await File.WriteAllTextAsync(script, $$"""
+            import json, sys, torch, torchvision
+            d = sys.argv[1]
+            model = torchvision.models.mobilenet_v2(num_classes=7)
+            model.load_state_dict(torch.load(f"{d}/model.pt"))
+            x = torch.from_file(f"{d}/input.f32", size={{images}} * 3 * 32 * 32, dtype=torch.float32).view({{images}}, 3, 32, 32)
+            with torch.no_grad():
+                print(json.dumps(model.eval()(x).flatten().tolist()))
+            """);
+        var (code, output) = ReferencePython.Run($"\"{script}\" \"{dir}\"", TimeSpan.FromMinutes(2));
+        code.Should().Be(0, output);
+        var torchvision = JsonSerializer.Deserialize<float[]>(output.Trim().Split('\n')[^1])!;
+        torchvision.Should().HaveCount(engine.Length);
+        var relative = engine.Zip(torchvision, (a, b) => Math.Abs(a - b)).Max() / torchvision.Max(Math.Abs);
+        ((double)relative).Should().BeLessThanOrEqualTo(1e-4);
+        Enumerable.Range(0, images).Should().OnlyContain(i => Top1(engine, i) == Top1(torchvision, i));
     }
 
     [Fact]
@@ -88,8 +130,9 @@ public sealed class ModelExportCommandTests(ExportedSweep sweep) : IClassFixture
     private static int Top1(float[] logits, int image) => Enumerable.Range(0, 7).MaxBy(c => logits[image * 7 + c]);
 }
 
-/// <summary>A two-epoch lightweight-cnn sweep at 32 px run with the real engine (its trial has best weights), and a
-/// trial whose only epoch never improved (the test engine reports an infinite validation loss).</summary>
+/// <summary>A two-epoch lightweight-cnn sweep at 32 px run with the real engine (its trial has best weights), a
+/// one-epoch mobilenet_v2 trial, and a trial whose only epoch never improved (the test engine reports an infinite
+/// validation loss).</summary>
 public sealed class ExportedSweep : IAsyncLifetime
 {
     public string Directory { get; } = Cli.TempDir();
@@ -109,16 +152,17 @@ public sealed class ExportedSweep : IAsyncLifetime
             batchSize: 16
             hyperparameters: { patience: [1], step: [1], decay: [0.1], epochs: [2] }
             """);
-        var run = await Cli.RunAsync(Directory, TimeSpan.FromMinutes(5), "sweep", "run", "spec.yaml");
-        run.ExitCode.Should().Be(0, run.Stderr + run.Stdout);
-        TrialId = await OnlyTrialAsync("export-sweep");
-        var events = await Cli.RunAsync(Directory, TimeSpan.FromMinutes(1), "trial", "events", TrialId, "--json");
-        using (var journal = JsonDocument.Parse(events.Stdout))
-        {
-            var best = journal.RootElement.EnumerateArray().Last(e => e.GetProperty("type").GetString() == "BestImproved");
-            BestFile = Path.Combine(Directory, ".orchestrator", "artifacts", TrialId, best.GetProperty("checkpoint").GetString()!);
-            BestSha256 = best.GetProperty("sha256").GetString()!;
-        }
+        (TrialId, BestFile, BestSha256) = await RunAndFindBestAsync("spec.yaml", "export-sweep");
+        await File.WriteAllTextAsync(Path.Combine(Directory, "torchvision.yaml"), """
+            name: torchvision-sweep
+            data: { path: data }
+            backbones: [mobilenet_v2]
+            strategies: [fixed-top-n]
+            inputSize: 32
+            batchSize: 16
+            hyperparameters: { epochs: [1], fixedTopN: [2] }
+            """);
+        TorchvisionTrial = await RunAndFindBestAsync("torchvision.yaml", "torchvision-sweep");
 
         await File.WriteAllTextAsync(Path.Combine(Directory, "unimproved.yaml"), """
             name: unimproved
@@ -135,6 +179,21 @@ public sealed class ExportedSweep : IAsyncLifetime
         }, "sweep", "run", "unimproved.yaml");
         unimproved.ExitCode.Should().BeOneOf([0, 1], unimproved.Stderr + unimproved.Stdout);
         UnimprovedTrialId = await OnlyTrialAsync("unimproved");
+    }
+
+    /// <summary>A one-epoch mobilenet_v2 trial: an architecture torchvision has, for `--state-dict`.</summary>
+    public (string Id, string BestFile, string BestSha256) TorchvisionTrial { get; private set; }
+
+    private async Task<(string Id, string BestFile, string BestSha256)> RunAndFindBestAsync(string spec, string sweep)
+    {
+        var run = await Cli.RunAsync(Directory, TimeSpan.FromMinutes(5), "sweep", "run", spec);
+        run.ExitCode.Should().Be(0, run.Stderr + run.Stdout);
+        var trialId = await OnlyTrialAsync(sweep);
+        var events = await Cli.RunAsync(Directory, TimeSpan.FromMinutes(1), "trial", "events", trialId, "--json");
+        using var journal = JsonDocument.Parse(events.Stdout);
+        var best = journal.RootElement.EnumerateArray().Last(e => e.GetProperty("type").GetString() == "BestImproved");
+        return (trialId, Path.Combine(Directory, ".orchestrator", "artifacts", trialId, best.GetProperty("checkpoint").GetString()!),
+            best.GetProperty("sha256").GetString()!);
     }
 
     private async Task<string> OnlyTrialAsync(string sweep)

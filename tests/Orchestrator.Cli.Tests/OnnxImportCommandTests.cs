@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Engine.Tests;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -1,4 +1,4 @@
-using Orchestrator.Engine.Tests;
+using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
 

@@ -1,10 +1,10 @@
-namespace Orchestrator.Engine.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>
 /// A PyTorch Xception with the parameter names of timm's legacy_xception (Cadene's pretrainedmodels layout; timm is
 /// not installed), for Debian's python3: defines <c>model</c>, <c>backbone_state()</c> and <c>features(x)</c>.
 /// </summary>
-internal static class XceptionReference
+public static class XceptionReference
 {
     public const string Python = """
         from torch import nn

@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using Xunit;
 
-namespace Orchestrator.Engine.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>Debian's python3 with torch + torchvision, used as the reference oracle.</summary>
-internal static class ReferencePython
+public static class ReferencePython
 {
     public const string Interpreter = "/usr/bin/python3";
 

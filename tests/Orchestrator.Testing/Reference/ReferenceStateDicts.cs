@@ -1,12 +1,12 @@
 using System.Globalization;
 
-namespace Orchestrator.Engine.Tests;
+namespace Orchestrator.Testing;
 
 /// <summary>
 /// Random-weight PyTorch models saved as a user would (<c>torch.save(dict(model.state_dict()), f)</c>), with an
 /// input and the model's own pooled features and ImageNet logits for it, made by Debian's python3.
 /// </summary>
-internal static class ReferenceStateDicts
+public static class ReferenceStateDicts
 {
     private const string Header = """
         import re, sys
