@@ -35,7 +35,7 @@ if (parsed.Errors.Count > 0)
     // URL with a password) is not echoed back.
     var message = parsed.Errors[0].Message;
     foreach (var arg in args.Where(a => a.Contains("://", StringComparison.Ordinal)))
-        message = message.Replace(arg, Orchestrator.Store.Postgres.PostgresTarget.Redact(arg), StringComparison.Ordinal);
+        message = message.Replace(arg, Orchestrator.Catalogue.Postgres.PostgresTarget.Redact(arg), StringComparison.Ordinal);
     return CommandRunner.Fail($"{message} (see `{string.Join(' ', CommandPath(parsed.CommandResult))} --help`)", ExitCodes.BadInput);
 }
 // Backbones imported with `model import --onnx` (the models folder beside the default store, or $ORCHESTRATOR_MODELS):

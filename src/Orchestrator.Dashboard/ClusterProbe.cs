@@ -3,7 +3,7 @@ using Akka.Actor;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Dashboard;
 
@@ -15,7 +15,7 @@ public sealed record ClusterAnswer<T>(T? Answer, IReadOnlyList<SeedAddress> Cont
 /// are on (so a `sweep run` on a random port is found too). One ClusterClient per set of contact points is kept for
 /// the dashboard's lifetime, since a page poll should not start an actor system.
 /// </summary>
-public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string clientHost, TimeSpan timeout, IOrchestratorStore store,
+public sealed class ClusterProbe(IReadOnlyList<SeedAddress> contacts, string clientHost, TimeSpan timeout, ISweepCatalogue store,
     ICommandSigner? signer = null) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<OperationsClient>> _clients = new(StringComparer.Ordinal);

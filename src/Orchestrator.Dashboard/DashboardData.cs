@@ -6,7 +6,7 @@ using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Dashboard;
 
@@ -23,9 +23,9 @@ public sealed record TrialPage(TrialView View, IReadOnlyList<JournaledEvent> Jou
 public enum ControlOutcome { Done, NeverLaunched, NoCluster, Refused }
 
 /// <summary>The dashboard's reads of the store, the trials' journals and the cluster, for the lifetime of the app.</summary>
-public sealed class DashboardData(IOrchestratorStore store, TrialJournalReader journal, JournalWatch watch, ClusterProbe cluster, ISweepReports reports)
+public sealed class DashboardData(ISweepCatalogue store, TrialJournalReader journal, JournalWatch watch, ClusterProbe cluster, ISweepReports reports)
 {
-    public IOrchestratorStore Store => store;
+    public ISweepCatalogue Store => store;
 
     /// <summary>The journals' live queries, which the pages' event streams follow.</summary>
     public JournalWatch Watch => watch;

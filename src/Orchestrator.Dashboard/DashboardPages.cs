@@ -5,7 +5,7 @@ using System.Text;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Dashboard;
 

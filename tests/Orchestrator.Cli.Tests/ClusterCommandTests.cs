@@ -1,5 +1,5 @@
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using System.Text.Json;
 
 namespace Orchestrator.Cli.Tests;

@@ -1,5 +1,5 @@
 using Orchestrator.Domain.Events;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;

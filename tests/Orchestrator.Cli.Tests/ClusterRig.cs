@@ -4,7 +4,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;
@@ -191,10 +191,10 @@ public sealed class ClusterRig : IAsyncDisposable
         return new CliResult(p.Process.ExitCode, p.Output, "");
     }
 
-    public async Task<IOrchestratorStore> OpenStoreAsync() => await StoreFactory.OpenAsync(StoreUrl);
+    public async Task<ISweepCatalogue> OpenStoreAsync() => await StoreFactory.OpenAsync(StoreUrl);
 
     /// <summary>Polls the store until <paramref name="done"/> holds; fails with every process's output otherwise.</summary>
-    public async Task WaitUntilAsync(string what, Func<IOrchestratorStore, Task<bool>> done, TimeSpan timeout)
+    public async Task WaitUntilAsync(string what, Func<ISweepCatalogue, Task<bool>> done, TimeSpan timeout)
     {
         await using var store = await OpenStoreAsync();
         var deadline = DateTime.UtcNow + timeout;
@@ -209,13 +209,13 @@ public sealed class ClusterRig : IAsyncDisposable
     public Task<int> JournaledEpochsAsync() => Journals.EpochsAsync(StoreUrl);
 
     /// <summary>Whether the sweep's one trial has an epoch journaled by its attempt <paramref name="attempt"/> or a later one.</summary>
-    public async Task<bool> EpochJournaledByAttemptAsync(IOrchestratorStore store, int attempt)
+    public async Task<bool> EpochJournaledByAttemptAsync(ISweepCatalogue store, int attempt)
     {
         var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
         return (await JournalAsync(trial.Id)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
     }
 
-    public static async Task<bool> AllCompletedAsync(IOrchestratorStore store)
+    public static async Task<bool> AllCompletedAsync(ISweepCatalogue store)
     {
         var sweeps = await store.ListSweepsAsync();
         if (sweeps.Count == 0) return false;
@@ -246,7 +246,7 @@ public sealed class ClusterRig : IAsyncDisposable
     /// system each).</summary>
     private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId)
     {
-        _reader ??= JournalReaderHost.Start(Orchestrator.Store.StoreUrl.Parse(StoreUrl));
+        _reader ??= JournalReaderHost.Start(Orchestrator.Catalogue.StoreUrl.Parse(StoreUrl));
         return _reader.Journal.ReadAsync(trialId);
     }
 

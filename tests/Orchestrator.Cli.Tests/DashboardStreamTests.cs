@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Orchestrator.Dashboard;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -50,7 +50,7 @@ public class DashboardTests
     }
 
     /// <summary>A running trial with at most 3 of its epochs done, as the dashboard reads its journal.</summary>
-    private static async Task<string> EarlyRunningTrialAsync(ClusterRig rig, HttpClient http, IOrchestratorStore store, string sweepId)
+    private static async Task<string> EarlyRunningTrialAsync(ClusterRig rig, HttpClient http, ISweepCatalogue store, string sweepId)
     {
         var deadline = DateTime.UtcNow + StartWait;
         while (DateTime.UtcNow < deadline)

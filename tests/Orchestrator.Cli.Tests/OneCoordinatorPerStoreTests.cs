@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Cli.Tests;

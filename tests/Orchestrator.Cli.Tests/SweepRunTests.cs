@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue.Sqlite;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -84,7 +84,7 @@ public class SweepRunTests
 
         await Journals.KillMidEpochThenResumeAsync(dir, storeUrl, 2, TimeSpan.FromMilliseconds(700), TimeSpan.FromMinutes(10));
 
-        await using var store = await SqliteStore.OpenAsync(dbPath);
+        await using var store = await SqliteCatalogue.OpenAsync(dbPath);
         var sweep = (await store.ListSweepsAsync()).Single();
         var trialId = (await store.ListTrialsAsync(sweep.Id)).Single().Id;
         var journal = await Journals.ReadAsync(storeUrl, trialId);

@@ -78,9 +78,9 @@ public class TopologyHealingTests
         await using var rig = await ClusterRig.CreateAsync();
         rig.Environment["ORCHESTRATOR_SEEDS"] = $"127.0.0.1:{rig.SeedPort},127.0.0.1:{ClusterRig.FreePort()}";
         await (await rig.OpenStoreAsync()).DisposeAsync(); // the schema, as a coordinator elsewhere would have made it
-        var lease = Orchestrator.Store.Leases.CoordinatorLeases.For(Orchestrator.Store.StoreUrl.Parse(rig.StoreUrl));
+        var lease = Orchestrator.Catalogue.Leases.CoordinatorLeases.For(Orchestrator.Catalogue.StoreUrl.Parse(rig.StoreUrl));
         (await lease.TryAcquireAsync()).Should().BeTrue();
-        await lease.PublishAsync(new Orchestrator.Store.Leases.CoordinatorHolder("127.0.0.1:1", 1, "elsewhere", DateTimeOffset.UtcNow));
+        await lease.PublishAsync(new Orchestrator.Catalogue.Leases.CoordinatorHolder("127.0.0.1:1", 1, "elsewhere", DateTimeOffset.UtcNow));
         var slowStore = await LockHolderTableAsync(rig.StoreUrl);
         var coordinator = rig.Coordinator();
         await Task.Delay(TimeSpan.FromSeconds(9));
@@ -98,7 +98,7 @@ public class TopologyHealingTests
 
     private static async Task<Npgsql.NpgsqlConnection> LockHolderTableAsync(string storeUrl)
     {
-        var session = new Npgsql.NpgsqlConnection(Orchestrator.Store.StoreUrl.Parse(storeUrl).Postgres!.ConnectionString());
+        var session = new Npgsql.NpgsqlConnection(Orchestrator.Catalogue.StoreUrl.Parse(storeUrl).Postgres!.ConnectionString());
         await session.OpenAsync();
         await using var lockTable = new Npgsql.NpgsqlCommand("BEGIN; LOCK TABLE coordinator_holder IN ACCESS EXCLUSIVE MODE;", session);
         await lockTable.ExecuteNonQueryAsync();

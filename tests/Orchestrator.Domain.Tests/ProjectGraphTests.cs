@@ -13,7 +13,7 @@ public class ProjectGraphTests
         ["Orchestrator.Files"] = 1,
         ["Orchestrator.Engine"] = 1,
         ["Orchestrator.Runtime"] = 1,
-        ["Orchestrator.Store"] = 1,
+        ["Orchestrator.Catalogue"] = 1,
         ["Orchestrator.Reporting"] = 1,
         ["Orchestrator.Dashboard"] = 2,
         ["Orchestrator.Cli"] = 2,

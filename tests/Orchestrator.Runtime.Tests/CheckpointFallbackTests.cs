@@ -5,7 +5,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Tests;
 

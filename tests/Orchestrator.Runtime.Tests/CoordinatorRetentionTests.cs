@@ -4,7 +4,7 @@ using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Tests;
 

@@ -4,8 +4,8 @@ using Akka.Cluster;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Store;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Sqlite;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -95,9 +95,9 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
     }
 
     /// <summary>The store, with a sweep of one pending trial, t-1.</summary>
-    private async Task<SqliteStore> StoreWithOneTrialAsync(string sweepId, string name)
+    private async Task<SqliteCatalogue> StoreWithOneTrialAsync(string sweepId, string name)
     {
-        var store = await SqliteStore.OpenAsync(_store.DatabasePath);
+        var store = await SqliteCatalogue.OpenAsync(_store.DatabasePath);
         var now = DateTimeOffset.UtcNow;
         await store.RegisterSweepAsync(new SweepRecord(sweepId, name, "", now), [new TrialRecord("t-1", sweepId, "{}", TrialStatus.Pending, null, 0, now)]);
         return store;

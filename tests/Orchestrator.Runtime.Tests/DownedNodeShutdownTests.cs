@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Akka.Cluster;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Tests;
 

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using Orchestrator.Domain.Events;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;

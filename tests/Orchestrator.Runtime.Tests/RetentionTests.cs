@@ -3,7 +3,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Training;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;

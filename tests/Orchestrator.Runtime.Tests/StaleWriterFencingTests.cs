@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Orchestrator.Domain.Training;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;

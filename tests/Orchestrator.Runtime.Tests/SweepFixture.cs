@@ -3,8 +3,8 @@ using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Sqlite;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -14,7 +14,7 @@ public sealed class SweepFixture : IAsyncDisposable
 {
     private static int _runs;
 
-    private SweepFixture(string root, SqliteStore store, PlannedSweep sweep, OrchestratorNode node)
+    private SweepFixture(string root, SqliteCatalogue store, PlannedSweep sweep, OrchestratorNode node)
     {
         Root = root;
         Store = store;
@@ -23,7 +23,7 @@ public sealed class SweepFixture : IAsyncDisposable
     }
 
     public string Root { get; }
-    public SqliteStore Store { get; }
+    public SqliteCatalogue Store { get; }
     public PlannedSweep Sweep { get; }
     public OrchestratorNode Node { get; }
     public DatasetCache Datasets { get; } = new(ManifestDataset.Open);
@@ -37,7 +37,7 @@ public sealed class SweepFixture : IAsyncDisposable
         ManifestDataset.Write(Path.Combine(root, "data"), 100);
         var sweep = SweepPlanner.Plan(Yaml(root, yamlBody));
         var path = Path.Combine(root, "store.db");
-        var store = await SqliteStore.OpenAsync(path);
+        var store = await SqliteCatalogue.OpenAsync(path);
         await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, CancellationToken.None);
         var node = await OrchestratorNode.StartAsync(StoreUrl.Parse("sqlite:" + path), NodeOptions.Standalone, store, NullRunObserver.Instance, settings: settings);
         return new SweepFixture(root, store, sweep, node);

@@ -8,9 +8,9 @@ using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Slots;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue.Sqlite;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -74,7 +74,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_slot_trains_one_trial_at_a_time_holds_one_next_trial_refuses_a_third_and_ignores_an_assignment_sent_again_even_once_ended()
     {
-        await using var store = await SqliteStore.OpenAsync(Path.Combine(_root, "store.db"));
+        await using var store = await SqliteCatalogue.OpenAsync(Path.Combine(_root, "store.db"));
         var planned = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(_root, Grid)).Trials.Single();
         var now = DateTimeOffset.UtcNow;
         await store.RegisterSweepAsync(new SweepRecord("sw-test", "test", "", now),

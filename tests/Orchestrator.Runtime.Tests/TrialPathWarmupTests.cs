@@ -1,8 +1,8 @@
 using Microsoft.Data.Sqlite;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Sqlite;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
@@ -18,7 +18,7 @@ public sealed class TrialPathWarmupTests : IDisposable
     public async Task Runs_every_path_through_the_product_s_serializers_and_stores_nothing()
     {
         var path = Path.Combine(_dir, "store.db");
-        await using var store = await SqliteStore.OpenAsync(path);
+        await using var store = await SqliteCatalogue.OpenAsync(path);
         await using (var host = JournalReaderHost.Start(StoreUrl.Parse("sqlite:" + path)))
             (await TrialPathWarmup.RunAsync(host.System, store)).Should().BeTrue("every sample it makes is valid, and each one round-trips");
 
@@ -39,7 +39,7 @@ public sealed class TrialPathWarmupTests : IDisposable
     {
         var gone = Path.Combine(_dir, "gone");
         Directory.CreateDirectory(gone);
-        await using var store = await SqliteStore.OpenAsync(Path.Combine(gone, "store.db"));
+        await using var store = await SqliteCatalogue.OpenAsync(Path.Combine(gone, "store.db"));
         SqliteConnection.ClearAllPools();
         Directory.Delete(gone, recursive: true);
         await using var host = JournalReaderHost.Start(StoreUrl.Parse("sqlite:" + Path.Combine(_dir, "journal.db")));

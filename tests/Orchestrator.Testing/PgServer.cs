@@ -1,5 +1,5 @@
 using Npgsql;
-using Orchestrator.Store.Postgres;
+using Orchestrator.Catalogue.Postgres;
 
 namespace Orchestrator.Testing;
 

@@ -42,7 +42,7 @@ public static class PostgresTestServer
 
     private static async Task<NpgsqlConnection> OpenAdminAsync(string url)
     {
-        var target = Orchestrator.Store.Postgres.PostgresTarget.Parse(url);
+        var target = Orchestrator.Catalogue.Postgres.PostgresTarget.Parse(url);
         var conn = new NpgsqlConnection(target.ConnectionString() + ";Pooling=false");
         await conn.OpenAsync();
         return conn;

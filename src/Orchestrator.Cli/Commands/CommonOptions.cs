@@ -2,7 +2,7 @@ using System.CommandLine;
 using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -85,7 +85,7 @@ public static class CommonOptions
     }
 
     /// <summary>Opens a store for a query; a query never creates one.</summary>
-    public static async Task<IOrchestratorStore> OpenExistingStoreAsync(string url, CancellationToken ct)
+    public static async Task<ISweepCatalogue> OpenExistingStoreAsync(string url, CancellationToken ct)
     {
         var location = StoreUrl.Parse(url);
         if (location.Kind == StoreKind.Sqlite && !File.Exists(location.DatabasePath))

@@ -4,7 +4,7 @@ using Orchestrator.Dashboard;
 using Orchestrator.Domain;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 

@@ -12,7 +12,7 @@ using Orchestrator.Engine.Training;
 using Orchestrator.Files;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 

@@ -10,7 +10,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Reporting.Rendering;
 using Orchestrator.Reporting.Reports;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -72,7 +72,7 @@ public static class ReportCommand
 
     public static string DefaultFolder(StoreLocation location, string sweepId) => Path.Combine(location.ArtifactRoot, "reports", sweepId);
 
-    public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(IOrchestratorStore store, TrialJournalReader journal,
+    public static async Task<(SweepReport Report, IReadOnlyList<string> Files)> WriteAsync(ISweepCatalogue store, TrialJournalReader journal,
         TestOutputsReader outputs, SweepRecord sweep, string folder, bool png, CancellationToken ct, ReportSettings? settings = null)
     {
         var report = SweepReportBuilder.Build(await LoadAsync(store, journal, outputs, sweep, ct), settings);
@@ -82,7 +82,7 @@ public static class ReportCommand
     /// <summary>The sweep's trials and journals as the report reads them, each result with its per-image test outputs
     /// (a file that is missing or damaged is said on stderr, and that trial's per-image statistics are left out); the
     /// dataset manifest only for its synthetic label.</summary>
-    public static async Task<SweepResults> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, TestOutputsReader outputs,
+    public static async Task<SweepResults> LoadAsync(ISweepCatalogue store, TrialJournalReader journal, TestOutputsReader outputs,
         SweepRecord sweep, CancellationToken ct)
     {
         var trials = new List<TrialResults>();

@@ -1,6 +1,6 @@
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -10,14 +10,14 @@ public sealed class StoreSession : IAsyncDisposable
 {
     private readonly Lazy<JournalReaderHost> _reader;
 
-    private StoreSession(IOrchestratorStore store, StoreLocation location)
+    private StoreSession(ISweepCatalogue store, StoreLocation location)
     {
         Store = store;
         Location = location;
         _reader = new Lazy<JournalReaderHost>(() => JournalReaderHost.Start(location));
     }
 
-    public IOrchestratorStore Store { get; }
+    public ISweepCatalogue Store { get; }
 
     public StoreLocation Location { get; }
 

@@ -10,7 +10,7 @@ using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -93,7 +93,7 @@ public static class SweepClusterCommands
     }
 
     /// <summary>`sweep status ID`: the trials table and a progress line (or JSON), refreshed with --watch until every trial has ended.</summary>
-    public static async Task<int> PrintStatusAsync(IOrchestratorStore store, TrialJournalReader journal, SweepRecord sweep, bool asJson, bool watch,
+    public static async Task<int> PrintStatusAsync(ISweepCatalogue store, TrialJournalReader journal, SweepRecord sweep, bool asJson, bool watch,
         Func<Task<LiveTrials?>> askLive, string fallback, CancellationToken ct)
     {
         var saidFallback = false;

@@ -4,7 +4,7 @@ using Orchestrator.Domain;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -64,7 +64,7 @@ public static class SweepCommands
         return command;
     }
 
-    private static async Task<int> ListSweepsAsync(IOrchestratorStore store, TrialJournalReader journal, bool asJson, CancellationToken ct)
+    private static async Task<int> ListSweepsAsync(ISweepCatalogue store, TrialJournalReader journal, bool asJson, CancellationToken ct)
     {
         var rows = new List<(SweepRecord Sweep, IReadOnlyDictionary<string, int> Counts)>();
         foreach (var s in await store.ListSweepsAsync(ct))

@@ -11,8 +11,8 @@ using Orchestrator.Domain.Trials;
 using Orchestrator.Engine.Datasets;
 using Orchestrator.Domain.Training;
 using Orchestrator.Engine.Training;
-using Orchestrator.Store;
-using Orchestrator.Store.Leases;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Leases;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -74,7 +74,7 @@ public static class SweepExecution
     /// process takes the store's coordinator lease; otherwise a node of the holder's cluster, with both roles too, so
     /// that it hosts the coordinator when the holder leaves first.</summary>
     /// <exception cref="InvalidInputException">Another process holds the store and this one cannot join it.</exception>
-    private static async Task<OrchestratorNode> StartNodeAsync(StoreLocation location, NodeOptions standalone, IOrchestratorStore store,
+    private static async Task<OrchestratorNode> StartNodeAsync(StoreLocation location, NodeOptions standalone, ISweepCatalogue store,
         ICoordinatorLease lease, ConsoleRunObserver observer, CancellationToken ct)
     {
         var holder = await FindHolderAsync(lease, ct);

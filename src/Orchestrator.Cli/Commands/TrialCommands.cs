@@ -9,7 +9,7 @@ using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;

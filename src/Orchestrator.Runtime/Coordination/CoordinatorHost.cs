@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Orchestrator.Store;
-using Orchestrator.Store.Leases;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Leases;
 
 namespace Orchestrator.Runtime.Coordination;
 
@@ -36,7 +36,7 @@ public sealed class CoordinatorHost : ReceiveActor, IWithUnboundedStash, IWithTi
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(ICoordinatorLease lease, IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings) =>
+    public static Props Props(ICoordinatorLease lease, ISweepCatalogue store, IRunObserver observer, CoordinatorSettings settings) =>
         Akka.Actor.Props.Create(() => new CoordinatorHost(lease, () => SweepCoordinator.Supervised(store, observer, settings), observer));
 
     protected override void PreStart() => Self.Tell(TryTake.Instance);

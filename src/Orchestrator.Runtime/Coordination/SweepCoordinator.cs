@@ -7,7 +7,7 @@ using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Coordination;
 
@@ -43,12 +43,12 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Stopwatch _sinceRecovered = new();
     // Ended sweeps whose rows are being flushed before they retire.
     private readonly HashSet<string> _retiring = new(StringComparer.Ordinal);
-    private readonly IOrchestratorStore _store;
+    private readonly ISweepCatalogue _store;
     private WorkQueue _queue = new();
     private long _snapshotSeq;
     private int _sinceSnapshot;
 
-    public SweepCoordinator(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings)
+    public SweepCoordinator(ISweepCatalogue store, IRunObserver observer, CoordinatorSettings settings)
     {
         JournalPluginId = JournalSettings.CoordinatorJournalPlugin;
         _settings = settings;
@@ -119,13 +119,13 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings) =>
+    public static Props Props(ISweepCatalogue store, IRunObserver observer, CoordinatorSettings settings) =>
         Akka.Actor.Props.Create(() => new SweepCoordinator(store, observer, settings));
 
     /// <summary>The coordinator under a backoff supervisor, as the singleton runs it: a journal that cannot be written or
     /// read (the database restarting) stops it, and it is started again after 1 s, 2 s, ... up to 30 s, recovering
     /// from its journal each time.</summary>
-    public static Props Supervised(IOrchestratorStore store, IRunObserver observer, CoordinatorSettings settings) =>
+    public static Props Supervised(ISweepCatalogue store, IRunObserver observer, CoordinatorSettings settings) =>
         BackoffSupervisor.Props(Backoff.OnStop(Props(store, observer, settings), "queue",
             TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1));
 
@@ -247,7 +247,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             failure: ex => new RowsUnreadable(sweepId, ex.Message));
     }
 
-    private static async Task<RetiredSweep> ReadRetiredAsync(IOrchestratorStore store, string sweepId, IReadOnlyList<string> trialIds)
+    private static async Task<RetiredSweep> ReadRetiredAsync(ISweepCatalogue store, string sweepId, IReadOnlyList<string> trialIds)
     {
         var sweep = await store.GetSweepAsync(sweepId).ConfigureAwait(false);
         var rows = await store.ListTrialsAsync(sweepId).ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Coordination;
 
@@ -7,7 +7,7 @@ namespace Orchestrator.Runtime.Coordination;
 /// process's node): the trial rows (the catalogue of specs) are registered in the store, then the coordinator is told.</summary>
 public static class SweepLauncher
 {
-    public static async Task<SweepLaunchAccepted> LaunchAsync(IOrchestratorStore store, PlannedSweep sweep,
+    public static async Task<SweepLaunchAccepted> LaunchAsync(ISweepCatalogue store, PlannedSweep sweep,
         Func<object, Task<object>> askCoordinator, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sweep);

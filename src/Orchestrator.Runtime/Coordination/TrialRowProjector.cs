@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Coordination;
 
@@ -15,7 +15,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
-    private readonly IOrchestratorStore _store;
+    private readonly ISweepCatalogue _store;
     private readonly IRunObserver _observer;
     private readonly Dictionary<string, TrialRowUpdate> _trials = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _sweeps = new(StringComparer.Ordinal);
@@ -23,7 +23,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
     private bool _writing;
     private bool _failing;
 
-    public TrialRowProjector(IOrchestratorStore store, IRunObserver observer)
+    public TrialRowProjector(ISweepCatalogue store, IRunObserver observer)
     {
         _store = store;
         _observer = observer;
@@ -60,7 +60,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IOrchestratorStore store, IRunObserver observer) =>
+    public static Props Props(ISweepCatalogue store, IRunObserver observer) =>
         Akka.Actor.Props.Create(() => new TrialRowProjector(store, observer));
 
     private void WriteNow()
@@ -81,7 +81,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
         WriteAsync(store, trials, sweeps).PipeTo(Self, success: () => Written.Instance, failure: ex => new WriteFailed(trials, sweeps, ex));
     }
 
-    private static async Task WriteAsync(IOrchestratorStore store, List<TrialRowUpdate> trials, Dictionary<string, bool> sweeps)
+    private static async Task WriteAsync(ISweepCatalogue store, List<TrialRowUpdate> trials, Dictionary<string, bool> sweeps)
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var (sweep, cancelled) in sweeps) await store.SetSweepCancelledAsync(sweep, cancelled, now).ConfigureAwait(false);

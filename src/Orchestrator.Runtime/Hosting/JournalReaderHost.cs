@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Hosting;
 

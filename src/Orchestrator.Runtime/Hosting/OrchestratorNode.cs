@@ -7,8 +7,8 @@ using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Slots;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
-using Orchestrator.Store.Leases;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Leases;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -65,7 +65,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
     /// (made here and released when the node is disposed, unless the caller passes one it owns). Without
     /// <paramref name="joinWithin"/>, a node not let in within <see cref="FreshStartAfter"/> starts afresh, and again.</summary>
     /// <exception cref="ClusterJoinException">Not up within <paramref name="joinWithin"/> (when given).</exception>
-    public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
+    public static async Task<OrchestratorNode> StartAsync(StoreLocation store, NodeOptions options, ISweepCatalogue rows, IRunObserver observer,
         CancellationToken ct = default, CoordinatorSettings? settings = null, ICoordinatorLease? lease = null, TimeSpan? joinWithin = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -134,7 +134,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
                     config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after")) + TimeSpan.FromSeconds(10);
     }
 
-    private static async Task<OrchestratorNode> StartOnceAsync(StoreLocation store, NodeOptions options, IOrchestratorStore rows, IRunObserver observer,
+    private static async Task<OrchestratorNode> StartOnceAsync(StoreLocation store, NodeOptions options, ISweepCatalogue rows, IRunObserver observer,
         CancellationToken ct, CoordinatorSettings? settings, ICoordinatorLease? lease, TimeSpan? joinWithin, bool freshStart)
     {
         await JournalSchema.EnsureAsync(store, ct).ConfigureAwait(false);
@@ -245,7 +245,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after") / 2;
 
     /// <summary>Starts worker slots on this node (with <paramref name="onlySweep"/>, they take trials of that sweep only).</summary>
-    public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, IOrchestratorStore store, string? onlySweep = null)
+    public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, ISweepCatalogue store, string? onlySweep = null)
     {
         ArgumentNullException.ThrowIfNull(names);
         _pauses ??= new PauseWatch(PauseLimit(System.Settings.Config));
@@ -263,7 +263,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
     /// The coordinator may move to another node or restart meanwhile: every ask is bounded and asked again.
     /// </summary>
     /// <exception cref="CoordinatorSilentException">No coordinator answered for <see cref="CoordinatorSilenceLimit"/>.</exception>
-    public async Task<IReadOnlyList<TrialRecord>> RunSweepAsync(IOrchestratorStore store, PlannedSweep sweep, TrialServices services,
+    public async Task<IReadOnlyList<TrialRecord>> RunSweepAsync(ISweepCatalogue store, PlannedSweep sweep, TrialServices services,
         IReadOnlyList<string> slots, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(sweep);

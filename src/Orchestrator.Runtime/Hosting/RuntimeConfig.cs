@@ -6,7 +6,7 @@ using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Events;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Wire;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Hosting;
 

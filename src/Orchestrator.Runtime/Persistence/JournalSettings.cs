@@ -1,4 +1,4 @@
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Persistence;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Slots;
 
@@ -40,7 +40,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private readonly Queue<AssignmentRef> _received = new();
     private readonly IActorRef _coordinator;
     private readonly TrialServices _services;
-    private readonly IOrchestratorStore _store;
+    private readonly ISweepCatalogue _store;
     private readonly string? _onlySweep;
     private readonly TimeSpan _registerEvery;
     private SlotThreads? _threads;
@@ -49,7 +49,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private Running? _running;
     private Running? _next;
 
-    public SlotActor(IActorRef coordinator, TrialServices services, IOrchestratorStore store, string? onlySweep, TimeSpan registerEvery)
+    public SlotActor(IActorRef coordinator, TrialServices services, ISweepCatalogue store, string? onlySweep, TimeSpan registerEvery)
     {
         _coordinator = coordinator;
         _services = services;
@@ -61,7 +61,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef coordinator, TrialServices services, IOrchestratorStore store, string? onlySweep, TimeSpan registerEvery) =>
+    public static Props Props(IActorRef coordinator, TrialServices services, ISweepCatalogue store, string? onlySweep, TimeSpan registerEvery) =>
         Akka.Actor.Props.Create(() => new SlotActor(coordinator, services, store, onlySweep, registerEvery));
 
     protected override void PreStart()

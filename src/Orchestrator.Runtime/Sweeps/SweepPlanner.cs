@@ -2,7 +2,7 @@ using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Domain;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Sweeps;
 
@@ -29,7 +29,7 @@ public static class SweepPlanner
         return new PlannedSweep(Ids.SweepId(spec.Name), spec, yaml, SweepGrid.Expand(spec));
     }
 
-    public static async Task<int> RegisterAsync(IOrchestratorStore store, PlannedSweep sweep, DateTimeOffset now, CancellationToken ct)
+    public static async Task<int> RegisterAsync(ISweepCatalogue store, PlannedSweep sweep, DateTimeOffset now, CancellationToken ct)
     {
         var record = new SweepRecord(sweep.Id, sweep.Spec.Name, sweep.Yaml, now);
         var trials = sweep.Trials

@@ -3,7 +3,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Sweeps;
 
@@ -46,7 +46,7 @@ public sealed record SweepProgress(
 
     /// <summary>Reads the sweep's trials and journals once. The slots at work on the sweep are those its running trials
     /// occupy (counted from the same rows, without asking the cluster).</summary>
-    public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(IOrchestratorStore store,
+    public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(ISweepCatalogue store,
         TrialJournalReader journal, string sweepId, CancellationToken ct)
     {
         var loaded = await SweepViews.LoadWithEventsAsync(store, journal, sweepId, ct);

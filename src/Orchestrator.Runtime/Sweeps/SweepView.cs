@@ -2,7 +2,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Sweeps;
 
@@ -14,12 +14,12 @@ public sealed record ResultRow(string Backbone, Strategy Strategy, TrialView Tri
 
 public static class SweepViews
 {
-    public static async Task<IReadOnlyList<TrialView>> LoadAsync(IOrchestratorStore store, TrialJournalReader journal, string sweepId, CancellationToken ct) =>
+    public static async Task<IReadOnlyList<TrialView>> LoadAsync(ISweepCatalogue store, TrialJournalReader journal, string sweepId, CancellationToken ct) =>
         (await LoadWithEventsAsync(store, journal, sweepId, ct)).Select(t => t.View).ToList();
 
     /// <summary>The sweep's trials with the events of their journals that count.</summary>
     public static async Task<IReadOnlyList<(TrialView View, IReadOnlyList<TrialEvent> Events)>> LoadWithEventsAsync(
-        IOrchestratorStore store, TrialJournalReader journal, string sweepId, CancellationToken ct)
+        ISweepCatalogue store, TrialJournalReader journal, string sweepId, CancellationToken ct)
     {
         var records = await store.ListTrialsAsync(sweepId, ct);
         var journals = await journal.ReadManyAsync(records.Select(r => r.Id), ct);
@@ -42,6 +42,6 @@ public static class SweepViews
             .ToList();
 
     /// <summary>Accepts a full sweep id, or a sweep name.</summary>
-    public static async Task<SweepRecord?> FindAsync(IOrchestratorStore store, string idOrName, CancellationToken ct) =>
+    public static async Task<SweepRecord?> FindAsync(ISweepCatalogue store, string idOrName, CancellationToken ct) =>
         await store.GetSweepAsync(idOrName, ct) ?? await store.GetSweepAsync(Ids.SweepId(idOrName), ct);
 }

@@ -1,5 +1,5 @@
 using Orchestrator.Domain.Events;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Trials;
 
@@ -8,7 +8,7 @@ namespace Orchestrator.Runtime.Trials;
 /// blob), verified against its SHA-256. Journals from before the file carry them inline and pass unchanged.</summary>
 public sealed class TestOutputsReader(string artifactRoot, IArtifactBlobs? blobs = null)
 {
-    public static TestOutputsReader For(StoreLocation location, IOrchestratorStore store)
+    public static TestOutputsReader For(StoreLocation location, ISweepCatalogue store)
     {
         ArgumentNullException.ThrowIfNull(location);
         return new TestOutputsReader(location.ArtifactRoot, location.CheckpointsInStore ? store as IArtifactBlobs : null);

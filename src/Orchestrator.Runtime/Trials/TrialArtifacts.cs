@@ -3,7 +3,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Training;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Files;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Trials;
 

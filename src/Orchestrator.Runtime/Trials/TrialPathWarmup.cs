@@ -7,7 +7,7 @@ using Orchestrator.Domain.Sampling;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Wire;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Trials;
 
@@ -25,7 +25,7 @@ namespace Orchestrator.Runtime.Trials;
 public static class TrialPathWarmup
 {
     /// <summary>Never throws: a path it could not run is only slower the first time. False when it stopped early.</summary>
-    public static async Task<bool> RunAsync(ActorSystem system, IOrchestratorStore? store, CancellationToken ct = default)
+    public static async Task<bool> RunAsync(ActorSystem system, ISweepCatalogue? store, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(system);
         try

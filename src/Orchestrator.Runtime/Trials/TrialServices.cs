@@ -1,6 +1,6 @@
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Training;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Trials;
 

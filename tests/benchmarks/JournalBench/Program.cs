@@ -9,7 +9,7 @@ using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Persistence;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 // Write, recovery and read rates of the product's journal (Akka.Persistence.Sql, with the product's HOCON and
 // TrialEventSerializer) for the events a trial really writes: AttemptStarted, TrialStarted, then per epoch one

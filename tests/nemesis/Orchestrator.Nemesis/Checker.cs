@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Store;
+using Orchestrator.Catalogue;
 
 namespace Orchestrator.Nemesis;
 

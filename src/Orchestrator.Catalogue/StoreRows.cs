@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Orchestrator.Domain.Trials;
 
-namespace Orchestrator.Store;
+namespace Orchestrator.Catalogue;
 
 /// <summary>Rows to records, the same for both stores; only how a time is stored differs (<paramref name="time"/>).</summary>
 internal static class StoreRows

@@ -1,15 +1,15 @@
 using Microsoft.Data.Sqlite;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue.Sqlite;
 using Orchestrator.Testing;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 public sealed class SqliteStoreConformanceTests : StoreConformanceTests
 {
     private readonly TempDir _dir = new("orchestrator-store-tests-");
 
-    protected override async Task<IOrchestratorStore> CreateStoreAsync() => await SqliteStore.OpenAsync(_dir.File("store.db"));
+    protected override async Task<ISweepCatalogue> CreateStoreAsync() => await SqliteCatalogue.OpenAsync(_dir.File("store.db"));
 
     protected override async Task<LegacyDatabase> CreateLegacyDatabaseAsync(SweepRecord sweep, IReadOnlyList<LegacyTrial> trials, bool cancelled) =>
         await SqliteLegacyDatabase.CreateAsync(_dir.File("legacy.db"), sweep, trials, cancelled);
@@ -43,7 +43,7 @@ public sealed class SqliteStoreTests : IDisposable
     public async Task Open_creates_the_directory_and_file_and_configures_the_connection()
     {
         var path = System.IO.Path.Combine(_dir.Path, "a", "b", "store.db");
-        await using var store = await SqliteStore.OpenAsync(path);
+        await using var store = await SqliteCatalogue.OpenAsync(path);
         await store.MigrateAsync();
 
         File.Exists(path).Should().BeTrue();
@@ -65,14 +65,14 @@ public sealed class SqliteStoreTests : IDisposable
     public async Task Data_survives_closing_and_reopening_the_file()
     {
         var path = _dir.File("store.db");
-        await using (var store = await SqliteStore.OpenAsync(path))
+        await using (var store = await SqliteCatalogue.OpenAsync(path))
         {
             await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
             await store.UpdateTrialsAsync([new TrialRowUpdate("t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
             (await store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
         }
 
-        await using var reopened = await SqliteStore.OpenAsync(path);
+        await using var reopened = await SqliteCatalogue.OpenAsync(path);
         (await reopened.GetTrialAsync("t001")).Should().Be(Trial(1) with
         {
             Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 1, UpdatedAt = T0.AddSeconds(1),
@@ -85,7 +85,7 @@ public sealed class SqliteStoreTests : IDisposable
     {
         var path = _dir.File("store.db");
         var options = new SqliteStoreOptions { Pooling = false };
-        var stores = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => SqliteStore.OpenAsync(path, options))));
+        var stores = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => SqliteCatalogue.OpenAsync(path, options))));
         try
         {
             await using var conn = await stores[0].OpenConnectionAsync(CancellationToken.None);
@@ -103,7 +103,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public async Task A_status_is_stored_as_its_name_on_insert_and_on_update()
     {
-        await using var store = await SqliteStore.OpenAsync(_dir.File("store.db"));
+        await using var store = await SqliteCatalogue.OpenAsync(_dir.File("store.db"));
         var statuses = Enum.GetValues<TrialStatus>();
         await store.RegisterSweepAsync(Sweep(), statuses.Select((s, i) => Trial(i) with { Status = s }).ToList());
         await using var conn = await store.OpenConnectionAsync(CancellationToken.None);
@@ -126,7 +126,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public async Task A_write_transaction_that_throws_midway_leaves_nothing_behind()
     {
-        await using var store = await SqliteStore.OpenAsync(_dir.File("store.db"));
+        await using var store = await SqliteCatalogue.OpenAsync(_dir.File("store.db"));
         await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
 
         var act = () => store.WriteAsync<int>((conn, tx) =>
@@ -154,7 +154,7 @@ public sealed class SqliteStoreTests : IDisposable
         var legacy = await SqliteLegacyDatabase.CreateAsync(path, Sweep(),
             [new LegacyTrial("t001", "s1", "{}", "Running", "n1/slot-0", 2, T0.AddMinutes(1), 2, T0)], cancelled: false, options);
 
-        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => SqliteStore.OpenAsync(path, options))));
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => SqliteCatalogue.OpenAsync(path, options))));
         try
         {
             (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, SqliteSchema.Migrations[^1].Version).Select(v => (long)v));
@@ -182,12 +182,12 @@ public sealed class SqliteStoreTests : IDisposable
         const int rounds = 15;
         var path = _dir.File("shared.db");
         var options = new SqliteStoreOptions { Pooling = false };
-        await using var a = await SqliteStore.OpenAsync(path, options);
-        await using var b = await SqliteStore.OpenAsync(path, options);
+        await using var a = await SqliteCatalogue.OpenAsync(path, options);
+        await using var b = await SqliteCatalogue.OpenAsync(path, options);
         (await a.RegisterSweepAsync(Sweep(), Enumerable.Range(1, trialCount).Select(Trial).ToList())).Should().Be(trialCount);
         (await b.ListTrialsAsync("s1")).Should().HaveCount(trialCount);
 
-        async Task Writer(SqliteStore store, int w)
+        async Task Writer(SqliteCatalogue store, int w)
         {
             var mine = Enumerable.Range(1, trialCount).Where(i => i % 4 == w).Select(i => $"t{i:D3}").ToList();
             for (var round = 1; round <= rounds; round++)
@@ -251,7 +251,7 @@ public sealed class StoreUrlTests : IDisposable
         var db = Path.Combine(_dir.Path, "nested", "store.db");
         await using var store = await StoreFactory.OpenAsync($"sqlite:{db}");
 
-        store.Should().BeOfType<SqliteStore>();
+        store.Should().BeOfType<SqliteCatalogue>();
         File.Exists(db).Should().BeTrue();
         (await store.ListSweepsAsync()).Should().BeEmpty();
     }

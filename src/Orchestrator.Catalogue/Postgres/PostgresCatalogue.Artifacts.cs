@@ -1,7 +1,7 @@
-namespace Orchestrator.Store.Postgres;
+namespace Orchestrator.Catalogue.Postgres;
 
 /// <summary>Checkpoint and test-outputs blobs (bytea, at most 1 GB each) for clusters without a shared filesystem.</summary>
-public sealed partial class PostgresStore : IArtifactBlobs
+public sealed partial class PostgresCatalogue : IArtifactBlobs
 {
     public Task PutArtifactAsync(string trialId, string name, string sha256, byte[] content, CancellationToken ct = default) =>
         ConnectedAsync(conn => ExecAsync(conn, null,

@@ -1,4 +1,4 @@
-namespace Orchestrator.Store;
+namespace Orchestrator.Catalogue;
 
 /// <summary>Checkpoint files kept in the store itself, for clusters without a shared filesystem: each box keeps a
 /// local copy as a cache and fetches what it lacks. Contents are verified against their SHA-256 on every load.</summary>

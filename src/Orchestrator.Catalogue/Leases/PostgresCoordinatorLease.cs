@@ -1,7 +1,7 @@
 using Npgsql;
-using Orchestrator.Store.Postgres;
+using Orchestrator.Catalogue.Postgres;
 
-namespace Orchestrator.Store.Leases;
+namespace Orchestrator.Catalogue.Leases;
 
 /// <summary>
 /// The coordinator lease of a PostgreSQL store: a session-level advisory lock held by a connection of its own (not

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Orchestrator.Store.Leases;
+namespace Orchestrator.Catalogue.Leases;
 
 /// <summary>
 /// The coordinator lease of a SQLite store: an exclusive lock (flock, which .NET takes for <see cref="FileShare.None"/>)

@@ -1,8 +1,8 @@
 using Npgsql;
-using Orchestrator.Store.Leases;
+using Orchestrator.Catalogue.Leases;
 using Orchestrator.Testing;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 /// <summary>The coordinator lease of a store: one holder at a time, its contact readable by others, released when the
 /// holder lets go (or its session ends), and a stale contact never taken for a live one.</summary>
@@ -89,8 +89,8 @@ public sealed class CoordinatorLeaseTests
 
     private static async Task KillLeaseSessionsAsync(string url)
     {
-        var database = new NpgsqlConnectionStringBuilder(Orchestrator.Store.Postgres.PostgresTarget.Parse(url).ConnectionString()).Database;
-        await using var conn = new NpgsqlConnection(Orchestrator.Store.Postgres.PostgresTarget.Parse(url).ConnectionString());
+        var database = new NpgsqlConnectionStringBuilder(Orchestrator.Catalogue.Postgres.PostgresTarget.Parse(url).ConnectionString()).Database;
+        await using var conn = new NpgsqlConnection(Orchestrator.Catalogue.Postgres.PostgresTarget.Parse(url).ConnectionString());
         await conn.OpenAsync();
         await using var kill = new NpgsqlCommand("""
             SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_database d ON d.oid = l.database

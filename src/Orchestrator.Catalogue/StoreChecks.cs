@@ -1,4 +1,4 @@
-namespace Orchestrator.Store;
+namespace Orchestrator.Catalogue;
 
 /// <summary>What both stores check before touching the database, and how both open: migrated, or disposed.</summary>
 internal static class StoreChecks
@@ -21,7 +21,7 @@ internal static class StoreChecks
     }
 
     /// <summary>Migrates a new store; on failure disposes it and rethrows.</summary>
-    public static async Task<T> MigratedAsync<T>(T store, CancellationToken ct) where T : IOrchestratorStore
+    public static async Task<T> MigratedAsync<T>(T store, CancellationToken ct) where T : ISweepCatalogue
     {
         try
         {

@@ -1,4 +1,4 @@
-namespace Orchestrator.Store.Sqlite;
+namespace Orchestrator.Catalogue.Sqlite;
 
 /// <summary>The schema, as ordered migration steps. Each step is idempotent and runs once per database,
 /// recorded in <c>schema_version</c>.</summary>

@@ -1,7 +1,7 @@
-using Orchestrator.Store.Postgres;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue.Postgres;
+using Orchestrator.Catalogue.Sqlite;
 
-namespace Orchestrator.Store;
+namespace Orchestrator.Catalogue;
 
 public enum StoreKind { Sqlite, Postgres }
 
@@ -76,25 +76,25 @@ public static class StoreUrl
 public static class StoreFactory
 {
     /// <exception cref="FormatException">The URL is not one this build can open.</exception>
-    public static Task<IOrchestratorStore> OpenAsync(string url, CancellationToken ct = default) =>
+    public static Task<ISweepCatalogue> OpenAsync(string url, CancellationToken ct = default) =>
         OpenAsync(StoreUrl.Parse(url), ct);
 
-    public static async Task<IOrchestratorStore> OpenAsync(StoreLocation location, CancellationToken ct = default)
+    public static async Task<ISweepCatalogue> OpenAsync(StoreLocation location, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(location);
         return location.Kind switch
         {
             StoreKind.Sqlite => await OpenSqliteAsync(location.DatabasePath, ct).ConfigureAwait(false),
-            StoreKind.Postgres => await PostgresStore.OpenAsync(location.Postgres!, ct).ConfigureAwait(false),
+            StoreKind.Postgres => await PostgresCatalogue.OpenAsync(location.Postgres!, ct).ConfigureAwait(false),
             _ => throw new NotSupportedException($"store kind {location.Kind}"),
         };
     }
 
-    private static async Task<IOrchestratorStore> OpenSqliteAsync(string path, CancellationToken ct)
+    private static async Task<ISweepCatalogue> OpenSqliteAsync(string path, CancellationToken ct)
     {
         try
         {
-            return await SqliteStore.OpenAsync(path, ct).ConfigureAwait(false);
+            return await SqliteCatalogue.OpenAsync(path, ct).ConfigureAwait(false);
         }
         catch (Microsoft.Data.Sqlite.SqliteException ex) when (ex.SqliteErrorCode is SqliteNotADatabase or SqliteCannotOpen)
         {

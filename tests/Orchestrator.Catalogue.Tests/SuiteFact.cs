@@ -2,11 +2,11 @@ using Orchestrator.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 /// <summary>A fact of a shared suite (declared on an abstract base class): skipped, loudly, in those concrete
 /// classes marked <see cref="RequiresPostgresAttribute"/> when no PostgreSQL test server is configured.</summary>
-[XunitTestCaseDiscoverer("Orchestrator.Store.Tests.SuiteFactDiscoverer", "Orchestrator.Store.Tests")]
+[XunitTestCaseDiscoverer("Orchestrator.Catalogue.Tests.SuiteFactDiscoverer", "Orchestrator.Catalogue.Tests")]
 public sealed class SuiteFactAttribute : FactAttribute;
 
 public sealed class SuiteFactDiscoverer(IMessageSink diagnosticMessageSink) : IXunitTestCaseDiscoverer

@@ -1,4 +1,4 @@
-namespace Orchestrator.Store.Postgres;
+namespace Orchestrator.Catalogue.Postgres;
 
 /// <summary>The schema, as ordered migration steps, each run once per database inside one transaction that holds
 /// <see cref="MigrationLock"/>, so processes starting together apply it once. Times are stored as UTC ticks

@@ -1,6 +1,6 @@
 using Orchestrator.Domain.Trials;
 
-namespace Orchestrator.Store;
+namespace Orchestrator.Catalogue;
 
 public sealed record SweepRecord(string Id, string Name, string SpecYaml, DateTimeOffset CreatedAt);
 
@@ -23,7 +23,7 @@ public sealed record TrialRowUpdate(string TrialId, TrialStatus Status, string? 
 /// The coordinator's own journal and the trials' journals live in Akka.Persistence's tables; these rows are what the
 /// query commands read. SQLite and PostgreSQL pass the same conformance suite. All times are passed in by the caller.
 /// </summary>
-public interface IOrchestratorStore : IAsyncDisposable
+public interface ISweepCatalogue : IAsyncDisposable
 {
     /// <summary>Creates the schema if absent. Safe when several processes do it at once.</summary>
     Task MigrateAsync(CancellationToken ct = default);

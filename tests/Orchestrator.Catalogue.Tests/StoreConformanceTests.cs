@@ -1,21 +1,21 @@
 using Orchestrator.Domain.Trials;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 /// <summary>
-/// The behaviour every <see cref="IOrchestratorStore"/> must show. Each implementation runs it through a subclass
+/// The behaviour every <see cref="ISweepCatalogue"/> must show. Each implementation runs it through a subclass
 /// that creates a fresh, migrated, empty store per test.
 /// </summary>
 public abstract class StoreConformanceTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private IOrchestratorStore? _store;
+    private ISweepCatalogue? _store;
 
-    protected IOrchestratorStore Store => _store ?? throw new InvalidOperationException("store not created");
+    protected ISweepCatalogue Store => _store ?? throw new InvalidOperationException("store not created");
 
     /// <summary>A new, migrated store that no other test sees.</summary>
-    protected abstract Task<IOrchestratorStore> CreateStoreAsync();
+    protected abstract Task<ISweepCatalogue> CreateStoreAsync();
 
     /// <summary>A new database (no other test sees it) with the schema as it was before membership, leases and
     /// leadership moved to Akka.Cluster (SQLite version 2, PostgreSQL version 3), written by hand with that old DDL
@@ -416,7 +416,7 @@ public abstract class LegacyDatabase : IAsyncDisposable
     public abstract int LatestVersion { get; }
 
     /// <summary>Opens (and so migrates) the database with the current store. The caller disposes it.</summary>
-    public abstract Task<IOrchestratorStore> OpenStoreAsync();
+    public abstract Task<ISweepCatalogue> OpenStoreAsync();
 
     public abstract Task<IReadOnlyList<string>> TablesAsync();
 

@@ -1,9 +1,9 @@
 using Npgsql;
 
-namespace Orchestrator.Store.Postgres;
+namespace Orchestrator.Catalogue.Postgres;
 
 /// <summary>Connections, transactions, retries and small command helpers.</summary>
-public sealed partial class PostgresStore
+public sealed partial class PostgresCatalogue
 {
     /// <summary>Runs <paramref name="work"/> in one READ COMMITTED transaction, committed only if it returns.</summary>
     internal Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>

@@ -1,9 +1,9 @@
 using System.Data;
 using Npgsql;
 
-namespace Orchestrator.Store.Postgres;
+namespace Orchestrator.Catalogue.Postgres;
 
-/// <summary>Connection behaviour of a <see cref="PostgresStore"/>.</summary>
+/// <summary>Connection behaviour of a <see cref="PostgresCatalogue"/>.</summary>
 public sealed record PostgresStoreOptions
 {
     /// <summary>How long an operation keeps retrying while the server is unreachable or restarting.</summary>
@@ -14,12 +14,12 @@ public sealed record PostgresStoreOptions
 /// The cluster store: one PostgreSQL database shared by every box. Claims take the oldest claimable trial with
 /// <c>FOR UPDATE SKIP LOCKED</c>. Operations are retried with backoff while the server is unreachable (a restart, a network cut).
 /// </summary>
-public sealed partial class PostgresStore : IOrchestratorStore
+public sealed partial class PostgresCatalogue : ISweepCatalogue
 {
     private readonly NpgsqlDataSource _source;
     private readonly PostgresStoreOptions _options;
 
-    private PostgresStore(string connectionString, string display, PostgresStoreOptions options)
+    private PostgresCatalogue(string connectionString, string display, PostgresStoreOptions options)
     {
         _source = Build(connectionString);
         _options = options;
@@ -38,13 +38,13 @@ public sealed partial class PostgresStore : IOrchestratorStore
     /// <summary>The store's URL without any secret, for messages.</summary>
     public string Display { get; }
 
-    public static Task<PostgresStore> OpenAsync(PostgresTarget target, CancellationToken ct = default) =>
+    public static Task<PostgresCatalogue> OpenAsync(PostgresTarget target, CancellationToken ct = default) =>
         OpenAsync(target, new PostgresStoreOptions(), ct);
 
-    public static async Task<PostgresStore> OpenAsync(PostgresTarget target, PostgresStoreOptions options, CancellationToken ct = default)
+    public static async Task<PostgresCatalogue> OpenAsync(PostgresTarget target, PostgresStoreOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        return await StoreChecks.MigratedAsync(new PostgresStore(target.ConnectionString(), target.Display, options), ct).ConfigureAwait(false);
+        return await StoreChecks.MigratedAsync(new PostgresCatalogue(target.ConnectionString(), target.Display, options), ct).ConfigureAwait(false);
     }
 
     public Task MigrateAsync(CancellationToken ct = default) =>

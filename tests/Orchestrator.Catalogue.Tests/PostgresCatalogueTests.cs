@@ -1,9 +1,9 @@
 using Orchestrator.Domain.Trials;
 using Npgsql;
-using Orchestrator.Store.Postgres;
+using Orchestrator.Catalogue.Postgres;
 using Orchestrator.Testing;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 /// <summary>The conformance suite against a real PostgreSQL server, one fresh database per test.</summary>
 [RequiresPostgres]
@@ -11,7 +11,7 @@ public sealed class PostgresStoreConformanceTests : StoreConformanceTests
 {
     private string? _database;
 
-    protected override async Task<IOrchestratorStore> CreateStoreAsync()
+    protected override async Task<ISweepCatalogue> CreateStoreAsync()
     {
         _database = await PostgresTestServer.CreateDatabaseAsync("conf");
         return await StoreFactory.OpenAsync(_database);
@@ -102,7 +102,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [PostgresFact]
     public async Task Checkpoint_blobs_round_trip_are_written_once_and_pruned_per_trial_up_to_an_attempt()
     {
-        await using var store = (PostgresStore)await StoreFactory.OpenAsync(Db);
+        await using var store = (PostgresCatalogue)await StoreFactory.OpenAsync(Db);
         await store.PutArtifactAsync("t1", "a.pt", "sha-a", [1, 2, 3]);
         await store.PutArtifactAsync("t1", "b.pt", "sha-b", [4]);
         await store.PutArtifactAsync("t2", "a.pt", "sha-x", [9]);
@@ -134,7 +134,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
             (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, PostgresSchema.Migrations[^1].Version).Select(v => (long)v));
             foreach (var s in stores)
                 (await s.GetTrialAsync("t1")).Should().Be(new TrialRecord("t1", "s1", "{}", TrialStatus.Running, "n1/slot-0", 2, T0));
-            var blob = await ((PostgresStore)stores[0]).GetArtifactAsync("legacy-trial", "last.pt");
+            var blob = await ((PostgresCatalogue)stores[0]).GetArtifactAsync("legacy-trial", "last.pt");
             blob!.Value.Content.Should().Equal(1, 2);
             blob.Value.Sha256.Should().Be("sha-legacy");
         }

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Npgsql;
-using Orchestrator.Store.Postgres;
-using Orchestrator.Store.Sqlite;
+using Orchestrator.Catalogue.Postgres;
+using Orchestrator.Catalogue.Sqlite;
 
-namespace Orchestrator.Store.Tests;
+namespace Orchestrator.Catalogue.Tests;
 
 /// <summary>
 /// The schema as it was before membership, leases and leadership moved to Akka.Cluster (commit e146ff1): SQLite
@@ -189,7 +189,7 @@ internal sealed class SqliteLegacyDatabase : LegacyDatabase
         return db;
     }
 
-    public override async Task<IOrchestratorStore> OpenStoreAsync() => await SqliteStore.OpenAsync(_path, _options);
+    public override async Task<ISweepCatalogue> OpenStoreAsync() => await SqliteCatalogue.OpenAsync(_path, _options);
 
     public override async Task<IReadOnlyList<string>> TablesAsync() =>
         await QueryAsync("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name;", r => r.GetString(0));
@@ -280,7 +280,7 @@ internal sealed class PostgresLegacyDatabase : LegacyDatabase
         return db;
     }
 
-    public override async Task<IOrchestratorStore> OpenStoreAsync() => await StoreFactory.OpenAsync(_url);
+    public override async Task<ISweepCatalogue> OpenStoreAsync() => await StoreFactory.OpenAsync(_url);
 
     public override async Task<IReadOnlyList<string>> TablesAsync() =>
         await QueryAsync("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1;", r => r.GetString(0));

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Orchestrator.Store.Postgres;
+namespace Orchestrator.Catalogue.Postgres;
 
 /// <summary>
 /// A PostgreSQL database named by a <c>postgres://user@host:port/db</c> URL. The URL never carries a password:

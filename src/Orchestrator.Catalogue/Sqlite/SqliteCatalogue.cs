@@ -2,9 +2,9 @@ using System.Data;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
-namespace Orchestrator.Store.Sqlite;
+namespace Orchestrator.Catalogue.Sqlite;
 
-/// <summary>Connection settings of a <see cref="SqliteStore"/>.</summary>
+/// <summary>Connection settings of a <see cref="SqliteCatalogue"/>.</summary>
 public sealed record SqliteStoreOptions
 {
     /// <summary>How long a writer waits for another connection's write lock before giving up.</summary>
@@ -20,7 +20,7 @@ public sealed record SqliteStoreOptions
 /// Every operation opens its own (pooled) connection; every write runs in a <c>BEGIN IMMEDIATE</c>
 /// transaction, so it holds the database's single write lock from its first read to its commit.
 /// </summary>
-public sealed partial class SqliteStore : IOrchestratorStore
+public sealed partial class SqliteCatalogue : ISweepCatalogue
 {
     private const int SqliteBusy = 5;
     private const int SqliteLocked = 6;
@@ -30,7 +30,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
     private readonly SqliteStoreOptions _options;
     private readonly string _pragmas;
 
-    private SqliteStore(string path, SqliteStoreOptions options)
+    private SqliteCatalogue(string path, SqliteStoreOptions options)
     {
         Path = path;
         _options = options;
@@ -50,10 +50,10 @@ public sealed partial class SqliteStore : IOrchestratorStore
     public string Path { get; }
 
     /// <summary>Opens (creating the directory and file if needed) and migrates the store at <paramref name="path"/>.</summary>
-    public static Task<SqliteStore> OpenAsync(string path, CancellationToken ct = default) =>
+    public static Task<SqliteCatalogue> OpenAsync(string path, CancellationToken ct = default) =>
         OpenAsync(path, new SqliteStoreOptions(), ct);
 
-    public static async Task<SqliteStore> OpenAsync(string path, SqliteStoreOptions options, CancellationToken ct = default)
+    public static async Task<SqliteCatalogue> OpenAsync(string path, SqliteStoreOptions options, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(options);
@@ -64,7 +64,7 @@ public sealed partial class SqliteStore : IOrchestratorStore
             Directory.CreateDirectory(dir);
         }
 
-        return await StoreChecks.MigratedAsync(new SqliteStore(full, options), ct).ConfigureAwait(false);
+        return await StoreChecks.MigratedAsync(new SqliteCatalogue(full, options), ct).ConfigureAwait(false);
     }
 
     public async Task MigrateAsync(CancellationToken ct = default)

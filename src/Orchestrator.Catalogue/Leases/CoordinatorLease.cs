@@ -1,6 +1,6 @@
-using Orchestrator.Store.Postgres;
+using Orchestrator.Catalogue.Postgres;
 
-namespace Orchestrator.Store.Leases;
+namespace Orchestrator.Catalogue.Leases;
 
 /// <summary>The process that hosts a store's sweep coordinator: where its cluster node listens (host:port) and which
 /// process it is, for a later process to join it or to name it when it cannot.</summary>
