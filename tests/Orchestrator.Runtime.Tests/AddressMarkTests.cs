@@ -20,6 +20,10 @@ public sealed class AddressMarkTests
         AddressMark.WaitBeforeJoin(Now.AddSeconds(-36), Now, Removal).Should().Be(TimeSpan.Zero);
 
     [Fact]
+    public void A_mark_dated_in_the_future_is_waited_for_no_longer_than_the_removal() =>
+        AddressMark.WaitBeforeJoin(Now.AddHours(1), Now, Removal).Should().Be(Removal);
+
+    [Fact]
     public async Task A_held_mark_is_touched_while_held_and_gone_once_released()
     {
         using var dir = new TempDir();

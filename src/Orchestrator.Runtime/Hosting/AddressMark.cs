@@ -28,12 +28,13 @@ public sealed class AddressMark : IAsyncDisposable
     public static string DefaultDirectory => Path.GetFullPath(Path.Combine(".orchestrator", "nodes"));
 
     /// <summary>How long a node must still wait before it makes contact: until <paramref name="removal"/> after the
-    /// last sign of life of a predecessor that left its mark (<paramref name="lastTouched"/>, null: none did).</summary>
+    /// last sign of life of a predecessor that left its mark (<paramref name="lastTouched"/>, null: none did), and
+    /// never longer than <paramref name="removal"/> (a mark dated in the future, after the clock was set back).</summary>
     public static TimeSpan WaitBeforeJoin(DateTime? lastTouched, DateTime now, TimeSpan removal)
     {
         if (lastTouched is null) return TimeSpan.Zero;
         var left = lastTouched.Value + removal - now;
-        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        return left <= TimeSpan.Zero ? TimeSpan.Zero : left > removal ? removal : left;
     }
 
     /// <summary>When the mark at <paramref name="path"/> was last touched; null when there is none.</summary>

@@ -105,10 +105,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
     private static async Task<AddressMark> MarkAddressAsync(StoreLocation store, NodeOptions options, IRunObserver observer, CancellationToken ct)
     {
         var path = AddressMark.PathFor(AddressMark.DefaultDirectory, options.Host, options.Port);
-        var wait = AddressMark.WaitBeforeJoin(AddressMark.LastTouched(path), DateTime.UtcNow, RemovalAfter(RuntimeConfig.Node(store, options)));
-        if (wait > TimeSpan.Zero)
+        var lastTouched = AddressMark.LastTouched(path);
+        var now = DateTime.UtcNow;
+        var wait = AddressMark.WaitBeforeJoin(lastTouched, now, RemovalAfter(RuntimeConfig.Node(store, options)));
+        if (lastTouched is not null && wait > TimeSpan.Zero)
         {
-            observer.Note($"a node at {options.Host}:{options.Port} stopped {(DateTime.UtcNow - AddressMark.LastTouched(path)!.Value).TotalSeconds:0.0} s ago " +
+            observer.Note($"a node at {options.Host}:{options.Port} stopped {(now - lastTouched.Value).TotalSeconds:0.0} s ago " +
                           $"without leaving; waiting {wait.TotalSeconds:0} s for the cluster to remove it before joining");
             await Task.Delay(wait, ct).ConfigureAwait(false);
         }
