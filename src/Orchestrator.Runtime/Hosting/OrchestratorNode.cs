@@ -127,14 +127,8 @@ public sealed class OrchestratorNode : IAsyncDisposable
     }
 
     /// <summary>How long a node may wait to be let in before it starts afresh: twice the time in which the cluster
-    /// removes an old incarnation at this address (the failure detector's acceptable pause, then the resolver's
-    /// stable-after), and a margin for a loaded box.</summary>
-    public static TimeSpan FreshStartAfter(Akka.Configuration.Config config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return 2 * (config.GetTimeSpan("akka.cluster.failure-detector.acceptable-heartbeat-pause") +
-                    config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after")) + TimeSpan.FromSeconds(10);
-    }
+    /// removes an old incarnation at this address (<see cref="RemovalAfter"/>), for a loaded box.</summary>
+    public static TimeSpan FreshStartAfter(Akka.Configuration.Config config) => 2 * RemovalAfter(config);
 
     private static async Task<OrchestratorNode> StartOnceAsync(StoreLocation store, NodeOptions options, ISweepCatalogue rows, IRunObserver observer,
         CancellationToken ct, CoordinatorSettings? settings, ICoordinatorLease? lease, TimeSpan? joinWithin, bool freshStart)
@@ -176,7 +170,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             // loaded box exceeded; these keep trying until the node is up, the bound passes (a fresh start, above,
             // or the caller's), or the command is interrupted.
             if (options.Seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-            else cluster.JoinSeedNodes(await SeedsToJoinAsync(store, options, cluster.SelfAddress, lease, observer, ct).ConfigureAwait(false));
+            else cluster.JoinSeedNodes(await SeedsToJoinAsync(store, options, lease, observer, ct).ConfigureAwait(false));
             var bound = joinWithin ?? (freshStart ? FreshStartAfter(system.Settings.Config) : null);
             var givenUp = bound is null ? Task.Delay(Timeout.Infinite, ct) : Task.Delay(bound.Value, ct);
             if (joinWithin is null && await Task.WhenAny(up.Task, Task.Delay(JoinHintAfter, ct)).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
@@ -214,11 +208,11 @@ public sealed class OrchestratorNode : IAsyncDisposable
     /// within seed-node-timeout; while another process holds the store's coordinator lease, a cluster with a live
     /// coordinator exists, and a cluster of its own would be an island beside it (the nemesis saw one form when the
     /// other seeds' answers were lost), so it leaves itself out and keeps asking the others.</summary>
-    private static async Task<IReadOnlyList<Address>> SeedsToJoinAsync(StoreLocation store, NodeOptions options, Address self,
+    private static async Task<IReadOnlyList<Address>> SeedsToJoinAsync(StoreLocation store, NodeOptions options,
         ICoordinatorLease? lease, IRunObserver observer, CancellationToken ct)
     {
         var seeds = options.Seeds.Select(s => Address.Parse(s.AkkaAddress)).ToList();
-        if (seeds.Count < 2 || seeds[0] != self) return seeds;
+        if (!options.IsFirstOfSeveralSeeds) return seeds;
         var probe = lease ?? CoordinatorLeases.For(store);
         try
         {
