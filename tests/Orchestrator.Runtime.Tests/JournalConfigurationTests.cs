@@ -96,9 +96,47 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
         (await host.Journal.ReadAsync("t-fresh")).Select(e => e.Event).Should().Equal(Written);
     }
 
-    private static Task<IReadOnlyList<TrialEvent>> RecoverAsync(ActorSystem system, string trialId)
+    protected async Task Deleted_events_are_not_replayed_and_still_count_for_the_next_number()
     {
-        var recovered = new TaskCompletionSource<IReadOnlyList<TrialEvent>>();
+        await using var host = JournalReaderHost.Start(Location);
+        await WriteAsync(host.System, "t-deleted", Written);
+
+        await DeleteAsync(host.System, "t-deleted", 2);
+        var (events, last) = await RecoverWithNumberAsync(host.System, "t-deleted");
+        events.Should().Equal(Written[2..]);
+        last.Should().Be(4);
+
+        await DeleteAsync(host.System, "t-deleted", 4);
+        (events, last) = await RecoverWithNumberAsync(host.System, "t-deleted");
+        events.Should().BeEmpty();
+        last.Should().Be(4, "the highest number counts deleted events, so the next write takes 5");
+        await WriteAsync(host.System, "t-deleted", [Late]);
+        (await RecoverAsync(host.System, "t-deleted")).Should().Equal(Late);
+    }
+
+    protected async Task A_recovery_waits_for_the_write_under_way_of_its_id()
+    {
+        await using var host = JournalReaderHost.Start(Location);
+        var epochs = Enumerable.Range(1, 300).Select(e => (TrialEvent)new EpochCompleted(e, 1, 1, 0, 0, 0.001, 0, 0, 1) { Attempt = 1 }).ToList();
+        // The writer hands its events to the journal and stops at once; a new incarnation recovers while they are written.
+        var writer = host.System.ActorOf(Props.Create(() => new PersistAndStop(JournalSettings.PersistenceIdOf("t-under-way"), epochs)));
+        (await writer.WatchAsync().WaitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
+        (await RecoverAsync(host.System, "t-under-way")).Should().Equal(epochs);
+    }
+
+    private static async Task DeleteAsync(ActorSystem system, string trialId, long toSequenceNr)
+    {
+        var deleted = new TaskCompletionSource();
+        system.ActorOf(Props.Create(() => new Deleter(JournalSettings.PersistenceIdOf(trialId), toSequenceNr, deleted)));
+        await deleted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task<IReadOnlyList<TrialEvent>> RecoverAsync(ActorSystem system, string trialId) =>
+        (await RecoverWithNumberAsync(system, trialId)).Events;
+
+    private static Task<(IReadOnlyList<TrialEvent> Events, long LastSequenceNr)> RecoverWithNumberAsync(ActorSystem system, string trialId)
+    {
+        var recovered = new TaskCompletionSource<(IReadOnlyList<TrialEvent>, long)>();
         system.ActorOf(Props.Create(() => new Recoverer(JournalSettings.PersistenceIdOf(trialId), recovered)));
         return recovered.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
@@ -238,11 +276,48 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
     {
         private readonly List<TrialEvent> _events = [];
 
-        public Recoverer(string persistenceId, TaskCompletionSource<IReadOnlyList<TrialEvent>> recovered)
+        public Recoverer(string persistenceId, TaskCompletionSource<(IReadOnlyList<TrialEvent>, long)> recovered)
         {
             PersistenceId = persistenceId;
             Recover<TrialEvent>(_events.Add);
-            Recover<RecoveryCompleted>(_ => recovered.TrySetResult(_events));
+            Recover<RecoveryCompleted>(_ =>
+            {
+                recovered.TrySetResult((_events, LastSequenceNr));
+                Context.Stop(Self);
+            });
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    private sealed class Deleter : ReceivePersistentActor
+    {
+        public Deleter(string persistenceId, long toSequenceNr, TaskCompletionSource deleted)
+        {
+            PersistenceId = persistenceId;
+            Recover<RecoveryCompleted>(_ => DeleteMessages(toSequenceNr));
+            Command<DeleteMessagesSuccess>(_ =>
+            {
+                deleted.TrySetResult();
+                Context.Stop(Self);
+            });
+            Command<DeleteMessagesFailure>(f => deleted.TrySetException(f.Cause));
+        }
+
+        public override string PersistenceId { get; }
+    }
+
+    private sealed class PersistAndStop : ReceivePersistentActor
+    {
+        public PersistAndStop(string persistenceId, IReadOnlyList<TrialEvent> events)
+        {
+            PersistenceId = persistenceId;
+            Recover<RecoveryCompleted>(_ => Self.Tell(Opened.Instance));
+            Command<Opened>(_ =>
+            {
+                PersistAll(events, _ => { });
+                Context.Stop(Self);
+            });
         }
 
         public override string PersistenceId { get; }
@@ -281,6 +356,8 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     [Fact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
     [Fact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
     [Fact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
+    [Fact] public Task Deleted_events_still_count() => Deleted_events_are_not_replayed_and_still_count_for_the_next_number();
+    [Fact] public Task Recovery_waits_for_a_write_under_way() => A_recovery_waits_for_the_write_under_way_of_its_id();
 }
 
 public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
@@ -315,4 +392,6 @@ public sealed class PostgresJournalConfigurationTests : JournalConfigurationTest
     [PostgresFact] public Task A_fenced_write_fails_no_other() => A_fenced_write_fails_no_other_actors_write();
     [PostgresFact] public Task Fenced_writes_leave_the_coordinator_writing() => Fenced_writes_in_a_row_leave_the_coordinator_writing();
     [PostgresFact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
+    [PostgresFact] public Task Deleted_events_still_count() => Deleted_events_are_not_replayed_and_still_count_for_the_next_number();
+    [PostgresFact] public Task Recovery_waits_for_a_write_under_way() => A_recovery_waits_for_the_write_under_way_of_its_id();
 }

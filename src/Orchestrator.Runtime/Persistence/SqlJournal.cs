@@ -21,7 +21,10 @@ namespace Orchestrator.Runtime.Persistence;
 /// would fail the other actors' writes of its batch. A write that failed on the key is looked up: when none of its
 /// sequence numbers is taken, it was another write's failure, and it is written again (its batch was rolled back);
 /// otherwise it fails as before.
-/// Its replay reads the plugin's query straight into the recovery (<see cref="ReplayMessagesAsync"/>).
+/// A recovery reads its highest sequence number and its events with plain ADO.NET commands
+/// (<see cref="JournalRecoveryReads"/>), the events straight into the recovery: the plugin runs them through its LINQ
+/// layer, the replay also in a transaction and through Akka streams materialized for each recovery, which cost a
+/// trial's recovery of a few dozen events more than its events did.
 /// </summary>
 public sealed class SqlJournal : SqlWriteJournal
 {
@@ -30,38 +33,52 @@ public sealed class SqlJournal : SqlWriteJournal
     private const string PostgresUniqueViolation = "23505";
 
     private readonly AkkaPersistenceDataConnectionFactory _connections;
+    private readonly JournalRecoveryReads _reads;
     private readonly int _replayBatchSize;
     private readonly Akka.Serialization.Serialization _serialization;
+
+    /// <summary>Each id's latest write under way (on the actor's thread): a recovery of the id reads its highest number
+    /// only after that write has ended, as the plugin's own read does.</summary>
+    private readonly Dictionary<string, Task> _writesUnderWay = [];
 
     public SqlJournal(Config journalConfig) : base(journalConfig)
     {
         var config = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
         _connections = new AkkaPersistenceDataConnectionFactory(config);
+        _reads = new JournalRecoveryReads(config);
         _replayBatchSize = config.DaoConfig.ReplayBatchSize;
         _serialization = Context.System.Serialization;
     }
 
-    /// <summary>The plugin's query, in pages of replay-batch-size, read straight into the callback: the plugin's own
-    /// replay runs it in a transaction and through Akka streams materialized for each recovery, which cost a trial's
-    /// recovery of a few dozen events more than its events did.</summary>
+    /// <summary>Called on the actor's thread (the base journal asks before its first await), which the map of writes
+    /// under way needs.</summary>
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>
+        _writesUnderWay.TryGetValue(persistenceId, out var write)
+            ? HighestAfterAsync(write, persistenceId, fromSequenceNr, cancellationToken)
+            : _reads.HighestAsync(persistenceId, fromSequenceNr, cancellationToken);
+
+    private async Task<long> HighestAfterAsync(Task write, string persistenceId, long fromSequenceNr, CancellationToken ct)
+    {
+        // Whether it succeeded or failed does not matter here: only that it has ended.
+        await write.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).ConfigureAwait(false);
+        return await _reads.HighestAsync(persistenceId, fromSequenceNr, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The events in pages of replay-batch-size, read straight into the callback.</summary>
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
         Action<IPersistentRepresentation> recoveryCallback)
     {
         var from = Math.Max(1, fromSequenceNr);
-        await using var connection = _connections.GetConnection();
         while (max > 0 && from <= toSequenceNr)
         {
             var take = (int)Math.Min(max, _replayBatchSize);
-            var rows = await AsyncExtensions.ToListAsync(connection.GetTable<JournalRow>()
-                .Where(r => r.PersistenceId == persistenceId && r.SequenceNumber >= from && r.SequenceNumber <= toSequenceNr && !r.Deleted)
-                .OrderBy(r => r.SequenceNumber)
-                .Take(take)).ConfigureAwait(false);
+            var rows = await _reads.PageAsync(persistenceId, from, toSequenceNr, take, CancellationToken.None).ConfigureAwait(false);
             foreach (var row in rows)
             {
                 var identifier = row.Identifier ?? throw new InvalidDataException(
                     $"{persistenceId}: event {row.SequenceNumber} names no serializer");
                 recoveryCallback(new Persistent(_serialization.Deserialize(row.Message, identifier, row.Manifest), row.SequenceNumber,
-                    row.PersistenceId, row.EventManifest ?? row.Manifest, row.Deleted, ActorRefs.NoSender, row.WriterUuid, row.Timestamp));
+                    persistenceId, row.Manifest, false, ActorRefs.NoSender, row.WriterUuid, row.Timestamp));
             }
             if (rows.Count < take) return;
             max -= rows.Count;
@@ -73,14 +90,29 @@ public sealed class SqlJournal : SqlWriteJournal
     {
         var write = new Write(messages.ToList(), cancellationToken);
         Start(write);
-        return write.Result.Task;
+        var id = write.Messages[0].PersistenceId;
+        var written = write.Result.Task;
+        _writesUnderWay[id] = written;
+        var self = Self;
+        written.ContinueWith(_ => self.Tell(new WriteEnded(id, written)), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return written;
     }
 
     protected override bool ReceivePluginInternal(object message)
     {
-        if (message is not Write again) return base.ReceivePluginInternal(message);
-        Start(again);
-        return true;
+        switch (message)
+        {
+            case Write again:
+                Start(again);
+                return true;
+            case WriteEnded ended:
+                if (_writesUnderWay.TryGetValue(ended.PersistenceId, out var latest) && latest == ended.Write)
+                    _writesUnderWay.Remove(ended.PersistenceId);
+                return true;
+            default:
+                return base.ReceivePluginInternal(message);
+        }
     }
 
     /// <summary>On the actor's thread, as the base journal requires.</summary>
@@ -126,6 +158,8 @@ public sealed class SqlJournal : SqlWriteJournal
             return true;
         }
     }
+
+    private sealed record WriteEnded(string PersistenceId, Task Write);
 
     private sealed record Write(List<AtomicWrite> Messages, CancellationToken Token)
     {
