@@ -82,7 +82,8 @@ public class ControlAuthTests
         await rig.WaitForOutputAsync(worker, "epoch 1:", Long);
 
         // Whoever reaches the port: a ClusterClient of its own, no key.
-        using var system = ActorSystem.Create("intruder", RuntimeConfig.Setup(RuntimeConfig.Client("127.0.0.1")));
+        await using var hosted = await HostedActorSystem.StartAsync("intruder", b => b.Client("127.0.0.1", tls: null));
+        var system = hosted.System;
         var contact = ActorPath.Parse($"akka.tcp://{RuntimeConfig.SystemName}@127.0.0.1:{rig.SeedPort}/system/receptionist");
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(ImmutableHashSet.Create(contact))));
         async Task<object?> Answered(string path, object message)
@@ -97,12 +98,12 @@ public class ControlAuthTests
             }
         }
         (await Answered("/user/query", new GetClusterView())).Should().BeOfType<ClusterView>("queries are open to whoever reaches the port");
-        (await Answered("/user/coordinator", new GetQueueStatus())).Should().BeNull("the coordinator is not reachable from outside the cluster");
+        (await Answered("/user/sweep-coordinator-proxy", new GetQueueStatus())).Should().BeNull("the coordinator is not reachable from outside the cluster");
 
         await using var store = await rig.OpenStoreAsync();
         var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
         var slot = $"{AddressOf(worker)}/user/slot-0";
-        foreach (var path in new[] { "/user/coordinator", "/user/node", "/user/control", "/user/query" })
+        foreach (var path in new[] { "/user/sweep-coordinator-proxy", "/user/node", "/user/control", "/user/query" })
             foreach (var assignment in Enumerable.Range(1, 3))
                 client.Tell(new ClusterClient.Send(path, new WorkReturned(slot, trial.Id, assignment, new TrialExit(TrialEnd.Completed), false)));
         (await Answered("/user/control", new MemberCommand(MembershipVerb.Down, AddressOf(worker)))).Should().BeOfType<ControlRefused>();

@@ -15,6 +15,7 @@ namespace Orchestrator.Runtime.Tests;
 public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 {
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(4);
+    private readonly HostedActorSystem _hosted;
     private readonly string _root;
     private readonly StoreLocation _store;
 
@@ -22,8 +23,12 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
 
     private DownedNodeMarginTests(string root) : this(root, StoreUrl.Parse($"sqlite:{Path.Combine(root, "store.db")}")) { }
 
-    private DownedNodeMarginTests(string root, StoreLocation store) : base(RuntimeConfig.Node(store, NodeOptions.Standalone), "orchestrator")
+    private DownedNodeMarginTests(string root, StoreLocation store) : this(root, store,
+        HostedActorSystem.Start(RuntimeConfig.SystemName, b => b.Node(store, NodeOptions.Standalone, tls: null))) { }
+
+    private DownedNodeMarginTests(string root, StoreLocation store, HostedActorSystem hosted) : base(hosted.System)
     {
+        _hosted = hosted;
         _root = root;
         _store = store;
     }
@@ -37,7 +42,9 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         var coordinator = Sys.ActorOf(SweepCoordinator.Props(store, notes,
             CoordinatorSettings.Default with { DownedNodeMargin = Margin }), "coordinator");
 
-        using var worker = ActorSystem.Create(Sys.Name, RuntimeConfig.Node(_store, NodeOptions.Standalone with { Roles = [NodeOptions.WorkerRole] }));
+        await using var hostedWorker = await HostedActorSystem.StartAsync(Sys.Name,
+            b => b.Node(_store, NodeOptions.Standalone with { Roles = [NodeOptions.WorkerRole] }, tls: null));
+        var worker = hostedWorker.System;
         var workerCluster = Cluster.Get(worker);
         workerCluster.Join(cluster.SelfAddress);
         await AwaitConditionAsync(() => Task.FromResult(cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 2), TimeSpan.FromSeconds(20));
@@ -115,6 +122,7 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        _hosted.DisposeAsync().AsTask().GetAwaiter().GetResult();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
     }
 }

@@ -25,6 +25,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         hyperparameters: { patience: [2], step: [2], decay: [0.1], epochs: [10] }
         """;
 
+    private readonly HostedActorSystem _hosted;
     private readonly string _root;
     private readonly TrialSpec _spec;
     private readonly DatasetCache _datasets = new(ManifestDataset.Open);
@@ -32,8 +33,12 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
     public TrialActorTests() : this(Path.Combine(Path.GetTempPath(), "orch-actors-" + Guid.NewGuid().ToString("N")[..8])) { }
 
-    private TrialActorTests(string root) : base(RuntimeConfig.Reader(StoreUrl.Parse($"sqlite:{Path.Combine(root, "journal.db")}")))
+    private TrialActorTests(string root) : this(root,
+        HostedActorSystem.Start(RuntimeConfig.SystemName, b => b.Reader(StoreUrl.Parse($"sqlite:{Path.Combine(root, "journal.db")}")))) { }
+
+    private TrialActorTests(string root, HostedActorSystem hosted) : base(hosted.System)
     {
+        _hosted = hosted;
         _root = root;
         ManifestDataset.Write(Path.Combine(root, "data"), 100);
         _spec = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(root, Grid)).Trials.Single().Spec;
@@ -403,6 +408,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        _hosted.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _datasets.Dispose();
         _threads.Dispose();
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }

@@ -14,8 +14,20 @@ namespace Orchestrator.Runtime.Tests;
 
 /// <summary>The messages that cross the network, through the serializer the product's configuration binds them to (the
 /// CLI client's here; a node's binds the same), and what happens to a type that is not one of them.</summary>
-public sealed class WireSerializerTests() : Akka.TestKit.Xunit2.TestKit(RuntimeConfig.Client("127.0.0.1"), RuntimeConfig.SystemName)
+public sealed class WireSerializerTests : Akka.TestKit.Xunit2.TestKit
 {
+    private readonly HostedActorSystem _hosted;
+
+    public WireSerializerTests() : this(HostedActorSystem.Start(RuntimeConfig.SystemName, b => b.Client("127.0.0.1", tls: null))) { }
+
+    private WireSerializerTests(HostedActorSystem hosted) : base(hosted.System) => _hosted = hosted;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _hosted.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
     public static TheoryData<string> Names => new(WireMessages.All.Select(t => t.Name));
 
     public static TheoryData<TrialExit?> Exits => new(
@@ -141,7 +153,8 @@ public sealed class WireSerializerTests() : Akka.TestKit.Xunit2.TestKit(RuntimeC
     {
         using var dir = new TempDir("orch-wire-");
         var store = StoreUrl.Parse($"sqlite:{Path.Combine(dir.Path, "store.db")}");
-        var node = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Node(store, NodeOptions.Standalone));
+        var hostedNode = await HostedActorSystem.StartAsync(RuntimeConfig.SystemName, b => b.Node(store, NodeOptions.Standalone, tls: null));
+        var node = hostedNode.System;
         try
         {
             var errors = new ConcurrentQueue<Error>();
@@ -160,7 +173,7 @@ public sealed class WireSerializerTests() : Akka.TestKit.Xunit2.TestKit(RuntimeC
         }
         finally
         {
-            await node.Terminate();
+            await hostedNode.DisposeAsync();
         }
     }
 

@@ -8,10 +8,12 @@ namespace Orchestrator.Runtime.Hosting;
 public sealed class JournalReaderHost : IAsyncDisposable
 {
     private readonly Lazy<JournalWatch> _watch;
+    private readonly HostedActorSystem _hosted;
 
-    private JournalReaderHost(ActorSystem system)
+    private JournalReaderHost(HostedActorSystem hosted)
     {
-        System = system;
+        _hosted = hosted;
+        var system = System = hosted.System;
         Journal = new TrialJournalReader(system);
         // Made on first use: only the dashboard watches; the query commands would pay for its read journal and
         // materializer at start for nothing.
@@ -29,12 +31,12 @@ public sealed class JournalReaderHost : IAsyncDisposable
     public static JournalReaderHost Start(StoreLocation store)
     {
         JournalSchema.EnsureAsync(store).GetAwaiter().GetResult();
-        return new(ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Reader(store)));
+        return new(HostedActorSystem.Start(RuntimeConfig.SystemName, builder => builder.Reader(store)));
     }
 
     public async ValueTask DisposeAsync()
     {
         if (_watch.IsValueCreated) _watch.Value.Dispose();
-        await System.Terminate().ConfigureAwait(false);
+        await _hosted.DisposeAsync().ConfigureAwait(false);
     }
 }

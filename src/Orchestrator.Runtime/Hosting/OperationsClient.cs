@@ -16,15 +16,17 @@ public sealed class ClusterUnreachableException(string message) : Exception(mess
 /// </summary>
 public sealed class OperationsClient : IAsyncDisposable
 {
+    private readonly HostedActorSystem _hosted;
     private readonly ActorSystem _system;
     private readonly IActorRef _client;
     private readonly IReadOnlyList<SeedAddress> _contacts;
     private readonly ICommandSigner? _signer;
 
-    private OperationsClient(ActorSystem system, IActorRef client, IReadOnlyList<SeedAddress> contacts, ICommandSigner? signer)
+    private OperationsClient(HostedActorSystem hosted, IActorRef client, IReadOnlyList<SeedAddress> contacts, ICommandSigner? signer)
     {
         _signer = signer;
-        _system = system;
+        _hosted = hosted;
+        _system = hosted.System;
         _client = client;
         _contacts = contacts;
     }
@@ -58,10 +60,12 @@ public sealed class OperationsClient : IAsyncDisposable
     public static OperationsClient Start(IReadOnlyList<SeedAddress> contacts, string host = "127.0.0.1", ICommandSigner? signer = null)
     {
         ArgumentNullException.ThrowIfNull(contacts);
-        var system = ActorSystem.Create($"{RuntimeConfig.SystemName}-cli", RuntimeConfig.Setup(RuntimeConfig.Client(host)));
+        var tls = RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+        var hosted = HostedActorSystem.Start($"{RuntimeConfig.SystemName}-cli", builder => builder.Client(host, tls));
+        var system = hosted.System;
         var paths = contacts.Select(c => ActorPath.Parse($"{c.AkkaAddress}/system/receptionist")).ToImmutableHashSet();
         var client = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(paths)), "client");
-        return new OperationsClient(system, client, contacts, signer);
+        return new OperationsClient(hosted, client, contacts, signer);
     }
 
     /// <summary>Asks the read-only query endpoint of one node: the contact point's own (local affinity), not one picked
@@ -118,5 +122,5 @@ public sealed class OperationsClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await _system.Terminate().ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await _hosted.DisposeAsync().ConfigureAwait(false);
 }

@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Tools.Client;
-using Akka.Cluster.Tools.Singleton;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Slots;
@@ -19,16 +21,18 @@ namespace Orchestrator.Runtime.Hosting;
 /// </summary>
 public sealed class OrchestratorNode : IAsyncDisposable
 {
-    public const string CoordinatorProxyName = "coordinator";
+    /// <summary>The key of the coordinator's proxy in the builder's actor registry.</summary>
+    private sealed class CoordinatorProxy;
     private static readonly TimeSpan RegisterEvery = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan JoinHintAfter = TimeSpan.FromSeconds(20);
     private readonly List<IActorRef> _slots = [];
     private volatile bool _leaving;
 
-    private OrchestratorNode(ActorSystem system, IActorRef coordinator, IActorRef node, ICoordinatorLease? ownLease, AuditLog audit)
+    private OrchestratorNode(HostedActorSystem hosted, IActorRef coordinator, IActorRef node, ICoordinatorLease? ownLease, AuditLog audit)
     {
         _audit = audit;
-        System = system;
+        _hosted = hosted;
+        var system = System = hosted.System;
         Coordinator = coordinator;
         Node = node;
         _ownLease = ownLease;
@@ -37,6 +41,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         _journal = new Lazy<TrialJournalReader>(() => new TrialJournalReader(system));
     }
 
+    private readonly HostedActorSystem _hosted;
     private readonly Lazy<TrialJournalReader> _journal;
     private readonly ICoordinatorLease? _ownLease;
     private readonly AuditLog _audit;
@@ -107,7 +112,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         var path = AddressMark.PathFor(AddressMark.DefaultDirectory, options.Host, options.Port);
         var lastTouched = AddressMark.LastTouched(path);
         var now = DateTime.UtcNow;
-        var wait = AddressMark.WaitBeforeJoin(lastTouched, now, RemovalAfter(RuntimeConfig.Node(store, options)));
+        var wait = AddressMark.WaitBeforeJoin(lastTouched, now, RemovalAfter(NodeConfig(store, options)));
         if (lastTouched is not null && wait > TimeSpan.Zero)
         {
             observer.Note($"a node at {options.Host}:{options.Port} stopped {(now - lastTouched.Value).TotalSeconds:0.0} s ago " +
@@ -115,6 +120,14 @@ public sealed class OrchestratorNode : IAsyncDisposable
             await Task.Delay(wait, ct).ConfigureAwait(false);
         }
         return AddressMark.Hold(path);
+    }
+
+    /// <summary>The node's configuration as its actor system will have it, before that system starts: the builder of
+    /// <see cref="RuntimeConfig.Node"/> on a service collection of its own, never started.</summary>
+    private static Akka.Configuration.Config NodeConfig(StoreLocation store, NodeOptions options)
+    {
+        var builder = new AkkaConfigurationBuilder(new ServiceCollection(), RuntimeConfig.SystemName).Node(store, options, tls: null);
+        return builder.Configuration.HasValue ? builder.Configuration.Value : Akka.Configuration.Config.Empty;
     }
 
     /// <summary>How long after its last sign of life the cluster has removed a crashed node: the failure detector's
@@ -138,26 +151,37 @@ public sealed class OrchestratorNode : IAsyncDisposable
         lease ??= ownLease;
         // Read once: the remoting's TLS and the check of operators' certificates use the same settings.
         var tls = RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable);
-        var system = ActorSystem.Create(RuntimeConfig.SystemName, RuntimeConfig.Setup(RuntimeConfig.Node(store, options), tls));
+        var warmup = (Task?)null;
+        var hosted = await HostedActorSystem.StartAsync(RuntimeConfig.SystemName, builder =>
+        {
+            builder.Node(store, options, tls).WithActors((system, _) =>
+            {
+                system.ActorOf(PersistenceWarmup.Props(write: true), "persistence-warmup").Tell(PersistenceWarmup.Finish);
+                // While the node joins: it is over before the node is up, so before its slots ask for work.
+                warmup = Task.Run(() => TrialPathWarmup.RunAsync(system, rows, ct), CancellationToken.None);
+            });
+            if (options.IsCoordinator)
+            {
+                builder.WithActors((system, _) =>
+                    system.ActorOf(PersistenceWarmup.Props(journalPluginId: JournalSettings.CoordinatorJournalPlugin), "coordinator-persistence-warmup")
+                        .Tell(PersistenceWarmup.Finish));
+                builder.WithSingleton<CoordinatorProxy>(RuntimeConfig.CoordinatorManagerName, RuntimeConfig.CoordinatorSingletonName,
+                    CoordinatorHost.Props(lease!, rows, observer, settings ?? CoordinatorSettings.Default), RuntimeConfig.CoordinatorSingleton, createProxyToo: true);
+            }
+            else
+            {
+                builder.WithSingletonProxy<CoordinatorProxy>(RuntimeConfig.CoordinatorManagerName, RuntimeConfig.CoordinatorSingletonName,
+                    RuntimeConfig.CoordinatorSingleton);
+            }
+        }, ct).ConfigureAwait(false);
+        var system = hosted.System;
         AuditLog? audit = null;
         try
         {
-            system.ActorOf(PersistenceWarmup.Props(write: true), "persistence-warmup").Tell(PersistenceWarmup.Finish);
-            // While the node joins: it is over before the node is up, so before its slots ask for work.
-            var warmup = Task.Run(() => TrialPathWarmup.RunAsync(system, rows, ct), CancellationToken.None);
             var cluster = Cluster.Get(system);
             var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             cluster.RegisterOnMemberUp(() => up.TrySetResult());
-            if (options.IsCoordinator)
-            {
-                system.ActorOf(PersistenceWarmup.Props(journalPluginId: JournalSettings.CoordinatorJournalPlugin), "coordinator-persistence-warmup")
-                    .Tell(PersistenceWarmup.Finish);
-                system.ActorOf(ClusterSingletonManager.Props(
-                    CoordinatorHost.Props(lease!, rows, observer, settings ?? CoordinatorSettings.Default),
-                    PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system)), "sweep-coordinator");
-            }
-            var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/sweep-coordinator", ClusterSingletonProxySettings.Create(system)),
-                CoordinatorProxyName);
+            var proxy = hosted.Registry.Get<CoordinatorProxy>();
             var node = system.ActorOf(NodeActor.Props(proxy), NodeActor.Name);
             // What a ClusterClient may reach: the queries, and the commands signed with the control key. Not the
             // coordinator's proxy, not the operations actor: slots reach the coordinator inside the cluster only.
@@ -179,12 +203,12 @@ public sealed class OrchestratorNode : IAsyncDisposable
                               "joins another cluster's node)");
             if (await Task.WhenAny(up.Task, givenUp).ConfigureAwait(false) != up.Task && !ct.IsCancellationRequested)
             {
-                _ = warmup.ContinueWith(t => t.Exception, TaskScheduler.Default); // the warm-up may fail with the system it ran on
+                _ = warmup!.ContinueWith(t => t.Exception, TaskScheduler.Default); // the warm-up may fail with the system it ran on
                 throw new ClusterJoinException($"not let into the cluster of {string.Join(", ", options.Seeds)} within {bound!.Value.TotalSeconds:0} s");
             }
             await up.Task.WaitAsync(ct).ConfigureAwait(false);
-            await warmup.ConfigureAwait(false);
-            var started = new OrchestratorNode(system, proxy, node, ownLease, audit);
+            await warmup!.ConfigureAwait(false);
+            var started = new OrchestratorNode(hosted, proxy, node, ownLease, audit);
             // Told to leave (`orchestrator cluster leave`): the slots hand their trials back before the node goes.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
             {
@@ -197,7 +221,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         }
         catch
         {
-            await system.Terminate().ConfigureAwait(false);
+            await hosted.DisposeAsync().ConfigureAwait(false);
             if (audit is not null) await audit.DisposeAsync().ConfigureAwait(false);
             if (ownLease is not null) await ownLease.DisposeAsync().ConfigureAwait(false);
             throw;
@@ -359,7 +383,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             if (cluster.State.Members.Count > 1)
                 await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(20)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         }
-        await System.Terminate().ConfigureAwait(false);
+        await _hosted.DisposeAsync().ConfigureAwait(false);
         _pauses?.Dispose();
         await _audit.DisposeAsync().ConfigureAwait(false);
         if (_ownLease is not null) await _ownLease.DisposeAsync().ConfigureAwait(false);

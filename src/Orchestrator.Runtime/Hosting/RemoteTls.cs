@@ -28,8 +28,8 @@ namespace Orchestrator.Runtime.Hosting;
 /// the transport calls on both sides of the handshake and which replaces its own chain check. The setup also carries
 /// the certificate, already loaded: the password is used once, in memory, and never enters the HOCON (so
 /// <c>log-config-on-start</c> cannot print it).</para>
-/// <para>Wiring: <c>ActorSystem.Create(RuntimeConfig.SystemName, tls.Setup(config))</c>, or
-/// <see cref="RemoteTls.Bootstrap"/> which does the same and falls back to plain remoting when TLS is off. With TLS
+/// <para>Wiring: <see cref="RuntimeConfig"/> adds <see cref="Hocon"/> and <see cref="SslSetup"/> to the Akka.Hosting
+/// builder when TLS is on (<c>ActorSystem.Create(name, tls.Setup(config))</c> does the same for a bare system). With TLS
 /// on, addresses become <c>akka.ssl.tcp://orchestrator@host:port</c> (seed nodes and ClusterClient contacts must use
 /// that scheme). Anything that talks to the port needs a certificate too, ClusterClient included: it uses the same
 /// remoting.</para>
@@ -238,14 +238,6 @@ public sealed record RemoteTlsSettings(string CertificatePath, string? Password,
             $"CertificatePath = {CertificatePath}, Password = {(Password is null ? "(none)" : "***")}, CaCertificatePath = {CaCertificatePath}, PinnedThumbprints = [{string.Join(", ", PinnedThumbprints)}]");
         return true;
     }
-}
-
-/// <summary>Turns TLS on when <paramref name="tls"/> says so: the one call a node needs.</summary>
-public static class RemoteTls
-{
-    /// <summary><c>ActorSystem.Create(RuntimeConfig.SystemName, RemoteTls.Bootstrap(config, RemoteTlsSettings.FromEnvironment(Environment.GetEnvironmentVariable)))</c>.</summary>
-    public static ActorSystemSetup Bootstrap(Config config, RemoteTlsSettings? tls) =>
-        tls is null ? ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config)) : tls.Setup(config);
 }
 
 /// <summary>

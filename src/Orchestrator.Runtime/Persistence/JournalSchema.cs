@@ -27,7 +27,7 @@ public static class JournalSchema
     public static async Task EnsureAsync(StoreLocation location, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(location);
-        var config = ConfigurationFactory.ParseString(JournalSettings.Hocon(location));
+        var config = JournalSettings.Config(location);
         var journal = new JournalConfig(config.GetConfig(JournalSettings.JournalPlugin).WithFallback(SqlPersistence.DefaultJournalConfiguration));
         var snapshot = new SnapshotConfig(config.GetConfig(JournalSettings.SnapshotPlugin).WithFallback(SqlPersistence.DefaultSnapshotConfiguration));
 

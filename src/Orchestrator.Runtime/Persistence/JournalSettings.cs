@@ -1,3 +1,6 @@
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
 using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Persistence;
@@ -19,59 +22,51 @@ public static class JournalSettings
     /// <summary>The snapshot store (the coordinator's snapshots).</summary>
     public const string SnapshotPlugin = "akka.persistence.snapshot-store.sql";
 
-    /// <summary>The HOCON of the persistence plugins. The connection string may hold a password: it lives only in
-    /// the actor system's configuration, never in argv or logs.</summary>
-    public static string Hocon(StoreLocation location)
+    private const string QueryRefresh = "500ms";
+
+    /// <summary>The persistence plugins of <paramref name="location"/> on an Akka.Hosting builder: the journal of
+    /// trials (the default, and the read journal's), the coordinator's own journal, and the snapshot store. The
+    /// connection string may hold a password: it lives only in the actor system's configuration, never in argv or logs.</summary>
+    public static AkkaConfigurationBuilder AddTo(AkkaConfigurationBuilder builder, StoreLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var (connection, provider) = ConnectionOf(location);
+        builder.WithSqlPersistence(Journal(connection, provider, "sql", isDefault: true),
+            new SqlSnapshotOptions(isDefaultPlugin: true, identifier: "sql") { ConnectionString = connection, ProviderName = provider, AutoInitialize = true });
+        builder.WithSqlPersistence(Journal(connection, provider, "sql-coordinator", isDefault: false), snapshotOptions: null);
+        return builder.AddHocon(Overrides, HoconAddMode.Prepend);
+    }
+
+    /// <summary>The plugins' configuration without an actor system (<see cref="JournalSchema"/> makes their tables with it).</summary>
+    public static Config Config(StoreLocation location)
+    {
+        var (connection, provider) = ConnectionOf(location);
+        return Overrides
+            .WithFallback(Journal(connection, provider, "sql", isDefault: true).ToConfig())
+            .WithFallback(new SqlSnapshotOptions(isDefaultPlugin: true, identifier: "sql") { ConnectionString = connection, ProviderName = provider }.ToConfig());
+    }
+
+    /// <summary>Both journals are this product's <see cref="SqlJournal"/>, the plugin's with two changes.</summary>
+    private static Config Overrides => ConfigurationFactory.ParseString($$"""
+        {{JournalPlugin}}.class = "{{typeof(SqlJournal).FullName}}, {{typeof(SqlJournal).Assembly.GetName().Name}}"
+        {{CoordinatorJournalPlugin}}.class = "{{typeof(SqlJournal).FullName}}, {{typeof(SqlJournal).Assembly.GetName().Name}}"
+        akka.persistence.query.journal.sql.refresh-interval = {{QueryRefresh}}
+        """);
+
+    private static SqlJournalOptions Journal(string connection, string provider, string identifier, bool isDefault) =>
+        new(isDefaultPlugin: isDefault, identifier: identifier) { ConnectionString = connection, ProviderName = provider, AutoInitialize = true };
+
+    private static (string Connection, string Provider) ConnectionOf(StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);
-        var (connection, provider) = location.Kind switch
+        return location.Kind switch
         {
             // Microsoft.Data.Sqlite waits up to Default Timeout for another connection's write lock.
             StoreKind.Sqlite => ($"Data Source={location.DatabasePath};Default Timeout=30", "SQLite.MS"),
             StoreKind.Postgres => (location.Postgres!.ConnectionString(), "PostgreSQL.15"),
             _ => throw new NotSupportedException($"store kind {location.Kind}"),
         };
-        var common = $"""
-            connection-string = {Quote(connection)}
-            provider-name = {Quote(provider)}
-            """;
-        var journal = $"""
-            class = {Quote($"{typeof(SqlJournal).FullName}, {typeof(SqlJournal).Assembly.GetName().Name}")}
-            {common}
-            auto-initialize = on
-            """;
-        return $$"""
-            akka.persistence {
-              journal {
-                plugin = "{{JournalPlugin}}"
-                sql {
-                  {{journal}}
-                }
-              }
-              snapshot-store {
-                plugin = "{{SnapshotPlugin}}"
-                sql {
-                  class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
-                  {{common}}
-                  auto-initialize = on
-                }
-              }
-              query.journal.sql {
-                class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
-                {{common}}
-                write-plugin = "{{JournalPlugin}}"
-                refresh-interval = 500ms
-              }
-            }
-            {{CoordinatorJournalPlugin}} {
-              {{journal}}
-            }
-            """;
     }
-
-    /// <summary>A HOCON quoted string (JSON escapes).</summary>
-    internal static string Quote(string value) =>
-        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     public static string PersistenceIdOf(string trialId) => $"trial-{trialId}";
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Hosting;
 using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Orchestrator.Domain.Specs;
@@ -42,11 +43,12 @@ await (await StoreFactory.OpenAsync(location)).DisposeAsync();
 // PostgreSQL keeps earlier runs' rows: this run's trials have persistence ids of their own.
 var run = $"bench-{Guid.NewGuid():N}"[..14];
 
-// A plain local actor system with the product's journal HOCON and serializer (RuntimeConfig.Reader): a node
+// A plain local actor system with the product's journals and serializers (RuntimeConfig.Reader): a node
 // (RuntimeConfig.Node) adds remoting and a cluster on top of the same persistence settings, which a journal's
 // writes and replays do not go through.
-var config = ConfigurationFactory.ParseString(string.Join('\n', overrides)).WithFallback(RuntimeConfig.Reader(location));
-var system = ActorSystem.Create("journal-bench", config);
+var hosted = await HostedActorSystem.StartAsync("journal-bench", builder => builder.Reader(location)
+    .AddHocon(ConfigurationFactory.ParseString(string.Join('\n', overrides)), HoconAddMode.Prepend));
+var system = hosted.System;
 try
 {
     // Spawns a trial actor per id (0 epochs: recovery only); the events they wrote or replayed, and how long it took.
@@ -127,7 +129,7 @@ try
 }
 finally
 {
-    await system.Terminate();
+    await hosted.DisposeAsync();
 }
 
 /// <summary>A trial's journal writes without its training: each write is awaited before the next, as
