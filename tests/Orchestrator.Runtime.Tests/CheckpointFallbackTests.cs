@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Collections.Concurrent;
 using Orchestrator.Runtime;
 using Orchestrator.Runtime.Trials;
@@ -50,9 +51,9 @@ public class CheckpointFallbackTests
         if (damage == "corrupt") await File.AppendAllTextAsync(newest, " ");
         else File.Delete(newest);
 
-        ScriptedTrainer? resumed = null;
+        FakeTrainer? resumed = null;
         var notes = new NoteRecorder();
-        (await fx.RunAsync((_, _, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1, observer: notes))
+        (await fx.RunAsync((_, _, _) => { var t = new FakeTrainer(4, Loss); resumed ??= t; return t; }, workers: 1, observer: notes))
             .Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 4", "train 5");
@@ -74,7 +75,7 @@ public class CheckpointFallbackTests
         await StopAtEpochAsync(fx, 4);
         foreach (var file in Directory.EnumerateFiles(Path.Combine(fx.Artifacts, trialId), "epoch-*.pt")) await File.AppendAllTextAsync(file, " ");
 
-        (await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss), workers: 1)).Single().Status.Should().Be(TrialStatus.Failed);
+        (await fx.RunAsync((_, _, _) => new FakeTrainer(4, Loss), workers: 1)).Single().Status.Should().Be(TrialStatus.Failed);
 
         var events = await fx.EffectiveAsync(trialId);
         events.OfType<AttemptFailed>().Should().HaveCount(3).And.OnlyContain(a => a.Reason.Contains("SHA-256 mismatch"));
@@ -86,7 +87,7 @@ public class CheckpointFallbackTests
     private static async Task StopAtEpochAsync(SweepFixture fx, int epoch, bool captures = false)
     {
         using var crash = new CancellationTokenSource();
-        TrainerFactory trainers = (_, _, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory trainers = (_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == epoch) crash.Cancel(); },
             HangAtEpoch = epoch,

@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using Akka.Actor;
 using Microsoft.Data.Sqlite;
 using Orchestrator.Domain.Coordination;
@@ -74,11 +75,11 @@ public class CoordinatorRetentionTests
     public async Task Running_a_completed_sweep_again_after_it_left_the_state_trains_nothing()
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("EPOCHS", "2").Replace("seeds: [1, 2, 3]", "seeds: [1]"), EverySnapshot);
-        (await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, e => 1.0 / e), workers: 1)).Should().OnlyContain(t => t.Status == TrialStatus.Completed);
+        (await fx.RunAsync((_, _, _) => new FakeTrainer(4, e => 1.0 / e), workers: 1)).Should().OnlyContain(t => t.Status == TrialStatus.Completed);
         await WaitUntilRetiredAsync(fx, fx.Sweep.Id);
 
         var trained = 0;
-        (await fx.RunAsync((_, _, _) => { Interlocked.Increment(ref trained); return new ScriptedTrainer(4, e => 1.0 / e); }, workers: 1))
+        (await fx.RunAsync((_, _, _) => { Interlocked.Increment(ref trained); return new FakeTrainer(4, e => 1.0 / e); }, workers: 1))
             .Should().OnlyContain(t => t.Status == TrialStatus.Completed);
         trained.Should().Be(0);
     }

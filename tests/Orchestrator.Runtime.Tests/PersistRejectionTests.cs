@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Collections.Immutable;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
@@ -37,7 +38,7 @@ public sealed class PersistRejectionTests : JournalFaultTestKit<RejectingJournal
     public void A_rejected_write_fails_the_attempt_which_is_retried_then_the_trial_fails_and_its_slot_hears_of_it()
     {
         var slot = CreateTestProbe();
-        var services = new TrialServices(Path.Combine(Root, "artifacts"), Datasets, (_, _, _) => new ScriptedTrainer(4, e => 1.0 / e),
+        var services = new TrialServices(Path.Combine(Root, "artifacts"), Datasets, (_, _, _) => new FakeTrainer(4, e => 1.0 / e),
             NullRunObserver.Instance, MaxAttempts: 2, MinBackoff: TimeSpan.FromMilliseconds(100));
         Sys.ActorOf(TrialActor.Supervised(new TrialAssignment("t-rejected", "sw-test", Spec, "slot-0"), services, Threads, slot));
 

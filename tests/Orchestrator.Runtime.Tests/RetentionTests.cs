@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Security.Cryptography;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Training;
@@ -32,7 +33,7 @@ public class RetentionTests
     public async Task A_completed_trial_keeps_its_best_weights_and_test_outputs_file_and_nothing_else(bool captures)
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        (await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss) { Captures = captures }, workers: 1))
+        (await fx.RunAsync((_, _, _) => new FakeTrainer(4, Loss) { Captures = captures }, workers: 1))
             .Should().OnlyContain(t => t.Status == TrialStatus.Completed);
 
         var trialId = fx.Sweep.Trials.Single().Id;

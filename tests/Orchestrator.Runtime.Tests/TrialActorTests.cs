@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Persistence;
@@ -64,7 +65,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var slot = CreateTestProbe();
         // A limit below the watch's own tick (100 ms): every tick counts as a pause, as a thaw after a SIGSTOP would.
         using var pauses = new PauseWatch(TimeSpan.FromMilliseconds(10));
-        var services = Services((_, _, _) => new ScriptedTrainer(4, Loss) { OnTrainEpoch = trained.Enqueue }) with { Pauses = pauses };
+        var services = Services((_, _, _) => new FakeTrainer(4, Loss) { OnTrainEpoch = trained.Enqueue }) with { Pauses = pauses };
         var gate = new StartGate();
         Sys.ActorOf(TrialActor.Supervised(Assignment("t-held") with { Gate = gate }, services, _threads, slot));
         await Task.Delay(TimeSpan.FromMilliseconds(400));
@@ -91,7 +92,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var slot = Sys.ActorOf(SlotActor.Props(coordinator, Services((_, _, _) =>
         {
             var trainer = Interlocked.Increment(ref trainers);
-            return new ScriptedTrainer(4, Loss)
+            return new FakeTrainer(4, Loss)
             {
                 OnTrainEpoch = e =>
                 {
@@ -134,7 +135,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var starts = new List<DateTime>();
         var slot = CreateTestProbe();
-        Sys.ActorOf(TrialActor.Supervised(Assignment("t-broken"), Services((_, _, _) => new ScriptedTrainer(4, Loss)
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-broken"), Services((_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {
@@ -164,7 +165,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         using var third = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var slot = CreateTestProbe();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-cancel"), Services((_, _, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-cancel"), Services((_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {
@@ -198,7 +199,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         // Epoch 2's commit stops while it stores the epoch's checkpoint: under way, not journaled, when the stop comes.
         using var blobs = new BlockingBlobs("-e0002");
         var slot = CreateTestProbe();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss) { HangAtEpoch = 3 })
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new FakeTrainer(4, Loss) { HangAtEpoch = 3 })
             with { Blobs = blobs }, _threads, slot));
         blobs.Reached.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
 
@@ -220,7 +221,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var trial = Sys.ActorOf(TrialActor.Supervised(Assignment("t-gated") with { Gate = gate }, Services((_, _, _) =>
         {
             Interlocked.Increment(ref trainers);
-            return new ScriptedTrainer(4, Loss);
+            return new FakeTrainer(4, Loss);
         }), _threads, slot));
         trial.Tell(new GetTrialStatus(), TestActor);
         ExpectMsg<TrialStatusReport>(TimeSpan.FromSeconds(10)).TrainingEpoch.Should().Be(1, "recovered, it waits at its gate");
@@ -246,7 +247,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         using var blobs = new BlockingBlobs("-e0002");
         var slot = CreateTestProbe();
         var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId) with { Spec = _spec with { MaxEpochs = 2 } },
-            Services((_, _, _) => new ScriptedTrainer(4, Loss)) with { Blobs = blobs }, _threads, slot));
+            Services((_, _, _) => new FakeTrainer(4, Loss)) with { Blobs = blobs }, _threads, slot));
         blobs.Reached.Wait(TimeSpan.FromSeconds(20)).Should().BeTrue();
         slot.ExpectMsg<TrialFinishing>(TimeSpan.FromSeconds(10));
         slot.ExpectMsg<TrialEngineDone>(TimeSpan.FromSeconds(10));
@@ -314,7 +315,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         var slot = CreateTestProbe();
         using var hold = new ManualResetEventSlim();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = _ => hold.Wait(TimeSpan.FromSeconds(20)),
         }), _threads, slot));
@@ -337,7 +338,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         using var second = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var slot = CreateTestProbe();
-        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new ScriptedTrainer(4, Loss)
+        var trial = Sys.ActorOf(TrialActor.Supervised(Assignment(trialId), Services((_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e =>
             {

@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Security.Cryptography;
 using Orchestrator.Runtime;
 using Orchestrator.Runtime.Trials;
@@ -33,7 +34,7 @@ public class TrialRuntimeTests
     public async Task Runs_every_trial_of_the_sweep_to_completion_with_journals_that_obey_algorithm_1(bool captures)
     {
         await using var fx = await SweepFixture.CreateAsync(Grid);
-        var final = await fx.RunAsync((_, _, _) => new ScriptedTrainer(4, Loss) { Captures = captures });
+        var final = await fx.RunAsync((_, _, _) => new FakeTrainer(4, Loss) { Captures = captures });
 
         final.Should().HaveCount(6).And.OnlyContain(t => t.Status == TrialStatus.Completed);
         foreach (var trial in final)
@@ -55,7 +56,7 @@ public class TrialRuntimeTests
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         using var crash = new CancellationTokenSource();
         // The stop comes while epoch 6 trains: that epoch is dropped, the five before it are journaled.
-        TrainerFactory first = (_, _, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory first = (_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 6) crash.Cancel(); },
             HangAtEpoch = 6,
@@ -67,8 +68,8 @@ public class TrialRuntimeTests
         before.EpochsDone.Should().Be(5);
 
         // The first trainer built is the one that resumes; the test evaluation loads the best weights into another.
-        ScriptedTrainer? resumed = null;
-        (await fx.RunAsync((_, _, _) => { var t = new ScriptedTrainer(4, Loss); resumed ??= t; return t; }, workers: 1))
+        FakeTrainer? resumed = null;
+        (await fx.RunAsync((_, _, _) => { var t = new FakeTrainer(4, Loss); resumed ??= t; return t; }, workers: 1))
             .Single().Status.Should().Be(TrialStatus.Completed);
 
         resumed!.Calls.Should().ContainInOrder("load 5", "load-best 3", "train 6");
@@ -84,7 +85,7 @@ public class TrialRuntimeTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         var broken = fx.Sweep.Trials.Single(t => t.Spec.Backbone == "mobilenet_v2").Id;
-        TrainerFactory trainers = (spec, _, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory trainers = (spec, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (spec.Backbone == "mobilenet_v2" && e == 3) throw new InvalidOperationException("engine fell over"); },
         };
@@ -108,10 +109,10 @@ public class TrialRuntimeTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         var diverging = fx.Sweep.Trials.Single(t => t.Spec.Backbone == "mobilenet_v2").Id;
-        var trainers = new System.Collections.Concurrent.ConcurrentBag<(string Backbone, ScriptedTrainer Trainer)>();
+        var trainers = new System.Collections.Concurrent.ConcurrentBag<(string Backbone, FakeTrainer Trainer)>();
         TrainerFactory factory = (spec, _, _) =>
         {
-            var t = new ScriptedTrainer(4, spec.Backbone == "mobilenet_v2" ? e => e == 5 ? blowUp : Loss(e) : Loss);
+            var t = new FakeTrainer(4, spec.Backbone == "mobilenet_v2" ? e => e == 5 ? blowUp : Loss(e) : Loss);
             trainers.Add((spec.Backbone, t));
             return t;
         };
@@ -139,7 +140,7 @@ public class TrialRuntimeTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[lightweight-cnn, mobilenet_v2]", "[lightweight-cnn]").Replace("[dynamic, fixed-top-n]", "[dynamic]"));
         var failures = 0;
-        TrainerFactory trainers = (_, _, _) => new ScriptedTrainer(4, Loss)
+        TrainerFactory trainers = (_, _, _) => new FakeTrainer(4, Loss)
         {
             OnTrainEpoch = e => { if (e == 4 && Interlocked.Increment(ref failures) == 1) throw new IOException("disk hiccup"); },
         };
@@ -162,16 +163,16 @@ public class TrialRuntimeTests
         {
             await using var fx = await SweepFixture.CreateAsync(Grid.Replace("[dynamic, fixed-top-n]", "[dynamic]")
                 + $"\nweights: {{ mobilenet_v2: {weights} }}\n");
-            var trainers = new List<(string Backbone, ScriptedTrainer Trainer)>();
+            var trainers = new List<(string Backbone, FakeTrainer Trainer)>();
             await fx.RunAsync((spec, _, _) =>
             {
-                var t = new ScriptedTrainer(4, Loss);
+                var t = new FakeTrainer(4, Loss);
                 lock (trainers) trainers.Add((spec.Backbone, t));
                 return t;
             }, workers: 1);
 
             // The first trainer of each trial trains; a second one loads the best weights for the test evaluation.
-            var pretrained = trainers.First(t => t.Backbone == "mobilenet_v2").Trainer.Calls;
+            var pretrained = trainers.First(t => t.Backbone == "mobilenet_v2").Trainer.Calls.ToList();
             pretrained.Should().Contain($"pretrained {Path.GetFileName(weights)}").And.NotContain(c => c.StartsWith("calibrate"));
             pretrained.IndexOf($"pretrained {Path.GetFileName(weights)}").Should().BeLessThan(pretrained.IndexOf("train 1"));
             var scratch = trainers.First(t => t.Backbone == "lightweight-cnn").Trainer.Calls;

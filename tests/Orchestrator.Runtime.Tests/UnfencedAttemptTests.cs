@@ -1,3 +1,4 @@
+using Orchestrator.TestEngine;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.Persistence;
@@ -34,7 +35,7 @@ public sealed class UnfencedAttemptTests : JournalFaultTestKit<TakenAttemptJourn
         var trained = new ConcurrentQueue<int>();
         var slot = CreateTestProbe();
         var services = new TrialServices(Path.Combine(Root, "artifacts"), Datasets,
-            (_, _, _) => new ScriptedTrainer(4, e => 1.0 / e) { OnTrainEpoch = trained.Enqueue }, NullRunObserver.Instance);
+            (_, _, _) => new FakeTrainer(4, e => 1.0 / e) { OnTrainEpoch = trained.Enqueue }, NullRunObserver.Instance);
         var trial = Sys.ActorOf(TrialActor.Supervised(new TrialAssignment("t-taken", "sw-test", Spec, "slot-0"), services, Threads, slot));
         Watch(trial);
 
