@@ -17,7 +17,8 @@ if ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 if [ "${1:-}" = "--test" ]; then
-  packages+=(python3-torch python3-torchvision python3-pil python3-numpy chromium postgresql)
+  # python3-scipy: the oracle of the Sobol sequence test.
+  packages+=(python3-torch python3-torchvision python3-pil python3-numpy python3-scipy chromium postgresql)
 fi
 
 missing=()

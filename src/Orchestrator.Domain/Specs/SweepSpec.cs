@@ -35,7 +35,8 @@ public sealed record HyperparameterGrid(
 
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
 /// for every backbone; <c>Weights</c> maps a backbone to the file of pretrained weights its trials start from
-/// (made by `orchestrator model import`); backbones without one start from a seeded random initialisation.</summary>
+/// (made by `orchestrator model import`); backbones without one start from a seeded random initialisation.
+/// <c>Search</c>: the sampled axes of a search, or null for a plain grid.</summary>
 public sealed record SweepSpec(
     string Name,
     DataSpec Data,
@@ -52,7 +53,8 @@ public sealed record SweepSpec(
     IReadOnlyDictionary<string, string>? Weights = null,
     string Augmentation = Augmentations.None,
     double MinorityShare = 0,
-    IReadOnlyList<Strategies.UserSchedule>? Schedules = null);
+    IReadOnlyList<Strategies.UserSchedule>? Schedules = null,
+    Search.SearchSpec? Search = null);
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<Optimizer>))]
 public enum Optimizer

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Orchestrator.Domain.Search;
 using Orchestrator.Domain.Strategies;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -14,7 +15,7 @@ public static partial class SweepSpecParser
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters", "schedules"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters", "schedules", "search"];
     private static readonly string[] ScheduleKeys = ["phases", "batchNorm"];
     private static readonly string[] PhaseKeys = ["trains", "until", "rate", "discriminative", "restoreBest", "resetOptimizer"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
@@ -65,10 +66,12 @@ public static partial class SweepSpecParser
         if (!(minorityShare >= 0 && minorityShare < 1))
             throw Fail("minorityShare", $"{Format(minorityShare)} is invalid (a class share in [0, 1); 0 means 1/C)");
 
-        var hyperparameters = ParseHyperparameters(top.Optional("hyperparameters"));
+        var (hyperparameters, sampled) = ParseHyperparameters(top.Optional("hyperparameters"));
+        var search = ParseSearch(top.Optional("search"), name, sampled);
 
         return new SweepSpec(name, data, backbones, strategies, seeds, inputSizes, batchSize, optimizer,
-            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare, schedules.Count > 0 ? schedules : null);
+            hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare, schedules.Count > 0 ? schedules : null,
+            search);
     }
 
     /// <summary>`strategies:` names built-in strategies and schedules defined under `schedules:`; each schedule
@@ -286,25 +289,39 @@ public static partial class SweepSpecParser
         return new DataSpec(path, synthesize);
     }
 
-    private static HyperparameterGrid ParseHyperparameters(YamlNode? node)
+    /// <summary>The grid of the hyperparameters, and the axes given as ranges (in the order of
+    /// <see cref="HyperparameterKeys"/>, whatever the spec's order), which a search samples.</summary>
+    private static (HyperparameterGrid Grid, List<SearchAxis> Sampled) ParseHyperparameters(YamlNode? node)
     {
         var h = new Section(node is null ? new YamlMappingNode() : AsMapping(node, "hyperparameters"), "hyperparameters.", HyperparameterKeys);
-        var learningRate = Axis(h, "learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"));
-        var patience = Axis(h, "patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"));
-        var step = Axis(h, "step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"));
+        var learningRate = Axis(h, "learningRate", ParseDouble, [0.001], v => v > 0 ? null : Invalid(v, "must be > 0"), RealRanges);
+        var patience = Axis(h, "patience", ParseInt, [5], v => v >= 1 ? null : Invalid(v, "p must be >= 1"), IntegerRanges);
+        var step = Axis(h, "step", ParseInt, [3], v => v >= 1 ? null : Invalid(v, "k must be >= 1"), IntegerRanges);
         var decay = Axis(h, "decay", ParseDouble, [0.1],
-            v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"));
-        var epochs = Axis(h, "epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"));
-        var fixedTopN = Axis(h, "fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"));
+            v => v > 0 && v < 1 ? null : Invalid(v, "decay must be strictly between 0 and 1"), RealRanges);
+        var epochs = Axis(h, "epochs", ParseInt, [100], v => v >= 1 ? null : Invalid(v, "n must be >= 1"), IntegerRanges);
+        var fixedTopN = Axis(h, "fixedTopN", ParseInt, [2], v => v >= 0 ? null : Invalid(v, "must be >= 0"), IntegerRanges);
         var minDelta = h.Optional("minDelta") is { } md ? ParseDouble(md, "hyperparameters.minDelta") : 0.0;
         if (minDelta < 0) throw Fail("hyperparameters.minDelta", $"{Format(minDelta)} is invalid (must be >= 0)");
-        var normalization = Axis(h, "normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null);
+        var normalization = Axis(h, "normalization", Choice<Normalization>("normalization"), [Normalization.Backbone], _ => null,
+            ChoiceOnly<Normalization>("a method"));
         var unfreezeEvery = Axis(h, "unfreezeEvery", ParseInt, [BuiltInSchedules.DefaultUnfreezeEvery],
-            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"), IntegerRanges);
         var stageTwoRate = Axis(h, "stageTwoRate", ParseDouble, [BuiltInSchedules.DefaultStageTwoRate],
-            v => v > 0 ? null : Invalid(v, "must be > 0"));
+            v => v > 0 ? null : Invalid(v, "must be > 0"), RealRanges);
         var discriminative = Axis(h, "discriminative", ParseDouble, [BuiltInSchedules.DefaultDiscriminative],
-            v => v >= 1 ? null : Invalid(v, "must be >= 1"));
+            v => v >= 1 ? null : Invalid(v, "must be >= 1"), RealRanges);
+        var sampled = new[]
+            {
+                learningRate.Sampled((g, v) => g with { LearningRate = v }), patience.Sampled((g, v) => g with { Patience = v }),
+                step.Sampled((g, v) => g with { Step = v }), decay.Sampled((g, v) => g with { Decay = v }),
+                epochs.Sampled((g, v) => g with { Epochs = v }), fixedTopN.Sampled((g, v) => g with { FixedTopN = v }),
+                normalization.Sampled((g, v) => g with { Normalization = v }),
+                unfreezeEvery.Sampled((g, v) => g with { UnfreezeEvery = v }),
+                stageTwoRate.Sampled((g, v) => g with { StageTwoRate = v }),
+                discriminative.Sampled((g, v) => g with { Discriminative = v }),
+            }
+            .OfType<SearchAxis>().ToList();
 
         HyperparameterGrid GridFor(string? backbone) => new(learningRate.For(backbone), patience.For(backbone),
             step.For(backbone), decay.For(backbone), epochs.For(backbone), fixedTopN.For(backbone), minDelta,
@@ -316,30 +333,38 @@ public static partial class SweepSpecParser
                 unfreezeEvery.Named, stageTwoRate.Named, discriminative.Named,
             }
             .SelectMany(n => n).Distinct().ToList();
-        return named.Count == 0 ? all : all with { ByBackbone = named.ToDictionary(b => b, b => GridFor(b), StringComparer.Ordinal) };
+        var grid = named.Count == 0 ? all : all with { ByBackbone = named.ToDictionary(b => b, b => GridFor(b), StringComparer.Ordinal) };
+        return (grid, sampled);
     }
 
-    /// <summary>One hyperparameter axis: a list for every backbone, and the lists given to particular backbones.</summary>
-    private sealed record AxisLists<T>(IReadOnlyList<T> All, IReadOnlyDictionary<string, IReadOnlyList<T>> PerBackbone)
+    /// <summary>One hyperparameter axis: a list for every backbone, and the lists given to particular backbones; or a
+    /// range (<c>All</c> is then the default, never used: a search sets the axis in every trial).</summary>
+    private sealed record AxisLists<T>(string Key, IReadOnlyList<T> All, IReadOnlyDictionary<string, IReadOnlyList<T>> PerBackbone,
+        SearchRange<T>? Range = null)
     {
         public IEnumerable<string> Named => PerBackbone.Keys;
 
         public IReadOnlyList<T> For(string? backbone) =>
             backbone is not null && PerBackbone.TryGetValue(backbone, out var list) ? list : All;
+
+        public SearchAxis? Sampled(Func<HyperparameterGrid, IReadOnlyList<T>, HyperparameterGrid> set) =>
+            Range is null ? null : new SearchAxis<T>(Key, Range, set);
     }
 
     /// <summary>`key: [..]` for every backbone, or a mapping of backbone (or `default`) to such a list, so that one sweep
-    /// can, say, give cheap backbones more epochs than costly ones.</summary>
+    /// can, say, give cheap backbones more epochs than costly ones; or a range for every backbone
+    /// (<see cref="ParseRange"/>).</summary>
     private static AxisLists<T> Axis<T>(Section h, string key, Func<YamlNode, string, T> parse, IReadOnlyList<T> fallback,
-        Func<T, string?> check) where T : notnull
+        Func<T, string?> check, RangeForms<T> ranges) where T : notnull
     {
         var perBackbone = new Dictionary<string, IReadOnlyList<T>>(StringComparer.Ordinal);
-        if (h.Optional(key) is not YamlMappingNode map) return new(h.List(key, parse, fallback, check)!, perBackbone);
+        if (h.Optional(key) is not YamlMappingNode map) return new(key, h.List(key, parse, fallback, check)!, perBackbone);
+        if (ParseRange(map, key, parse, check, ranges) is { } range) return new(key, fallback, perBackbone, range);
         var section = new Section(map, $"hyperparameters.{key}.", [.. Backbones.Known, "default"]);
         foreach (var backbone in Backbones.Known)
             if (section.List(backbone, parse, null, check) is { } list)
                 perBackbone[backbone] = list;
-        return new(section.List("default", parse, fallback, check)!, perBackbone);
+        return new(key, section.List("default", parse, fallback, check)!, perBackbone);
     }
 
     private static string Invalid<T>(T value, string why) => $"{Format(value)} is invalid ({why})";
