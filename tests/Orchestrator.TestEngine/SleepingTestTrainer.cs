@@ -108,7 +108,7 @@ public sealed class SleepingEngine : ITrainerSource
     public string Description =>
         $"TEST ENGINE: epochs sleep {_settings.EpochTime.TotalSeconds:G3}s and report scripted losses; nothing is trained";
 
-    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses, Ids.TrialId(spec));
+    public ITrainer Create(TrialSpec spec, int classes) => new SleepingTestTrainer(4, _settings.EpochTime, _settings.Losses, Ids.TrialId(spec).Value);
 
     public const string Variable = "ORCHESTRATOR_TEST_ENGINE";
 
