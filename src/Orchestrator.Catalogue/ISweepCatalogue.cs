@@ -1,14 +1,15 @@
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Catalogue;
 
-public sealed record SweepRecord(string Id, string Name, string SpecYaml, DateTimeOffset CreatedAt);
+public sealed record SweepRecord(SweepId Id, string Name, string SpecYaml, DateTimeOffset CreatedAt);
 
 /// <summary>A trial row. <c>SpecJson</c> is the canonical TrialSpec JSON its id hashes. Status, the slot it is
 /// assigned to and the number of assignments are the sweep coordinator's, projected here for the query commands.</summary>
 public sealed record TrialRecord(
-    string Id,
-    string SweepId,
+    TrialId Id,
+    SweepId SweepId,
     string SpecJson,
     TrialStatus Status,
     string? AssignedTo,
@@ -16,7 +17,7 @@ public sealed record TrialRecord(
     DateTimeOffset UpdatedAt);
 
 /// <summary>What the coordinator says of one trial now (its journal holds why).</summary>
-public sealed record TrialRowUpdate(string TrialId, TrialStatus Status, string? AssignedTo, int Attempts, DateTimeOffset UpdatedAt);
+public sealed record TrialRowUpdate(TrialId TrialId, TrialStatus Status, string? AssignedTo, int Attempts, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// The catalogue of sweeps and trials (their specs), with the sweep coordinator's view of each projected onto it.
@@ -32,15 +33,15 @@ public interface ISweepCatalogue : IAsyncDisposable
     Task<int> RegisterSweepAsync(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, CancellationToken ct = default);
 
     Task<IReadOnlyList<SweepRecord>> ListSweepsAsync(CancellationToken ct = default);
-    Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default);
-    Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default);
-    Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default);
+    Task<SweepRecord?> GetSweepAsync(SweepId sweepId, CancellationToken ct = default);
+    Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(SweepId sweepId, CancellationToken ct = default);
+    Task<TrialRecord?> GetTrialAsync(TrialId trialId, CancellationToken ct = default);
 
     /// <summary>Writes the coordinator's view of these trials in one transaction; unknown trial ids are skipped.</summary>
     Task UpdateTrialsAsync(IReadOnlyList<TrialRowUpdate> updates, CancellationToken ct = default);
 
     /// <summary>Records whether the coordinator holds the sweep cancelled. False when there is no such sweep.</summary>
-    Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default);
+    Task<bool> SetSweepCancelledAsync(SweepId sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default);
 
-    Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default);
+    Task<bool> IsSweepCancelledAsync(SweepId sweepId, CancellationToken ct = default);
 }

@@ -17,7 +17,7 @@ internal static class StoreChecks
     public static void Updates(IReadOnlyList<TrialRowUpdate> updates)
     {
         ArgumentNullException.ThrowIfNull(updates);
-        foreach (var u in updates) ArgumentException.ThrowIfNullOrEmpty(u.TrialId);
+        foreach (var u in updates) ArgumentException.ThrowIfNullOrEmpty(u.TrialId.Value, nameof(updates));
     }
 
     /// <summary>Migrates a new store; on failure disposes it and rethrows.</summary>

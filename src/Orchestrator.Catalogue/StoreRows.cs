@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Catalogue;
@@ -9,11 +10,11 @@ internal static class StoreRows
     public const string TrialColumns = "id, sweep_id, spec_json, status, assigned_to, attempts, updated_at";
 
     public static SweepRecord Sweep(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) =>
-        new(r.GetString(0), r.GetString(1), r.GetString(2), time(r, 3));
+        new(new SweepId(r.GetString(0)), r.GetString(1), r.GetString(2), time(r, 3));
 
     public static TrialRecord Trial(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new(
-        r.GetString(0),
-        r.GetString(1),
+        new TrialId(r.GetString(0)),
+        new SweepId(r.GetString(1)),
         r.GetString(2),
         Enum.Parse<TrialStatus>(r.GetString(3)),
         r.IsDBNull(4) ? null : r.GetString(4),

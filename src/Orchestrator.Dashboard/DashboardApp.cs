@@ -43,7 +43,7 @@ public static class DashboardApp
         app.MapGet("/sweeps/{id}/events", async (string id, HttpContext context, CancellationToken ct) =>
         {
             if (await data.SweepAsync(id, ct) is not { } sweep) return NotFound($"There is no sweep '{id}' in this store.");
-            await DashboardStream.ServeAsync(context, data.Watch, async c => await data.SweepAsync(sweep.Sweep.Id, c) is { } now
+            await DashboardStream.ServeAsync(context, data.Watch, async c => await data.SweepAsync(sweep.Sweep.Id.Value, c) is { } now
                 ? new LiveFrame(DashboardPages.SweepLive(now), DashboardData.Followed([now]))
                 : new LiveFrame("<p class=\"note\">this sweep is no longer in the store</p>", []), app.Logger, stopping);
             return Results.Empty;
@@ -100,7 +100,7 @@ public static class DashboardApp
             _ => "no-cluster",
         };
         // Post, then redirect, then get: a reload of the page does not post again.
-        return Results.Redirect($"/sweeps/{Uri.EscapeDataString(sweep.Sweep.Id)}?notice={notice}", permanent: false, preserveMethod: false);
+        return Results.Redirect($"/sweeps/{Uri.EscapeDataString(sweep.Sweep.Id.Value)}?notice={notice}", permanent: false, preserveMethod: false);
     }
 
     /// <summary>The notices a control redirect may name; any other value shows nothing (no text of the URL reaches the page).</summary>

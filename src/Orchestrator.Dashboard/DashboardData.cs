@@ -54,19 +54,20 @@ public sealed class DashboardData(ISweepCatalogue store, TrialJournalReader jour
     public static IReadOnlyCollection<string> Followed(IEnumerable<SweepPage> sweeps) =>
     [
         SweepCoordinator.Id,
-        .. sweeps.SelectMany(s => s.Trials).Where(t => t.Record.Status == TrialStatus.Running).Select(t => JournalSettings.PersistenceIdOf(t.Record.Id)),
+        .. sweeps.SelectMany(s => s.Trials).Where(t => t.Record.Status == TrialStatus.Running).Select(t => JournalSettings.PersistenceIdOf(t.Record.Id.Value)),
     ];
 
     /// <summary>Null for an id the store does not know.</summary>
     public async Task<TrialPage?> TrialAsync(string trialId, CancellationToken ct)
     {
-        if (await store.GetTrialAsync(trialId, ct) is not { } record) return null;
+        // A route segment: never blank.
+        if (await store.GetTrialAsync(new TrialId(trialId), ct) is not { } record) return null;
         var journaled = await journal.ReadAsync(trialId, ct);
         var state = TrialEvolution.Replay(journaled.Where(e => !e.Superseded).Select(e => e.Event).ToList());
         var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), state);
         LiveTrials? live = null;
         if (record.Status == TrialStatus.Running) live = (await cluster.AskNodeAsync<LiveTrials>(new GetLiveTrials(), ct)).Answer;
-        return new TrialPage(view, journaled, live?.Trials.FirstOrDefault(t => t.TrialId == trialId), live is not null);
+        return new TrialPage(view, journaled, live?.Trials.FirstOrDefault(t => t.TrialId == record.Id), live is not null);
     }
 
     /// <summary>What `sweep cancel` / `sweep resume` do: ask the coordinator. The coordinator makes it idempotent (a second
@@ -91,7 +92,7 @@ public sealed class DashboardData(ISweepCatalogue store, TrialJournalReader jour
     /// <summary>The report.html `sweep report` writes, written again when a trial changed after it (or never written).</summary>
     public async Task<string> ReportAsync(SweepRecord sweep, CancellationToken ct)
     {
-        var folder = reports.FolderOf(sweep.Id);
+        var folder = reports.FolderOf(sweep.Id.Value);
         var file = Path.GetFullPath(Path.Combine(folder, "report.html"));
         var changed = (await store.ListTrialsAsync(sweep.Id, ct)).Select(t => t.UpdatedAt).DefaultIfEmpty(sweep.CreatedAt).Max();
         if (!File.Exists(file) || File.GetLastWriteTimeUtc(file) < changed.UtcDateTime)

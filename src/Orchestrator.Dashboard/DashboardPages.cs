@@ -64,15 +64,15 @@ public static class DashboardPages
         if (sweeps.Count == 0) return "<h2>Sweeps</h2><p>no sweep in this store yet</p>";
         var rows = new StringBuilder();
         foreach (var s in sweeps)
-            rows.Append("<tr>").Append(Cell($"<a href=\"/sweeps/{Url(s.Sweep.Id)}\">{H(s.Sweep.Name)}</a>"))
-                .Append(Row(s.Sweep.Id, s.Cancelled ? "cancelled" : s.Ended ? "ended" : "open", s.Progress.DescribeCounts(),
+            rows.Append("<tr>").Append(Cell($"<a href=\"/sweeps/{Url(s.Sweep.Id.Value)}\">{H(s.Sweep.Name)}</a>"))
+                .Append(Row(s.Sweep.Id.Value, s.Cancelled ? "cancelled" : s.Ended ? "ended" : "open", s.Progress.DescribeCounts(),
                     $"{s.Progress.EpochsDone} done, at most {s.Progress.EpochsLeftAtMost} left", s.Progress.DescribeEta())[4..]);
         return $"<h2>Sweeps</h2><table id=\"sweeps\"><tr><th>sweep</th><th>id</th><th>state</th><th>trials</th><th>epochs</th><th>time left</th></tr>{rows}</table>";
     }
 
     /// <summary>The sweep page's controls: outside the live part, so that a refresh does not undo their disabled state.</summary>
     public static string SweepControls(SweepPage sweep, string? notice, string csrf) => $"""
-        <p>{H(sweep.Sweep.Id)}, created {H(sweep.Sweep.CreatedAt.ToString("u", Invariant))}</p>
+        <p>{H(sweep.Sweep.Id.Value)}, created {H(sweep.Sweep.CreatedAt.ToString("u", Invariant))}</p>
         {(notice is null ? "" : $"<p class=\"note\" id=\"notice\">{H(notice)}</p>")}
         {Control(sweep, "cancel", "Cancel", csrf)}
         {Control(sweep, "resume", "Resume", csrf)}
@@ -80,7 +80,7 @@ public static class DashboardPages
 
     /// <summary>A button that posts to the sweep's <paramref name="action"/>, with the session's CSRF token.</summary>
     private static string Control(SweepPage sweep, string action, string label, string csrf) =>
-        $"<form method=\"post\" action=\"/sweeps/{Url(sweep.Sweep.Id)}/{action}\" class=\"control\" style=\"display:inline\">" +
+        $"<form method=\"post\" action=\"/sweeps/{Url(sweep.Sweep.Id.Value)}/{action}\" class=\"control\" style=\"display:inline\">" +
         $"<input type=\"hidden\" name=\"{CsrfTokens.Field}\" value=\"{H(csrf)}\"><button id=\"{action}\">{label}</button></form>";
 
     public static string SweepLive(SweepPage sweep)
@@ -89,11 +89,11 @@ public static class DashboardPages
         foreach (var t in sweep.Trials)
         {
             var s = t.State;
-            rows.Append("<tr>").Append(Cell($"<a href=\"/trials/{Url(t.Record.Id)}\">{H(t.Record.Id)}</a>"))
+            rows.Append("<tr>").Append(Cell($"<a href=\"/trials/{Url(t.Record.Id.Value)}\">{H(t.Record.Id.Value)}</a>"))
                 .Append(Row(t.Spec.Backbone, t.Spec.Strategy.ToSpecString(), SweepProgress.StatusOf(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
                     $"{s.UnfrozenGroups} of {s.Groups}", $"{s.PatienceCounter}/{s.Patience}", Loss(s.BestEpoch, s.BestValLoss))[4..]);
         }
-        var report = sweep.Ended ? $"<p><a id=\"report\" href=\"/sweeps/{Url(sweep.Sweep.Id)}/report\">the sweep's report</a></p>" : "";
+        var report = sweep.Ended ? $"<p><a id=\"report\" href=\"/sweeps/{Url(sweep.Sweep.Id.Value)}/report\">the sweep's report</a></p>" : "";
         return $"""
             <p id="progress">{(sweep.Cancelled ? "<b>CANCELLED</b>; " : "")}{H(sweep.Progress.DescribeCounts())}; {sweep.Progress.EpochsDone} epoch(s) done; {H(sweep.Progress.DescribeEta())}</p>
             {report}
@@ -105,7 +105,7 @@ public static class DashboardPages
     {
         var v = trial.View;
         return Layout($"trial {v.Record.Id}", $"""
-            <p>sweep <a href="/sweeps/{Url(v.Record.SweepId)}">{H(v.Record.SweepId)}</a>: {H(v.Spec.Backbone)}/{H(v.Spec.Strategy.ToSpecString())}, seed {v.Spec.Seed}</p>
+            <p>sweep <a href="/sweeps/{Url(v.Record.SweepId.Value)}">{H(v.Record.SweepId.Value)}</a>: {H(v.Spec.Backbone)}/{H(v.Spec.Strategy.ToSpecString())}, seed {v.Spec.Seed}</p>
             <p id="facts"></p>
             <div id="curve" role="img" aria-label="train and validation loss and validation accuracy per epoch"></div>
             <h2>Epochs</h2>

@@ -165,7 +165,7 @@ internal sealed class SqliteLegacyDatabase : LegacyDatabase
                 ("$v", i + 1), ("$t", LegacySchema.SqliteTime(sweep.CreatedAt)));
         }
         await ExecAsync(conn, tx, "INSERT INTO sweeps (id, name, spec_yaml, created_at) VALUES ($id, $name, $spec, $created);",
-            ("$id", sweep.Id), ("$name", sweep.Name), ("$spec", sweep.SpecYaml), ("$created", LegacySchema.SqliteTime(sweep.CreatedAt)));
+            ("$id", sweep.Id.Value), ("$name", sweep.Name), ("$spec", sweep.SpecYaml), ("$created", LegacySchema.SqliteTime(sweep.CreatedAt)));
         foreach (var t in trials)
         {
             await ExecAsync(conn, tx,
@@ -178,7 +178,7 @@ internal sealed class SqliteLegacyDatabase : LegacyDatabase
                 ("$attempts", t.Attempts), ("$updated", LegacySchema.SqliteTime(t.UpdatedAt)));
         }
         await ExecAsync(conn, tx, "INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES ($s, $c, $t);",
-            ("$s", sweep.Id), ("$c", cancelled ? 1 : 0), ("$t", LegacySchema.SqliteTime(sweep.CreatedAt)));
+            ("$s", sweep.Id.Value), ("$c", cancelled ? 1 : 0), ("$t", LegacySchema.SqliteTime(sweep.CreatedAt)));
         await ExecAsync(conn, tx,
             """
             INSERT INTO nodes (id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining)
@@ -256,7 +256,7 @@ internal sealed class PostgresLegacyDatabase : LegacyDatabase
             await ExecAsync(conn, tx, "INSERT INTO schema_version (version, applied_at) VALUES (@v, @t);", ("v", i + 1), ("t", sweep.CreatedAt.UtcTicks));
         }
         await ExecAsync(conn, tx, "INSERT INTO sweeps (id, name, spec_yaml, created_at) VALUES (@id, @name, @spec, @created);",
-            ("id", sweep.Id), ("name", sweep.Name), ("spec", sweep.SpecYaml), ("created", sweep.CreatedAt.UtcTicks));
+            ("id", sweep.Id.Value), ("name", sweep.Name), ("spec", sweep.SpecYaml), ("created", sweep.CreatedAt.UtcTicks));
         foreach (var t in trials)
         {
             await ExecAsync(conn, tx,
@@ -268,7 +268,7 @@ internal sealed class PostgresLegacyDatabase : LegacyDatabase
                 ("epoch", t.LeaseEpoch), ("expires", t.LeaseExpiresAt?.UtcTicks), ("attempts", t.Attempts), ("updated", t.UpdatedAt.UtcTicks));
         }
         await ExecAsync(conn, tx, "INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES (@s, @c, @t);",
-            ("s", sweep.Id), ("c", cancelled), ("t", sweep.CreatedAt.UtcTicks));
+            ("s", sweep.Id.Value), ("c", cancelled), ("t", sweep.CreatedAt.UtcTicks));
         await ExecAsync(conn, tx,
             """
             INSERT INTO nodes (id, host, pid, roles, slots, busy, started_at, last_heartbeat, status, draining)

@@ -1,6 +1,7 @@
-using Orchestrator.Domain.Trials;
 using Npgsql;
 using Orchestrator.Catalogue.Postgres;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Catalogue.Tests;
@@ -60,7 +61,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     public async Task Killed_connections_are_replaced_and_the_operation_completes()
     {
         await using var store = await StoreFactory.OpenAsync(Db);
-        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), [new("t1", "s1", "{}", TrialStatus.Pending, null, 0, T0)]);
+        await store.RegisterSweepAsync(new SweepRecord(new SweepId("s1"), "s", "spec", T0), [new(new TrialId("t1"), new SweepId("s1"), "{}", TrialStatus.Pending, null, 0, T0)]);
         (await store.ListSweepsAsync()).Should().ContainSingle();
 
         // What a server restart does to a client: every open connection of the pool is terminated.
@@ -70,10 +71,10 @@ public sealed class PostgresStoreTests : IAsyncLifetime
             await kill.ExecuteNonQueryAsync();
 
         (await store.ListSweepsAsync()).Should().ContainSingle();
-        await store.UpdateTrialsAsync([new TrialRowUpdate("t1", TrialStatus.Completed, null, 1, T0.AddSeconds(1))]);
-        (await store.GetTrialAsync("t1"))!.Status.Should().Be(TrialStatus.Completed);
-        (await store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
-        (await store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        await store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("t1"), TrialStatus.Completed, null, 1, T0.AddSeconds(1))]);
+        (await store.GetTrialAsync(new TrialId("t1")))!.Status.Should().Be(TrialStatus.Completed);
+        (await store.SetSweepCancelledAsync(new SweepId("s1"), true, T0.AddSeconds(2))).Should().BeTrue();
+        (await store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeTrue();
     }
 
     [PostgresFact]
@@ -81,11 +82,11 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     {
         await using var store = await StoreFactory.OpenAsync(Db);
         var statuses = Enum.GetValues<TrialStatus>();
-        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0),
-            statuses.Select((s, i) => new TrialRecord($"t{i}", "s1", "{}", s, null, 0, T0)).ToList());
+        await store.RegisterSweepAsync(new SweepRecord(new SweepId("s1"), "s", "spec", T0),
+            statuses.Select((s, i) => new TrialRecord(new TrialId($"t{i}"), new SweepId("s1"), "{}", s, null, 0, T0)).ToList());
 
         (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
-        await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate($"t{i}", statuses[^(i + 1)], null, 1, T0)).ToList());
+        await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate(new TrialId($"t{i}"), statuses[^(i + 1)], null, 1, T0)).ToList());
         (await StoredStatusesAsync()).Should().Equal("Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
     }
 
@@ -125,7 +126,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
     [PostgresFact]
     public async Task Several_processes_migrating_one_old_database_at_once_apply_the_new_step_once_and_keep_its_blobs()
     {
-        await using var legacy = await PostgresLegacyDatabase.CreateAsync(new SweepRecord("s1", "s", "spec", T0),
+        await using var legacy = await PostgresLegacyDatabase.CreateAsync(new SweepRecord(new SweepId("s1"), "s", "spec", T0),
             [new LegacyTrial("t1", "s1", "{}", "Running", "n1/slot-0", 2, T0.AddMinutes(1), 2, T0)], cancelled: false);
 
         var stores = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => StoreFactory.OpenAsync(legacy.Url))));
@@ -133,7 +134,7 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         {
             (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, PostgresSchema.Migrations[^1].Version).Select(v => (long)v));
             foreach (var s in stores)
-                (await s.GetTrialAsync("t1")).Should().Be(new TrialRecord("t1", "s1", "{}", TrialStatus.Running, "n1/slot-0", 2, T0));
+                (await s.GetTrialAsync(new TrialId("t1"))).Should().Be(new TrialRecord(new TrialId("t1"), new SweepId("s1"), "{}", TrialStatus.Running, "n1/slot-0", 2, T0));
             var blob = await ((PostgresCatalogue)stores[0]).GetArtifactAsync("legacy-trial", "last.pt");
             blob!.Value.Content.Should().Equal(1, 2);
             blob.Value.Sha256.Should().Be("sha-legacy");
@@ -150,15 +151,15 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         // MaxAutoPrepare prepares the batch update after a couple of uses; batches of other sizes, and with all or
         // no assignments null, must still bind (the array parameters keep one type).
         await using var store = await StoreFactory.OpenAsync(Db);
-        var trials = Enumerable.Range(1, 30).Select(i => new TrialRecord($"t{i:D2}", "s1", "{}", TrialStatus.Pending, null, 0, T0)).ToList();
-        await store.RegisterSweepAsync(new SweepRecord("s1", "s", "spec", T0), trials);
+        var trials = Enumerable.Range(1, 30).Select(i => new TrialRecord(new TrialId($"t{i:D2}"), new SweepId("s1"), "{}", TrialStatus.Pending, null, 0, T0)).ToList();
+        await store.RegisterSweepAsync(new SweepRecord(new SweepId("s1"), "s", "spec", T0), trials);
         for (var round = 1; round <= 8; round++)
         {
             var size = round * 3;
             string? Slot(int i) => round % 3 == 0 ? null : round % 3 == 1 ? $"n{i}/slot-0" : i % 2 == 0 ? null : "n/slot-1";
             await store.UpdateTrialsAsync(trials.Take(size)
                 .Select((t, i) => new TrialRowUpdate(t.Id, TrialStatus.Running, Slot(i), round, T0.AddTicks(round))).ToList());
-            var stored = await store.ListTrialsAsync("s1");
+            var stored = await store.ListTrialsAsync(new SweepId("s1"));
             stored.Take(size).Select(t => t.AssignedTo).Should().Equal(Enumerable.Range(0, size).Select(Slot));
             stored.Take(size).Should().OnlyContain(t => t.Attempts == round && t.UpdatedAt == T0.AddTicks(round));
         }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
-using Orchestrator.Domain.Trials;
 using Orchestrator.Catalogue.Sqlite;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Catalogue.Tests;
@@ -28,9 +29,9 @@ public sealed class SqliteStoreTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static SweepRecord Sweep() => new("s1", "sweep", "spec: 1", T0);
+    private static SweepRecord Sweep() => new(new SweepId("s1"), "sweep", "spec: 1", T0);
 
-    private static TrialRecord Trial(int i) => new($"t{i:D3}", "s1", "{}", TrialStatus.Pending, null, 0, T0);
+    private static TrialRecord Trial(int i) => new(new TrialId($"t{i:D3}"), new SweepId("s1"), "{}", TrialStatus.Pending, null, 0, T0);
 
     private static async Task<long> ScalarAsync(SqliteConnection conn, string sql)
     {
@@ -68,16 +69,16 @@ public sealed class SqliteStoreTests : IDisposable
         await using (var store = await SqliteCatalogue.OpenAsync(path))
         {
             await store.RegisterSweepAsync(Sweep(), [Trial(1)]);
-            await store.UpdateTrialsAsync([new TrialRowUpdate("t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
-            (await store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
+            await store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("t001"), TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
+            (await store.SetSweepCancelledAsync(new SweepId("s1"), true, T0.AddSeconds(2))).Should().BeTrue();
         }
 
         await using var reopened = await SqliteCatalogue.OpenAsync(path);
-        (await reopened.GetTrialAsync("t001")).Should().Be(Trial(1) with
+        (await reopened.GetTrialAsync(new TrialId("t001"))).Should().Be(Trial(1) with
         {
             Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 1, UpdatedAt = T0.AddSeconds(1),
         });
-        (await reopened.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        (await reopened.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeTrue();
     }
 
     [Fact]
@@ -142,8 +143,8 @@ public sealed class SqliteStoreTests : IDisposable
         }, CancellationToken.None);
 
         await act.Should().ThrowAsync<IOException>();
-        (await store.GetTrialAsync("t001"))!.Status.Should().Be(TrialStatus.Pending);
-        (await store.GetSweepAsync("s1"))!.Name.Should().NotBe("renamed");
+        (await store.GetTrialAsync(new TrialId("t001")))!.Status.Should().Be(TrialStatus.Pending);
+        (await store.GetSweepAsync(new SweepId("s1")))!.Name.Should().NotBe("renamed");
     }
 
     [Fact]
@@ -159,7 +160,7 @@ public sealed class SqliteStoreTests : IDisposable
         {
             (await legacy.SchemaVersionsAsync()).Should().Equal(Enumerable.Range(1, SqliteSchema.Migrations[^1].Version).Select(v => (long)v));
             foreach (var s in stores)
-                (await s.GetTrialAsync("t001")).Should().Be(Trial(1) with { Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 2 });
+                (await s.GetTrialAsync(new TrialId("t001"))).Should().Be(Trial(1) with { Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 2 });
         }
         finally
         {
@@ -185,27 +186,27 @@ public sealed class SqliteStoreTests : IDisposable
         await using var a = await SqliteCatalogue.OpenAsync(path, options);
         await using var b = await SqliteCatalogue.OpenAsync(path, options);
         (await a.RegisterSweepAsync(Sweep(), Enumerable.Range(1, trialCount).Select(Trial).ToList())).Should().Be(trialCount);
-        (await b.ListTrialsAsync("s1")).Should().HaveCount(trialCount);
+        (await b.ListTrialsAsync(new SweepId("s1"))).Should().HaveCount(trialCount);
 
         async Task Writer(SqliteCatalogue store, int w)
         {
             var mine = Enumerable.Range(1, trialCount).Where(i => i % 4 == w).Select(i => $"t{i:D3}").ToList();
             for (var round = 1; round <= rounds; round++)
             {
-                await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(id, TrialStatus.Running, $"w{w}", round, T0.AddSeconds(round))).ToList());
-                await store.SetSweepCancelledAsync("s1", round % 2 == 0, T0.AddSeconds(round));
-                await store.RegisterSweepAsync(Sweep(), [new TrialRecord($"extra-{w}-{round}", "s1", "{}", TrialStatus.Pending, null, 0, T0)]);
-                (await store.ListTrialsAsync("s1")).Should().HaveCountGreaterThanOrEqualTo(trialCount + round);
+                await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(new TrialId(id), TrialStatus.Running, $"w{w}", round, T0.AddSeconds(round))).ToList());
+                await store.SetSweepCancelledAsync(new SweepId("s1"), round % 2 == 0, T0.AddSeconds(round));
+                await store.RegisterSweepAsync(Sweep(), [new TrialRecord(new TrialId($"extra-{w}-{round}"), new SweepId("s1"), "{}", TrialStatus.Pending, null, 0, T0)]);
+                (await store.ListTrialsAsync(new SweepId("s1"))).Should().HaveCountGreaterThanOrEqualTo(trialCount + round);
             }
-            await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(id, TrialStatus.Completed, null, rounds, T0.AddHours(1))).ToList());
+            await store.UpdateTrialsAsync(mine.Select(id => new TrialRowUpdate(new TrialId(id), TrialStatus.Completed, null, rounds, T0.AddHours(1))).ToList());
         }
 
         await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(() => Writer(w % 2 == 0 ? a : b, w))));
 
-        var trials = await a.ListTrialsAsync("s1");
+        var trials = await a.ListTrialsAsync(new SweepId("s1"));
         trials.Should().HaveCount(trialCount + 4 * rounds);
         trials.Take(trialCount).Should().OnlyContain(t => t.Status == TrialStatus.Completed && t.AssignedTo == null && t.Attempts == rounds);
-        (await b.ListTrialsAsync("s1")).Should().Equal(trials, "both stores see one file");
+        (await b.ListTrialsAsync(new SweepId("s1"))).Should().Equal(trials, "both stores see one file");
     }
 }
 

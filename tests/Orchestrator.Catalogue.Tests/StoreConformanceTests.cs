@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Catalogue.Tests;
@@ -33,10 +34,10 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         }
     }
 
-    protected static SweepRecord Sweep(string id = "s1", string spec = "spec: 1") => new(id, $"sweep {id}", spec, T0);
+    protected static SweepRecord Sweep(string id = "s1", string spec = "spec: 1") => new(new SweepId(id), $"sweep {id}", spec, T0);
 
     protected static TrialRecord Trial(string id, string sweepId = "s1") =>
-        new(id, sweepId, $$"""{"trial":"{{id}}"}""", TrialStatus.Pending, null, 0, T0);
+        new(new TrialId(id), new SweepId(sweepId), $$"""{"trial":"{{id}}"}""", TrialStatus.Pending, null, 0, T0);
 
     protected async Task<IReadOnlyList<TrialRecord>> SeedAsync(int count, string sweepId = "s1")
     {
@@ -59,7 +60,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.MigrateAsync();
 
         (await Store.ListSweepsAsync()).Should().ContainSingle().Which.Should().Be(Sweep());
-        (await Store.ListTrialsAsync("s1")).Should().HaveCount(2);
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().HaveCount(2);
     }
 
     [SuiteFact]
@@ -69,16 +70,16 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(3);
         (await Store.RegisterSweepAsync(Sweep(), first)).Should().Be(0);
 
-        await Store.UpdateTrialsAsync([new TrialRowUpdate("b", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
+        await Store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("b"), TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
 
         var extended = first.Append(Trial("e")).Append(Trial("d")).ToList();
         var renamed = Sweep(spec: "spec: 2") with { Name = "another name", CreatedAt = T0.AddDays(1) };
         (await Store.RegisterSweepAsync(renamed, extended)).Should().Be(2);
 
-        (await Store.ListTrialsAsync("s1")).Select(t => t.Id).Should().Equal("b", "a", "c", "e", "d");
-        var sweep = await Store.GetSweepAsync("s1");
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Select(t => t.Id).Should().Equal(new TrialId("b"), new TrialId("a"), new TrialId("c"), new TrialId("e"), new TrialId("d"));
+        var sweep = await Store.GetSweepAsync(new SweepId("s1"));
         sweep.Should().Be(Sweep() with { SpecYaml = "spec: 2" }, "the sweep is kept, only its spec is refreshed");
-        (await Store.GetTrialAsync("b")).Should().Be(
+        (await Store.GetTrialAsync(new TrialId("b"))).Should().Be(
             Trial("b") with { Status = TrialStatus.Running, AssignedTo = "n1/slot-0", Attempts = 1, UpdatedAt = T0.AddSeconds(1) },
             "re-registering leaves existing trials as they are");
     }
@@ -90,7 +91,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var failed = Trial("f") with { Status = TrialStatus.Failed, Attempts = 2 };
         (await Store.RegisterSweepAsync(Sweep(), [running, failed])).Should().Be(2);
 
-        (await Store.ListTrialsAsync("s1")).Should().Equal(running, failed);
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(running, failed);
     }
 
     [SuiteFact]
@@ -105,10 +106,10 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     public async Task Lookups_of_unknown_ids_return_nothing()
     {
         await SeedAsync(1);
-        (await Store.GetSweepAsync("nope")).Should().BeNull();
-        (await Store.GetTrialAsync("nope")).Should().BeNull();
-        (await Store.ListTrialsAsync("nope")).Should().BeEmpty();
-        (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
+        (await Store.GetSweepAsync(new SweepId("nope"))).Should().BeNull();
+        (await Store.GetTrialAsync(new TrialId("nope"))).Should().BeNull();
+        (await Store.ListTrialsAsync(new SweepId("nope"))).Should().BeEmpty();
+        (await Store.IsSweepCancelledAsync(new SweepId("nope"))).Should().BeFalse();
     }
 
     [SuiteFact]
@@ -117,9 +118,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.RegisterSweepAsync(Sweep("zz"), [Trial("zz-1", "zz")]);
         await Store.RegisterSweepAsync(Sweep("aa"), [Trial("aa-1", "aa")]);
 
-        (await Store.ListSweepsAsync()).Select(s => s.Id).Should().Equal("zz", "aa");
-        (await Store.GetTrialAsync("aa-1")).Should().Be(Trial("aa-1", "aa"));
-        (await Store.ListTrialsAsync("zz")).Should().Equal(Trial("zz-1", "zz"));
+        (await Store.ListSweepsAsync()).Select(s => s.Id).Should().Equal(new SweepId("zz"), new SweepId("aa"));
+        (await Store.GetTrialAsync(new TrialId("aa-1"))).Should().Be(Trial("aa-1", "aa"));
+        (await Store.ListTrialsAsync(new SweepId("zz"))).Should().Equal(Trial("zz-1", "zz"));
     }
 
     [SuiteFact]
@@ -128,12 +129,12 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var odd = Odd();
         await Store.RegisterSweepAsync(Sweep() with { CreatedAt = odd }, [Trial("t") with { UpdatedAt = odd }]);
 
-        (await Store.GetSweepAsync("s1"))!.CreatedAt.Should().Be(odd);
-        (await Store.GetTrialAsync("t"))!.UpdatedAt.Should().Be(odd);
+        (await Store.GetSweepAsync(new SweepId("s1")))!.CreatedAt.Should().Be(odd);
+        (await Store.GetTrialAsync(new TrialId("t")))!.UpdatedAt.Should().Be(odd);
 
         var later = odd.AddTicks(1);
-        await Store.UpdateTrialsAsync([new TrialRowUpdate("t", TrialStatus.Running, "w", 1, later)]);
-        (await Store.GetTrialAsync("t"))!.UpdatedAt.UtcTicks.Should().Be(later.UtcTicks, "one tick apart is still apart");
+        await Store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("t"), TrialStatus.Running, "w", 1, later)]);
+        (await Store.GetTrialAsync(new TrialId("t")))!.UpdatedAt.UtcTicks.Should().Be(later.UtcTicks, "one tick apart is still apart");
     }
 
     [SuiteFact]
@@ -143,8 +144,8 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var act = () => Store.RegisterSweepAsync(Sweep(), [Trial("t1"), Trial("t2"), broken]);
 
         await act.Should().ThrowAsync<Exception>();
-        (await Store.GetSweepAsync("s1")).Should().BeNull();
-        (await Store.GetTrialAsync("t1")).Should().BeNull();
+        (await Store.GetSweepAsync(new SweepId("s1"))).Should().BeNull();
+        (await Store.GetTrialAsync(new TrialId("t1"))).Should().BeNull();
         (await Store.RegisterSweepAsync(Sweep(), [Trial("t1"), Trial("t2")])).Should().Be(2);
     }
 
@@ -158,21 +159,21 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         var updates = new[]
         {
-            new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, Odd(1)),
-            new TrialRowUpdate("s1-t002", TrialStatus.Completed, null, 2, Odd(2).AddTicks(1)),
-            new TrialRowUpdate("s1-t003", TrialStatus.Failed, null, 3, Odd(3).AddTicks(9)),
-            new TrialRowUpdate("s1-t005", TrialStatus.Cancelled, "n2/slot-1", 7, new DateTimeOffset(2030, 12, 31, 23, 59, 59, TimeSpan.FromHours(-5)).AddTicks(9_999_999)),
+            new TrialRowUpdate(new TrialId("s1-t001"), TrialStatus.Running, "n1/slot-0", 1, Odd(1)),
+            new TrialRowUpdate(new TrialId("s1-t002"), TrialStatus.Completed, null, 2, Odd(2).AddTicks(1)),
+            new TrialRowUpdate(new TrialId("s1-t003"), TrialStatus.Failed, null, 3, Odd(3).AddTicks(9)),
+            new TrialRowUpdate(new TrialId("s1-t005"), TrialStatus.Cancelled, "n2/slot-1", 7, new DateTimeOffset(2030, 12, 31, 23, 59, 59, TimeSpan.FromHours(-5)).AddTicks(9_999_999)),
         };
         await Store.UpdateTrialsAsync(updates);
 
         var expected = seeded.Select(t => updates.SingleOrDefault(u => u.TrialId == t.Id) is { } u
             ? t with { Status = u.Status, AssignedTo = u.AssignedTo, Attempts = u.Attempts, UpdatedAt = u.UpdatedAt }
             : t).ToList();
-        var stored = await Store.ListTrialsAsync("s1");
+        var stored = await Store.ListTrialsAsync(new SweepId("s1"));
         stored.Should().Equal(expected, "only the projected columns change, and only of the trials named");
         stored.Select(t => t.UpdatedAt.UtcTicks).Should().Equal(expected.Select(t => t.UpdatedAt.UtcTicks), "full tick precision");
-        (await Store.GetTrialAsync("s1-t004")).Should().Be(seeded[3], "a trial not in the batch is untouched");
-        (await Store.ListTrialsAsync("other")).Should().Equal(Trial("other-t001", "other"));
+        (await Store.GetTrialAsync(new TrialId("s1-t004"))).Should().Be(seeded[3], "a trial not in the batch is untouched");
+        (await Store.ListTrialsAsync(new SweepId("other"))).Should().Equal(Trial("other-t001", "other"));
     }
 
     [SuiteFact]
@@ -181,16 +182,16 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await SeedAsync(2);
         await Store.UpdateTrialsAsync(
         [
-            new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
-            new TrialRowUpdate("s1-t002", TrialStatus.Running, "n1/slot-1", 1, T0.AddSeconds(1)),
+            new TrialRowUpdate(new TrialId("s1-t001"), TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
+            new TrialRowUpdate(new TrialId("s1-t002"), TrialStatus.Running, "n1/slot-1", 1, T0.AddSeconds(1)),
         ]);
         await Store.UpdateTrialsAsync(
         [
-            new TrialRowUpdate("s1-t001", TrialStatus.Pending, null, 1, T0.AddSeconds(2)),
-            new TrialRowUpdate("s1-t002", TrialStatus.Running, "n3/slot-0", 2, T0.AddSeconds(3)),
+            new TrialRowUpdate(new TrialId("s1-t001"), TrialStatus.Pending, null, 1, T0.AddSeconds(2)),
+            new TrialRowUpdate(new TrialId("s1-t002"), TrialStatus.Running, "n3/slot-0", 2, T0.AddSeconds(3)),
         ]);
 
-        (await Store.ListTrialsAsync("s1")).Should().Equal(
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(
             Trial("s1-t001") with { Status = TrialStatus.Pending, AssignedTo = null, Attempts = 1, UpdatedAt = T0.AddSeconds(2) },
             Trial("s1-t002") with { Status = TrialStatus.Running, AssignedTo = "n3/slot-0", Attempts = 2, UpdatedAt = T0.AddSeconds(3) });
     }
@@ -202,16 +203,16 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         await Store.UpdateTrialsAsync(
         [
-            new TrialRowUpdate("ghost-1", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
-            new TrialRowUpdate("s1-t002", TrialStatus.Completed, null, 1, T0.AddSeconds(2)),
-            new TrialRowUpdate("ghost-2", TrialStatus.Failed, null, 5, T0.AddSeconds(3)),
+            new TrialRowUpdate(new TrialId("ghost-1"), TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1)),
+            new TrialRowUpdate(new TrialId("s1-t002"), TrialStatus.Completed, null, 1, T0.AddSeconds(2)),
+            new TrialRowUpdate(new TrialId("ghost-2"), TrialStatus.Failed, null, 5, T0.AddSeconds(3)),
         ]);
-        await Store.UpdateTrialsAsync([new TrialRowUpdate("only-a-ghost", TrialStatus.Completed, null, 1, T0)]);
+        await Store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("only-a-ghost"), TrialStatus.Completed, null, 1, T0)]);
 
-        (await Store.GetTrialAsync("ghost-1")).Should().BeNull("an update never creates a trial");
-        (await Store.GetTrialAsync("ghost-2")).Should().BeNull();
-        (await Store.GetTrialAsync("only-a-ghost")).Should().BeNull();
-        (await Store.ListTrialsAsync("s1")).Should().Equal(
+        (await Store.GetTrialAsync(new TrialId("ghost-1"))).Should().BeNull("an update never creates a trial");
+        (await Store.GetTrialAsync(new TrialId("ghost-2"))).Should().BeNull();
+        (await Store.GetTrialAsync(new TrialId("only-a-ghost"))).Should().BeNull();
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(
             seeded[0], seeded[1] with { Status = TrialStatus.Completed, Attempts = 1, UpdatedAt = T0.AddSeconds(2) });
     }
 
@@ -223,7 +224,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await Store.UpdateTrialsAsync([]);
         await Store.UpdateTrialsAsync(Array.Empty<TrialRowUpdate>());
 
-        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded);
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(seeded);
     }
 
     [SuiteFact]
@@ -235,12 +236,12 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await nullBatch.Should().ThrowAsync<ArgumentNullException>();
         var noId = () => Store.UpdateTrialsAsync(
         [
-            new TrialRowUpdate("s1-t001", TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
-            new TrialRowUpdate("", TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
+            new TrialRowUpdate(new TrialId("s1-t001"), TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
+            new TrialRowUpdate(new TrialId(""), TrialStatus.Completed, null, 1, T0.AddSeconds(1)),
         ]);
         await noId.Should().ThrowAsync<ArgumentException>();
 
-        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded);
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(seeded);
     }
 
     [SuiteFact]
@@ -254,7 +255,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         var act = () => Store.UpdateTrialsAsync(updates);
 
         await act.Should().ThrowAsync<Exception>();
-        (await Store.ListTrialsAsync("s1")).Should().Equal(seeded, "the batch is one transaction");
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(seeded, "the batch is one transaction");
     }
 
     [SuiteFact]
@@ -268,7 +269,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
         await Store.UpdateTrialsAsync(updates);
 
-        var stored = await Store.ListTrialsAsync("s1");
+        var stored = await Store.ListTrialsAsync(new SweepId("s1"));
         stored.Should().HaveCount(count);
         stored.Should().Equal(seeded.Zip(updates, (t, u) =>
             t with { Status = u.Status, AssignedTo = u.AssignedTo, Attempts = u.Attempts, UpdatedAt = u.UpdatedAt }));
@@ -288,7 +289,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         start.SetResult();
         await Task.WhenAll(writers);
 
-        var stored = await Store.ListTrialsAsync("s1");
+        var stored = await Store.ListTrialsAsync(new SweepId("s1"));
         stored.Should().OnlyContain(t => t.Status == TrialStatus.Running && t.Attempts == 1);
         stored.Select(t => t.AssignedTo).Should().Equal(Enumerable.Range(0, 40).Select(i => $"n{i / 5}/slot-0"));
     }
@@ -300,22 +301,22 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         await SeedAsync(3);
         await SeedAsync(1, "other");
-        await Store.UpdateTrialsAsync([new TrialRowUpdate("s1-t001", TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
-        var before = await Store.ListTrialsAsync("s1");
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse("a sweep is not cancelled until someone says so");
+        await Store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("s1-t001"), TrialStatus.Running, "n1/slot-0", 1, T0.AddSeconds(1))]);
+        var before = await Store.ListTrialsAsync(new SweepId("s1"));
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeFalse("a sweep is not cancelled until someone says so");
 
-        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(2))).Should().BeTrue();
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
-        (await Store.IsSweepCancelledAsync("other")).Should().BeFalse("the flag is per sweep");
-        (await Store.ListTrialsAsync("s1")).Should().Equal(before, "the coordinator, not the store, decides what cancelling does to trials");
+        (await Store.SetSweepCancelledAsync(new SweepId("s1"), true, T0.AddSeconds(2))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync(new SweepId("other"))).Should().BeFalse("the flag is per sweep");
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(before, "the coordinator, not the store, decides what cancelling does to trials");
 
-        (await Store.SetSweepCancelledAsync("s1", true, T0.AddSeconds(3))).Should().BeTrue("setting it twice is harmless");
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        (await Store.SetSweepCancelledAsync(new SweepId("s1"), true, T0.AddSeconds(3))).Should().BeTrue("setting it twice is harmless");
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeTrue();
 
-        (await Store.SetSweepCancelledAsync("s1", false, T0.AddSeconds(4))).Should().BeTrue();
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
-        (await Store.ListTrialsAsync("s1")).Should().Equal(before);
-        (await Store.ListTrialsAsync("other")).Should().Equal(Trial("other-t001", "other"));
+        (await Store.SetSweepCancelledAsync(new SweepId("s1"), false, T0.AddSeconds(4))).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeFalse();
+        (await Store.ListTrialsAsync(new SweepId("s1"))).Should().Equal(before);
+        (await Store.ListTrialsAsync(new SweepId("other"))).Should().Equal(Trial("other-t001", "other"));
     }
 
     [SuiteFact]
@@ -323,21 +324,21 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     {
         await SeedAsync(1);
 
-        (await Store.SetSweepCancelledAsync("nope", true, T0)).Should().BeFalse();
-        (await Store.IsSweepCancelledAsync("nope")).Should().BeFalse();
-        (await Store.GetSweepAsync("nope")).Should().BeNull("cancelling does not create a sweep");
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeFalse();
+        (await Store.SetSweepCancelledAsync(new SweepId("nope"), true, T0)).Should().BeFalse();
+        (await Store.IsSweepCancelledAsync(new SweepId("nope"))).Should().BeFalse();
+        (await Store.GetSweepAsync(new SweepId("nope"))).Should().BeNull("cancelling does not create a sweep");
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeFalse();
     }
 
     [SuiteFact]
     public async Task The_cancelled_flag_survives_re_registering_the_sweep()
     {
         await SeedAsync(1);
-        (await Store.SetSweepCancelledAsync("s1", true, T0)).Should().BeTrue();
+        (await Store.SetSweepCancelledAsync(new SweepId("s1"), true, T0)).Should().BeTrue();
 
         await Store.RegisterSweepAsync(Sweep(spec: "spec: 2"), [Trial("s1-t001"), Trial("s1-t002")]);
 
-        (await Store.IsSweepCancelledAsync("s1")).Should().BeTrue();
+        (await Store.IsSweepCancelledAsync(new SweepId("s1"))).Should().BeTrue();
     }
 
     // ---- migration from the schema before Akka.Cluster ----
@@ -361,13 +362,13 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         await using (var store = await legacy.OpenStoreAsync())
         {
             // Listed in the order registered, through the rebuild of the trials table that let a trial end diverged.
-            (await store.GetSweepAsync("old")).Should().Be(sweep);
-            (await store.IsSweepCancelledAsync("old")).Should().BeTrue("the sweep_controls rows are kept");
-            (await store.ListTrialsAsync("old")).Should().Equal(
-                new TrialRecord("old-1", "old", """{"trial":1}""", TrialStatus.Running, "n1/slot-0", 3, Odd(1)),
-                new TrialRecord("old-2", "old", """{"trial":2}""", TrialStatus.Completed, null, 1, Odd(2)),
-                new TrialRecord("old-3", "old", """{"trial":3}""", TrialStatus.Pending, null, 0, Odd(3)),
-                new TrialRecord("old-4", "old", """{"trial":4}""", TrialStatus.Failed, "n2/slot-1", 2, Odd(4)));
+            (await store.GetSweepAsync(new SweepId("old"))).Should().Be(sweep);
+            (await store.IsSweepCancelledAsync(new SweepId("old"))).Should().BeTrue("the sweep_controls rows are kept");
+            (await store.ListTrialsAsync(new SweepId("old"))).Should().Equal(
+                new TrialRecord(new TrialId("old-1"), new SweepId("old"), """{"trial":1}""", TrialStatus.Running, "n1/slot-0", 3, Odd(1)),
+                new TrialRecord(new TrialId("old-2"), new SweepId("old"), """{"trial":2}""", TrialStatus.Completed, null, 1, Odd(2)),
+                new TrialRecord(new TrialId("old-3"), new SweepId("old"), """{"trial":3}""", TrialStatus.Pending, null, 0, Odd(3)),
+                new TrialRecord(new TrialId("old-4"), new SweepId("old"), """{"trial":4}""", TrialStatus.Failed, "n2/slot-1", 2, Odd(4)));
 
             var tables = await legacy.TablesAsync();
             tables.Should().NotContain("nodes").And.NotContain("leader");
@@ -378,18 +379,18 @@ public abstract class StoreConformanceTests : IAsyncLifetime
                 "only the new step ran, once");
 
             // The migrated database is a working store.
-            await store.UpdateTrialsAsync([new TrialRowUpdate("old-1", TrialStatus.Completed, null, 3, Odd(5)),
-                new TrialRowUpdate("old-3", TrialStatus.Diverged, null, 1, Odd(5))]);
+            await store.UpdateTrialsAsync([new TrialRowUpdate(new TrialId("old-1"), TrialStatus.Completed, null, 3, Odd(5)),
+                new TrialRowUpdate(new TrialId("old-3"), TrialStatus.Diverged, null, 1, Odd(5))]);
             (await store.RegisterSweepAsync(sweep, [Trial("old-5", "old")])).Should().Be(1);
-            (await store.SetSweepCancelledAsync("old", false, Odd(6))).Should().BeTrue();
+            (await store.SetSweepCancelledAsync(new SweepId("old"), false, Odd(6))).Should().BeTrue();
             await store.MigrateAsync();
         }
 
         await using var reopened = await legacy.OpenStoreAsync();
-        (await reopened.ListTrialsAsync("old")).Select(t => (t.Id, t.Status, t.AssignedTo)).Should().Equal(
+        (await reopened.ListTrialsAsync(new SweepId("old"))).Select(t => (t.Id.Value, t.Status, t.AssignedTo)).Should().Equal(
             ("old-1", TrialStatus.Completed, null), ("old-2", TrialStatus.Completed, null), ("old-3", TrialStatus.Diverged, null),
             ("old-4", TrialStatus.Failed, "n2/slot-1"), ("old-5", TrialStatus.Pending, null));
-        (await reopened.IsSweepCancelledAsync("old")).Should().BeFalse();
+        (await reopened.IsSweepCancelledAsync(new SweepId("old"))).Should().BeFalse();
         (await legacy.SchemaVersionsAsync()).Should().HaveCount(legacy.LatestVersion);
     }
 }

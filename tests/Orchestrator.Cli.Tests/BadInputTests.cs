@@ -38,6 +38,19 @@ public class BadInputTests
     }
 
     [Theory]
+    [InlineData("trial", "show", " ")]
+    [InlineData("trial", "events", "")]
+    [InlineData("trial", "audit", "  ")]
+    public async Task A_blank_trial_id_gets_one_error_line_and_exit_2(string noun, string verb, string id)
+    {
+        var result = await Cli.RunAsync(Cli.TempDir(), TimeSpan.FromMinutes(1), noun, verb, id);
+
+        result.ExitCode.Should().Be(2);
+        result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+            .Which.Should().StartWith("error: a trial id must not be blank");
+    }
+
+    [Theory]
     [InlineData("--device", "tpu", "is not a device")]
     [InlineData("--device", "cuda:0", "'cuda:0'")]
     [InlineData("--feature-cache-mb", "-5", "--feature-cache-mb")]

@@ -112,6 +112,6 @@ public class ClusterCommandTests
         again.Stdout.Should().Contain("2 of 2 trial(s) completed");
         await using var after = await rig.OpenStoreAsync();
         foreach (var trial in await after.ListTrialsAsync((await after.ListSweepsAsync()).Single().Id))
-            await rig.AssertOneHistoryAsync(trial.Id);
+            await rig.AssertOneHistoryAsync(trial.Id.Value);
     }
 }

@@ -56,7 +56,7 @@ public class ClusterFaultTests
         await rig.WaitUntilAsync("the sweep completed on worker b", ClusterRig.AllCompletedAsync, Long);
 
         var trial = (await TrialsAsync(rig)).Single();
-        var stored = await rig.AssertOneHistoryAsync(trial.Id);
+        var stored = await rig.AssertOneHistoryAsync(trial.Id.Value);
         var attempts = stored.Select(e => e.Attempt).Distinct().ToList();
         attempts.Should().HaveCount(2, "worker a wrote the start, worker b the rest");
         stored.Where(e => e.Attempt == attempts[1]).OfType<GroupsUnfrozen>()
@@ -85,9 +85,9 @@ public class ClusterFaultTests
         second.Output.Should().MatchRegex(@"recovered in \d+ ms \(snapshot at event \d+, then [1-9]\d* event\(s\)\): 1 sweep\(s\)", rig.Logs());
         foreach (var trial in await TrialsAsync(rig))
         {
-            var events = await rig.AssertOneHistoryAsync(trial.Id);
+            var events = await rig.AssertOneHistoryAsync(trial.Id.Value);
             // The two trials that ran when the coordinator died kept running: one attempt each, never a second writer.
-            (await Journals.ReadAsync(rig.StoreUrl, trial.Id)).Should().OnlyContain(e => !e.Superseded, "no trial started twice at once");
+            (await Journals.ReadAsync(rig.StoreUrl, trial.Id.Value)).Should().OnlyContain(e => !e.Superseded, "no trial started twice at once");
             events.OfType<AttemptStarted>().Should().ContainSingle(rig.Logs());
         }
         worker.Process.HasExited.Should().BeFalse("the worker rode out the coordinator's move");
@@ -114,11 +114,11 @@ public class ClusterFaultTests
         second.Output.Should().MatchRegex(@"resuming after epoch [3-9]", rig.Logs()).And.Contain("checkpoints in the database");
         second.Output.Should().NotContain("unreadable", "box b fetched the checkpoints box a wrote");
         var trial = (await TrialsAsync(rig)).Single();
-        var best = Orchestrator.Domain.Trials.TrialEvolution.Replay(await rig.AssertOneHistoryAsync(trial.Id)).BestCheckpoint!;
+        var best = Orchestrator.Domain.Trials.TrialEvolution.Replay(await rig.AssertOneHistoryAsync(trial.Id.Value)).BestCheckpoint!;
         await using var store = await rig.OpenStoreAsync();
-        var blob = await ((IArtifactBlobs)store).GetArtifactAsync(trial.Id, best);
+        var blob = await ((IArtifactBlobs)store).GetArtifactAsync(trial.Id.Value, best);
         blob.Should().NotBeNull("the best weights are kept in the database");
-        File.ReadAllBytes(Path.Combine(boxB, trial.Id, best)).Should().Equal(blob!.Value.Content);
+        File.ReadAllBytes(Path.Combine(boxB, trial.Id.Value, best)).Should().Equal(blob!.Value.Content);
     }
 
     [PostgresFact]
@@ -144,7 +144,7 @@ public class ClusterFaultTests
 
         var trials = await TrialsAsync(rig);
         trials.Select(t => t.Id).Should().Equal(before);
-        foreach (var t in trials) await rig.AssertOneHistoryAsync(t.Id);
+        foreach (var t in trials) await rig.AssertOneHistoryAsync(t.Id.Value);
         coordinator.Output.Should().Contain("is not in the cluster", "the recovered assignments of the dead workers were queued again");
         var status = await rig.RunAsync("sweep", "status", "killall", "--json");
         status.ExitCode.Should().Be(0, status.Stdout);
@@ -176,7 +176,7 @@ public class ClusterFaultTests
         frozen.Process.ExitCode.Should().Be(1, rig.Logs());
         frozen.Output.Should().Contain("this node was removed from the cluster");
         var id = (await TrialsAsync(rig)).Single().Id;
-        var stored = await rig.AssertOneHistoryAsync(id);
+        var stored = await rig.AssertOneHistoryAsync(id.Value);
         stored.Where(e => e.Attempt == 1).Should().NotBeEmpty();
         stored.Select(e => e.Attempt).Distinct().Should().HaveCount(2, "nothing worker a did after the takeover counts");
     }
@@ -199,7 +199,7 @@ public class ClusterFaultTests
             server.Restart();
 
             await rig.WaitUntilAsync("the sweep completed after the restart", ClusterRig.AllCompletedAsync, Long);
-            foreach (var t in await TrialsAsync(rig)) await rig.AssertOneHistoryAsync(t.Id);
+            foreach (var t in await TrialsAsync(rig)) await rig.AssertOneHistoryAsync(t.Id.Value);
         }
         finally
         {

@@ -212,7 +212,7 @@ public sealed class ClusterRig : IAsyncDisposable
     public async Task<bool> EpochJournaledByAttemptAsync(ISweepCatalogue store, int attempt)
     {
         var trial = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single();
-        return (await JournalAsync(trial.Id)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
+        return (await JournalAsync(trial.Id.Value)).Any(e => !e.Superseded && e.Event is EpochCompleted && e.Event.Attempt >= attempt);
     }
 
     public static async Task<bool> AllCompletedAsync(ISweepCatalogue store)

@@ -111,7 +111,7 @@ public class ControlAuthTests
 
         (await store.ListTrialsAsync(trial.SweepId)).Single().Status.Should().Be(TrialStatus.Running, "a forged report ends nothing: " + rig.Logs());
         await rig.WaitUntilAsync("the trial completed by training", ClusterRig.AllCompletedAsync, Long);
-        await rig.AssertOneHistoryAsync(trial.Id);
+        await rig.AssertOneHistoryAsync(trial.Id.Value);
         worker.Process.HasExited.Should().BeFalse("an unsigned down downs nothing");
     }
 }

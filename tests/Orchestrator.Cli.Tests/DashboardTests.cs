@@ -2,8 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Playwright;
-using Orchestrator.Domain.Trials;
 using Orchestrator.Catalogue;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Cli.Tests;
 
@@ -50,7 +51,7 @@ public class DashboardTests
     }
 
     /// <summary>A running trial with at most 3 of its epochs done, as the dashboard reads its journal.</summary>
-    private static async Task<string> EarlyRunningTrialAsync(ClusterRig rig, HttpClient http, ISweepCatalogue store, string sweepId)
+    private static async Task<string> EarlyRunningTrialAsync(ClusterRig rig, HttpClient http, ISweepCatalogue store, SweepId sweepId)
     {
         var deadline = DateTime.UtcNow + StartWait;
         while (DateTime.UtcNow < deadline)
@@ -58,7 +59,7 @@ public class DashboardTests
             foreach (var t in (await store.ListTrialsAsync(sweepId)).Where(t => t.Status == TrialStatus.Running))
             {
                 using var journal = JsonDocument.Parse(await http.GetStringAsync($"trials/{t.Id}/journal.json"));
-                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 3) return t.Id;
+                if (journal.RootElement.GetProperty("epochsDone").GetInt32() <= 3) return t.Id.Value;
             }
             await Task.Delay(200);
         }
@@ -258,7 +259,7 @@ public class DashboardTests
         {
             refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
             refused.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
-            (await refused.Content.ReadAsStringAsync()).Should().NotContain(sweepId);
+            (await refused.Content.ReadAsStringAsync()).Should().NotContain(sweepId.Value);
         }
         foreach (var local in new[] { $"localhost:{url.Port}", $"[::1]:{url.Port}" })
         {

@@ -74,10 +74,10 @@ public class NetworkPartitionTests
 
             await using var store = await rig.OpenStoreAsync();
             var id = (await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id)).Single().Id;
-            var stored = await rig.AssertOneHistoryAsync(id);
+            var stored = await rig.AssertOneHistoryAsync(id.Value);
             stored.Select(e => e.Attempt).Distinct().Should().HaveCount(2, "worker 1's writes after the takeover do not count");
             // Whatever worker 1 managed to write late (none when the cut also kept it from the database) is superseded.
-            var late = (await Journals.ReadAsync(rig.StoreUrl, id)).Count(e => e.Superseded);
+            var late = (await Journals.ReadAsync(rig.StoreUrl, id.Value)).Count(e => e.Superseded);
             Console.WriteLine($"partition: {late} late event(s) of the cut-off worker, all superseded");
         }
         finally

@@ -89,12 +89,12 @@ public class OneCoordinatorPerStoreTests
         foreach (var trial in await store.ListTrialsAsync(sweep.Id))
         {
             trial.Status.Should().Be(TrialStatus.Completed);
-            var events = await rig.RunAsync("trial", "events", trial.Id, "--all", "--json");
+            var events = await rig.RunAsync("trial", "events", trial.Id.Value, "--all", "--json");
             events.ExitCode.Should().Be(0, events.Stdout);
             using var journal = JsonDocument.Parse(events.Stdout);
             journal.RootElement.EnumerateArray().Count(e => e.GetProperty("type").GetString() == "AttemptStarted")
                 .Should().Be(1, $"trial {trial.Id} of {sweep.Name} runs once\n{rig.Logs()}");
-            await rig.AssertOneHistoryAsync(trial.Id);
+            await rig.AssertOneHistoryAsync(trial.Id.Value);
         }
     }
 }

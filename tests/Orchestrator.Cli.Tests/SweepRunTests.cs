@@ -87,7 +87,7 @@ public class SweepRunTests
         await using var store = await SqliteCatalogue.OpenAsync(dbPath);
         var sweep = (await store.ListSweepsAsync()).Single();
         var trialId = (await store.ListTrialsAsync(sweep.Id)).Single().Id;
-        var journal = await Journals.ReadAsync(storeUrl, trialId);
+        var journal = await Journals.ReadAsync(storeUrl, trialId.Value);
         journal.Should().NotContain(e => e.Superseded);
         var events = journal.Select(e => e.Event).ToList();
         events.OfType<AttemptStarted>().Select(e => e.Attempt).Should().Equal(1, 2);
@@ -96,7 +96,7 @@ public class SweepRunTests
         TrialAudit.Violations(events).Should().BeEmpty();
         var state = TrialEvolution.Replay(events);
         state.Phase.Should().Be(TrialPhase.Completed);
-        var best = Path.Combine(dir, ".orchestrator", "artifacts", trialId, state.BestCheckpoint!);
+        var best = Path.Combine(dir, ".orchestrator", "artifacts", trialId.Value, state.BestCheckpoint!);
         Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(best))).Should().Be(state.BestSha256);
 
         // The same sweep run without interruption elsewhere journals exactly the same figures: the resumed run
@@ -104,7 +104,7 @@ public class SweepRunTests
         var reference = Cli.TempDir();
         File.Copy(Path.Combine(dir, "spec.yaml"), Path.Combine(reference, "spec.yaml"));
         (await Cli.RunAsync(reference, TimeSpan.FromMinutes(10), "sweep", "run", "spec.yaml", "--workers", "1")).ExitCode.Should().Be(0);
-        var referenceEvents = (await Journals.ReadAsync("sqlite:" + Path.Combine(reference, ".orchestrator", "orchestrator.db"), trialId))
+        var referenceEvents = (await Journals.ReadAsync("sqlite:" + Path.Combine(reference, ".orchestrator", "orchestrator.db"), trialId.Value))
             .Select(e => e.Event).ToList();
         Figures(events).Should().Equal(Figures(referenceEvents));
         // The test outputs' file is named by its SHA-256: the same predictions, labels and probabilities.

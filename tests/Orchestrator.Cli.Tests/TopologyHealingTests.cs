@@ -44,8 +44,8 @@ public class TopologyHealingTests
         await using var store = await rig.OpenStoreAsync();
         foreach (var trial in await store.ListTrialsAsync((await store.ListSweepsAsync()).Single().Id))
         {
-            var events = await rig.AssertOneHistoryAsync(trial.Id);
-            (await Journals.ReadAsync(rig.StoreUrl, trial.Id)).Should().OnlyContain(e => !e.Superseded, "no trial had two writers at once");
+            var events = await rig.AssertOneHistoryAsync(trial.Id.Value);
+            (await Journals.ReadAsync(rig.StoreUrl, trial.Id.Value)).Should().OnlyContain(e => !e.Superseded, "no trial had two writers at once");
             events.OfType<TrialCompleted>().Should().ContainSingle();
             events.OfType<AttemptStarted>().Should().ContainSingle("the workers kept their trials through the outage\n" + rig.Logs());
         }

@@ -25,7 +25,7 @@ public class TrialJournalJsonTests
             new TrialDiverged(2, "train loss is NaN"),
         ];
         var journal = events.Select((e, i) => new JournaledEvent(i + 1, e, Superseded: false)).ToList();
-        var view = new TrialView(new TrialRecord(trial.Id, "sw-nan", trial.CanonicalJson, TrialStatus.Diverged, null, 1, DateTimeOffset.UtcNow),
+        var view = new TrialView(new TrialRecord(trial.Id, new SweepId("sw-nan"), trial.CanonicalJson, TrialStatus.Diverged, null, 1, DateTimeOffset.UtcNow),
             trial.Spec, TrialEvolution.Replay(events));
 
         var json = JsonDocument.Parse(TrialJournalJson.Serialize(new TrialPage(view, journal, null, ClusterAnswered: false)));

@@ -1,12 +1,12 @@
 using Orchestrator.TestEngine;
 using System.Collections.Concurrent;
-using Orchestrator.Runtime;
-using Orchestrator.Runtime.Trials;
+using Orchestrator.Catalogue;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
-using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
-using Orchestrator.Catalogue;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -14,11 +14,11 @@ namespace Orchestrator.Runtime.Tests;
 public sealed class NoteRecorder : IRunObserver
 {
     public ConcurrentQueue<string> Notes { get; } = new();
-    public void SweepPlanned(string sweepId, int trials, int newTrials, int alreadyEnded) { }
-    public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state) { }
-    public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress) { }
-    public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events) { }
-    public void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state) { }
+    public void SweepPlanned(SweepId sweepId, int trials, int newTrials, int alreadyEnded) { }
+    public void TrialClaimed(string slot, TrialId trialId, TrialSpec spec, TrialState state) { }
+    public void BatchProgress(string slot, TrialId trialId, string phase, int epoch, BatchProgress progress) { }
+    public void EventsJournaled(string slot, TrialId trialId, IReadOnlyList<TrialEvent> events) { }
+    public void TrialEnded(string slot, TrialId trialId, TrialExit exit, TrialState state) { }
     public void Note(string message) => Notes.Enqueue(message);
 }
 
@@ -45,9 +45,9 @@ public class CheckpointFallbackTests
         var trialId = fx.Sweep.Trials.Single().Id;
         await StopAtEpochAsync(fx, 6, captures);
 
-        var journaled = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
+        var journaled = TrialEvolution.Replay(await fx.EffectiveAsync(trialId.Value));
         journaled.EpochsDone.Should().Be(5);
-        var newest = Path.Combine(fx.Artifacts, trialId, journaled.LatestCheckpoint!);
+        var newest = Path.Combine(fx.Artifacts, trialId.Value, journaled.LatestCheckpoint!);
         if (damage == "corrupt") await File.AppendAllTextAsync(newest, " ");
         else File.Delete(newest);
 
@@ -59,7 +59,7 @@ public class CheckpointFallbackTests
         resumed!.Calls.Should().ContainInOrder("load 4", "train 5");
         resumed.Calls.Should().NotContain("load 5");
         notes.Notes.Should().ContainSingle(n => n.Contains(journaled.LatestCheckpoint!) && n.Contains("previous good one") && n.Contains("epoch 4"));
-        var events = await fx.EffectiveAsync(trialId);
+        var events = await fx.EffectiveAsync(trialId.Value);
         var epochs = events.OfType<EpochCompleted>().Select(e => e.Epoch).ToList();
         epochs.Should().Equal(Enumerable.Range(1, epochs.Count), "the epoch numbering goes on from the journal");
         epochs.Should().HaveCountGreaterThan(5);
@@ -73,11 +73,11 @@ public class CheckpointFallbackTests
         await using var fx = await SweepFixture.CreateAsync(Grid);
         var trialId = fx.Sweep.Trials.Single().Id;
         await StopAtEpochAsync(fx, 4);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(fx.Artifacts, trialId), "epoch-*.pt")) await File.AppendAllTextAsync(file, " ");
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(fx.Artifacts, trialId.Value), "epoch-*.pt")) await File.AppendAllTextAsync(file, " ");
 
         (await fx.RunAsync((_, _, _) => new FakeTrainer(4, Loss), workers: 1)).Single().Status.Should().Be(TrialStatus.Failed);
 
-        var events = await fx.EffectiveAsync(trialId);
+        var events = await fx.EffectiveAsync(trialId.Value);
         events.OfType<AttemptFailed>().Should().HaveCount(3).And.OnlyContain(a => a.Reason.Contains("SHA-256 mismatch"));
         events.Last().Should().BeOfType<TrialFailed>().Which.Reason.Should().Contain("3 attempts failed");
     }

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Akka.Actor;
 using Orchestrator.Domain;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Testing;
@@ -24,10 +26,10 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
     public void A_signed_command_passes_once_as_itself()
     {
         var gate = Gate();
-        var signed = _key.Sign(new LaunchSweep("s1", "name", new[] { "t1", "t2" }), "ana@box", T0);
+        var signed = _key.Sign(new LaunchSweep(new SweepId("s1"), "name", [new TrialId("t1"), new TrialId("t2")]), "ana@box", T0);
         var (command, refused) = gate.Check(signed);
         refused.Should().BeNull();
-        command.Should().BeOfType<LaunchSweep>().Which.TrialIds.Should().Equal("t1", "t2");
+        command.Should().BeOfType<LaunchSweep>().Which.TrialIds.Should().Equal(new TrialId("t1"), new TrialId("t2"));
         gate.Check(signed).Refused.Should().StartWith("replayed command");
     }
 
@@ -84,9 +86,9 @@ public sealed class ControlFacadeTests : Akka.TestKit.Xunit2.TestKit
         (await facade.Ask<object>(down, TimeSpan.FromSeconds(5))).Should().BeOfType<ControlRefused>().Which.Reason.Should().StartWith("replayed");
         (await facade.Ask<object>(new MemberCommand(MembershipVerb.Down, null), TimeSpan.FromSeconds(5))).Should().BeOfType<ControlRefused>()
             .Which.Reason.Should().Contain("not a signed command");
-        var cancel = facade.Ask<object>(_key.Sign(new ControlSweep("s1", true), "ana@box", T0), TimeSpan.FromSeconds(5));
-        coordinator.ExpectMsg<ControlSweep>().SweepId.Should().Be("s1");
-        coordinator.Reply(new SweepControlled("s1", true, new Dictionary<string, int>()));
+        var cancel = facade.Ask<object>(_key.Sign(new ControlSweep(new SweepId("s1"), true), "ana@box", T0), TimeSpan.FromSeconds(5));
+        coordinator.ExpectMsg<ControlSweep>().SweepId.Should().Be(new SweepId("s1"));
+        coordinator.Reply(new SweepControlled(new SweepId("s1"), true, new Dictionary<string, int>()));
         (await cancel).Should().BeOfType<SweepControlled>();
         node.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         coordinator.ExpectNoMsg(TimeSpan.FromMilliseconds(200));

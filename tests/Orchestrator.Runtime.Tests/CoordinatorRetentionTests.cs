@@ -1,11 +1,12 @@
 using Orchestrator.TestEngine;
 using Akka.Actor;
 using Microsoft.Data.Sqlite;
+using Orchestrator.Catalogue;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Sweeps;
-using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -52,16 +53,16 @@ public class CoordinatorRetentionTests
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("EPOCHS", "1"), EverySnapshot);
         var sweep = await LaunchAsync(fx, Sweep(fx, 1));
         await fx.Node.Coordinator.Ask<object>(new ControlSweep(sweep.Id, Cancel: true), Ask);
-        await WaitUntilRetiredAsync(fx, sweep.Id);
+        await WaitUntilRetiredAsync(fx, sweep.Id.Value);
 
         var state = (SweepState)await fx.Node.Coordinator.Ask<object>(new GetSweepState(sweep.Id), Ask);
         state.Ended.Should().BeTrue();
         state.Counts.Should().BeEquivalentTo(new Dictionary<string, int> { ["cancelled"] = 3 });
-        (await fx.Node.Coordinator.Ask<object>(new GetSweepState("no-such-sweep"), Ask)).Should().BeOfType<UnknownSweep>();
+        (await fx.Node.Coordinator.Ask<object>(new GetSweepState(new SweepId("no-such-sweep")), Ask)).Should().BeOfType<UnknownSweep>();
 
         var relaunched = await SweepLauncher.LaunchAsync(fx.Store, sweep, m => fx.Node.Coordinator.Ask<object>(m, Ask), CancellationToken.None);
         relaunched.Should().Be(new SweepLaunchAccepted(sweep.Id, 3, 0, Cancelled: true), "launching the same spec again adds nothing");
-        await WaitUntilRetiredAsync(fx, sweep.Id);
+        await WaitUntilRetiredAsync(fx, sweep.Id.Value);
 
         var resumed = (SweepControlled)await fx.Node.Coordinator.Ask<object>(new ControlSweep(sweep.Id, Cancel: false), Ask);
         resumed.Cancelled.Should().BeFalse();
@@ -76,7 +77,7 @@ public class CoordinatorRetentionTests
     {
         await using var fx = await SweepFixture.CreateAsync(Grid.Replace("EPOCHS", "2").Replace("seeds: [1, 2, 3]", "seeds: [1]"), EverySnapshot);
         (await fx.RunAsync((_, _, _) => new FakeTrainer(4, e => 1.0 / e), workers: 1)).Should().OnlyContain(t => t.Status == TrialStatus.Completed);
-        await WaitUntilRetiredAsync(fx, fx.Sweep.Id);
+        await WaitUntilRetiredAsync(fx, fx.Sweep.Id.Value);
 
         var trained = 0;
         (await fx.RunAsync((_, _, _) => { Interlocked.Increment(ref trained); return new FakeTrainer(4, e => 1.0 / e); }, workers: 1))
@@ -89,10 +90,10 @@ public class CoordinatorRetentionTests
         var deadline = DateTime.UtcNow.AddSeconds(30);
         // No snapshot yet (the first is written after the events it follows) counts as not retired yet.
         WorkQueueSnapshot? latest;
-        while (((latest = await LatestSnapshotAsync(fx)) is null || latest.Sweeps.Any(x => x.Id == sweepId)) && DateTime.UtcNow < deadline)
+        while (((latest = await LatestSnapshotAsync(fx)) is null || latest.Sweeps.Any(x => x.Id.Value == sweepId)) && DateTime.UtcNow < deadline)
             await Task.Delay(100);
         latest.Should().NotBeNull("the coordinator snapshots after every event here");
-        latest!.Sweeps.Should().NotContain(x => x.Id == sweepId, "an ended sweep retires");
+        latest!.Sweeps.Should().NotContain(x => x.Id.Value == sweepId, "an ended sweep retires");
     }
 
     private static async Task<WorkQueueSnapshot?> LatestSnapshotAsync(SweepFixture fx)

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
+using Orchestrator.Catalogue;
+using Orchestrator.Catalogue.Sqlite;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
-using Orchestrator.Catalogue;
-using Orchestrator.Catalogue.Sqlite;
 
 namespace Orchestrator.Runtime.Tests;
 
@@ -51,9 +52,9 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         var remote = CreateTestProbe(worker);
         var remoteCoordinator = await worker.ActorSelection(coordinator.Path.ToStringWithAddress(cluster.SelfAddress)).ResolveOne(TimeSpan.FromSeconds(10));
         remote.Send(remoteCoordinator, new RequestWork($"{workerCluster.SelfAddress}/user/slot-0", null));
-        coordinator.Tell(new LaunchSweep("sw-margin", "margin", ["t-1"]), TestActor);
+        coordinator.Tell(new LaunchSweep(new SweepId("sw-margin"), "margin", [new TrialId("t-1")]), TestActor);
         ExpectMsg<SweepLaunchAccepted>(TimeSpan.FromSeconds(10));
-        remote.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(10)).TrialId.Should().Be("t-1");
+        remote.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(10)).TrialId.Should().Be(new TrialId("t-1"));
         var local = CreateTestProbe();
         local.Send(coordinator, new RequestWork($"{cluster.SelfAddress}/user/slot-0", null));
 
@@ -66,7 +67,7 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         cluster.Down(workerCluster.SelfAddress);
         membership.FishForMessage(m => m is ClusterEvent.MemberRemoved r && r.Member.Address == workerCluster.SelfAddress, TimeSpan.FromSeconds(30));
 
-        local.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(30)).TrialId.Should().Be("t-1");
+        local.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(30)).TrialId.Should().Be(new TrialId("t-1"));
         downed.Elapsed.Should().BeGreaterThanOrEqualTo(Margin,
             $"a downed node's trial must wait the removal margin before another slot gets it (coordinator: {string.Join(" / ", notes.Notes)})");
         notes.Notes.Should().Contain(n => n.Contains($"its node left the cluster {Margin.TotalSeconds:0} s ago", StringComparison.Ordinal));
@@ -85,9 +86,9 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         var gone = CreateTestProbe();
         // A slot of a node that is no member (any more): its assignment is journaled; the first coordinator saw the slot.
         gone.Send(first, new RequestWork("akka.tcp://orchestrator@127.0.0.1:9/user/slot-0", null));
-        first.Tell(new LaunchSweep("sw-recovered", "recovered", ["t-1"]), TestActor);
+        first.Tell(new LaunchSweep(new SweepId("sw-recovered"), "recovered", [new TrialId("t-1")]), TestActor);
         ExpectMsg<SweepLaunchAccepted>(TimeSpan.FromSeconds(10));
-        gone.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(10)).TrialId.Should().Be("t-1");
+        gone.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(10)).TrialId.Should().Be(new TrialId("t-1"));
         Watch(first);
         Sys.Stop(first);
         ExpectTerminated(first, TimeSpan.FromSeconds(10));
@@ -96,7 +97,7 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
         var started = Stopwatch.StartNew();
         var local = CreateTestProbe();
         local.Send(second, new RequestWork($"{cluster.SelfAddress}/user/slot-1", null));
-        local.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(30)).TrialId.Should().Be("t-1");
+        local.ExpectMsg<WorkAssigned>(TimeSpan.FromSeconds(30)).TrialId.Should().Be(new TrialId("t-1"));
         started.Elapsed.Should().BeGreaterThanOrEqualTo(Margin,
             "the recovered coordinator cannot tell how long ago the node was removed, so it waits the whole margin");
     }
@@ -106,7 +107,7 @@ public sealed class DownedNodeMarginTests : Akka.TestKit.Xunit2.TestKit, IDispos
     {
         var store = await SqliteCatalogue.OpenAsync(_store.DatabasePath);
         var now = DateTimeOffset.UtcNow;
-        await store.RegisterSweepAsync(new SweepRecord(sweepId, name, "", now), [new TrialRecord("t-1", sweepId, "{}", TrialStatus.Pending, null, 0, now)]);
+        await store.RegisterSweepAsync(new SweepRecord(new SweepId(sweepId), name, "", now), [new TrialRecord(new TrialId("t-1"), new SweepId(sweepId), "{}", TrialStatus.Pending, null, 0, now)]);
         return store;
     }
 

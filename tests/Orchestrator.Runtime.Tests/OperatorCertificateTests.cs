@@ -1,3 +1,5 @@
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Testing;
@@ -20,11 +22,11 @@ public sealed class OperatorCertificateTests(TlsCertificates certs) : IClassFixt
     public void An_operator_certificate_commands_once_as_itself()
     {
         var gate = Gate();
-        var signed = SignedBy("operator", new LaunchSweep("s1", "name", new[] { "t1" }));
+        var signed = SignedBy("operator", new LaunchSweep(new SweepId("s1"), "name", [new TrialId("t1")]));
         signed.Caller.Should().Be("OU=operator, CN=operator");
         var (command, refused) = gate.Check(signed);
         refused.Should().BeNull();
-        command.Should().BeOfType<LaunchSweep>().Which.TrialIds.Should().Equal("t1");
+        command.Should().BeOfType<LaunchSweep>().Which.TrialIds.Should().Equal(new TrialId("t1"));
         gate.Check(signed).Refused.Should().StartWith("replayed command");
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Immutable;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
 
@@ -40,7 +41,7 @@ public sealed class PersistRejectionTests : JournalFaultTestKit<RejectingJournal
         var slot = CreateTestProbe();
         var services = new TrialServices(Path.Combine(Root, "artifacts"), Datasets, (_, _, _) => new FakeTrainer(4, e => 1.0 / e),
             NullRunObserver.Instance, MaxAttempts: 2, MinBackoff: TimeSpan.FromMilliseconds(100));
-        Sys.ActorOf(TrialActor.Supervised(new TrialAssignment("t-rejected", "sw-test", Spec, "slot-0"), services, Threads, slot));
+        Sys.ActorOf(TrialActor.Supervised(new TrialAssignment(new TrialId("t-rejected"), new SweepId("sw-test"), Spec, "slot-0"), services, Threads, slot));
 
         var ended = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(30), "a refused write must not leave the slot busy for ever");
 

@@ -37,11 +37,11 @@ public class RetentionTests
             .Should().OnlyContain(t => t.Status == TrialStatus.Completed);
 
         var trialId = fx.Sweep.Trials.Single().Id;
-        var state = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
+        var state = TrialEvolution.Replay(await fx.EffectiveAsync(trialId.Value));
         var completed = state.Result!;
         EventCatalog.Serialize(completed).Payload.Should().NotContain("\"testProbabilities\":[", "per-image outputs stay out of the journal row")
             .And.NotContain("\"testPredictions\":[");
-        var folder = Path.Combine(fx.Artifacts, trialId);
+        var folder = Path.Combine(fx.Artifacts, trialId.Value);
         // The retention runs on the slot's commit thread once the trial has ended.
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (Directory.GetFiles(folder).Length > 2 && DateTime.UtcNow < deadline) await Task.Delay(50);
@@ -52,7 +52,7 @@ public class RetentionTests
         completed.TestOutputs.File.Should().Contain(completed.TestOutputs.Sha256);
         var outputs = TestOutputs.FromUtf8Json(content, completed.TestOutputs.Sha256);
         outputs.Labels.Should().HaveCount(outputs.Predictions.Length).And.NotBeEmpty();
-        var (inlined, problem) = await new TestOutputsReader(fx.Artifacts).InlineAsync(trialId, await fx.EffectiveAsync(trialId), CancellationToken.None);
+        var (inlined, problem) = await new TestOutputsReader(fx.Artifacts).InlineAsync(trialId.Value, await fx.EffectiveAsync(trialId.Value), CancellationToken.None);
         problem.Should().BeNull();
         var read = TrialEvolution.Replay(inlined).Result!;
         read.TestPredictions.Should().Equal(outputs.Predictions);

@@ -50,7 +50,7 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
     private TrialServices Services(TrainerFactory trainers) =>
         new(Path.Combine(_root, "artifacts"), _datasets, trainers, NullRunObserver.Instance, MinBackoff: TimeSpan.FromMilliseconds(100));
 
-    private TrialAssignment Assignment(string trialId) => new(trialId, "sw-test", _spec, "slot-0");
+    private TrialAssignment Assignment(string trialId) => new(new TrialId(trialId), new SweepId("sw-test"), _spec, "slot-0");
 
 
     private Task<IReadOnlyList<JournaledEvent>> JournalAsync(string trialId) => new TrialJournalReader(Sys).ReadAsync(trialId);
@@ -83,8 +83,8 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         await using var store = await SqliteCatalogue.OpenAsync(Path.Combine(_root, "store.db"));
         var planned = Sweeps.SweepPlanner.Plan(SweepFixture.Yaml(_root, Grid)).Trials.Single();
         var now = DateTimeOffset.UtcNow;
-        await store.RegisterSweepAsync(new SweepRecord("sw-test", "test", "", now),
-            [.. new[] { "t-one", "t-two", "t-three" }.Select(id => new TrialRecord(id, "sw-test", planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
+        await store.RegisterSweepAsync(new SweepRecord(new SweepId("sw-test"), "test", "", now),
+            [.. new[] { "t-one", "t-two", "t-three" }.Select(id => new TrialRecord(new TrialId(id), new SweepId("sw-test"), planned.CanonicalJson, TrialStatus.Pending, null, 0, now))]);
         using var release = new ManualResetEventSlim();
         var epochs = new System.Collections.Concurrent.ConcurrentQueue<int>(); // which trainer trained, in order
         var trainers = 0;
@@ -105,21 +105,21 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         registered.Slot.Should().EndWith("/user/slot-0");
         registered.WantsWork.Should().BeTrue();
 
-        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
-        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
-        slot.Tell(new WorkAssigned("t-two", "sw-test", 1), coordinator);
-        slot.Tell(new WorkAssigned("t-three", "sw-test", 1), coordinator);
+        slot.Tell(new WorkAssigned(new TrialId("t-one"), new SweepId("sw-test"), 1), coordinator);
+        slot.Tell(new WorkAssigned(new TrialId("t-one"), new SweepId("sw-test"), 1), coordinator);
+        slot.Tell(new WorkAssigned(new TrialId("t-two"), new SweepId("sw-test"), 1), coordinator);
+        slot.Tell(new WorkAssigned(new TrialId("t-three"), new SweepId("sw-test"), 1), coordinator);
 
-        coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be("t-three", "the same assignment sent again is not refused, a next one is held, a third refused");
+        coordinator.ExpectMsg<WorkRejected>().TrialId.Should().Be(new TrialId("t-three"), "the same assignment sent again is not refused, a next one is held, a third refused");
         release.Set();
         var first = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
-        (first.TrialId, first.Exit, first.WantsWork).Should().Be(("t-one", TrialExit.Ended(TrialEnd.Completed), false), "the held trial runs next: the slot wants nothing more");
+        (first.TrialId, first.Exit, first.WantsWork).Should().Be((new TrialId("t-one"), TrialExit.Ended(TrialEnd.Completed), false), "the held trial runs next: the slot wants nothing more");
         // The first trial's assignment sent again once it has ended (a registration crossed it): ignored, neither run
         // again nor refused (a refusal would hand back a trial as if it had not run).
-        slot.Tell(new WorkAssigned("t-one", "sw-test", 1), coordinator);
+        slot.Tell(new WorkAssigned(new TrialId("t-one"), new SweepId("sw-test"), 1), coordinator);
         coordinator.ExpectMsg<RequestWork>(TimeSpan.FromSeconds(20), "once the second trial's training has stopped it asks for the one after it ahead");
         var second = coordinator.ExpectMsg<WorkReturned>(TimeSpan.FromSeconds(20));
-        (second.TrialId, second.Assignment, second.Exit, second.WantsWork).Should().Be(("t-two", 1, TrialExit.Ended(TrialEnd.Completed), true));
+        (second.TrialId, second.Assignment, second.Exit, second.WantsWork).Should().Be((new TrialId("t-two"), 1, TrialExit.Ended(TrialEnd.Completed), true));
         // Trainer numbers in the order their epochs ran: two unbroken runs, the first trial's then the second's.
         var runs = epochs.Aggregate(new List<int>(), (seen, trainer) =>
         {

@@ -1,8 +1,9 @@
 using Microsoft.Data.Sqlite;
-using Orchestrator.Runtime.Hosting;
-using Orchestrator.Runtime.Trials;
 using Orchestrator.Catalogue;
 using Orchestrator.Catalogue.Sqlite;
+using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Hosting;
+using Orchestrator.Runtime.Trials;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
@@ -23,7 +24,7 @@ public sealed class TrialPathWarmupTests : IDisposable
             (await TrialPathWarmup.RunAsync(host.System, store)).Should().BeTrue("every sample it makes is valid, and each one round-trips");
 
         (await store.ListSweepsAsync()).Should().BeEmpty();
-        (await store.GetTrialAsync("t-warm-up")).Should().BeNull();
+        (await store.GetTrialAsync(new TrialId("t-warm-up"))).Should().BeNull();
         await using var conn = new SqliteConnection($"Data Source={path}");
         await conn.OpenAsync();
         await using var cmd = new SqliteCommand("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'journal'", conn);

@@ -39,13 +39,13 @@ public class TrialRuntimeTests
         final.Should().HaveCount(6).And.OnlyContain(t => t.Status == TrialStatus.Completed);
         foreach (var trial in final)
         {
-            var events = await fx.EffectiveAsync(trial.Id);
+            var events = await fx.EffectiveAsync(trial.Id.Value);
             TrialAudit.Violations(events).Should().BeEmpty();
             var state = TrialEvolution.Replay(events);
             state.Phase.Should().Be(TrialPhase.Completed);
             // Dynamic unfreezes twice and finds the epoch-8 improvement; fixed top-n stops early at epoch 5.
             state.BestEpoch.Should().Be(state.Strategy == Strategy.Dynamic ? 8 : 3);
-            File.ReadAllBytes(Path.Combine(fx.Artifacts, trial.Id, state.BestCheckpoint!))
+            File.ReadAllBytes(Path.Combine(fx.Artifacts, trial.Id.Value, state.BestCheckpoint!))
                 .Should().Match<byte[]>(b => Convert.ToHexStringLower(SHA256.HashData(b)) == state.BestSha256);
         }
     }
@@ -64,7 +64,7 @@ public class TrialRuntimeTests
         await FluentActions.Awaiting(() => fx.RunAsync(first, workers: 1, ct: crash.Token)).Should().ThrowAsync<OperationCanceledException>();
 
         var trialId = fx.Sweep.Trials.Single().Id;
-        var before = TrialEvolution.Replay(await fx.EffectiveAsync(trialId));
+        var before = TrialEvolution.Replay(await fx.EffectiveAsync(trialId.Value));
         before.EpochsDone.Should().Be(5);
 
         // The first trainer built is the one that resumes; the test evaluation loads the best weights into another.
@@ -74,7 +74,7 @@ public class TrialRuntimeTests
 
         resumed!.Calls.Should().ContainInOrder("load 5", "load-best 3", "train 6");
         resumed.Calls.Should().NotContain(c => c == "train 5" || c == "train 1");
-        var events = await fx.EffectiveAsync(trialId);
+        var events = await fx.EffectiveAsync(trialId.Value);
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, events.OfType<EpochCompleted>().Count()));
         events.OfType<AttemptStarted>().Select(e => e.Attempt).Should().Equal(1, 2);
         TrialAudit.Violations(events).Should().BeEmpty();
@@ -94,7 +94,7 @@ public class TrialRuntimeTests
 
         final.Single(t => t.Id == broken).Status.Should().Be(TrialStatus.Failed);
         final.Single(t => t.Id != broken).Status.Should().Be(TrialStatus.Completed);
-        var events = await fx.EffectiveAsync(broken);
+        var events = await fx.EffectiveAsync(broken.Value);
         events.OfType<AttemptFailed>().Select(a => a.Attempt).Should().Equal(1, 2, 3);
         events.OfType<AttemptStarted>().Select(a => a.Attempt).Should().Equal(1, 2, 3);
         events.OfType<AttemptFailed>().Should().OnlyContain(a => a.Reason == "InvalidOperationException: engine fell over");
@@ -121,7 +121,7 @@ public class TrialRuntimeTests
 
         final.Single(t => t.Id == diverging).Status.Should().Be(TrialStatus.Diverged, "its row says so");
         final.Single(t => t.Id != diverging).Status.Should().Be(TrialStatus.Completed, "its slot went on to the other trial");
-        var events = await fx.EffectiveAsync(diverging);
+        var events = await fx.EffectiveAsync(diverging.Value);
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2, 3, 4, 5);
         events.Last().Should().BeOfType<TrialDiverged>().Which.Should().Be(new TrialDiverged(5, double.IsNaN(blowUp)
             ? "val loss is NaN"
@@ -131,7 +131,7 @@ public class TrialRuntimeTests
         trainers.Where(t => t.Backbone == "mobilenet_v2").Should().ContainSingle("no test evaluation loads a model for it")
             .Which.Trainer.Calls.Should().NotContain(c => c.StartsWith("load"));
         var state = TrialEvolution.Replay(events);
-        Directory.GetFiles(Path.Combine(fx.Artifacts, diverging)).Select(Path.GetFileName)
+        Directory.GetFiles(Path.Combine(fx.Artifacts, diverging.Value)).Select(Path.GetFileName)
             .Should().Equal([state.BestCheckpoint], "a diverged trial keeps its best weights and drops its resumable checkpoints");
     }
 
@@ -148,7 +148,7 @@ public class TrialRuntimeTests
         var final = await fx.RunAsync(trainers, workers: 1);
 
         final.Single().Status.Should().Be(TrialStatus.Completed);
-        var events = await fx.EffectiveAsync(final.Single().Id);
+        var events = await fx.EffectiveAsync(final.Single().Id.Value);
         events.OfType<AttemptFailed>().Should().ContainSingle().Which.Reason.Should().Be("IOException: disk hiccup");
         events.OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(Enumerable.Range(1, 10));
         TrialAudit.Violations(events).Should().BeEmpty();

@@ -4,6 +4,8 @@ using System.Collections.Immutable;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
 
 namespace Orchestrator.Runtime.Tests;
@@ -36,7 +38,7 @@ public sealed class UnfencedAttemptTests : JournalFaultTestKit<TakenAttemptJourn
         var slot = CreateTestProbe();
         var services = new TrialServices(Path.Combine(Root, "artifacts"), Datasets,
             (_, _, _) => new FakeTrainer(4, e => 1.0 / e) { OnTrainEpoch = trained.Enqueue }, NullRunObserver.Instance);
-        var trial = Sys.ActorOf(TrialActor.Supervised(new TrialAssignment("t-taken", "sw-test", Spec, "slot-0"), services, Threads, slot));
+        var trial = Sys.ActorOf(TrialActor.Supervised(new TrialAssignment(new TrialId("t-taken"), new SweepId("sw-test"), Spec, "slot-0"), services, Threads, slot));
         Watch(trial);
 
         ExpectTerminated(trial, TimeSpan.FromSeconds(30));

@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Runtime.Serialization;
+using System.Text;
 using Akka.Actor;
 using Akka.Event;
+using Orchestrator.Catalogue;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Runtime.Wire;
-using Orchestrator.Catalogue;
 using Orchestrator.Testing;
 
 namespace Orchestrator.Runtime.Tests;
@@ -81,7 +83,7 @@ public sealed class WireSerializerTests : Akka.TestKit.Xunit2.TestKit
     [MemberData(nameof(Exits))]
     public void A_return_keeps_its_exit(TrialExit? exit)
     {
-        var returned = new WorkReturned("slot-0", "t1", 2, exit, WantsWork: true);
+        var returned = new WorkReturned("slot-0", new TrialId("t1"), 2, exit, WantsWork: true);
 
         RoundTrip(returned).Should().Be(returned);
     }
@@ -89,12 +91,32 @@ public sealed class WireSerializerTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_stop_keeps_its_cause_and_derives_the_rest_on_arrival()
     {
-        var stop = new StopTrial(StopCause.SweepCancelled, "t1");
+        var stop = new StopTrial(StopCause.SweepCancelled, new TrialId("t1"));
 
         var back = (StopTrial)RoundTrip(stop);
 
         back.Should().Be(stop);
         back.Exit.Should().Be(TrialExit.Ended(TrialEnd.Cancelled));
+    }
+
+    [Fact]
+    public void Typed_ids_travel_as_the_plain_strings_they_wrap_and_come_back_typed()
+    {
+        var serializer = (WireSerializer)Sys.Serialization.FindSerializerFor(new WorkRejected(new TrialId("t1"), 2));
+        var assigned = new WorkAssigned(new TrialId("t-0123456789ab"), new SweepId("sw-2a97516c35"), 3);
+        var launch = new LaunchSweep(new SweepId("sw-2a97516c35"), "grid", [new TrialId("t1"), new TrialId("t2")]);
+        var request = new RequestWork("slot-0", null);
+
+        Encoding.UTF8.GetString(serializer.ToBinary(assigned)).Should().Be("""{"trialId":"t-0123456789ab","sweepId":"sw-2a97516c35","assignment":3}""");
+        Encoding.UTF8.GetString(serializer.ToBinary(launch)).Should().Be("""{"sweepId":"sw-2a97516c35","name":"grid","trialIds":["t1","t2"]}""");
+        Encoding.UTF8.GetString(serializer.ToBinary(request)).Should().Be("""{"slot":"slot-0","onlySweep":null}""");
+        RoundTrip(assigned).Should().Be(assigned);
+        ((LaunchSweep)RoundTrip(launch)).TrialIds.Should().Equal(new TrialId("t1"), new TrialId("t2"));
+        RoundTrip(request).Should().Be(request);
+        serializer.FromBinary("""{"slot":"slot-0","onlySweep":"sw-1"}"""u8.ToArray(), "request-work")
+            .Should().Be(new RequestWork("slot-0", new SweepId("sw-1")), "what a node of the previous build sends reads typed");
+        FluentActions.Invoking(() => serializer.FromBinary("""{"trialId":" ","assignment":2}"""u8.ToArray(), "work-rejected"))
+            .Should().Throw<SerializationException>().WithMessage("*work-rejected*");
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public sealed class SleepingEngine : ITrainerSource
     public ITrainer Create(TrialSpec spec, int classes) => new FakeTrainer(4, LossOf)
     {
         EpochTime = _settings.EpochTime,
-        TrialId = Ids.TrialId(spec),
+        TrialId = Ids.TrialId(spec).Value,
         Captures = true,
         AnyGroups = true,
         TrainLossOfEpoch = epoch => LossOf(epoch) + 0.1,

@@ -1,5 +1,7 @@
 using System.Data;
 using Npgsql;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Catalogue.Postgres;
 
@@ -75,7 +77,7 @@ public sealed partial class PostgresCatalogue : ISweepCatalogue
                 INSERT INTO sweeps (id, name, spec_yaml, created_at) VALUES (@id, @name, @spec, @created)
                 ON CONFLICT (id) DO UPDATE SET spec_yaml = excluded.spec_yaml;
                 """, ct,
-                ("id", sweep.Id), ("name", sweep.Name), ("spec", sweep.SpecYaml), ("created", sweep.CreatedAt.UtcTicks)).ConfigureAwait(false);
+                ("id", sweep.Id.Value), ("name", sweep.Name), ("spec", sweep.SpecYaml), ("created", sweep.CreatedAt.UtcTicks)).ConfigureAwait(false);
             var added = 0;
             foreach (var t in trials)
             {
@@ -85,7 +87,7 @@ public sealed partial class PostgresCatalogue : ISweepCatalogue
                     VALUES (@id, @sweep, @spec, @status, @assigned, @attempts, @updated)
                     ON CONFLICT (id) DO NOTHING;
                     """, ct,
-                    ("id", t.Id), ("sweep", t.SweepId), ("spec", t.SpecJson), ("status", t.Status.ToString()), ("assigned", t.AssignedTo),
+                    ("id", t.Id.Value), ("sweep", t.SweepId.Value), ("spec", t.SpecJson), ("status", t.Status.ToString()), ("assigned", t.AssignedTo),
                     ("attempts", t.Attempts),
                     ("updated", t.UpdatedAt.UtcTicks)).ConfigureAwait(false);
             }
@@ -97,17 +99,17 @@ public sealed partial class PostgresCatalogue : ISweepCatalogue
         ConnectedAsync<IReadOnlyList<SweepRecord>>(async conn =>
             await QueryAsync(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps ORDER BY ord;", ReadSweep, ct), ct);
 
-    public Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default) =>
+    public Task<SweepRecord?> GetSweepAsync(SweepId sweepId, CancellationToken ct = default) =>
         ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = @id;", ReadSweep, ct,
-            ("id", sweepId)).ConfigureAwait(false)).SingleOrDefault(), ct);
+            ("id", sweepId.Value)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
-    public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(SweepId sweepId, CancellationToken ct = default) =>
         ConnectedAsync<IReadOnlyList<TrialRecord>>(async conn =>
-            await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = @s ORDER BY ord;", ReadTrial, ct, ("s", sweepId)), ct);
+            await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = @s ORDER BY ord;", ReadTrial, ct, ("s", sweepId.Value)), ct);
 
-    public Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default) =>
+    public Task<TrialRecord?> GetTrialAsync(TrialId trialId, CancellationToken ct = default) =>
         ConnectedAsync(async conn => (await QueryAsync(conn, $"SELECT {TrialColumns} FROM trials WHERE id = @id;", ReadTrial, ct,
-            ("id", trialId)).ConfigureAwait(false)).SingleOrDefault(), ct);
+            ("id", trialId.Value)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public Task UpdateTrialsAsync(IReadOnlyList<TrialRowUpdate> updates, CancellationToken ct = default)
     {
@@ -123,28 +125,28 @@ public sealed partial class PostgresCatalogue : ISweepCatalogue
                     FROM unnest(@ids, @statuses, @assigned, @attempts, @updated) AS u(id, status, assigned, attempts, updated)
                     WHERE t.id = u.id;
                     """, ct,
-                    ("ids", chunk.Select(u => u.TrialId).ToArray()), ("statuses", chunk.Select(u => u.Status.ToString()).ToArray()),
+                    ("ids", chunk.Select(u => u.TrialId.Value).ToArray()), ("statuses", chunk.Select(u => u.Status.ToString()).ToArray()),
                     ("assigned", chunk.Select(u => u.AssignedTo).ToArray()), ("attempts", chunk.Select(u => u.Attempts).ToArray()),
                     ("updated", chunk.Select(u => u.UpdatedAt.UtcTicks).ToArray())).ConfigureAwait(false);
             return 0;
         }, ct);
     }
 
-    public Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
+    public Task<bool> SetSweepCancelledAsync(SweepId sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
         WriteAsync(async (conn, tx) =>
         {
-            if (await ScalarAsync(conn, tx, "SELECT 1 FROM sweeps WHERE id = @s;", ct, ("s", sweepId)).ConfigureAwait(false) is null) return false;
+            if (await ScalarAsync(conn, tx, "SELECT 1 FROM sweeps WHERE id = @s;", ct, ("s", sweepId.Value)).ConfigureAwait(false) is null) return false;
             await ExecAsync(conn, tx,
                 """
                 INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES (@s, @c, @now)
                 ON CONFLICT (sweep_id) DO UPDATE SET cancelled = excluded.cancelled, updated_at = excluded.updated_at;
-                """, ct, ("s", sweepId), ("c", cancelled), ("now", now.UtcTicks)).ConfigureAwait(false);
+                """, ct, ("s", sweepId.Value), ("c", cancelled), ("now", now.UtcTicks)).ConfigureAwait(false);
             return true;
         }, ct);
 
-    public Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default) =>
+    public Task<bool> IsSweepCancelledAsync(SweepId sweepId, CancellationToken ct = default) =>
         ConnectedAsync(async conn => (await QueryAsync(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = @s;", r => r.GetBoolean(0), ct,
-            ("s", sweepId)).ConfigureAwait(false)).SingleOrDefault(), ct);
+            ("s", sweepId.Value)).ConfigureAwait(false)).SingleOrDefault(), ct);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,8 @@
 using System.Data;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Catalogue.Sqlite;
 
@@ -112,7 +114,7 @@ public sealed partial class SqliteCatalogue : ISweepCatalogue
                 INSERT INTO sweeps (id, name, spec_yaml, created_at) VALUES ($id, $name, $spec, $created)
                 ON CONFLICT (id) DO UPDATE SET spec_yaml = excluded.spec_yaml;
                 """,
-                ("$id", sweep.Id), ("$name", sweep.Name), ("$spec", sweep.SpecYaml), ("$created", FormatTime(sweep.CreatedAt)));
+                ("$id", sweep.Id.Value), ("$name", sweep.Name), ("$spec", sweep.SpecYaml), ("$created", FormatTime(sweep.CreatedAt)));
 
             using var insert = Command(conn, tx,
                 """
@@ -126,8 +128,8 @@ public sealed partial class SqliteCatalogue : ISweepCatalogue
             foreach (var t in trials)
             {
                 ct.ThrowIfCancellationRequested();
-                p[0].Value = t.Id;
-                p[1].Value = t.SweepId;
+                p[0].Value = t.Id.Value;
+                p[1].Value = t.SweepId.Value;
                 p[2].Value = t.SpecJson;
                 p[3].Value = t.Status.ToString();
                 p[4].Value = (object?)t.AssignedTo ?? DBNull.Value;
@@ -143,18 +145,18 @@ public sealed partial class SqliteCatalogue : ISweepCatalogue
         ReadAsync<IReadOnlyList<SweepRecord>>(conn =>
             Query(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps ORDER BY rowid;", ReadSweep), ct);
 
-    public Task<SweepRecord?> GetSweepAsync(string sweepId, CancellationToken ct = default) =>
+    public Task<SweepRecord?> GetSweepAsync(SweepId sweepId, CancellationToken ct = default) =>
         ReadAsync(conn =>
-            Query(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = $id;", ReadSweep, ("$id", sweepId))
+            Query(conn, "SELECT id, name, spec_yaml, created_at FROM sweeps WHERE id = $id;", ReadSweep, ("$id", sweepId.Value))
                 .SingleOrDefault(), ct);
 
-    public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(string sweepId, CancellationToken ct = default) =>
+    public Task<IReadOnlyList<TrialRecord>> ListTrialsAsync(SweepId sweepId, CancellationToken ct = default) =>
         ReadAsync<IReadOnlyList<TrialRecord>>(conn =>
-            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = $s ORDER BY rowid;", ReadTrial, ("$s", sweepId)), ct);
+            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE sweep_id = $s ORDER BY rowid;", ReadTrial, ("$s", sweepId.Value)), ct);
 
-    public Task<TrialRecord?> GetTrialAsync(string trialId, CancellationToken ct = default) =>
+    public Task<TrialRecord?> GetTrialAsync(TrialId trialId, CancellationToken ct = default) =>
         ReadAsync(conn =>
-            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE id = $id;", ReadTrial, ("$id", trialId)).SingleOrDefault(), ct);
+            Query(conn, $"SELECT {TrialColumns} FROM trials WHERE id = $id;", ReadTrial, ("$id", trialId.Value)).SingleOrDefault(), ct);
 
     public Task UpdateTrialsAsync(IReadOnlyList<TrialRowUpdate> updates, CancellationToken ct = default)
     {
@@ -174,27 +176,27 @@ public sealed partial class SqliteCatalogue : ISweepCatalogue
                 p[1].Value = (object?)u.AssignedTo ?? DBNull.Value;
                 p[2].Value = u.Attempts;
                 p[3].Value = FormatTime(u.UpdatedAt);
-                p[4].Value = u.TrialId;
+                p[4].Value = u.TrialId.Value;
                 update.ExecuteNonQuery();
             }
             return 0;
         }, ct);
     }
 
-    public Task<bool> SetSweepCancelledAsync(string sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
+    public Task<bool> SetSweepCancelledAsync(SweepId sweepId, bool cancelled, DateTimeOffset now, CancellationToken ct = default) =>
         WriteAsync((conn, tx) =>
         {
-            if (Scalar(conn, tx, "SELECT 1 FROM sweeps WHERE id = $s;", ("$s", sweepId)) is null) return false;
+            if (Scalar(conn, tx, "SELECT 1 FROM sweeps WHERE id = $s;", ("$s", sweepId.Value)) is null) return false;
             Exec(conn, tx,
                 """
                 INSERT INTO sweep_controls (sweep_id, cancelled, updated_at) VALUES ($s, $c, $now)
                 ON CONFLICT (sweep_id) DO UPDATE SET cancelled = excluded.cancelled, updated_at = excluded.updated_at;
-                """, ("$s", sweepId), ("$c", cancelled ? 1 : 0), ("$now", FormatTime(now)));
+                """, ("$s", sweepId.Value), ("$c", cancelled ? 1 : 0), ("$now", FormatTime(now)));
             return true;
         }, ct);
 
-    public Task<bool> IsSweepCancelledAsync(string sweepId, CancellationToken ct = default) =>
-        ReadAsync(conn => Query(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = $s;", r => r.GetInt64(0) == 1, ("$s", sweepId))
+    public Task<bool> IsSweepCancelledAsync(SweepId sweepId, CancellationToken ct = default) =>
+        ReadAsync(conn => Query(conn, "SELECT cancelled FROM sweep_controls WHERE sweep_id = $s;", r => r.GetInt64(0) == 1, ("$s", sweepId.Value))
             .SingleOrDefault(), ct);
 
     public ValueTask DisposeAsync()

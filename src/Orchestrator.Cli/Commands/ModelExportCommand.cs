@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Orchestrator.Catalogue;
 using Orchestrator.Domain;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Specs;
@@ -12,7 +13,6 @@ using Orchestrator.Engine.Training;
 using Orchestrator.Files;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Catalogue;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -38,7 +38,7 @@ public static class ModelExportCommand
             if (onnxFile is null && ptFile is null) throw new InvalidInputException("model export needs --onnx FILE, --state-dict FILE or both");
             if (onnxFile is not null && ptFile is not null && Path.GetFullPath(onnxFile) == Path.GetFullPath(ptFile))
                 throw new InvalidInputException("--onnx and --state-dict must name different files");
-            var trialId = result.GetValue(id)!;
+            var trialId = TrialId.Parse(result.GetValue(id));
 
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var trial = await BestOf(session, trialId, ct);
@@ -63,15 +63,15 @@ public static class ModelExportCommand
     private sealed record BestWeights(TrialSpec Spec, TrialState State, string BestFile, string? DatasetDirectory);
 
     /// <summary>The trial's spec, state and best-weights file (fetched from the store when checkpoints live there).</summary>
-    private static async Task<BestWeights> BestOf(StoreSession session, string trialId, CancellationToken ct)
+    private static async Task<BestWeights> BestOf(StoreSession session, TrialId trialId, CancellationToken ct)
     {
         var record = await session.Store.GetTrialAsync(trialId, ct)
             ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`); nothing was written");
-        var state = TrialEvolution.Replay(await session.Journal.EffectiveAsync(trialId, ct));
+        var state = TrialEvolution.Replay(await session.Journal.EffectiveAsync(trialId.Value, ct));
         if (state.BestCheckpoint is not { } best || state.BestSha256 is null)
             throw new InvalidInputException($"trial {trialId} has no best checkpoint (no epoch has improved its validation loss yet); nothing was written");
         var location = session.Location;
-        var artifacts = new TrialArtifacts(location.ArtifactRoot, trialId, location.CheckpointsInStore ? session.Store as IArtifactBlobs : null);
+        var artifacts = new TrialArtifacts(location.ArtifactRoot, trialId.Value, location.CheckpointsInStore ? session.Store as IArtifactBlobs : null);
         if (location.CheckpointsInStore) artifacts.EnsureExists();
         await artifacts.FetchAsync([(best, state.BestSha256)], ct);
         var path = artifacts.PathOf(best);
@@ -91,13 +91,13 @@ public static class ModelExportCommand
     private static DatasetManifest ReadManifest(string dir) =>
         ManifestJson.Deserialize(File.ReadAllText(Path.Combine(dir, DatasetManifest.FileName)));
 
-    private static global::Onnx.ModelProto OnnxModel(TorchTrainer trainer, string trialId, BestWeights trial, IReadOnlyList<string> classes)
+    private static global::Onnx.ModelProto OnnxModel(TorchTrainer trainer, TrialId trialId, BestWeights trial, IReadOnlyList<string> classes)
     {
         var (graph, tensors) = trainer.ExportGraph();
         var spec = trial.Spec;
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["trial_id"] = trialId,
+            ["trial_id"] = trialId.Value,
             ["backbone"] = spec.Backbone,
             ["best_epoch"] = trial.State.BestEpoch.ToString(CultureInfo.InvariantCulture),
             ["class_names"] = JsonSerializer.Serialize(classes),

@@ -42,7 +42,7 @@ public static class ReportCommand
             var requested = result.GetValue(id)!;
             var sweep = await SweepViews.FindAsync(opened, requested, ct)
                 ?? throw new InvalidInputException($"no sweep '{requested}' in this store (see `orchestrator sweep status`)");
-            var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id);
+            var folder = result.GetValue(output) ?? DefaultFolder(StoreUrl.Parse(url), sweep.Id.Value);
             OutputFolder.EnsureWritable(Path.Combine(folder, "report.html"), "--out");
             var (report, files) = await WriteAsync(opened, session.Journal, TestOutputsReader.For(session.Location, opened), sweep, folder,
                 result.GetValue(png), ct,
@@ -88,12 +88,12 @@ public static class ReportCommand
         var trials = new List<TrialResults>();
         foreach (var (view, events) in await SweepViews.LoadWithEventsAsync(store, journal, sweep.Id, ct))
         {
-            var (inlined, problem) = await outputs.InlineAsync(view.Record.Id, events, ct);
+            var (inlined, problem) = await outputs.InlineAsync(view.Record.Id.Value, events, ct);
             if (problem is not null) Console.Error.WriteLine(problem);
-            trials.Add(new TrialResults(view.Record.Id, view.Spec, view.Record.Status, inlined));
+            trials.Add(new TrialResults(view.Record.Id.Value, view.Spec, view.Record.Status, inlined));
         }
         var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
-        return new SweepResults(sweep.Id, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
+        return new SweepResults(sweep.Id.Value, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
     }
 
     private static bool? ReadSynthetic(string dataPath)

@@ -106,8 +106,8 @@ public static class SweepClusterCommands
                 saidFallback = true;
             }
             var (trials, progress) = await SweepProgress.LoadAsync(store, journal, sweep.Id, ct);
-            var ids = trials.Select(t => t.Record.Id).ToHashSet(StringComparer.Ordinal);
-            var running = live?.Trials.Where(t => ids.Contains(t.TrialId)).OrderBy(t => t.TrialId, StringComparer.Ordinal).ToList() ?? [];
+            var ids = trials.Select(t => t.Record.Id).ToHashSet();
+            var running = live?.Trials.Where(t => ids.Contains(t.TrialId)).OrderBy(t => t.TrialId.Value, StringComparer.Ordinal).ToList() ?? [];
             var cancelled = await store.IsSweepCancelledAsync(sweep.Id, ct);
             if (asJson)
             {

@@ -76,7 +76,7 @@ public static class SweepCommands
         }
         var table = new Table().AddColumns("sweep", "name", "created", "trials");
         foreach (var (s, counts) in rows)
-            table.AddRow(s.Id, s.Name, s.CreatedAt.ToString("u"), string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}")));
+            table.AddRow(s.Id.Value, s.Name, s.CreatedAt.ToString("u"), string.Join(", ", counts.Select(kv => $"{kv.Value} {kv.Key}")));
         AnsiConsole.Write(table);
         return ExitCodes.Ok;
     }

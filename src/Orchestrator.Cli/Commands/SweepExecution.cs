@@ -54,7 +54,7 @@ public static class SweepExecution
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
         if (final.All(t => t.Status.HasEnded()))
         {
-            var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id), png: false, ct);
+            var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id.Value), png: false, ct);
             Console.WriteLine($"report: {files[0]}");
         }
         // A diverged trial is a result (its training blew up), not a failure of the run.

@@ -1,15 +1,15 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Orchestrator.Domain;
-using Orchestrator.Runtime.Persistence;
-using Orchestrator.Runtime.Trials;
+using Orchestrator.Catalogue;
 using Orchestrator.Cli.Output;
-using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Domain;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
-using Orchestrator.Catalogue;
+using Orchestrator.Runtime.Persistence;
+using Orchestrator.Runtime.Sweeps;
+using Orchestrator.Runtime.Trials;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Commands;
@@ -34,7 +34,7 @@ public static class TrialCommands
         var command = new Command("events", "The trial's journal in sequence order: the events that count (its effective history)") { id, store, json, all };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var events = (await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, result.GetValue(json), ct))
+            var events = (await ReadAsync(result.GetValue(store)!, TrialId.Parse(result.GetValue(id)), result.GetValue(json), ct))
                 .Where(e => result.GetValue(all) || !e.Superseded).ToList();
             if (result.GetValue(json))
             {
@@ -71,7 +71,7 @@ public static class TrialCommands
         var command = new Command("audit", "Check the trial's journal against its strategy's phase schedule (dynamic and fixed-top-n: Algorithm 1); exit 1 on a violation") { id, store, json };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var events = await ReadAsync(result.GetValue(store)!, result.GetValue(id)!, inlineOutputs: false, ct);
+            var events = await ReadAsync(result.GetValue(store)!, TrialId.Parse(result.GetValue(id)), inlineOutputs: false, ct);
             var violations = TrialAudit.Violations(events.Select(e => e.Event).ToList());
             if (result.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { trial = result.GetValue(id), events = events.Count, violations }, Tables.Json));
@@ -93,12 +93,12 @@ public static class TrialCommands
     /// <summary>The trial's journal; with <paramref name="inlineOutputs"/> (the JSON form, a public contract) a
     /// <c>TrialCompleted</c> carries its per-image test outputs inline again, read from the file it names and verified
     /// (a file that is missing or damaged is said on stderr, and the event printed as stored).</summary>
-    private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, string trialId, bool inlineOutputs, CancellationToken ct)
+    private static async Task<IReadOnlyList<JournaledEvent>> ReadAsync(string storeUrl, TrialId trialId, bool inlineOutputs, CancellationToken ct)
     {
         await using var session = await StoreSession.OpenExistingAsync(storeUrl, ct);
         _ = await session.Store.GetTrialAsync(trialId, ct)
             ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-        var events = await session.Journal.ReadAsync(trialId, ct);
+        var events = await session.Journal.ReadAsync(trialId.Value, ct);
         if (!inlineOutputs) return events;
         var outputs = TestOutputsReader.For(session.Location, session.Store);
         var result = new List<JournaledEvent>(events.Count);
@@ -109,7 +109,7 @@ public static class TrialCommands
                 result.Add(e);
                 continue;
             }
-            var (inlined, problem) = await outputs.InlineAsync(trialId, [e.Event], ct);
+            var (inlined, problem) = await outputs.InlineAsync(trialId.Value, [e.Event], ct);
             if (problem is not null) Console.Error.WriteLine(problem);
             result.Add(e with { Event = inlined[0] });
         }

@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using Orchestrator.Cli.Output;
 using Orchestrator.Domain;
-using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
+using Orchestrator.Runtime.Sweeps;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -22,12 +22,12 @@ public static class TrialShowCommand
         var cluster = ClusterClientOptions.AddTo(command);
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
+            var trialId = TrialId.Parse(result.GetValue(id));
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var opened = session.Store;
-            var trialId = result.GetValue(id)!;
             var record = await opened.GetTrialAsync(trialId, ct)
                 ?? throw new InvalidInputException($"no trial '{trialId}' in this store (see `orchestrator sweep status SWEEP`)");
-            var events = await session.Journal.EffectiveAsync(trialId, ct);
+            var events = await session.Journal.EffectiveAsync(trialId.Value, ct);
             var view = new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), TrialEvolution.Replay(events));
             var live = await LiveTrialsQuery.TryAskAsync(result, cluster, ct);
             var running = live?.Trials.FirstOrDefault(t => t.TrialId == trialId);

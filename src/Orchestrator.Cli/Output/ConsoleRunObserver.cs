@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
-using Orchestrator.Runtime;
-using Orchestrator.Runtime.Trials;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
-using Orchestrator.Domain.Trials;
 using Orchestrator.Domain.Training;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Engine.Training;
+using Orchestrator.Runtime;
+using Orchestrator.Runtime.Trials;
 using Spectre.Console;
 
 namespace Orchestrator.Cli.Output;
@@ -39,10 +39,10 @@ public sealed class ConsoleRunObserver : IRunObserver
             });
     }
 
-    public void SweepPlanned(string sweepId, int trials, int newTrials, int alreadyEnded) =>
+    public void SweepPlanned(SweepId sweepId, int trials, int newTrials, int alreadyEnded) =>
         Console.WriteLine($"sweep {sweepId}: {trials} trial(s), {newTrials} new, {alreadyEnded} already ended");
 
-    public void TrialClaimed(string slot, string trialId, TrialSpec spec, TrialState state)
+    public void TrialClaimed(string slot, TrialId trialId, TrialSpec spec, TrialState state)
     {
         var resume = state.EpochsDone > 0 ? $", resuming after epoch {state.EpochsDone}" : "";
         var label = $"{trialId} {spec.Backbone}/{spec.Strategy.ToSpecString()}";
@@ -58,7 +58,7 @@ public sealed class ConsoleRunObserver : IRunObserver
         task.Value = 0;
     }
 
-    public void BatchProgress(string slot, string trialId, string phase, int epoch, BatchProgress progress)
+    public void BatchProgress(string slot, TrialId trialId, string phase, int epoch, BatchProgress progress)
     {
         if (_live is null || !_slotTasks.TryGetValue(slot, out var task)) return;
         task.Description = Markup.Escape($"{slot} {_slotTrials.GetValueOrDefault(slot)} epoch {epoch} {phase}");
@@ -66,12 +66,12 @@ public sealed class ConsoleRunObserver : IRunObserver
         task.Value = progress.BatchesDone;
     }
 
-    public void EventsJournaled(string slot, string trialId, IReadOnlyList<TrialEvent> events)
+    public void EventsJournaled(string slot, TrialId trialId, IReadOnlyList<TrialEvent> events)
     {
         if (_live is null) Console.WriteLine($"[{slot}] {trialId} {EpochLine.Describe(events)}");
     }
 
-    public void TrialEnded(string slot, string trialId, TrialExit exit, TrialState state)
+    public void TrialEnded(string slot, TrialId trialId, TrialExit exit, TrialState state)
     {
         _total?.Increment(1);
         var result = Describe(exit, state);

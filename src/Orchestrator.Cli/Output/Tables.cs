@@ -25,7 +25,7 @@ public static class Tables
                 r.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture),
                 r.TestMacroF1.ToString("F3", CultureInfo.InvariantCulture), r.BestEpoch.ToString(CultureInfo.InvariantCulture),
                 r.EpochsRun.ToString(CultureInfo.InvariantCulture), row.Candidates.ToString(CultureInfo.InvariantCulture),
-                ModelSize(r.ModelBytes), LoadTime(r.LoadSeconds), row.Trial.Record.Id);
+                ModelSize(r.ModelBytes), LoadTime(r.LoadSeconds), row.Trial.Record.Id.Value);
         }
         return table;
     }
@@ -36,7 +36,7 @@ public static class Tables
         foreach (var t in trials)
         {
             var s = t.State;
-            table.AddRow(t.Record.Id, t.Spec.Backbone, t.Spec.Strategy.ToSpecString(), Status(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
+            table.AddRow(t.Record.Id.Value, t.Spec.Backbone, t.Spec.Strategy.ToSpecString(), Status(t), $"{s.EpochsDone}/{t.Spec.MaxEpochs}",
                 $"{s.UnfrozenGroups}/{s.Groups}", s.LearningRate.ToString("G4", CultureInfo.InvariantCulture),
                 s.BestEpoch > 0 ? s.BestValLoss.ToString("F4", CultureInfo.InvariantCulture) : "-",
                 s.Result?.TestAccuracy.ToString("P1", CultureInfo.InvariantCulture) ?? "-",

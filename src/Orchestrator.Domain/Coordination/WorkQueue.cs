@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Coordination;
@@ -10,72 +11,72 @@ namespace Orchestrator.Domain.Coordination;
 /// </summary>
 public sealed class WorkQueue
 {
-    private readonly Dictionary<string, Sweep> _sweeps = new(StringComparer.Ordinal);
-    private readonly List<string> _sweepOrder = [];
-    private readonly Dictionary<string, Trial> _trials = new(StringComparer.Ordinal);
-    private readonly LinkedList<string> _pending = new();
-    private readonly Dictionary<string, LinkedListNode<string>> _queued = new(StringComparer.Ordinal);
+    private readonly Dictionary<SweepId, Sweep> _sweeps = [];
+    private readonly List<SweepId> _sweepOrder = [];
+    private readonly Dictionary<TrialId, Trial> _trials = [];
+    private readonly LinkedList<TrialId> _pending = new();
+    private readonly Dictionary<TrialId, LinkedListNode<TrialId>> _queued = [];
     // Indexes kept by Add and Move, so that what a slot runs and whether a sweep has ended are answered without a
     // scan of every trial (a coordinator of 100,000 trials hears from each of its slots every 2 s).
-    private readonly Dictionary<string, HashSet<string>> _runningBySlot = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<TrialId>> _runningBySlot = new(StringComparer.Ordinal);
+    private readonly HashSet<TrialId> _running = [];
 
     public int PendingCount => _pending.Count;
 
-    public IEnumerable<string> SweepIds => _sweepOrder;
+    public IEnumerable<SweepId> SweepIds => _sweepOrder;
 
-    public bool Knows(string sweepId) => _sweeps.ContainsKey(sweepId);
+    public bool Knows(SweepId sweepId) => _sweeps.ContainsKey(sweepId);
 
-    public bool IsCancelled(string sweepId) => _sweeps.TryGetValue(sweepId, out var s) && s.Cancelled;
+    public bool IsCancelled(SweepId sweepId) => _sweeps.TryGetValue(sweepId, out var s) && s.Cancelled;
 
-    public IReadOnlyList<string> TrialsOf(string sweepId) => _sweeps.TryGetValue(sweepId, out var s) ? s.Trials : [];
+    public IReadOnlyList<TrialId> TrialsOf(SweepId sweepId) => _sweeps.TryGetValue(sweepId, out var s) ? s.Trials : [];
 
-    public TrialStatus? StatusOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Status : null;
+    public TrialStatus? StatusOf(TrialId trialId) => _trials.TryGetValue(trialId, out var t) ? t.Status : null;
 
-    public string SweepOf(string trialId) => _trials[trialId].SweepId;
+    public SweepId SweepOf(TrialId trialId) => _trials[trialId].SweepId;
 
     /// <summary>The trial's current assignment (slot and number), or null when it does not run.</summary>
-    public (string Slot, int Assignment)? AssignmentOf(string trialId) =>
+    public (string Slot, int Assignment)? AssignmentOf(TrialId trialId) =>
         _trials.TryGetValue(trialId, out var t) && t.Status == TrialStatus.Running ? (t.Slot!, t.Assignments) : null;
 
-    public int AssignmentsOf(string trialId) => _trials.TryGetValue(trialId, out var t) ? t.Assignments : 0;
+    public int AssignmentsOf(TrialId trialId) => _trials.TryGetValue(trialId, out var t) ? t.Assignments : 0;
 
-    public IEnumerable<(string TrialId, string Slot, int Assignment)> Running =>
+    public IEnumerable<(TrialId TrialId, string Slot, int Assignment)> Running =>
         _running.Select(id => (id, _trials[id].Slot!, _trials[id].Assignments));
 
     public int RunningCount => _running.Count;
 
     /// <summary>A trial assigned to <paramref name="slot"/> (it may hold two: the one it runs and the next).</summary>
-    public (string TrialId, int Assignment)? RunningOn(string slot) =>
+    public (TrialId TrialId, int Assignment)? RunningOn(string slot) =>
         _runningBySlot.TryGetValue(slot, out var ids) && ids.Count > 0 ? (ids.First(), _trials[ids.First()].Assignments) : null;
 
     /// <summary>Every trial assigned to <paramref name="slot"/>, in no particular order.</summary>
-    public IReadOnlyList<(string TrialId, int Assignment)> AllOn(string slot) =>
+    public IReadOnlyList<(TrialId TrialId, int Assignment)> AllOn(string slot) =>
         _runningBySlot.TryGetValue(slot, out var ids) ? ids.Select(id => (id, _trials[id].Assignments)).ToList() : [];
 
     /// <summary>Trials by status (those with at least one); a sweep is over when none is pending or running.</summary>
-    public IReadOnlyDictionary<TrialStatus, int> Counts(string sweepId) =>
+    public IReadOnlyDictionary<TrialStatus, int> Counts(SweepId sweepId) =>
         _sweeps.TryGetValue(sweepId, out var s) ? s.Counts.Where(kv => kv.Value > 0).ToDictionary() : new Dictionary<TrialStatus, int>();
 
-    public bool HasEnded(string sweepId) =>
+    public bool HasEnded(SweepId sweepId) =>
         _sweeps.TryGetValue(sweepId, out var s) && s.CountOf(TrialStatus.Pending) == 0 && s.CountOf(TrialStatus.Running) == 0;
 
     // ---- decisions ----
 
     /// <summary>Launching again adds only trials the coordinator does not have (a trial belongs to the sweep that
     /// launched it first); null when nothing is new.</summary>
-    public SweepLaunched? Launch(string sweepId, string name, IEnumerable<string> trialIds)
+    public SweepLaunched? Launch(SweepId sweepId, string name, IEnumerable<TrialId> trialIds)
     {
-        var added = trialIds.Distinct(StringComparer.Ordinal).Where(id => !_trials.ContainsKey(id)).ToList();
+        var added = trialIds.Distinct().Where(id => !_trials.ContainsKey(id)).ToList();
         return added.Count == 0 && Knows(sweepId) ? null : new SweepLaunched(sweepId, name, added);
     }
 
     /// <summary>A sweep whose every trial has ended leaves the state (null while one is pending or running).</summary>
-    public SweepRetired? Retire(string sweepId) => HasEnded(sweepId) ? new SweepRetired(sweepId) : null;
+    public SweepRetired? Retire(SweepId sweepId) => HasEnded(sweepId) ? new SweepRetired(sweepId) : null;
 
     /// <summary>Brings back a retired sweep with its <paramref name="ended"/> trials (as the store's rows hold them), those
     /// the queue does not have; null when the queue knows the sweep or none of them is new.</summary>
-    public SweepRevived? Revive(string sweepId, string name, bool cancelled, IEnumerable<(string TrialId, TrialStatus Status)> ended)
+    public SweepRevived? Revive(SweepId sweepId, string name, bool cancelled, IEnumerable<(TrialId TrialId, TrialStatus Status)> ended)
     {
         ArgumentNullException.ThrowIfNull(ended);
         if (Knows(sweepId)) return null;
@@ -85,12 +86,12 @@ public sealed class WorkQueue
         return trials.Count == 0 ? null : new SweepRevived(sweepId, name, cancelled, trials);
     }
 
-    public SweepCancelled? Cancel(string sweepId) => Knows(sweepId) && !IsCancelled(sweepId) ? new SweepCancelled(sweepId) : null;
+    public SweepCancelled? Cancel(SweepId sweepId) => Knows(sweepId) && !IsCancelled(sweepId) ? new SweepCancelled(sweepId) : null;
 
-    public SweepResumed? Resume(string sweepId) => IsCancelled(sweepId) ? new SweepResumed(sweepId) : null;
+    public SweepResumed? Resume(SweepId sweepId) => IsCancelled(sweepId) ? new SweepResumed(sweepId) : null;
 
     /// <summary>The next pending trial for <paramref name="slot"/> (of <paramref name="onlySweep"/> when given).</summary>
-    public TrialAssigned? Assign(string slot, string? onlySweep = null)
+    public TrialAssigned? Assign(string slot, SweepId? onlySweep = null)
     {
         for (var node = _pending.First; node is not null; node = node.Next)
         {
@@ -100,13 +101,13 @@ public sealed class WorkQueue
         return null;
     }
 
-    public TrialReleased? Release(string trialId, int assignment, string reason) =>
+    public TrialReleased? Release(TrialId trialId, int assignment, string reason) =>
         IsCurrent(trialId, assignment) ? new TrialReleased(trialId, assignment, reason) : null;
 
-    public TrialFinished? Finish(string trialId, int assignment, TrialEnd end) =>
+    public TrialFinished? Finish(TrialId trialId, int assignment, TrialEnd end) =>
         IsCurrent(trialId, assignment) ? new TrialFinished(trialId, assignment, end) : null;
 
-    private bool IsCurrent(string trialId, int assignment) =>
+    private bool IsCurrent(TrialId trialId, int assignment) =>
         _trials.TryGetValue(trialId, out var t) && t.Status == TrialStatus.Running && t.Assignments == assignment;
 
     // ---- evolution ----
@@ -192,7 +193,7 @@ public sealed class WorkQueue
     }
 
     /// <summary>A new trial of its sweep, counted and indexed.</summary>
-    private void Add(string id, Trial trial)
+    private void Add(TrialId id, Trial trial)
     {
         _trials[id] = trial;
         var sweep = _sweeps[trial.SweepId];
@@ -202,7 +203,7 @@ public sealed class WorkQueue
     }
 
     /// <summary>Every status change goes through here, which keeps the counts and the running index.</summary>
-    private void Move(string id, TrialStatus status, string? slot)
+    private void Move(TrialId id, TrialStatus status, string? slot)
     {
         var trial = _trials[id];
         var sweep = _sweeps[trial.SweepId];
@@ -214,26 +215,26 @@ public sealed class WorkQueue
         if (status == TrialStatus.Running) Index(id, slot!);
     }
 
-    private void Index(string id, string slot)
+    private void Index(TrialId id, string slot)
     {
         _running.Add(id);
-        if (!_runningBySlot.TryGetValue(slot, out var ids)) _runningBySlot[slot] = ids = new HashSet<string>(StringComparer.Ordinal);
+        if (!_runningBySlot.TryGetValue(slot, out var ids)) _runningBySlot[slot] = ids = [];
         ids.Add(id);
     }
 
-    private void Unindex(string id, string slot)
+    private void Unindex(TrialId id, string slot)
     {
         _running.Remove(id);
         if (_runningBySlot.TryGetValue(slot, out var ids) && ids.Remove(id) && ids.Count == 0) _runningBySlot.Remove(slot);
     }
 
-    private void Enqueue(string trialId, bool first)
+    private void Enqueue(TrialId trialId, bool first)
     {
         if (_queued.ContainsKey(trialId)) return;
         _queued[trialId] = first ? _pending.AddFirst(trialId) : _pending.AddLast(trialId);
     }
 
-    private void Dequeue(string trialId)
+    private void Dequeue(TrialId trialId)
     {
         if (_queued.Remove(trialId, out var node)) _pending.Remove(node);
     }
@@ -269,7 +270,7 @@ public sealed class WorkQueue
     {
         public string Name { get; } = name;
         public bool Cancelled { get; set; }
-        public List<string> Trials { get; } = [];
+        public List<TrialId> Trials { get; } = [];
         public Dictionary<TrialStatus, int> Counts { get; } = [];
 
         public int CountOf(TrialStatus status) => Counts.GetValueOrDefault(status);
@@ -277,9 +278,9 @@ public sealed class WorkQueue
         public void Count(TrialStatus status, int change) => Counts[status] = CountOf(status) + change;
     }
 
-    private sealed class Trial(string sweepId)
+    private sealed class Trial(SweepId sweepId)
     {
-        public string SweepId { get; } = sweepId;
+        public SweepId SweepId { get; } = sweepId;
         public TrialStatus Status { get; set; }
         public string? Slot { get; set; }
         public int Assignments { get; set; }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Specs;
 
@@ -7,16 +8,16 @@ namespace Orchestrator.Domain.Specs;
 public static class Ids
 {
     /// <summary>"sw-" + the first 10 hex digits of SHA-256(UTF-8 name).</summary>
-    public static string SweepId(string sweepName)
+    public static SweepId SweepId(string sweepName)
     {
         ArgumentNullException.ThrowIfNull(sweepName);
-        return "sw-" + Hex(sweepName, 10);
+        return new("sw-" + Hex(sweepName, 10));
     }
 
     /// <summary>"t-" + the first 12 hex digits of SHA-256 of <see cref="TrialSpecJson.Canonical"/>.</summary>
-    public static string TrialId(TrialSpec spec) => TrialIdFromCanonical(TrialSpecJson.Canonical(spec));
+    public static TrialId TrialId(TrialSpec spec) => TrialIdFromCanonical(TrialSpecJson.Canonical(spec));
 
-    internal static string TrialIdFromCanonical(string canonicalJson) => "t-" + Hex(canonicalJson, 12);
+    internal static TrialId TrialIdFromCanonical(string canonicalJson) => new("t-" + Hex(canonicalJson, 12));
 
     private static string Hex(string text, int digits) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..digits];

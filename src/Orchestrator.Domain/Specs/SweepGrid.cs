@@ -32,7 +32,7 @@ public static class SweepGrid
                     trials.AddRange(Cell(spec, backbone, strategy, h));
                     continue;
                 }
-                var ids = new HashSet<string>(StringComparer.Ordinal);
+                var ids = new HashSet<Trials.TrialId>();
                 foreach (var point in points)
                     trials.AddRange(Cell(spec, backbone, strategy, search.Place(h, point)).Where(t => ids.Add(t.Id)));
             }

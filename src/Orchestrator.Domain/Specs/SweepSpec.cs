@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Specs;
 
@@ -70,4 +71,4 @@ public sealed class SpecException : Exception
 }
 
 /// <summary>One trial of an expanded sweep: its id, spec and the canonical JSON the id hashes.</summary>
-public sealed record PlannedTrial(string Id, TrialSpec Spec, string CanonicalJson);
+public sealed record PlannedTrial(TrialId Id, TrialSpec Spec, string CanonicalJson);

@@ -3,11 +3,12 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Pattern;
 using Akka.Persistence;
+using Orchestrator.Catalogue;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Runtime.Trials;
-using Orchestrator.Catalogue;
 
 namespace Orchestrator.Runtime.Coordination;
 
@@ -39,10 +40,10 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Stopwatch _recovery = Stopwatch.StartNew();
     private readonly Dictionary<IActorRef, SlotEntry> _slots = [];
     private readonly HashSet<IActorRef> _waiting = [];
-    private readonly HashSet<string> _confirmed = new(StringComparer.Ordinal);
+    private readonly HashSet<TrialId> _confirmed = [];
     private readonly Stopwatch _sinceRecovered = new();
     // Ended sweeps whose rows are being flushed before they retire.
-    private readonly HashSet<string> _retiring = new(StringComparer.Ordinal);
+    private readonly HashSet<SweepId> _retiring = [];
     private readonly ISweepCatalogue _store;
     private WorkQueue _queue = new();
     private long _snapshotSeq;
@@ -138,14 +139,14 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         // The rows may lag the journal (a coordinator killed before it wrote them): bring every one up to date.
         _rows.Tell(new RowsChanged(
             _queue.SweepIds.SelectMany(_queue.TrialsOf).Select(Row).ToList(),
-            _queue.SweepIds.ToDictionary(id => id, _queue.IsCancelled, StringComparer.Ordinal)));
+            _queue.SweepIds.ToDictionary(id => id, _queue.IsCancelled)));
         _sinceRecovered.Restart();
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
     }
 
     // ---- sweeps ----
 
-    private void OnLaunch(LaunchSweep launch, IActorRef reply, IReadOnlyCollection<string> endedElsewhere)
+    private void OnLaunch(LaunchSweep launch, IActorRef reply, IReadOnlyCollection<TrialId> endedElsewhere)
     {
         var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds.Where(id => !endedElsewhere.Contains(id)));
         if (e is null)
@@ -220,7 +221,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     private static readonly TimeSpan RowsFlushTimeout = TimeSpan.FromSeconds(30);
 
-    private void Retire(string sweepId)
+    private void Retire(SweepId sweepId)
     {
         _retiring.Remove(sweepId);
         // Launched again meanwhile: it stays.
@@ -233,7 +234,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     /// sweep came back from its trial rows, with the trials of <paramref name="trialIds"/> outside the sweep's rows that
     /// ended in another retired sweep (a launch leaves them out, as the queue left out trials it knew: a trial belongs
     /// to the sweep that launched it first).</summary>
-    private void WhenKnown(string sweepId, IReadOnlyList<string> trialIds, Action<IActorRef, IReadOnlyCollection<string>> then)
+    private void WhenKnown(SweepId sweepId, IReadOnlyList<TrialId> trialIds, Action<IActorRef, IReadOnlyCollection<TrialId>> then)
     {
         if (_queue.Knows(sweepId))
         {
@@ -247,16 +248,16 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             failure: ex => new RowsUnreadable(sweepId, ex.Message));
     }
 
-    private static async Task<RetiredSweep> ReadRetiredAsync(ISweepCatalogue store, string sweepId, IReadOnlyList<string> trialIds)
+    private static async Task<RetiredSweep> ReadRetiredAsync(ISweepCatalogue store, SweepId sweepId, IReadOnlyList<TrialId> trialIds)
     {
         var sweep = await store.GetSweepAsync(sweepId).ConfigureAwait(false);
         var rows = await store.ListTrialsAsync(sweepId).ConfigureAwait(false);
-        var own = rows.Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
-        var endedElsewhere = new HashSet<string>(StringComparer.Ordinal);
+        var own = rows.Select(r => r.Id).ToHashSet();
+        var endedElsewhere = new HashSet<TrialId>();
         foreach (var id in trialIds.Where(id => !own.Contains(id)))
             if (await store.GetTrialAsync(id).ConfigureAwait(false) is { } row && row.Status.HasEnded())
                 endedElsewhere.Add(id);
-        return new RetiredSweep(sweepId, sweep?.Name ?? sweepId, await store.IsSweepCancelledAsync(sweepId).ConfigureAwait(false),
+        return new RetiredSweep(sweepId, sweep?.Name ?? sweepId.Value, await store.IsSweepCancelledAsync(sweepId).ConfigureAwait(false),
             rows.Select(r => (r.Id, r.Status)).ToList(), endedElsewhere);
     }
 
@@ -268,10 +269,10 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             _queue.Apply(revived);
             Commit([revived], () => { });
         }
-        read.Then(read.Reply, found.EndedElsewhere.Where(id => _queue.StatusOf(id) is null).ToHashSet(StringComparer.Ordinal));
+        read.Then(read.Reply, found.EndedElsewhere.Where(id => _queue.StatusOf(id) is null).ToHashSet());
     }
 
-    private void NotifyIfEnded(string sweepId)
+    private void NotifyIfEnded(SweepId sweepId)
     {
         if (!_queue.HasEnded(sweepId)) return;
         _observer.Note($"sweep {sweepId} has ended: {string.Join(", ", Counts(sweepId).Select(kv => $"{kv.Value} {kv.Key}"))}");
@@ -279,7 +280,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
 
     // ---- slots ----
 
-    private SlotEntry Track(string name, string? onlySweep)
+    private SlotEntry Track(string name, SweepId? onlySweep)
     {
         if (!_slots.TryGetValue(Sender, out var slot))
         {
@@ -383,7 +384,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         Dispatch([finished], () => NotifyIfEnded(sweepId));
     }
 
-    private void ReleaseTrial(string trialId, int assignment, string reason)
+    private void ReleaseTrial(TrialId trialId, int assignment, string reason)
     {
         if (_queue.Release(trialId, assignment, reason) is not { } released) return;
         _confirmed.Remove(trialId);
@@ -474,18 +475,18 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             SweepResumed r => (_queue.TrialsOf(r.SweepId), new[] { r.SweepId }),
             TrialAssigned a => (new[] { a.TrialId }, []),
             TrialReleased r => (new[] { r.TrialId }, []),
-            TrialFinished f => (new[] { f.TrialId }, Array.Empty<string>()),
-            _ => (Array.Empty<string>(), Array.Empty<string>()),
+            TrialFinished f => (new[] { f.TrialId }, Array.Empty<SweepId>()),
+            _ => (Array.Empty<TrialId>(), Array.Empty<SweepId>()),
         };
-        _rows.Tell(new RowsChanged(trials.Select(Row).ToList(), sweeps.ToDictionary(s => s, _queue.IsCancelled, StringComparer.Ordinal)));
+        _rows.Tell(new RowsChanged(trials.Select(Row).ToList(), sweeps.ToDictionary(s => s, _queue.IsCancelled)));
     }
 
-    private TrialRowUpdate Row(string trialId)
+    private TrialRowUpdate Row(TrialId trialId)
     {
         return new TrialRowUpdate(trialId, _queue.StatusOf(trialId) ?? TrialStatus.Pending, _queue.AssignmentOf(trialId)?.Slot, _queue.AssignmentsOf(trialId), DateTimeOffset.UtcNow);
     }
 
-    private IReadOnlyDictionary<string, int> Counts(string sweepId) =>
+    private IReadOnlyDictionary<string, int> Counts(SweepId sweepId) =>
         _queue.Counts(sweepId).OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString().ToLowerInvariant(), kv => kv.Value, StringComparer.Ordinal);
 
     private IActorRef? SlotRef(string slot) => _slots.FirstOrDefault(kv => kv.Value.Name == slot).Key;
@@ -510,26 +511,26 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         base.OnRecoveryFailure(reason, message);
     }
 
-    private sealed class SlotEntry(string name, string? onlySweep)
+    private sealed class SlotEntry(string name, SweepId? onlySweep)
     {
         public string Name { get; } = name;
-        public string? OnlySweep { get; } = onlySweep;
+        public SweepId? OnlySweep { get; } = onlySweep;
         public bool Draining { get; set; }
     }
 
-    private sealed record ReleaseGoneSlot(IReadOnlyList<(string TrialId, int Assignment)> Assignments);
+    private sealed record ReleaseGoneSlot(IReadOnlyList<(TrialId TrialId, int Assignment)> Assignments);
 
     /// <summary>A sweep the queue does not know, as its rows in the store have it.</summary>
-    private sealed record RetiredSweep(string SweepId, string Name, bool Cancelled, IReadOnlyList<(string TrialId, TrialStatus Status)> Trials,
-        IReadOnlySet<string> EndedElsewhere);
+    private sealed record RetiredSweep(SweepId SweepId, string Name, bool Cancelled, IReadOnlyList<(TrialId TrialId, TrialStatus Status)> Trials,
+        IReadOnlySet<TrialId> EndedElsewhere);
 
-    private sealed record RetiredSweepRead(RetiredSweep Sweep, IActorRef Reply, Action<IActorRef, IReadOnlyCollection<string>> Then);
+    private sealed record RetiredSweepRead(RetiredSweep Sweep, IActorRef Reply, Action<IActorRef, IReadOnlyCollection<TrialId>> Then);
 
-    private sealed record RowsUnreadable(string SweepId, string Reason);
+    private sealed record RowsUnreadable(SweepId SweepId, string Reason);
 
-    private sealed record RowsFlushedFor(string SweepId);
+    private sealed record RowsFlushedFor(SweepId SweepId);
 
-    private sealed record RetireDeferred(string SweepId);
+    private sealed record RetireDeferred(SweepId SweepId);
 
     private sealed record Reconcile
     {

@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Orchestrator.Catalogue;
+using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Runtime.Coordination;
 
 /// <summary>Changed trial rows and sweep flags, to be written to the store.</summary>
-public sealed record RowsChanged(IReadOnlyList<TrialRowUpdate> Trials, IReadOnlyDictionary<string, bool> SweepsCancelled);
+public sealed record RowsChanged(IReadOnlyList<TrialRowUpdate> Trials, IReadOnlyDictionary<SweepId, bool> SweepsCancelled);
 
 /// <summary>
 /// Writes the coordinator's view of its trials onto the store's trial rows, which the query commands read: changes
@@ -17,8 +19,8 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
     private readonly ISweepCatalogue _store;
     private readonly IRunObserver _observer;
-    private readonly Dictionary<string, TrialRowUpdate> _trials = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, bool> _sweeps = new(StringComparer.Ordinal);
+    private readonly Dictionary<TrialId, TrialRowUpdate> _trials = [];
+    private readonly Dictionary<SweepId, bool> _sweeps = [];
     private readonly List<IActorRef> _flushWaiters = [];
     private bool _writing;
     private bool _failing;
@@ -73,7 +75,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
             return;
         }
         var trials = _trials.Values.ToList();
-        var sweeps = _sweeps.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var sweeps = new Dictionary<SweepId, bool>(_sweeps);
         _trials.Clear();
         _sweeps.Clear();
         _writing = true;
@@ -81,7 +83,7 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
         WriteAsync(store, trials, sweeps).PipeTo(Self, success: () => Written.Instance, failure: ex => new WriteFailed(trials, sweeps, ex));
     }
 
-    private static async Task WriteAsync(ISweepCatalogue store, List<TrialRowUpdate> trials, Dictionary<string, bool> sweeps)
+    private static async Task WriteAsync(ISweepCatalogue store, List<TrialRowUpdate> trials, Dictionary<SweepId, bool> sweeps)
     {
         var now = DateTimeOffset.UtcNow;
         foreach (var (sweep, cancelled) in sweeps) await store.SetSweepCancelledAsync(sweep, cancelled, now).ConfigureAwait(false);
@@ -98,5 +100,5 @@ public sealed class TrialRowProjector : ReceiveActor, IWithTimers
         public static Written Instance { get; } = new();
     }
 
-    private sealed record WriteFailed(List<TrialRowUpdate> Trials, Dictionary<string, bool> Sweeps, Exception Cause);
+    private sealed record WriteFailed(List<TrialRowUpdate> Trials, Dictionary<SweepId, bool> Sweeps, Exception Cause);
 }

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Slots;
 using Orchestrator.Runtime.Trials;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -194,7 +195,7 @@ public sealed class NodeActor : ReceiveActor
             var refs = await collector.Ask<IReadOnlyList<IActorRef>>(new IdentityCollector.Done(), TimeSpan.FromSeconds(5));
             found.AddRange(refs.Select(r => r.Path.ToStringWithoutAddress()));
         }
-        var trials = new Dictionary<string, TrialStatusReport>(StringComparer.Ordinal);
+        var trials = new Dictionary<TrialId, TrialStatusReport>();
         foreach (var slot in slots)
         {
             try

@@ -2,6 +2,7 @@
 // names WireMessages gives them).
 using System.Text.Json.Serialization;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Wire;
 
 namespace Orchestrator.Runtime.Hosting;
@@ -63,11 +64,11 @@ public sealed record GetLocalTrials : IWireMessage;
 public sealed record LiveTrials(IReadOnlyList<LiveTrial> Trials, IReadOnlyList<string> Unanswered) : IWireMessage;
 
 /// <summary>A running trial as its actor sees it: <c>Epoch</c> is the one in training (or the last journaled).</summary>
-public sealed record LiveTrial(string TrialId, string Node, string Slot, string Backbone, string Phase, int Epoch, bool Training,
+public sealed record LiveTrial(TrialId TrialId, string Node, string Slot, string Backbone, string Phase, int Epoch, bool Training,
     int MaxEpochs, int Unfrozen, int Groups, int PatienceCounter, int Patience, int Attempt);
 
 /// <summary>One actor; for a trial's actors, its trial, backbone and state.</summary>
-public sealed record ActorEntry(string Path, string? Trial, string? Backbone, string? State);
+public sealed record ActorEntry(string Path, TrialId? Trial, string? Backbone, string? State);
 
 /// <summary>The receiving node joins the cluster of the seed at <c>Seed</c> (host:port or a full address), waiting at
 /// most <c>WaitSeconds</c> to be up: for a node whose own seeds never answered (a node joins one cluster, once).</summary>

@@ -11,6 +11,7 @@ using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
 using Orchestrator.Catalogue;
 using Orchestrator.Catalogue.Leases;
+using Orchestrator.Domain.Specs;
 
 namespace Orchestrator.Runtime.Hosting;
 
@@ -265,7 +266,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
         config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after") / 2;
 
     /// <summary>Starts worker slots on this node (with <paramref name="onlySweep"/>, they take trials of that sweep only).</summary>
-    public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, ISweepCatalogue store, string? onlySweep = null)
+    public IReadOnlyList<IActorRef> StartSlots(IReadOnlyList<string> names, TrialServices services, ISweepCatalogue store, SweepId? onlySweep = null)
     {
         ArgumentNullException.ThrowIfNull(names);
         _pauses ??= new PauseWatch(PauseLimit(System.Settings.Config));

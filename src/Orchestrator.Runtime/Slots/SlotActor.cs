@@ -41,7 +41,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private readonly IActorRef _coordinator;
     private readonly TrialServices _services;
     private readonly ISweepCatalogue _store;
-    private readonly string? _onlySweep;
+    private readonly SweepId? _onlySweep;
     private readonly TimeSpan _registerEvery;
     private SlotThreads? _threads;
     private readonly LinkedList<WorkReturned> _returned = new();
@@ -49,7 +49,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
     private Running? _running;
     private Running? _next;
 
-    public SlotActor(IActorRef coordinator, TrialServices services, ISweepCatalogue store, string? onlySweep, TimeSpan registerEvery)
+    public SlotActor(IActorRef coordinator, TrialServices services, ISweepCatalogue store, SweepId? onlySweep, TimeSpan registerEvery)
     {
         _coordinator = coordinator;
         _services = services;
@@ -61,7 +61,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef coordinator, TrialServices services, ISweepCatalogue store, string? onlySweep, TimeSpan registerEvery) =>
+    public static Props Props(IActorRef coordinator, TrialServices services, ISweepCatalogue store, SweepId? onlySweep, TimeSpan registerEvery) =>
         Akka.Actor.Props.Create(() => new SlotActor(coordinator, services, store, onlySweep, registerEvery));
 
     protected override void PreStart()
@@ -375,7 +375,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         _coordinator.Tell(returned);
     }
 
-    private sealed record Running(AssignmentRef Ref, string SweepId, IActorRef? Trial, StartGate Gate);
+    private sealed record Running(AssignmentRef Ref, SweepId SweepId, IActorRef? Trial, StartGate Gate);
 
     private sealed record SpecLoaded(AssignmentRef Ref, TrialRecord? Row, Exception? Failure = null);
 

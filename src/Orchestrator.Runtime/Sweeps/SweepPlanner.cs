@@ -7,7 +7,7 @@ using Orchestrator.Catalogue;
 namespace Orchestrator.Runtime.Sweeps;
 
 /// <summary>A spec that is valid and whose data is ready, with its grid expanded.</summary>
-public sealed record PlannedSweep(string Id, SweepSpec Spec, string Yaml, IReadOnlyList<PlannedTrial> Trials);
+public sealed record PlannedSweep(SweepId Id, SweepSpec Spec, string Yaml, IReadOnlyList<PlannedTrial> Trials);
 
 /// <summary>From spec text to registered trials: parse, check the data, expand, register (idempotently).</summary>
 public static class SweepPlanner

@@ -47,7 +47,7 @@ public sealed record SweepProgress(
     /// <summary>Reads the sweep's trials and journals once. The slots at work on the sweep are those its running trials
     /// occupy (counted from the same rows, without asking the cluster).</summary>
     public static async Task<(IReadOnlyList<TrialView> Trials, SweepProgress Progress)> LoadAsync(ISweepCatalogue store,
-        TrialJournalReader journal, string sweepId, CancellationToken ct)
+        TrialJournalReader journal, SweepId sweepId, CancellationToken ct)
     {
         var loaded = await SweepViews.LoadWithEventsAsync(store, journal, sweepId, ct);
         var views = loaded.Select(t => t.View).ToList();

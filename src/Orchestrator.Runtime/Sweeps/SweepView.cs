@@ -3,6 +3,7 @@ using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
 using Orchestrator.Catalogue;
+using Orchestrator.Domain;
 
 namespace Orchestrator.Runtime.Sweeps;
 
@@ -14,18 +15,18 @@ public sealed record ResultRow(string Backbone, Strategy Strategy, TrialView Tri
 
 public static class SweepViews
 {
-    public static async Task<IReadOnlyList<TrialView>> LoadAsync(ISweepCatalogue store, TrialJournalReader journal, string sweepId, CancellationToken ct) =>
+    public static async Task<IReadOnlyList<TrialView>> LoadAsync(ISweepCatalogue store, TrialJournalReader journal, SweepId sweepId, CancellationToken ct) =>
         (await LoadWithEventsAsync(store, journal, sweepId, ct)).Select(t => t.View).ToList();
 
     /// <summary>The sweep's trials with the events of their journals that count.</summary>
     public static async Task<IReadOnlyList<(TrialView View, IReadOnlyList<TrialEvent> Events)>> LoadWithEventsAsync(
-        ISweepCatalogue store, TrialJournalReader journal, string sweepId, CancellationToken ct)
+        ISweepCatalogue store, TrialJournalReader journal, SweepId sweepId, CancellationToken ct)
     {
         var records = await store.ListTrialsAsync(sweepId, ct);
-        var journals = await journal.ReadManyAsync(records.Select(r => r.Id), ct);
+        var journals = await journal.ReadManyAsync(records.Select(r => r.Id.Value), ct);
         return records.Select(record =>
         {
-            IReadOnlyList<TrialEvent> events = [.. journals[record.Id].Where(e => !e.Superseded).Select(e => e.Event)];
+            IReadOnlyList<TrialEvent> events = [.. journals[record.Id.Value].Where(e => !e.Superseded).Select(e => e.Event)];
             return (new TrialView(record, TrialSpecJson.Deserialize(record.SpecJson), TrialEvolution.Replay(events)), events);
         }).ToList();
     }
@@ -37,11 +38,12 @@ public static class SweepViews
     public static IReadOnlyList<ResultRow> Results(IReadOnlyList<TrialView> trials) =>
         trials.Where(t => t.State.Phase == TrialPhase.Completed)
             .GroupBy(t => (t.Spec.Backbone, t.Spec.Strategy))
-            .Select(g => new ResultRow(g.Key.Backbone, g.Key.Strategy, g.OrderBy(t => t.State.BestValLoss).ThenBy(t => t.Record.Id, StringComparer.Ordinal).First(), g.Count()))
+            .Select(g => new ResultRow(g.Key.Backbone, g.Key.Strategy, g.OrderBy(t => t.State.BestValLoss).ThenBy(t => t.Record.Id.Value, StringComparer.Ordinal).First(), g.Count()))
             .OrderBy(r => r.Backbone, StringComparer.Ordinal).ThenBy(r => r.Strategy.ToSpecString(), StringComparer.Ordinal)
             .ToList();
 
-    /// <summary>Accepts a full sweep id, or a sweep name.</summary>
+    /// <summary>Accepts a full sweep id, or a sweep name, as the user typed it.</summary>
+    /// <exception cref="InvalidInputException"><paramref name="idOrName"/> is blank.</exception>
     public static async Task<SweepRecord?> FindAsync(ISweepCatalogue store, string idOrName, CancellationToken ct) =>
-        await store.GetSweepAsync(idOrName, ct) ?? await store.GetSweepAsync(Ids.SweepId(idOrName), ct);
+        await store.GetSweepAsync(SweepId.Parse(idOrName), ct) ?? await store.GetSweepAsync(Ids.SweepId(idOrName), ct);
 }

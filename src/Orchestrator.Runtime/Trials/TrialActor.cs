@@ -68,14 +68,14 @@ public sealed class TrialActor : ReceivePersistentActor
         _assignment = assignment;
         _services = services;
         _slot = slot;
-        _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId, services.Blobs);
+        _artifacts = new TrialArtifacts(services.ArtifactRoot, assignment.TrialId.Value, services.Blobs);
         _threads = threads;
 
         Recover<TrialEvent>(Apply);
         Recover<RecoveryCompleted>(_ => Begin());
     }
 
-    public override string PersistenceId => JournalSettings.PersistenceIdOf(_assignment.TrialId);
+    public override string PersistenceId => JournalSettings.PersistenceIdOf(_assignment.TrialId.Value);
 
     /// <summary>A trial never saves snapshots: its recovery asks the snapshot store nothing.</summary>
     public override Recovery Recovery { get; } = new(SnapshotSelectionCriteria.None);

@@ -36,7 +36,7 @@ public static class TrialPathWarmup
             int[] indices = [0, 1, 2, 3], labels = [0, 1, 0, 1];
             foreach (var balance in Enum.GetValues<ClassBalance>()) EpochPlan.For(balance, indices, labels, manifest.Classes.Count, 1, 1);
             ClassificationMetrics.Compute(labels, [0, 1, 1, 1], manifest.Classes.Count);
-            if (store is not null) await store.GetTrialAsync("t-warm-up", ct).ConfigureAwait(false);
+            if (store is not null) await store.GetTrialAsync(new TrialId("t-warm-up"), ct).ConfigureAwait(false);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

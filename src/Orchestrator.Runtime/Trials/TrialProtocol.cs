@@ -7,7 +7,7 @@ namespace Orchestrator.Runtime.Trials;
 /// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines. A trial with a closed
 /// <c>Gate</c> (its slot's next one, given while the current one finishes) recovers its journal and leaves its start
 /// with the gate, which queues it on the engine thread once it opens.</summary>
-public sealed record TrialAssignment(string TrialId, string SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null);
+public sealed record TrialAssignment(TrialId TrialId, SweepId SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null);
 
 /// <summary>
 /// Opened once, when the slot's held trial may start: on the engine thread as soon as the running trial's test
@@ -67,11 +67,11 @@ public sealed class StartGate
 
 /// <summary>The trial's last step has begun (its last possible epoch, or the test evaluation): its slot may ask for
 /// the next trial now, so that the hand-over overlaps this step.</summary>
-public sealed record TrialFinishing(string TrialId);
+public sealed record TrialFinishing(TrialId TrialId);
 
 /// <summary>The trial's engine work is over (the test evaluation has run): its slot may start the next trial on the
 /// engine while this one journals its result.</summary>
-public sealed record TrialEngineDone(string TrialId);
+public sealed record TrialEngineDone(TrialId TrialId);
 
 /// <summary>Why a trial stops. <c>NodeDowned</c> (the node is being downed) and <c>NodePaused</c> (the process stood still
 /// long enough to have been downed) drop the commit under way too: the node may no longer hold the trial.</summary>
@@ -80,7 +80,7 @@ public enum StopCause { SweepCancelled, AssignmentLost, Shutdown, NodeDowned, No
 /// <summary>Stop at the epoch boundary, keeping what is journaled and its checkpoints: a cancelled sweep's trial
 /// finishes the epoch under way first; on a shutdown or a lost assignment that epoch is dropped.
 /// <c>TrialId</c> names the trial when its slot may hold two (the running one and the next); null: the running one.</summary>
-public sealed record StopTrial(StopCause Cause, string? TrialId = null) : IWireMessage
+public sealed record StopTrial(StopCause Cause, TrialId? TrialId = null) : IWireMessage
 {
     /// <summary>How a trial that this stops leaves its slot: cancelled with its sweep, otherwise interrupted.</summary>
     public TrialExit Exit => Cause == StopCause.SweepCancelled ? TrialExit.Ended(TrialEnd.Cancelled) : TrialExit.Interrupted;
@@ -99,14 +99,14 @@ public sealed record TrialExit(TrialEnd? End)
 }
 
 /// <summary>The trial actor's last word to its slot before it stops.</summary>
-public sealed record TrialEnded(string TrialId, TrialExit Exit, TrialState State);
+public sealed record TrialEnded(TrialId TrialId, TrialExit Exit, TrialState State);
 
 /// <summary>Asks a running trial where it stands; answered with <see cref="TrialStatusReport"/> even mid-epoch.</summary>
 public sealed record GetTrialStatus;
 
 /// <summary><c>Journaled</c> is the state its journal holds; <c>Planned</c> includes the epoch being committed;
 /// <c>TrainingEpoch</c> is the epoch the engine works on now (0: none).</summary>
-public sealed record TrialStatusReport(string TrialId, int Attempt, TrialState Journaled, TrialState Planned, int TrainingEpoch);
+public sealed record TrialStatusReport(TrialId TrialId, int Attempt, TrialState Journaled, TrialState Planned, int TrainingEpoch);
 
 /// <summary>An attempt broke; the supervisor restarts the trial with backoff, which then resumes from its journal.</summary>
 public sealed class TrialAttemptException(string message, Exception inner) : Exception(message, inner);

@@ -18,7 +18,7 @@ namespace Orchestrator.Runtime.Trials;
 internal sealed class TrialWorkbench : IDisposable
 {
     private readonly string _slot;
-    private readonly string _trialId;
+    private readonly TrialId _trialId;
     private readonly TrialSpec _spec;
     private readonly TrialServices _services;
     private readonly TrialArtifacts _artifacts;
@@ -27,7 +27,7 @@ internal sealed class TrialWorkbench : IDisposable
     private readonly float[] _evalWeights;
     private ITrainer? _trainer;
 
-    public TrialWorkbench(string slot, string trialId, TrialSpec spec, TrialServices services, TrialArtifacts artifacts)
+    public TrialWorkbench(string slot, TrialId trialId, TrialSpec spec, TrialServices services, TrialArtifacts artifacts)
     {
         _slot = slot;
         _trialId = trialId;

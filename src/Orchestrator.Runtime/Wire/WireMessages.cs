@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Hosting;
@@ -19,16 +20,18 @@ public static class WireMessages
 {
     private const string Node = "akka.tcp://orchestrator@10.0.0.1:4053";
     private const string OtherNode = "akka.tcp://orchestrator@10.0.0.2:4053";
-    private const string Sweep = "sw-warm-up";
+    private static readonly SweepId Sweep = new("sw-warm-up");
+    private static readonly TrialId Trial = new("t-warm-up");
+    private static readonly TrialId OtherTrial = new("t-warm-up-2");
 
-    private static readonly WorkReturned Returned = new("slot-0", "t-warm-up", 2, TrialExit.Ended(TrialEnd.Completed), true);
+    private static readonly WorkReturned Returned = new("slot-0", Trial, 2, TrialExit.Ended(TrialEnd.Completed), true);
 
     private static readonly Dictionary<string, int> Counts = new(StringComparer.Ordinal) { ["completed"] = 2, ["running"] = 1 };
 
     public static IReadOnlyList<WireType> All { get; } =
     [
         // The sweep coordinator's protocol (CoordinatorProtocol.cs): the CLI and the slots to the singleton, and back.
-        Entry("launch-sweep", new LaunchSweep(Sweep, "warm-up", ["t-warm-up", "t-warm-up-2"])),
+        Entry("launch-sweep", new LaunchSweep(Sweep, "warm-up", [Trial, OtherTrial])),
         Entry("sweep-launch-accepted", new SweepLaunchAccepted(Sweep, 2, 1, true)),
         Entry("control-sweep", new ControlSweep(Sweep, true)),
         Entry("sweep-controlled", new SweepControlled(Sweep, true, Counts)),
@@ -36,18 +39,18 @@ public static class WireMessages
         Entry("get-sweep-state", new GetSweepState(Sweep)),
         Entry("sweep-state", new SweepState(Sweep, true, Counts)),
         Entry("get-queue-status", new GetQueueStatus()),
-        Entry("queue-status", new QueueStatus(Node, 3, [new RunningAssignment("t-warm-up", Sweep, "slot-0", 2)],
+        Entry("queue-status", new QueueStatus(Node, 3, [new RunningAssignment(Trial, Sweep, "slot-0", 2)],
             [new SlotSummary("slot-0", Node, true, false), new SlotSummary("slot-1", OtherNode, false, true)])),
         Entry("flush-rows", new FlushRows()),
         Entry("rows-flushed", new RowsFlushed()),
-        Entry("register-slot", new RegisterSlot("slot-0", new AssignmentRef("t-warm-up", 2), new AssignmentRef("t-warm-up-2", 3), true, true, Sweep,
-            new AssignmentRef("t-warm-up-2", 3), [Returned, Returned with { Exit = TrialExit.Interrupted }, Returned with { Exit = null }])),
+        Entry("register-slot", new RegisterSlot("slot-0", new AssignmentRef(Trial, 2), new AssignmentRef(OtherTrial, 3), true, true, Sweep,
+            new AssignmentRef(OtherTrial, 3), [Returned, Returned with { Exit = TrialExit.Interrupted }, Returned with { Exit = null }])),
         Entry("request-work", new RequestWork("slot-0", Sweep)),
         Entry("withdraw-request", new WithdrawRequest("slot-0")),
-        Entry("work-assigned", new WorkAssigned("t-warm-up", Sweep, 2)),
-        Entry("work-rejected", new WorkRejected("t-warm-up", 2)),
+        Entry("work-assigned", new WorkAssigned(Trial, Sweep, 2)),
+        Entry("work-rejected", new WorkRejected(Trial, 2)),
         Entry("work-returned", Returned),
-        Entry("stop-trial", new StopTrial(StopCause.NodeDowned, "t-warm-up")),
+        Entry("stop-trial", new StopTrial(StopCause.NodeDowned, Trial)),
 
         // The operations actors' protocol (NodeProtocol.cs): the CLI to a node, and node to node.
         Entry("drain-node", new DrainNode(Node, true)),
@@ -61,11 +64,11 @@ public static class WireMessages
         Entry("member-command", new MemberCommand(MembershipVerb.Down, Node)),
         Entry("member-command-result", new MemberCommandResult(MembershipVerb.Leave, [Node, OtherNode], "warm-up")),
         Entry("get-actor-tree", new GetActorTree(Node, "/user", 2)),
-        Entry("actor-tree", new ActorTree(Node, [new ActorEntry("/user/slot-0/trial-t-warm-up-2", "t-warm-up", "resnet18", "training, epoch 2 of 10"),
+        Entry("actor-tree", new ActorTree(Node, [new ActorEntry("/user/slot-0/trial-t-warm-up-2", Trial, "resnet18", "training, epoch 2 of 10"),
             new ActorEntry("/user/node", null, null, null)])),
         Entry("get-live-trials", new GetLiveTrials()),
         Entry("get-local-trials", new GetLocalTrials()),
-        Entry("live-trials", new LiveTrials([new LiveTrial("t-warm-up", Node, "slot-0", "resnet18", "training", 3, true, 10, 2, 4, 1, 5, 2)], [OtherNode])),
+        Entry("live-trials", new LiveTrials([new LiveTrial(Trial, Node, "slot-0", "resnet18", "training", 3, true, 10, 2, 4, 1, 5, 2)], [OtherNode])),
         Entry("join-cluster", new JoinCluster("10.0.0.2:4053", 30.5)),
         Entry("join-result", new JoinResult(Node, OtherNode, "joined", 3, "warm-up")),
 

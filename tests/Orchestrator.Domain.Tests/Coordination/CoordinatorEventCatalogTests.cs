@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Coordination;
@@ -12,31 +13,31 @@ public class CoordinatorEventCatalogTests
 
     public static readonly object[] Samples =
     [
-        new SweepLaunched("sweep-1", "mobilenet grid", ["t-0001", "t-0002", "t-0003"]),
-        new SweepLaunched("sweep-2", "nothing new", []),
-        new SweepCancelled("sweep-1"),
-        new SweepResumed("sweep-1"),
-        new TrialAssigned("t-0001", Slot, 3),
-        new TrialReleased("t-0001", 3, "its slot stopped or its node left the cluster"),
-        new TrialFinished("t-0001", 4, TrialEnd.Completed),
-        new TrialFinished("t-0002", 1, TrialEnd.Failed),
-        new TrialFinished("t-0003", 2, TrialEnd.Cancelled),
-        new SweepRetired("sweep-1"),
-        new SweepRevived("sweep-1", "mobilenet grid", true,
-            [new TrialSnapshot("t-0001", TrialStatus.Completed, null, 0), new TrialSnapshot("t-0002", TrialStatus.Cancelled, null, 0)]),
+        new SweepLaunched(new SweepId("sweep-1"), "mobilenet grid", [new TrialId("t-0001"), new TrialId("t-0002"), new TrialId("t-0003")]),
+        new SweepLaunched(new SweepId("sweep-2"), "nothing new", []),
+        new SweepCancelled(new SweepId("sweep-1")),
+        new SweepResumed(new SweepId("sweep-1")),
+        new TrialAssigned(new TrialId("t-0001"), Slot, 3),
+        new TrialReleased(new TrialId("t-0001"), 3, "its slot stopped or its node left the cluster"),
+        new TrialFinished(new TrialId("t-0001"), 4, TrialEnd.Completed),
+        new TrialFinished(new TrialId("t-0002"), 1, TrialEnd.Failed),
+        new TrialFinished(new TrialId("t-0003"), 2, TrialEnd.Cancelled),
+        new SweepRetired(new SweepId("sweep-1")),
+        new SweepRevived(new SweepId("sweep-1"), "mobilenet grid", true,
+            [new TrialSnapshot(new TrialId("t-0001"), TrialStatus.Completed, null, 0), new TrialSnapshot(new TrialId("t-0002"), TrialStatus.Cancelled, null, 0)]),
         new WorkQueueSnapshot(
             [
-                new SweepSnapshot("sweep-1", "mobilenet grid", false,
+                new SweepSnapshot(new SweepId("sweep-1"), "mobilenet grid", false,
                 [
-                    new TrialSnapshot("t-0001", TrialStatus.Running, Slot, 2),
-                    new TrialSnapshot("t-0002", TrialStatus.Pending, null, 1),
-                    new TrialSnapshot("t-0003", TrialStatus.Completed, null, 1),
-                    new TrialSnapshot("t-0004", TrialStatus.Failed, null, 3),
+                    new TrialSnapshot(new TrialId("t-0001"), TrialStatus.Running, Slot, 2),
+                    new TrialSnapshot(new TrialId("t-0002"), TrialStatus.Pending, null, 1),
+                    new TrialSnapshot(new TrialId("t-0003"), TrialStatus.Completed, null, 1),
+                    new TrialSnapshot(new TrialId("t-0004"), TrialStatus.Failed, null, 3),
                 ]),
-                new SweepSnapshot("sweep-2", "cancelled", true, [new TrialSnapshot("t-0005", TrialStatus.Cancelled, null, 0)]),
-                new SweepSnapshot("sweep-3", "empty", false, []),
+                new SweepSnapshot(new SweepId("sweep-2"), "cancelled", true, [new TrialSnapshot(new TrialId("t-0005"), TrialStatus.Cancelled, null, 0)]),
+                new SweepSnapshot(new SweepId("sweep-3"), "empty", false, []),
             ],
-            ["t-0002"]),
+            [new TrialId("t-0002")]),
         new WorkQueueSnapshot([], []),
     ];
 
@@ -100,14 +101,14 @@ public class CoordinatorEventCatalogTests
     [Fact]
     public void The_payloads_are_exactly_these()
     {
-        Json(new SweepLaunched("s1", "grid", ["t1", "t2"])).Should().Be("""{"sweepId":"s1","name":"grid","trialIds":["t1","t2"]}""");
-        Json(new SweepCancelled("s1")).Should().Be("""{"sweepId":"s1"}""");
-        Json(new SweepResumed("s1")).Should().Be("""{"sweepId":"s1"}""");
-        Json(new TrialAssigned("t1", "slot-a", 2)).Should().Be("""{"trialId":"t1","slot":"slot-a","assignment":2}""");
-        Json(new TrialReleased("t1", 2, "gone")).Should().Be("""{"trialId":"t1","assignment":2,"reason":"gone"}""");
-        Json(new TrialFinished("t1", 2, TrialEnd.Completed)).Should().Be("""{"trialId":"t1","assignment":2,"end":"completed"}""");
-        Json(new TrialFinished("t1", 2, TrialEnd.Cancelled)).Should().Be("""{"trialId":"t1","assignment":2,"end":"cancelled"}""");
-        Json(new WorkQueueSnapshot([new SweepSnapshot("s1", "grid", true, [new TrialSnapshot("t1", TrialStatus.Running, "slot-a", 1)])], ["t2"]))
+        Json(new SweepLaunched(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t2")])).Should().Be("""{"sweepId":"s1","name":"grid","trialIds":["t1","t2"]}""");
+        Json(new SweepCancelled(new SweepId("s1"))).Should().Be("""{"sweepId":"s1"}""");
+        Json(new SweepResumed(new SweepId("s1"))).Should().Be("""{"sweepId":"s1"}""");
+        Json(new TrialAssigned(new TrialId("t1"), "slot-a", 2)).Should().Be("""{"trialId":"t1","slot":"slot-a","assignment":2}""");
+        Json(new TrialReleased(new TrialId("t1"), 2, "gone")).Should().Be("""{"trialId":"t1","assignment":2,"reason":"gone"}""");
+        Json(new TrialFinished(new TrialId("t1"), 2, TrialEnd.Completed)).Should().Be("""{"trialId":"t1","assignment":2,"end":"completed"}""");
+        Json(new TrialFinished(new TrialId("t1"), 2, TrialEnd.Cancelled)).Should().Be("""{"trialId":"t1","assignment":2,"end":"cancelled"}""");
+        Json(new WorkQueueSnapshot([new SweepSnapshot(new SweepId("s1"), "grid", true, [new TrialSnapshot(new TrialId("t1"), TrialStatus.Running, "slot-a", 1)])], [new TrialId("t2")]))
             .Should().Be("""{"sweeps":[{"id":"s1","name":"grid","cancelled":true,"trials":[{"id":"t1","status":"running","slot":"slot-a","assignments":1}]}],"pending":["t2"]}""");
     }
 
@@ -120,8 +121,8 @@ public class CoordinatorEventCatalogTests
     {
         var json = $$"""{"trialId":"t1","assignment":1,"end":"{{stored}}"}""";
 
-        Json(new TrialFinished("t1", 1, end)).Should().Be(json);
-        Read("TrialFinished.v1", json).Should().Be(new TrialFinished("t1", 1, end));
+        Json(new TrialFinished(new TrialId("t1"), 1, end)).Should().Be(json);
+        Read("TrialFinished.v1", json).Should().Be(new TrialFinished(new TrialId("t1"), 1, end));
     }
 
     [Theory]
@@ -135,47 +136,47 @@ public class CoordinatorEventCatalogTests
     {
         var json = $$"""{"sweepId":"s1","name":"g","cancelled":false,"trials":[{"id":"t1","status":"{{stored}}","slot":null,"assignments":0}]}""";
 
-        Json(new SweepRevived("s1", "g", false, [new TrialSnapshot("t1", status, null, 0)])).Should().Be(json);
-        ((SweepRevived)Read("SweepRevived.v1", json)).Trials.Should().Equal(new TrialSnapshot("t1", status, null, 0));
+        Json(new SweepRevived(new SweepId("s1"), "g", false, [new TrialSnapshot(new TrialId("t1"), status, null, 0)])).Should().Be(json);
+        ((SweepRevived)Read("SweepRevived.v1", json)).Trials.Should().Equal(new TrialSnapshot(new TrialId("t1"), status, null, 0));
     }
 
     [Fact]
     public void Stored_payloads_read_back_as_written()
     {
         Read("TrialFinished.v1", """{"trialId":"t1","assignment":3,"end":"failed"}""")
-            .Should().Be(new TrialFinished("t1", 3, TrialEnd.Failed));
+            .Should().Be(new TrialFinished(new TrialId("t1"), 3, TrialEnd.Failed));
 
         Read("TrialAssigned.v1", """{"trialId":"t1","slot":"slot-a","assignment":1}""")
-            .Should().Be(new TrialAssigned("t1", "slot-a", 1));
+            .Should().Be(new TrialAssigned(new TrialId("t1"), "slot-a", 1));
         Read("SweepLaunched.v1", """{"sweepId":"s1","name":"grid","trialIds":["t2","t1"]}""")
-            .Should().BeEquivalentTo(new SweepLaunched("s1", "grid", ["t2", "t1"]), o => o.WithStrictOrdering());
+            .Should().BeEquivalentTo(new SweepLaunched(new SweepId("s1"), "grid", [new TrialId("t2"), new TrialId("t1")]), o => o.WithStrictOrdering());
         var snapshot = (WorkQueueSnapshot)Read("WorkQueueSnapshot.v1",
             """{"sweeps":[{"id":"s1","name":"grid","cancelled":false,"trials":[{"id":"t1","status":"pending","slot":null,"assignments":0}]}],"pending":["t1"]}""");
         var queue = WorkQueue.From(snapshot);
-        queue.TrialsOf("s1").Should().Equal("t1");
-        queue.Assign("slot-a").Should().Be(new TrialAssigned("t1", "slot-a", 1));
+        queue.TrialsOf(new SweepId("s1")).Should().Equal(new TrialId("t1"));
+        queue.Assign("slot-a").Should().Be(new TrialAssigned(new TrialId("t1"), "slot-a", 1));
     }
 
     [Fact]
     public void A_snapshot_of_a_working_queue_restores_through_json()
     {
         var queue = new WorkQueue();
-        queue.Apply(queue.Launch("s1", "grid", ["t1", "t2", "t3"])!);
-        queue.Apply(queue.Launch("s2", "other", ["t4", "t5"])!);
+        queue.Apply(queue.Launch(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t2"), new TrialId("t3")])!);
+        queue.Apply(queue.Launch(new SweepId("s2"), "other", [new TrialId("t4"), new TrialId("t5")])!);
         queue.Apply(queue.Assign(Slot)!);
         queue.Apply(queue.Assign(Slot)!);
-        queue.Apply(queue.Release("t2", 1, "gone")!);
-        queue.Apply(queue.Finish("t1", 1, TrialEnd.Failed)!);
-        queue.Apply(queue.Cancel("s2")!);
+        queue.Apply(queue.Release(new TrialId("t2"), 1, "gone")!);
+        queue.Apply(queue.Finish(new TrialId("t1"), 1, TrialEnd.Failed)!);
+        queue.Apply(queue.Cancel(new SweepId("s2"))!);
         var snapshot = queue.Snapshot();
 
         var restored = WorkQueue.From((WorkQueueSnapshot)CoordinatorEventCatalog.Deserialize(
             CoordinatorEventCatalog.StoredName(snapshot), CoordinatorEventCatalog.Serialize(snapshot)));
 
         restored.Snapshot().Should().BeEquivalentTo(snapshot, o => o.WithStrictOrdering());
-        restored.IsCancelled("s2").Should().BeTrue();
-        restored.StatusOf("t1").Should().Be(TrialStatus.Failed);
-        restored.Assign(Slot).Should().Be(new TrialAssigned("t2", Slot, 2));
+        restored.IsCancelled(new SweepId("s2")).Should().BeTrue();
+        restored.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Failed);
+        restored.Assign(Slot).Should().Be(new TrialAssigned(new TrialId("t2"), Slot, 2));
     }
 
     [Theory]
@@ -220,7 +221,7 @@ public class CoordinatorEventCatalogTests
     public void Other_values_are_not_coordinator_events()
     {
         CoordinatorEventCatalog.Handles("a string").Should().BeFalse();
-        CoordinatorEventCatalog.Handles(new TrialSnapshot("t1", TrialStatus.Pending, null, 0)).Should().BeFalse("only whole snapshots are stored");
+        CoordinatorEventCatalog.Handles(new TrialSnapshot(new TrialId("t1"), TrialStatus.Pending, null, 0)).Should().BeFalse("only whole snapshots are stored");
 
         var act = () => CoordinatorEventCatalog.StoredName(42);
         act.Should().Throw<ArgumentException>().WithMessage("Int32 is not a coordinator event*");

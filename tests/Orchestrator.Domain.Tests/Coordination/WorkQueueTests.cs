@@ -1,5 +1,6 @@
 using System.Text;
 using Orchestrator.Domain.Coordination;
+using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Coordination;
@@ -20,18 +21,22 @@ public class WorkQueueTests
     private static WorkQueue Launched(params (string Sweep, string[] Trials)[] sweeps)
     {
         var queue = new WorkQueue();
-        foreach (var (sweep, trials) in sweeps) Do(queue, queue.Launch(sweep, sweep + "-name", trials));
+        foreach (var (sweep, trials) in sweeps) Do(queue, queue.Launch(new SweepId(sweep), sweep + "-name", Trials(trials)));
         return queue;
     }
+
+    private static TrialId[] Trials(IEnumerable<string> ids) => [.. ids.Select(id => new TrialId(id))];
+
+    private static SweepId? Only(string? sweep) => sweep is null ? null : new SweepId(sweep);
 
     /// <summary>Assigns and applies until nothing is pending; the trials in the order they were handed out.</summary>
     private static List<string> Drain(WorkQueue queue, string slot = SlotA, string? onlySweep = null)
     {
         var order = new List<string>();
-        while (queue.Assign(slot, onlySweep) is { } assigned)
+        while (queue.Assign(slot, Only(onlySweep)) is { } assigned)
         {
             queue.Apply(assigned);
-            order.Add(assigned.TrialId);
+            order.Add(assigned.TrialId.Value);
         }
         return order;
     }
@@ -46,28 +51,28 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2", "t3"]));
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
-        queue.RunningOn(SlotA).Should().Be(("t1", 1));
-        queue.RunningOn(SlotB).Should().Be(("t2", 1));
+        queue.RunningOn(SlotA).Should().Be((new TrialId("t1"), 1));
+        queue.RunningOn(SlotB).Should().Be((new TrialId("t2"), 1));
         queue.RunningCount.Should().Be(2);
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Running] = 2, [TrialStatus.Pending] = 1 });
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Running] = 2, [TrialStatus.Pending] = 1 });
 
-        Do(queue, queue.Release("t1", 1, "gone"));
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Completed));
         queue.RunningOn(SlotA).Should().BeNull();
         queue.RunningOn(SlotB).Should().BeNull();
-        Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned("t1", SlotB, 2), "a trial handed back is first in line");
+        Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned(new TrialId("t1"), SlotB, 2), "a trial handed back is first in line");
 
         var restored = WorkQueue.From(queue.Snapshot());
-        restored.RunningOn(SlotB).Should().Be(("t1", 2));
-        restored.Counts("s1").Should().BeEquivalentTo(queue.Counts("s1"));
-        Do(restored, restored.Finish("t1", 2, TrialEnd.Failed));
+        restored.RunningOn(SlotB).Should().Be((new TrialId("t1"), 2));
+        restored.Counts(new SweepId("s1")).Should().BeEquivalentTo(queue.Counts(new SweepId("s1")));
+        Do(restored, restored.Finish(new TrialId("t1"), 2, TrialEnd.Failed));
         Do(restored, restored.Assign(SlotA));
-        restored.HasEnded("s1").Should().BeFalse();
-        Do(restored, restored.Finish("t3", 1, TrialEnd.Completed));
-        restored.HasEnded("s1").Should().BeTrue();
+        restored.HasEnded(new SweepId("s1")).Should().BeFalse();
+        Do(restored, restored.Finish(new TrialId("t3"), 1, TrialEnd.Completed));
+        restored.HasEnded(new SweepId("s1")).Should().BeTrue();
         restored.RunningCount.Should().Be(0);
-        restored.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 2, [TrialStatus.Failed] = 1 });
-        restored.Counts("nope").Should().BeEmpty();
+        restored.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 2, [TrialStatus.Failed] = 1 });
+        restored.Counts(new SweepId("nope")).Should().BeEmpty();
     }
 
     [Fact]
@@ -76,16 +81,16 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
 
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Diverged));
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Diverged));
 
-        queue.StatusOf("t1").Should().Be(TrialStatus.Diverged);
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Diverged);
         queue.RunningOn(SlotA).Should().BeNull();
-        Do(queue, queue.Assign(SlotA)).TrialId.Should().Be("t2", "the slot takes other work; the diverged trial is a result");
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        Do(queue, queue.Assign(SlotA)).TrialId.Should().Be(new TrialId("t2"), "the slot takes other work; the diverged trial is a result");
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Completed));
         queue.Assign(SlotA).Should().BeNull();
-        queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Diverged] = 1, [TrialStatus.Completed] = 1 });
-        WorkQueue.From(queue.Snapshot()).StatusOf("t1").Should().Be(TrialStatus.Diverged);
+        queue.HasEnded(new SweepId("s1")).Should().BeTrue();
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Diverged] = 1, [TrialStatus.Completed] = 1 });
+        WorkQueue.From(queue.Snapshot()).StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Diverged);
     }
 
     [Fact]
@@ -94,13 +99,13 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2", "t3"]));
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotA));
-        queue.AllOn(SlotA).Should().BeEquivalentTo([("t1", 1), ("t2", 1)]);
+        queue.AllOn(SlotA).Should().BeEquivalentTo([(new TrialId("t1"), 1), (new TrialId("t2"), 1)]);
         queue.AllOn(SlotB).Should().BeEmpty();
 
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
-        queue.AllOn(SlotA).Should().Equal([("t2", 1)]);
-        queue.RunningOn(SlotA).Should().Be(("t2", 1));
-        WorkQueue.From(queue.Snapshot()).AllOn(SlotA).Should().Equal([("t2", 1)]);
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed));
+        queue.AllOn(SlotA).Should().Equal([(new TrialId("t2"), 1)]);
+        queue.RunningOn(SlotA).Should().Be((new TrialId("t2"), 1));
+        WorkQueue.From(queue.Snapshot()).AllOn(SlotA).Should().Equal([(new TrialId("t2"), 1)]);
     }
 
     // ---- launch ----
@@ -110,19 +115,19 @@ public class WorkQueueTests
     {
         var queue = new WorkQueue();
 
-        var launched = Do(queue, queue.Launch("s1", "grid", ["t3", "t1", "t2"]));
+        var launched = Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("t3"), new TrialId("t1"), new TrialId("t2")]));
 
-        launched.Should().BeEquivalentTo(new SweepLaunched("s1", "grid", ["t3", "t1", "t2"]), o => o.WithStrictOrdering());
-        queue.Knows("s1").Should().BeTrue();
-        queue.Knows("s2").Should().BeFalse();
-        queue.SweepIds.Should().Equal("s1");
-        queue.TrialsOf("s1").Should().Equal("t3", "t1", "t2");
+        launched.Should().BeEquivalentTo(new SweepLaunched(new SweepId("s1"), "grid", [new TrialId("t3"), new TrialId("t1"), new TrialId("t2")]), o => o.WithStrictOrdering());
+        queue.Knows(new SweepId("s1")).Should().BeTrue();
+        queue.Knows(new SweepId("s2")).Should().BeFalse();
+        queue.SweepIds.Should().Equal(new SweepId("s1"));
+        queue.TrialsOf(new SweepId("s1")).Should().Equal(new TrialId("t3"), new TrialId("t1"), new TrialId("t2"));
         queue.PendingCount.Should().Be(3);
-        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
-        queue.SweepOf("t1").Should().Be("s1");
-        queue.AssignmentsOf("t1").Should().Be(0);
-        queue.AssignmentOf("t1").Should().BeNull();
-        queue.HasEnded("s1").Should().BeFalse();
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Pending);
+        queue.SweepOf(new TrialId("t1")).Should().Be(new SweepId("s1"));
+        queue.AssignmentsOf(new TrialId("t1")).Should().Be(0);
+        queue.AssignmentOf(new TrialId("t1")).Should().BeNull();
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
         Drain(queue).Should().Equal("t3", "t1", "t2");
     }
 
@@ -132,9 +137,9 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2"]));
         var before = State(queue);
 
-        queue.Launch("s1", "grid", ["t1", "t2"]).Should().BeNull();
-        queue.Launch("s1", "grid", ["t2", "t1", "t1"]).Should().BeNull();
-        queue.Launch("s1", "grid", []).Should().BeNull();
+        queue.Launch(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t2")]).Should().BeNull();
+        queue.Launch(new SweepId("s1"), "grid", [new TrialId("t2"), new TrialId("t1"), new TrialId("t1")]).Should().BeNull();
+        queue.Launch(new SweepId("s1"), "grid", []).Should().BeNull();
         State(queue).Should().Be(before);
     }
 
@@ -143,10 +148,10 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2"]));
 
-        var extended = Do(queue, queue.Launch("s1", "grid", ["t1", "t4", "t2", "t3", "t4"]));
+        var extended = Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t4"), new TrialId("t2"), new TrialId("t3"), new TrialId("t4")]));
 
-        extended.TrialIds.Should().Equal("t4", "t3");
-        queue.TrialsOf("s1").Should().Equal("t1", "t2", "t4", "t3");
+        extended.TrialIds.Should().Equal(new TrialId("t4"), new TrialId("t3"));
+        queue.TrialsOf(new SweepId("s1")).Should().Equal(new TrialId("t1"), new TrialId("t2"), new TrialId("t4"), new TrialId("t3"));
         queue.PendingCount.Should().Be(4);
         Drain(queue).Should().Equal("t1", "t2", "t4", "t3");
     }
@@ -156,10 +161,10 @@ public class WorkQueueTests
     {
         var queue = new WorkQueue();
 
-        Do(queue, queue.Launch("s1", "grid", ["t1", "t1", "t2", "t1"])).TrialIds.Should().Equal("t1", "t2");
+        Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t1"), new TrialId("t2"), new TrialId("t1")])).TrialIds.Should().Equal(new TrialId("t1"), new TrialId("t2"));
 
         queue.PendingCount.Should().Be(2);
-        queue.TrialsOf("s1").Should().Equal("t1", "t2");
+        queue.TrialsOf(new SweepId("s1")).Should().Equal(new TrialId("t1"), new TrialId("t2"));
     }
 
     [Fact]
@@ -167,14 +172,14 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2"]));
 
-        var second = Do(queue, queue.Launch("s2", "other", ["t2", "t5"]));
+        var second = Do(queue, queue.Launch(new SweepId("s2"), "other", [new TrialId("t2"), new TrialId("t5")]));
 
-        second.TrialIds.Should().Equal("t5");
-        queue.SweepOf("t2").Should().Be("s1");
-        queue.TrialsOf("s1").Should().Equal("t1", "t2");
-        queue.TrialsOf("s2").Should().Equal("t5");
+        second.TrialIds.Should().Equal(new TrialId("t5"));
+        queue.SweepOf(new TrialId("t2")).Should().Be(new SweepId("s1"));
+        queue.TrialsOf(new SweepId("s1")).Should().Equal(new TrialId("t1"), new TrialId("t2"));
+        queue.TrialsOf(new SweepId("s2")).Should().Equal(new TrialId("t5"));
         queue.PendingCount.Should().Be(3);
-        queue.Launch("s2", "other", ["t1", "t2", "t5"]).Should().BeNull("all three are known, two of them to another sweep");
+        queue.Launch(new SweepId("s2"), "other", [new TrialId("t1"), new TrialId("t2"), new TrialId("t5")]).Should().BeNull("all three are known, two of them to another sweep");
     }
 
     [Fact]
@@ -182,14 +187,14 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1"]));
 
-        var launched = Do(queue, queue.Launch("s2", "dup", ["t1"]));
+        var launched = Do(queue, queue.Launch(new SweepId("s2"), "dup", [new TrialId("t1")]));
 
         launched.TrialIds.Should().BeEmpty();
-        queue.Knows("s2").Should().BeTrue();
-        queue.TrialsOf("s2").Should().BeEmpty();
-        queue.HasEnded("s2").Should().BeTrue();
-        queue.Counts("s2").Should().BeEmpty();
-        queue.Launch("s2", "dup", ["t1"]).Should().BeNull();
+        queue.Knows(new SweepId("s2")).Should().BeTrue();
+        queue.TrialsOf(new SweepId("s2")).Should().BeEmpty();
+        queue.HasEnded(new SweepId("s2")).Should().BeTrue();
+        queue.Counts(new SweepId("s2")).Should().BeEmpty();
+        queue.Launch(new SweepId("s2"), "dup", [new TrialId("t1")]).Should().BeNull();
     }
 
     [Fact]
@@ -197,10 +202,10 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1"]));
 
-        queue.Apply(new SweepLaunched("s2", "replayed", ["t1", "t9"]));
+        queue.Apply(new SweepLaunched(new SweepId("s2"), "replayed", [new TrialId("t1"), new TrialId("t9")]));
 
-        queue.SweepOf("t1").Should().Be("s1");
-        queue.TrialsOf("s2").Should().Equal("t9");
+        queue.SweepOf(new TrialId("t1")).Should().Be(new SweepId("s1"));
+        queue.TrialsOf(new SweepId("s2")).Should().Equal(new TrialId("t9"));
         queue.PendingCount.Should().Be(2);
     }
 
@@ -214,10 +219,10 @@ public class WorkQueueTests
 
         var first = Do(queue, queue.Assign(SlotA));
 
-        first.Should().Be(new TrialAssigned("z2", SlotA, 1));
-        queue.StatusOf("z2").Should().Be(TrialStatus.Running);
-        queue.AssignmentOf("z2").Should().Be((SlotA, 1));
-        queue.AssignmentsOf("z2").Should().Be(1);
+        first.Should().Be(new TrialAssigned(new TrialId("z2"), SlotA, 1));
+        queue.StatusOf(new TrialId("z2")).Should().Be(TrialStatus.Running);
+        queue.AssignmentOf(new TrialId("z2")).Should().Be((SlotA, 1));
+        queue.AssignmentsOf(new TrialId("z2")).Should().Be(1);
         queue.PendingCount.Should().Be(4);
         Drain(queue, SlotB).Should().Equal("z1", "a2", "a1", "a3");
         queue.Assign(SlotA).Should().BeNull();
@@ -228,7 +233,7 @@ public class WorkQueueTests
     {
         // The queue is first in, first out per launch: trials an older sweep gains later wait behind a younger sweep's.
         var queue = Launched(("s1", ["a1"]), ("s2", ["b1"]));
-        Do(queue, queue.Launch("s1", "grid", ["a1", "a2"]));
+        Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("a1"), new TrialId("a2")]));
 
         Drain(queue).Should().Equal("a1", "b1", "a2");
     }
@@ -239,18 +244,18 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2"]));
         var before = State(queue);
 
-        queue.Assign(SlotA).Should().Be(new TrialAssigned("t1", SlotA, 1));
-        queue.Assign(SlotB).Should().Be(new TrialAssigned("t1", SlotB, 1));
+        queue.Assign(SlotA).Should().Be(new TrialAssigned(new TrialId("t1"), SlotA, 1));
+        queue.Assign(SlotB).Should().Be(new TrialAssigned(new TrialId("t1"), SlotB, 1));
 
         State(queue).Should().Be(before);
-        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Pending);
     }
 
     [Fact]
     public void Nothing_pending_assigns_nothing()
     {
         new WorkQueue().Assign(SlotA).Should().BeNull();
-        new WorkQueue().Assign(SlotA, "s1").Should().BeNull();
+        new WorkQueue().Assign(SlotA, new SweepId("s1")).Should().BeNull();
 
         var queue = Launched(("s1", ["t1"]));
         Do(queue, queue.Assign(SlotA));
@@ -262,11 +267,11 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["a1", "a2"]), ("s2", ["b1", "b2"]), ("s3", ["c1"]));
 
-        Do(queue, queue.Assign(SlotA, "s2")).Should().Be(new TrialAssigned("b1", SlotA, 1));
-        Do(queue, queue.Assign(SlotB, "s2")).Should().Be(new TrialAssigned("b2", SlotB, 1));
-        queue.Assign(SlotA, "s2").Should().BeNull("s2 has nothing pending although s1 and s3 have");
-        queue.Assign(SlotA, "unknown").Should().BeNull();
-        queue.Assign(SlotA, "s3").Should().Be(new TrialAssigned("c1", SlotA, 1));
+        Do(queue, queue.Assign(SlotA, new SweepId("s2"))).Should().Be(new TrialAssigned(new TrialId("b1"), SlotA, 1));
+        Do(queue, queue.Assign(SlotB, new SweepId("s2"))).Should().Be(new TrialAssigned(new TrialId("b2"), SlotB, 1));
+        queue.Assign(SlotA, new SweepId("s2")).Should().BeNull("s2 has nothing pending although s1 and s3 have");
+        queue.Assign(SlotA, new SweepId("unknown")).Should().BeNull();
+        queue.Assign(SlotA, new SweepId("s3")).Should().Be(new TrialAssigned(new TrialId("c1"), SlotA, 1));
 
         Drain(queue).Should().Equal("a1", "a2", "c1");
     }
@@ -278,15 +283,15 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
 
-        var released = Do(queue, queue.Release("t2", 1, "its slot stopped"));
+        var released = Do(queue, queue.Release(new TrialId("t2"), 1, "its slot stopped"));
 
-        released.Should().Be(new TrialReleased("t2", 1, "its slot stopped"));
-        queue.StatusOf("t2").Should().Be(TrialStatus.Pending);
-        queue.AssignmentOf("t2").Should().BeNull();
-        queue.AssignmentsOf("t2").Should().Be(1);
+        released.Should().Be(new TrialReleased(new TrialId("t2"), 1, "its slot stopped"));
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Pending);
+        queue.AssignmentOf(new TrialId("t2")).Should().BeNull();
+        queue.AssignmentsOf(new TrialId("t2")).Should().Be(1);
         queue.PendingCount.Should().Be(2);
-        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned("t2", SlotA, 2), "t2 was handed back: it goes before t3");
-        queue.AssignmentOf("t2").Should().Be((SlotA, 2));
+        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned(new TrialId("t2"), SlotA, 2), "t2 was handed back: it goes before t3");
+        queue.AssignmentOf(new TrialId("t2")).Should().Be((SlotA, 2));
     }
 
     [Fact]
@@ -296,23 +301,23 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
 
-        Do(queue, queue.Release("t1", 1, "gone"));
-        Do(queue, queue.Release("t2", 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t2"), 1, "gone"));
 
         Drain(queue).Should().Equal("t2", "t1", "t3", "t4");
-        queue.AssignmentsOf("t1").Should().Be(2);
-        queue.AssignmentsOf("t3").Should().Be(1);
+        queue.AssignmentsOf(new TrialId("t1")).Should().Be(2);
+        queue.AssignmentsOf(new TrialId("t3")).Should().Be(1);
     }
 
     [Fact]
     public void An_only_sweep_filter_passes_over_a_released_trial_of_another_sweep()
     {
         var queue = Launched(("s1", ["a1", "a2"]), ("s2", ["b1"]));
-        Do(queue, queue.Assign(SlotA, "s2"));
-        Do(queue, queue.Release("b1", 1, "gone"));
+        Do(queue, queue.Assign(SlotA, new SweepId("s2")));
+        Do(queue, queue.Release(new TrialId("b1"), 1, "gone"));
 
-        queue.Assign(SlotB, "s1").Should().Be(new TrialAssigned("a1", SlotB, 1));
-        queue.Assign(SlotB).Should().Be(new TrialAssigned("b1", SlotB, 2));
+        queue.Assign(SlotB, new SweepId("s1")).Should().Be(new TrialAssigned(new TrialId("a1"), SlotB, 1));
+        queue.Assign(SlotB).Should().Be(new TrialAssigned(new TrialId("b1"), SlotB, 2));
     }
 
     // ---- stale reports ----
@@ -322,20 +327,20 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Release("t1", 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
         Do(queue, queue.Assign(SlotB)).Assignment.Should().Be(2);
 
-        queue.Release("t1", 1, "late").Should().BeNull("assignment 1 ended already");
-        queue.Finish("t1", 1, TrialEnd.Completed).Should().BeNull();
-        queue.Release("t1", 3, "future").Should().BeNull();
-        queue.Finish("t1", 0, TrialEnd.Failed).Should().BeNull();
-        queue.Release("t2", 1, "never assigned").Should().BeNull("t2 is pending");
-        queue.Finish("t2", 0, TrialEnd.Completed).Should().BeNull();
-        queue.Release("nope", 1, "unknown").Should().BeNull();
-        queue.Finish("nope", 1, TrialEnd.Completed).Should().BeNull();
+        queue.Release(new TrialId("t1"), 1, "late").Should().BeNull("assignment 1 ended already");
+        queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed).Should().BeNull();
+        queue.Release(new TrialId("t1"), 3, "future").Should().BeNull();
+        queue.Finish(new TrialId("t1"), 0, TrialEnd.Failed).Should().BeNull();
+        queue.Release(new TrialId("t2"), 1, "never assigned").Should().BeNull("t2 is pending");
+        queue.Finish(new TrialId("t2"), 0, TrialEnd.Completed).Should().BeNull();
+        queue.Release(new TrialId("nope"), 1, "unknown").Should().BeNull();
+        queue.Finish(new TrialId("nope"), 1, TrialEnd.Completed).Should().BeNull();
 
-        queue.Release("t1", 2, "current").Should().Be(new TrialReleased("t1", 2, "current"));
-        queue.Finish("t1", 2, TrialEnd.Completed).Should().Be(new TrialFinished("t1", 2, TrialEnd.Completed));
+        queue.Release(new TrialId("t1"), 2, "current").Should().Be(new TrialReleased(new TrialId("t1"), 2, "current"));
+        queue.Finish(new TrialId("t1"), 2, TrialEnd.Completed).Should().Be(new TrialFinished(new TrialId("t1"), 2, TrialEnd.Completed));
     }
 
     [Fact]
@@ -343,10 +348,10 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed));
 
-        queue.Finish("t1", 1, TrialEnd.Completed).Should().BeNull();
-        queue.Release("t1", 1, "late").Should().BeNull();
+        queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed).Should().BeNull();
+        queue.Release(new TrialId("t1"), 1, "late").Should().BeNull();
         queue.Assign(SlotA).Should().BeNull();
     }
 
@@ -355,37 +360,37 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2", "t3"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Release("t1", 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
         Do(queue, queue.Assign(SlotA)); // t1, assignment 2
         Do(queue, queue.Assign(SlotB)); // t2, assignment 1
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Completed));
         var before = State(queue);
 
         CoordinatorEvent[] stale =
         [
-            new TrialReleased("t1", 1, "late"),
-            new TrialFinished("t1", 1, TrialEnd.Failed),
-            new TrialReleased("t1", 3, "future"),
-            new TrialAssigned("t1", SlotB, 3), // t1 runs already
-            new TrialAssigned("t2", SlotB, 2), // t2 completed
-            new TrialReleased("t2", 1, "late"),
-            new TrialFinished("t2", 1, TrialEnd.Failed),
-            new TrialReleased("t3", 0, "never assigned"),
-            new TrialFinished("t3", 1, TrialEnd.Completed),
-            new TrialAssigned("nope", SlotA, 1),
-            new TrialReleased("nope", 1, "unknown"),
-            new TrialFinished("nope", 1, TrialEnd.Completed),
-            new SweepCancelled("unknown"),
-            new SweepResumed("unknown"),
-            new SweepResumed("s1"), // not cancelled, and no trial of it is
+            new TrialReleased(new TrialId("t1"), 1, "late"),
+            new TrialFinished(new TrialId("t1"), 1, TrialEnd.Failed),
+            new TrialReleased(new TrialId("t1"), 3, "future"),
+            new TrialAssigned(new TrialId("t1"), SlotB, 3), // t1 runs already
+            new TrialAssigned(new TrialId("t2"), SlotB, 2), // t2 completed
+            new TrialReleased(new TrialId("t2"), 1, "late"),
+            new TrialFinished(new TrialId("t2"), 1, TrialEnd.Failed),
+            new TrialReleased(new TrialId("t3"), 0, "never assigned"),
+            new TrialFinished(new TrialId("t3"), 1, TrialEnd.Completed),
+            new TrialAssigned(new TrialId("nope"), SlotA, 1),
+            new TrialReleased(new TrialId("nope"), 1, "unknown"),
+            new TrialFinished(new TrialId("nope"), 1, TrialEnd.Completed),
+            new SweepCancelled(new SweepId("unknown")),
+            new SweepResumed(new SweepId("unknown")),
+            new SweepResumed(new SweepId("s1")), // not cancelled, and no trial of it is
         ];
         foreach (var e in stale) queue.Apply(e);
 
         State(queue).Should().Be(before);
-        queue.AssignmentOf("t1").Should().Be((SlotA, 2));
-        queue.StatusOf("t2").Should().Be(TrialStatus.Completed);
-        queue.StatusOf("t3").Should().Be(TrialStatus.Pending);
-        queue.StatusOf("nope").Should().BeNull();
+        queue.AssignmentOf(new TrialId("t1")).Should().Be((SlotA, 2));
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Completed);
+        queue.StatusOf(new TrialId("t3")).Should().Be(TrialStatus.Pending);
+        queue.StatusOf(new TrialId("nope")).Should().BeNull();
     }
 
     // ---- finishing ----
@@ -398,14 +403,14 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
 
-        Do(queue, queue.Finish("t1", 1, end)).Should().Be(new TrialFinished("t1", 1, end));
+        Do(queue, queue.Finish(new TrialId("t1"), 1, end)).Should().Be(new TrialFinished(new TrialId("t1"), 1, end));
 
-        queue.StatusOf("t1").Should().Be(status);
-        queue.AssignmentOf("t1").Should().BeNull();
-        queue.AssignmentsOf("t1").Should().Be(1);
+        queue.StatusOf(new TrialId("t1")).Should().Be(status);
+        queue.AssignmentOf(new TrialId("t1")).Should().BeNull();
+        queue.AssignmentsOf(new TrialId("t1")).Should().Be(1);
         queue.Running.Should().BeEmpty();
         queue.PendingCount.Should().Be(1);
-        queue.HasEnded("s1").Should().BeFalse();
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
     }
 
     // ---- cancel and resume ----
@@ -417,28 +422,28 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
 
-        Do(queue, queue.Cancel("s1")).Should().Be(new SweepCancelled("s1"));
+        Do(queue, queue.Cancel(new SweepId("s1"))).Should().Be(new SweepCancelled(new SweepId("s1")));
 
-        queue.IsCancelled("s1").Should().BeTrue();
-        queue.IsCancelled("s2").Should().BeFalse();
-        queue.StatusOf("t1").Should().Be(TrialStatus.Running);
-        queue.StatusOf("t2").Should().Be(TrialStatus.Running);
-        queue.StatusOf("t3").Should().Be(TrialStatus.Cancelled);
-        queue.StatusOf("t4").Should().Be(TrialStatus.Cancelled);
-        queue.StatusOf("u1").Should().Be(TrialStatus.Pending, "another sweep is not touched");
+        queue.IsCancelled(new SweepId("s1")).Should().BeTrue();
+        queue.IsCancelled(new SweepId("s2")).Should().BeFalse();
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Running);
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Running);
+        queue.StatusOf(new TrialId("t3")).Should().Be(TrialStatus.Cancelled);
+        queue.StatusOf(new TrialId("t4")).Should().Be(TrialStatus.Cancelled);
+        queue.StatusOf(new TrialId("u1")).Should().Be(TrialStatus.Pending, "another sweep is not touched");
         queue.PendingCount.Should().Be(1);
-        queue.Assign(SlotA, "s1").Should().BeNull();
-        queue.HasEnded("s1").Should().BeFalse("two of its trials still run");
-        queue.Cancel("s1").Should().BeNull("it is cancelled already");
-        queue.Cancel("unknown").Should().BeNull();
+        queue.Assign(SlotA, new SweepId("s1")).Should().BeNull();
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse("two of its trials still run");
+        queue.Cancel(new SweepId("s1")).Should().BeNull("it is cancelled already");
+        queue.Cancel(new SweepId("unknown")).Should().BeNull();
 
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Cancelled));
-        queue.StatusOf("t1").Should().Be(TrialStatus.Cancelled);
-        queue.HasEnded("s1").Should().BeFalse();
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
-        queue.StatusOf("t2").Should().Be(TrialStatus.Completed, "it finished before it could be stopped");
-        queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Cancelled));
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Cancelled);
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Completed));
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Completed, "it finished before it could be stopped");
+        queue.HasEnded(new SweepId("s1")).Should().BeTrue();
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
             [TrialStatus.Cancelled] = 3,
             [TrialStatus.Completed] = 1,
@@ -451,31 +456,31 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Cancel("s1"));
+        Do(queue, queue.Cancel(new SweepId("s1")));
 
-        Do(queue, queue.Release("t1", 1, "its node left"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "its node left"));
 
-        queue.StatusOf("t1").Should().Be(TrialStatus.Cancelled);
-        queue.AssignmentOf("t1").Should().BeNull();
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Cancelled);
+        queue.AssignmentOf(new TrialId("t1")).Should().BeNull();
         queue.PendingCount.Should().Be(0);
         queue.Assign(SlotA).Should().BeNull();
-        queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Cancelled] = 2 });
+        queue.HasEnded(new SweepId("s1")).Should().BeTrue();
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Cancelled] = 2 });
     }
 
     [Fact]
     public void Trials_added_to_a_cancelled_sweep_are_cancelled_until_it_resumes()
     {
         var queue = Launched(("s1", ["t1"]));
-        Do(queue, queue.Cancel("s1"));
+        Do(queue, queue.Cancel(new SweepId("s1")));
 
-        Do(queue, queue.Launch("s1", "grid", ["t1", "t2"])).TrialIds.Should().Equal("t2");
+        Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("t1"), new TrialId("t2")])).TrialIds.Should().Equal(new TrialId("t2"));
 
-        queue.StatusOf("t2").Should().Be(TrialStatus.Cancelled);
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Cancelled);
         queue.PendingCount.Should().Be(0);
         queue.Assign(SlotA).Should().BeNull();
 
-        Do(queue, queue.Resume("s1"));
+        Do(queue, queue.Resume(new SweepId("s1")));
         Drain(queue).Should().Equal("t1", "t2");
     }
 
@@ -487,32 +492,32 @@ public class WorkQueueTests
         Do(queue, queue.Assign(SlotA)); // t2
         Do(queue, queue.Assign(SlotA)); // t3
         Do(queue, queue.Assign(SlotB)); // t4
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Failed));
-        Do(queue, queue.Cancel("s1"));
-        Do(queue, queue.Finish("t3", 1, TrialEnd.Cancelled));
-        queue.Resume("s2").Should().BeNull("s2 is not cancelled");
-        queue.Resume("unknown").Should().BeNull();
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed));
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Failed));
+        Do(queue, queue.Cancel(new SweepId("s1")));
+        Do(queue, queue.Finish(new TrialId("t3"), 1, TrialEnd.Cancelled));
+        queue.Resume(new SweepId("s2")).Should().BeNull("s2 is not cancelled");
+        queue.Resume(new SweepId("unknown")).Should().BeNull();
 
-        Do(queue, queue.Resume("s1")).Should().Be(new SweepResumed("s1"));
+        Do(queue, queue.Resume(new SweepId("s1"))).Should().Be(new SweepResumed(new SweepId("s1")));
 
-        queue.IsCancelled("s1").Should().BeFalse();
-        queue.StatusOf("t1").Should().Be(TrialStatus.Completed);
-        queue.StatusOf("t2").Should().Be(TrialStatus.Failed);
-        queue.StatusOf("t3").Should().Be(TrialStatus.Pending);
-        queue.StatusOf("t4").Should().Be(TrialStatus.Running, "it ran through the cancellation");
-        queue.AssignmentOf("t4").Should().Be((SlotB, 1));
-        queue.StatusOf("t5").Should().Be(TrialStatus.Pending);
-        queue.StatusOf("t6").Should().Be(TrialStatus.Pending);
+        queue.IsCancelled(new SweepId("s1")).Should().BeFalse();
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Completed);
+        queue.StatusOf(new TrialId("t2")).Should().Be(TrialStatus.Failed);
+        queue.StatusOf(new TrialId("t3")).Should().Be(TrialStatus.Pending);
+        queue.StatusOf(new TrialId("t4")).Should().Be(TrialStatus.Running, "it ran through the cancellation");
+        queue.AssignmentOf(new TrialId("t4")).Should().Be((SlotB, 1));
+        queue.StatusOf(new TrialId("t5")).Should().Be(TrialStatus.Pending);
+        queue.StatusOf(new TrialId("t6")).Should().Be(TrialStatus.Pending);
         queue.PendingCount.Should().Be(4);
-        queue.Resume("s1").Should().BeNull("it runs already");
-        queue.HasEnded("s1").Should().BeFalse();
+        queue.Resume(new SweepId("s1")).Should().BeNull("it runs already");
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
 
         // Resumed trials join the back of the queue, in launch order; t3 ran once before.
-        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned("u1", SlotA, 1));
-        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned("t3", SlotA, 2));
+        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned(new TrialId("u1"), SlotA, 1));
+        Do(queue, queue.Assign(SlotA)).Should().Be(new TrialAssigned(new TrialId("t3"), SlotA, 2));
         Drain(queue).Should().Equal("t5", "t6");
-        queue.Release("t4", 1, "still current").Should().NotBeNull();
+        queue.Release(new TrialId("t4"), 1, "still current").Should().NotBeNull();
     }
 
     [Fact]
@@ -521,16 +526,16 @@ public class WorkQueueTests
         // Cancel tells t1's slot to stop; the sweep is resumed before the slot reports the trial cancelled.
         var queue = Launched(("s1", ["t1", "t2"]), ("s2", ["u1"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Cancel("s1"));
-        Do(queue, queue.Resume("s1"));
+        Do(queue, queue.Cancel(new SweepId("s1")));
+        Do(queue, queue.Resume(new SweepId("s1")));
 
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Cancelled));
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Cancelled));
 
-        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
-        queue.AssignmentOf("t1").Should().BeNull();
-        queue.HasEnded("s1").Should().BeFalse();
-        queue.Resume("s1").Should().BeNull();
-        Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned("t1", SlotB, 2));
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Pending);
+        queue.AssignmentOf(new TrialId("t1")).Should().BeNull();
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
+        queue.Resume(new SweepId("s1")).Should().BeNull();
+        Do(queue, queue.Assign(SlotB)).Should().Be(new TrialAssigned(new TrialId("t1"), SlotB, 2));
         Drain(queue).Should().Equal("u1", "t2");
     }
 
@@ -539,12 +544,12 @@ public class WorkQueueTests
     {
         var queue = Launched(("s1", ["t1", "t2"]));
         Do(queue, queue.Assign(SlotA));
-        Do(queue, queue.Cancel("s1"));
-        Do(queue, queue.Resume("s1"));
+        Do(queue, queue.Cancel(new SweepId("s1")));
+        Do(queue, queue.Resume(new SweepId("s1")));
 
-        Do(queue, queue.Release("t1", 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
 
-        queue.StatusOf("t1").Should().Be(TrialStatus.Pending);
+        queue.StatusOf(new TrialId("t1")).Should().Be(TrialStatus.Pending);
         Drain(queue).Should().Equal("t1", "t2");
     }
 
@@ -554,31 +559,31 @@ public class WorkQueueTests
     public void Counts_and_HasEnded_follow_the_trials()
     {
         var queue = Launched(("s1", ["t1", "t2", "t3", "t4"]));
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Pending] = 4 });
-        queue.Counts("unknown").Should().BeEmpty();
-        queue.HasEnded("unknown").Should().BeFalse();
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Pending] = 4 });
+        queue.Counts(new SweepId("unknown")).Should().BeEmpty();
+        queue.HasEnded(new SweepId("unknown")).Should().BeFalse();
 
         Do(queue, queue.Assign(SlotA));
         Do(queue, queue.Assign(SlotB));
         Do(queue, queue.Assign(SlotB));
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Failed));
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Failed));
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
             [TrialStatus.Running] = 2,
             [TrialStatus.Failed] = 1,
             [TrialStatus.Pending] = 1,
         });
-        queue.HasEnded("s1").Should().BeFalse();
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse();
 
-        Do(queue, queue.Finish("t1", 1, TrialEnd.Completed));
-        Do(queue, queue.Finish("t3", 1, TrialEnd.Completed));
-        queue.HasEnded("s1").Should().BeFalse("t4 is pending");
+        Do(queue, queue.Finish(new TrialId("t1"), 1, TrialEnd.Completed));
+        Do(queue, queue.Finish(new TrialId("t3"), 1, TrialEnd.Completed));
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse("t4 is pending");
         Do(queue, queue.Assign(SlotA));
-        queue.HasEnded("s1").Should().BeFalse("t4 runs");
-        Do(queue, queue.Finish("t4", 1, TrialEnd.Completed));
+        queue.HasEnded(new SweepId("s1")).Should().BeFalse("t4 runs");
+        Do(queue, queue.Finish(new TrialId("t4"), 1, TrialEnd.Completed));
 
-        queue.HasEnded("s1").Should().BeTrue();
-        queue.Counts("s1").Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
+        queue.HasEnded(new SweepId("s1")).Should().BeTrue();
+        queue.Counts(new SweepId("s1")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int>
         {
             [TrialStatus.Completed] = 3,
             [TrialStatus.Failed] = 1,
@@ -591,18 +596,18 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2", "t3"]), ("s2", ["u1"]));
         queue.Running.Should().BeEmpty();
         Do(queue, queue.Assign(SlotA)); // t1 #1
-        Do(queue, queue.Release("t1", 1, "gone"));
+        Do(queue, queue.Release(new TrialId("t1"), 1, "gone"));
         Do(queue, queue.Assign(SlotB)); // t1 #2
         Do(queue, queue.Assign(SlotA)); // t2 #1
-        Do(queue, queue.Assign(SlotA, "s2")); // u1 #1
-        Do(queue, queue.Finish("t2", 1, TrialEnd.Completed));
+        Do(queue, queue.Assign(SlotA, new SweepId("s2"))); // u1 #1
+        Do(queue, queue.Finish(new TrialId("t2"), 1, TrialEnd.Completed));
 
-        queue.Running.Should().BeEquivalentTo(new[] { ("t1", SlotB, 2), ("u1", SlotA, 1) });
-        queue.AssignmentOf("t1").Should().Be((SlotB, 2));
-        queue.AssignmentOf("t2").Should().BeNull();
-        queue.AssignmentOf("t3").Should().BeNull();
-        queue.AssignmentOf("nope").Should().BeNull();
-        queue.AssignmentsOf("nope").Should().Be(0);
+        queue.Running.Should().BeEquivalentTo(new[] { (new TrialId("t1"), SlotB, 2), (new TrialId("u1"), SlotA, 1) });
+        queue.AssignmentOf(new TrialId("t1")).Should().Be((SlotB, 2));
+        queue.AssignmentOf(new TrialId("t2")).Should().BeNull();
+        queue.AssignmentOf(new TrialId("t3")).Should().BeNull();
+        queue.AssignmentOf(new TrialId("nope")).Should().BeNull();
+        queue.AssignmentsOf(new TrialId("nope")).Should().Be(0);
     }
 
     // ---- snapshots ----
@@ -613,30 +618,30 @@ public class WorkQueueTests
         var queue = Launched(("s1", ["t1", "t2", "t3"]), ("s2", ["u1", "u2"]), ("s3", ["v1", "v2"]));
         Do(queue, queue.Assign(SlotA)); // t1
         Do(queue, queue.Assign(SlotB)); // t2
-        Do(queue, queue.Release("t2", 1, "gone")); // t2 first in line
-        Do(queue, queue.Assign(SlotB, "s2")); // u1
-        Do(queue, queue.Finish("u1", 1, TrialEnd.Failed));
-        Do(queue, queue.Assign(SlotB, "s3")); // v1
-        Do(queue, queue.Cancel("s3"));
-        Do(queue, queue.Launch("s1", "grid", ["t4"]));
+        Do(queue, queue.Release(new TrialId("t2"), 1, "gone")); // t2 first in line
+        Do(queue, queue.Assign(SlotB, new SweepId("s2"))); // u1
+        Do(queue, queue.Finish(new TrialId("u1"), 1, TrialEnd.Failed));
+        Do(queue, queue.Assign(SlotB, new SweepId("s3"))); // v1
+        Do(queue, queue.Cancel(new SweepId("s3")));
+        Do(queue, queue.Launch(new SweepId("s1"), "grid", [new TrialId("t4")]));
 
         var restored = WorkQueue.From(queue.Snapshot());
 
         restored.Snapshot().Should().BeEquivalentTo(queue.Snapshot(), o => o.WithStrictOrdering());
-        restored.SweepIds.Should().Equal("s1", "s2", "s3");
+        restored.SweepIds.Should().Equal(new SweepId("s1"), new SweepId("s2"), new SweepId("s3"));
         restored.PendingCount.Should().Be(queue.PendingCount);
-        restored.IsCancelled("s3").Should().BeTrue();
+        restored.IsCancelled(new SweepId("s3")).Should().BeTrue();
         restored.Running.Should().BeEquivalentTo(queue.Running);
         foreach (var sweep in queue.SweepIds)
         {
             restored.Counts(sweep).Should().BeEquivalentTo(queue.Counts(sweep));
             restored.HasEnded(sweep).Should().Be(queue.HasEnded(sweep));
         }
-        restored.Release("t1", 1, "x").Should().Be(queue.Release("t1", 1, "x"));
-        restored.Finish("v1", 1, TrialEnd.Completed).Should().Be(queue.Finish("v1", 1, TrialEnd.Completed));
-        restored.Resume("s3").Should().Be(queue.Resume("s3"));
+        restored.Release(new TrialId("t1"), 1, "x").Should().Be(queue.Release(new TrialId("t1"), 1, "x"));
+        restored.Finish(new TrialId("v1"), 1, TrialEnd.Completed).Should().Be(queue.Finish(new TrialId("v1"), 1, TrialEnd.Completed));
+        restored.Resume(new SweepId("s3")).Should().Be(queue.Resume(new SweepId("s3")));
         Drain(restored).Should().Equal(Drain(queue)).And.Equal("t2", "t3", "u2", "t4");
-        restored.AssignmentOf("t2").Should().Be((SlotA, 2));
+        restored.AssignmentOf(new TrialId("t2")).Should().Be((SlotA, 2));
     }
 
     [Fact]
@@ -678,25 +683,26 @@ public class WorkQueueTests
             var sweep = Sweeps[rng.Next(Sweeps.Length)];
             var ids = Enumerable.Range(0, rng.Next(0, 9)).Select(_ => TrialPool[rng.Next(TrialPool.Length)]);
             // Now and then a relaunch of what a sweep has, extended or not, or of another sweep's trials.
-            if (rng.Next(4) == 0) ids = live.TrialsOf(Sweeps[rng.Next(Sweeps.Length)]).Concat(ids.Take(rng.Next(2)));
+            if (rng.Next(4) == 0) ids = live.TrialsOf(new SweepId(Sweeps[rng.Next(Sweeps.Length)])).Select(id => id.Value).Concat(ids.Take(rng.Next(2)));
             return new LaunchOp(sweep, [.. ids]);
         }
         if (roll < 12) return new CancelOp(Sweeps[rng.Next(Sweeps.Length)]);
         if (roll < 16) return new ResumeOp(Sweeps[rng.Next(Sweeps.Length)]);
         if (roll < 56) return new AssignOp(Slots[rng.Next(Slots.Length)], rng.Next(4) == 0 ? Sweeps[rng.Next(Sweeps.Length)] : null);
 
-        var running = live.Running.OrderBy(r => r.TrialId, StringComparer.Ordinal).ToList();
+        var running = live.Running.OrderBy(r => r.TrialId.Value, StringComparer.Ordinal).ToList();
         string trial;
         int assignment;
         if (running.Count > 0 && rng.Next(8) != 0)
         {
-            (trial, _, assignment) = running[rng.Next(running.Count)];
+            (var id, _, assignment) = running[rng.Next(running.Count)];
+            trial = id.Value;
             if (rng.Next(5) == 0) assignment += rng.Next(2) == 0 ? -1 : 1; // a report about another assignment
         }
         else
         {
             trial = TrialPool[rng.Next(TrialPool.Length)];
-            assignment = live.AssignmentsOf(trial) + rng.Next(-1, 2);
+            assignment = live.AssignmentsOf(new TrialId(trial)) + rng.Next(-1, 2);
         }
         return roll < 76
             ? new ReleaseOp(trial, assignment)
@@ -705,12 +711,12 @@ public class WorkQueueTests
 
     private static CoordinatorEvent? Decide(WorkQueue queue, Op op) => op switch
     {
-        LaunchOp l => queue.Launch(l.Sweep, l.Sweep + "-name", l.Trials),
-        CancelOp c => queue.Cancel(c.Sweep),
-        ResumeOp r => queue.Resume(r.Sweep),
-        AssignOp a => queue.Assign(a.Slot, a.OnlySweep),
-        ReleaseOp r => queue.Release(r.Trial, r.Assignment, "random"),
-        FinishOp f => queue.Finish(f.Trial, f.Assignment, f.End),
+        LaunchOp l => queue.Launch(new SweepId(l.Sweep), l.Sweep + "-name", Trials(l.Trials)),
+        CancelOp c => queue.Cancel(new SweepId(c.Sweep)),
+        ResumeOp r => queue.Resume(new SweepId(r.Sweep)),
+        AssignOp a => queue.Assign(a.Slot, Only(a.OnlySweep)),
+        ReleaseOp r => queue.Release(new TrialId(r.Trial), r.Assignment, "random"),
+        FinishOp f => queue.Finish(new TrialId(f.Trial), f.Assignment, f.End),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
@@ -721,22 +727,22 @@ public class WorkQueueTests
         var lines = new List<string> { State(queue), $"pending {queue.PendingCount}", "sweeps " + string.Join(",", queue.SweepIds) };
         foreach (var sweep in Sweeps)
         {
-            var counts = string.Join(",", queue.Counts(sweep).OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"));
-            lines.Add($"{sweep} knows={queue.Knows(sweep)} cancelled={queue.IsCancelled(sweep)} ended={queue.HasEnded(sweep)} " +
-                      $"counts={counts} trials={string.Join(",", queue.TrialsOf(sweep))} cancel={queue.Cancel(sweep)} " +
-                      $"resume={queue.Resume(sweep)} relaunch={Describe(queue.Launch(sweep, "x", [.. queue.TrialsOf(sweep), "t000", "t150", "t299"]))}");
+            var counts = string.Join(",", queue.Counts(new SweepId(sweep)).OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}"));
+            lines.Add($"{sweep} knows={queue.Knows(new SweepId(sweep))} cancelled={queue.IsCancelled(new SweepId(sweep))} ended={queue.HasEnded(new SweepId(sweep))} " +
+                      $"counts={counts} trials={string.Join(",", queue.TrialsOf(new SweepId(sweep)))} cancel={queue.Cancel(new SweepId(sweep))} " +
+                      $"resume={queue.Resume(new SweepId(sweep))} relaunch={Describe(queue.Launch(new SweepId(sweep), "x", [.. queue.TrialsOf(new SweepId(sweep)), .. Trials(["t000", "t150", "t299"])]))}");
         }
         foreach (var slot in Slots.Take(2))
         foreach (var only in Sweeps.Prepend(null))
-            lines.Add($"assign {slot} {only} {queue.Assign(slot, only)}");
-        foreach (var (trial, slot, assignment) in queue.Running.OrderBy(r => r.TrialId, StringComparer.Ordinal))
+            lines.Add($"assign {slot} {only} {queue.Assign(slot, Only(only))}");
+        foreach (var (trial, slot, assignment) in queue.Running.OrderBy(r => r.TrialId.Value, StringComparer.Ordinal))
         {
             lines.Add($"running {trial} {slot} {assignment} {queue.AssignmentOf(trial)} {queue.SweepOf(trial)}");
             lines.Add($"  {queue.Release(trial, assignment, "r")} {queue.Release(trial, assignment - 1, "r")} " +
                       $"{queue.Finish(trial, assignment, TrialEnd.Failed)} {queue.Finish(trial, assignment + 1, TrialEnd.Completed)}");
         }
         foreach (var trial in TrialPool)
-            lines.Add($"{trial} {queue.StatusOf(trial)} {queue.AssignmentsOf(trial)} {queue.AssignmentOf(trial)}");
+            lines.Add($"{trial} {queue.StatusOf(new TrialId(trial))} {queue.AssignmentsOf(new TrialId(trial))} {queue.AssignmentOf(new TrialId(trial))}");
         return lines;
     }
 
@@ -816,10 +822,10 @@ public class WorkQueueTests
                 // applying it must change nothing, here and in every replay.
                 CoordinatorEvent? stale = op switch
                 {
-                    ReleaseOp r => new TrialReleased(r.Trial, r.Assignment, "stale"),
-                    FinishOp f => new TrialFinished(f.Trial, f.Assignment, f.End),
-                    CancelOp c when !live.Knows(c.Sweep) => new SweepCancelled(c.Sweep),
-                    ResumeOp r => new SweepResumed(r.Sweep),
+                    ReleaseOp r => new TrialReleased(new TrialId(r.Trial), r.Assignment, "stale"),
+                    FinishOp f => new TrialFinished(new TrialId(f.Trial), f.Assignment, f.End),
+                    CancelOp c when !live.Knows(new SweepId(c.Sweep)) => new SweepCancelled(new SweepId(c.Sweep)),
+                    ResumeOp r => new SweepResumed(new SweepId(r.Sweep)),
                     _ => null,
                 };
                 if (stale is not null)
@@ -888,7 +894,7 @@ public class WorkQueueTests
     /// <summary>Runs every pending trial of <paramref name="sweep"/> to <paramref name="end"/>.</summary>
     private static void RunToEnd(WorkQueue queue, string sweep, TrialEnd end = TrialEnd.Completed)
     {
-        while (queue.Assign(SlotA, sweep) is { } assigned)
+        while (queue.Assign(SlotA, new SweepId(sweep)) is { } assigned)
         {
             queue.Apply(assigned);
             Do(queue, queue.Finish(assigned.TrialId, assigned.Assignment, end));
@@ -903,32 +909,32 @@ public class WorkQueueTests
         for (var n = 0; n < 200; n++)
         {
             var sweep = $"s-{n}";
-            Do(queue, queue.Launch(sweep, sweep, Enumerable.Range(0, 20).Select(i => $"t-{n}-{i}")));
+            Do(queue, queue.Launch(new SweepId(sweep), sweep, Trials(Enumerable.Range(0, 20).Select(i => $"t-{n}-{i}"))));
             RunToEnd(queue, sweep, n % 3 == 0 ? TrialEnd.Failed : TrialEnd.Completed);
-            queue.Retire("live").Should().BeNull("a sweep with pending trials stays");
-            Do(queue, queue.Retire(sweep));
+            queue.Retire(new SweepId("live")).Should().BeNull("a sweep with pending trials stays");
+            Do(queue, queue.Retire(new SweepId(sweep)));
         }
 
-        queue.SweepIds.Should().Equal("live");
+        queue.SweepIds.Should().Equal(new SweepId("live"));
         System.Text.Encoding.UTF8.GetByteCount(System.Text.Json.JsonSerializer.Serialize(queue.Snapshot())).Should().Be(size);
-        WorkQueue.From(queue.Snapshot()).SweepIds.Should().Equal("live");
+        WorkQueue.From(queue.Snapshot()).SweepIds.Should().Equal(new SweepId("live"));
     }
 
     [Fact]
     public void A_revived_sweep_answers_as_if_it_had_never_left()
     {
         var queue = Launched(("s", ["t1", "t2", "t3"]));
-        Do(queue, queue.Cancel("s"));
-        var before = (queue.Counts("s"), queue.IsCancelled("s"), queue.TrialsOf("s").Count);
-        Do(queue, queue.Retire("s"));
-        queue.Knows("s").Should().BeFalse();
+        Do(queue, queue.Cancel(new SweepId("s")));
+        var before = (queue.Counts(new SweepId("s")), queue.IsCancelled(new SweepId("s")), queue.TrialsOf(new SweepId("s")).Count);
+        Do(queue, queue.Retire(new SweepId("s")));
+        queue.Knows(new SweepId("s")).Should().BeFalse();
 
-        Do(queue, queue.Revive("s", "s-name", cancelled: true, [("t1", TrialStatus.Cancelled), ("t2", TrialStatus.Cancelled), ("t3", TrialStatus.Cancelled)]));
-        (queue.Counts("s"), queue.IsCancelled("s"), queue.TrialsOf("s").Count).Should().BeEquivalentTo(before);
-        queue.Launch("s", "s-name", ["t1", "t2", "t3"]).Should().BeNull("launching the same spec again adds nothing");
-        queue.Revive("s", "s-name", true, [("t1", TrialStatus.Cancelled)]).Should().BeNull("the queue knows it again");
+        Do(queue, queue.Revive(new SweepId("s"), "s-name", cancelled: true, [(new TrialId("t1"), TrialStatus.Cancelled), (new TrialId("t2"), TrialStatus.Cancelled), (new TrialId("t3"), TrialStatus.Cancelled)]));
+        (queue.Counts(new SweepId("s")), queue.IsCancelled(new SweepId("s")), queue.TrialsOf(new SweepId("s")).Count).Should().BeEquivalentTo(before);
+        queue.Launch(new SweepId("s"), "s-name", [new TrialId("t1"), new TrialId("t2"), new TrialId("t3")]).Should().BeNull("launching the same spec again adds nothing");
+        queue.Revive(new SweepId("s"), "s-name", true, [(new TrialId("t1"), TrialStatus.Cancelled)]).Should().BeNull("the queue knows it again");
 
-        Do(queue, queue.Resume("s"));
+        Do(queue, queue.Resume(new SweepId("s")));
         Drain(queue).Should().BeEquivalentTo(["t1", "t2", "t3"]);
     }
 
@@ -936,17 +942,17 @@ public class WorkQueueTests
     public void Retiring_waits_for_the_last_trial_and_reviving_takes_only_ended_trials_the_queue_lacks()
     {
         var queue = Launched(("a", ["t1", "t2"]), ("b", ["t3"]));
-        var t1 = Do(queue, queue.Assign(SlotA, "a"));
-        queue.Retire("a").Should().BeNull();
+        var t1 = Do(queue, queue.Assign(SlotA, new SweepId("a")));
+        queue.Retire(new SweepId("a")).Should().BeNull();
         Do(queue, queue.Finish(t1.TrialId, t1.Assignment, TrialEnd.Completed));
         RunToEnd(queue, "a");
-        Do(queue, queue.Retire("a"));
+        Do(queue, queue.Retire(new SweepId("a")));
 
-        queue.Revive("a", "a", false, [("t1", TrialStatus.Pending), ("t3", TrialStatus.Completed)])
+        queue.Revive(new SweepId("a"), "a", false, [(new TrialId("t1"), TrialStatus.Pending), (new TrialId("t3"), TrialStatus.Completed)])
             .Should().BeNull("a pending row is a new trial for the launch to add, and t3 is b's");
-        var revived = Do(queue, queue.Revive("a", "a", false, [("t1", TrialStatus.Completed), ("t2", TrialStatus.Failed)]));
+        var revived = Do(queue, queue.Revive(new SweepId("a"), "a", false, [(new TrialId("t1"), TrialStatus.Completed), (new TrialId("t2"), TrialStatus.Failed)]));
         revived.Trials.Should().HaveCount(2);
-        queue.HasEnded("a").Should().BeTrue();
-        queue.Counts("a").Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 1, [TrialStatus.Failed] = 1 });
+        queue.HasEnded(new SweepId("a")).Should().BeTrue();
+        queue.Counts(new SweepId("a")).Should().BeEquivalentTo(new Dictionary<TrialStatus, int> { [TrialStatus.Completed] = 1, [TrialStatus.Failed] = 1 });
     }
 }

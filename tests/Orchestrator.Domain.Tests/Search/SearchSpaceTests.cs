@@ -197,7 +197,7 @@ public class SearchSpaceTests
         var trials = Expand(Spec("sobol", 4, Mixed, ", seed: 42")).Where(t => t.Spec.Backbone == "lightweight-cnn" && t.Spec.Strategy == Strategy.Dynamic
             && t.Spec.MaxEpochs == 10 && t.Spec.Seed == 1).ToList();
 
-        trials.Select(t => (t.Spec.LearningRate, t.Spec.Patience, t.Spec.Decay, t.Spec.Normalization, t.Id))
+        trials.Select(t => (t.Spec.LearningRate, t.Spec.Patience, t.Spec.Decay, t.Spec.Normalization, t.Id.Value))
             .Should().Equal(PinnedSobol);
     }
 

@@ -141,10 +141,10 @@ public class SweepGridTests
     public void Ids_are_prefixed_sha256_digests()
     {
         var spec = SweepGrid.Expand(SweepSpecParser.Parse(Spec))[0];
-        spec.Id.Should().MatchRegex("^t-[0-9a-f]{12}$");
-        spec.Id.Should().Be("t-" + Sha256Hex(spec.CanonicalJson)[..12]);
-        Ids.SweepId("demo").Should().Be("sw-" + Sha256Hex("demo")[..10]);
-        Ids.SweepId("demo").Should().Be("sw-2a97516c35");
+        spec.Id.Value.Should().MatchRegex("^t-[0-9a-f]{12}$");
+        spec.Id.Value.Should().Be("t-" + Sha256Hex(spec.CanonicalJson)[..12]);
+        Ids.SweepId("demo").Value.Should().Be("sw-" + Sha256Hex("demo")[..10]);
+        Ids.SweepId("demo").Value.Should().Be("sw-2a97516c35");
     }
 
     private static string Sha256Hex(string s) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(s)));

@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Trials;
 
 namespace Orchestrator.Domain.Tests.Specs;
 
@@ -58,8 +59,8 @@ public class TrialIdPinTests
         var trial = SweepGrid.Expand(SweepSpecParser.Parse(yaml))[index];
 
         trial.CanonicalJson.Should().Be(json);
-        trial.Id.Should().Be(id);
-        Ids.TrialId(trial.Spec).Should().Be(id);
+        trial.Id.Should().Be(new TrialId(id));
+        Ids.TrialId(trial.Spec).Should().Be(new TrialId(id));
     }
 
     [Theory]
@@ -69,7 +70,7 @@ public class TrialIdPinTests
         var spec = TrialSpecJson.Deserialize(json);
 
         TrialSpecJson.Canonical(spec).Should().Be(json);
-        Ids.TrialId(spec).Should().Be(id);
+        Ids.TrialId(spec).Should().Be(new TrialId(id));
     }
 
     private static string Sweep(string name, string data, string backbone, string strategy, int seed) =>
@@ -82,6 +83,6 @@ public class TrialIdPinTests
             StopPolicy.Algorithm1, 4, Optimizer.Sgd, 8, 64, 2, new DataSpec("data/pin", new SynthesizeSpec(70, 32, 3)),
             ClassBalance.Loss, Normalization: Normalization.ZScore);
 
-        Ids.TrialId(spec).Should().Be("t-ea492cbc8c88");
+        Ids.TrialId(spec).Value.Should().Be("t-ea492cbc8c88");
     }
 }

@@ -37,7 +37,7 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
                 try
                 {
-                    journals[trial.Id] = await reader.Journal.ReadAsync(trial.Id, cts.Token);
+                    journals[trial.Id.Value] = await reader.Journal.ReadAsync(trial.Id.Value, cts.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -45,9 +45,9 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
                 }
             }
         }
-        foreach (var (sweep, trial) in rows) CheckTrial(sweep, trial, journals[trial.Id]);
-        CheckOrphanFolders(rows.Select(r => r.Trial.Id).ToHashSet());
-        CheckOverlaps(rows.Select(r => r.Trial.Id).ToHashSet());
+        foreach (var (sweep, trial) in rows) CheckTrial(sweep, trial, journals[trial.Id.Value]);
+        CheckOrphanFolders(rows.Select(r => r.Trial.Id.Value).ToHashSet());
+        CheckOverlaps(rows.Select(r => r.Trial.Id.Value).ToHashSet());
     }
 
     private void CheckTrial(SweepRecord sweep, TrialRecord trial, IReadOnlyList<Orchestrator.Runtime.Persistence.JournaledEvent> stored)
@@ -89,7 +89,7 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
         // keeps the latest checkpoint, the one before it and the best), so those must exist with the SHA-256 the journal
         // gave; a completed trial keeps only its best weights and its test outputs (TrialArtifacts.RetainCompleted), so
         // those must exist and no resumable checkpoint may be left. Every other named file still there must match too.
-        var folder = Path.Combine(cluster.Artifacts, trial.Id);
+        var folder = Path.Combine(cluster.Artifacts, trial.Id.Value);
         var named = events.SelectMany(Named).ToList();
         var state = TrialEvolution.Replay(events);
         var saved = events.OfType<CheckpointSaved>().ToList();
