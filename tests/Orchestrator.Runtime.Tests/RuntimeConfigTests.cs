@@ -73,6 +73,18 @@ public sealed class RuntimeConfigTests : IDisposable
     }
 
     [Fact]
+    public async Task The_configuration_read_before_the_system_starts_gives_the_started_system_s_removal_time()
+    {
+        // A node restarted at its address waits this long before it joins (AddressMark), reading it from the builder.
+        var builder = new Akka.Hosting.AkkaConfigurationBuilder(new Microsoft.Extensions.DependencyInjection.ServiceCollection(), RuntimeConfig.SystemName)
+            .Node(Store, NodeOptions.Standalone, tls: null);
+        var removal = OrchestratorNode.RemovalAfter(builder.Configuration.Value);
+
+        removal.Should().Be(TimeSpan.FromSeconds(10 + 20 + 5), "acceptable heartbeat pause + stable-after + 5 s");
+        OrchestratorNode.RemovalAfter(await NodeConfigAsync(NodeOptions.Standalone)).Should().Be(removal);
+    }
+
+    [Fact]
     public async Task The_operator_s_override_file_wins_over_every_setting()
     {
         var file = _dir.File("akka.conf");
