@@ -37,7 +37,7 @@ public class SearchSweepRunTests
         status.ExitCode.Should().Be(0, status.Stderr);
         using var doc = JsonDocument.Parse(status.Stdout);
         doc.RootElement.GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("id").GetString())
-            .Should().BeEquivalentTo(planned.Select(t => t.Id));
+            .Should().BeEquivalentTo(planned.Select(t => t.Id.Value));
 
         var again = await Cli.RunAsync(dir, TimeSpan.FromMinutes(2), "sweep", "run", "spec.yaml");
         again.ExitCode.Should().Be(0, again.Stderr);
