@@ -87,11 +87,7 @@ public sealed class FakeTrainer(int groups, Func<int, double> valLossOfEpoch) : 
         ArgumentNullException.ThrowIfNull(groups);
         if (!AnyGroups)
         {
-            if (!groups.IsDeepestOf(GroupCount) || discriminative != 1)
-                throw new NotSupportedException($"this engine trains only the deepest groups at one rate, not groups {groups} " +
-                    $"with a discriminative factor of {discriminative}");
-            SetTrainable(groups.Count);
-            SetLearningRate(learningRate);
+            ITrainer.TrainDeepestGroups(this, groups, learningRate, discriminative);
             return;
         }
         Record($"groups {groups} lr {learningRate} discriminative {discriminative}");

@@ -35,14 +35,21 @@ public interface ITrainer : IDisposable
     /// trains. The optimizer state is kept. An engine that only freezes a prefix at one rate refuses anything else.
     /// </summary>
     /// <exception cref="NotSupportedException">This engine cannot train that set, or at those rates.</exception>
-    void SetTrainableGroups(GroupSet groups, double learningRate, double discriminative)
+    void SetTrainableGroups(GroupSet groups, double learningRate, double discriminative) =>
+        TrainDeepestGroups(this, groups, learningRate, discriminative);
+
+    /// <summary>What an engine that only freezes a prefix at one rate does with <see cref="SetTrainableGroups"/>: the
+    /// deepest groups through <see cref="SetTrainable"/> and <see cref="SetLearningRate"/>, anything else refused.</summary>
+    /// <exception cref="NotSupportedException">Not the deepest groups, or not at one rate.</exception>
+    static void TrainDeepestGroups(ITrainer trainer, GroupSet groups, double learningRate, double discriminative)
     {
+        ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(groups);
-        if (!groups.IsDeepestOf(GroupCount) || discriminative != 1)
+        if (!groups.IsDeepestOf(trainer.GroupCount) || discriminative != 1)
             throw new NotSupportedException($"this engine trains only the deepest groups at one rate, not groups {groups} " +
                 $"with a discriminative factor of {discriminative}");
-        SetTrainable(groups.Count);
-        SetLearningRate(learningRate);
+        trainer.SetTrainable(groups.Count);
+        trainer.SetLearningRate(learningRate);
     }
 
     /// <summary>Whether BatchNorm layers update their running statistics while training (false, the default: they

@@ -12,15 +12,18 @@ namespace Orchestrator.Runtime.Persistence;
 /// </summary>
 public static class JournalSettings
 {
+    private const string PluginId = "sql";
+    private const string CoordinatorPluginId = "sql-coordinator";
+
     /// <summary>The default journal plugin: the trials' (and the node warm-up's), the one the read journal names.</summary>
-    public const string JournalPlugin = "akka.persistence.journal.sql";
+    public const string JournalPlugin = "akka.persistence.journal." + PluginId;
 
     /// <summary>The sweep coordinator's own instance of the SQL journal, on the same tables: its own write queue,
     /// circuit breaker and recovery permits, so that no trial's write (a fenced one above all) fails or delays its own.</summary>
-    public const string CoordinatorJournalPlugin = "akka.persistence.journal.sql-coordinator";
+    public const string CoordinatorJournalPlugin = "akka.persistence.journal." + CoordinatorPluginId;
 
     /// <summary>The snapshot store (the coordinator's snapshots).</summary>
-    public const string SnapshotPlugin = "akka.persistence.snapshot-store.sql";
+    public const string SnapshotPlugin = "akka.persistence.snapshot-store." + PluginId;
 
     private const string QueryRefresh = "500ms";
 
@@ -31,9 +34,8 @@ public static class JournalSettings
     {
         ArgumentNullException.ThrowIfNull(builder);
         var (connection, provider) = ConnectionOf(location);
-        builder.WithSqlPersistence(Journal(connection, provider, "sql", isDefault: true),
-            new SqlSnapshotOptions(isDefaultPlugin: true, identifier: "sql") { ConnectionString = connection, ProviderName = provider, AutoInitialize = true });
-        builder.WithSqlPersistence(Journal(connection, provider, "sql-coordinator", isDefault: false), snapshotOptions: null);
+        builder.WithSqlPersistence(Journal(connection, provider, PluginId, isDefault: true), Snapshot(connection, provider));
+        builder.WithSqlPersistence(Journal(connection, provider, CoordinatorPluginId, isDefault: false), snapshotOptions: null);
         return builder.AddHocon(Overrides, HoconAddMode.Prepend);
     }
 
@@ -42,16 +44,26 @@ public static class JournalSettings
     {
         var (connection, provider) = ConnectionOf(location);
         return Overrides
-            .WithFallback(Journal(connection, provider, "sql", isDefault: true).ToConfig())
-            .WithFallback(new SqlSnapshotOptions(isDefaultPlugin: true, identifier: "sql") { ConnectionString = connection, ProviderName = provider }.ToConfig());
+            .WithFallback(Journal(connection, provider, PluginId, isDefault: true).ToConfig())
+            .WithFallback(Snapshot(connection, provider).ToConfig());
     }
 
     /// <summary>Both journals are this product's <see cref="SqlJournal"/>, the plugin's with two changes.</summary>
-    private static Config Overrides => ConfigurationFactory.ParseString($$"""
-        {{JournalPlugin}}.class = "{{typeof(SqlJournal).FullName}}, {{typeof(SqlJournal).Assembly.GetName().Name}}"
-        {{CoordinatorJournalPlugin}}.class = "{{typeof(SqlJournal).FullName}}, {{typeof(SqlJournal).Assembly.GetName().Name}}"
-        akka.persistence.query.journal.sql.refresh-interval = {{QueryRefresh}}
-        """);
+    private static Config Overrides
+    {
+        get
+        {
+            var journalClass = $"{typeof(SqlJournal).FullName}, {typeof(SqlJournal).Assembly.GetName().Name}";
+            return ConfigurationFactory.ParseString($$"""
+                {{JournalPlugin}}.class = "{{journalClass}}"
+                {{CoordinatorJournalPlugin}}.class = "{{journalClass}}"
+                akka.persistence.query.journal.{{PluginId}}.refresh-interval = {{QueryRefresh}}
+                """);
+        }
+    }
+
+    private static SqlSnapshotOptions Snapshot(string connection, string provider) =>
+        new(isDefaultPlugin: true, identifier: PluginId) { ConnectionString = connection, ProviderName = provider, AutoInitialize = true };
 
     private static SqlJournalOptions Journal(string connection, string provider, string identifier, bool isDefault) =>
         new(isDefaultPlugin: isDefault, identifier: identifier) { ConnectionString = connection, ProviderName = provider, AutoInitialize = true };
