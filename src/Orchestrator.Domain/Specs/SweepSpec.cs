@@ -37,7 +37,9 @@ public sealed record HyperparameterGrid(
 /// <summary>A validated sweep spec, as read from YAML by <see cref="SweepSpecParser"/>. <c>InputSizes</c> has an entry
 /// for every backbone; <c>Weights</c> maps a backbone to the file of pretrained weights its trials start from
 /// (made by `orchestrator model import`); backbones without one start from a seeded random initialisation.
-/// <c>Search</c>: the sampled axes of a search, or null for a plain grid.</summary>
+/// <c>Search</c>: the sampled axes of a search, or null for a plain grid. <c>Pruning</c>: successive halving inside
+/// each (backbone, strategy) cell, or null. <c>Replicates</c>: how many fresh seeds each cell's best configuration runs
+/// with once its search has ended (0: none; the comparison then uses the search's trials).</summary>
 public sealed record SweepSpec(
     string Name,
     DataSpec Data,
@@ -55,7 +57,9 @@ public sealed record SweepSpec(
     string Augmentation = Augmentations.None,
     double MinorityShare = 0,
     IReadOnlyList<Strategies.UserSchedule>? Schedules = null,
-    Search.SearchSpec? Search = null);
+    Search.SearchSpec? Search = null,
+    Search.PruningSpec? Pruning = null,
+    int Replicates = 0);
 
 [JsonConverter(typeof(SpecSpellingJsonConverter<Optimizer>))]
 public enum Optimizer
