@@ -92,5 +92,11 @@ internal static class PostgresSchema
             ALTER TABLE trials ADD CONSTRAINT trials_status_check
                 CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled', 'Diverged'));
             """),
+        // A trial may end pruned (a sweep's successive halving stopped it).
+        (7, """
+            ALTER TABLE trials DROP CONSTRAINT trials_status_check;
+            ALTER TABLE trials ADD CONSTRAINT trials_status_check
+                CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled', 'Diverged', 'Pruned'));
+            """),
     ];
 }

@@ -79,5 +79,22 @@ internal static class SqliteSchema
             ALTER TABLE trials_v4 RENAME TO trials;
             CREATE INDEX IF NOT EXISTS trials_by_sweep_status ON trials (sweep_id, status);
             """),
+        // A trial may end pruned (a sweep's successive halving stopped it): the table is rebuilt again.
+        (5, """
+            CREATE TABLE trials_v5 (
+                id          TEXT PRIMARY KEY,
+                sweep_id    TEXT NOT NULL REFERENCES sweeps (id),
+                spec_json   TEXT NOT NULL,
+                status      TEXT NOT NULL CHECK (status IN ('Pending', 'Running', 'Completed', 'Failed', 'Cancelled', 'Diverged', 'Pruned')),
+                assigned_to TEXT,
+                attempts    INTEGER NOT NULL DEFAULT 0,
+                updated_at  TEXT NOT NULL
+            );
+            INSERT INTO trials_v5 (rowid, id, sweep_id, spec_json, status, assigned_to, attempts, updated_at)
+                SELECT rowid, id, sweep_id, spec_json, status, assigned_to, attempts, updated_at FROM trials;
+            DROP TABLE trials;
+            ALTER TABLE trials_v5 RENAME TO trials;
+            CREATE INDEX IF NOT EXISTS trials_by_sweep_status ON trials (sweep_id, status);
+            """),
     ];
 }

@@ -57,10 +57,13 @@ public static class SweepExecution
             var (_, files) = await ReportCommand.WriteAsync(store, node.Journal, TestOutputsReader.For(location, store), (await store.GetSweepAsync(sweep.Id, ct))!, ReportCommand.DefaultFolder(location, sweep.Id.Value), png: false, ct);
             Console.WriteLine($"report: {files[0]}");
         }
-        // A diverged trial is a result (its training blew up), not a failure of the run.
+        // A diverged trial is a result (its training blew up), and a pruned one a decision of the search: neither is a
+        // failure of the run.
         var diverged = final.Count(t => t.Status == TrialStatus.Diverged);
-        var failed = final.Count(t => t.Status is not (TrialStatus.Completed or TrialStatus.Diverged));
-        Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed - diverged} of {final.Count} trial(s) completed" +
+        var pruned = final.Count(t => t.Status == TrialStatus.Pruned);
+        var failed = final.Count(t => t.Status is not (TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Pruned));
+        Console.WriteLine($"sweep {sweep.Spec.Name} ({sweep.Id}): {final.Count - failed - diverged - pruned} of {final.Count} trial(s) completed" +
+                          (pruned > 0 ? $", {pruned} pruned" : "") +
                           (diverged > 0 ? $", {diverged} diverged" : "") +
                           (failed > 0 ? $", {failed} failed" : "") +
                           (failed + diverged > 0 ? $" (see `orchestrator sweep status {sweep.Id}`)" : ""));

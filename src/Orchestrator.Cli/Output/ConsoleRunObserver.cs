@@ -88,6 +88,8 @@ public sealed class ConsoleRunObserver : IRunObserver
         TrialEnd.Failed => $"failed: {state.FailureReason ?? "no reason journaled"}",
         TrialEnd.Diverged => state.Divergence is { } d ? Divergence.Describe(d) : "diverged",
         TrialEnd.Cancelled => $"cancelled after epoch {state.EpochsDone}; its journal is kept for `sweep resume`",
+        TrialEnd.Pruned => $"pruned after epoch {state.EpochsDone} by its cell's successive halving (best validation loss {state.BestValLoss:F4})",
+        null when exit.AtRung => $"trained its rung's {state.EpochsDone} epoch(s) (best validation loss {state.BestValLoss:F4}); waits for its cell's decision",
         null => $"stopped after epoch {state.EpochsDone} and handed back; it resumes from its journal",
     };
 

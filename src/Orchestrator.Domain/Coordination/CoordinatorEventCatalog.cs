@@ -13,6 +13,8 @@ public static class CoordinatorEventCatalog
         // A payload missing a field, with a null where none may be or with an enum as a number is refused on read.
         RespectRequiredConstructorParameters = true,
         RespectNullableAnnotations = true,
+        // A failed or diverged trial's loss on its ladder is infinite.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
@@ -26,6 +28,10 @@ public static class CoordinatorEventCatalog
         [typeof(TrialFinished)] = "TrialFinished.v1",
         [typeof(SweepRetired)] = "SweepRetired.v1",
         [typeof(SweepRevived)] = "SweepRevived.v1",
+        [typeof(TrialReachedRung)] = "TrialReachedRung.v1",
+        [typeof(TrialPromoted)] = "TrialPromoted.v1",
+        [typeof(TrialPruned)] = "TrialPruned.v1",
+        [typeof(ReplicatesLaunched)] = "ReplicatesLaunched.v1",
         [typeof(WorkQueueSnapshot)] = "WorkQueueSnapshot.v1",
     };
 

@@ -24,6 +24,7 @@ public static class EventCatalog
         typeof(TrialStarted), typeof(EpochCompleted), typeof(BestImproved), typeof(GroupsUnfrozen),
         typeof(BestWeightsRestored), typeof(CheckpointSaved), typeof(TrainingStopped), typeof(TrialCompleted),
         typeof(TrialFailed), typeof(AttemptFailed), typeof(AttemptStarted), typeof(TrialDiverged),
+        typeof(TrialPruned),
     ];
 
     /// <summary>Types past their first version. TrialCompleted.v2: the per-image test outputs moved out of the row into

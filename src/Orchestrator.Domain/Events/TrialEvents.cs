@@ -144,3 +144,8 @@ public sealed record TrialFailed(string Reason) : TrialEvent;
 /// the trial ends here, a result rather than a failure, with no test evaluation of weights that are not a valid model
 /// and no retry. <c>Reason</c> names the loss and the bound it broke.</summary>
 public sealed record TrialDiverged(int Epoch, string Reason) : TrialEvent;
+
+/// <summary>The sweep's successive halving stopped the trial at rung <c>Rung</c> (0-based), after <c>Epoch</c>, its last
+/// epoch: at least <c>Better</c> configurations of its cell had a lower validation loss there, more than go on. Its
+/// journal and checkpoints stay (it can be examined and resumed by hand); it has no test evaluation.</summary>
+public sealed record TrialPruned(int Epoch, int Rung, double ValLoss, int Better) : TrialEvent;

@@ -7,7 +7,7 @@ namespace Orchestrator.Domain.Search;
 public enum PruningKind
 {
     /// <summary>Successive halving inside each (backbone, strategy) cell, decided as rung results arrive
-    /// (<see cref="Coordination.CellLadder"/>).</summary>
+    /// (<see cref="Coordination.SuccessiveHalving"/>).</summary>
     [JsonStringEnumMemberName("asha")] Asha,
 }
 

@@ -1,7 +1,7 @@
 namespace Orchestrator.Domain.Trials;
 
 /// <summary>How a trial's run ended. Journaled by name (<c>TrialFinished</c>): a value is never renamed.</summary>
-public enum TrialEnd { Completed, Failed, Cancelled, Diverged }
+public enum TrialEnd { Completed, Failed, Cancelled, Diverged, Pruned }
 
 public static class TrialEnds
 {
@@ -12,6 +12,7 @@ public static class TrialEnds
         TrialEnd.Failed => TrialStatus.Failed,
         TrialEnd.Cancelled => TrialStatus.Cancelled,
         TrialEnd.Diverged => TrialStatus.Diverged,
+        TrialEnd.Pruned => TrialStatus.Pruned,
         _ => throw new ArgumentOutOfRangeException(nameof(end), end, "not a trial end"),
     };
 

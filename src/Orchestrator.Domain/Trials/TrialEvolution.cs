@@ -78,6 +78,7 @@ public static class TrialEvolution
             TrialCompleted x => s with { Phase = TrialPhase.Completed, Result = x },
             TrialFailed x => s with { Phase = TrialPhase.Failed, FailureReason = x.Reason },
             TrialDiverged x => s with { Phase = TrialPhase.Diverged, Divergence = x },
+            TrialPruned => s with { Phase = TrialPhase.Pruned },
             AttemptFailed x => s with { FailedAttempts = s.FailedAttempts + 1, FailureReason = x.Reason },
             _ => throw new ArgumentException($"unknown event type {e.GetType().Name}", nameof(e)),
         };

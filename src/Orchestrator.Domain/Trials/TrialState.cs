@@ -4,7 +4,7 @@ using Orchestrator.Domain.Strategies;
 
 namespace Orchestrator.Domain.Trials;
 
-public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed, Diverged }
+public enum TrialPhase { NotStarted, Training, Stopped, Completed, Failed, Diverged, Pruned }
 
 /// <summary>
 /// Everything a trial's events say about it; rebuilt by <see cref="TrialEvolution.Replay"/>.
@@ -103,17 +103,18 @@ public sealed record TrialState(
         throw new InvalidOperationException($"no phase of the schedule trains {UnfrozenGroups} groups");
     }
 
-    /// <summary>How the journal says the trial ended (completed, failed or diverged); null while it has not. The one
+    /// <summary>How the journal says the trial ended (completed, failed, diverged or pruned); null while it has not. The one
     /// place a phase becomes an end, and so a status.</summary>
     public TrialEnd? End => Phase switch
     {
         TrialPhase.Completed => TrialEnd.Completed,
         TrialPhase.Failed => TrialEnd.Failed,
         TrialPhase.Diverged => TrialEnd.Diverged,
+        TrialPhase.Pruned => TrialEnd.Pruned,
         _ => null,
     };
 
-    /// <summary>The trial has its final outcome: completed, failed or diverged.</summary>
+    /// <summary>The trial has its final outcome: completed, failed, diverged or pruned.</summary>
     public bool IsTerminal => End is not null;
 }
 

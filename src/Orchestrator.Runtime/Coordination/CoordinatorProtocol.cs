@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Trials;
@@ -8,8 +10,10 @@ namespace Orchestrator.Runtime.Coordination;
 // Messages to the sweep coordinator singleton, from the CLI (through ClusterClient or the node's proxy) and from slots.
 // Records that cross the network (IWireMessage: WireSerializer, under the names WireMessages gives them); never journaled.
 
-/// <summary>Launch or extend a sweep whose trial rows are registered in the store; answered with <see cref="SweepLaunchAccepted"/>.</summary>
-public sealed record LaunchSweep(SweepId SweepId, string Name, IReadOnlyList<TrialId> TrialIds) : IWireMessage;
+/// <summary>Launch or extend a sweep whose trial rows are registered in the store; answered with <see cref="SweepLaunchAccepted"/>.
+/// <c>Plan</c>: the cells, rungs and replicate seeds of a sweep that prunes or replicates.</summary>
+public sealed record LaunchSweep(SweepId SweepId, string Name, IReadOnlyList<TrialId> TrialIds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SweepPlan? Plan = null) : IWireMessage;
 
 public sealed record SweepLaunchAccepted(SweepId SweepId, int Trials, int Added, bool Cancelled) : IWireMessage;
 
@@ -64,8 +68,10 @@ public sealed record RequestWork(string Slot, SweepId? OnlySweep) : IWireMessage
 public sealed record WithdrawRequest(string Slot) : IWireMessage;
 
 /// <summary>The coordinator's answer to a request: run this trial under this assignment. Sent again after a takeover
-/// when the slot has not seen it; a slot ignores one it already has.</summary>
-public sealed record WorkAssigned(TrialId TrialId, SweepId SweepId, int Assignment) : IWireMessage;
+/// when the slot has not seen it; a slot ignores one it already has. <c>Rung</c>: for a trial on its cell's ladder, how
+/// far it may train, or that it was pruned.</summary>
+public sealed record WorkAssigned(TrialId TrialId, SweepId SweepId, int Assignment,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RungOrder? Rung = null) : IWireMessage;
 
 /// <summary>A slot that already runs another trial refuses one; the coordinator queues it again.</summary>
 public sealed record WorkRejected(TrialId TrialId, int Assignment) : IWireMessage;

@@ -44,6 +44,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private readonly Stopwatch _sinceRecovered = new();
     // Ended sweeps whose rows are being flushed before they retire.
     private readonly HashSet<SweepId> _retiring = [];
+    // Cells whose replicates are being registered in the store before they are journaled.
+    private readonly HashSet<(SweepId SweepId, int Cell)> _replicating = [];
     private readonly ISweepCatalogue _store;
     private WorkQueue _queue = new();
     private long _snapshotSeq;
@@ -80,6 +82,12 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         Command<RowsUnreadable>(failed => _observer.Note(
             $"coordinator: the rows of sweep {failed.SweepId} are not readable ({failed.Reason}); the request goes unanswered and is asked again"));
         Command<RegisterSlot>(OnRegister);
+        Command<ReplicatesRegistered>(OnReplicatesRegistered);
+        Command<ReplicatesUnregistered>(failed =>
+        {
+            _replicating.Remove((failed.SweepId, failed.Cell));
+            _observer.Note($"coordinator: the replicates of cell {failed.Cell} of sweep {failed.SweepId} are not registered yet ({failed.Reason}); tried again");
+        });
         Command<RequestWork>(request =>
         {
             var slot = Track(request.Slot, request.OnlySweep);
@@ -105,6 +113,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
         Command<Reconcile>(_ =>
         {
             ReleaseAssignmentsOfGoneNodes();
+            ReplicateEndedCells();
             RetireEndedSweeps();
         });
         Command<GetQueueStatus>(_ => Sender.Tell(Status()));
@@ -142,13 +151,14 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             _queue.SweepIds.ToDictionary(id => id, _queue.IsCancelled)));
         _sinceRecovered.Restart();
         Timers.StartPeriodicTimer("reconcile", Reconcile.Instance, _settings.ReconcileInterval);
+        ReplicateEndedCells();
     }
 
     // ---- sweeps ----
 
     private void OnLaunch(LaunchSweep launch, IActorRef reply, IReadOnlyCollection<TrialId> endedElsewhere)
     {
-        var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds.Where(id => !endedElsewhere.Contains(id)));
+        var e = _queue.Launch(launch.SweepId, launch.Name, launch.TrialIds.Where(id => !endedElsewhere.Contains(id)), launch.Plan);
         if (e is null)
         {
             reply.Tell(new SweepLaunchAccepted(launch.SweepId, _queue.TrialsOf(launch.SweepId).Count, 0, _queue.IsCancelled(launch.SweepId)));
@@ -315,7 +325,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             else
             {
                 // Journaled, but the slot never received it (the coordinator that assigned it went away first).
-                Sender.Tell(new WorkAssigned(assignment.TrialId, _queue.SweepOf(assignment.TrialId), assignment.Assignment));
+                Sender.Tell(new WorkAssigned(assignment.TrialId, _queue.SweepOf(assignment.TrialId), assignment.Assignment, _queue.OrderOf(assignment.TrialId)));
                 _confirmed.Add(assignment.TrialId);
             }
         }
@@ -356,32 +366,89 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             foreach (var (slotRef, a) in offers)
             {
                 _confirmed.Add(a.TrialId);
-                slotRef.Tell(new WorkAssigned(a.TrialId, _queue.SweepOf(a.TrialId), a.Assignment));
+                slotRef.Tell(new WorkAssigned(a.TrialId, _queue.SweepOf(a.TrialId), a.Assignment, _queue.OrderOf(a.TrialId)));
             }
         });
     }
 
     private void OnReturned(WorkReturned returned)
     {
-        var end = returned.Exit?.End;
-        var current = _queue.AssignmentOf(returned.TrialId) is { } now && now.Slot == returned.Slot && now.Assignment == returned.Assignment;
-        if (current) _confirmed.Remove(returned.TrialId);
-        TrialFinished? finished = null;
-        if (current && end is null)
-            ReleaseTrial(returned.TrialId, returned.Assignment, returned.Exit is null ? "it stopped without finishing" : "it was interrupted");
-        else if (current && _queue.Finish(returned.TrialId, returned.Assignment, end!.Value) is { } decided)
-            _queue.Apply(finished = decided);
+        var (id, exit) = (returned.TrialId, returned.Exit);
+        var current = _queue.AssignmentOf(id) is { } now && now.Slot == returned.Slot && now.Assignment == returned.Assignment;
+        if (current) _confirmed.Remove(id);
+        var decided = new List<CoordinatorEvent>();
+        var loss = exit?.BestValLoss ?? double.PositiveInfinity;
+        if (current && exit is { AtRung: true } && _queue.ReachRung(id, returned.Assignment, exit.Epochs, loss) is { } reached)
+            decided.Add(reached);
+        else if (current && exit?.End is null)
+            ReleaseTrial(id, returned.Assignment, exit is null ? "it stopped without finishing" : "it was interrupted");
+        else if (current && _queue.Finish(id, returned.Assignment, exit!.End!.Value, loss) is { } finished)
+            decided.Add(finished);
+        if (decided.Count > 0)
+        {
+            _queue.Apply(decided[0]);
+            // Its cell's successive halving decides whatever this result makes certain (applied as decided).
+            decided.AddRange(_queue.DecideRungs(id));
+        }
         // A report that is no longer current (applied already from a registration, or outdated) changes nothing; and a
         // slot is only waiting for work while the queue gives it fewer than two trials (the one it runs and the next).
         if (returned.WantsWork && _slots.TryGetValue(Sender, out var slot) && !slot.Draining && _queue.AllOn(returned.Slot).Count < 2)
             _waiting.Add(Sender);
-        if (finished is null)
+        if (decided.Count == 0)
         {
             Dispatch();
             return;
         }
-        var sweepId = _queue.SweepOf(returned.TrialId);
-        Dispatch([finished], () => NotifyIfEnded(sweepId));
+        var sweepId = _queue.SweepOf(id);
+        Dispatch(decided, () =>
+        {
+            NotifyIfEnded(sweepId);
+            ReplicateEndedCells();
+        });
+    }
+
+    // ---- replicates: a cell whose search has ended runs its chosen configuration again with fresh seeds ----
+
+    /// <summary>Registers the replicates of every cell whose search has ended (their trial rows, which slots read their
+    /// specs from), then journals them. A coordinator that dies in between registers them again: the ids are the
+    /// hashes of their specs, so nothing is doubled.</summary>
+    private void ReplicateEndedCells()
+    {
+        foreach (var (sweepId, cell, chosen) in _queue.CellsToReplicate())
+        {
+            if (!_replicating.Add((sweepId, cell))) continue;
+            var seeds = _queue.PlanOf(sweepId)!.ReplicateSeeds;
+            RegisterReplicatesAsync(_store, sweepId, chosen, seeds).PipeTo(Self,
+                success: ids => new ReplicatesRegistered(sweepId, cell, chosen, ids),
+                failure: ex => new ReplicatesUnregistered(sweepId, cell, ex.Message));
+        }
+    }
+
+    private static async Task<IReadOnlyList<TrialId>> RegisterReplicatesAsync(ISweepCatalogue store, SweepId sweepId, TrialId? chosen,
+        IReadOnlyList<int> seeds)
+    {
+        if (chosen is not { } trialId) return [];
+        var row = await store.GetTrialAsync(trialId).ConfigureAwait(false)
+                  ?? throw new InvalidOperationException($"the chosen trial {trialId} has no row");
+        var sweep = await store.GetSweepAsync(sweepId).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException($"the sweep {sweepId} has no row");
+        var replicates = SweepPlan.Replicates(TrialSpecJson.Deserialize(row.SpecJson), seeds);
+        var now = DateTimeOffset.UtcNow;
+        await store.RegisterSweepAsync(sweep, [.. replicates.Select(t => new TrialRecord(t.Id, sweepId, t.CanonicalJson, TrialStatus.Pending, null, 0, now))])
+            .ConfigureAwait(false);
+        return [.. replicates.Select(t => t.Id)];
+    }
+
+    private void OnReplicatesRegistered(ReplicatesRegistered registered)
+    {
+        _replicating.Remove((registered.SweepId, registered.Cell));
+        if (_queue.LaunchReplicates(registered.SweepId, registered.Cell, registered.Chosen, registered.TrialIds) is not { } launched) return;
+        _queue.Apply(launched);
+        var cell = _queue.PlanOf(registered.SweepId)!.Cells[registered.Cell].Name;
+        _observer.Note(registered.Chosen is { } chosen
+            ? $"sweep {registered.SweepId}: {cell} ended its search; {chosen} runs again with {launched.TrialIds.Count} fresh seed(s)"
+            : $"sweep {registered.SweepId}: {cell} ended its search with no completed trial; it has no replicates");
+        Dispatch([launched], () => NotifyIfEnded(registered.SweepId));
     }
 
     private void ReleaseTrial(TrialId trialId, int assignment, string reason)
@@ -476,6 +543,8 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
             TrialAssigned a => (new[] { a.TrialId }, []),
             TrialReleased r => (new[] { r.TrialId }, []),
             TrialFinished f => (new[] { f.TrialId }, Array.Empty<SweepId>()),
+            TrialReachedRung r => (new[] { r.TrialId }, []),
+            ReplicatesLaunched r => (r.TrialIds, []),
             _ => (Array.Empty<TrialId>(), Array.Empty<SweepId>()),
         };
         _rows.Tell(new RowsChanged(trials.Select(Row).ToList(), sweeps.ToDictionary(s => s, _queue.IsCancelled)));
@@ -529,6 +598,10 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     private sealed record RowsUnreadable(SweepId SweepId, string Reason);
 
     private sealed record RowsFlushedFor(SweepId SweepId);
+
+    private sealed record ReplicatesRegistered(SweepId SweepId, int Cell, TrialId? Chosen, IReadOnlyList<TrialId> TrialIds);
+
+    private sealed record ReplicatesUnregistered(SweepId SweepId, int Cell, string Reason);
 
     private sealed record RetireDeferred(SweepId SweepId);
 

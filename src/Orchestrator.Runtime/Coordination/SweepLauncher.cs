@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Catalogue;
 
@@ -13,7 +14,8 @@ public static class SweepLauncher
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(askCoordinator);
         await SweepPlanner.RegisterAsync(store, sweep, DateTimeOffset.UtcNow, ct).ConfigureAwait(false);
-        var answer = await askCoordinator(new LaunchSweep(sweep.Id, sweep.Spec.Name, sweep.Trials.Select(t => t.Id).ToList())).ConfigureAwait(false);
+        var answer = await askCoordinator(new LaunchSweep(sweep.Id, sweep.Spec.Name, sweep.Trials.Select(t => t.Id).ToList(),
+            SweepPlan.Of(sweep.Spec, sweep.Trials))).ConfigureAwait(false);
         return answer as SweepLaunchAccepted
             ?? throw new InvalidOperationException($"the coordinator answered {answer.GetType().Name} to a launch");
     }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Runtime.Coordination;
 using Orchestrator.Runtime.Trials;
@@ -236,7 +237,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         }
         _received.Enqueue(offered);
         if (_received.Count > ReceivedRemembered) _received.Dequeue();
-        var taken = new Running(offered, work.SweepId, null, new StartGate());
+        var taken = new Running(offered, work.SweepId, null, new StartGate(), work.Rung);
         if (_running is null)
         {
             taken.Gate.Open();
@@ -275,7 +276,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
             released(taken, TrialExit.Interrupted);
             return;
         }
-        var assignment = new TrialAssignment(loaded.Ref.TrialId, taken.SweepId, spec, Self.Path.Name, taken.Gate);
+        var assignment = new TrialAssignment(loaded.Ref.TrialId, taken.SweepId, spec, Self.Path.Name, taken.Gate, taken.Rung);
         // The child's name carries the assignment: a trial handed back and given to this slot again gets a new one.
         var trial = Context.ActorOf(TrialActor.Supervised(assignment, _services, _threads!, Self), $"trial-{loaded.Ref.TrialId}-{loaded.Ref.Assignment}");
         Context.Watch(trial);
@@ -375,7 +376,7 @@ public sealed class SlotActor : ReceiveActor, IWithTimers
         _coordinator.Tell(returned);
     }
 
-    private sealed record Running(AssignmentRef Ref, SweepId SweepId, IActorRef? Trial, StartGate Gate);
+    private sealed record Running(AssignmentRef Ref, SweepId SweepId, IActorRef? Trial, StartGate Gate, RungOrder? Rung);
 
     private sealed record SpecLoaded(AssignmentRef Ref, TrialRecord? Row, Exception? Failure = null);
 

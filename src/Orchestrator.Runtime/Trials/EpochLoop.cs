@@ -35,18 +35,19 @@ internal sealed record Evaluated(TrialEvent Result);
 internal sealed class EpochLoop(TrialWorkbench bench, int attempt, PauseWatch? pauses, Action<EpochPerformed> performed)
 {
     /// <summary>Trains from <paramref name="state"/> (the planned state: journaled, or being journaled) until training
-    /// stops or <paramref name="boundary"/> asks for a stop between epochs. No epoch trains and no file is written before
+    /// stops, <paramref name="epochLimit"/> epochs are done (its rung's; 0: none) or <paramref name="boundary"/> asks for a
+    /// stop between epochs. No epoch trains and no file is written before
     /// <paramref name="fenced"/> (the attempt journaled) has completed: until then a newer attempt elsewhere may hold
     /// the trial (a node thawed after a freeze starts the trial it held, which the cluster gave away meanwhile), and
     /// two attempts must never train one trial at once. The model is prepared while that write is under way.</summary>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/>: the epoch under way is dropped.</exception>
     /// <exception cref="InvalidOperationException">The decider refused to go on from this state.</exception>
-    public object Run(TrialState state, Task fenced, CancellationToken boundary, CancellationToken ct)
+    public object Run(TrialState state, Task fenced, CancellationToken boundary, CancellationToken ct, int epochLimit = 0)
     {
         var since = Stopwatch.GetTimestamp();
         fenced.Wait(ct);
         var lastCommit = fenced;
-        while (state.Phase == TrialPhase.Training && !boundary.IsCancellationRequested)
+        while (state.Phase == TrialPhase.Training && !boundary.IsCancellationRequested && (epochLimit == 0 || state.EpochsDone < epochLimit))
         {
             var started = Stopwatch.GetTimestamp();
             ThrowIfPaused(since);

@@ -229,6 +229,19 @@ public sealed class TrialActor : ReceivePersistentActor
             JournalEvent(new TrialFailed($"{_state.FailureReason} ({_state.FailedAttempts} attempts failed)"), () => Exit(TrialExit.Ended(TrialEnd.Failed)));
             return;
         }
+        // Its cell's successive halving pruned it where it waited: it only journals that, after its last epoch.
+        if (_assignment.Rung is { Pruned: true } pruned)
+        {
+            Become(Ending);
+            JournalEvent(new TrialPruned(_state.EpochsDone, pruned.Rung, _state.BestValLoss, pruned.Better), EndAsJournaled);
+            return;
+        }
+        // Resumed at its rung already (a report of it lost with a coordinator): it says so again, with nothing to train.
+        if (AtEpochLimit(_state))
+        {
+            Exit(TrialExit.ReachedRung);
+            return;
+        }
         _attempt = _state.Attempt + 1;
         // The model is prepared while the attempt is journaled: the loop trains no epoch and writes no file before
         // that write has fenced off older attempts (preparing writes nothing the journal names).
@@ -247,7 +260,8 @@ public sealed class TrialActor : ReceivePersistentActor
                 var started = _bench.Prepare(state, checkpoints, token);
                 self.Tell(new Prepared(started));
                 var planned = started is null ? state : TrialEvolution.Evolve(state, started);
-                var result = new EpochLoop(_bench, attempt, _services.Pauses, performed => self.Tell(performed)).Run(planned, _fenced.Task, boundary, token);
+                var result = new EpochLoop(_bench, attempt, _services.Pauses, performed => self.Tell(performed))
+                    .Run(planned, _fenced.Task, boundary, token, _assignment.EpochLimit);
                 // Done with the engine: the slot's held trial is queued behind this work before the thread looks for more.
                 if (result is Evaluated) _threads.EngineFree();
                 return result;
@@ -285,13 +299,20 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         if (_stop is not null) Exit(_stop.Exit);
         else if (_planned.IsTerminal) EndAsJournaled();
+        else if (AtEpochLimit(_planned)) Exit(TrialExit.ReachedRung);
         else Become(Ending);
     }
 
+    /// <summary>The trial trains on and has trained the epochs its rung allows.</summary>
+    private bool AtEpochLimit(TrialState state) =>
+        _assignment.EpochLimit > 0 && state.Phase is TrialPhase.NotStarted or TrialPhase.Training && state.EpochsDone >= _assignment.EpochLimit;
+
     /// <summary>Training has stopped (the test evaluation and the last commit are left) or diverged (the last commit is
-    /// left), or its last possible epoch is under way.</summary>
+    /// left), or its last possible epoch (or its rung's last) is under way.</summary>
     private bool LastStepBegun => _planned.Phase is TrialPhase.Stopped or TrialPhase.Diverged
-                                  || (_trainingEpoch > 0 && _trainingEpoch >= _planned.MaxEpochs);
+                                  || (_trainingEpoch > 0 && _trainingEpoch >= LastEpoch);
+
+    private int LastEpoch => _assignment.EpochLimit > 0 ? Math.Min(_assignment.EpochLimit, _planned.MaxEpochs) : _planned.MaxEpochs;
 
     /// <summary>Once per trial, when its last step has begun: its slot may ask for the next trial meanwhile, which
     /// recovers its journal and waits at its gate.</summary>
@@ -445,6 +466,8 @@ public sealed class TrialActor : ReceivePersistentActor
     {
         Become(Ended);
         _trainingEpoch = 0;
+        // A trial on its cell's ladder says what it journaled: the result the ladder ranks it by.
+        if (_assignment.Rung is not null) exit = exit with { Epochs = _state.EpochsDone, BestValLoss = _state.BestValLoss };
         _slot.Tell(new TrialEnded(_assignment.TrialId, exit, _state));
         // Retention: after its last commit, on the same thread, a completed or diverged trial drops its resumable checkpoints.
         if (exit.End?.IsResult() == true)

@@ -1,13 +1,20 @@
+using System.Text.Json.Serialization;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Wire;
 
 namespace Orchestrator.Runtime.Trials;
 
-/// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines. A trial with a closed
+/// <summary>A trial handed to a slot: what to run, and the slot's name for progress lines. <c>Rung</c>: how far a trial
+/// on its cell's ladder may train, or that it was pruned (null: to its own end). A trial with a closed
 /// <c>Gate</c> (its slot's next one, given while the current one finishes) recovers its journal and leaves its start
 /// with the gate, which queues it on the engine thread once it opens.</summary>
-public sealed record TrialAssignment(TrialId TrialId, SweepId SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null);
+public sealed record TrialAssignment(TrialId TrialId, SweepId SweepId, TrialSpec Spec, string Slot, StartGate? Gate = null, RungOrder? Rung = null)
+{
+    /// <summary>The epochs it may train in this assignment: its rung's, or 0 for no limit.</summary>
+    public int EpochLimit => Rung is { Pruned: false } rung ? rung.EpochLimit : 0;
+}
 
 /// <summary>
 /// Opened once, when the slot's held trial may start: on the engine thread as soon as the running trial's test
@@ -90,12 +97,19 @@ public sealed record StopTrial(StopCause Cause, TrialId? TrialId = null) : IWire
 }
 
 /// <summary>How a trial left its slot: with the end it reached, or interrupted (<c>End</c> null: stopped before its end,
-/// its journal kept, to be queued again).</summary>
-public sealed record TrialExit(TrialEnd? End)
+/// its journal kept, to be queued again), or <c>AtRung</c>: it trained its rung's epochs and waits for its cell's
+/// decision. <c>Epochs</c> and <c>BestValLoss</c>: its journal's epochs and lowest validation loss when it left (the
+/// result its ladder ranks).</summary>
+public sealed record TrialExit(TrialEnd? End,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool AtRung = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Epochs = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? BestValLoss = null)
 {
     public static TrialExit Interrupted { get; } = new((TrialEnd?)null);
 
     public static TrialExit Ended(TrialEnd end) => new(end);
+
+    public static TrialExit ReachedRung { get; } = new(null, AtRung: true);
 }
 
 /// <summary>The trial actor's last word to its slot before it stops.</summary>

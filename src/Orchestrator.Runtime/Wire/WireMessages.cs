@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Coordination;
@@ -24,14 +25,16 @@ public static class WireMessages
     private static readonly TrialId Trial = new("t-warm-up");
     private static readonly TrialId OtherTrial = new("t-warm-up-2");
 
-    private static readonly WorkReturned Returned = new("slot-0", Trial, 2, TrialExit.Ended(TrialEnd.Completed), true);
+    private static readonly WorkReturned Returned = new("slot-0", Trial, 2, new TrialExit(TrialEnd.Completed, false, 9, 0.25), true);
+
+    private static readonly SweepPlan Plan = new([new CellPlan("resnet18/dynamic", [Trial, OtherTrial], [1, 3])], 3, [4, 5]);
 
     private static readonly Dictionary<string, int> Counts = new(StringComparer.Ordinal) { ["completed"] = 2, ["running"] = 1 };
 
     public static IReadOnlyList<WireType> All { get; } =
     [
         // The sweep coordinator's protocol (CoordinatorProtocol.cs): the CLI and the slots to the singleton, and back.
-        Entry("launch-sweep", new LaunchSweep(Sweep, "warm-up", [Trial, OtherTrial])),
+        Entry("launch-sweep", new LaunchSweep(Sweep, "warm-up", [Trial, OtherTrial], Plan)),
         Entry("sweep-launch-accepted", new SweepLaunchAccepted(Sweep, 2, 1, true)),
         Entry("control-sweep", new ControlSweep(Sweep, true)),
         Entry("sweep-controlled", new SweepControlled(Sweep, true, Counts)),
@@ -44,10 +47,11 @@ public static class WireMessages
         Entry("flush-rows", new FlushRows()),
         Entry("rows-flushed", new RowsFlushed()),
         Entry("register-slot", new RegisterSlot("slot-0", new AssignmentRef(Trial, 2), new AssignmentRef(OtherTrial, 3), true, true, Sweep,
-            new AssignmentRef(OtherTrial, 3), [Returned, Returned with { Exit = TrialExit.Interrupted }, Returned with { Exit = null }])),
+            new AssignmentRef(OtherTrial, 3), [Returned, Returned with { Exit = TrialExit.Interrupted }, Returned with { Exit = null },
+            Returned with { Exit = new TrialExit(null, true, 3, double.PositiveInfinity) }])),
         Entry("request-work", new RequestWork("slot-0", Sweep)),
         Entry("withdraw-request", new WithdrawRequest("slot-0")),
-        Entry("work-assigned", new WorkAssigned(Trial, Sweep, 2)),
+        Entry("work-assigned", new WorkAssigned(Trial, Sweep, 2, new RungOrder(1, 3, true, 2))),
         Entry("work-rejected", new WorkRejected(Trial, 2)),
         Entry("work-returned", Returned),
         Entry("stop-trial", new StopTrial(StopCause.NodeDowned, Trial)),

@@ -22,6 +22,15 @@ public class CoordinatorEventCatalogTests
         new TrialFinished(new TrialId("t-0001"), 4, TrialEnd.Completed),
         new TrialFinished(new TrialId("t-0002"), 1, TrialEnd.Failed),
         new TrialFinished(new TrialId("t-0003"), 2, TrialEnd.Cancelled),
+        new TrialFinished(new TrialId("t-0004"), 2, TrialEnd.Completed, 0.125),
+        new TrialFinished(new TrialId("t-0005"), 1, TrialEnd.Pruned, double.PositiveInfinity),
+        new SweepLaunched(new SweepId("sweep-3"), "halving", [new TrialId("t-0006"), new TrialId("t-0007")],
+            new SweepPlan([new CellPlan("resnet18/dynamic", [new TrialId("t-0006"), new TrialId("t-0007")], [1, 3])], 3, [4, 5])),
+        new TrialReachedRung(new TrialId("t-0006"), 2, 1, 3, 0.5),
+        new TrialPromoted(new TrialId("t-0006"), 2),
+        new TrialPruned(new TrialId("t-0007"), 0, 0.75, 3),
+        new ReplicatesLaunched(new SweepId("sweep-3"), 0, new TrialId("t-0006"), [new TrialId("t-0008"), new TrialId("t-0009")]),
+        new ReplicatesLaunched(new SweepId("sweep-3"), 1, null, []),
         new SweepRetired(new SweepId("sweep-1")),
         new SweepRevived(new SweepId("sweep-1"), "mobilenet grid", true,
             [new TrialSnapshot(new TrialId("t-0001"), TrialStatus.Completed, null, 0), new TrialSnapshot(new TrialId("t-0002"), TrialStatus.Cancelled, null, 0)]),
@@ -36,6 +45,13 @@ public class CoordinatorEventCatalogTests
                 ]),
                 new SweepSnapshot(new SweepId("sweep-2"), "cancelled", true, [new TrialSnapshot(new TrialId("t-0005"), TrialStatus.Cancelled, null, 0)]),
                 new SweepSnapshot(new SweepId("sweep-3"), "empty", false, []),
+                new SweepSnapshot(new SweepId("sweep-4"), "halving", false,
+                [
+                    new TrialSnapshot(new TrialId("t-0006"), TrialStatus.Pending, null, 2, new LadderPlace(0, 1, [0.5], false, null)),
+                    new TrialSnapshot(new TrialId("t-0007"), TrialStatus.Pruned, null, 2, new LadderPlace(0, 0, [0.75], true, null, 3)),
+                    new TrialSnapshot(new TrialId("t-0008"), TrialStatus.Failed, null, 1, new LadderPlace(0, 0, [double.PositiveInfinity], false, double.PositiveInfinity)),
+                ],
+                new SweepPlan([new CellPlan("resnet18/dynamic", [new TrialId("t-0006"), new TrialId("t-0007"), new TrialId("t-0008")], [1])], 3, [9]), [0]),
             ],
             [new TrialId("t-0002")]),
         new WorkQueueSnapshot([], []),
@@ -46,7 +62,8 @@ public class CoordinatorEventCatalogTests
     private static readonly string[] StoredNames =
     [
         "SweepLaunched.v1", "SweepCancelled.v1", "SweepResumed.v1", "TrialAssigned.v1", "TrialReleased.v1", "TrialFinished.v1",
-        "SweepRetired.v1", "SweepRevived.v1", "WorkQueueSnapshot.v1",
+        "SweepRetired.v1", "SweepRevived.v1", "WorkQueueSnapshot.v1", "TrialReachedRung.v1", "TrialPromoted.v1", "TrialPruned.v1",
+        "ReplicatesLaunched.v1",
     ];
 
     private static string Json(object value) => Encoding.UTF8.GetString(CoordinatorEventCatalog.Serialize(value));

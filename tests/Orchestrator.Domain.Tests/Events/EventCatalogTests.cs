@@ -21,6 +21,7 @@ public class EventCatalogTests
         new AttemptFailed(2, "IOException: disk full"),
         new AttemptStarted("slot-1") { Attempt = 3 },
         new TrialDiverged(5, "val loss 8424 exceeds 20 (10 x the reference loss 2)"),
+        new TrialPruned(3, 1, 0.4375, 2),
     ];
 
     public static TheoryData<TrialEvent> Each => new(Samples);

@@ -9,6 +9,7 @@ public class TrialStatusTests
     [InlineData(TrialEnd.Failed, TrialStatus.Failed)]
     [InlineData(TrialEnd.Cancelled, TrialStatus.Cancelled)]
     [InlineData(TrialEnd.Diverged, TrialStatus.Diverged)]
+    [InlineData(TrialEnd.Pruned, TrialStatus.Pruned)]
     public void An_end_leads_to_the_status_of_its_name(TrialEnd end, TrialStatus status) => end.Status().Should().Be(status);
 
     [Fact]
@@ -22,6 +23,7 @@ public class TrialStatusTests
     [InlineData(TrialPhase.Completed, TrialEnd.Completed)]
     [InlineData(TrialPhase.Failed, TrialEnd.Failed)]
     [InlineData(TrialPhase.Diverged, TrialEnd.Diverged)]
+    [InlineData(TrialPhase.Pruned, TrialEnd.Pruned)]
     public void A_state_has_an_end_once_its_phase_is_final(TrialPhase phase, TrialEnd? end)
     {
         var state = TrialState.Initial with { Phase = phase };
@@ -34,8 +36,8 @@ public class TrialStatusTests
     public void The_values_keep_their_names_and_order()
     {
         // Stored by name (store rows, journaled events and snapshots) and ordered by value in counts.
-        Enum.GetNames<TrialStatus>().Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
-        Enum.GetNames<TrialEnd>().Should().Equal("Completed", "Failed", "Cancelled", "Diverged");
+        Enum.GetNames<TrialStatus>().Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged", "Pruned");
+        Enum.GetNames<TrialEnd>().Should().Equal("Completed", "Failed", "Cancelled", "Diverged", "Pruned");
     }
 
     [Fact]
