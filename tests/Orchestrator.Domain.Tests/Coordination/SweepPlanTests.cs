@@ -1,5 +1,6 @@
 using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
+using Orchestrator.Domain.Tests.Specs;
 
 namespace Orchestrator.Domain.Tests.Coordination;
 
@@ -100,5 +101,20 @@ public class SweepPlanTests
         replicates.Select(r => r.Id).Should().OnlyHaveUniqueItems().And.NotContain(trials.Select(t => t.Id));
         var (_, reseeded) = Expanded(Pruned.Replace("seeds: [0, 3]", "seeds: [0, 3, 4, 5]"));
         reseeded.Should().Contain(replicates);
+    }
+
+    [Fact]
+    public void The_docs_example_prunes_27_configurations_per_cell_at_epochs_1_and_3_and_replicates_with_seeds_2_3_4()
+    {
+        var docs = ShippedSpecTests.ReadRepositoryFile("docs", "sweeps.md");
+        var start = docs.IndexOf("name: pruned-search", StringComparison.Ordinal);
+        start.Should().BePositive("docs/sweeps.md shows the example spec");
+        var (spec, trials) = Expanded(docs[start..docs.IndexOf("```", start, StringComparison.Ordinal)]);
+
+        var plan = SweepPlan.Of(spec, trials)!;
+
+        plan.Cells.Should().HaveCount(2 * 2).And.OnlyContain(c => c.Trials.Count == 27 && c.Rungs.SequenceEqual(new[] { 1, 3 }));
+        plan.Reduction.Should().Be(3);
+        plan.ReplicateSeeds.Should().Equal(2, 3, 4);
     }
 }
