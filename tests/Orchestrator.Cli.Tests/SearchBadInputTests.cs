@@ -1,6 +1,6 @@
 namespace Orchestrator.Cli.Tests;
 
-/// <summary>Mistakes in a search space: one line, exit 2, nothing stored, for `sweep run` and `sweep launch` alike.</summary>
+/// <summary>Mistakes in a search space and its pruning: one line, exit 2, nothing stored, for `sweep run` and `sweep launch` alike.</summary>
 public class SearchBadInputTests
 {
     private const string Valid = """
@@ -10,6 +10,7 @@ public class SearchBadInputTests
         strategies: [dynamic]
         inputSize: 16
         search: { kind: sobol, trials: 2 }
+        pruning: { kind: asha, reduction: 2, minEpochs: 1 }
         hyperparameters:
           learningRate: { logUniform: [1e-5, 1e-2] }
           patience: [2]
@@ -23,6 +24,8 @@ public class SearchBadInputTests
     [InlineData("kind: sobol", "kind: halton", "search.kind: unknown search kind 'halton' (supported: random, sobol)")]
     [InlineData("patience: [2]", "patience: { uniform: [2, 5] }", "hyperparameters.patience.uniform: patience is an integer: it takes intUniform or choice, not uniform")]
     [InlineData("learningRate: { logUniform: [1e-5, 1e-2] }", "learningRate: [0.001]", "search: no hyperparameter has a range to sample")]
+    [InlineData("minEpochs: 1", "minEpochs: 3", "pruning.minEpochs: 3 is not below the epoch budget 2 (hyperparameters.epochs)")]
+    [InlineData("reduction: 2", "reduction: 1", "pruning.reduction: 1 is invalid (must be >= 2")]
     public async Task A_mistake_is_one_line_and_exit_2_and_nothing_is_stored(string valid, string broken, string mentions)
     {
         Valid.Should().Contain(valid);

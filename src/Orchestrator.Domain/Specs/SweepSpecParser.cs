@@ -15,7 +15,7 @@ public static partial class SweepSpecParser
     public const int MinInputSize = 16;
 
     private static readonly string[] TopKeys =
-        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters", "schedules", "search"];
+        ["name", "data", "backbones", "strategies", "seeds", "inputSize", "weights", "batchSize", "optimizer", "stop", "maxRounds", "classBalance", "augmentation", "minorityShare", "hyperparameters", "schedules", "search", "pruning", "replicates"];
     private static readonly string[] ScheduleKeys = ["phases", "batchNorm"];
     private static readonly string[] PhaseKeys = ["trains", "until", "rate", "discriminative", "restoreBest", "resetOptimizer"];
     private static readonly string[] DataKeys = ["path", "synthesize"];
@@ -68,10 +68,12 @@ public static partial class SweepSpecParser
 
         var (hyperparameters, sampled) = ParseHyperparameters(top.Optional("hyperparameters"));
         var search = ParseSearch(top.Optional("search"), name, sampled);
+        var pruning = ParsePruning(top.Optional("pruning"), backbones, hyperparameters, sampled);
+        var replicates = ParseReplicates(top, seeds);
 
         return new SweepSpec(name, data, backbones, strategies, seeds, inputSizes, batchSize, optimizer,
             hyperparameters, stop, maxRounds, classBalance, weights, augmentation, minorityShare, schedules.Count > 0 ? schedules : null,
-            search);
+            search, pruning, replicates);
     }
 
     /// <summary>`strategies:` names built-in strategies and schedules defined under `schedules:`; each schedule

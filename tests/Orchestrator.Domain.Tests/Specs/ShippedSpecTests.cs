@@ -5,12 +5,15 @@ namespace Orchestrator.Domain.Tests.Specs;
 /// <summary>The sweep specs shipped in cluster-config/sweeps parse and say what docs/sweeps.md and docs/strategies.md say they do.</summary>
 public class ShippedSpecTests
 {
-    internal static SweepSpec Load(string name)
+    internal static SweepSpec Load(string name) => SweepSpecParser.Parse(ReadRepositoryFile("cluster-config", "sweeps", name));
+
+    /// <summary>The text of a file of the repository, from the path of its parts below the root.</summary>
+    internal static string ReadRepositoryFile(params string[] parts)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln"))) dir = dir.Parent;
         dir.Should().NotBeNull("the tests run inside the repository");
-        return SweepSpecParser.Parse(File.ReadAllText(Path.Combine(dir!.FullName, "cluster-config", "sweeps", name)));
+        return File.ReadAllText(Path.Combine([dir!.FullName, .. parts]));
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public class SweepSpecParserTests
         { "data:\n  path: d\nbackbones: lightweight-cnn\n", "spec: name: is required" },
         { "name: demo\ndata:\n  path: d\n", "spec: backbones: is required" },
         { Minimal + "\nepochs: 3\n",
-            "spec: epochs: unknown key (allowed here: name, data, backbones, strategies, seeds, inputSize, weights, batchSize, optimizer, stop, maxRounds, classBalance, augmentation, minorityShare, hyperparameters, schedules, search)" },
+            "spec: epochs: unknown key (allowed here: name, data, backbones, strategies, seeds, inputSize, weights, batchSize, optimizer, stop, maxRounds, classBalance, augmentation, minorityShare, hyperparameters, schedules, search, pruning, replicates)" },
         { Minimal + "\nstrategies: [dynamic, greedy]\n", "spec: strategies: unknown strategy 'greedy' (supported: dynamic, fixed-top-n, full, linear-probe, two-stage, fixed-step, gradual, chain-thaw)" },
         { Minimal + "\nseeds: [1, 2, 1]\n", "spec: seeds: duplicate entry 1" },
         { Minimal + "\nbackbones: mobilenet_v2\n", "spec: line 5: Duplicate key backbones" },
