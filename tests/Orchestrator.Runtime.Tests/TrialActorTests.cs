@@ -2,6 +2,7 @@ using Orchestrator.TestEngine;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Persistence;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
@@ -188,6 +189,46 @@ public sealed class TrialActorTests : Akka.TestKit.Xunit2.TestKit, IDisposable
         var latest = Path.Combine(_root, "artifacts", "t-cancel", ended.State.LatestCheckpoint!);
         Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(latest))).Should().Be(ended.State.LatestSha256);
         (await JournalAsync("t-cancel")).Select(e => e.Event).OfType<EpochCompleted>().Select(e => e.Epoch).Should().Equal(1, 2, 3);
+    }
+
+    /// <summary>Issue 28: a trial on its cell's ladder trains to its rung's epochs and leaves its slot with its result;
+    /// promoted, it goes on from its journal; pruned, it journals <see cref="Orchestrator.Domain.Events.TrialPruned"/> after its last epoch, trains
+    /// nothing more and keeps its journal and checkpoints.</summary>
+    [Fact]
+    public async Task A_laddered_trial_stops_at_its_rung_goes_on_when_promoted_and_journals_its_pruning_after_its_last_epoch()
+    {
+        var trained = new List<int>();
+        var services = Services((_, _, _) => new FakeTrainer(4, Loss) { OnTrainEpoch = e => { lock (trained) trained.Add(e); } });
+        var slot = CreateTestProbe();
+        // Said as each rung's last epoch begins, so that its slot asks ahead: not what this test is about.
+        slot.IgnoreMessages(m => m is TrialFinishing);
+
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-rung") with { Rung = new RungOrder(0, 2, false, 0) }, services, _threads, slot));
+        var reached = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+        reached.Exit.Should().Be(new TrialExit(null, AtRung: true, Epochs: 2, BestValLoss: Loss(2)));
+        reached.State.Phase.Should().Be(TrialPhase.Training);
+
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-rung") with { Rung = new RungOrder(1, 3, false, 0) }, services, _threads, slot));
+        slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20)).Exit.Should().Be(new TrialExit(null, AtRung: true, Epochs: 3, BestValLoss: Loss(3)));
+        lock (trained) trained.Should().Equal([1, 2, 3], "promoted, it trains on from the epoch its journal holds");
+
+        // Assigned again at a rung it has reached (its report lost with a coordinator): it says so, with nothing to train.
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-rung") with { Rung = new RungOrder(1, 3, false, 0) }, services, _threads, slot));
+        slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20)).Exit.AtRung.Should().BeTrue();
+
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-rung") with { Rung = new RungOrder(1, 0, true, 4) }, services, _threads, slot));
+        var pruned = slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20));
+        pruned.Exit.Should().Be(new TrialExit(TrialEnd.Pruned, Epochs: 3, BestValLoss: Loss(3)));
+        lock (trained) trained.Should().Equal([1, 2, 3], "a pruned trial trains nothing more");
+        var journal = (await JournalAsync("t-rung")).Select(e => e.Event).ToList();
+        journal[^1].Should().Be(new Orchestrator.Domain.Events.TrialPruned(3, 1, Loss(3), 4) { Attempt = journal[^2].Attempt });
+        journal[^2].Should().BeOfType<CheckpointSaved>().Which.Epoch.Should().Be(3, "pruned after its last epoch, whose checkpoint it keeps");
+        var latest = Path.Combine(_root, "artifacts", "t-rung", pruned.State.LatestCheckpoint!);
+        File.Exists(latest).Should().BeTrue("a pruned trial keeps its checkpoints");
+
+        // Its end is its journal's: assigned again, it ends pruned at once.
+        Sys.ActorOf(TrialActor.Supervised(Assignment("t-rung"), services, _threads, slot));
+        slot.ExpectMsg<TrialEnded>(TimeSpan.FromSeconds(20)).Exit.End.Should().Be(TrialEnd.Pruned);
     }
 
     [Theory]
