@@ -85,5 +85,13 @@ public class PruningSweepRunTests
             var firstReplicateLine = copies.Min(c => Array.FindIndex(lines, l => l.Contains(c.Id)));
             firstReplicateLine.Should().BeGreaterThan(lastSearchLine, $"the {cell.Key.ToSpecString()} replicates start after its search ended");
         }
+
+        // The results compare the replicates alone; the searches are the report's tuning history.
+        var table = run.Stdout[run.Stdout.IndexOf("Results", StringComparison.Ordinal)..];
+        table.Should().NotContainAny(search.Select(t => t.Id));
+        var reportLine = run.Stdout.Split('\n').Single(l => l.StartsWith("report: ", StringComparison.Ordinal));
+        var report = await File.ReadAllTextAsync(Path.Combine(Path.GetDirectoryName(reportLine["report: ".Length..].Trim())!, "report.md"));
+        report.Should().Contain("## Tuning history").And.Contain("come from the replicates alone")
+            .And.Contain("| lightweight-cnn/dynamic | 9 | 8 | 1 | 21 | 81 | 74.1 % |");
     }
 }

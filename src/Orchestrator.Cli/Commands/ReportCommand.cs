@@ -5,6 +5,7 @@ using Orchestrator.Runtime.Persistence;
 using Orchestrator.Cli.Output;
 using Orchestrator.Runtime.Sweeps;
 using Orchestrator.Runtime.Trials;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Data;
 using Orchestrator.Domain.Events;
 using Orchestrator.Domain.Specs;
@@ -93,7 +94,23 @@ public static class ReportCommand
             trials.Add(new TrialResults(view.Record.Id.Value, view.Spec, view.Record.Status, inlined));
         }
         var dataPath = trials.FirstOrDefault()?.Spec.Data.Path ?? "";
-        return new SweepResults(sweep.Id.Value, sweep.Name, dataPath, ReadSynthetic(dataPath), trials);
+        return new SweepResults(sweep.Id.Value, sweep.Name, dataPath, ReadSynthetic(dataPath), trials, PlanOf(sweep));
+    }
+
+    /// <summary>The cells of a sweep that pruned or replicated, from its stored spec; null for any other (or a spec this
+    /// version no longer reads: its trials are then compared as a plain grid's).</summary>
+    public static SweepPlan? PlanOf(SweepRecord sweep)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        try
+        {
+            var spec = SweepSpecParser.Parse(sweep.SpecYaml);
+            return SweepPlan.Of(spec, SweepGrid.Expand(spec));
+        }
+        catch (SpecException)
+        {
+            return null;
+        }
     }
 
     private static bool? ReadSynthetic(string dataPath)

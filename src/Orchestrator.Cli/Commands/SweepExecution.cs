@@ -1,3 +1,4 @@
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Cli.Planning;
 using Orchestrator.Cli.Output;
 using Orchestrator.Domain;
@@ -49,7 +50,7 @@ public static class SweepExecution
         var services = new TrialServices(location.ArtifactRoot, datasets, Engines.Select(workers, observer, choices), observer);
         var final = await observer.RunAsync(before.Count, ended, () =>
             node.RunSweepAsync(store, sweep, services, slots, ct));
-        var views = await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct);
+        var views = SweepViews.Compared(await SweepViews.LoadAsync(store, node.Journal, sweep.Id, ct), SweepPlan.Of(sweep.Spec, sweep.Trials));
         using (var data = PackedDataset.Open(sweep.Spec.Data.Path))
             AnsiConsole.Write(Tables.Results(SweepViews.Results(views), data.Manifest.Synthetic));
         if (final.All(t => t.Status.HasEnded()))

@@ -11,6 +11,14 @@ public static partial class ReportFigures
     {
         ArgumentNullException.ThrowIfNull(report);
         var figures = new List<Figure>();
+        if (report.Tuning is { Cells.Count: > 0 } tuning)
+        {
+            const string tuningTitle = "Tuning history: best validation loss against epochs spent";
+            figures.Add(new Figure("tuning-history.svg", tuningTitle,
+                "Each cell's search: the lowest validation loss found so far against the epochs spent, taken rung by rung; faint vertical lines: each cell's full grid. " +
+                $"Trials of the cells {string.Join(", ", tuning.Cells.Select(c => c.Cell))}.",
+                TuningChart.Render(tuningTitle, tuning.Cells)));
+        }
         var chosen = report.Rows.Where(r => r.Role == RowRole.Chosen).ToArray();
         var backbones = chosen.Select(r => r.Backbone).Distinct(StringComparer.Ordinal).ToArray();
         var strategies = chosen.Select(r => r.Strategy).Distinct().ToArray();

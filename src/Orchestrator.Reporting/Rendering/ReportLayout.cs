@@ -15,6 +15,9 @@ public static class ReportLayout
         var blocks = new List<DocumentBlock>();
         blocks.Add(new Paragraph(DataLine(report)));
         blocks.Add(new Paragraph($"{report.Completed.Count} of {report.TotalTrials} trial(s) completed. Every figure below is computed from the trials' journals; tables name the trials they come from, and results.csv has one row per trial."));
+        if (report.Tuning is { OnReplicates: true })
+            blocks.Add(new Paragraph("These results and tests come from the replicates alone: each cell's configuration chosen on validation by its search, run again with fresh seeds. " +
+                                     "The searches themselves are under \"Tuning history\"."));
         Incomplete(report, blocks);
         Results(report, blocks);
         PerClass(report, blocks);
@@ -22,6 +25,7 @@ public static class ReportLayout
         StrategyComparisons(report, blocks);
         Calibration(report, blocks);
         Bootstrap(report, blocks);
+        TuningSection(report, blocks);
         if (report.Figures.Count > 0)
         {
             blocks.Add(new Heading(2, "Figures"));
@@ -185,6 +189,25 @@ public static class ReportLayout
         if (noLabels.Length > 0)
             blocks.Add(new Paragraph($"No interval for {noLabels.Length} trial(s) whose journal predates per-image test labels: {string.Join(", ", noLabels)}."));
     }
+
+    private static void TuningSection(SweepReport report, List<DocumentBlock> blocks)
+    {
+        if (report.Tuning is not { } tuning) return;
+        blocks.Add(new Heading(2, "Tuning history"));
+        blocks.Add(new Paragraph("Each (backbone, strategy) cell searched its configurations with the same budget; successive halving (when the spec prunes) " +
+                                 "compared them inside the cell only, never across cells. Epochs: those journaled by the cell's trials; wall s: their training and validation seconds. " +
+                                 "Chosen: the cell's completed trial with the lowest best validation loss" +
+                                 (tuning.OnReplicates ? ", whose configuration the replicates run." : ".")));
+        blocks.Add(new TableBlock(["cell", "configurations", "pruned", "completed", "epochs", "full grid epochs", "saved", "wall s", "chosen", "its best val loss"],
+            tuning.Cells.Select(c => Row(c.Cell, I(c.Configurations), I(c.Pruned), I(c.Completed), I(c.Epochs), I(c.GridEpochs), Saved(c.Epochs, c.GridEpochs),
+                F(c.WallSeconds, 1), c.Chosen ?? "-", c.Curve.Count > 0 ? F(c.Curve[^1].BestValLoss, 4) : "-")).ToArray()));
+        blocks.Add(new Heading(3, "Budget per strategy"));
+        blocks.Add(new TableBlock(["strategy", "cells", "configurations", "epochs", "full grid epochs", "saved", "wall s"],
+            tuning.Budgets.Select(b => Row(ReportFigures.StrategyName(b.Strategy), I(b.Cells), I(b.Configurations), I(b.Epochs), I(b.GridEpochs),
+                Saved(b.Epochs, b.GridEpochs), F(b.WallSeconds, 1))).ToArray()));
+    }
+
+    private static string Saved(int epochs, int grid) => grid == 0 ? "-" : $"{F(100.0 * (grid - epochs) / grid, 1)} %";
 
     private static string FriedmanFigures(FriedmanResult r) =>
         $"chi2({r.DegreesOfFreedom}) = {F(r.ChiSquare)}, p = {P(r.PValue)}; " +

@@ -163,7 +163,12 @@ public sealed record SweepReport(
     IReadOnlyList<McNemarComparison> McNemar,
     ReportSettings Settings,
     IReadOnlyList<Figure> Figures,
-    IReadOnlyList<StrategyComparison>? StrategyComparisons = null);
+    IReadOnlyList<StrategyComparison>? StrategyComparisons = null,
+    Tuning? Tuning = null);
+
+/// <summary>The searches of a sweep that pruned or replicated, per cell and per strategy. <c>OnReplicates</c>: the
+/// results and tests above come from the replicates alone (<c>Replicates</c> trials), not from these searches.</summary>
+public sealed record Tuning(IReadOnlyList<TuningCell> Cells, IReadOnlyList<StrategyBudget> Budgets, bool OnReplicates, int Replicates);
 
 /// <summary>Fixed choices of a report, written into it.</summary>
 /// <summary><c>Reference</c>: the strategy every other one is compared with pairwise (Wilcoxon, Holm).</summary>

@@ -14,10 +14,11 @@ public static class SweepReportBuilder
     {
         ArgumentNullException.ThrowIfNull(results);
         settings ??= ReportSettings.Default;
-        var variants = new StrategyVariants(results.Trials.Select(t => t.Spec));
+        var (compared, tuning) = Split(results);
+        var variants = new StrategyVariants(compared.Select(t => t.Spec));
         var completed = new List<TrialOutcome>();
         var incomplete = new List<IncompleteTrial>();
-        foreach (var trial in results.Trials)
+        foreach (var trial in compared)
         {
             var state = TrialEvolution.Replay(trial.Events);
             var effective = TrialOutcomes.EffectiveState(trial, state);
@@ -26,18 +27,32 @@ public static class SweepReportBuilder
             else incomplete.Add(TrialOutcomes.Incomplete(trial, variant, state, effective));
         }
 
-        var backbones = results.Trials.Select(t => t.Spec.Backbone).Distinct(StringComparer.Ordinal).ToArray();
-        var strategies = results.Trials.Select(t => t.Spec.Strategy).Distinct().ToArray();
-        var allVariants = results.Trials.Select(t => variants.Label(t.Spec)).Distinct(StringComparer.Ordinal).ToArray();
+        var backbones = compared.Select(t => t.Spec.Backbone).Distinct(StringComparer.Ordinal).ToArray();
+        var strategies = compared.Select(t => t.Spec.Strategy).Distinct().ToArray();
+        var allVariants = compared.Select(t => variants.Label(t.Spec)).Distinct(StringComparer.Ordinal).ToArray();
         var rows = ResultRows.Build(completed, backbones, strategies);
         var report = new SweepReport(
-            results.SweepId, results.Name, results.DataPath, results.Synthetic, results.Trials.Count,
+            results.SweepId, results.Name, results.DataPath, results.Synthetic, compared.Count,
             completed, incomplete, rows,
             Comparisons.Paired(rows, backbones, strategies),
             Comparisons.Friedman(rows, backbones, allVariants, settings.Alpha),
             Comparisons.McNemar(rows, backbones, strategies),
             settings, [],
-            Comparisons.Strategies(rows, backbones, strategies, settings.Reference, settings.Alpha));
+            Comparisons.Strategies(rows, backbones, strategies, settings.Reference, settings.Alpha),
+            tuning);
         return report with { Figures = ReportFigures.Build(report) };
+    }
+
+    /// <summary>The trials the comparison is made on, and the tuning history of a planned sweep: with replicates, the
+    /// comparison takes the replicates alone (complete blocks: each cell's chosen configuration on every replicate
+    /// seed) and the searches are history; a sweep that only pruned compares what its searches completed.</summary>
+    private static (IReadOnlyList<TrialResults> Compared, Tuning? Tuning) Split(SweepResults results)
+    {
+        if (results.Plan is not { } plan) return (results.Trials, null);
+        var search = plan.Cells.SelectMany(c => c.Trials).Select(id => id.Value).ToHashSet(StringComparer.Ordinal);
+        var cells = TuningHistory.Cells(plan, results.Trials);
+        var onReplicates = plan.ReplicateSeeds.Count > 0;
+        var compared = onReplicates ? results.Trials.Where(t => !search.Contains(t.Id)).ToList() : results.Trials;
+        return (compared, new Tuning(cells, TuningHistory.Budgets(cells), onReplicates, onReplicates ? compared.Count : 0));
     }
 }

@@ -80,6 +80,7 @@ public static class TrialOutcomes
             TrialStatus.Running => $"running: {state.EpochsDone} epoch(s) journaled" + (state.FailureReason is { } a ? $" (last failed attempt: {a})" : ""),
             TrialStatus.Cancelled => "cancelled",
             TrialStatus.Diverged when state.Divergence is { } d => Divergence.Describe(d),
+            TrialStatus.Pruned => $"pruned by its cell's successive halving after epoch {state.EpochsDone} (best validation loss {state.BestValLoss:0.####})",
             _ => state.FailureReason,
         };
         return new IncompleteTrial(trial.Id, trial.Spec.Backbone, trial.Spec.Strategy, variant, trial.Spec.Seed, effective, state.EpochsDone, reason, trial.Spec);

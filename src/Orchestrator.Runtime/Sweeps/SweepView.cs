@@ -1,4 +1,5 @@
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Coordination;
 using Orchestrator.Domain.Specs;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Persistence;
@@ -41,6 +42,15 @@ public static class SweepViews
             .Select(g => new ResultRow(g.Key.Backbone, g.Key.Strategy, g.OrderBy(t => t.State.BestValLoss).ThenBy(t => t.Record.Id.Value, StringComparer.Ordinal).First(), g.Count()))
             .OrderBy(r => r.Backbone, StringComparer.Ordinal).ThenBy(r => r.Strategy.ToSpecString(), StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>The trials a sweep's results compare: with replicates, those alone (its searches are tuning history).</summary>
+    public static IReadOnlyList<TrialView> Compared(IReadOnlyList<TrialView> trials, SweepPlan? plan)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        if (plan is not { ReplicateSeeds.Count: > 0 }) return trials;
+        var search = plan.Cells.SelectMany(c => c.Trials).ToHashSet();
+        return [.. trials.Where(t => !search.Contains(t.Record.Id))];
+    }
 
     /// <summary>Accepts a full sweep id, or a sweep name, as the user typed it.</summary>
     /// <exception cref="InvalidInputException"><paramref name="idOrName"/> is blank.</exception>

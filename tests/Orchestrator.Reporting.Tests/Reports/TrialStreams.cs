@@ -63,4 +63,13 @@ public static class TrialStreams
             [Started(spec), .. Enumerable.Range(1, epochs).Select(e => new EpochCompleted(e, 1, 1, 0.5, 0.5, 0.001, spec.FixedTopN, 0, 1))]);
 
     public static TrialResults Pending(string id, TrialSpec spec) => new(id, spec, TrialStatus.Pending, []);
+
+    /// <summary>A trial its cell's successive halving pruned after <paramref name="valLosses"/>.Length epochs.</summary>
+    public static TrialResults Pruned(string id, TrialSpec spec, params double[] valLosses) =>
+        new(id, spec, TrialStatus.Pruned,
+        [
+            Started(spec),
+            .. valLosses.Select((loss, i) => new EpochCompleted(i + 1, loss + 0.1, loss, 0.5, 0.5, 0.001, spec.FixedTopN, 0, 2)),
+            new TrialPruned(valLosses.Length, 0, valLosses.Min(), 1),
+        ]);
 }
