@@ -86,6 +86,27 @@ public abstract class JournalConfigurationTests : IAsyncLifetime
         (await RecoverAsync(reader.System, "t-recover-long")).Should().Equal(epochs);
     }
 
+    /// <summary>The nemesis, --pruning, seed 2807 (2026-12-07): a trial ran on process A, then B, then A again (a pruning
+    /// sweep's trials leave their slot at every rung). The plugin stores its journal's writer id, one per process, in
+    /// each row, so Akka's replay filter took A's second run for an old writer still writing after B and dropped it:
+    /// the next attempt resumed from a checkpoint already pruned, and the trial failed. Every event must come back.</summary>
+    protected async Task A_trial_that_comes_back_to_a_process_it_ran_on_recovers_every_event()
+    {
+        var attempts = Enumerable.Range(1, 3).Select(a => (IReadOnlyList<TrialEvent>)
+            [new AttemptStarted($"slot-{a}") { Attempt = a }, new EpochCompleted(a, 1, 1, 0, 0, 0.001, 0, 0, 1) { Attempt = a }]).ToList();
+        await using var a = JournalReaderHost.Start(Location);
+        await using (var b = JournalReaderHost.Start(Location))
+        {
+            await WriteAsync(a.System, "t-hop", attempts[0]);
+            await WriteAsync(b.System, "t-hop", attempts[1]);
+            await WriteAsync(a.System, "t-hop", attempts[2]);
+        }
+
+        await using var fresh = JournalReaderHost.Start(Location);
+        (await RecoverAsync(fresh.System, "t-hop")).Should().Equal(attempts.SelectMany(e => e));
+        (await RecoverAsync(a.System, "t-hop")).Should().Equal(attempts.SelectMany(e => e));
+    }
+
     protected async Task Processes_starting_at_once_on_a_fresh_store_all_get_their_tables()
     {
         // Every process makes the tables before its plugins start: eight at once, on a database nobody used yet.
@@ -358,6 +379,7 @@ public sealed class SqliteJournalConfigurationTests : JournalConfigurationTests,
     [Fact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
     [Fact] public Task Deleted_events_still_count() => Deleted_events_are_not_replayed_and_still_count_for_the_next_number();
     [Fact] public Task Recovery_waits_for_a_write_under_way() => A_recovery_waits_for_the_write_under_way_of_its_id();
+    [Fact] public Task A_trial_back_on_a_process_recovers_all() => A_trial_that_comes_back_to_a_process_it_ran_on_recovers_every_event();
 }
 
 public sealed class PostgresJournalConfigurationTests : JournalConfigurationTests
@@ -394,4 +416,5 @@ public sealed class PostgresJournalConfigurationTests : JournalConfigurationTest
     [PostgresFact] public Task Fresh_store_started_at_once() => Processes_starting_at_once_on_a_fresh_store_all_get_their_tables();
     [PostgresFact] public Task Deleted_events_still_count() => Deleted_events_are_not_replayed_and_still_count_for_the_next_number();
     [PostgresFact] public Task Recovery_waits_for_a_write_under_way() => A_recovery_waits_for_the_write_under_way_of_its_id();
+    [PostgresFact] public Task A_trial_back_on_a_process_recovers_all() => A_trial_that_comes_back_to_a_process_it_ran_on_recovers_every_event();
 }

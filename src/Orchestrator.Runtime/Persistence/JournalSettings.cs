@@ -48,7 +48,11 @@ public static class JournalSettings
             .WithFallback(Snapshot(connection, provider).ToConfig());
     }
 
-    /// <summary>Both journals are this product's <see cref="SqlJournal"/>, the plugin's with two changes.</summary>
+    /// <summary>Both journals are this product's <see cref="SqlJournal"/>, the plugin's with two changes. Akka's replay
+    /// filter is off: the plugin stores its journal's writer id (one per process) in each row, not the actor's, so the
+    /// filter took a trial that ran on a process, then another, then the first again for an old writer still writing,
+    /// and dropped its newest events. Stale writers are fenced where they can be: by sequence number in the journal,
+    /// by attempt number in a trial's history (<c>TrialEvolution.IsSuperseded</c>), by the lease for the coordinator.</summary>
     private static Config Overrides
     {
         get
@@ -57,6 +61,8 @@ public static class JournalSettings
             return ConfigurationFactory.ParseString($$"""
                 {{JournalPlugin}}.class = "{{journalClass}}"
                 {{CoordinatorJournalPlugin}}.class = "{{journalClass}}"
+                {{JournalPlugin}}.replay-filter.mode = off
+                {{CoordinatorJournalPlugin}}.replay-filter.mode = off
                 akka.persistence.query.journal.{{PluginId}}.refresh-interval = {{QueryRefresh}}
                 """);
         }
