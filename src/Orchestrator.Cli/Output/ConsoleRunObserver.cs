@@ -73,7 +73,12 @@ public sealed class ConsoleRunObserver : IRunObserver
 
     public void TrialEnded(string slot, TrialId trialId, TrialExit exit, TrialState state)
     {
-        _total?.Increment(1);
+        // A trial interrupted, or waiting at its rung, has not ended; replicates, launched later, add to the total.
+        if (exit.End is not null && _total is { } total)
+        {
+            if (total.Value + 1 > total.MaxValue) total.MaxValue = total.Value + 1;
+            total.Increment(1);
+        }
         var result = Describe(exit, state);
         if (_live is null) Console.WriteLine($"[{slot}] {trialId} {result}");
         else if (_slotTasks.TryGetValue(slot, out var task)) task.Description = Markup.Escape($"{slot} {trialId} {result}");

@@ -88,8 +88,10 @@ public sealed class WorkQueue
         return new SweepLaunched(sweepId, name, added, plan);
     }
 
-    /// <summary>A sweep whose every trial has ended leaves the state (null while one is pending or running).</summary>
-    public SweepRetired? Retire(SweepId sweepId) => HasEnded(sweepId) ? new SweepRetired(sweepId) : null;
+    /// <summary>A sweep whose every trial has ended leaves the state (null while one is pending or running). A cancelled
+    /// sweep with ladders stays until it is resumed and ends: revived from its rows it would come back without them.</summary>
+    public SweepRetired? Retire(SweepId sweepId) =>
+        HasEnded(sweepId) && !(_sweeps[sweepId].Plan is not null && _sweeps[sweepId].Cancelled) ? new SweepRetired(sweepId) : null;
 
     /// <summary>Brings back a retired sweep with its <paramref name="ended"/> trials (as the store's rows hold them), those
     /// the queue does not have; null when the queue knows the sweep or none of them is new.</summary>

@@ -12,7 +12,8 @@ namespace Orchestrator.Domain.Trials;
 /// that trained each epoch, the patience counter, the stop rule, and the best epoch reported at the end. A journal may
 /// end with <see cref="TrialDiverged"/> straight after the epoch it names, whose losses must break the bound of
 /// <see cref="Divergence"/>; that epoch neither improves nor begins a phase, and nothing follows it. An epoch that
-/// would break the bound but did not end its trial is no violation: journals written before the rule are sound.
+/// would break the bound but did not end its trial is no violation: journals written before the rule are sound. A
+/// journal may end with <see cref="TrialPruned"/> naming its last epoch, while training goes on; nothing follows it.
 /// Returns the violations found, empty for a sound journal.
 /// </summary>
 public static class TrialAudit
@@ -58,6 +59,7 @@ public static class TrialAudit
         var mustStop = false;
         var stopped = false;
         var diverged = false;
+        var pruned = false;
         var firstEpochLoss = 0.0;
 
         for (var i = 1; i < events.Count; i++)
@@ -66,6 +68,7 @@ public static class TrialAudit
             if (stopped && e is not TrialCompleted and not TrialFailed and not AttemptFailed)
                 problems.Add($"event {i} ({e.GetType().Name}) after TrainingStopped");
             if (diverged) problems.Add($"event {i} ({e.GetType().Name}) after TrialDiverged");
+            if (pruned) problems.Add($"event {i} ({e.GetType().Name}) after TrialPruned");
             switch (e)
             {
                 case EpochCompleted c:
@@ -143,6 +146,11 @@ public static class TrialAudit
                     if (events[i - 1] is not EpochCompleted before || before.Epoch != d.Epoch)
                         problems.Add($"TrialDiverged for epoch {d.Epoch} does not follow that epoch's EpochCompleted");
                     diverged = true;
+                    break;
+                case TrialPruned p:
+                    if (p.Epoch != epoch) problems.Add($"TrialPruned names epoch {p.Epoch}, the last epoch journaled is {epoch}");
+                    if (stopped) problems.Add("TrialPruned after TrainingStopped");
+                    pruned = true;
                     break;
                 case TrialCompleted done when done.BestEpoch != bestEpoch:
                     problems.Add($"TrialCompleted names best epoch {done.BestEpoch}, the lowest validation loss was at epoch {bestEpoch}");

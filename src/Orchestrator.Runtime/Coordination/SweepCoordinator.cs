@@ -221,7 +221,7 @@ public sealed class SweepCoordinator : ReceivePersistentActor, IWithTimers
     /// fails or times out is tried again at a later tick.</summary>
     private void RetireEndedSweeps()
     {
-        foreach (var id in _queue.SweepIds.Where(id => _queue.HasEnded(id) && !_retiring.Contains(id)).ToList())
+        foreach (var id in _queue.SweepIds.Where(id => _queue.Retire(id) is not null && !_retiring.Contains(id)).ToList())
         {
             _retiring.Add(id);
             _rows.Ask<RowsFlushed>(new FlushRows(), RowsFlushTimeout)

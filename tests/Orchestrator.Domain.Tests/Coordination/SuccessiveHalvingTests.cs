@@ -249,6 +249,9 @@ public class SuccessiveHalvingTests
         queue.Apply(queue.Cancel(Sweep)!);
         queue.HasEnded(Sweep).Should().BeTrue();
         queue.CellsToReplicate().Should().BeEmpty();
+        // The nemesis, seed 2807: a cancelled pruning sweep retired, and `sweep resume` revived it from its rows
+        // without its ladders, so its trials ran to the end unpruned. It stays until resumed.
+        queue.Retire(Sweep).Should().BeNull("a retired sweep comes back from its rows, without its ladders");
         queue.Apply(queue.Resume(Sweep)!);
         var again = Enumerable.Range(0, 3).Select(_ => { var x = queue.Assign("slot-0")!; queue.Apply(x); return x.TrialId; }).ToList();
         again.Should().BeEquivalentTo(ids);

@@ -49,6 +49,21 @@ public class TrialAuditTests
     }
 
     [Fact]
+    public void A_journal_pruned_after_its_last_epoch_is_sound_and_one_pruned_elsewhere_or_followed_is_not()
+    {
+        var events = Journal();
+        var second = events.OfType<EpochCompleted>().Single(e => e.Epoch == 2);
+        var cut = events.Take(events.IndexOf(second) + 1).ToList();
+        // Epoch 2's own events (its unfreeze and restore) follow it before the pruning.
+        cut.AddRange(events.Skip(cut.Count).TakeWhile(e => e is not EpochCompleted and not TrainingStopped));
+        TrialAudit.Violations([.. cut, new TrialPruned(2, 0, 1.0, 3)]).Should().BeEmpty();
+
+        TrialAudit.Violations([.. cut, new TrialPruned(1, 0, 1.0, 3)]).Should().Contain(v => v.Contains("TrialPruned names epoch 1"));
+        TrialAudit.Violations([.. cut, new TrialPruned(2, 0, 1.0, 3), events.OfType<EpochCompleted>().Single(e => e.Epoch == 3)])
+            .Should().Contain(v => v.Contains("after TrialPruned"));
+    }
+
+    [Fact]
     public void An_unfreeze_without_a_plateau_is_reported()
     {
         var events = Journal();

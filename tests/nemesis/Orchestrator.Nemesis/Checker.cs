@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using SweepPlan = Orchestrator.Domain.Coordination.SweepPlan;
 using Orchestrator.Domain.Events;
+using Orchestrator.Domain.Specs;
+using Orchestrator.TestEngine;
 using Orchestrator.Domain.Trials;
 using Orchestrator.Runtime.Hosting;
 using Orchestrator.Catalogue;
@@ -22,6 +25,7 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
     private const string Checkpoints = "checkpoints exist with their SHA-256";
     private const string Orphans = "no orphan files";
     private const string Healthy = "processes exited or healthy";
+    private const string Pruning = "pruning decisions as without faults";
 
     public async Task CheckAsync()
     {
@@ -46,6 +50,8 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
             }
         }
         foreach (var (sweep, trial) in rows) CheckTrial(sweep, trial, journals[trial.Id.Value]);
+        foreach (var sweep in rows.GroupBy(r => r.Sweep.Id))
+            CheckPruning(sweep.First().Sweep, [.. sweep.Select(r => r.Trial)], journals);
         CheckOrphanFolders(rows.Select(r => r.Trial.Id.Value).ToHashSet());
         CheckOverlaps(rows.Select(r => r.Trial.Id.Value).ToHashSet());
     }
@@ -79,7 +85,7 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
         report.Count(Ended);
         var ends = events.Count(IsEnd);
         if (ends != 1)
-            report.Violate(Ended, $"seed {seed} {id}: {ends} TrialCompleted/TrialFailed/TrialDiverged in the effective history (row {trial.Status}, {attempts.Distinct().Count()} attempt(s))");
+            report.Violate(Ended, $"seed {seed} {id}: {ends} TrialCompleted/TrialFailed/TrialDiverged/TrialPruned in the effective history (row {trial.Status}, {attempts.Distinct().Count()} attempt(s))");
         else if (!IsEnd(events.Last()))
             report.Violate(Ended, $"seed {seed} {id}: events after its end: {events.Last().GetType().Name}");
         else if (TrialEvolution.Replay(events).End?.Status() != trial.Status)
@@ -151,7 +157,56 @@ public sealed class Checker(Cluster cluster, Report report, Action<string> say)
 
     /// <summary>The files an event names: checkpoints, and a completed trial's test outputs.</summary>
     /// <summary>An event that ends the trial (<see cref="TrialState.End"/>).</summary>
-    private static bool IsEnd(TrialEvent e) => e is TrialCompleted or TrialFailed or TrialDiverged;
+    /// <summary>A pruning sweep's searches made the decisions successive halving makes on the scripted curves without
+    /// any fault (each trial pruned at its rung's epochs, or trained to the end), and each cell's choice ran again with
+    /// every replicate seed, once.</summary>
+    private void CheckPruning(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, IReadOnlyDictionary<string, IReadOnlyList<Orchestrator.Runtime.Persistence.JournaledEvent>> journals)
+    {
+        var spec = SweepSpecParser.Parse(sweep.SpecYaml);
+        if (spec.Pruning is null) return;
+        var planned = SweepGrid.Expand(spec);
+        var plan = SweepPlan.Of(spec, planned)!;
+        var rows = trials.ToDictionary(t => t.Id);
+        var replicates = trials.Where(t => planned.All(p => p.Id != t.Id)).Select(t => (Row: t, Spec: TrialSpecJson.Deserialize(t.SpecJson))).ToList();
+        foreach (var cell in plan.Cells)
+        {
+            report.Count(Pruning);
+            var configurations = planned.Where(p => cell.Trials.Contains(p.Id)).ToList();
+            var (prunedAt, chosen) = Halving(configurations, cell.Rungs, plan.Reduction);
+            foreach (var p in configurations)
+            {
+                var state = TrialEvolution.Replay(journals[p.Id.Value].Where(e => !e.Superseded).Select(e => e.Event));
+                var expected = prunedAt.TryGetValue(p.Id, out var epochs) ? (TrialStatus.Pruned, epochs) : (TrialStatus.Completed, p.Spec.MaxEpochs);
+                if ((rows[p.Id].Status, state.EpochsDone) != expected)
+                    report.Violate(Pruning, $"seed {report.Seed} {sweep.Name}/{p.Id} ({cell.Name}): {rows[p.Id].Status.ToString().ToLowerInvariant()} after {state.EpochsDone} epoch(s); without faults {expected.Item1.ToString().ToLowerInvariant()} after {expected.Item2}");
+            }
+            var copies = replicates.Where(r => SweepPlan.CellName(r.Spec) == cell.Name).ToList();
+            var seeds = copies.Select(c => c.Spec.Seed).Order().ToList();
+            if (!seeds.SequenceEqual(plan.ReplicateSeeds) || copies.Any(c => c.Spec with { Seed = chosen.Spec.Seed } != chosen.Spec || c.Row.Status != TrialStatus.Completed))
+                report.Violate(Pruning, $"seed {report.Seed} {sweep.Name} ({cell.Name}): replicates {string.Join(", ", copies.Select(c => $"{c.Row.Id} seed {c.Spec.Seed} lr {c.Spec.LearningRate:G4} {c.Row.Status}"))}; " +
+                                        $"expected {chosen.Id} (lr {chosen.Spec.LearningRate:G4}) completed with seeds {string.Join(", ", plan.ReplicateSeeds)}");
+        }
+    }
+
+    /// <summary>Successive halving of one cell by whole rungs on the test engine's curves (<see cref="ScriptedCurve"/>,
+    /// falling at every epoch: a rung's result is its epoch's loss): where each pruned configuration stopped, in epochs,
+    /// and the choice (the best survivor at the budget).</summary>
+    private static (Dictionary<TrialId, int> PrunedAt, PlannedTrial Chosen) Halving(IReadOnlyList<PlannedTrial> cell, IReadOnlyList<int> rungs, int reduction)
+    {
+        double Loss(PlannedTrial t, int epoch) => ScriptedCurve.ValidationLoss(t.Spec.Strategy, t.Spec.LearningRate, epoch);
+        var cohort = cell.ToList();
+        var prunedAt = new Dictionary<TrialId, int>();
+        foreach (var rung in rungs)
+        {
+            var ranked = cohort.OrderBy(t => Loss(t, rung)).ThenBy(t => t.Id.Value, StringComparer.Ordinal).ToList();
+            cohort = ranked.Take(Math.Max(1, cohort.Count / reduction)).ToList();
+            foreach (var t in ranked.Skip(cohort.Count)) prunedAt[t.Id] = rung;
+        }
+        var budget = cell.Max(t => t.Spec.MaxEpochs);
+        return (prunedAt, cohort.OrderBy(t => Loss(t, budget)).ThenBy(t => t.Id.Value, StringComparer.Ordinal).First());
+    }
+
+    private static bool IsEnd(TrialEvent e) => e is TrialCompleted or TrialFailed or TrialDiverged or Orchestrator.Domain.Events.TrialPruned;
 
     private static IEnumerable<(string Name, string Sha256)> Named(TrialEvent e) => e switch
     {

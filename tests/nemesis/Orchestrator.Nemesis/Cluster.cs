@@ -90,7 +90,11 @@ public sealed class Cluster : IAsyncDisposable
         throw new HarnessException($"scripts/pg-test-server.sh not found above {AppContext.BaseDirectory}");
     }
 
-    public static async Task<Cluster> StartAsync(Action<string> say, bool keep, int slots, bool netns = false)
+    /// <summary>The test engine's script for every process: scripted losses (`sleep`), or losses that depend on each
+    /// trial's configuration (`curve`, which pruning sweeps need to have something to decide).</summary>
+    public string EngineScript { get; private set; } = FormattableString.Invariant($"sleep:{EpochSeconds}");
+
+    public static async Task<Cluster> StartAsync(Action<string> say, bool keep, int slots, bool netns = false, bool curve = false)
     {
         var scripts = FindScripts();
         var dir = Path.Combine(Path.GetTempPath(), "orch-nemesis-" + Guid.NewGuid().ToString("N")[..8]);
@@ -114,6 +118,7 @@ public sealed class Cluster : IAsyncDisposable
         if (lab is not null) url = url.Replace("@127.0.0.1:", $"@{lab.RootAddress}:", StringComparison.Ordinal);
         say($"PostgreSQL at {url}; working directory {dir}" + (lab is null ? "" : $"; nodes in network namespaces {lab.Prefix}-*"));
         var cluster = new Cluster(dir, pg, url, scripts, say, keep, lab);
+        if (curve) cluster.EngineScript = FormattableString.Invariant($"curve:{EpochSeconds}");
         try
         {
             Node Make(int i, string name, string role, params string[] args)
@@ -162,7 +167,7 @@ public sealed class Cluster : IAsyncDisposable
         info.Environment["ORCHESTRATOR_STORE"] = StoreUrl;
         info.Environment["ORCHESTRATOR_ARTIFACTS"] = Artifacts;
         info.Environment["ORCHESTRATOR_ENGINE_PLUGIN"] = Path.Combine(AppContext.BaseDirectory, "Orchestrator.TestEngine.dll");
-        info.Environment["ORCHESTRATOR_TEST_ENGINE"] = FormattableString.Invariant($"sleep:{EpochSeconds}");
+        info.Environment["ORCHESTRATOR_TEST_ENGINE"] = EngineScript;
         info.Environment["ORCHESTRATOR_TEST_ENGINE_EPOCH_LOG"] = EpochLogs;
         info.Environment["ORCHESTRATOR_AKKA_CONFIG"] = AkkaConfig;
         info.Environment["ORCHESTRATOR_SEEDS"] = Seeds;

@@ -19,8 +19,10 @@ public enum FaultKind
 
 /// <param name="Kinds">The kinds of fault the schedule draws from (null: all that the run can apply).</param>
 /// <param name="Netns">Every node in a network namespace of its own (root only), so that partitions can be drawn.</param>
+/// <param name="Pruning">The sweeps are searches with successive halving and replicates, on the test engine's
+/// configuration-dependent curves (issue 28): their decisions are checked against those of a run without faults.</param>
 public sealed record Options(int Rounds, int Seed, string? Out, bool Keep = false, int Slots = 1, IReadOnlyList<FaultKind>? Kinds = null,
-    bool Netns = false);
+    bool Netns = false, bool Pruning = false);
 
 /// <summary>One fault of the schedule, all its choices drawn up front from the seed.</summary>
 public sealed record Fault(int Round, FaultKind Kind, int Target, double DelaySeconds, double HoldSeconds)
@@ -57,12 +59,13 @@ public sealed class NemesisRun(Options options, Action<string> say)
         var watch = Stopwatch.StartNew();
         _report.Seed = options.Seed;
         _report.Rounds = options.Rounds;
-        _report.Only = (options.Kinds is { Count: > 0 } k ? $" --faults {string.Join(',', k)}" : "") + (options.Netns ? " --netns" : "");
+        _report.Only = (options.Kinds is { Count: > 0 } k ? $" --faults {string.Join(',', k)}" : "") + (options.Netns ? " --netns" : "") +
+                       (options.Pruning ? " --pruning" : "");
         var schedule = Schedule(options.Rounds, options.Seed, options.Kinds, options.Netns);
         foreach (var f in schedule) say($"scheduled: {f}");
         try
         {
-            _cluster = await Cluster.StartAsync(say, options.Keep, options.Slots, options.Netns);
+            _cluster = await Cluster.StartAsync(say, options.Keep, options.Slots, options.Netns, curve: options.Pruning);
         }
         catch (HarnessException ex)
         {
@@ -121,11 +124,33 @@ public sealed class NemesisRun(Options options, Action<string> say)
         hyperparameters: { patience: [1], step: [2], decay: [0.1], epochs: [8] }
         """;
 
+    /// <summary>A search of <see cref="PruningConfigurations"/> learning rates in each of two cells (dynamic, fixed
+    /// top-n), halved at epochs 1 and 3 of 9, whose choices then run again with two fresh seeds: 18 trials at launch,
+    /// 4 more once the cells' searches end. The search's seed is the default, from the name: each sweep its own rates.</summary>
+    private static string PruningSpec(string name) => $$"""
+        name: {{name}}
+        data: { path: data, synthesize: { images: 140, size: 16, seed: 2 } }
+        backbones: [lightweight-cnn]
+        strategies: [dynamic, fixed-top-n]
+        inputSize: 16
+        batchSize: 16
+        search: { kind: sobol, trials: {{PruningConfigurations}} }
+        pruning: { kind: asha, reduction: 3, minEpochs: 1 }
+        replicates: 2
+        hyperparameters:
+          learningRate: { logUniform: [1e-5, 1e-2] }
+          patience: [3]
+          epochs: [9]
+        """;
+
+    private const int PruningConfigurations = 9;
+
     private async Task LaunchAsync(int trials)
     {
         var name = $"nemesis-{++_sweeps}";
         var file = Path.Combine(_cluster.Dir, $"{name}.yaml");
-        await File.WriteAllTextAsync(file, Spec(name, trials));
+        if (options.Pruning) trials = 2 * PruningConfigurations;
+        await File.WriteAllTextAsync(file, options.Pruning ? PruningSpec(name) : Spec(name, trials));
         var output = await _cluster.RunUntilOkAsync(TimeSpan.FromSeconds(120), "sweep", "launch", file);
         if (!output.Contains($"{trials} trial(s), {trials} new", StringComparison.Ordinal))
             _report.Note($"launch of {name} said: {Cluster.Tail(output, 2)}");
@@ -304,7 +329,8 @@ public sealed class NemesisRun(Options options, Action<string> say)
         {
             await HealAsync("while settling");
             var rows = await _cluster.TrialsAsync();
-            var open = rows.Where(r => r.Trial.Status is not (Orchestrator.Domain.Trials.TrialStatus.Completed or Orchestrator.Domain.Trials.TrialStatus.Failed)).ToList();
+            var open = rows.Where(r => r.Trial.Status is not (Orchestrator.Domain.Trials.TrialStatus.Completed or Orchestrator.Domain.Trials.TrialStatus.Failed
+                or Orchestrator.Domain.Trials.TrialStatus.Pruned)).ToList();
             if (open.Count == 0)
             {
                 _report.Count("every trial ended once the faults stopped", rows.Count);

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Orchestrator.Nemesis;
 
-// orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--netns] [--keep] [--schedule]
+// orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--netns] [--pruning] [--keep] [--schedule]
+// --pruning launches searches with successive halving and replicates, and checks their decisions against a run without faults.
 // --faults draws only these kinds (e.g. Freeze,KillWorker).
 // --netns puts every node in a network namespace of its own (root only), which lets the schedule draw partitions.
 // --schedule prints the faults the seed draws and exits.
@@ -13,6 +14,7 @@ var keep = false;
 var slots = 1;
 var scheduleOnly = false;
 var netns = false;
+var pruning = false;
 List<FaultKind>? kinds = null;
 try
 {
@@ -27,6 +29,7 @@ try
             case "--keep": keep = true; break;
             case "--schedule": scheduleOnly = true; break;
             case "--netns": netns = true; break;
+            case "--pruning": pruning = true; break;
             case "--faults":
                 kinds = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(k => Enum.TryParse<FaultKind>(k, ignoreCase: true, out var kind) ? kind
@@ -41,7 +44,7 @@ try
 }
 catch (Exception ex) when (ex is FormatException or IndexOutOfRangeException or OverflowException)
 {
-    Console.Error.WriteLine($"error: {ex.Message}\nusage: orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--netns] [--keep] [--schedule]");
+    Console.Error.WriteLine($"error: {ex.Message}\nusage: orchestrator-nemesis [--rounds N] [--seed S] [--out FILE.md] [--slots N] [--faults KIND,KIND] [--netns] [--pruning] [--keep] [--schedule]");
     return 2;
 }
 
@@ -52,7 +55,7 @@ if (scheduleOnly)
 }
 
 Console.WriteLine($"nemesis: {rounds} round(s), seed {seed}");
-var report = await new NemesisRun(new Options(rounds, seed, output, keep, slots, kinds, netns), line => Console.WriteLine(line)).RunAsync();
+var report = await new NemesisRun(new Options(rounds, seed, output, keep, slots, kinds, netns, pruning), line => Console.WriteLine(line)).RunAsync();
 var table = report.ToMarkdown();
 Console.WriteLine();
 Console.WriteLine(table);

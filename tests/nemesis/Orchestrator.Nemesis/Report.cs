@@ -17,6 +17,7 @@ public sealed class Report
         "no orphan files",
         "second sweep run joins and completes",
         "processes exited or healthy",
+        "pruning decisions as without faults",
     ];
 
     public int Seed { get; set; }
