@@ -38,6 +38,21 @@ public class NemesisTests(ITestOutputHelper output)
         report.Faults.Should().Equal(new Dictionary<FaultKind, int> { [FaultKind.Freeze] = 2 }, table);
     }
 
+    /// <summary>Issue 28: pruning sweeps (successive halving and replicates on the curve engine) through a worker's
+    /// kill -9 and a cancel and resume: every cell makes the decisions it makes without faults (the cancel once
+    /// retired a sweep, which came back without its ladders). Replay: `--rounds 2 --seed 3 --faults KillWorker,CancelResume --pruning`.</summary>
+    [PostgresBinariesFact]
+    public async Task Pruning_sweeps_make_the_decisions_they_make_without_faults()
+    {
+        var report = await new NemesisRun(new Options(2, 3, null, Kinds: [FaultKind.KillWorker, FaultKind.CancelResume], Pruning: true),
+            output.WriteLine).RunAsync();
+        var table = report.ToMarkdown();
+        output.WriteLine(table);
+        report.HarnessErrors.Should().BeEmpty(table);
+        report.Violations.Values.SelectMany(v => v).Should().BeEmpty(table);
+        report.Checked.GetValueOrDefault("pruning decisions as without faults").Should().BeGreaterThanOrEqualTo(4, table);
+    }
+
     /// <summary>Only partitions, every node in a network namespace: seed 8 cuts worker-3 off for 3.9 s (forgiven),
     /// coordinator-1 for 6.0 s (downed: the singleton moves) and worker-2 for 8.8 s (downed: its trial moves after the
     /// removal margin). Replay: `--rounds 3 --seed 8 --faults Partition --netns`.</summary>
