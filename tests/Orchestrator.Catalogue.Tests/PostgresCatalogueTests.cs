@@ -85,9 +85,9 @@ public sealed class PostgresStoreTests : IAsyncLifetime
         await store.RegisterSweepAsync(new SweepRecord(new SweepId("s1"), "s", "spec", T0),
             statuses.Select((s, i) => new TrialRecord(new TrialId($"t{i}"), new SweepId("s1"), "{}", s, null, 0, T0)).ToList());
 
-        (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
+        (await StoredStatusesAsync()).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged", "Pruned");
         await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate(new TrialId($"t{i}"), statuses[^(i + 1)], null, 1, T0)).ToList());
-        (await StoredStatusesAsync()).Should().Equal("Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
+        (await StoredStatusesAsync()).Should().Equal("Pruned", "Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
     }
 
     private async Task<List<string>> StoredStatusesAsync()

@@ -109,9 +109,9 @@ public sealed class SqliteStoreTests : IDisposable
         await store.RegisterSweepAsync(Sweep(), statuses.Select((s, i) => Trial(i) with { Status = s }).ToList());
         await using var conn = await store.OpenConnectionAsync(CancellationToken.None);
 
-        (await StoredStatusesAsync(conn)).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged");
+        (await StoredStatusesAsync(conn)).Should().Equal("Pending", "Running", "Completed", "Failed", "Cancelled", "Diverged", "Pruned");
         await store.UpdateTrialsAsync(statuses.Select((s, i) => new TrialRowUpdate(Trial(i).Id, statuses[^(i + 1)], null, 1, T0)).ToList());
-        (await StoredStatusesAsync(conn)).Should().Equal("Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
+        (await StoredStatusesAsync(conn)).Should().Equal("Pruned", "Diverged", "Cancelled", "Failed", "Completed", "Running", "Pending");
     }
 
     private static async Task<List<string>> StoredStatusesAsync(SqliteConnection conn)
