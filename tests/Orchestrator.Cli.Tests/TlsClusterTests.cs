@@ -79,7 +79,8 @@ public sealed class TlsClusterTests : IDisposable
         Present(rig, "node1");
         var coordinator = rig.Coordinator();
         await rig.WaitForOutputAsync(coordinator, "coordinator on akka.ssl.tcp://.*: recovered", Long);
-        coordinator.Output.Should().Contain("signed with an operator certificate of the cluster's CA");
+        // The node prints its control line once it is up, which may be just after its coordinator has recovered.
+        await rig.WaitForOutputAsync(coordinator, "control: .*signed with an operator certificate of the cluster's CA", Long);
         Present(rig, "node2");
         var worker = rig.Worker("worker");
         await rig.WaitForOutputAsync(worker, " is up", Long);
