@@ -27,6 +27,9 @@ public sealed record SweepPlan(IReadOnlyList<CellPlan> Cells, int Reduction, IRe
         return new SweepPlan(cells, spec.Pruning?.Reduction ?? 1, ReplicateSeedsOf(spec));
     }
 
+    /// <summary>The trials of the cells' searches; a sweep's other trials are its replicates.</summary>
+    public IReadOnlySet<TrialId> SearchTrials() => Cells.SelectMany(c => c.Trials).ToHashSet();
+
     /// <summary>"backbone/strategy".</summary>
     public static string CellName(TrialSpec spec)
     {

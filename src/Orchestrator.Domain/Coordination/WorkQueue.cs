@@ -71,7 +71,7 @@ public sealed class WorkQueue
     public RungOrder? OrderOf(TrialId trialId)
     {
         if (!_trials.TryGetValue(trialId, out var t) || t.Place is not { } place) return null;
-        var rungs = _sweeps[t.SweepId].Plan!.Cells[place.Cell].Rungs;
+        var rungs = RungsOf(t);
         return new RungOrder(place.Cleared, place.Cleared < rungs.Count ? rungs[place.Cleared] : 0, place.Pruned, place.Better);
     }
 
@@ -134,7 +134,7 @@ public sealed class WorkQueue
     public TrialReachedRung? ReachRung(TrialId trialId, int assignment, int epoch, double valLoss)
     {
         if (!IsCurrent(trialId, assignment) || _trials[trialId].Place is not { Pruned: false } place) return null;
-        var rungs = _sweeps[_trials[trialId].SweepId].Plan!.Cells[place.Cell].Rungs;
+        var rungs = RungsOf(_trials[trialId]);
         return place.Cleared < rungs.Count ? new TrialReachedRung(trialId, assignment, place.Cleared, epoch, valLoss) : null;
     }
 
@@ -147,9 +147,9 @@ public sealed class WorkQueue
         if (!_trials.TryGetValue(trialId, out var trial) || trial.Place is not { } place) return made;
         var sweep = _sweeps[trial.SweepId];
         var cell = sweep.Cells[place.Cell];
-        var rungs = sweep.Plan!.Cells[place.Cell].Rungs;
+        var rungs = RungsOf(trial);
         if (rungs.Count == 0) return made;
-        var sizes = SuccessiveHalving.CohortSizes(cell.Count, sweep.Plan.Reduction, rungs.Count);
+        var sizes = SuccessiveHalving.CohortSizes(cell.Count, sweep.Plan!.Reduction, rungs.Count);
         for (var k = 0; k < rungs.Count; k++)
         {
             var known = cell.Where(id => _trials[id].Place!.Results.Count > k).Select(id => (Trial: id, Loss: _trials[id].Place!.Results[k]))
@@ -334,6 +334,9 @@ public sealed class WorkQueue
             sweep.Cells.Add(cell);
         }
     }
+
+    /// <summary>The rung epochs of a laddered trial's cell.</summary>
+    private IReadOnlyList<int> RungsOf(Trial trial) => _sweeps[trial.SweepId].Plan!.Cells[trial.Place!.Cell].Rungs;
 
     /// <summary>The trial's loss at <paramref name="rung"/>: set again (the same value) when a report is replayed.</summary>
     private static void SetResult(LadderState place, int rung, double loss)

@@ -49,10 +49,10 @@ public static class SweepReportBuilder
     private static (IReadOnlyList<TrialResults> Compared, Tuning? Tuning) Split(SweepResults results)
     {
         if (results.Plan is not { } plan) return (results.Trials, null);
-        var search = plan.Cells.SelectMany(c => c.Trials).Select(id => id.Value).ToHashSet(StringComparer.Ordinal);
+        var search = plan.SearchTrials();
         var cells = TuningHistory.Cells(plan, results.Trials);
         var onReplicates = plan.ReplicateSeeds.Count > 0;
-        var compared = onReplicates ? results.Trials.Where(t => !search.Contains(t.Id)).ToList() : results.Trials;
+        var compared = onReplicates ? results.Trials.Where(t => !search.Contains(new Domain.Trials.TrialId(t.Id))).ToList() : results.Trials;
         return (compared, new Tuning(cells, TuningHistory.Budgets(cells), onReplicates, onReplicates ? compared.Count : 0));
     }
 }

@@ -48,7 +48,7 @@ public static class SweepViews
     {
         ArgumentNullException.ThrowIfNull(trials);
         if (plan is not { ReplicateSeeds.Count: > 0 }) return trials;
-        var search = plan.Cells.SelectMany(c => c.Trials).ToHashSet();
+        var search = plan.SearchTrials();
         return [.. trials.Where(t => !search.Contains(t.Record.Id))];
     }
 
