@@ -51,6 +51,35 @@ public class TopologyHealingTests
         }
     }
 
+    /// <summary>Workers whose view of the cluster holds no coordinator any more (here the only one was killed and never
+    /// comes back: the two workers down it, as the resolver's down-if-alone says, and would run on as a cluster of two
+    /// taking no work; in the nemesis, a worker and the rest downed each other across a partition and it ran on alone)
+    /// leave their island once the bound passes (twice the rig's 2 s pause, 3 s stable-after and 5 s), exiting non-zero
+    /// so that their supervisor starts them afresh.</summary>
+    [Fact]
+    public async Task Workers_left_without_any_coordinator_exit_for_their_supervisor()
+    {
+        await using var rig = ClusterRig.CreateSqlite();
+        var coordinator = rig.Coordinator();
+        await rig.WaitForOutputAsync(coordinator, "coordinator on .*: recovered", Long);
+        var workers = new[] { rig.Worker("worker-1"), rig.Worker("worker-2") };
+        foreach (var w in workers) await rig.WaitForOutputAsync(w, @"node akka\.tcp://\S+ is up", Long);
+        (await rig.MemberCountAsync()).Should().Be(3, rig.Logs());
+
+        coordinator.Kill9();
+
+        foreach (var worker in workers)
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+            try { await worker.Process.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { throw new TimeoutException($"{worker.Name} still runs 120 s after its coordinator was killed\n{rig.Logs()}"); }
+            worker.Process.ExitCode.Should().Be(1, rig.Logs());
+            worker.Output.Should().Contain("no coordinator in this node's view of the cluster for 20 s", rig.Logs());
+            worker.Output.Should().Contain("this node was removed from the cluster", rig.Logs());
+            worker.Output.Should().NotContain("   at ", "no stack trace reaches the terminal");
+        }
+    }
+
     /// <summary>A node its seeds do not let in (here: no seed up yet) starts afresh as a new incarnation once the
     /// bound passes (twice the rig's 2 s pause and 3 s stable-after, and 10 s), and joins once a seed answers. The
     /// nemesis found nodes restarted at their old address that their seeds answered but never reached.</summary>

@@ -47,6 +47,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
     private readonly ICoordinatorLease? _ownLease;
     private readonly AuditLog _audit;
     private PauseWatch? _pauses;
+    private IActorRef? _islandWatch;
     private AddressMark? _mark;
 
     public ActorSystem System { get; }
@@ -214,7 +215,7 @@ public sealed class OrchestratorNode : IAsyncDisposable
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "hand-back-trials", async () =>
             {
                 // Downed: this node may no longer hold its trials, and the commits under way are dropped.
-                var downed = CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason;
+                var downed = CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason or IslandWatch.StrandedReason;
                 if (started._slots.Count > 0) await started.HandBackAsync(TimeSpan.FromSeconds(25), downed).ConfigureAwait(false);
                 return Akka.Done.Instance;
             });
@@ -271,6 +272,8 @@ public sealed class OrchestratorNode : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(names);
         _pauses ??= new PauseWatch(PauseLimit(System.Settings.Config));
         services = services with { Pauses = _pauses };
+        if (_islandWatch is null && !Cluster.Get(System).SelfRoles.Contains(NodeOptions.CoordinatorRole))
+            _islandWatch = System.ActorOf(IslandWatch.Props(IslandWatch.Bound(System.Settings.Config), services.Observer), "island-watch");
         var started = names.Select(name => System.ActorOf(SlotActor.Props(Coordinator, services, store, onlySweep, RegisterEvery), name)).ToList();
         foreach (var slot in started) Node.Tell(new NodeActor.AddSlot(slot));
         _slots.AddRange(started);
