@@ -58,8 +58,8 @@ public sealed class IslandWatch : ReceiveActor, IWithTimers
         ReceiveViews();
         Receive<Expired>(_ =>
         {
-            _observer.Note($"no coordinator in this node's view of the cluster for {_bound.TotalSeconds:0} s: cut off from it and downed; " +
-                           "leaving the island");
+            _observer.Note($"no coordinator in this node's view of the cluster for {_bound.TotalSeconds:0} s (every one downed or gone); " +
+                           "leaving this island to start afresh");
             CoordinatedShutdown.Get(Context.System).Run(StrandedReason.Instance);
             Become(Ended);
         });
