@@ -51,40 +51,35 @@ public sealed class IslandWatch : ReceiveActor, IWithTimers
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
 
-    private void Watching() => ReceiveViews();
+    /// <summary>A coordinator is in view: the count starts when none is.</summary>
+    private void Watching() => ReceiveViews(stranded =>
+    {
+        if (!stranded) return;
+        Timers.StartSingleTimer(nameof(Expired), new Expired(), _bound);
+        Become(Counting);
+    });
 
+    /// <summary>None is in view: one coming back cancels the count; the count running out ends the node.</summary>
     private void Counting()
     {
-        ReceiveViews();
+        ReceiveViews(stranded =>
+        {
+            if (stranded) return;
+            Timers.Cancel(nameof(Expired));
+            Become(Watching);
+        });
         Receive<Expired>(_ =>
         {
             _observer.Note($"no coordinator in this node's view of the cluster for {_bound.TotalSeconds:0} s (every one downed or gone); " +
                            "leaving this island to start afresh");
             CoordinatedShutdown.Get(Context.System).Run(StrandedReason.Instance);
-            Become(Ended);
+            Context.Stop(Self);
         });
     }
 
-    private void ReceiveViews()
+    private void ReceiveViews(Action<bool> onView)
     {
-        Receive<ClusterEvent.CurrentClusterState>(s => OnView(s.Members));
-        Receive<ClusterEvent.IMemberEvent>(_ => OnView(_cluster.State.Members));
-    }
-
-    private static void Ended() { }
-
-    private void OnView(IEnumerable<Member> members)
-    {
-        var stranded = Stranded(members);
-        if (stranded && !Timers.IsTimerActive(nameof(Expired)))
-        {
-            Timers.StartSingleTimer(nameof(Expired), new Expired(), _bound);
-            Become(Counting);
-        }
-        else if (!stranded && Timers.IsTimerActive(nameof(Expired)))
-        {
-            Timers.Cancel(nameof(Expired));
-            Become(Watching);
-        }
+        Receive<ClusterEvent.CurrentClusterState>(s => onView(Stranded(s.Members)));
+        Receive<ClusterEvent.IMemberEvent>(_ => onView(Stranded(_cluster.State.Members)));
     }
 }
