@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "engine.h"
+#include "error_text.h"
 #include "state_dict.h"
 
 namespace ote {
@@ -94,12 +95,6 @@ void write_tensors(torch::serialize::OutputArchive& model, const Trainer& t, con
   const auto& entries = t.entries();
   for (size_t i = 0; i < entries.size(); ++i)
     model.write(key_of(entries[i].name), tensors[i].to(torch::kCPU), entries[i].is_buffer);
-}
-
-std::string first_line(const char* what) {
-  std::string s(what);
-  const size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
 // Every tensor of the file (weights and optimizer state, whatever device wrote them) lands on `device`.

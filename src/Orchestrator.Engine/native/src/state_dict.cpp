@@ -1,5 +1,6 @@
 #include "state_dict.h"
 
+#include "error_text.h"
 #include "raw_tensors.h"
 #include "torch_compat.h"
 
@@ -21,12 +22,6 @@ namespace {
 constexpr const char* kWeightsFormat = "orchestrator-backbone-weights";
 constexpr int64_t kWeightsVersion = 1;
 constexpr size_t kNamesShown = 5;
-
-std::string first_line(const char* what) {
-  std::string s(what);
-  const size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
