@@ -43,8 +43,8 @@ public class ShippedSpecTests
     {
         var spec = Load("demo.yaml"); // resnet18-imagenet: registered by InstalledBackbones
 
-        spec.Backbones.Should().Equal("resnet18-imagenet", "lightweight-cnn", "mobilenet_v2");
-        spec.Strategies.Should().Equal(Strategy.Dynamic, Strategy.FixedTopN);
+        spec.Backbones.Should().Equal("resnet18-imagenet", "mobilenet_v2", "lightweight-cnn");
+        spec.Strategies.Should().Equal(Strategy.FixedTopN, Strategy.Dynamic);
         spec.Data.Synthesize.Should().NotBeNull("the demo makes its own synthetic data");
         spec.Weights.Should().BeNull("the pretrained backbone carries its weights; the built-in ones start from random weights");
         foreach (var backbone in spec.Backbones)
