@@ -116,7 +116,7 @@ public sealed class ModelExportCommandTests(ExportedSweep sweep) : IClassFixture
     public async Task A_state_dict_of_an_architecture_torchvision_lacks_is_refused_saying_why()
     {
         var result = await Cli.RunAsync(sweep.Directory, Timeout, "model", "export", sweep.TrialId, "--onnx", "both.onnx", "--state-dict", "both.pt");
-        AssertRefusedAndNothingWritten(result, "no torchvision counterpart of lightweight-cnn", "both.onnx");
+        AssertRefusedAndNothingWritten(result, "no PyTorch counterpart of lightweight-cnn", "both.onnx");
         File.Exists(Path.Combine(sweep.Directory, "both.pt")).Should().BeFalse();
     }
 

@@ -26,10 +26,10 @@ public static class ModelExportCommand
         var onnx = new Option<string>("--onnx") { Description = "ONNX file to write: the eval-mode network, input N x 3 x S x S normalized, output logits" };
         var stateDict = new Option<string>("--state-dict")
         {
-            Description = "PyTorch file to write: torchvision's parameter names (resnet50, densenet121, mobilenet_v2, efficientnet_v2_s, inception_v3, vgg16)",
+            Description = "PyTorch file to write: torchvision's parameter names (resnet50, densenet121, mobilenet_v2, efficientnet_v2_s, inception_v3, vgg16), timm's legacy_xception's for xception",
         };
         var store = CommonOptions.Store();
-        var command = new Command("export", "Write a trial's best weights (backbone and head) as ONNX and/or a torchvision state dict")
+        var command = new Command("export", "Write a trial's best weights (backbone and head) as ONNX and/or a PyTorch state dict (torchvision's, timm's for xception)")
             { id, onnx, stateDict, store };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -43,7 +43,7 @@ public static class ModelExportCommand
             await using var session = await StoreSession.OpenExistingAsync(result.GetValue(store)!, ct);
             var trial = await BestOf(session, trialId, ct);
             if (ptFile is not null && TorchTrainer.TorchvisionRefusal(trial.Spec.Backbone, trial.Spec.InputSize) is { } why)
-                throw new InvalidInputException($"--state-dict: no torchvision counterpart of {trial.Spec.Backbone}: {why}; nothing was written");
+                throw new InvalidInputException($"--state-dict: no PyTorch counterpart of {trial.Spec.Backbone}: {why}; nothing was written");
             foreach (var file in new[] { onnxFile, ptFile }.OfType<string>()) EnsureWritable(file);
 
             var classes = ClassNames(trial);

@@ -263,8 +263,8 @@ public sealed unsafe class TorchTrainer : ITrainer
     }
 
     /// <summary>Why torchvision has no model that <c>torchvision.models.ARCH(num_classes=C)</c> builds to compute
-    /// exactly this architecture's eval forward on inputs of side <paramref name="inputSize"/>; null when it has one
-    /// (then <see cref="ExportStateDict"/> works).</summary>
+    /// exactly this architecture's eval forward on inputs of side <paramref name="inputSize"/> (for xception: timm's
+    /// <c>legacy_xception(num_classes=C)</c>); null when it has one (then <see cref="ExportStateDict"/> works).</summary>
     public static string? TorchvisionRefusal(string architecture, int inputSize)
     {
         ArgumentNullException.ThrowIfNull(architecture);

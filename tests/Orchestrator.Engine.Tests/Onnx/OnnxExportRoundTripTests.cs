@@ -127,8 +127,38 @@ public sealed class OnnxExportRoundTripTests(ITestOutputHelper output) : IDispos
         }
     }
 
+    /// <summary>torchvision has no Xception; the engine's has the names and layout of timm's legacy_xception, and so
+    /// has its state dict: <see cref="XceptionReference"/> (that layout, as timm is not installed), with its classifier
+    /// made C-way, loads it strictly and computes the engine's logits.</summary>
+    [TorchvisionFact]
+    public void A_legacy_xception_loads_the_exported_xception_state_dict_and_computes_the_engines_logits()
+    {
+        const int side = 32;
+        using var trainer = Calibrated("xception", side);
+        TorchTrainer.TorchvisionRefusal("xception", side).Should().BeNull();
+        using (var file = File.Create(Path.Combine(_dir, "xception.pt"))) trainer.ExportStateDict(file);
+        var input = Input(trainer);
+        File.WriteAllBytes(Path.Combine(_dir, "xception.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
+        var script = Path.Combine(_dir, "legacy_xception_logits.py");
+        File.WriteAllText(script, $$"""
+            import json, sys, torch
+            torch.set_num_threads(2)
+            {{XceptionReference.Python}}
+            d = sys.argv[1]
+            model.fc = nn.Linear(2048, {{Classes}})
+            model.load_state_dict(torch.load(f"{d}/xception.pt"))
+            x = torch.from_file(f"{d}/xception.f32", size={{Images}} * 3 * {{side}} * {{side}}, dtype=torch.float32).view({{Images}}, 3, {{side}}, {{side}})
+            with torch.no_grad():
+                print(json.dumps(model.eval().fc(features(x)).flatten().tolist()))
+            """);
+        var (code, text) = ReferencePython.Run($"\"{script}\" \"{_dir}\"", TimeSpan.FromMinutes(3));
+        code.Should().Be(0, text);
+        var reference = JsonDocument.Parse(text.Split('\n').Single(line => line.StartsWith('['))).RootElement
+            .EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+        Agree("xception (legacy_xception layout)", trainer.Logits(input, Images, side, side), reference);
+    }
+
     [Theory]
-    [InlineData("xception", 32, "torchvision has no xception")]
     [InlineData("lightweight-cnn", 32, "not in torchvision")]
     [InlineData("vgg16", 288, "at input 288x288 the last feature map is 9x9, and no weighting of the 7x7 windows")]
     public void Architectures_without_a_torchvision_counterpart_are_refused_saying_why(string arch, int side, string why)

@@ -171,7 +171,7 @@ OTE_API int32_t ote_weights_forward(ote_weights* weights, const char* input_path
  * ("Export"), out_tensors the initializers it names as a raw tensor file; both freed with ote_bytes_free. */
 OTE_API int32_t ote_trainer_export_graph(ote_trainer* trainer, ote_bytes** out_graph, ote_bytes** out_tensors);
 /* Why torchvision has no exact counterpart of arch at input side input_size (NUL-terminated, cut to capacity bytes);
- * "" when it has one. */
+ * "" when it has one. xception has one in timm (legacy_xception), whose names its state dict carries. */
 OTE_API int32_t ote_torchvision_refusal(const char* arch, int32_t input_size, char* out, int32_t capacity);
 /* Takes the next size bytes of a file being written; returns 0 to go on, anything else to stop the export. */
 typedef int32_t (*ote_write_fn)(const void* data, int64_t size, void* user);

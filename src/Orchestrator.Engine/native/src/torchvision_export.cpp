@@ -126,6 +126,9 @@ const std::map<std::string, TorchvisionModel>& torchvision_models() {
                           fold_input_transform(dict);
                           add_auxiliary_classifier(dict);
                         }}},
+      // Not in torchvision: the engine's xception has the names and layout of timm's legacy_xception, whose
+      // classifier is `fc` on the pooled features, so its state dict is that model's.
+      {"xception", {"fc", nullptr}},
   };
   return models;
 }
@@ -165,7 +168,6 @@ void save(const StateDict& dict, const ByteSink& sink) {
 
 std::string torchvision_refusal(const std::string& arch, int input_size) {
   static const std::map<std::string, std::string> absent = {
-      {"xception", "torchvision has no xception (the engine's is timm's legacy_xception)"},
       {"lightweight-cnn", "lightweight-cnn is the project's own network, not in torchvision"},
   };
   if (auto it = absent.find(arch); it != absent.end()) return it->second;

@@ -1,6 +1,7 @@
 #pragma once
 // Export of a trained net for deployment as a torchvision model (docs/onnx.md, "Exporting a trial"): the state dict
-// that `torchvision.models.<arch>(num_classes=C)` loads to compute the net's eval-mode forward.
+// that `torchvision.models.<arch>(num_classes=C)` loads to compute the net's eval-mode forward (for xception, which
+// torchvision lacks, timm's `legacy_xception(num_classes=C)`).
 #include <torch/torch.h>
 
 #include <cstddef>
