@@ -95,7 +95,7 @@ public sealed class OnnxExportRoundTripTests(ITestOutputHelper output) : IDispos
             using (var file = File.Create(Path.Combine(_dir, name + ".pt"))) trainer.ExportStateDict(file);
             output.WriteLine($"{name}.pt: {new FileInfo(Path.Combine(_dir, name + ".pt")).Length} bytes");
             var input = uniformInputs ? Uniform(side) : Input(trainer);
-            File.WriteAllBytes(Path.Combine(_dir, name + ".f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
+            SaveInput(name, input);
             engine[name] = trainer.Logits(input, Images, side, side);
         }
         var script = Path.Combine(_dir, "torchvision_logits.py");
@@ -138,7 +138,7 @@ public sealed class OnnxExportRoundTripTests(ITestOutputHelper output) : IDispos
         TorchTrainer.TorchvisionRefusal("xception", side).Should().BeNull();
         using (var file = File.Create(Path.Combine(_dir, "xception.pt"))) trainer.ExportStateDict(file);
         var input = Input(trainer);
-        File.WriteAllBytes(Path.Combine(_dir, "xception.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
+        SaveInput("xception", input);
         var script = Path.Combine(_dir, "legacy_xception_logits.py");
         File.WriteAllText(script, $$"""
             import json, sys, torch
@@ -219,6 +219,10 @@ public sealed class OnnxExportRoundTripTests(ITestOutputHelper output) : IDispos
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(OnnxExport.InputName, tensor)]);
         Agree($"{name} (ONNX Runtime, {side}x{side})", engine, results.First().AsEnumerable<float>().ToArray());
     }
+
+    /// <summary>The inputs as raw float32, for python's <c>torch.from_file(f"{dir}/{name}.f32", ...)</c>.</summary>
+    private void SaveInput(string name, float[] input) =>
+        File.WriteAllBytes(Path.Combine(_dir, name + ".f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).ToArray());
 
     private static float[] Uniform(int side)
     {
